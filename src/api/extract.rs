@@ -1,0 +1,230 @@
+//! Request extractors whose failures say what to fix.
+//!
+//! [`Json`] replaces `actix_web::web::Json`: it checks the media type (415),
+//! enforces the body limit (413) and reports a wrong field by its JSON path
+//! (400 with `errors[].field`). The actix configurations below route the
+//! remaining built-in extractors (path, query, form) through [`ApiError`].
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest accepted body, shared by every body extractor.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body, deserialized into `T`.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .copied()
+            .unwrap_or(BodyLimit(262_144))
+            .0;
+        let is_json = matches!(req.mime_type(), Ok(Some(mime))
+            if mime.type_() == mime::APPLICATION
+                && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)));
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType {
+                    expected: "application/json",
+                });
+            }
+            if declared_length.is_some_and(|length| length > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(format!("The request body could not be read: {e}."))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Deserializes a JSON document, naming the offending field on failure.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_data() {
+            let message = without_echo(&without_position(&inner.to_string()));
+            let field = if path == "." { "body".to_owned() } else { path };
+            ApiError::invalid(
+                format!("The field `{field}` is not valid: {message}."),
+                vec![FieldError::new(field, message)],
+            )
+        } else {
+            ApiError::bad_request(format!("The request body is not valid JSON: {inner}."))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line L column C"; a field path says more.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// serde quotes the rejected value (`invalid type: string "Martin", expected …`).
+/// It may be personal data, and error bodies are logged by clients and proxies:
+/// keep the kind of value, drop the value.
+fn without_echo(message: &str) -> String {
+    for kind in ["string \"", "unknown variant `", "unknown field `"] {
+        if let Some(start) = message.find(kind) {
+            let value_start = start + kind.len();
+            let closing = if kind.ends_with('"') { "\"" } else { "`" };
+            if let Some(length) = message[value_start..].find(closing) {
+                let label = match kind {
+                    "string \"" => "a string",
+                    "unknown variant `" => "an unknown variant",
+                    _ => "an unknown field",
+                };
+                let rest = &message[value_start + length + 1..];
+                return format!("{}{label}{rest}", &message[..start]);
+            }
+        }
+    }
+    message.to_owned()
+}
+
+/// Routes actix's own extractor failures through [`ApiError`].
+pub fn configure(cfg: &mut web::ServiceConfig, limit: usize) {
+    cfg.app_data(BodyLimit(limit))
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(move |error, _| json_error(error, limit).into()),
+        )
+        .app_data(
+            web::FormConfig::default()
+                .limit(limit)
+                .error_handler(move |error, _| form_error(error, limit).into()),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|error, _| query_error(error).into()))
+        .app_data(web::PathConfig::default().error_handler(|error, _| {
+            ApiError::invalid(
+                "A path segment is not valid.",
+                vec![FieldError::new("path", without_echo(&error.to_string()))],
+            )
+            .into()
+        }));
+}
+
+fn json_error(error: JsonPayloadError, limit: usize) -> ApiError {
+    match error {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::PayloadTooLarge { limit }
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType {
+            expected: "application/json",
+        },
+        other => ApiError::bad_request(format!(
+            "The request body is not valid JSON: {}.",
+            without_echo(&other.to_string())
+        )),
+    }
+}
+
+fn form_error(error: UrlencodedError, limit: usize) -> ApiError {
+    match error {
+        UrlencodedError::Overflow { .. } => ApiError::PayloadTooLarge { limit },
+        UrlencodedError::ContentType => ApiError::UnsupportedMediaType {
+            expected: "application/x-www-form-urlencoded",
+        },
+        other => ApiError::bad_request(format!(
+            "The form body is not valid: {}.",
+            without_echo(&other.to_string())
+        )),
+    }
+}
+
+fn query_error(error: QueryPayloadError) -> ApiError {
+    let message = match &error {
+        QueryPayloadError::Deserialize(inner) => without_echo(&inner.to_string()),
+        other => other.to_string(),
+    };
+    ApiError::invalid(
+        format!("A query parameter is not valid: {message}."),
+        vec![FieldError::new("query", message)],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Person {
+        name: String,
+        age: u32,
+    }
+
+    fn field_errors(error: ApiError) -> Vec<FieldError> {
+        match error {
+            ApiError::BadRequest { errors, .. } => errors,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_the_wrong_field_without_echoing_its_value() {
+        let error = parse_json::<Person>(br#"{"name": "Martin", "age": "Dupont"}"#).unwrap_err();
+        let errors = field_errors(error);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "age");
+        assert_eq!(errors[0].message, "invalid type: a string, expected u32");
+    }
+
+    #[test]
+    fn a_missing_field_is_reported_on_the_body() {
+        let errors = field_errors(parse_json::<Person>(br#"{"name": "x"}"#).unwrap_err());
+        assert_eq!(errors[0].field, "body");
+        assert!(errors[0].message.contains("missing field `age`"));
+    }
+
+    #[test]
+    fn broken_json_is_a_syntax_error() {
+        let error = parse_json::<Person>(br#"{"broken"#).unwrap_err();
+        assert!(matches!(error, ApiError::BadRequest { ref errors, .. } if errors.is_empty()));
+        assert!(error.to_string().contains("not valid JSON"));
+    }
+
+    #[test]
+    fn trailing_garbage_is_refused() {
+        assert!(parse_json::<Person>(br#"{"name":"a","age":1} x"#).is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! HTTP resources, one module each. Handlers stay thin: parse, authorize,
+//! call one query function, respond.
+
+pub mod docs;
+pub mod extract;
+pub mod ops;
+
+use actix_web::App;
+use utoipa::openapi::OpenApi;
+use utoipa::{Modify, OpenApi as _};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{FieldError, ProblemDetails};
+
+/// Every route of the API. The OpenAPI document is collected from here, so a
+/// route cannot exist without being documented.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::health)
+        .service(ops::ready)
+        .service(ops::metrics)
+        .service(docs::openapi_json)
+        .service(docs::docs_root)
+        .service(docs::docs_file);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "parcours",
+        description = "Case-management API for the « Réponse accompagnée pour tous » (RAPT) \
+            approach: each person's support pathway across disability, the elderly, childhood \
+            and insertion.\n\nEvery error is an RFC 9457 `application/problem+json` document \
+            (`ProblemDetails`) whose `instance` names the request (`X-Request-Id`).",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2")
+    ),
+    components(schemas(ProblemDetails, FieldError)),
+    tags((name = "operations", description = "Health, readiness, metrics and this documentation."))
+)]
+struct ApiDoc;
+
+/// Failures every operation can answer, documented once. Applied after the
+/// routes are collected (a derive `modifiers` would run before).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name(
+                            "ProblemDetails",
+                        )))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations_mut(item) {
+                let responses = &mut operation.responses.responses;
+                responses.entry("500".to_owned()).or_insert_with(|| {
+                    RefOr::T(problem(
+                        "Unexpected error. The cause is logged under the request id, never sent.",
+                    ))
+                });
+            }
+        }
+    }
+}
+
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+        item.head.as_mut(),
+        item.options.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The OpenAPI document of this build, as `parcours openapi` prints it.
+pub fn openapi() -> OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    CommonResponses.modify(&mut doc);
+    doc
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> anyhow::Result<String> {
+    Ok(openapi().to_pretty_json()? + "\n")
+}

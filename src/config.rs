@@ -1,0 +1,122 @@
+//! Configuration: environment variables (`DATABASE_URL`, `PARCOURS_*`), each also
+//! a command-line flag, with development defaults. The README's table mirrors
+//! this file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Defaults that make `cargo run` work on a fresh machine.
+    Development,
+    /// Nothing is guessed: a missing setting stops start-up.
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Pretty,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Where the database is and how the pool behaves.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// PostgreSQL server to use. Unset: parcours runs a private cluster in its
+    /// data folder with the machine's PostgreSQL binaries.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Folder for the private PostgreSQL cluster and generated development files.
+    #[arg(long, env = "PARCOURS_DATA_DIR", default_value = "./var")]
+    pub data_dir: PathBuf,
+
+    /// Folder holding `initdb` and `postgres`, when they are not found by themselves.
+    #[arg(long, env = "PARCOURS_PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+
+    /// Unprivileged user that runs the private cluster when parcours runs as root.
+    #[arg(long, env = "PARCOURS_PG_USER", default_value = "postgres")]
+    pub pg_user: String,
+
+    /// Maximum number of database connections of this instance.
+    #[arg(long, env = "PARCOURS_DB_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: usize,
+
+    /// Longest wait for a free connection or a new one, in milliseconds,
+    /// before a request answers 503.
+    #[arg(long, env = "PARCOURS_DB_TIMEOUT_MS", default_value_t = 3000)]
+    pub timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// Everything `parcours serve` needs.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "PARCOURS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// `development` or `production`.
+    #[arg(long, env = "PARCOURS_ENV", value_enum, default_value_t = Environment::Development)]
+    pub environment: Environment,
+
+    /// HTTP worker threads; 0 means one per core.
+    #[arg(long, env = "PARCOURS_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "PARCOURS_MAX_BODY_BYTES", default_value_t = 262_144)]
+    pub max_body_bytes: usize,
+
+    /// Browser origins allowed to call the API (comma-separated), e.g. the
+    /// partner front-end's `https://rapt.example.fr`. None by default.
+    #[arg(long, env = "PARCOURS_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+}
+
+/// Logging, read before anything else so that start-up itself is logged.
+#[derive(Debug, Clone, Args)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    #[arg(long, env = "PARCOURS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` syntax, e.g. `info` or `parcours=debug,info`.
+    #[arg(long, env = "PARCOURS_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+impl Settings {
+    /// Settings for a test: a given database, an ephemeral port, two workers.
+    pub fn for_tests(database_url: String) -> Self {
+        Self {
+            database: DatabaseSettings {
+                database_url: Some(database_url),
+                data_dir: PathBuf::from("./var"),
+                pg_bin_dir: None,
+                pg_user: "postgres".to_owned(),
+                pool_size: 4,
+                timeout_ms: 2000,
+            },
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            environment: Environment::Development,
+            workers: 2,
+            max_body_bytes: 262_144,
+            cors_origins: Vec::new(),
+        }
+    }
+}

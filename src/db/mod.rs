@@ -1,0 +1,80 @@
+//! The database: connection pool, embedded migrations, and the private
+//! PostgreSQL cluster used when no `DATABASE_URL` is given.
+
+pub mod cluster;
+pub mod migrations;
+
+use std::time::Duration;
+
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{self, Pool};
+
+use crate::config::DatabaseSettings;
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type PoolError = deadpool::PoolError;
+
+/// Builds the pool. Connections are opened lazily, so this succeeds even when
+/// the database is down; requests then answer 503 until it is back.
+pub fn build_pool(database_url: &str, settings: &DatabaseSettings) -> anyhow::Result<DbPool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let timeout = settings.timeout();
+    let pool = Pool::builder(manager)
+        .max_size(settings.pool_size)
+        .wait_timeout(Some(timeout))
+        .create_timeout(Some(timeout))
+        .recycle_timeout(Some(Duration::from_secs(2)))
+        .runtime(::deadpool::Runtime::Tokio1)
+        .build()?;
+    Ok(pool)
+}
+
+/// A database URL with its password hidden, for logs.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparseable database URL>".to_owned(),
+    }
+}
+
+/// The same server, another database: `postgres://h/parcours` → `postgres://h/{name}`.
+pub fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url)?;
+    parsed.set_path(&format!("/{name}"));
+    Ok(parsed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_the_password_only() {
+        assert_eq!(
+            redacted_url("postgres://parcours:s3cret@db:5432/parcours"),
+            "postgres://parcours:***@db:5432/parcours"
+        );
+        assert_eq!(
+            redacted_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+    }
+
+    #[test]
+    fn switches_database_keeping_socket_hosts() {
+        assert_eq!(
+            with_database("postgresql://postgres@%2Ftmp%2Frun:5432/postgres", "t1").unwrap(),
+            "postgresql://postgres@%2Ftmp%2Frun:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "t2").unwrap(),
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
+    }
+}

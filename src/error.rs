@@ -1,0 +1,324 @@
+//! The one error type of the API and its RFC 9457 `application/problem+json` rendering.
+//!
+//! Handlers and extractors return [`ApiError`]. The request-context middleware
+//! (`crate::middleware::request_context`) renders every failing response — ours
+//! and actix's own — through [`ProblemDetails`], so that each one carries the
+//! request id in `instance`. Internal causes are logged there, never sent.
+
+use std::fmt;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Base of the `type` URIs: a URN names the kind of problem without pretending
+/// to be a web page.
+const TYPE_BASE: &str = "urn:parcours:problem:";
+
+/// How long a client should wait before retrying when the database is unavailable.
+pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);
+
+/// One invalid input, named by its path in the request (`birth_date`, `members[2].role`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Where the invalid value is: a JSON path, a query parameter or a path segment.
+    pub field: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem: the body of every error response.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:parcours:problem:validation",
+    "title": "The request is not valid",
+    "status": 400,
+    "detail": "The request body is not valid JSON: EOF while parsing a string at line 1 column 7.",
+    "instance": "urn:request:0192f1d4-6c2e-7a53-9d0e-3c4b5a6f7e80"
+}))]
+pub struct ProblemDetails {
+    /// A URI naming the kind of problem; stable, safe to branch on.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem, the same for every occurrence.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time and what to do about it.
+    pub detail: String,
+    /// The request id (`urn:request:<X-Request-Id>`), to quote when reporting the problem.
+    pub instance: String,
+    /// For invalid input: each invalid field and what is expected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Every way a request can fail.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The input is malformed or invalid (400). `errors` names the fields when known.
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// No such resource, or not in the caller's scope (404).
+    NotFound { detail: String },
+    /// The route exists but not with this method (405).
+    MethodNotAllowed { allowed: Option<String> },
+    /// The body is larger than the configured limit (413).
+    PayloadTooLarge { limit: usize },
+    /// The body is not of a media type the route accepts (415).
+    UnsupportedMediaType { expected: &'static str },
+    /// A dependency (the database) is unavailable; retry later (503).
+    Unavailable { detail: String },
+    /// A bug or an unexpected failure (500). The cause is logged, never sent.
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn invalid(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
+        Self::BadRequest {
+            detail: detail.into(),
+            errors,
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::NotFound {
+            detail: detail.into(),
+        }
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::Unavailable {
+            detail: detail.into(),
+        }
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// The slug of the problem `type` URI.
+    fn slug(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "validation",
+            Self::NotFound { .. } => "not-found",
+            Self::MethodNotAllowed { .. } => "method-not-allowed",
+            Self::PayloadTooLarge { .. } => "payload-too-large",
+            Self::UnsupportedMediaType { .. } => "unsupported-media-type",
+            Self::Unavailable { .. } => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "The request is not valid",
+            Self::NotFound { .. } => "Not found",
+            Self::MethodNotAllowed { .. } => "Method not allowed",
+            Self::PayloadTooLarge { .. } => "Request body too large",
+            Self::UnsupportedMediaType { .. } => "Unsupported media type",
+            Self::Unavailable { .. } => "Service temporarily unavailable",
+            Self::Internal(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::BadRequest { detail, .. }
+            | Self::NotFound { detail }
+            | Self::Unavailable { detail } => detail.clone(),
+            Self::MethodNotAllowed { allowed: Some(allowed) } => {
+                format!("This resource answers only {allowed}.")
+            }
+            Self::MethodNotAllowed { allowed: None } => {
+                "This resource does not answer this method.".to_owned()
+            }
+            Self::PayloadTooLarge { limit } => {
+                format!("The request body exceeds the limit of {limit} bytes.")
+            }
+            Self::UnsupportedMediaType { expected } => {
+                format!("Send the body as {expected} with a matching Content-Type header.")
+            }
+            Self::Internal(_) => {
+                "An unexpected error occurred; it has been logged. Quote the instance when reporting it."
+                    .to_owned()
+            }
+        }
+    }
+
+    /// The complete response for this error, naming the request in `instance`.
+    pub fn to_response(&self, request_id: &str) -> HttpResponse {
+        let problem = ProblemDetails {
+            problem_type: format!("{TYPE_BASE}{}", self.slug()),
+            title: self.title().to_owned(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            instance: instance_of(request_id),
+            errors: match self {
+                Self::BadRequest { errors, .. } => errors.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut response = problem.to_response();
+        match self {
+            Self::Unavailable { .. } => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(RETRY_AFTER_UNAVAILABLE.as_secs()),
+                );
+            }
+            Self::MethodNotAllowed {
+                allowed: Some(allowed),
+            } => {
+                if let Ok(value) = HeaderValue::from_str(allowed) {
+                    response.headers_mut().insert(header::ALLOW, value);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl ProblemDetails {
+    /// A problem for a failure that did not come from [`ApiError`] (a middleware's,
+    /// or a plain error response): only its status is known.
+    pub fn for_status(status: StatusCode, request_id: &str) -> Self {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        Self {
+            problem_type: "about:blank".to_owned(),
+            title: reason.to_owned(),
+            status: status.as_u16(),
+            detail: format!("The request failed: {reason}."),
+            instance: instance_of(request_id),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn to_response(&self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status)
+            .content_type(PROBLEM_JSON)
+            .json(self)
+    }
+}
+
+fn instance_of(request_id: &str) -> String {
+    format!("urn:request:{request_id}")
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // The cause chain is for the log only; `Display` is what the log prints.
+            Self::Internal(cause) => write!(f, "internal error: {cause:#}"),
+            other => write!(f, "{}: {}", other.title(), other.detail()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Rendered without a request id; the request-context middleware renders
+    /// it again with one. This path only serves code that runs outside it.
+    fn error_response(&self) -> HttpResponse {
+        self.to_response("unknown")
+    }
+}
+
+impl From<crate::db::PoolError> for ApiError {
+    fn from(error: crate::db::PoolError) -> Self {
+        tracing::warn!(error = %error, "database connection unavailable");
+        Self::unavailable("The database is unavailable. Retry after the delay in Retry-After.")
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => Self::not_found("No such resource."),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::unavailable("The change conflicted with a concurrent one; retry it.")
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::BrokenTransactionManager => {
+                Self::unavailable("The database connection was lost; retry the request.")
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_says_when_to_retry() {
+        let response = ApiError::unavailable("down").to_response("abc");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).unwrap(),
+            &HeaderValue::from(5u64)
+        );
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+    }
+
+    #[test]
+    fn internal_cause_is_not_in_the_detail() {
+        let error = ApiError::internal(anyhow::anyhow!("password=hunter2 leaked"));
+        assert!(!error.detail().contains("hunter2"));
+        assert!(
+            error.to_string().contains("hunter2"),
+            "the log keeps the cause"
+        );
+    }
+
+    #[test]
+    fn method_not_allowed_lists_the_allowed_methods() {
+        let error = ApiError::MethodNotAllowed {
+            allowed: Some("GET".to_owned()),
+        };
+        let response = error.to_response("abc");
+        assert_eq!(response.headers().get(header::ALLOW).unwrap(), "GET");
+    }
+}

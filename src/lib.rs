@@ -1,0 +1,15 @@
+//! parcours: case management for the « Réponse accompagnée pour tous » approach.
+//!
+//! - `api`: HTTP resources and the OpenAPI document;
+//! - `db`: connection pool, migrations, private PostgreSQL cluster;
+//! - `middleware`: request id and problem rendering, metrics, security headers;
+//! - `error`: the one error type and its RFC 9457 rendering;
+//! - `config`, `startup`, `telemetry`: settings, wiring, logging.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod middleware;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,67 @@
+//! The `parcours` binary: `serve` (default), `migrate`, `openapi`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use parcours::config::{LogSettings, Settings};
+use parcours::startup::{Application, Database};
+use parcours::{api, db, telemetry};
+
+#[derive(Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Settings of `serve`, the default command.
+    #[command(flatten)]
+    serve: Settings,
+
+    #[command(flatten)]
+    log: LogSettings,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the API (the default).
+    Serve(Settings),
+    /// Apply pending database migrations, then exit.
+    Migrate(Settings),
+    /// Print the OpenAPI document (what `openapi/openapi.json` must hold).
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(&cli.log);
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(settings)) => serve(settings).await,
+        Some(Command::Migrate(settings)) => migrate(settings).await,
+        Some(Command::Openapi) => api::openapi_json().map(|json| print!("{json}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("parcours: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    Application::build(settings, None)
+        .await?
+        .run_until_stopped()
+        .await
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let database = Database::resolve(&settings).await?;
+    let result = db::migrations::run_pending(&database.url).await;
+    database.shutdown().await?;
+    let applied = result?;
+    tracing::info!(count = applied.len(), applied = ?applied, "migrations applied");
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Building and running the application: the database (given or private),
+//! migrations, the HTTP server and its middleware, graceful shutdown.
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::{Context, bail};
+use diesel::sql_types::Text;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use utoipa_actix_web::AppExt;
+
+use crate::api;
+use crate::config::{Environment, Settings};
+use crate::db::cluster::{ClusterOptions, PrivateCluster};
+use crate::db::{self, DbPool, migrations};
+use crate::middleware::metrics::{self, Metrics};
+use crate::middleware::request_context::{RouteTable, fallback, request_context};
+use crate::middleware::security;
+
+/// Name of the application database in the private cluster.
+const PRIVATE_DATABASE: &str = "parcours";
+
+/// What handlers share.
+pub struct AppState {
+    pub pool: DbPool,
+    /// Versions of the migrations built into this binary.
+    pub migrations: BTreeSet<String>,
+}
+
+/// Extra routes mounted beside the API, inside all its middleware. Only the
+/// tests use it, to exercise the request pipeline (body limits, media types)
+/// before any resource of the API accepts a body.
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+/// A built application, listening but not yet serving.
+pub struct Application {
+    server: Server,
+    port: u16,
+    cluster: Option<PrivateCluster>,
+}
+
+/// The database to use: the configured server, or a private cluster started now.
+pub struct Database {
+    pub url: String,
+    pub cluster: Option<PrivateCluster>,
+}
+
+impl Database {
+    pub async fn resolve(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(url) = &settings.database.database_url {
+            return Ok(Self {
+                url: url.clone(),
+                cluster: None,
+            });
+        }
+        if settings.environment == Environment::Production {
+            bail!("DATABASE_URL is required in production (PARCOURS_ENV=production)");
+        }
+        let options = ClusterOptions {
+            root: settings.database.data_dir.clone(),
+            bin_dir: settings.database.pg_bin_dir.clone(),
+            run_as: settings.database.pg_user.clone(),
+            remove_on_exit: false,
+        };
+        let cluster =
+            tokio::task::spawn_blocking(move || PrivateCluster::start(&options)).await??;
+        create_database_if_missing(&cluster.url("postgres"), PRIVATE_DATABASE).await?;
+        let url = cluster.url(PRIVATE_DATABASE);
+        tracing::info!(url = %url, "using the private PostgreSQL cluster");
+        Ok(Self {
+            url,
+            cluster: Some(cluster),
+        })
+    }
+
+    /// Stops the private cluster, if this process started one.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        if let Some(cluster) = self.cluster {
+            tokio::task::spawn_blocking(move || cluster.stop()).await??;
+            tracing::info!("private PostgreSQL cluster stopped");
+        }
+        Ok(())
+    }
+}
+
+/// Creates `name` on the server of `admin_url` unless it exists.
+pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = Text)]
+        #[allow(dead_code)]
+        datname: String,
+    }
+    let mut conn = AsyncPgConnection::establish(admin_url)
+        .await
+        .context("connecting to the PostgreSQL server")?;
+    let found: Vec<Found> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+        .bind::<Text, _>(name)
+        .load(&mut conn)
+        .await?;
+    if found.is_empty() {
+        // Identifiers cannot be bound; `name` is ours, not user input.
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Application {
+    /// Resolves the database, migrates it, binds the listener.
+    pub async fn build(settings: Settings, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
+        validate(&settings)?;
+        let database = Database::resolve(&settings).await?;
+        match Self::build_on(&settings, &database.url, extra).await {
+            Ok((server, port)) => Ok(Self {
+                server,
+                port,
+                cluster: database.cluster,
+            }),
+            Err(error) => {
+                database.shutdown().await?;
+                Err(error)
+            }
+        }
+    }
+
+    async fn build_on(
+        settings: &Settings,
+        database_url: &str,
+        extra: Option<ExtraRoutes>,
+    ) -> anyhow::Result<(Server, u16)> {
+        let applied = migrations::run_pending(database_url).await?;
+        if !applied.is_empty() {
+            tracing::info!(applied = ?applied, "database migrated");
+        }
+        let state = web::Data::new(AppState {
+            pool: db::build_pool(database_url, &settings.database)?,
+            migrations: migrations::expected_versions(),
+        });
+        let doc = api::openapi();
+        let routes = web::Data::new(RouteTable::from_openapi(&doc));
+        let doc_json = web::Data::new(api::docs::OpenApiJson(doc.to_pretty_json()?));
+        let docs_config = web::Data::new(api::docs::DocsConfig::new());
+        let metrics = web::Data::new(Metrics::new()?);
+        let cors_origins = settings.cors_origins.clone();
+        let max_body = settings.max_body_bytes;
+
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let mut server = HttpServer::new(move || {
+            let shared = Shared {
+                state: state.clone(),
+                routes: routes.clone(),
+                doc_json: doc_json.clone(),
+                docs_config: docs_config.clone(),
+                metrics: metrics.clone(),
+            };
+            app(shared, cors_origins.clone(), max_body, extra)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        tracing::info!("parcours listening on http://{address} (docs at http://{address}/docs)");
+        Ok((server.run(), address.port()))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]), lets requests
+    /// in flight finish, then stops the private cluster if there is one.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        let database = Database {
+            url: String::new(),
+            cluster: self.cluster,
+        };
+        database.shutdown().await?;
+        Ok(served?)
+    }
+}
+
+/// Per-worker copies of the shared data.
+struct Shared {
+    state: web::Data<AppState>,
+    routes: web::Data<RouteTable>,
+    doc_json: web::Data<api::docs::OpenApiJson>,
+    docs_config: web::Data<api::docs::DocsConfig>,
+    metrics: web::Data<Metrics>,
+}
+
+/// The application: routes, shared data, extractor configuration and the
+/// middleware, outermost last.
+fn app(
+    shared: Shared,
+    cors_origins: Vec<String>,
+    max_body: usize,
+    extra: Option<ExtraRoutes>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .into_utoipa_app()
+        .configure(api::routes)
+        .into_app()
+        .app_data(shared.state)
+        .app_data(shared.routes)
+        .app_data(shared.doc_json)
+        .app_data(shared.docs_config)
+        .app_data(shared.metrics)
+        .configure(|cfg| api::extract::configure(cfg, max_body))
+        .configure(|cfg| {
+            if let Some(extra) = extra {
+                extra(cfg);
+            }
+        })
+        .default_service(web::to(fallback))
+        .wrap(security::cors(&cors_origins))
+        .wrap(from_fn(metrics::track))
+        .wrap(from_fn(request_context))
+}
+
+/// Refuses settings that would only fail later, or panic in a library.
+fn validate(settings: &Settings) -> anyhow::Result<()> {
+    for origin in &settings.cors_origins {
+        let parsed = url::Url::parse(origin)
+            .with_context(|| format!("PARCOURS_CORS_ORIGINS: `{origin}` is not a URL"))?;
+        let bare = parsed.path() == "/" && parsed.query().is_none() && !origin.ends_with('/');
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() || !bare {
+            bail!(
+                "PARCOURS_CORS_ORIGINS: `{origin}` must be an origin such as \
+                 https://front.example.fr (scheme and host, no path, no trailing slash)"
+            );
+        }
+    }
+    if settings.max_body_bytes == 0 {
+        bail!("PARCOURS_MAX_BODY_BYTES must be positive");
+    }
+    if settings.database.pool_size == 0 {
+        bail!("PARCOURS_DB_POOL_SIZE must be positive");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_must_be_bare_origins() {
+        let mut settings = Settings::for_tests("postgres://localhost/x".to_owned());
+        for good in ["https://rapt.hautes-alpes.fr", "http://localhost:5173"] {
+            settings.cors_origins = vec![good.to_owned()];
+            assert!(validate(&settings).is_ok(), "{good}");
+        }
+        for bad in [
+            "*",
+            "https://a.fr/",
+            "https://a.fr/app",
+            "ftp://a.fr",
+            "a.fr",
+        ] {
+            settings.cors_origins = vec![bad.to_owned()];
+            assert!(validate(&settings).is_err(), "{bad}");
+        }
+    }
+}
