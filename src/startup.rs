@@ -113,7 +113,11 @@ pub async fn create_database_if_missing(admin_url: &str, name: &str) -> anyhow::
 
 impl Application {
     /// Resolves the database, migrates it, binds the listener.
-    pub async fn build(settings: Settings, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
+        // `PARCOURS_CORS_ORIGINS=` (empty) means none.
+        settings
+            .cors_origins
+            .retain(|origin| !origin.trim().is_empty());
         validate(&settings)?;
         let database = Database::resolve(&settings).await?;
         match Self::build_on(&settings, &database.url, extra).await {

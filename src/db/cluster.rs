@@ -64,7 +64,12 @@ impl PrivateCluster {
     /// accepts connections. Blocking: call it from a blocking context.
     pub fn start(options: &ClusterOptions) -> anyhow::Result<Self> {
         let bin_dir = match &options.bin_dir {
-            Some(dir) => dir.clone(),
+            Some(dir) if has_server(dir) => dir.clone(),
+            Some(dir) => bail!(
+                "PARCOURS_PG_BIN_DIR is {} but that folder does not hold the PostgreSQL server \
+                 binaries (initdb, postgres)",
+                dir.display()
+            ),
             None => find_bin_dir()?,
         };
         let owner = owner_for(&options.run_as)?;
@@ -288,7 +293,6 @@ fn parse_major_version(text: &str) -> Option<String> {
 /// Finds `initdb` and `postgres`: on `PATH`, then `pg_config --bindir`, then
 /// the usual package folders (newest version first).
 pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
-    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect())
         .unwrap_or_default();
@@ -315,6 +319,10 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
              existing server"
             )
         })
+}
+
+fn has_server(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("postgres").is_file()
 }
 
 /// `{parent}/{prefix}{version}/{leaf}` folders, highest version first.

@@ -1,0 +1,224 @@
+//! Every failure is an RFC 9457 problem naming the request, actix's own included.
+//!
+//! No resource of the API accepts a body yet, so the body tests mount small
+//! routes inside the real application (all its middleware and extractor
+//! configuration) through `Application::build`'s extra routes.
+
+use actix_web::{HttpResponse, web};
+use parcours::api::extract::Json;
+use parcours::error::ApiError;
+use serde::Deserialize;
+
+use crate::support::{TestApp, assert_problem};
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Referral {
+    family_name: String,
+    birth_year: u16,
+    commune: Commune,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Commune {
+    insee: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Page {
+    limit: u32,
+}
+
+fn test_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/test/referrals",
+        web::post().to(|_: Json<Referral>| async { HttpResponse::Created().finish() }),
+    )
+    .route(
+        "/test/items/{number}",
+        web::get().to(|n: web::Path<u32>| async move { HttpResponse::Ok().body(n.to_string()) }),
+    )
+    .route(
+        "/test/items",
+        web::get().to(|_: web::Query<Page>| async { HttpResponse::Ok().finish() }),
+    )
+    .route(
+        "/test/boom",
+        web::get().to(|| async {
+            Err::<HttpResponse, _>(ApiError::internal(anyhow::anyhow!(
+                "connection to 10.0.0.7 refused; NIR 185057800608436"
+            )))
+        }),
+    );
+}
+
+async fn app() -> TestApp {
+    TestApp::spawn_with(|s| s.max_body_bytes = 1024, Some(test_routes)).await
+}
+
+async fn post_json(app: &TestApp, body: &'static str) -> reqwest::Response {
+    app.client
+        .post(app.url("/test/referrals"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_valid_body_passes() {
+    let app = app().await;
+    let response = post_json(
+        &app,
+        r#"{"family_name": "Martin", "birth_year": 1958, "commune": {"insee": "05061"}}"#,
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+}
+
+#[tokio::test]
+async fn unknown_route_is_404() {
+    let app = app().await;
+    let body = assert_problem(app.get("/no-such-route").await, 404).await;
+    assert_eq!(body["type"], "urn:parcours:problem:not-found");
+}
+
+#[tokio::test]
+async fn wrong_method_is_405_with_allow() {
+    let app = app().await;
+    let response = app.client.delete(app.url("/health")).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    let body = assert_problem(response, 405).await;
+    assert!(body["detail"].as_str().unwrap().contains("GET"), "{body}");
+}
+
+#[tokio::test]
+async fn broken_json_is_400() {
+    let app = app().await;
+    let body = assert_problem(post_json(&app, r#"{"broken"#).await, 400).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_field_type_names_the_field_without_echoing_it() {
+    let app = app().await;
+    let response = post_json(
+        &app,
+        r#"{"family_name": "Martin", "birth_year": 1958, "commune": {"insee": 5061}}"#,
+    )
+    .await;
+    let body = assert_problem(response, 400).await;
+    assert_eq!(body["errors"][0]["field"], "commune.insee", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected a string")
+    );
+
+    let response = post_json(
+        &app,
+        r#"{"family_name": "Martin", "birth_year": "Dupont", "commune": {"insee": "05061"}}"#,
+    )
+    .await;
+    let body = assert_problem(response, 400).await;
+    assert_eq!(body["errors"][0]["field"], "birth_year");
+    assert!(
+        !body.to_string().contains("Dupont"),
+        "the value is not echoed: {body}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let app = app().await;
+    let response = app
+        .client
+        .post(app.url("/test/referrals"))
+        .header("content-type", "text/plain")
+        .body(r#"{"family_name": "Martin"}"#)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(response, 415).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
+
+    let missing = app
+        .client
+        .post(app.url("/test/referrals"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(missing, 415).await;
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_whether_announced_or_streamed() {
+    let app = app().await;
+    let big = format!(r#"{{"family_name": "{}"}}"#, "x".repeat(2048));
+    let announced = app
+        .client
+        .post(app.url("/test/referrals"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(announced, 413).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("1024 bytes"),
+        "{body}"
+    );
+
+    // Chunked: no Content-Length to refuse up front; the limit applies while reading.
+    let chunks: Vec<Result<String, std::io::Error>> =
+        vec![Ok(big[..1000].to_owned()), Ok(big[1000..].to_owned())];
+    let streamed = app
+        .client
+        .post(app.url("/test/referrals"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(streamed, 413).await;
+}
+
+#[tokio::test]
+async fn bad_path_and_query_parameters_are_400() {
+    let app = app().await;
+    assert_eq!(app.get("/test/items/12").await.status(), 200);
+    let body = assert_problem(app.get("/test/items/twelve").await, 400).await;
+    assert_eq!(body["errors"][0]["field"], "path", "{body}");
+
+    assert_eq!(app.get("/test/items?limit=5").await.status(), 200);
+    let body = assert_problem(app.get("/test/items?limit=lots").await, 400).await;
+    assert_eq!(body["errors"][0]["field"], "query", "{body}");
+    assert_problem(app.get("/test/items").await, 400).await;
+}
+
+#[tokio::test]
+async fn internal_errors_keep_their_cause_out_of_the_body() {
+    let app = app().await;
+    let body = assert_problem(app.get("/test/boom").await, 500).await;
+    let text = body.to_string();
+    assert!(
+        !text.contains("10.0.0.7") && !text.contains("185057800608436"),
+        "{text}"
+    );
+    assert_eq!(body["type"], "urn:parcours:problem:internal");
+}

@@ -1,0 +1,15 @@
+//! Integration tests: each starts the real application on port 0 against its
+//! own fresh database and talks HTTP to it. One binary keeps link time down.
+
+// A failed step should panic: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod contract;
+mod cors;
+mod database_outage;
+mod errors;
+mod migrations;
+mod ops;
+mod process;

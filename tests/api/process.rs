@@ -1,0 +1,122 @@
+//! The binary itself: `parcours` with no DATABASE_URL runs its own PostgreSQL,
+//! serves, and leaves no server process behind when stopped.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+fn parcours(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_parcours"));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("PARCOURS_ENV")
+        .env("PARCOURS_DATA_DIR", data_dir)
+        .env("PARCOURS_BIND", "127.0.0.1:0")
+        .env("PARCOURS_WORKERS", "1")
+        .env("PARCOURS_LOG_FORMAT", "json")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Reads the log until the line saying where it listens; returns the address
+/// and whether this start initialised a new cluster.
+async fn wait_for_listening(child: &mut Child) -> (String, bool) {
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut initialised = false;
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            initialised |= line.contains("initialising a private PostgreSQL cluster");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                let address: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                return Some(address);
+            }
+        }
+        None
+    })
+    .await
+    .expect("parcours starts within a minute")
+    .expect("parcours logs where it listens");
+    // Keep draining so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (found, initialised)
+}
+
+/// Processes whose command line names `dir` (the private cluster's server).
+fn processes_using(dir: &Path) -> Vec<String> {
+    let needle = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| {
+            let cmdline = std::fs::read(entry.ok()?.path().join("cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            cmdline.contains(&needle).then_some(cmdline)
+        })
+        .collect()
+}
+
+async fn serve_once(data_dir: &Path) -> bool {
+    let mut child = parcours(data_dir).spawn().unwrap();
+    let (address, initialised) = wait_for_listening(&mut child).await;
+    let ready = reqwest::get(format!("{address}/ready")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert!(!processes_using(data_dir).is_empty(), "its PostgreSQL runs");
+
+    let pid = nix::unistd::Pid::from_raw(child.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(40), child.wait())
+        .await
+        .expect("parcours stops on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "clean exit: {status}");
+    let left = processes_using(data_dir);
+    assert!(left.is_empty(), "no PostgreSQL left behind: {left:#?}");
+    initialised
+}
+
+#[tokio::test]
+async fn runs_its_own_postgres_and_leaves_nothing_behind() {
+    let data_dir = tempfile::tempdir().unwrap();
+    assert!(
+        serve_once(data_dir.path()).await,
+        "the first start initialises the cluster"
+    );
+    assert!(
+        !serve_once(data_dir.path()).await,
+        "the next start reuses it"
+    );
+}
+
+#[tokio::test]
+async fn says_what_to_do_without_binaries_or_database() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = parcours(empty.path())
+        .env("PARCOURS_PG_BIN_DIR", empty.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("PARCOURS_PG_BIN_DIR") && stderr.contains("initdb"),
+        "{stderr}"
+    );
+
+    let output = parcours(empty.path())
+        .env("PARCOURS_ENV", "production")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("DATABASE_URL is required in production"),
+        "{stderr}"
+    );
+}
