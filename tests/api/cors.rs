@@ -8,16 +8,20 @@ async fn app() -> TestApp {
     TestApp::spawn_with(|s| s.cors_origins = vec![FRONT.to_owned()], None).await
 }
 
+/// What a browser page at `origin` sends for a simple call.
+async fn get_from(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.client
+        .get(app.url("/health"))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_configured_front_end_may_call_the_api() {
     let app = app().await;
-    let response = app
-        .client
-        .get(app.url("/health"))
-        .header("origin", FRONT)
-        .send()
-        .await
-        .unwrap();
+    let response = get_from(&app, FRONT).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["access-control-allow-origin"], FRONT);
 
@@ -37,13 +41,7 @@ async fn the_configured_front_end_may_call_the_api() {
 #[tokio::test]
 async fn other_origins_get_no_cors_grant() {
     let app = app().await;
-    let response = app
-        .client
-        .get(app.url("/health"))
-        .header("origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
+    let response = get_from(&app, "https://evil.example").await;
     assert!(
         response
             .headers()
@@ -55,13 +53,7 @@ async fn other_origins_get_no_cors_grant() {
 #[tokio::test]
 async fn no_origin_is_allowed_by_default() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/health"))
-        .header("origin", FRONT)
-        .send()
-        .await
-        .unwrap();
+    let response = get_from(&app, FRONT).await;
     assert!(
         response
             .headers()

@@ -93,30 +93,32 @@ async fn runs_its_own_postgres_and_leaves_nothing_behind() {
     );
 }
 
+/// Runs parcours with one more variable; it must fail, and its message is returned.
+async fn failure_message(data_dir: &Path, variable: &str, value: &str) -> String {
+    let output = parcours(data_dir)
+        .env(variable, value)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "{variable}={value} must stop start-up"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[tokio::test]
 async fn says_what_to_do_without_binaries_or_database() {
     let empty = tempfile::tempdir().unwrap();
-    let output = parcours(empty.path())
-        .env("PARCOURS_PG_BIN_DIR", empty.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let no_binaries = empty.path().to_str().unwrap();
+    let message = failure_message(empty.path(), "PARCOURS_PG_BIN_DIR", no_binaries).await;
     assert!(
-        stderr.contains("PARCOURS_PG_BIN_DIR") && stderr.contains("initdb"),
-        "{stderr}"
+        message.contains("PARCOURS_PG_BIN_DIR") && message.contains("initdb"),
+        "{message}"
     );
-
-    let output = parcours(empty.path())
-        .env("PARCOURS_ENV", "production")
-        .output()
-        .await
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let message = failure_message(empty.path(), "PARCOURS_ENV", "production").await;
     assert!(
-        stderr.contains("DATABASE_URL is required in production"),
-        "{stderr}"
+        message.contains("DATABASE_URL is required in production"),
+        "{message}"
     );
 }
