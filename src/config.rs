@@ -60,11 +60,79 @@ impl DatabaseSettings {
     }
 }
 
+/// Tokens, keys and passwords.
+#[derive(Debug, Clone, Args)]
+pub struct AuthSettings {
+    /// Ed25519 private key (PKCS#8 PEM) that signs access tokens. Development:
+    /// generated once into the data folder. Production: required.
+    #[arg(long, env = "PARCOURS_JWT_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
+
+    /// Older public keys (PEM, comma-separated) whose tokens are still
+    /// accepted, so that the signing key rotates without logging anyone out.
+    #[arg(long, env = "PARCOURS_JWT_VERIFY_KEY_FILES", value_delimiter = ',')]
+    pub verify_key_files: Vec<PathBuf>,
+
+    /// `iss` of the access tokens.
+    #[arg(long, env = "PARCOURS_JWT_ISSUER", default_value = "parcours")]
+    pub issuer: String,
+
+    /// `aud` of the access tokens.
+    #[arg(long, env = "PARCOURS_JWT_AUDIENCE", default_value = "parcours-api")]
+    pub audience: String,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "PARCOURS_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_ttl_secs: u64,
+
+    /// Lifetime of a refresh token, in seconds (a working day by default).
+    #[arg(
+        long,
+        env = "PARCOURS_REFRESH_TOKEN_TTL_SECS",
+        default_value_t = 43_200
+    )]
+    pub refresh_ttl_secs: u64,
+
+    /// Argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(long, env = "PARCOURS_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id iterations (OWASP: 2).
+    #[arg(long, env = "PARCOURS_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+
+    /// Argon2id lanes (OWASP: 1).
+    #[arg(long, env = "PARCOURS_ARGON2_LANES", default_value_t = 1)]
+    pub argon2_lanes: u32,
+
+    /// Password hashes computed at once; 0 means one less than the cores (at
+    /// least one), so that a flood of logins leaves a core for everything else.
+    #[arg(long, env = "PARCOURS_PASSWORD_CONCURRENCY", default_value_t = 0)]
+    pub password_concurrency: usize,
+
+    /// Token requests allowed per minute from one address (burst included).
+    #[arg(long, env = "PARCOURS_TOKEN_RATE_PER_MINUTE", default_value_t = 60)]
+    pub token_rate_per_minute: u32,
+}
+
+impl AuthSettings {
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_ttl_secs)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_ttl_secs)
+    }
+}
+
 /// Everything `parcours serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     #[command(flatten)]
     pub database: DatabaseSettings,
+
+    #[command(flatten)]
+    pub auth: AuthSettings,
 
     /// Address and port to listen on.
     #[arg(long, env = "PARCOURS_BIND", default_value = "127.0.0.1:8080")]
@@ -101,16 +169,31 @@ pub struct LogSettings {
 }
 
 impl Settings {
-    /// Settings for a test: a given database, an ephemeral port, two workers.
-    pub fn for_tests(database_url: String) -> Self {
+    /// Settings for a test: a given database, an ephemeral port, two workers,
+    /// cheap password hashing. The data folder holds the generated signing key.
+    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
         Self {
             database: DatabaseSettings {
                 database_url: Some(database_url),
-                data_dir: PathBuf::from("./var"),
+                data_dir,
                 pg_bin_dir: None,
                 pg_user: "postgres".to_owned(),
                 pool_size: 4,
                 timeout_ms: 2000,
+            },
+            auth: AuthSettings {
+                signing_key_file: None,
+                verify_key_files: Vec::new(),
+                issuer: "parcours".to_owned(),
+                audience: "parcours-api".to_owned(),
+                access_ttl_secs: 900,
+                refresh_ttl_secs: 43_200,
+                // Cheap hashing keeps the tests fast; production uses OWASP's.
+                argon2_memory_kib: 1024,
+                argon2_iterations: 1,
+                argon2_lanes: 1,
+                password_concurrency: 2,
+                token_rate_per_minute: 1000,
             },
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             environment: Environment::Development,

@@ -66,6 +66,9 @@ pub struct ProblemDetails {
     /// For invalid input: each invalid field and what is expected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// On `/v1/auth/*`: the OAuth 2.0 error code (RFC 6749 §5.2), e.g. `invalid_grant`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Every way a request can fail.
@@ -76,8 +79,35 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// No valid credentials (401). `invalid_token` is set when a bearer
+    /// token was sent but refused (RFC 6750 `error="invalid_token"`).
+    Unauthorized { detail: String, invalid_token: bool },
+    /// Authenticated, but the role may not do this at all (403).
+    Forbidden { detail: String },
     /// No such resource, or not in the caller's scope (404).
     NotFound { detail: String },
+    /// The request conflicts with the current state (409).
+    Conflict { detail: String },
+    /// `If-Match` names a version that is no longer current (412).
+    PreconditionFailed { detail: String },
+    /// Well-formed but refused by a rule (422), e.g. an unknown territory.
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// `If-Match` is required for this change (428).
+    PreconditionRequired,
+    /// A refused token request, with its OAuth 2.0 error code (400 or 401).
+    OAuth {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
+    /// Too many attempts; retry after the delay (429).
+    TooManyRequests {
+        detail: String,
+        retry_after: Duration,
+    },
     /// The route exists but not with this method (405).
     MethodNotAllowed { allowed: Option<String> },
     /// The body is larger than the configured limit (413).
@@ -111,6 +141,40 @@ impl ApiError {
         }
     }
 
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            detail: detail.into(),
+            invalid_token: false,
+        }
+    }
+
+    pub fn invalid_token(detail: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            detail: detail.into(),
+            invalid_token: true,
+        }
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::Forbidden {
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            detail: detail.into(),
+        }
+    }
+
+    pub fn unprocessable(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Unprocessable {
+            detail: format!("`{field}` {message}."),
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::Unavailable {
             detail: detail.into(),
@@ -125,7 +189,15 @@ impl ApiError {
     fn slug(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "validation",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not-found",
+            Self::Conflict { .. } => "conflict",
+            Self::PreconditionFailed { .. } => "stale-version",
+            Self::Unprocessable { .. } => "unprocessable",
+            Self::PreconditionRequired => "if-match-required",
+            Self::TooManyRequests { .. } => "too-many-requests",
+            Self::OAuth { .. } => "token-refused",
             Self::MethodNotAllowed { .. } => "method-not-allowed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType { .. } => "unsupported-media-type",
@@ -137,7 +209,15 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             Self::BadRequest { .. } => "The request is not valid",
+            Self::Unauthorized { .. } => "Authentication required",
+            Self::Forbidden { .. } => "Forbidden",
             Self::NotFound { .. } => "Not found",
+            Self::Conflict { .. } => "Conflict",
+            Self::PreconditionFailed { .. } => "The resource has changed",
+            Self::Unprocessable { .. } => "The request breaks a rule",
+            Self::PreconditionRequired => "If-Match required",
+            Self::TooManyRequests { .. } => "Too many requests",
+            Self::OAuth { .. } => "Token request refused",
             Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::PayloadTooLarge { .. } => "Request body too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
@@ -149,8 +229,18 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             Self::BadRequest { detail, .. }
+            | Self::Unauthorized { detail, .. }
+            | Self::Forbidden { detail }
             | Self::NotFound { detail }
+            | Self::Conflict { detail }
+            | Self::PreconditionFailed { detail }
+            | Self::Unprocessable { detail, .. }
+            | Self::TooManyRequests { detail, .. }
+            | Self::OAuth { detail, .. }
             | Self::Unavailable { detail } => detail.clone(),
+            Self::PreconditionRequired => {
+                "Send If-Match with the ETag you last read, so that no change is lost.".to_owned()
+            }
             Self::MethodNotAllowed { allowed: Some(allowed) } => {
                 format!("This resource answers only {allowed}.")
             }
@@ -179,8 +269,14 @@ impl ApiError {
             detail: self.detail(),
             instance: instance_of(request_id),
             errors: match self {
-                Self::BadRequest { errors, .. } => errors.clone(),
+                Self::BadRequest { errors, .. } | Self::Unprocessable { errors, .. } => {
+                    errors.clone()
+                }
                 _ => Vec::new(),
+            },
+            error: match self {
+                Self::OAuth { code, .. } => Some((*code).to_owned()),
+                _ => None,
             },
         };
         let mut response = problem.to_response();
@@ -190,6 +286,31 @@ impl ApiError {
                     header::RETRY_AFTER,
                     HeaderValue::from(RETRY_AFTER_UNAVAILABLE.as_secs()),
                 );
+            }
+            Self::TooManyRequests { retry_after, .. } => {
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs().max(1)),
+                );
+            }
+            Self::Unauthorized {
+                detail,
+                invalid_token,
+            } => {
+                let challenge = if *invalid_token {
+                    // The description is ours, without quotes, so it is a valid header.
+                    format!(
+                        "Bearer realm=\"parcours\", error=\"invalid_token\", error_description=\"{}\"",
+                        detail.replace('"', "'")
+                    )
+                } else {
+                    "Bearer realm=\"parcours\"".to_owned()
+                };
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, value);
+                }
             }
             Self::MethodNotAllowed {
                 allowed: Some(allowed),
@@ -216,6 +337,7 @@ impl ProblemDetails {
             detail: format!("The request failed: {reason}."),
             instance: instance_of(request_id),
             errors: Vec::new(),
+            error: None,
         }
     }
 
@@ -245,7 +367,15 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::OAuth { status, .. } => *status,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -273,6 +403,28 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => Self::not_found("No such resource."),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::conflict(format!(
+                    "This would duplicate an existing record ({}).",
+                    info.constraint_name().unwrap_or("unique key")
+                ))
+            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                Self::Unprocessable {
+                    detail: format!(
+                        "This refers to a record that does not exist ({}).",
+                        info.constraint_name().unwrap_or("foreign key")
+                    ),
+                    errors: Vec::new(),
+                }
+            }
+            Error::DatabaseError(DatabaseErrorKind::CheckViolation, info) => Self::Unprocessable {
+                detail: format!(
+                    "A value breaks the rule `{}`.",
+                    info.constraint_name().unwrap_or("check")
+                ),
+                errors: Vec::new(),
+            },
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::unavailable("The change conflicted with a concurrent one; retry it.")
             }

@@ -6,9 +6,13 @@
 //! - `error`: the one error type and its RFC 9457 rendering;
 //! - `config`, `startup`, `telemetry`: settings, wiring, logging.
 
+pub mod accounts;
 pub mod api;
+pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod middleware;
 pub mod startup;

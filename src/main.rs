@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use parcours::config::{LogSettings, Settings};
 use parcours::startup::{Application, Database};
-use parcours::{api, db, telemetry};
+use parcours::{api, cli, db, telemetry};
 
 #[derive(Parser)]
 #[command(version, about, args_conflicts_with_subcommands = true)]
@@ -29,6 +29,10 @@ enum Command {
     Migrate(Settings),
     /// Print the OpenAPI document (what `openapi/openapi.json` must hold).
     Openapi,
+    /// Create a staff user (the first admin, say) and print its password once.
+    CreateUser(cli::CreateUserArgs),
+    /// Create a partner client and print its secret once.
+    CreateClient(cli::CreateClientArgs),
 }
 
 #[tokio::main]
@@ -40,6 +44,8 @@ async fn main() -> ExitCode {
         Some(Command::Serve(settings)) => serve(settings).await,
         Some(Command::Migrate(settings)) => migrate(settings).await,
         Some(Command::Openapi) => api::openapi_json().map(|json| print!("{json}")),
+        Some(Command::CreateUser(args)) => cli::create_user(args).await,
+        Some(Command::CreateClient(args)) => cli::create_client(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,7 +64,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    let database = Database::resolve(&settings).await?;
+    let database = Database::resolve_for_command(&settings).await?;
     let result = db::migrations::run_pending(&database.url).await;
     database.shutdown().await?;
     let applied = result?;

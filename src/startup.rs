@@ -14,6 +14,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use utoipa_actix_web::AppExt;
 
 use crate::api;
+use crate::auth::AuthContext;
+use crate::auth::keys::KeySet;
+use crate::auth::passwords::PasswordHasherPool;
+use crate::auth::tokens::TokenService;
 use crate::config::{Environment, Settings};
 use crate::db::cluster::{ClusterOptions, PrivateCluster};
 use crate::db::{self, DbPool, migrations};
@@ -50,6 +54,18 @@ pub struct Database {
 }
 
 impl Database {
+    /// For a one-off command: like [`Database::resolve`], but uses the
+    /// private cluster of a running `parcours serve` when there is one.
+    pub async fn resolve_for_command(settings: &Settings) -> anyhow::Result<Self> {
+        if settings.database.database_url.is_none()
+            && let Some(url) =
+                PrivateCluster::running_url(&cluster_options(settings), PRIVATE_DATABASE)
+        {
+            return Ok(Self { url, cluster: None });
+        }
+        Self::resolve(settings).await
+    }
+
     pub async fn resolve(settings: &Settings) -> anyhow::Result<Self> {
         if let Some(url) = &settings.database.database_url {
             return Ok(Self {
@@ -60,12 +76,7 @@ impl Database {
         if settings.environment == Environment::Production {
             bail!("DATABASE_URL is required in production (PARCOURS_ENV=production)");
         }
-        let options = ClusterOptions {
-            root: settings.database.data_dir.clone(),
-            bin_dir: settings.database.pg_bin_dir.clone(),
-            run_as: settings.database.pg_user.clone(),
-            remove_on_exit: false,
-        };
+        let options = cluster_options(settings);
         let cluster =
             tokio::task::spawn_blocking(move || PrivateCluster::start(&options)).await??;
         create_database_if_missing(&cluster.url("postgres"), PRIVATE_DATABASE).await?;
@@ -84,6 +95,15 @@ impl Database {
             tracing::info!("private PostgreSQL cluster stopped");
         }
         Ok(())
+    }
+}
+
+fn cluster_options(settings: &Settings) -> ClusterOptions {
+    ClusterOptions {
+        root: settings.database.data_dir.clone(),
+        bin_dir: settings.database.pg_bin_dir.clone(),
+        run_as: settings.database.pg_user.clone(),
+        remove_on_exit: false,
     }
 }
 
@@ -146,6 +166,10 @@ impl Application {
             pool: db::build_pool(database_url, &settings.database)?,
             migrations: migrations::expected_versions(),
         });
+        let auth = web::Data::new(build_auth(settings)?);
+        auth.revocations
+            .clone()
+            .spawn_listener(database_url.to_owned());
         let doc = api::openapi();
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         let doc_json = web::Data::new(api::docs::OpenApiJson(doc.to_pretty_json()?));
@@ -160,6 +184,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             let shared = Shared {
                 state: state.clone(),
+                auth: auth.clone(),
                 routes: routes.clone(),
                 doc_json: doc_json.clone(),
                 docs_config: docs_config.clone(),
@@ -200,6 +225,7 @@ impl Application {
 /// Per-worker copies of the shared data.
 struct Shared {
     state: web::Data<AppState>,
+    auth: web::Data<AuthContext>,
     routes: web::Data<RouteTable>,
     doc_json: web::Data<api::docs::OpenApiJson>,
     docs_config: web::Data<api::docs::DocsConfig>,
@@ -227,6 +253,7 @@ fn app(
         .configure(api::routes)
         .into_app()
         .app_data(shared.state)
+        .app_data(shared.auth)
         .app_data(shared.routes)
         .app_data(shared.doc_json)
         .app_data(shared.docs_config)
@@ -241,6 +268,25 @@ fn app(
         .wrap(security::cors(&cors_origins))
         .wrap(from_fn(metrics::track))
         .wrap(from_fn(request_context))
+}
+
+fn build_auth(settings: &Settings) -> anyhow::Result<AuthContext> {
+    let keys = KeySet::load(
+        &settings.auth,
+        settings.environment,
+        &settings.database.data_dir,
+    )?;
+    Ok(AuthContext {
+        tokens: TokenService::new(keys, &settings.auth),
+        passwords: PasswordHasherPool::new(&settings.auth)?,
+        revocations: Default::default(),
+        refresh_ttl: chrono::Duration::from_std(settings.auth.refresh_ttl())?,
+        rate_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
+            std::num::NonZeroU32::new(settings.auth.token_rate_per_minute).ok_or_else(|| {
+                anyhow::anyhow!("PARCOURS_TOKEN_RATE_PER_MINUTE must be positive")
+            })?,
+        )),
+    })
 }
 
 /// Refuses settings that would only fail later, or panic in a library.
@@ -271,7 +317,7 @@ mod tests {
 
     #[test]
     fn cors_origins_must_be_bare_origins() {
-        let mut settings = Settings::for_tests("postgres://localhost/x".to_owned());
+        let mut settings = Settings::for_tests("postgres://localhost/x".to_owned(), "./var".into());
         for good in ["https://rapt.hautes-alpes.fr", "http://localhost:5173"] {
             settings.cors_origins = vec![good.to_owned()];
             assert!(validate(&settings).is_ok(), "{good}");

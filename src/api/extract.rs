@@ -23,47 +23,116 @@ pub struct BodyLimit(pub usize);
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
+/// A body sent as JSON or as an HTML/OAuth2 form (`application/x-www-form-urlencoded`).
+#[derive(Debug)]
+pub struct FormOrJson<T>(pub T);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    Json,
+    Form,
+}
+
+fn body_kind(req: &HttpRequest) -> Option<BodyKind> {
+    match req.mime_type() {
+        Ok(Some(mime))
+            if mime.type_() == mime::APPLICATION
+                && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)) =>
+        {
+            Some(BodyKind::Json)
+        }
+        Ok(Some(mime))
+            if mime.type_() == mime::APPLICATION && mime.subtype() == mime::WWW_FORM_URLENCODED =>
+        {
+            Some(BodyKind::Form)
+        }
+        _ => None,
+    }
+}
+
+/// Reads the whole body, refusing it past the configured limit (413).
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
+    let limit = req
+        .app_data::<BodyLimit>()
+        .copied()
+        .unwrap_or(BodyLimit(262_144))
+        .0;
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if declared_length.is_some_and(|length| length > limit) {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::bad_request(format!("The request body could not be read: {e}."))
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .copied()
-            .unwrap_or(BodyLimit(262_144))
-            .0;
-        let is_json = matches!(req.mime_type(), Ok(Some(mime))
-            if mime.type_() == mime::APPLICATION
-                && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)));
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let kind = body_kind(req);
+        let body = read_body(req, payload);
         Box::pin(async move {
-            if !is_json {
+            if kind != Some(BodyKind::Json) {
                 return Err(ApiError::UnsupportedMediaType {
                     expected: "application/json",
                 });
             }
-            if declared_length.is_some_and(|length| length > limit) {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(format!("The request body could not be read: {e}."))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(Json)
+            parse_json(&body.await?).map(Json)
         })
     }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let kind = body_kind(req);
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            match kind {
+                Some(BodyKind::Json) => parse_json(&body.await?).map(FormOrJson),
+                Some(BodyKind::Form) => parse_form(&body.await?).map(FormOrJson),
+                None => Err(ApiError::UnsupportedMediaType {
+                    expected: "application/json or application/x-www-form-urlencoded",
+                }),
+            }
+        })
+    }
+}
+
+/// Deserializes a form body, naming the offending field on failure.
+pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(body));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        let message = without_echo(&error.into_inner().to_string());
+        ApiError::invalid(
+            format!("The field `{field}` is not valid: {message}."),
+            vec![FieldError::new(field, message)],
+        )
+    })
 }
 
 /// Deserializes a JSON document, naming the offending field on failure.

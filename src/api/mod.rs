@@ -1,9 +1,17 @@
 //! HTTP resources, one module each. Handlers stay thin: parse, authorize,
 //! call one query function, respond.
 
+pub mod auth;
+pub mod clients;
 pub mod docs;
+pub mod etag;
 pub mod extract;
 pub mod ops;
+pub mod organizations;
+pub mod pagination;
+pub mod responses;
+pub mod territories;
+pub mod users;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -21,7 +29,29 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::metrics)
         .service(docs::openapi_json)
         .service(docs::docs_root)
-        .service(docs::docs_file);
+        .service(docs::docs_file)
+        .service(auth::token)
+        .service(auth::revoke)
+        .service(auth::me)
+        .service(auth::jwks)
+        .service(territories::list)
+        .service(territories::create)
+        .service(territories::read)
+        .service(territories::update)
+        .service(organizations::list)
+        .service(organizations::create)
+        .service(organizations::read)
+        .service(organizations::update)
+        .service(users::list)
+        .service(users::create)
+        .service(users::read)
+        .service(users::update)
+        .service(users::reset_password)
+        .service(clients::list)
+        .service(clients::create)
+        .service(clients::read)
+        .service(clients::update)
+        .service(clients::rotate_secret);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -34,10 +64,46 @@ pub fn routes(cfg: &mut ServiceConfig) {
             (`ProblemDetails`) whose `instance` names the request (`X-Request-Id`).",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
-    components(schemas(ProblemDetails, FieldError)),
-    tags((name = "operations", description = "Health, readiness, metrics and this documentation."))
+    components(
+        schemas(ProblemDetails, FieldError),
+        responses(
+            responses::Invalid, responses::Unauthenticated, responses::Forbidden,
+            responses::NotFound, responses::Conflict, responses::Stale,
+            responses::Unprocessable, responses::IfMatchRequired, responses::TooMany,
+            responses::Unavailable
+        )
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "operations", description = "Health, readiness, metrics and this documentation."),
+        (name = "auth", description = "Tokens for staff users and partner clients, and the caller's identity."),
+        (name = "reference data", description = "Territories and organizations: read by every role, written by admins."),
+        (name = "accounts", description = "Staff users and partner clients (admins only).")
+    )
 )]
 struct ApiDoc;
+
+/// The `bearer` security scheme: an access token from `POST /v1/auth/token`.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An EdDSA-signed access token from `POST /v1/auth/token`, valid 15 minutes.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Failures every operation can answer, documented once. Applied after the
 /// routes are collected (a derive `modifiers` would run before).

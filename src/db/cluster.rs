@@ -139,9 +139,17 @@ impl PrivateCluster {
 
     /// URL of a database of this cluster, through its Unix socket.
     pub fn url(&self, database: &str) -> String {
-        let host =
-            utf8_percent_encode(&self.socket_dir.to_string_lossy(), NON_ALPHANUMERIC).to_string();
-        format!("postgresql://{SUPERUSER}@{host}:{PORT}/{database}")
+        socket_url(&self.socket_dir, database)
+    }
+
+    /// The URL of `database` when another process (a running `parcours
+    /// serve`) already runs the cluster of `options`; commands such as
+    /// `create-user` then use it without starting or stopping anything.
+    pub fn running_url(options: &ClusterOptions, database: &str) -> Option<String> {
+        let root = options.root.canonicalize().ok()?;
+        let data_dir = root.join("postgres");
+        refuse_if_running(&data_dir).err()?;
+        Some(socket_url(&root.join("postgres-run"), database))
     }
 
     /// Stops the server (fast shutdown) and waits for it to exit.
@@ -198,6 +206,11 @@ impl Drop for PrivateCluster {
         // Closing the pipe is what tells the lifeline to stop the server.
         self.stdin.take();
     }
+}
+
+fn socket_url(socket_dir: &Path, database: &str) -> String {
+    let host = utf8_percent_encode(&socket_dir.to_string_lossy(), NON_ALPHANUMERIC).to_string();
+    format!("postgresql://{SUPERUSER}@{host}:{PORT}/{database}")
 }
 
 /// Runs the server, waits for its standard input to close, then stops it.

@@ -1,8 +1,14 @@
 //! The database: connection pool, embedded migrations, and the private
 //! PostgreSQL cluster used when no `DATABASE_URL` is given.
 
+pub mod clients;
 pub mod cluster;
 pub mod migrations;
+pub mod organizations;
+pub mod refresh_tokens;
+pub mod schema;
+pub mod territories;
+pub mod users;
 
 use std::time::Duration;
 
@@ -13,6 +19,14 @@ use diesel_async::pooled_connection::deadpool::{self, Pool};
 use crate::config::DatabaseSettings;
 
 pub type DbPool = Pool<AsyncPgConnection>;
+
+/// A page of a list in id order: up to `limit` rows after `after`. Query
+/// functions fetch `limit + 1` rows, so that the caller knows if more follow.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<uuid::Uuid>,
+}
 pub type PoolError = deadpool::PoolError;
 
 /// Builds the pool. Connections are opened lazily, so this succeeds even when

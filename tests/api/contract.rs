@@ -27,6 +27,14 @@ fn every_operation_documents_its_errors_as_problems() {
         for (method, operation) in item.as_object().unwrap() {
             let responses = operation["responses"].as_object().unwrap();
             for (status, response) in responses {
+                // A reusable response (`#/components/responses/X`) is checked where it is defined.
+                let response = match response["$ref"].as_str() {
+                    Some(reference) => {
+                        let name = reference.trim_start_matches("#/components/responses/");
+                        &doc["components"]["responses"][name]
+                    }
+                    None => response,
+                };
                 if status.starts_with('4') || status.starts_with('5') {
                     let schema = &response["content"]["application/problem+json"]["schema"];
                     assert_eq!(

@@ -6,10 +6,14 @@
 
 mod support;
 
+mod access;
+mod accounts;
+mod auth;
 mod contract;
 mod cors;
 mod database_outage;
 mod errors;
+mod jwt_attacks;
 mod migrations;
 mod ops;
 mod process;

@@ -3,7 +3,10 @@
 pub mod db;
 
 use actix_web::dev::ServerHandle;
+use parcours::accounts::{self, CreateClient, CreateUser};
+use parcours::auth::passwords::PasswordHasherPool;
 use parcours::config::Settings;
+use parcours::domain::{Domain, Role};
 use parcours::startup::{Application, ExtraRoutes};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -15,6 +18,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDatabase,
     handle: ServerHandle,
+    /// Holds the generated signing key (`jwt-signing-key.pem`); deleted with the app.
+    pub data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -29,7 +34,8 @@ impl TestApp {
         extra: Option<ExtraRoutes>,
     ) -> Self {
         let db = TestDatabase::create().await;
-        let mut settings = Settings::for_tests(db.url.clone());
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_tests(db.url.clone(), data_dir.path().to_owned());
         configure(&mut settings);
         let app = Application::build(settings, extra)
             .await
@@ -46,6 +52,7 @@ impl TestApp {
             client,
             db,
             handle,
+            data_dir,
         }
     }
 
@@ -56,6 +63,142 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
+}
+
+/// A staff user made for a test, with its password.
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestApp {
+    /// Creates a staff user directly in the database (as `parcours create-user` does).
+    pub async fn user(&self, role: Role, territory_codes: &[&str], domains: &[Domain]) -> TestUser {
+        let mut conn = self.db.connect().await;
+        let territories = territory_ids(&mut conn, territory_codes).await;
+        let email = format!("{}@hautes-alpes.example", uuid::Uuid::now_v7().simple());
+        let password = "cheval agrafe pile correcte".to_owned();
+        let input = CreateUser {
+            email: email.clone(),
+            display_name: format!("Test {role:?}"),
+            role,
+            territories,
+            domains: domains.to_vec(),
+            password: Some(password.clone()),
+        };
+        let (user, _, _) = accounts::create_user(&mut conn, &test_hasher(), input)
+            .await
+            .unwrap();
+        TestUser {
+            id: user.id,
+            email,
+            password,
+        }
+    }
+
+    /// A partner client of the organization named `organization`, with its secret.
+    pub async fn client(&self, organization: &str) -> (uuid::Uuid, String, String) {
+        use diesel::prelude::*;
+        use diesel_async::RunQueryDsl;
+        use parcours::db::schema::organizations;
+        let mut conn = self.db.connect().await;
+        let organization_id: uuid::Uuid = organizations::table
+            .filter(organizations::name.eq(organization))
+            .select(organizations::id)
+            .first(&mut conn)
+            .await
+            .unwrap();
+        let client_id = format!("test-{}", uuid::Uuid::now_v7().simple());
+        let input = CreateClient {
+            client_id: client_id.clone(),
+            name: "Test client".into(),
+            organization_id,
+        };
+        let (client, secret) = accounts::create_client(&mut conn, input).await.unwrap();
+        (client.id, client_id, secret)
+    }
+
+    /// `POST /v1/auth/token` as a form.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        let body = serde_urlencoded::to_string(form).unwrap();
+        self.client
+            .post(self.url("/v1/auth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs `user` in; returns the token response.
+    pub async fn login(&self, user: &TestUser) -> Value {
+        let response = self
+            .token_request(&[
+                ("grant_type", "password"),
+                ("username", &user.email),
+                ("password", &user.password),
+            ])
+            .await;
+        assert_eq!(response.status(), 200, "login of {}", user.email);
+        response.json().await.unwrap()
+    }
+
+    /// An access token for a new user of `role` (territory 05-GAP, domain disability),
+    /// or for a new CAF client when `role` is partner.
+    pub async fn token_for(&self, role: Role) -> String {
+        if role == Role::Partner {
+            let (_, client_id, secret) = self.client("CAF des Hautes-Alpes").await;
+            let response = self
+                .token_request(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &client_id),
+                    ("client_secret", &secret),
+                ])
+                .await;
+            assert_eq!(response.status(), 200);
+            let body: Value = response.json().await.unwrap();
+            return body["access_token"].as_str().unwrap().to_owned();
+        }
+        let user = self.user(role, &["05-GAP"], &[Domain::Disability]).await;
+        self.login(&user).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A request with a bearer token.
+    pub fn with_token(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+}
+
+/// The hashing the test settings use (cheap Argon2id parameters).
+pub fn test_hasher() -> PasswordHasherPool {
+    let settings = Settings::for_tests(String::new(), "./var".into());
+    PasswordHasherPool::new(&settings.auth).unwrap()
+}
+
+async fn territory_ids(
+    conn: &mut diesel_async::AsyncPgConnection,
+    codes: &[&str],
+) -> Vec<uuid::Uuid> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use parcours::db::schema::territories;
+    territories::table
+        .filter(territories::code.eq_any(codes))
+        .select(territories::id)
+        .load(conn)
+        .await
+        .unwrap()
 }
 
 impl Drop for TestApp {

@@ -1,0 +1,13 @@
+DROP TRIGGER IF EXISTS notify_principal_change ON clients;
+DROP TRIGGER IF EXISTS notify_principal_change ON users;
+DROP FUNCTION IF EXISTS parcours_notify_principal_change();
+DROP TABLE IF EXISTS refresh_tokens;
+DROP TABLE IF EXISTS clients;
+DROP TABLE IF EXISTS user_territories;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS organizations;
+DROP TABLE IF EXISTS territories;
+DROP TYPE IF EXISTS organization_kind;
+DROP TYPE IF EXISTS role;
+DROP TYPE IF EXISTS domain;
+DROP FUNCTION IF EXISTS uuid_generate_v7();

@@ -1,0 +1,190 @@
+//! `/v1/territories`: read by every role, written by admins.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::api::etag::{etag, required_version, stale};
+use crate::api::extract::Json;
+use crate::api::pagination::{Page, PageParams};
+use crate::auth::Authorized;
+use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
+use crate::db::territories::{self, NewTerritory, Territory};
+use crate::domain::validation::Checks;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTerritory {
+    /// Upper-case letters, digits and dashes, up to 32 (e.g. `05-GAP`); never changes.
+    #[schema(example = "05-QUE")]
+    pub code: String,
+    #[schema(example = "Queyras")]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTerritory {
+    pub name: String,
+}
+
+fn is_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && code.len() <= 32
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn respond(status: actix_web::http::StatusCode, territory: &Territory) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag(territory.version)));
+    if status == actix_web::http::StatusCode::CREATED {
+        response.insert_header((
+            header::LOCATION,
+            format!("/v1/territories/{}", territory.id),
+        ));
+    }
+    response.json(territory)
+}
+
+/// List the territories.
+#[utoipa::path(
+    tag = "reference data",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of territories, in creation order.", body = Page<Territory>),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+    )
+)]
+#[get("/v1/territories")]
+pub async fn list(
+    _caller: Authorized<ReadReferenceData>,
+    params: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<Territory>>, ApiError> {
+    let page = params.validate()?;
+    let mut conn = state.pool.get().await?;
+    let rows = territories::list(&mut conn, page).await?;
+    Ok(web::Json(Page::from_rows(rows, page, |t| t.id)))
+}
+
+/// Read one territory.
+#[utoipa::path(
+    tag = "reference data",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The territory.", body = Territory,
+            headers(("ETag" = String, description = "Version, for If-Match."))),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 404, response = crate::api::responses::NotFound),
+    )
+)]
+#[get("/v1/territories/{id}")]
+pub async fn read(
+    _caller: Authorized<ReadReferenceData>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let territory = territories::find(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such territory."))?;
+    Ok(respond(actix_web::http::StatusCode::OK, &territory))
+}
+
+/// Create a territory (admin).
+#[utoipa::path(
+    tag = "reference data",
+    request_body = CreateTerritory,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = Territory,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 409, response = crate::api::responses::Conflict),
+    )
+)]
+#[post("/v1/territories")]
+pub async fn create(
+    _caller: Authorized<ManageReferenceData>,
+    body: Json<CreateTerritory>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut checks = Checks::new();
+    let code = checks.pattern(
+        "code",
+        &body.0.code,
+        is_code,
+        "upper-case letters, digits and dashes, up to 32",
+    );
+    let name = checks.text("name", &body.0.name, 200);
+    checks.finish()?;
+    let mut conn = state.pool.get().await?;
+    let territory = territories::insert(
+        &mut conn,
+        &NewTerritory {
+            id: Uuid::now_v7(),
+            code,
+            name,
+        },
+    )
+    .await?;
+    Ok(respond(actix_web::http::StatusCode::CREATED, &territory))
+}
+
+/// Rename a territory (admin). Requires `If-Match`.
+#[utoipa::path(
+    tag = "reference data",
+    request_body = UpdateTerritory,
+    params(("If-Match" = String, Header, description = "ETag of the territory as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = Territory, headers(("ETag" = String))),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 404, response = crate::api::responses::NotFound),
+        (status = 412, response = crate::api::responses::Stale),
+        (status = 428, response = crate::api::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/territories/{id}")]
+pub async fn update(
+    _caller: Authorized<ManageReferenceData>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdateTerritory>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let mut checks = Checks::new();
+    let name = checks.text("name", &body.0.name, 200);
+    checks.finish()?;
+    let mut conn = state.pool.get().await?;
+    match territories::rename(&mut conn, *id, version, &name).await? {
+        Some(territory) => Ok(respond(actix_web::http::StatusCode::OK, &territory)),
+        None if territories::find(&mut conn, *id).await?.is_some() => Err(stale()),
+        None => Err(ApiError::not_found("No such territory.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes() {
+        assert!(super::is_code("05-GAP"));
+        for bad in ["", "-05", "05 GAP", "gap", &"A".repeat(33)] {
+            assert!(!super::is_code(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! `/v1/users`: staff accounts, managed by admins. No delete: deactivate.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::accounts::{self, CreateUser};
+use crate::api::etag::{etag, required_version, stale};
+use crate::api::extract::Json;
+use crate::api::pagination::{Page, PageParams};
+use crate::auth::policy::ManageAccounts;
+use crate::auth::secrets::random_secret;
+use crate::auth::{AuthContext, Authorized};
+use crate::db::users::{self, User, UserChanges, present};
+use crate::domain::validation::Checks;
+use crate::domain::{Domain, Role};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub territories: Vec<Uuid>,
+    pub domains: Vec<Domain>,
+    /// A deactivated user cannot log in; their tokens stop working within a second.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserView {
+    fn new(user: User, territories: Vec<Uuid>) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
+            territories,
+            domains: present(&user.domains),
+            active: user.active,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Present when no password was given: hand it over to the user; it is never shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_time_password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewPassword {
+    /// Hand it over to the user; it is never shown again.
+    pub one_time_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    /// Replaces the user's territories.
+    pub territories: Option<Vec<Uuid>>,
+    /// Replaces the user's domains.
+    pub domains: Option<Vec<Domain>>,
+    /// `false` deactivates the account: refresh tokens are revoked and access
+    /// tokens refused by every instance within about a second.
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilters {
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag(user.version)));
+    if status == StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/v1/users/{}", user.id)));
+    }
+    response.json(body)
+}
+
+/// List staff users (admin).
+#[utoipa::path(
+    tag = "accounts",
+    params(PageParams, UserFilters),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of users, in creation order.", body = Page<UserView>),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+    )
+)]
+#[get("/v1/users")]
+pub async fn list(
+    _caller: Authorized<ManageAccounts>,
+    page: web::Query<PageParams>,
+    filters: web::Query<UserFilters>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<UserView>>, ApiError> {
+    let page = page.validate()?;
+    let mut conn = state.pool.get().await?;
+    let rows = users::list(&mut conn, page, filters.role, filters.active).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|u| u.id).collect();
+    let memberships = users::territories_of_many(&mut conn, &ids).await?;
+    let views: Vec<UserView> = rows
+        .into_iter()
+        .map(|user| {
+            let territories = memberships
+                .iter()
+                .filter(|(u, _)| *u == user.id)
+                .map(|(_, t)| *t)
+                .collect();
+            UserView::new(user, territories)
+        })
+        .collect();
+    Ok(web::Json(Page::from_rows(views, page, |u| u.id)))
+}
+
+/// Read a staff user (admin).
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = UserView, headers(("ETag" = String))),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 404, response = crate::api::responses::NotFound),
+    )
+)]
+#[get("/v1/users/{id}")]
+pub async fn read(
+    _caller: Authorized<ManageAccounts>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let user = users::find(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such user."))?;
+    let territories = users::territories_of(&mut conn, user.id).await?;
+    Ok(respond(
+        StatusCode::OK,
+        &user,
+        UserView::new(user.clone(), territories),
+    ))
+}
+
+/// Create a staff user (admin). Without `password`, a one-time password is
+/// generated and returned once.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = CreateUser,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = CreatedUser, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 409, response = crate::api::responses::Conflict),
+        (status = 422, response = crate::api::responses::Unprocessable),
+    )
+)]
+#[post("/v1/users")]
+pub async fn create(
+    _caller: Authorized<ManageAccounts>,
+    body: Json<CreateUser>,
+    state: web::Data<AppState>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let (user, territories, one_time_password) =
+        accounts::create_user(&mut conn, &auth.passwords, body.0).await?;
+    let body = CreatedUser {
+        user: UserView::new(user.clone(), territories),
+        one_time_password,
+    };
+    Ok(respond(StatusCode::CREATED, &user, body))
+}
+
+/// Change a staff user (admin); `active: false` deactivates. Requires `If-Match`.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = UpdateUser,
+    params(("If-Match" = String, Header, description = "ETag of the user as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = UserView, headers(("ETag" = String))),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 404, response = crate::api::responses::NotFound),
+        (status = 412, response = crate::api::responses::Stale),
+        (status = 422, response = crate::api::responses::Unprocessable),
+        (status = 428, response = crate::api::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/users/{id}")]
+pub async fn update(
+    _caller: Authorized<ManageAccounts>,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdateUser>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let body = body.0;
+    let mut checks = Checks::new();
+    let display_name = body
+        .display_name
+        .as_deref()
+        .map(|n| checks.text("display_name", n, 200));
+    if body.role.is_some_and(|r| !r.is_staff()) {
+        checks.fail("role", "must be a staff role");
+    }
+    checks.finish()?;
+    let changes = UserChanges {
+        display_name,
+        role: body.role,
+        domains: body.domains.map(|mut d| {
+            d.sort();
+            d.dedup();
+            d.into_iter().map(Some).collect()
+        }),
+        active: body.active,
+    };
+    let mut conn = state.pool.get().await?;
+    let updated = users::update(
+        &mut conn,
+        *id,
+        version,
+        &changes,
+        body.territories.as_deref(),
+    )
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::Unprocessable { .. } => {
+            ApiError::unprocessable("territories", "names a territory that does not exist")
+        }
+        other => other,
+    })?;
+    match updated {
+        Some(user) => {
+            let territories = users::territories_of(&mut conn, user.id).await?;
+            Ok(respond(
+                StatusCode::OK,
+                &user,
+                UserView::new(user.clone(), territories),
+            ))
+        }
+        None if users::find(&mut conn, *id).await?.is_some() => Err(stale()),
+        None => Err(ApiError::not_found("No such user.")),
+    }
+}
+
+/// Reset a user's password (admin): a one-time password is generated and
+/// returned once; the account is unlocked.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new password.", body = NewPassword),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 404, response = crate::api::responses::NotFound),
+    )
+)]
+#[post("/v1/users/{id}/password")]
+pub async fn reset_password(
+    _caller: Authorized<ManageAccounts>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+    auth: web::Data<AuthContext>,
+) -> Result<web::Json<NewPassword>, ApiError> {
+    let password = random_secret("")[..20].to_owned();
+    let hash = auth
+        .passwords
+        .hash(password.clone())
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let mut conn = state.pool.get().await?;
+    if users::set_password(&mut conn, *id, &hash).await? == 0 {
+        return Err(ApiError::not_found("No such user."));
+    }
+    Ok(web::Json(NewPassword {
+        one_time_password: password,
+    }))
+}

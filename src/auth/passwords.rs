@@ -1,0 +1,191 @@
+//! Password hashing with Argon2id, off the async workers.
+//!
+//! Every hash and verification runs in the blocking pool behind a semaphore,
+//! so a flood of logins queues here instead of taking every core from the
+//! requests that read case files. An unknown user is verified against a dummy
+//! hash, so that it costs the same time as a wrong password.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use tokio::sync::Semaphore;
+
+use crate::config::AuthSettings;
+
+/// Longest wait for a hashing slot before the request answers 503.
+const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct PasswordHasherPool {
+    params: Params,
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<String>,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// The password matches. `rehash` is set when the stored hash used other
+    /// parameters than today's: the caller stores the new one.
+    Yes {
+        rehash: Option<String>,
+    },
+    No,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("too many password checks are waiting")]
+    Busy,
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+impl PasswordHasherPool {
+    pub fn new(settings: &AuthSettings) -> anyhow::Result<Self> {
+        let params = Params::new(
+            settings.argon2_memory_kib,
+            settings.argon2_iterations,
+            settings.argon2_lanes,
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
+        let concurrency = match settings.password_concurrency {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get().saturating_sub(1))
+                .unwrap_or(1)
+                .max(1),
+            n => n,
+        };
+        let dummy_hash = hash_with(&params, "parcours-dummy-password-for-unknown-users")?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(concurrency)),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        let params = self.params.clone();
+        self.run(move || {
+            hash_with(&params, &password).map_err(|e| HashError::Failed(e.to_string()))
+        })
+        .await
+    }
+
+    /// Verifies `password` against `stored`, or against the dummy hash when
+    /// there is no account (the answer is then always `No`).
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<Verified, HashError> {
+        let params = self.params.clone();
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
+        self.run(move || {
+            let parsed =
+                PasswordHash::new(&stored).map_err(|e| HashError::Failed(e.to_string()))?;
+            let matches = argon2_with(&params)
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            if !(matches && known) {
+                return Ok(Verified::No);
+            }
+            let current = Params::try_from(&parsed).ok();
+            let outdated = parsed.algorithm != Algorithm::Argon2id.ident()
+                || current.is_none_or(|p| {
+                    p.m_cost() != params.m_cost()
+                        || p.t_cost() != params.t_cost()
+                        || p.p_cost() != params.p_cost()
+                });
+            let rehash = if outdated {
+                Some(hash_with(&params, &password).map_err(|e| HashError::Failed(e.to_string()))?)
+            } else {
+                None
+            };
+            Ok(Verified::Yes { rehash })
+        })
+        .await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| HashError::Busy)?
+            .map_err(|_| HashError::Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?
+    }
+}
+
+fn argon2_with(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2_with(params)
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(memory_kib: u32) -> PasswordHasherPool {
+        let mut settings = crate::config::Settings::for_tests(String::new(), "./var".into()).auth;
+        settings.argon2_memory_kib = memory_kib;
+        PasswordHasherPool::new(&settings).unwrap()
+    }
+
+    #[tokio::test]
+    async fn verifies_and_upgrades_old_parameters() {
+        let old = pool(1024);
+        let hash = old.hash("cheval agrafe pile".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert_eq!(
+            old.verify("cheval agrafe pile".into(), Some(hash.clone()))
+                .await
+                .unwrap(),
+            Verified::Yes { rehash: None }
+        );
+        assert_eq!(
+            old.verify("wrong".into(), Some(hash.clone()))
+                .await
+                .unwrap(),
+            Verified::No
+        );
+
+        let new = pool(2048);
+        let Verified::Yes {
+            rehash: Some(upgraded),
+        } = new
+            .verify("cheval agrafe pile".into(), Some(hash))
+            .await
+            .unwrap()
+        else {
+            panic!("an old hash is upgraded");
+        };
+        assert!(upgraded.contains("m=2048"), "{upgraded}");
+    }
+
+    #[tokio::test]
+    async fn unknown_users_never_verify() {
+        let pool = pool(1024);
+        let dummy = "parcours-dummy-password-for-unknown-users".to_owned();
+        assert_eq!(pool.verify(dummy, None).await.unwrap(), Verified::No);
+    }
+}

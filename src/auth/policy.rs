@@ -1,0 +1,76 @@
+//! Who may do what: DESIGN.md §2 as one table. Every permission decision on
+//! a role is taken here; scoping to territories, domains and organizations is
+//! then enforced in the SQL of each query.
+
+use crate::domain::Role;
+use crate::domain::Role::{Admin, Auditor, Coordinator, Partner, Supervisor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Territories, organizations (and the domain calendar): read.
+    ReadReferenceData,
+    /// Territories, organizations: create and change.
+    ManageReferenceData,
+    /// Staff users and partner clients: create, read, change, deactivate.
+    ManageAccounts,
+}
+
+/// The roles allowed each action; a role not listed is refused.
+const TABLE: &[(Action, &[Role])] = &[
+    (
+        Action::ReadReferenceData,
+        &[Admin, Supervisor, Coordinator, Partner, Auditor],
+    ),
+    (Action::ManageReferenceData, &[Admin]),
+    (Action::ManageAccounts, &[Admin]),
+];
+
+/// An action as a type, so that a handler states what it needs in its
+/// signature (`Authorized<ManageAccounts>`) and the check runs before the
+/// body is read: a refused caller learns nothing about the body's rules.
+pub trait Permission {
+    const ACTION: Action;
+}
+
+pub struct ReadReferenceData;
+pub struct ManageReferenceData;
+pub struct ManageAccounts;
+
+impl Permission for ReadReferenceData {
+    const ACTION: Action = Action::ReadReferenceData;
+}
+impl Permission for ManageReferenceData {
+    const ACTION: Action = Action::ManageReferenceData;
+}
+impl Permission for ManageAccounts {
+    const ACTION: Action = Action::ManageAccounts;
+}
+
+pub fn allows(role: Role, action: Action) -> bool {
+    TABLE
+        .iter()
+        .find(|(listed, _)| *listed == action)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admins_manage_accounts_and_nobody_else_does() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ManageAccounts),
+                role == Admin,
+                "{role:?}"
+            );
+            assert_eq!(
+                allows(role, Action::ManageReferenceData),
+                role == Admin,
+                "{role:?}"
+            );
+            assert!(allows(role, Action::ReadReferenceData), "{role:?}");
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Access tokens: short-lived EdDSA JWTs, issued here and verified by the
+//! principal extractor. Verification pins the algorithm, the key (`kid`),
+//! the issuer, the audience and the leeway; nothing else is accepted.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::keys::KeySet;
+use crate::config::AuthSettings;
+use crate::domain::{Domain, Role};
+
+/// Clock skew tolerated between API instances, in seconds.
+const LEEWAY_SECS: u64 = 30;
+
+/// Who the token was issued to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    User,
+    Client,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The user's or client's id.
+    pub sub: Uuid,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    pub jti: Uuid,
+    pub kind: SubjectKind,
+    pub role: Role,
+    #[serde(default)]
+    pub territories: Vec<Uuid>,
+    #[serde(default)]
+    pub domains: Vec<Domain>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Uuid>,
+}
+
+/// What a token says about its holder, before issuing.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub subject: Uuid,
+    pub kind: SubjectKind,
+    pub role: Role,
+    pub territories: Vec<Uuid>,
+    pub domains: Vec<Domain>,
+    pub organization: Option<Uuid>,
+}
+
+/// Why a token was refused; said to the client in `error_description`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidToken(pub &'static str);
+
+pub struct TokenService {
+    keys: KeySet,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+    validation: Validation,
+}
+
+impl TokenService {
+    pub fn new(keys: KeySet, settings: &AuthSettings) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.algorithms = vec![Algorithm::EdDSA];
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        Self {
+            keys,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl: settings.access_ttl(),
+            validation,
+        }
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    /// Lifetime of the tokens issued, in seconds.
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl.as_secs()
+    }
+
+    pub fn issue(&self, grant: &Grant) -> anyhow::Result<String> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: grant.subject,
+            exp: now + i64::try_from(self.ttl.as_secs())?,
+            iat: now,
+            nbf: now,
+            jti: Uuid::now_v7(),
+            kind: grant.kind,
+            role: grant.role,
+            territories: grant.territories.clone(),
+            domains: grant.domains.clone(),
+            organization: grant.organization,
+        };
+        let (key, kid) = self.keys.signing();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        Ok(jsonwebtoken::encode(&header, &claims, key)?)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| InvalidToken("the token is malformed"))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(InvalidToken("the token is not signed with EdDSA"));
+        }
+        let kid = header.kid.ok_or(InvalidToken("the token names no key"))?;
+        let key = self
+            .keys
+            .verifying(&kid)
+            .ok_or(InvalidToken("the token was signed by an unknown key"))?;
+        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|error| {
+                use jsonwebtoken::errors::ErrorKind;
+                InvalidToken(match error.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::ImmatureSignature => "the token is not valid yet",
+                    ErrorKind::InvalidIssuer => "the token was issued by someone else",
+                    ErrorKind::InvalidAudience => "the token is meant for another service",
+                    ErrorKind::InvalidSignature => "the token's signature is wrong",
+                    _ => "the token is invalid",
+                })
+            })
+    }
+}

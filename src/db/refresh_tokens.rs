@@ -1,0 +1,121 @@
+//! Refresh tokens: rotation on each use, reuse detection by family.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::refresh_tokens;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+struct Stored {
+    id: Uuid,
+    family_id: Uuid,
+    user_id: Uuid,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// Spent; a new token of the same family was stored for this user.
+    Rotated { user_id: Uuid },
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// Already spent: someone replayed it. The whole family is now revoked.
+    Reused,
+}
+
+pub async fn issue(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    family_id: Uuid,
+    digest: &[u8],
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(Uuid::now_v7()),
+            refresh_tokens::family_id.eq(family_id),
+            refresh_tokens::user_id.eq(user_id),
+            refresh_tokens::token_digest.eq(digest),
+            refresh_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Spends the token of `digest` and stores its successor `next_digest`, in
+/// one transaction; the row lock makes two concurrent uses of one token end
+/// as one rotation and one reuse.
+pub async fn rotate(
+    conn: &mut AsyncPgConnection,
+    digest: &[u8],
+    next_digest: &[u8],
+    next_expires_at: DateTime<Utc>,
+) -> QueryResult<Rotation> {
+    conn.transaction(async |conn| {
+        let stored: Option<Stored> = refresh_tokens::table
+            .filter(refresh_tokens::token_digest.eq(digest))
+            .select(Stored::as_select())
+            .for_update()
+            .first(&mut *conn)
+            .await
+            .optional()?;
+        let Some(stored) = stored else {
+            return Ok(Rotation::Invalid);
+        };
+        if stored.revoked_at.is_some() || stored.expires_at <= Utc::now() {
+            return Ok(Rotation::Invalid);
+        }
+        if stored.used_at.is_some() {
+            revoke_family(conn, stored.family_id).await?;
+            return Ok(Rotation::Reused);
+        }
+        diesel::update(refresh_tokens::table.find(stored.id))
+            .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+            .execute(&mut *conn)
+            .await?;
+        issue(
+            conn,
+            stored.user_id,
+            stored.family_id,
+            next_digest,
+            next_expires_at,
+        )
+        .await?;
+        Ok(Rotation::Rotated {
+            user_id: stored.user_id,
+        })
+    })
+    .await
+}
+
+/// Revokes the family of the token of `digest`, if there is one.
+pub async fn revoke(conn: &mut AsyncPgConnection, digest: &[u8]) -> QueryResult<()> {
+    let family: Option<Uuid> = refresh_tokens::table
+        .filter(refresh_tokens::token_digest.eq(digest))
+        .select(refresh_tokens::family_id)
+        .first(conn)
+        .await
+        .optional()?;
+    if let Some(family) = family {
+        revoke_family(conn, family).await?;
+    }
+    Ok(())
+}
+
+async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+}

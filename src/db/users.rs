@@ -1,0 +1,312 @@
+//! Staff users: accounts, their territories, login bookkeeping.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::PageRequest;
+use crate::db::schema::{refresh_tokens, user_territories, users};
+use crate::domain::{Domain, Role};
+
+/// The domains of a row (never NULL: a CHECK forbids it).
+pub fn present(domains: &[Option<Domain>]) -> Vec<Domain> {
+    domains.iter().flatten().copied().collect()
+}
+
+/// After this many consecutive failures an account locks, for 1 minute,
+/// then 2, 4, … up to an hour at each further failure.
+pub const FAILURES_BEFORE_LOCK: i32 = 5;
+const MAX_LOCK_MINUTES: i32 = 60;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// PostgreSQL arrays may hold NULLs, so diesel reads `Option`s; a CHECK
+    /// keeps them out. Use [`present`].
+    pub domains: Vec<Option<Domain>>,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a login needs to know.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct Credentials {
+    pub id: Uuid,
+    pub role: Role,
+    /// PostgreSQL arrays may hold NULLs, so diesel reads `Option`s; a CHECK
+    /// keeps them out. Use [`present`].
+    pub domains: Vec<Option<Domain>>,
+    pub active: bool,
+    pub password_hash: String,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct NewUser {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// PostgreSQL arrays may hold NULLs, so diesel reads `Option`s; a CHECK
+    /// keeps them out. Use [`present`].
+    pub domains: Vec<Option<Domain>>,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub domains: Option<Vec<Option<Domain>>>,
+    pub active: Option<bool>,
+}
+
+pub async fn find_credentials(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> QueryResult<Option<Credentials>> {
+    users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                .bind::<diesel::sql_types::Text, _>(email)
+                .sql(")"),
+        )
+        .select(Credentials::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn find_active_credentials_by_id(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<Credentials>> {
+    users::table
+        .find(id)
+        .filter(users::active.eq(true))
+        .select(Credentials::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Counts a failed login and locks the account from the fifth one on.
+/// Returns when the lock ends, if it is locked now.
+pub async fn record_failure(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    let lock = format!(
+        "CASE WHEN failed_logins + 1 >= {FAILURES_BEFORE_LOCK} \
+         THEN now() + make_interval(mins => LEAST({MAX_LOCK_MINUTES}, \
+              power(2, failed_logins + 1 - {FAILURES_BEFORE_LOCK})::int)) \
+         ELSE locked_until END"
+    );
+    diesel::update(users::table.find(id))
+        .set((
+            users::failed_logins.eq(users::failed_logins + 1),
+            users::locked_until.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+            >(&lock)),
+        ))
+        .returning(users::locked_until)
+        .get_result(conn)
+        .await
+}
+
+/// A successful login clears the failures and stores an upgraded hash.
+pub async fn record_success(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    rehash: Option<&str>,
+) -> QueryResult<()> {
+    let reset = diesel::update(users::table.find(id));
+    match rehash {
+        Some(hash) => {
+            reset
+                .set((
+                    users::failed_logins.eq(0),
+                    users::locked_until.eq(None::<DateTime<Utc>>),
+                    users::password_hash.eq(hash),
+                ))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            reset
+                .set((
+                    users::failed_logins.eq(0),
+                    users::locked_until.eq(None::<DateTime<Utc>>),
+                ))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+pub async fn territories_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<Uuid>> {
+    user_territories::table
+        .filter(user_territories::user_id.eq(id))
+        .select(user_territories::territory_id)
+        .order(user_territories::territory_id)
+        .load(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    page: PageRequest,
+    role: Option<Role>,
+    active: Option<bool>,
+) -> QueryResult<Vec<User>> {
+    let mut query = users::table
+        .select(User::as_select())
+        .order(users::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(users::id.gt(after));
+    }
+    if let Some(role) = role {
+        query = query.filter(users::role.eq(role));
+    }
+    if let Some(active) = active {
+        query = query.filter(users::active.eq(active));
+    }
+    query.load(conn).await
+}
+
+/// Territories of several users, for a list.
+pub async fn territories_of_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    user_territories::table
+        .filter(user_territories::user_id.eq_any(ids))
+        .select((user_territories::user_id, user_territories::territory_id))
+        .order((user_territories::user_id, user_territories::territory_id))
+        .load(conn)
+        .await
+}
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &NewUser,
+    territories: &[Uuid],
+) -> QueryResult<User> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        let user = diesel::insert_into(users::table)
+            .values(new)
+            .returning(User::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        set_territories(conn, user.id, territories).await?;
+        Ok(user)
+    })
+    .await
+}
+
+/// Applies `changes` if `version` is current; `None` otherwise. Deactivation
+/// also revokes the user's refresh tokens, in the same transaction.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    version: i32,
+    changes: &UserChanges,
+    territories: Option<&[Uuid]>,
+) -> QueryResult<Option<User>> {
+    use diesel_async::AsyncConnection;
+    conn.transaction(async |conn| {
+        let updated: Option<User> =
+            diesel::update(users::table.find(id).filter(users::version.eq(version)))
+                .set((changes, users::version.eq(version + 1)))
+                .returning(User::as_returning())
+                .get_result(&mut *conn)
+                .await
+                .optional()?;
+        let Some(user) = updated else {
+            return Ok(None);
+        };
+        if let Some(territories) = territories {
+            set_territories(conn, id, territories).await?;
+        }
+        if changes.active == Some(false) {
+            revoke_refresh_tokens(conn, id).await?;
+        }
+        Ok(Some(user))
+    })
+    .await
+}
+
+pub async fn set_password(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hash: &str,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::failed_logins.eq(0),
+            users::locked_until.eq(None::<DateTime<Utc>>),
+            users::version.eq(users::version + 1),
+        ))
+        .execute(conn)
+        .await
+}
+
+async fn set_territories(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    territories: &[Uuid],
+) -> QueryResult<()> {
+    diesel::delete(user_territories::table.filter(user_territories::user_id.eq(id)))
+        .execute(conn)
+        .await?;
+    let rows: Vec<_> = territories
+        .iter()
+        .map(|t| {
+            (
+                user_territories::user_id.eq(id),
+                user_territories::territory_id.eq(*t),
+            )
+        })
+        .collect();
+    diesel::insert_into(user_territories::table)
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn revoke_refresh_tokens(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await
+}

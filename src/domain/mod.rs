@@ -1,0 +1,7 @@
+//! Pure types and rules of the domain: no I/O.
+
+pub mod enums;
+pub mod passwords;
+pub mod validation;
+
+pub use enums::{Domain, OrganizationKind, Role};

@@ -1,0 +1,106 @@
+//! The route × role matrix: every documented route, called by every role,
+//! answers as DESIGN.md §2 says. A route missing from the table below fails
+//! the test, so no route ships without an access decision.
+
+use parcours::domain::Role;
+use parcours::domain::Role::{Admin, Auditor, Coordinator, Partner, Supervisor};
+use reqwest::Method;
+
+use crate::support::TestApp;
+
+#[derive(Debug, Clone, Copy)]
+enum Access {
+    /// No token needed (operations, token endpoints, public keys).
+    Public,
+    /// These roles get past authorization; every other role gets 403.
+    Roles(&'static [Role]),
+}
+
+const EVERY_ROLE: &[Role] = &[Admin, Supervisor, Coordinator, Partner, Auditor];
+const ADMIN: &[Role] = &[Admin];
+
+fn expected(method: &str, path: &str) -> Option<Access> {
+    use Access::{Public, Roles};
+    Some(match (method, path) {
+        ("GET", "/health" | "/ready" | "/metrics" | "/openapi.json" | "/docs" | "/docs/{file}") => {
+            Public
+        }
+        ("GET", "/.well-known/jwks.json") => Public,
+        ("POST", "/v1/auth/token" | "/v1/auth/revoke") => Public,
+        ("GET", "/v1/me") => Roles(EVERY_ROLE),
+        ("GET", "/v1/territories" | "/v1/territories/{id}") => Roles(EVERY_ROLE),
+        ("GET", "/v1/organizations" | "/v1/organizations/{id}") => Roles(EVERY_ROLE),
+        ("POST", "/v1/territories" | "/v1/organizations") => Roles(ADMIN),
+        ("PATCH", "/v1/territories/{id}" | "/v1/organizations/{id}") => Roles(ADMIN),
+        ("GET", "/v1/users" | "/v1/users/{id}" | "/v1/clients" | "/v1/clients/{id}") => {
+            Roles(ADMIN)
+        }
+        (
+            "POST",
+            "/v1/users" | "/v1/clients" | "/v1/users/{id}/password" | "/v1/clients/{id}/secret",
+        ) => Roles(ADMIN),
+        ("PATCH", "/v1/users/{id}" | "/v1/clients/{id}") => Roles(ADMIN),
+        _ => return None,
+    })
+}
+
+/// Every (method, path) of the OpenAPI document, with `{…}` filled in.
+fn routes() -> Vec<(String, String, String)> {
+    let doc = serde_json::to_value(parcours::api::openapi()).unwrap();
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{file}", "index.html");
+            routes.push((method.to_uppercase(), path.clone(), concrete));
+        }
+    }
+    routes
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u16 {
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = app.client.request(method.clone(), app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if method == Method::POST || method == Method::PATCH {
+        request = request
+            .header("content-type", "application/json")
+            .body("{}");
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_the_policy_says() {
+    let app = TestApp::spawn().await;
+    let mut tokens = Vec::new();
+    for role in [Admin, Supervisor, Coordinator, Partner, Auditor] {
+        tokens.push((role, app.token_for(role).await));
+    }
+    let mut protected = 0;
+    for (method, path, concrete) in routes() {
+        let access = expected(&method, &path)
+            .unwrap_or_else(|| panic!("{method} {path} has no entry in the access matrix"));
+        let Access::Roles(allowed) = access else {
+            continue;
+        };
+        protected += 1;
+        let anonymous = call(&app, &method, &concrete, None).await;
+        assert_eq!(anonymous, 401, "{method} {path} without a token");
+        for (role, token) in &tokens {
+            let status = call(&app, &method, &concrete, Some(token)).await;
+            if allowed.contains(role) {
+                assert!(
+                    status != 401 && status != 403,
+                    "{method} {path} as {role:?}: allowed, got {status}"
+                );
+            } else {
+                assert_eq!(status, 403, "{method} {path} as {role:?}: refused");
+            }
+        }
+    }
+    assert!(protected > 0, "the document lists protected routes");
+}

@@ -1,0 +1,405 @@
+//! Logging in, refreshing, revoking, lockout, rate limits and deactivation.
+
+use std::time::Duration;
+
+use parcours::domain::{Domain, Role};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::support::{TestApp, assert_problem};
+
+#[tokio::test]
+async fn a_staff_user_logs_in_with_a_form_or_json_and_sees_who_they_are() {
+    let app = TestApp::spawn().await;
+    let user = app
+        .user(
+            Role::Coordinator,
+            &["05-GAP", "05-BRI"],
+            &[Domain::Disability, Domain::Elderly],
+        )
+        .await;
+
+    let tokens = app.login(&user).await;
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["expires_in"], 900);
+    assert!(
+        tokens["refresh_token"]
+            .as_str()
+            .unwrap()
+            .starts_with("pcr_")
+    );
+
+    let json = app
+        .client
+        .post(app.url("/v1/auth/token"))
+        .json(&serde_json::json!({"grant_type": "password", "username": user.email.to_uppercase(), "password": user.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), 200, "JSON body, e-mail in another case");
+
+    let me: Value = app
+        .with_token(
+            Method::GET,
+            "/v1/me",
+            tokens["access_token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], user.id.to_string());
+    assert_eq!(me["kind"], "user");
+    assert_eq!(me["role"], "coordinator");
+    assert_eq!(me["login"], user.email);
+    assert_eq!(me["territories"].as_array().unwrap().len(), 2);
+    assert_eq!(me["domains"], serde_json::json!(["disability", "elderly"]));
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let user = app.user(Role::Supervisor, &[], &[]).await;
+    let wrong = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", &user.email),
+            ("password", "not the password"),
+        ])
+        .await;
+    let wrong = assert_problem(wrong, 400).await;
+    let unknown = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", "nobody@hautes-alpes.example"),
+            ("password", "whatever it is"),
+        ])
+        .await;
+    let unknown = assert_problem(unknown, 400).await;
+    assert_eq!(wrong["error"], "invalid_grant");
+    assert_eq!(wrong["detail"], unknown["detail"]);
+    assert_eq!(wrong["error"], unknown["error"]);
+
+    let unsupported = app.token_request(&[("grant_type", "implicit")]).await;
+    assert_eq!(
+        assert_problem(unsupported, 400).await["error"],
+        "unsupported_grant_type"
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_login() {
+    let app = TestApp::spawn().await;
+    let user = app
+        .user(Role::Coordinator, &["05-GAP"], &[Domain::Disability])
+        .await;
+    let first = app.login(&user).await;
+    let first_refresh = first["refresh_token"].as_str().unwrap();
+
+    let second = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first_refresh),
+        ])
+        .await;
+    assert_eq!(second.status(), 200);
+    let second: Value = second.json().await.unwrap();
+    let second_refresh = second["refresh_token"].as_str().unwrap();
+    assert_ne!(first_refresh, second_refresh, "rotated");
+
+    // Someone replays the spent token: refused, and the live one dies with it.
+    let replay = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first_refresh),
+        ])
+        .await;
+    let replay = assert_problem(replay, 400).await;
+    assert!(
+        replay["detail"].as_str().unwrap().contains("already used"),
+        "{replay}"
+    );
+    let after = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", second_refresh),
+        ])
+        .await;
+    assert_eq!(assert_problem(after, 400).await["error"], "invalid_grant");
+
+    // Another login is a new family, unaffected.
+    let other = app.login(&user).await;
+    let ok = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", other["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_no_longer_works() {
+    let app = TestApp::spawn().await;
+    let user = app.user(Role::Auditor, &[], &[]).await;
+    let tokens = app.login(&user).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let revoke = app
+        .client
+        .post(app.url("/v1/auth/revoke"))
+        .form(&[("token", refresh)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let refused = app
+        .token_request(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
+    assert_problem(refused, 400).await;
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_even_against_the_right_password() {
+    let app = TestApp::spawn().await;
+    let user = app.user(Role::Coordinator, &[], &[]).await;
+    for attempt in 1..=4 {
+        let response = app
+            .token_request(&[
+                ("grant_type", "password"),
+                ("username", &user.email),
+                ("password", "wrong password"),
+            ])
+            .await;
+        assert_eq!(response.status(), 400, "failure {attempt}");
+    }
+    let fifth = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", &user.email),
+            ("password", "wrong password"),
+        ])
+        .await;
+    assert!(fifth.headers().contains_key("retry-after"));
+    let body = assert_problem(fifth, 429).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("locked"),
+        "{body}"
+    );
+
+    let right = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", &user.email),
+            ("password", &user.password),
+        ])
+        .await;
+    let retry: u64 = right.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&retry),
+        "locked for about a minute: {retry}"
+    );
+    assert_problem(right, 429).await;
+}
+
+#[tokio::test]
+async fn each_address_has_a_token_rate_limit() {
+    let app = TestApp::spawn_with(|s| s.auth.token_rate_per_minute = 3, None).await;
+    for _ in 0..3 {
+        let response = app
+            .token_request(&[
+                ("grant_type", "password"),
+                ("username", "x@y.fr"),
+                ("password", "p"),
+            ])
+            .await;
+        assert_eq!(response.status(), 400);
+    }
+    let limited = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", "x@y.fr"),
+            ("password", "p"),
+        ])
+        .await;
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_problem(limited, 429).await;
+}
+
+#[tokio::test]
+async fn partner_clients_use_client_credentials_by_body_or_basic() {
+    let app = TestApp::spawn().await;
+    let (_, client_id, secret) = app.client("MSA Alpes-Vaucluse").await;
+    let by_body = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ])
+        .await;
+    assert_eq!(by_body.status(), 200);
+    let body: Value = by_body.json().await.unwrap();
+    assert!(
+        body.get("refresh_token").is_none(),
+        "clients get no refresh token"
+    );
+
+    let by_basic = app
+        .client
+        .post(app.url("/v1/auth/token"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_basic.status(), 200);
+    let token: Value = by_basic.json().await.unwrap();
+    let me: Value = app
+        .with_token(
+            Method::GET,
+            "/v1/me",
+            token["access_token"].as_str().unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["kind"], "client");
+    assert_eq!(me["role"], "partner");
+    assert!(me["organization"].is_string());
+
+    let wrong = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", "pcs_wrong"),
+        ])
+        .await;
+    assert_eq!(assert_problem(wrong, 401).await["error"], "invalid_client");
+}
+
+/// Polls `GET /v1/me` until it answers `status`, for at most `limit`.
+async fn me_becomes(app: &TestApp, token: &str, status: u16, limit: Duration) -> Duration {
+    let started = std::time::Instant::now();
+    loop {
+        let response = app
+            .with_token(Method::GET, "/v1/me", token)
+            .send()
+            .await
+            .unwrap();
+        if response.status().as_u16() == status {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "still {} after {limit:?}",
+            response.status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn deactivating_a_user_stops_their_tokens_within_a_second() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(Role::Admin).await;
+    let user = app
+        .user(Role::Coordinator, &["05-GAP"], &[Domain::Disability])
+        .await;
+    let tokens = app.login(&user).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    me_becomes(&app, access, 200, Duration::from_secs(1)).await;
+
+    let current = app
+        .with_token(Method::GET, &format!("/v1/users/{}", user.id), &admin)
+        .send()
+        .await
+        .unwrap();
+    let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let deactivated = app
+        .with_token(Method::PATCH, &format!("/v1/users/{}", user.id), &admin)
+        .header("if-match", etag)
+        .json(&serde_json::json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deactivated.status(), 200);
+
+    let took = me_becomes(&app, access, 401, Duration::from_millis(1500)).await;
+    assert!(took < Duration::from_millis(1500), "refused after {took:?}");
+    let refused = app
+        .with_token(Method::GET, "/v1/me", access)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    let refresh = app
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
+        .await;
+    assert_problem(refresh, 400).await;
+    let login = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", &user.email),
+            ("password", &user.password),
+        ])
+        .await;
+    assert_problem(login, 400).await;
+}
+
+#[tokio::test]
+async fn deactivating_a_client_stops_its_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(Role::Admin).await;
+    let (id, client_id, secret) = app.client("CAF des Hautes-Alpes").await;
+    let token: Value = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = token["access_token"].as_str().unwrap();
+    me_becomes(&app, access, 200, Duration::from_secs(1)).await;
+    let current = app
+        .with_token(Method::GET, &format!("/v1/clients/{id}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let response = app
+        .with_token(Method::PATCH, &format!("/v1/clients/{id}"), &admin)
+        .header("if-match", etag)
+        .json(&serde_json::json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    me_becomes(&app, access, 401, Duration::from_millis(1500)).await;
+    let again = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ])
+        .await;
+    assert_problem(again, 401).await;
+}
