@@ -138,9 +138,16 @@ impl Application {
         settings
             .cors_origins
             .retain(|origin| !origin.trim().is_empty());
+        settings
+            .auth
+            .verify_key_files
+            .retain(|path| !path.as_os_str().is_empty());
         validate(&settings)?;
+        // Keys first: a missing production key must stop start-up before
+        // anything touches the database.
+        let auth = build_auth(&settings)?;
         let database = Database::resolve(&settings).await?;
-        match Self::build_on(&settings, &database.url, extra).await {
+        match Self::build_on(&settings, &database.url, auth, extra).await {
             Ok((server, port)) => Ok(Self {
                 server,
                 port,
@@ -156,6 +163,7 @@ impl Application {
     async fn build_on(
         settings: &Settings,
         database_url: &str,
+        auth: AuthContext,
         extra: Option<ExtraRoutes>,
     ) -> anyhow::Result<(Server, u16)> {
         let applied = migrations::run_pending(database_url).await?;
@@ -166,7 +174,7 @@ impl Application {
             pool: db::build_pool(database_url, &settings.database)?,
             migrations: migrations::expected_versions(),
         });
-        let auth = web::Data::new(build_auth(settings)?);
+        let auth = web::Data::new(auth);
         auth.revocations
             .clone()
             .spawn_listener(database_url.to_owned());

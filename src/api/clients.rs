@@ -1,7 +1,7 @@
 //! `/v1/clients`: partner machine clients, managed by admins. The secret is
 //! shown once, at creation and at each rotation.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::accounts::{self, CreateClient};
-use crate::api::etag::{etag, required_version, stale};
+use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::Authorized;
@@ -64,12 +64,7 @@ pub struct UpdateClient {
 }
 
 fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag(client.version)));
-    if status == StatusCode::CREATED {
-        response.insert_header((header::LOCATION, format!("/v1/clients/{}", client.id)));
-    }
-    response.json(body)
+    tagged(status, client.version, "/v1/clients", client.id, body)
 }
 
 /// List partner clients (admin).

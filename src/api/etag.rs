@@ -3,8 +3,10 @@
 //! 412 when stale), and the UPDATE itself checks it, so that two API
 //! instances cannot lose each other's updates.
 
-use actix_web::HttpRequest;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -38,4 +40,21 @@ pub fn stale() -> ApiError {
             "The resource changed since you read it. Read it again, then retry with its new ETag."
                 .to_owned(),
     }
+}
+
+/// A resource with its ETag, and its `Location` (`{collection}/{id}`) when
+/// it was just created.
+pub fn tagged(
+    status: StatusCode,
+    version: i32,
+    collection: &str,
+    id: Uuid,
+    body: impl Serialize,
+) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, etag(version)));
+    if status == StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("{collection}/{id}")));
+    }
+    response.json(body)
 }

@@ -1,12 +1,12 @@
 //! `/v1/organizations`: read by every role, written by admins.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::etag::{etag, required_version, stale};
+use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::Authorized;
@@ -72,15 +72,13 @@ fn check_identifiers(
 }
 
 fn respond(status: StatusCode, organization: &Organization) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag(organization.version)));
-    if status == StatusCode::CREATED {
-        response.insert_header((
-            header::LOCATION,
-            format!("/v1/organizations/{}", organization.id),
-        ));
-    }
-    response.json(organization)
+    tagged(
+        status,
+        organization.version,
+        "/v1/organizations",
+        organization.id,
+        organization,
+    )
 }
 
 /// List the organizations.

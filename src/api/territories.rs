@@ -1,12 +1,12 @@
 //! `/v1/territories`: read by every role, written by admins.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::etag::{etag, required_version, stale};
+use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::Authorized;
@@ -41,16 +41,14 @@ fn is_code(code: &str) -> bool {
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn respond(status: actix_web::http::StatusCode, territory: &Territory) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag(territory.version)));
-    if status == actix_web::http::StatusCode::CREATED {
-        response.insert_header((
-            header::LOCATION,
-            format!("/v1/territories/{}", territory.id),
-        ));
-    }
-    response.json(territory)
+fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
+    tagged(
+        status,
+        territory.version,
+        "/v1/territories",
+        territory.id,
+        territory,
+    )
 }
 
 /// List the territories.
@@ -97,7 +95,7 @@ pub async fn read(
     let territory = territories::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such territory."))?;
-    Ok(respond(actix_web::http::StatusCode::OK, &territory))
+    Ok(respond(StatusCode::OK, &territory))
 }
 
 /// Create a territory (admin).
@@ -139,7 +137,7 @@ pub async fn create(
         },
     )
     .await?;
-    Ok(respond(actix_web::http::StatusCode::CREATED, &territory))
+    Ok(respond(StatusCode::CREATED, &territory))
 }
 
 /// Rename a territory (admin). Requires `If-Match`.
@@ -172,7 +170,7 @@ pub async fn update(
     checks.finish()?;
     let mut conn = state.pool.get().await?;
     match territories::rename(&mut conn, *id, version, &name).await? {
-        Some(territory) => Ok(respond(actix_web::http::StatusCode::OK, &territory)),
+        Some(territory) => Ok(respond(StatusCode::OK, &territory)),
         None if territories::find(&mut conn, *id).await?.is_some() => Err(stale()),
         None => Err(ApiError::not_found("No such territory.")),
     }

@@ -1,6 +1,6 @@
 //! `/v1/users`: staff accounts, managed by admins. No delete: deactivate.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::accounts::{self, CreateUser};
-use crate::api::etag::{etag, required_version, stale};
+use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
 use crate::auth::policy::ManageAccounts;
@@ -87,12 +87,7 @@ pub struct UserFilters {
 }
 
 fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpResponse {
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::ETAG, etag(user.version)));
-    if status == StatusCode::CREATED {
-        response.insert_header((header::LOCATION, format!("/v1/users/{}", user.id)));
-    }
-    response.json(body)
+    tagged(status, user.version, "/v1/users", user.id, body)
 }
 
 /// List staff users (admin).

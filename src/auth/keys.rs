@@ -67,7 +67,7 @@ impl KeySet {
             (None, Environment::Development) => {
                 let path = data_dir.join("jwt-signing-key.pem");
                 if !path.exists() {
-                    generate_key_file(&path)?;
+                    write_new_key(&path)?;
                     tracing::info!(path = %path.display(), "generated a development token signing key");
                 }
                 path
@@ -155,7 +155,7 @@ fn kid_of(key: &VerifyingKey) -> String {
 /// Writes a new private key readable by its owner only. Written aside then
 /// linked into place, so that a concurrent reader never sees half a key and
 /// two processes racing keep the first key.
-fn generate_key_file(path: &Path) -> anyhow::Result<()> {
+pub fn write_new_key(path: &Path) -> anyhow::Result<()> {
     use std::io::Write;
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;

@@ -118,7 +118,33 @@ async fn says_what_to_do_without_binaries_or_database() {
     );
     let message = failure_message(empty.path(), "PARCOURS_ENV", "production").await;
     assert!(
-        message.contains("DATABASE_URL is required in production"),
+        message.contains("PARCOURS_JWT_SIGNING_KEY_FILE is required in production"),
+        "{message}"
+    );
+    let key = empty.path().join("key.pem");
+    std::fs::write(&key, "not a key").unwrap();
+    let message = parcours(empty.path())
+        .env("PARCOURS_ENV", "production")
+        .env("PARCOURS_JWT_SIGNING_KEY_FILE", &key)
+        .output()
+        .await
+        .unwrap();
+    let message = String::from_utf8_lossy(&message.stderr);
+    assert!(
+        message.contains("is not an Ed25519 PKCS#8 PEM private key"),
+        "{message}"
+    );
+    let valid = empty.path().join("valid.pem");
+    parcours::auth::keys::write_new_key(&valid).unwrap();
+    let output = parcours(empty.path())
+        .env("PARCOURS_ENV", "production")
+        .env("PARCOURS_JWT_SIGNING_KEY_FILE", &valid)
+        .output()
+        .await
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && message.contains("DATABASE_URL is required in production"),
         "{message}"
     );
 }
