@@ -428,9 +428,21 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::unavailable("The change conflicted with a concurrent one; retry it.")
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            // The connection broke (no SQLSTATE), or the server is restarting
+            // (57P01 "terminating connection…", 57P03 "the database system is
+            // starting up"): the change did not happen; the client retries.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
             | Error::BrokenTransactionManager => {
                 Self::unavailable("The database connection was lost; retry the request.")
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().starts_with("terminating connection")
+                    || info.message().starts_with("the database system is") =>
+            {
+                Self::unavailable("The database is restarting; retry the request.")
             }
             other => Self::internal(other),
         }
@@ -452,6 +464,37 @@ mod tests {
         assert_eq!(
             response.headers().get(header::CONTENT_TYPE).unwrap(),
             PROBLEM_JSON
+        );
+    }
+
+    #[test]
+    fn a_lost_or_restarting_database_is_503_not_500() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        for (kind, message) in [
+            (DatabaseErrorKind::UnableToSendCommand, "connection closed"),
+            (
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "the database system is starting up",
+            ),
+        ] {
+            let error = ApiError::from(Error::DatabaseError(kind, Box::new(message.to_owned())));
+            assert_eq!(
+                error.status_code(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{message}"
+            );
+        }
+        let other = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error".to_owned()),
+        );
+        assert_eq!(
+            ApiError::from(other).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
         );
     }
 
