@@ -14,6 +14,7 @@ mod cors;
 mod database_outage;
 mod errors;
 mod jwt_attacks;
+mod key_rotation;
 mod migrations;
 mod ops;
 mod process;
