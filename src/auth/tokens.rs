@@ -5,8 +5,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use dashmap::DashMap;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::keys::KeySet;
@@ -59,8 +61,14 @@ pub struct Grant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidToken(pub &'static str);
 
+/// Verified tokens remembered at most; past it the memory starts afresh.
+const VERIFIED_LIMIT: usize = 100_000;
+
 pub struct TokenService {
     keys: KeySet,
+    /// Tokens already verified, by the SHA-256 of their text: a token's
+    /// signature is checked once per instance, then only its time window.
+    verified: DashMap<[u8; 32], Claims>,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -78,6 +86,7 @@ impl TokenService {
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         Self {
             keys,
+            verified: DashMap::new(),
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ttl: settings.access_ttl(),
@@ -117,6 +126,27 @@ impl TokenService {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        // Cloned out before anything else touches the map (a held entry locks its shard).
+        let remembered = self.verified.get(&digest).map(|entry| entry.clone());
+        if let Some(claims) = remembered {
+            let now = Utc::now().timestamp();
+            let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
+            if claims.exp >= now - leeway {
+                return Ok(claims);
+            }
+            self.verified.remove(&digest);
+            return Err(InvalidToken("the token has expired"));
+        }
+        let claims = self.verify_signature(token)?;
+        if self.verified.len() >= VERIFIED_LIMIT {
+            self.verified.clear();
+        }
+        self.verified.insert(digest, claims.clone());
+        Ok(claims)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<Claims, InvalidToken> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| InvalidToken("the token is malformed"))?;
         if header.alg != Algorithm::EdDSA {
@@ -140,5 +170,63 @@ impl TokenService {
                     _ => "the token is invalid",
                 })
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> TokenService {
+        let settings = crate::config::Settings::for_tests(String::new(), "./var".into()).auth;
+        TokenService::new(KeySet::generate().unwrap(), &settings)
+    }
+
+    fn grant() -> Grant {
+        Grant {
+            subject: Uuid::now_v7(),
+            kind: SubjectKind::User,
+            role: Role::Coordinator,
+            territories: vec![Uuid::now_v7()],
+            domains: vec![Domain::Childhood],
+            organization: None,
+        }
+    }
+
+    #[test]
+    fn a_token_is_verified_once_then_remembered() {
+        let tokens = service();
+        let token = tokens.issue(&grant()).unwrap();
+        let first = tokens.verify(&token).unwrap();
+        assert_eq!(tokens.verified.len(), 1);
+        let again = tokens.verify(&token).unwrap();
+        assert_eq!(first.jti, again.jti);
+        assert_eq!(tokens.verified.len(), 1);
+    }
+
+    #[test]
+    fn a_refused_token_is_not_remembered() {
+        let tokens = service();
+        let other = service();
+        let foreign = other.issue(&grant()).unwrap();
+        for _ in 0..2 {
+            assert!(tokens.verify(&foreign).is_err());
+        }
+        assert_eq!(tokens.verified.len(), 0);
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let tokens = service();
+        let mut claims = tokens.verify(&tokens.issue(&grant()).unwrap()).unwrap();
+        claims.exp = Utc::now().timestamp() - 3600;
+        let stale = "remembered-but-expired";
+        let digest: [u8; 32] = Sha256::digest(stale.as_bytes()).into();
+        tokens.verified.insert(digest, claims);
+        assert_eq!(
+            tokens.verify(stale).unwrap_err(),
+            InvalidToken("the token has expired")
+        );
+        assert!(tokens.verified.get(&digest).is_none());
     }
 }
