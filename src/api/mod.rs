@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod clients;
 pub mod docs;
+pub mod domains;
 pub mod etag;
 pub mod extract;
 pub mod ops;
@@ -34,6 +35,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(auth::revoke)
         .service(auth::me)
         .service(auth::jwks)
+        .service(domains::list)
+        .service(domains::read)
+        .service(domains::reschedule)
         .service(territories::list)
         .service(territories::create)
         .service(territories::read)

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod cluster;
+pub mod domain_calendar;
 pub mod migrations;
 pub mod organizations;
 pub mod refresh_tokens;

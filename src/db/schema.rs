@@ -31,6 +31,18 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use super::sql_types::Domain;
+
+    domain_calendar (domain) {
+        domain -> Domain,
+        opens_on -> Date,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use super::sql_types::OrganizationKind;
 
     organizations (id) {
@@ -104,6 +116,7 @@ diesel::joinable!(user_territories -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
+    domain_calendar,
     organizations,
     refresh_tokens,
     territories,

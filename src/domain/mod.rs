@@ -2,6 +2,7 @@
 
 pub mod enums;
 pub mod passwords;
+pub mod rollout;
 pub mod validation;
 
 pub use enums::{Domain, OrganizationKind, Role};

@@ -29,6 +29,8 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("POST", "/v1/auth/token" | "/v1/auth/revoke") => Public,
         ("GET", "/v1/me") => Roles(EVERY_ROLE),
         ("GET", "/v1/territories" | "/v1/territories/{id}") => Roles(EVERY_ROLE),
+        ("GET", "/v1/domains" | "/v1/domains/{domain}") => Roles(EVERY_ROLE),
+        ("PUT", "/v1/domains/{domain}") => Roles(ADMIN),
         ("GET", "/v1/organizations" | "/v1/organizations/{id}") => Roles(EVERY_ROLE),
         ("POST", "/v1/territories" | "/v1/organizations") => Roles(ADMIN),
         ("PATCH", "/v1/territories/{id}" | "/v1/organizations/{id}") => Roles(ADMIN),
@@ -52,7 +54,8 @@ fn routes() -> Vec<(String, String, String)> {
         for method in item.as_object().unwrap().keys() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::now_v7().to_string())
-                .replace("{file}", "index.html");
+                .replace("{file}", "index.html")
+                .replace("{domain}", "childhood");
             routes.push((method.to_uppercase(), path.clone(), concrete));
         }
     }
@@ -65,7 +68,7 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    if method == Method::POST || method == Method::PATCH {
+    if method == Method::POST || method == Method::PATCH || method == Method::PUT {
         request = request
             .header("content-type", "application/json")
             .body("{}");

@@ -12,6 +12,7 @@ mod auth;
 mod contract;
 mod cors;
 mod database_outage;
+mod domains;
 mod errors;
 mod jwt_attacks;
 mod key_rotation;

@@ -1,0 +1,57 @@
+//! The rollout calendar: when each domain opens.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::db::schema::domain_calendar;
+use crate::domain::Domain;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = domain_calendar, check_for_backend(diesel::pg::Pg))]
+pub struct Opening {
+    pub domain: Domain,
+    pub opens_on: NaiveDate,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Opening>> {
+    domain_calendar::table
+        .select(Opening::as_select())
+        .order(domain_calendar::opens_on)
+        .then_order_by(domain_calendar::domain)
+        .load(conn)
+        .await
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, domain: Domain) -> QueryResult<Option<Opening>> {
+    domain_calendar::table
+        .find(domain)
+        .select(Opening::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Moves the domain's opening date if `version` is current; `None` otherwise.
+pub async fn reschedule(
+    conn: &mut AsyncPgConnection,
+    domain: Domain,
+    version: i32,
+    opens_on: NaiveDate,
+) -> QueryResult<Option<Opening>> {
+    diesel::update(
+        domain_calendar::table
+            .find(domain)
+            .filter(domain_calendar::version.eq(version)),
+    )
+    .set((
+        domain_calendar::opens_on.eq(opens_on),
+        domain_calendar::version.eq(version + 1),
+    ))
+    .returning(Opening::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
