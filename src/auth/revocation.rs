@@ -24,7 +24,10 @@ use crate::error::ApiError;
 const CHANNEL: &str = "parcours_principals";
 /// A full reload now and then, in case a notification was missed.
 const RELOAD_EVERY: Duration = Duration::from_secs(30);
-const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Reconnection delays double from the first to the last while the database
+/// stays away, so that an outage does not flood the log.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_LAST: Duration = Duration::from_secs(30);
 
 #[derive(Default)]
 pub struct Revocations {
@@ -84,12 +87,20 @@ impl Revocations {
     /// Keeps the set current for as long as the process runs.
     pub fn spawn_listener(self: std::sync::Arc<Self>, database_url: String) {
         tokio::spawn(async move {
+            let mut delay = RETRY_FIRST;
             loop {
+                let started = std::time::Instant::now();
                 if let Err(error) = self.listen(&database_url).await {
-                    tracing::warn!(error = %error, "revocation listener disconnected; checking the database per request");
+                    tracing::warn!(error = %error, retry_in_secs = delay.as_secs(),
+                        "revocation listener disconnected; checking the database per request");
                 }
                 self.listening.store(false, Ordering::Release);
-                tokio::time::sleep(RETRY_AFTER).await;
+                // A connection that lasted a while starts the delays afresh.
+                if started.elapsed() > RETRY_LAST {
+                    delay = RETRY_FIRST;
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(RETRY_LAST);
             }
         });
     }
