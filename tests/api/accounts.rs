@@ -22,14 +22,7 @@ async fn a_new_database_has_reference_data_and_no_account() {
     let app = TestApp::spawn().await;
     assert_eq!(count_users(&app).await, 0);
     let token = app.token_for(Role::Coordinator).await;
-    let territories: Value = app
-        .with_token(Method::GET, "/v1/territories", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let territories: Value = app.get_json("/v1/territories", &token).await;
     let codes: Vec<&str> = territories["items"]
         .as_array()
         .unwrap()
@@ -40,14 +33,7 @@ async fn a_new_database_has_reference_data_and_no_account() {
         codes.contains(&"05-GAP") && codes.contains(&"05-BRI"),
         "{codes:?}"
     );
-    let organizations: Value = app
-        .with_token(Method::GET, "/v1/organizations?kind=caf", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let organizations: Value = app.get_json("/v1/organizations?kind=caf", &token).await;
     assert_eq!(organizations["items"][0]["name"], "CAF des Hautes-Alpes");
     assert_eq!(organizations["items"].as_array().unwrap().len(), 1);
 }
@@ -56,14 +42,7 @@ async fn a_new_database_has_reference_data_and_no_account() {
 async fn an_admin_creates_a_user_whose_one_time_password_is_shown_once() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(Role::Admin).await;
-    let territories: Value = app
-        .with_token(Method::GET, "/v1/territories", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let territories: Value = app.get_json("/v1/territories", &admin).await;
     let gap = territories["items"]
         .as_array()
         .unwrap()
@@ -87,14 +66,7 @@ async fn an_admin_creates_a_user_whose_one_time_password_is_shown_once() {
     let password = body["one_time_password"].as_str().unwrap().to_owned();
     assert_eq!(password.len(), 20);
 
-    let read: Value = app
-        .with_token(Method::GET, &location, &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = app.get_json(&location, &admin).await;
     assert_eq!(read["email"], "Claire.Dubois@hautes-alpes.example");
     assert_eq!(read["territories"], json!([gap]));
     assert!(read.get("one_time_password").is_none() && read.get("password_hash").is_none());
@@ -200,14 +172,7 @@ async fn changes_need_the_current_etag() {
         .await
         .unwrap();
     assert_problem(second, 412).await;
-    let now: Value = app
-        .with_token(Method::GET, &path, &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now: Value = app.get_json(&path, &admin).await;
     assert_eq!(now["display_name"], "First");
 }
 
@@ -215,14 +180,7 @@ async fn changes_need_the_current_etag() {
 async fn a_client_secret_is_shown_once_and_rotates() {
     let app = TestApp::spawn().await;
     let admin = app.token_for(Role::Admin).await;
-    let organizations: Value = app
-        .with_token(Method::GET, "/v1/organizations?kind=msa", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let organizations: Value = app.get_json("/v1/organizations?kind=msa", &admin).await;
     let msa = organizations["items"][0]["id"].clone();
     let created = app
         .with_token(Method::POST, "/v1/clients", &admin)
@@ -235,14 +193,7 @@ async fn a_client_secret_is_shown_once_and_rotates() {
     let secret = created["client_secret"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap();
 
-    let read: Value = app
-        .with_token(Method::GET, &format!("/v1/clients/{id}"), &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read: Value = app.get_json(&format!("/v1/clients/{id}"), &admin).await;
     assert!(read.get("client_secret").is_none(), "{read}");
 
     let rotated: Value = app

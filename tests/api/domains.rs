@@ -11,14 +11,7 @@ use crate::support::{TestApp, assert_problem};
 async fn every_role_reads_the_hautes_alpes_calendar() {
     let app = TestApp::spawn().await;
     let token = app.token_for(Role::Partner).await;
-    let calendar: Value = app
-        .with_token(Method::GET, "/v1/domains", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let calendar: Value = app.get_json("/v1/domains", &token).await;
     let rows: Vec<(String, String, i64, bool)> = calendar["items"]
         .as_array()
         .unwrap()
@@ -100,14 +93,7 @@ async fn an_admin_moves_a_domain_into_the_future_and_back() {
         .await
         .unwrap();
     assert_eq!(back.status(), 200);
-    let calendar: Value = app
-        .with_token(Method::GET, "/v1/domains", &admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let calendar: Value = app.get_json("/v1/domains", &admin).await;
     let insertion = calendar["items"]
         .as_array()
         .unwrap()

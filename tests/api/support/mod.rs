@@ -167,6 +167,21 @@ impl TestApp {
             .to_owned()
     }
 
+    /// `GET path` with a bearer token, as JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self
+            .with_token(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
     /// A request with a bearer token.
     pub fn with_token(
         &self,
