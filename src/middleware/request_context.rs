@@ -71,17 +71,8 @@ impl RouteTable {
             .paths
             .iter()
             .map(|(path, item)| {
-                let methods: Vec<String> = serde_json::to_value(item)
-                    .ok()
-                    .and_then(|v| v.as_object().cloned())
-                    .map(|o| {
-                        o.keys()
-                            .filter(|k| HTTP_METHODS.contains(&k.as_str()))
-                            .map(|k| k.to_ascii_uppercase())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (ResourceDef::new(path.as_str()), methods.join(", "))
+                let methods = crate::api::methods_of(item).join(", ");
+                (ResourceDef::new(path.as_str()), methods)
             })
             .collect();
         Self(routes)
@@ -95,10 +86,6 @@ impl RouteTable {
             .map(|(_, methods)| methods.as_str())
     }
 }
-
-const HTTP_METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// What answers when no route matched: 405 when the path exists with other
 /// methods, 404 otherwise.

@@ -93,6 +93,12 @@ async fn wrong_method_is_405_with_allow() {
     assert_eq!(response.headers()["allow"], "GET");
     let body = assert_problem(response, 405).await;
     assert!(body["detail"].as_str().unwrap().contains("GET"), "{body}");
+
+    // A path answering several methods lists them all.
+    let path = format!("/v1/territories/{}", uuid::Uuid::now_v7());
+    let response = app.client.delete(app.url(&path)).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET, PATCH");
+    assert_problem(response, 405).await;
 }
 
 #[tokio::test]
