@@ -39,17 +39,8 @@ async fn a_staff_user_logs_in_with_a_form_or_json_and_sees_who_they_are() {
     assert_eq!(json.status(), 200, "JSON body, e-mail in another case");
 
     let me: Value = app
-        .with_token(
-            Method::GET,
-            "/v1/me",
-            tokens["access_token"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/me", tokens["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(me["id"], user.id.to_string());
     assert_eq!(me["kind"], "user");
     assert_eq!(me["role"], "coordinator");
@@ -260,17 +251,8 @@ async fn partner_clients_use_client_credentials_by_body_or_basic() {
     assert_eq!(by_basic.status(), 200);
     let token: Value = by_basic.json().await.unwrap();
     let me: Value = app
-        .with_token(
-            Method::GET,
-            "/v1/me",
-            token["access_token"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/me", token["access_token"].as_str().unwrap())
+        .await;
     assert_eq!(me["kind"], "client");
     assert_eq!(me["role"], "partner");
     assert!(me["organization"].is_string());

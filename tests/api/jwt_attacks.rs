@@ -8,12 +8,7 @@ use parcours::domain::Role;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::TestApp;
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
+use crate::support::{TestApp, claims_of};
 
 fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()

@@ -12,7 +12,7 @@ use parcours::startup::Application;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, claims_of};
 
 #[tokio::test]
 async fn tokens_of_a_retired_key_stay_valid_while_it_is_configured() {
@@ -55,12 +55,7 @@ async fn tokens_of_a_retired_key_stay_valid_while_it_is_configured() {
 
     // A token the previous deployment signed with the old key.
     let fresh = app.token_for(Role::Coordinator).await;
-    let payload = fresh.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = claims_of(&fresh);
     let new_kid = jsonwebtoken::decode_header(&fresh).unwrap().kid.unwrap();
     let old_kid = kids.iter().find(|k| **k != new_kid).unwrap().clone();
     let mut header = Header::new(Algorithm::EdDSA);

@@ -195,6 +195,16 @@ impl TestApp {
     }
 }
 
+/// The claims of a JWT, read without checking its signature.
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 /// The hashing the test settings use (cheap Argon2id parameters).
 pub fn test_hasher() -> PasswordHasherPool {
     let settings = Settings::for_tests(String::new(), "./var".into());
