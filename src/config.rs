@@ -154,6 +154,12 @@ pub struct Settings {
     /// partner front-end's `https://rapt.example.fr`. None by default.
     #[arg(long, env = "PARCOURS_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// File holding the 32-byte master key (base64) that encrypts NIRs at
+    /// rest and keys their search index. Development: generated once into
+    /// the data folder. Production: required; keep it out of database backups.
+    #[arg(long, env = "PARCOURS_PERSONAL_DATA_KEY_FILE")]
+    pub personal_data_key_file: Option<PathBuf>,
 }
 
 /// Logging, read before anything else so that start-up itself is logged.
@@ -200,6 +206,7 @@ impl Settings {
             workers: 2,
             max_body_bytes: 262_144,
             cors_origins: Vec::new(),
+            personal_data_key_file: None,
         }
     }
 }

@@ -69,6 +69,18 @@ pub struct ProblemDetails {
     /// On `/v1/auth/*`: the OAuth 2.0 error code (RFC 6749 §5.2), e.g. `invalid_grant`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For a refused status change (`forbidden-transition`): the statuses
+    /// that are allowed from the current one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+    /// For `domain-not-open`: the date from which the domain accepts pathways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_on: Option<chrono::NaiveDate>,
+    /// For `possible-duplicate`: the persons already known who look like the
+    /// one being created (`PersonCandidate`), most alike first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub candidates: Option<serde_json::Value>,
 }
 
 /// Every way a request can fail.
@@ -116,6 +128,22 @@ pub enum ApiError {
     UnsupportedMediaType { expected: &'static str },
     /// A dependency (the database) is unavailable; retry later (503).
     Unavailable { detail: String },
+    /// The domain does not accept pathways on that date yet (422).
+    DomainNotOpen {
+        detail: String,
+        opens_on: chrono::NaiveDate,
+    },
+    /// A status change the state machine does not allow (409).
+    ForbiddenTransition {
+        detail: String,
+        allowed: Vec<String>,
+    },
+    /// The person looks like one already known (409); resend with
+    /// `confirm_new=true` if it is really someone else.
+    PossibleDuplicate {
+        detail: String,
+        candidates: serde_json::Value,
+    },
     /// A bug or an unexpected failure (500). The cause is logged, never sent.
     Internal(anyhow::Error),
 }
@@ -202,6 +230,9 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType { .. } => "unsupported-media-type",
             Self::Unavailable { .. } => "unavailable",
+            Self::DomainNotOpen { .. } => "domain-not-open",
+            Self::ForbiddenTransition { .. } => "forbidden-transition",
+            Self::PossibleDuplicate { .. } => "possible-duplicate",
             Self::Internal(_) => "internal",
         }
     }
@@ -222,6 +253,9 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "Request body too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
             Self::Unavailable { .. } => "Service temporarily unavailable",
+            Self::DomainNotOpen { .. } => "The domain is not open yet",
+            Self::ForbiddenTransition { .. } => "This status change is not allowed",
+            Self::PossibleDuplicate { .. } => "This person may already be known",
             Self::Internal(_) => "Internal error",
         }
     }
@@ -237,7 +271,10 @@ impl ApiError {
             | Self::Unprocessable { detail, .. }
             | Self::TooManyRequests { detail, .. }
             | Self::OAuth { detail, .. }
-            | Self::Unavailable { detail } => detail.clone(),
+            | Self::Unavailable { detail }
+            | Self::DomainNotOpen { detail, .. }
+            | Self::ForbiddenTransition { detail, .. }
+            | Self::PossibleDuplicate { detail, .. } => detail.clone(),
             Self::PreconditionRequired => {
                 "Send If-Match with the ETag you last read, so that no change is lost.".to_owned()
             }
@@ -276,6 +313,18 @@ impl ApiError {
             },
             error: match self {
                 Self::OAuth { code, .. } => Some((*code).to_owned()),
+                _ => None,
+            },
+            allowed: match self {
+                Self::ForbiddenTransition { allowed, .. } => allowed.clone(),
+                _ => Vec::new(),
+            },
+            opens_on: match self {
+                Self::DomainNotOpen { opens_on, .. } => Some(*opens_on),
+                _ => None,
+            },
+            candidates: match self {
+                Self::PossibleDuplicate { candidates, .. } => Some(candidates.clone()),
                 _ => None,
             },
         };
@@ -338,6 +387,9 @@ impl ProblemDetails {
             instance: instance_of(request_id),
             errors: Vec::new(),
             error: None,
+            allowed: Vec::new(),
+            opens_on: None,
+            candidates: None,
         }
     }
 
@@ -380,6 +432,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DomainNotOpen { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ForbiddenTransition { .. } | Self::PossibleDuplicate { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

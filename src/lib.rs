@@ -3,6 +3,8 @@
 //! - `api`: HTTP resources and the OpenAPI document;
 //! - `db`: connection pool, migrations, private PostgreSQL cluster;
 //! - `middleware`: request id and problem rendering, metrics, security headers;
+//! - `domain`: pure rules (state machines, rollout, NIR, validation);
+//! - `privacy`: encryption and blind index of personal identifiers;
 //! - `error`: the one error type and its RFC 9457 rendering;
 //! - `config`, `startup`, `telemetry`: settings, wiring, logging.
 
@@ -15,5 +17,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod middleware;
+pub mod privacy;
 pub mod startup;
 pub mod telemetry;

@@ -24,6 +24,7 @@ use crate::db::{self, DbPool, migrations};
 use crate::middleware::metrics::{self, Metrics};
 use crate::middleware::request_context::{RouteTable, fallback, request_context};
 use crate::middleware::security;
+use crate::privacy::PersonalDataKeys;
 
 /// Name of the application database in the private cluster.
 const PRIVATE_DATABASE: &str = "parcours";
@@ -33,6 +34,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// Versions of the migrations built into this binary.
     pub migrations: BTreeSet<String>,
+    /// Encrypts and indexes NIRs.
+    pub privacy: PersonalDataKeys,
 }
 
 /// Extra routes mounted beside the API, inside all its middleware. Only the
@@ -146,8 +149,13 @@ impl Application {
         // Keys first: a missing production key must stop start-up before
         // anything touches the database.
         let auth = build_auth(&settings)?;
+        let privacy = PersonalDataKeys::load(
+            settings.personal_data_key_file.as_deref(),
+            settings.environment,
+            &settings.database.data_dir,
+        )?;
         let database = Database::resolve(&settings).await?;
-        match Self::build_on(&settings, &database.url, auth, extra).await {
+        match Self::build_on(&settings, &database.url, auth, privacy, extra).await {
             Ok((server, port)) => Ok(Self {
                 server,
                 port,
@@ -164,6 +172,7 @@ impl Application {
         settings: &Settings,
         database_url: &str,
         auth: AuthContext,
+        privacy: PersonalDataKeys,
         extra: Option<ExtraRoutes>,
     ) -> anyhow::Result<(Server, u16)> {
         let applied = migrations::run_pending(database_url).await?;
@@ -173,6 +182,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: db::build_pool(database_url, &settings.database)?,
             migrations: migrations::expected_versions(),
+            privacy,
         });
         let auth = web::Data::new(auth);
         auth.revocations

@@ -10,6 +10,8 @@ pub mod extract;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
+pub mod pathways;
+pub mod persons;
 pub mod responses;
 pub mod territories;
 pub mod users;
@@ -55,7 +57,20 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(clients::create)
         .service(clients::read)
         .service(clients::update)
-        .service(clients::rotate_secret);
+        .service(clients::rotate_secret)
+        .service(persons::search)
+        .service(persons::create)
+        .service(persons::read)
+        .service(persons::update)
+        .service(persons::duplicates)
+        .service(pathways::list)
+        .service(pathways::create)
+        .service(pathways::read)
+        .service(pathways::update)
+        .service(pathways::transition)
+        .service(pathways::set_critical)
+        .service(pathways::clear_critical)
+        .service(pathways::timeline);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -82,7 +97,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "operations", description = "Health, readiness, metrics and this documentation."),
         (name = "auth", description = "Tokens for staff users and partner clients, and the caller's identity."),
         (name = "reference data", description = "Territories and organizations: read by every role, written by admins."),
-        (name = "accounts", description = "Staff users and partner clients (admins only).")
+        (name = "accounts", description = "Staff users and partner clients (admins only)."),
+        (name = "persons", description = "The people the département follows: identity, partner numbers, masked NIR, search and duplicates. Staff of the person's territory."),
+        (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain.")
     )
 )]
 struct ApiDoc;

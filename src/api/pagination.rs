@@ -24,6 +24,26 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn validate(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.checked_limit()?;
+        let after = match &self.cursor {
+            None => None,
+            Some(cursor) => Some(decode_cursor(cursor).ok_or_else(bad_cursor)?),
+        };
+        Ok(PageRequest { limit, after })
+    }
+
+    /// For lists ordered by a sequence number (timelines): the limit and
+    /// the sequence number to start after.
+    pub fn validate_seq(&self) -> Result<(i64, Option<i64>), ApiError> {
+        let limit = self.checked_limit()?;
+        let after = match &self.cursor {
+            None => None,
+            Some(cursor) => Some(decode_seq(cursor).ok_or_else(bad_cursor)?),
+        };
+        Ok((limit, after))
+    }
+
+    fn checked_limit(&self) -> Result<i64, ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::invalid(
@@ -34,20 +54,27 @@ impl PageParams {
                 )],
             ));
         }
-        let after = match &self.cursor {
-            None => None,
-            Some(cursor) => Some(decode_cursor(cursor).ok_or_else(|| {
-                ApiError::invalid(
-                    "`cursor` is not a cursor this API gave.",
-                    vec![FieldError::new(
-                        "cursor",
-                        "pass `next_cursor` from the previous page unchanged",
-                    )],
-                )
-            })?),
-        };
-        Ok(PageRequest { limit, after })
+        Ok(limit)
     }
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::invalid(
+        "`cursor` is not a cursor this API gave.",
+        vec![FieldError::new(
+            "cursor",
+            "pass `next_cursor` from the previous page unchanged",
+        )],
+    )
+}
+
+fn decode_seq(cursor: &str) -> Option<i64> {
+    let bytes: [u8; 8] = URL_SAFE_NO_PAD.decode(cursor).ok()?.try_into().ok()?;
+    Some(i64::from_be_bytes(bytes))
+}
+
+fn encode_seq(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
 }
 
 fn decode_cursor(cursor: &str) -> Option<Uuid> {
@@ -84,6 +111,23 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// From `limit + 1` rows fetched in sequence order.
+    pub fn from_seq_rows(mut rows: Vec<T>, limit: i64, seq_of: impl Fn(&T) -> i64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|last| encode_seq(seq_of(last)))
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_cursor,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +146,12 @@ mod tests {
             cursor: None,
         };
         assert!(params.validate().is_err());
+    }
+
+    #[test]
+    fn sequence_cursors_round_trip() {
+        assert_eq!(decode_seq(&encode_seq(42)), Some(42));
+        assert_eq!(decode_seq(&encode_cursor(Uuid::now_v7())), None);
     }
 
     #[test]

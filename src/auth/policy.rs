@@ -13,6 +13,13 @@ pub enum Action {
     ManageReferenceData,
     /// Staff users and partner clients: create, read, change, deactivate.
     ManageAccounts,
+    /// Persons, pathways and everything under them: read and write, within
+    /// the caller's territories and domains (scoped in SQL).
+    WorkOnCases,
+    /// Hand a pathway to another referent.
+    AssignReferent,
+    /// Change the status of a commitment (partners: their organization's only).
+    UpdateCommitments,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -23,6 +30,12 @@ const TABLE: &[(Action, &[Role])] = &[
     ),
     (Action::ManageReferenceData, &[Admin]),
     (Action::ManageAccounts, &[Admin]),
+    (Action::WorkOnCases, &[Supervisor, Coordinator]),
+    (Action::AssignReferent, &[Supervisor]),
+    (
+        Action::UpdateCommitments,
+        &[Supervisor, Coordinator, Partner],
+    ),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -35,6 +48,9 @@ pub trait Permission {
 pub struct ReadReferenceData;
 pub struct ManageReferenceData;
 pub struct ManageAccounts;
+pub struct WorkOnCases;
+pub struct AssignReferent;
+pub struct UpdateCommitments;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -44,6 +60,15 @@ impl Permission for ManageReferenceData {
 }
 impl Permission for ManageAccounts {
     const ACTION: Action = Action::ManageAccounts;
+}
+impl Permission for WorkOnCases {
+    const ACTION: Action = Action::WorkOnCases;
+}
+impl Permission for AssignReferent {
+    const ACTION: Action = Action::AssignReferent;
+}
+impl Permission for UpdateCommitments {
+    const ACTION: Action = Action::UpdateCommitments;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {
@@ -72,5 +97,16 @@ mod tests {
             );
             assert!(allows(role, Action::ReadReferenceData), "{role:?}");
         }
+    }
+
+    #[test]
+    fn admins_and_auditors_never_work_on_case_files() {
+        for role in [Admin, Auditor, Partner] {
+            assert!(!allows(role, Action::WorkOnCases), "{role:?}");
+            assert!(!allows(role, Action::AssignReferent), "{role:?}");
+        }
+        assert!(allows(Supervisor, Action::AssignReferent));
+        assert!(!allows(Coordinator, Action::AssignReferent));
+        assert!(allows(Partner, Action::UpdateCommitments));
     }
 }

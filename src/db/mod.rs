@@ -4,10 +4,14 @@
 pub mod clients;
 pub mod cluster;
 pub mod domain_calendar;
+pub mod events;
 pub mod migrations;
 pub mod organizations;
+pub mod pathways;
+pub mod persons;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod scope;
 pub mod territories;
 pub mod users;
 

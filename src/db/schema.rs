@@ -2,16 +2,68 @@
 
 pub mod sql_types {
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "closure_reason"))]
+    pub struct ClosureReason;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "commitment_status"))]
+    pub struct CommitmentStatus;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "consent_by"))]
+    pub struct ConsentBy;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "decision_authority"))]
+    pub struct DecisionAuthority;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "decision_qualification"))]
+    pub struct DecisionQualification;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "domain"))]
     pub struct Domain;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "escalation_level"))]
+    pub struct EscalationLevel;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "event_kind"))]
+    pub struct EventKind;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "note_visibility"))]
+    pub struct NoteVisibility;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "organization_kind"))]
     pub struct OrganizationKind;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "pathway_status"))]
+    pub struct PathwayStatus;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "plan_end_reason"))]
+    pub struct PlanEndReason;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "plan_kind"))]
+    pub struct PlanKind;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "plan_status"))]
+    pub struct PlanStatus;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "role"))]
     pub struct Role;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "sex"))]
+    pub struct Sex;
 }
 
 diesel::table! {
@@ -31,6 +83,44 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use super::sql_types::CommitmentStatus;
+
+    commitments (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        organization_id -> Uuid,
+        description -> Text,
+        frequency -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        status -> CommitmentStatus,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::DecisionAuthority;
+    use super::sql_types::DecisionQualification;
+
+    decisions (id) {
+        id -> Uuid,
+        pathway_id -> Uuid,
+        authority -> DecisionAuthority,
+        qualification -> DecisionQualification,
+        label -> Text,
+        finess -> Nullable<Text>,
+        decided_on -> Date,
+        valid_until -> Nullable<Date>,
+        implemented_on -> Nullable<Date>,
+        recorded_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use super::sql_types::Domain;
 
     domain_calendar (domain) {
@@ -38,6 +128,46 @@ diesel::table! {
         opens_on -> Date,
         version -> Int4,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    meeting_organizations (meeting_id, organization_id) {
+        meeting_id -> Uuid,
+        organization_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    meeting_users (meeting_id, user_id) {
+        meeting_id -> Uuid,
+        user_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Uuid,
+        pathway_id -> Uuid,
+        held_on -> Date,
+        person_agreed -> Bool,
+        outcome -> Text,
+        recorded_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::NoteVisibility;
+
+    notes (id) {
+        id -> Uuid,
+        pathway_id -> Uuid,
+        author_id -> Uuid,
+        visibility -> NoteVisibility,
+        body -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -51,6 +181,112 @@ diesel::table! {
         name -> Text,
         siret -> Nullable<Text>,
         finess -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::EventKind;
+
+    pathway_events (seq) {
+        seq -> Int8,
+        pathway_id -> Uuid,
+        kind -> EventKind,
+        occurred_at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        data -> Jsonb,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::PathwayStatus;
+
+    pathway_status_periods (id) {
+        id -> Int8,
+        pathway_id -> Uuid,
+        status -> PathwayStatus,
+        started_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Domain;
+    use super::sql_types::PathwayStatus;
+    use super::sql_types::ClosureReason;
+    use super::sql_types::EscalationLevel;
+
+    pathways (id) {
+        id -> Uuid,
+        person_id -> Uuid,
+        domain -> Domain,
+        territory_id -> Uuid,
+        referent_id -> Nullable<Uuid>,
+        status -> PathwayStatus,
+        status_since -> Timestamptz,
+        opened_on -> Date,
+        closed_on -> Nullable<Date>,
+        closure_reason -> Nullable<ClosureReason>,
+        critical_level -> Nullable<EscalationLevel>,
+        critical_reason -> Nullable<Text>,
+        critical_since -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Sex;
+
+    persons (id) {
+        id -> Uuid,
+        family_name -> Text,
+        given_names -> Text,
+        birth_date -> Date,
+        sex -> Nullable<Sex>,
+        commune_insee -> Text,
+        territory_id -> Uuid,
+        caf_number -> Nullable<Text>,
+        msa_number -> Nullable<Text>,
+        legal_representative -> Nullable<Text>,
+        sharing_objection -> Bool,
+        nir_ciphertext -> Nullable<Bytea>,
+        nir_index -> Nullable<Bytea>,
+        search_name -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::PlanKind;
+    use super::sql_types::PlanStatus;
+    use super::sql_types::ConsentBy;
+    use super::sql_types::PlanEndReason;
+
+    plans (id) {
+        id -> Uuid,
+        pathway_id -> Uuid,
+        kind -> PlanKind,
+        status -> PlanStatus,
+        coordinator_id -> Uuid,
+        objectives -> Nullable<Text>,
+        consent_by -> Nullable<ConsentBy>,
+        consented_on -> Nullable<Date>,
+        activated_on -> Nullable<Date>,
+        review_due -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<PlanEndReason>,
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -110,14 +346,45 @@ diesel::table! {
 }
 
 diesel::joinable!(clients -> organizations (organization_id));
+diesel::joinable!(commitments -> organizations (organization_id));
+diesel::joinable!(commitments -> plans (plan_id));
+diesel::joinable!(decisions -> pathways (pathway_id));
+diesel::joinable!(decisions -> users (recorded_by));
+diesel::joinable!(meeting_organizations -> meetings (meeting_id));
+diesel::joinable!(meeting_organizations -> organizations (organization_id));
+diesel::joinable!(meeting_users -> meetings (meeting_id));
+diesel::joinable!(meeting_users -> users (user_id));
+diesel::joinable!(meetings -> pathways (pathway_id));
+diesel::joinable!(meetings -> users (recorded_by));
+diesel::joinable!(notes -> pathways (pathway_id));
+diesel::joinable!(notes -> users (author_id));
+diesel::joinable!(pathway_events -> pathways (pathway_id));
+diesel::joinable!(pathway_status_periods -> pathways (pathway_id));
+diesel::joinable!(pathways -> persons (person_id));
+diesel::joinable!(pathways -> territories (territory_id));
+diesel::joinable!(pathways -> users (referent_id));
+diesel::joinable!(persons -> territories (territory_id));
+diesel::joinable!(plans -> pathways (pathway_id));
+diesel::joinable!(plans -> users (coordinator_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(user_territories -> territories (territory_id));
 diesel::joinable!(user_territories -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
+    commitments,
+    decisions,
     domain_calendar,
+    meeting_organizations,
+    meeting_users,
+    meetings,
+    notes,
     organizations,
+    pathway_events,
+    pathway_status_periods,
+    pathways,
+    persons,
+    plans,
     refresh_tokens,
     territories,
     user_territories,

@@ -103,3 +103,333 @@ pub enum OrganizationKind {
     Association,
     Other,
 }
+
+/// Sex as recorded in the civil status, when known.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::Sex"]
+#[DbValueStyle = "snake_case"]
+pub enum Sex {
+    Female,
+    Male,
+    Other,
+}
+
+/// Where a pathway stands (DESIGN.md §1); the allowed moves are in `domain::pathway`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::PathwayStatus"]
+#[DbValueStyle = "snake_case"]
+pub enum PathwayStatus {
+    /// Demande / saisine: the situation was signalled.
+    Referred,
+    /// Évaluation.
+    Assessment,
+    /// Décision prononcée: an orientation was decided.
+    Orientation,
+    /// Sans solution: the state RAPT exists to empty.
+    WithoutSolution,
+    /// Solution en place.
+    Supported,
+    /// Final; a new pathway is opened instead.
+    Closed,
+}
+
+/// Why a pathway was closed.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::ClosureReason"]
+#[DbValueStyle = "snake_case"]
+pub enum ClosureReason {
+    TargetReached,
+    AlternativeSustained,
+    PersonRequest,
+    MovedAway,
+    Deceased,
+    NoLongerEligible,
+    Other,
+}
+
+/// How far a critical situation is escalated.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::EscalationLevel"]
+#[DbValueStyle = "snake_case"]
+pub enum EscalationLevel {
+    Department,
+    Regional,
+    National,
+}
+
+/// Who took an orientation decision.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::DecisionAuthority"]
+#[DbValueStyle = "snake_case"]
+pub enum DecisionAuthority {
+    /// Commission des droits et de l'autonomie (disability).
+    Cdaph,
+    /// Président du conseil départemental.
+    DepartmentPresident,
+    /// Juge (des enfants, des tutelles).
+    Judge,
+    Other,
+}
+
+/// Orientation cible (what the person needs) or réponse alternative (what can be done meanwhile).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::DecisionQualification"]
+#[DbValueStyle = "snake_case"]
+pub enum Qualification {
+    Target,
+    Alternative,
+}
+
+/// Kind of support plan; `pag` is allowed in every domain.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::PlanKind"]
+#[DbValueStyle = "snake_case"]
+pub enum PlanKind {
+    /// Plan d'accompagnement global.
+    Pag,
+    /// Plan d'aide APA (elderly).
+    CarePlan,
+    /// Projet pour l'enfant (childhood).
+    Ppe,
+    /// Contrat d'engagement RSA (insertion).
+    EngagementContract,
+}
+
+/// Where a plan stands; the allowed moves are in `domain::plan`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::PlanStatus"]
+#[DbValueStyle = "snake_case"]
+pub enum PlanStatus {
+    Draft,
+    Proposed,
+    /// The person or their representative agreed.
+    Consented,
+    Active,
+    Ended,
+}
+
+/// Who gave the prior agreement to a plan.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::ConsentBy"]
+#[DbValueStyle = "snake_case"]
+pub enum ConsentBy {
+    Person,
+    LegalRepresentative,
+}
+
+/// Why a plan ended.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::PlanEndReason"]
+#[DbValueStyle = "snake_case"]
+pub enum PlanEndReason {
+    ObjectivesMet,
+    Replaced,
+    ConsentWithdrawn,
+    PathwayClosed,
+    Other,
+}
+
+/// Where an organization's commitment stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::CommitmentStatus"]
+#[DbValueStyle = "snake_case"]
+pub enum CommitmentStatus {
+    Planned,
+    InProgress,
+    Fulfilled,
+    Breached,
+    Cancelled,
+}
+
+/// `team`: the pathway's professionals; `restricted`: its author and supervisors.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::NoteVisibility"]
+#[DbValueStyle = "snake_case"]
+pub enum NoteVisibility {
+    Team,
+    Restricted,
+}
+
+/// What happened in a pathway (its timeline).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::EventKind"]
+#[DbValueStyle = "snake_case"]
+pub enum EventKind {
+    PathwayOpened,
+    StatusChanged,
+    ReferentAssigned,
+    PathwayUpdated,
+    CriticalSet,
+    CriticalCleared,
+    DecisionRecorded,
+    PlanCreated,
+    PlanUpdated,
+    PlanStatusChanged,
+    CommitmentAdded,
+    CommitmentUpdated,
+    MeetingHeld,
+    NoteAdded,
+}
+/// The spelling of a closed-set value in JSON and SQL, for messages.
+pub fn name_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -1,8 +1,15 @@
 //! Pure types and rules of the domain: no I/O.
 
 pub mod enums;
+pub mod nir;
 pub mod passwords;
+pub mod pathway;
+pub mod plan;
 pub mod rollout;
 pub mod validation;
 
-pub use enums::{Domain, OrganizationKind, Role};
+pub use enums::{
+    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, Domain, EscalationLevel,
+    EventKind, NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason, PlanKind,
+    PlanStatus, Qualification, Role, Sex,
+};

@@ -52,6 +52,21 @@ impl Checks {
     }
 }
 
+/// INSEE commune code: département (2 digits, or 2A/2B) and 3 digits.
+pub fn is_commune_code(value: &str) -> bool {
+    value.len() == 5
+        && (is_digits(&value[..2], 2) || matches!(&value[..2], "2A" | "2B"))
+        && is_digits(&value[2..], 3)
+}
+
+/// MSA numbers: 6 to 20 digits or capital letters.
+pub fn is_msa_number(value: &str) -> bool {
+    (6..=20).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+}
+
 pub fn is_digits(value: &str, length: usize) -> bool {
     value.len() == length && value.bytes().all(|b| b.is_ascii_digit())
 }

@@ -18,6 +18,8 @@ enum Access {
 
 const EVERY_ROLE: &[Role] = &[Admin, Supervisor, Coordinator, Partner, Auditor];
 const ADMIN: &[Role] = &[Admin];
+const CASEWORK: &[Role] = &[Supervisor, Coordinator];
+const SUPERVISOR: &[Role] = &[Supervisor];
 
 fn expected(method: &str, path: &str) -> Option<Access> {
     use Access::{Public, Roles};
@@ -42,6 +44,14 @@ fn expected(method: &str, path: &str) -> Option<Access> {
             "/v1/users" | "/v1/clients" | "/v1/users/{id}/password" | "/v1/clients/{id}/secret",
         ) => Roles(ADMIN),
         ("PATCH", "/v1/users/{id}" | "/v1/clients/{id}") => Roles(ADMIN),
+        ("GET" | "POST", "/v1/persons") => Roles(CASEWORK),
+        ("GET" | "PATCH", "/v1/persons/{id}") => Roles(CASEWORK),
+        ("GET", "/v1/persons/{id}/duplicates") => Roles(CASEWORK),
+        ("GET" | "POST", "/v1/pathways") => Roles(CASEWORK),
+        ("GET", "/v1/pathways/{id}" | "/v1/pathways/{id}/timeline") => Roles(CASEWORK),
+        ("PATCH", "/v1/pathways/{id}") => Roles(SUPERVISOR),
+        ("POST", "/v1/pathways/{id}/transitions") => Roles(CASEWORK),
+        ("PUT" | "DELETE", "/v1/pathways/{id}/critical") => Roles(CASEWORK),
         _ => return None,
     })
 }

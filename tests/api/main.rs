@@ -18,4 +18,6 @@ mod jwt_attacks;
 mod key_rotation;
 mod migrations;
 mod ops;
+mod pathways;
+mod persons;
 mod process;

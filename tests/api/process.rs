@@ -144,6 +144,34 @@ async fn says_what_to_do_without_binaries_or_database() {
         .unwrap();
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(
+        !output.status.success()
+            && message.contains("PARCOURS_PERSONAL_DATA_KEY_FILE is required in production"),
+        "{message}"
+    );
+    let data_key = empty.path().join("personal-data-key");
+    std::fs::write(&data_key, "too short").unwrap();
+    let output = parcours(empty.path())
+        .env("PARCOURS_ENV", "production")
+        .env("PARCOURS_JWT_SIGNING_KEY_FILE", &valid)
+        .env("PARCOURS_PERSONAL_DATA_KEY_FILE", &data_key)
+        .output()
+        .await
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("must hold 32 bytes in base64"),
+        "{message}"
+    );
+    std::fs::write(&data_key, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();
+    let output = parcours(empty.path())
+        .env("PARCOURS_ENV", "production")
+        .env("PARCOURS_JWT_SIGNING_KEY_FILE", &valid)
+        .env("PARCOURS_PERSONAL_DATA_KEY_FILE", &data_key)
+        .output()
+        .await
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
         !output.status.success() && message.contains("DATABASE_URL is required in production"),
         "{message}"
     );

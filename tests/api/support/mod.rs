@@ -263,3 +263,76 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
     }
     body
 }
+
+/// A logged-in staff user and their access token.
+pub struct Staff {
+    pub user: TestUser,
+    pub token: String,
+}
+
+impl TestApp {
+    /// A staff user of `role` in these territories and domains, logged in.
+    pub async fn staff(&self, role: Role, territories: &[&str], domains: &[Domain]) -> Staff {
+        let user = self.user(role, territories, domains).await;
+        let token = self.login(&user).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Staff { user, token }
+    }
+
+    /// The id of a territory by its code (seeded: 05-GAP, 05-BRI, …).
+    pub async fn territory(&self, code: &str) -> uuid::Uuid {
+        let mut conn = self.db.connect().await;
+        territory_ids(&mut conn, &[code]).await[0]
+    }
+
+    /// Sends `body` as JSON with a bearer token (and `If-Match` when given).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut request = self.with_token(method, path, token).json(body);
+        if let Some(etag) = if_match {
+            request = request.header("if-match", etag);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// `POST path` with JSON; asserts `expected` and returns the body and ETag.
+    pub async fn post_ok(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        expected: u16,
+    ) -> (Value, String) {
+        let response = self
+            .send_json(reqwest::Method::POST, path, token, None, body)
+            .await;
+        let status = response.status().as_u16();
+        let etag = etag_of(&response);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, expected, "POST {path}: {body}");
+        (body, etag)
+    }
+}
+
+/// The ETag header of a response, or an empty string.
+pub fn etag_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// A valid NIR built from its first 13 digits (the key is computed).
+pub fn nir(body: &str) -> String {
+    let n: u64 = body.parse().unwrap();
+    format!("{body}{:02}", 97 - n % 97)
+}

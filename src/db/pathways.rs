@@ -1,0 +1,477 @@
+//! Pathways: one person's support in one domain, with its status history.
+//! Reads are scoped in SQL; every change writes its timeline event in the
+//! same transaction and checks the version it was asked against.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::etag::stale;
+use crate::auth::Principal;
+use crate::db::PageRequest;
+use crate::db::events;
+use crate::db::schema::{pathway_status_periods, pathways, user_territories, users};
+use crate::db::scope::pathways_visible;
+use crate::domain::enums::name_of;
+use crate::domain::pathway::{TransitionError, check_transition, may_steer};
+use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
+pub struct Pathway {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub domain: Domain,
+    pub territory_id: Uuid,
+    pub referent_id: Option<Uuid>,
+    pub status: PathwayStatus,
+    pub status_since: DateTime<Utc>,
+    pub opened_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub closure_reason: Option<ClosureReason>,
+    pub critical_level: Option<EscalationLevel>,
+    pub critical_reason: Option<String>,
+    pub critical_since: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
+pub struct NewPathway {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub domain: Domain,
+    pub territory_id: Uuid,
+    pub referent_id: Option<Uuid>,
+    pub opened_on: NaiveDate,
+}
+
+/// One status and how long it lasted; the current one has no end.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pathway_status_periods, check_for_backend(diesel::pg::Pg))]
+pub struct StatusPeriod {
+    pub status: PathwayStatus,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Filters {
+    pub domain: Option<Domain>,
+    pub status: Option<PathwayStatus>,
+    pub territory: Option<Uuid>,
+    pub referent: Option<Uuid>,
+    pub critical: Option<bool>,
+    pub opened_from: Option<NaiveDate>,
+    pub opened_to: Option<NaiveDate>,
+    pub person: Option<Uuid>,
+}
+
+/// A requested status change.
+#[derive(Debug)]
+pub struct Transition {
+    pub to: PathwayStatus,
+    pub reason: String,
+    pub closure_reason: Option<ClosureReason>,
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> QueryResult<Option<Pathway>> {
+    pathways::table
+        .find(id)
+        .filter(pathways_visible(who))
+        .select(Pathway::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The pathway, locked for the rest of the transaction, if in scope.
+async fn lock(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Pathway, ApiError> {
+    pathways::table
+        .find(id)
+        .filter(pathways_visible(who))
+        .select(Pathway::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(not_found)
+}
+
+/// Locks the pathway, checks the caller's version and that the caller may
+/// steer it (supervisor, or its referent).
+async fn lock_for_steering(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+) -> Result<Pathway, ApiError> {
+    let pathway = lock(conn, who, id).await?;
+    if pathway.version != version {
+        return Err(stale());
+    }
+    if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
+        return Err(ApiError::forbidden(
+            "Only the pathway's referent or a supervisor of its territory may do this.",
+        ));
+    }
+    Ok(pathway)
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::not_found("No such pathway in your territories and domains.")
+}
+
+/// Scoped list in id order, one page.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    filters: &Filters,
+    page: PageRequest,
+) -> QueryResult<Vec<Pathway>> {
+    let mut query = pathways::table
+        .filter(pathways_visible(who))
+        .select(Pathway::as_select())
+        .order(pathways::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(pathways::id.gt(after));
+    }
+    if let Some(domain) = filters.domain {
+        query = query.filter(pathways::domain.eq(domain));
+    }
+    if let Some(status) = filters.status {
+        query = query.filter(pathways::status.eq(status));
+    }
+    if let Some(territory) = filters.territory {
+        query = query.filter(pathways::territory_id.eq(territory));
+    }
+    if let Some(referent) = filters.referent {
+        query = query.filter(pathways::referent_id.eq(referent));
+    }
+    match filters.critical {
+        Some(true) => query = query.filter(pathways::critical_level.is_not_null()),
+        Some(false) => query = query.filter(pathways::critical_level.is_null()),
+        None => {}
+    }
+    if let Some(from) = filters.opened_from {
+        query = query.filter(pathways::opened_on.ge(from));
+    }
+    if let Some(to) = filters.opened_to {
+        query = query.filter(pathways::opened_on.le(to));
+    }
+    if let Some(person) = filters.person {
+        query = query.filter(pathways::person_id.eq(person));
+    }
+    query.load(conn).await
+}
+
+pub async fn history(
+    conn: &mut AsyncPgConnection,
+    pathway: Uuid,
+) -> QueryResult<Vec<StatusPeriod>> {
+    pathway_status_periods::table
+        .filter(pathway_status_periods::pathway_id.eq(pathway))
+        .order(pathway_status_periods::id)
+        .select(StatusPeriod::as_select())
+        .load(conn)
+        .await
+}
+
+/// Whether `user` can be the referent of a pathway in this territory and
+/// domain: an active coordinator or supervisor who works there.
+pub async fn can_be_referent(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+    territory: Uuid,
+    domain: Domain,
+) -> QueryResult<bool> {
+    let found: Option<Uuid> = users::table
+        .inner_join(user_territories::table)
+        .filter(users::id.eq(user))
+        .filter(users::active.eq(true))
+        .filter(users::role.eq_any([Role::Coordinator, Role::Supervisor]))
+        .filter(user_territories::territory_id.eq(territory))
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("")
+                .bind::<crate::db::schema::sql_types::Domain, _>(domain)
+                .sql(" = ANY(users.domains)"),
+        )
+        .select(users::id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Opens a pathway in status `referred`, with its first status period and
+/// its `pathway_opened` event. A second open pathway for the same person
+/// and domain is a unique violation (409).
+pub async fn open(
+    conn: &mut AsyncPgConnection,
+    new: &NewPathway,
+    actor: Uuid,
+    reason: Option<&str>,
+) -> QueryResult<Pathway> {
+    conn.transaction(async |conn| {
+        let pathway: Pathway = diesel::insert_into(pathways::table)
+            .values(new)
+            .returning(Pathway::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        diesel::insert_into(pathway_status_periods::table)
+            .values((
+                pathway_status_periods::pathway_id.eq(pathway.id),
+                pathway_status_periods::status.eq(pathway.status),
+                pathway_status_periods::started_at.eq(pathway.status_since),
+                pathway_status_periods::reason.eq(reason),
+            ))
+            .execute(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            pathway.id,
+            EventKind::PathwayOpened,
+            actor,
+            json!({
+                "domain": pathway.domain,
+                "status": pathway.status,
+                "opened_on": pathway.opened_on,
+                "referent_id": pathway.referent_id,
+                "reason": reason,
+            }),
+        )
+        .await?;
+        Ok(pathway)
+    })
+    .await
+}
+
+/// The open pathway of a person in a domain, if any (to name it in a 409).
+pub async fn open_in_domain(
+    conn: &mut AsyncPgConnection,
+    person: Uuid,
+    domain: Domain,
+) -> QueryResult<Option<Uuid>> {
+    pathways::table
+        .filter(pathways::person_id.eq(person))
+        .filter(pathways::domain.eq(domain))
+        .filter(pathways::status.ne(PathwayStatus::Closed))
+        .select(pathways::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Moves the status as the state machine allows, closing the current
+/// status period and opening the next one.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    change: &Transition,
+) -> Result<Pathway, ApiError> {
+    conn.transaction(async |conn| {
+        let current = lock_for_steering(conn, who, id, version).await?;
+        check_transition(current.status, change.to, change.closure_reason).map_err(|error| {
+            match error {
+                TransitionError::Forbidden { from, to, allowed } => {
+                    let names: Vec<String> = allowed.iter().map(|s| status_name(*s)).collect();
+                    ApiError::ForbiddenTransition {
+                        detail: format!(
+                            "A pathway cannot go from `{}` to `{}`. Allowed from `{}`: {}.",
+                            status_name(from),
+                            status_name(to),
+                            status_name(from),
+                            if names.is_empty() {
+                                "none, it is final".to_owned()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                        allowed: names,
+                    }
+                }
+                TransitionError::ClosureReasonMissing => {
+                    ApiError::unprocessable("closure_reason", "is required to close a pathway")
+                }
+                TransitionError::ClosureReasonUnexpected => {
+                    ApiError::unprocessable("closure_reason", "is only for a move to `closed`")
+                }
+            }
+        })?;
+        let closing = change.to == PathwayStatus::Closed;
+        let updated: Pathway = diesel::update(pathways::table.find(id))
+            .set((
+                pathways::status.eq(change.to),
+                pathways::status_since.eq(diesel::dsl::now),
+                pathways::closure_reason.eq(change.closure_reason),
+                pathways::closed_on.eq(closing.then(|| Utc::now().date_naive())),
+                pathways::version.eq(version + 1),
+            ))
+            .returning(Pathway::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        diesel::update(
+            pathway_status_periods::table
+                .filter(pathway_status_periods::pathway_id.eq(id))
+                .filter(pathway_status_periods::ended_at.is_null()),
+        )
+        .set(pathway_status_periods::ended_at.eq(updated.status_since))
+        .execute(&mut *conn)
+        .await?;
+        diesel::insert_into(pathway_status_periods::table)
+            .values((
+                pathway_status_periods::pathway_id.eq(id),
+                pathway_status_periods::status.eq(change.to),
+                pathway_status_periods::started_at.eq(updated.status_since),
+                pathway_status_periods::reason.eq(&change.reason),
+            ))
+            .execute(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            id,
+            EventKind::StatusChanged,
+            who.subject.id(),
+            json!({
+                "from": current.status,
+                "to": change.to,
+                "reason": change.reason,
+                "closure_reason": change.closure_reason,
+            }),
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Hands the pathway to another referent (supervisors; checked by policy).
+pub async fn assign_referent(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    referent: Uuid,
+) -> Result<Pathway, ApiError> {
+    conn.transaction(async |conn| {
+        let current = lock(conn, who, id).await?;
+        if current.version != version {
+            return Err(stale());
+        }
+        if !can_be_referent(conn, referent, current.territory_id, current.domain).await? {
+            return Err(ApiError::unprocessable(
+                "referent_id",
+                "must be an active coordinator or supervisor of the pathway's territory and domain",
+            ));
+        }
+        let updated: Pathway = diesel::update(pathways::table.find(id))
+            .set((
+                pathways::referent_id.eq(referent),
+                pathways::version.eq(version + 1),
+            ))
+            .returning(Pathway::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            id,
+            EventKind::ReferentAssigned,
+            who.subject.id(),
+            json!({ "from": current.referent_id, "to": referent }),
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Sets (`Some`) or clears (`None`) the critical flag, with a reason.
+pub async fn set_critical(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    level: Option<EscalationLevel>,
+    reason: &str,
+) -> Result<Pathway, ApiError> {
+    conn.transaction(async |conn| {
+        let current = lock_for_steering(conn, who, id, version).await?;
+        if current.status == PathwayStatus::Closed && level.is_some() {
+            return Err(ApiError::conflict(
+                "The pathway is closed; a closed pathway cannot be flagged critical.",
+            ));
+        }
+        if level.is_none() && current.critical_level.is_none() {
+            return Err(ApiError::conflict(
+                "The pathway is not flagged critical.",
+            ));
+        }
+        let since = match (level, current.critical_since) {
+            (None, _) => None,
+            // Escalating keeps the date the situation became critical.
+            (Some(_), Some(since)) => Some(since),
+            (Some(_), None) => Some(Utc::now()),
+        };
+        let updated: Pathway = diesel::update(pathways::table.find(id))
+            .set((
+                pathways::critical_level.eq(level),
+                pathways::critical_reason.eq(level.map(|_| reason)),
+                pathways::critical_since.eq(since),
+                pathways::version.eq(version + 1),
+            ))
+            .returning(Pathway::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        let (kind, data) = match level {
+            Some(level) => (
+                EventKind::CriticalSet,
+                json!({ "level": level, "previous_level": current.critical_level, "reason": reason }),
+            ),
+            None => (
+                EventKind::CriticalCleared,
+                json!({ "previous_level": current.critical_level, "reason": reason }),
+            ),
+        };
+        events::record(conn, id, kind, who.subject.id(), data).await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// Locks a pathway in scope, for a change under it (decision, plan, …):
+/// the caller records the child and its event in the same transaction.
+pub async fn lock_open_for_child(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Pathway, ApiError> {
+    let pathway = lock(conn, who, id).await?;
+    if pathway.status == PathwayStatus::Closed {
+        return Err(ApiError::conflict(
+            "The pathway is closed: nothing more can be added to it. Open a new pathway instead.",
+        ));
+    }
+    Ok(pathway)
+}
+
+fn status_name(status: PathwayStatus) -> String {
+    name_of(&status)
+}

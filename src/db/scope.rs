@@ -1,0 +1,57 @@
+//! Scoping in SQL: which rows a caller may see, as WHERE clauses added to
+//! every query on case files. Staff see the pathways of their territories and
+//! domains and the persons of their territories; every other role sees none
+//! (fail closed: a role added later sees nothing until it is given a scope here).
+
+use diesel::dsl::sql;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::auth::Principal;
+use crate::db::schema::{pathways, persons};
+use crate::domain::Role;
+
+pub type Predicate<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
+
+fn is_staff_in_cases(who: &Principal) -> bool {
+    matches!(who.role, Role::Supervisor | Role::Coordinator)
+}
+
+fn nothing<T>() -> Predicate<T>
+where
+    T: 'static,
+{
+    Box::new(sql::<Bool>("FALSE"))
+}
+
+/// Pathways in the caller's territories and domains.
+pub fn pathways_visible(who: &Principal) -> Predicate<pathways::table> {
+    if !is_staff_in_cases(who) {
+        return nothing();
+    }
+    Box::new(
+        pathways::territory_id
+            .eq_any(who.territories.clone())
+            .and(pathways::domain.eq_any(who.domains.clone())),
+    )
+}
+
+/// Persons of the caller's territories.
+pub fn persons_visible(who: &Principal) -> Predicate<persons::table> {
+    if !is_staff_in_cases(who) {
+        return nothing();
+    }
+    Box::new(persons::territory_id.eq_any(who.territories.clone()))
+}
+
+/// The caller's territories and domains, for hand-written SQL
+/// (`territory_id = ANY($1) AND domain = ANY($2)`): empty, so matching
+/// nothing, for a role that does not work on case files.
+pub fn scope_arrays(who: &Principal) -> (Vec<uuid::Uuid>, Vec<crate::domain::Domain>) {
+    if is_staff_in_cases(who) {
+        (who.territories.clone(), who.domains.clone())
+    } else {
+        (Vec::new(), Vec::new())
+    }
+}

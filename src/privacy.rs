@@ -1,0 +1,175 @@
+//! Protection of personal data at rest: the NIR is encrypted (AES-256-GCM)
+//! and found through a keyed hash (blind index), so a database dump alone
+//! reveals neither the number nor who holds it.
+//!
+//! One 32-byte master key (a file) yields a subkey per purpose, derived with
+//! HMAC-SHA256 as a PRF: a leaked index key cannot decrypt, and the other way.
+
+use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::config::Environment;
+use crate::domain::nir::Nir;
+
+const NONCE_LEN: usize = 12;
+
+pub struct PersonalDataKeys {
+    nir_cipher: Aes256Gcm,
+    nir_index_key: [u8; 32],
+}
+
+impl PersonalDataKeys {
+    /// Loads the master key (base64 of 32 bytes) from `file`. In development
+    /// a missing key is generated once into the data folder; in production
+    /// it stops start-up.
+    pub fn load(
+        file: Option<&Path>,
+        environment: Environment,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self> {
+        let path = match (file, environment) {
+            (Some(path), _) => path.to_owned(),
+            (None, Environment::Development) => {
+                let path = data_dir.join("personal-data-key");
+                if !path.exists() {
+                    fs::create_dir_all(data_dir)?;
+                    let mut key = [0u8; 32];
+                    rand::rngs::OsRng.fill_bytes(&mut key);
+                    let mut out = fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .mode(0o600)
+                        .open(&path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    std::io::Write::write_all(&mut out, STANDARD.encode(key).as_bytes())?;
+                    tracing::info!(path = %path.display(), "generated a development personal-data key");
+                }
+                path
+            }
+            (None, Environment::Production) => bail!(
+                "PARCOURS_PERSONAL_DATA_KEY_FILE is required in production: a file holding 32 \
+                 random bytes in base64, which encrypts NIRs at rest. Generate one with \
+                 `openssl rand -base64 32 > personal-data-key` and keep it out of the database \
+                 backups"
+            ),
+        };
+        let text = fs::read_to_string(&path)
+            .with_context(|| format!("reading the personal-data key {}", path.display()))?;
+        let master = STANDARD
+            .decode(text.trim())
+            .ok()
+            .filter(|key| key.len() == 32)
+            .with_context(|| {
+                format!(
+                    "{} must hold 32 bytes in base64 (openssl rand -base64 32)",
+                    path.display()
+                )
+            })?;
+        Ok(Self::from_master(&master))
+    }
+
+    pub fn from_master(master: &[u8]) -> Self {
+        let nir_key = subkey(master, b"parcours nir encryption v1");
+        Self {
+            nir_cipher: Aes256Gcm::new((&nir_key).into()),
+            nir_index_key: subkey(master, b"parcours nir index v1"),
+        }
+    }
+
+    /// nonce ‖ ciphertext ‖ tag, bound to the person it belongs to, so a
+    /// ciphertext copied onto another row does not decrypt.
+    pub fn encrypt_nir(&self, person: Uuid, nir: &Nir) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: nir.expose().as_bytes(),
+            aad: person.as_bytes(),
+        };
+        let mut out = nonce.to_vec();
+        // Encryption into a Vec cannot fail for a 15-byte message.
+        if let Ok(sealed) = self.nir_cipher.encrypt(&Nonce::from(nonce), payload) {
+            out.extend(sealed);
+        }
+        out
+    }
+
+    /// `None` when the ciphertext is damaged, moved or from another key.
+    pub fn decrypt_nir(&self, person: Uuid, sealed: &[u8]) -> Option<Nir> {
+        if sealed.len() <= NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+        let plain = self
+            .nir_cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: person.as_bytes(),
+                },
+            )
+            .ok()?;
+        Nir::parse(std::str::from_utf8(&plain).ok()?).ok()
+    }
+
+    /// The blind index: equal NIRs give equal values under one key.
+    pub fn nir_index(&self, nir: &Nir) -> Vec<u8> {
+        keyed_hash(&self.nir_index_key, nir.expose().as_bytes())
+    }
+}
+
+fn subkey(master: &[u8], purpose: &[u8]) -> [u8; 32] {
+    let digest = keyed_hash(master, purpose);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&digest);
+    key
+}
+
+fn keyed_hash(key: &[u8], message: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nir() -> Nir {
+        let n: u64 = 1_850_578_006_084;
+        Nir::parse(&format!("{n}{:02}", 97 - n % 97)).unwrap()
+    }
+
+    #[test]
+    fn round_trips_only_for_its_person_and_key() {
+        let keys = PersonalDataKeys::from_master(&[7u8; 32]);
+        let person = Uuid::now_v7();
+        let sealed = keys.encrypt_nir(person, &nir());
+        assert!(!sealed.windows(8).any(|w| w == b"18505780"));
+        assert_eq!(keys.decrypt_nir(person, &sealed), Some(nir()));
+        assert_eq!(keys.decrypt_nir(Uuid::now_v7(), &sealed), None);
+        let other = PersonalDataKeys::from_master(&[8u8; 32]);
+        assert_eq!(other.decrypt_nir(person, &sealed), None);
+    }
+
+    #[test]
+    fn the_index_is_stable_and_keyed() {
+        let keys = PersonalDataKeys::from_master(&[7u8; 32]);
+        assert_eq!(keys.nir_index(&nir()), keys.nir_index(&nir()));
+        let other = PersonalDataKeys::from_master(&[8u8; 32]);
+        assert_ne!(keys.nir_index(&nir()), other.nir_index(&nir()));
+    }
+}

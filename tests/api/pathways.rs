@@ -1,0 +1,609 @@
+//! Pathways: rollout, the one-open rule, the state machine, referent
+//! rights, critical flag, status history, timeline, scope, concurrency.
+
+use parcours::domain::Domain::{self, Childhood, Disability, Elderly, Insertion};
+use parcours::domain::Role::{Coordinator, Supervisor};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Staff, TestApp, assert_problem, etag_of};
+
+/// A person of 05-GAP, recorded by `staff`.
+pub async fn person(app: &TestApp, staff: &Staff, family: &str) -> String {
+    let body = json!({
+        "family_name": family,
+        "given_names": "Camille",
+        "birth_date": "1975-04-03",
+        "commune_insee": "05061",
+        "territory_id": app.territory("05-GAP").await,
+    });
+    let (person, _) = app
+        .post_ok("/v1/persons?confirm_new=true", &staff.token, &body, 201)
+        .await;
+    person["id"].as_str().unwrap().to_owned()
+}
+
+/// Opens a pathway; returns its id and ETag.
+pub async fn open(app: &TestApp, staff: &Staff, person: &str, domain: Domain) -> (String, String) {
+    let (pathway, etag) = app
+        .post_ok(
+            "/v1/pathways",
+            &staff.token,
+            &json!({"person_id": person, "domain": domain, "reason": "Signalement MDPH"}),
+            201,
+        )
+        .await;
+    (pathway["id"].as_str().unwrap().to_owned(), etag)
+}
+
+/// Moves a pathway; asserts `expected` and returns the body and new ETag.
+pub async fn transition(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    etag: &str,
+    to: &str,
+    closure_reason: Option<&str>,
+    expected: u16,
+) -> (Value, String) {
+    let mut body = json!({"to": to, "reason": format!("vers {to}")});
+    if let Some(reason) = closure_reason {
+        body["closure_reason"] = json!(reason);
+    }
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("/v1/pathways/{id}/transitions"),
+            token,
+            Some(etag),
+            &body,
+        )
+        .await;
+    let status = response.status().as_u16();
+    let new_etag = etag_of(&response);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, expected, "→ {to}: {body}");
+    (body, new_etag)
+}
+
+const EVERY_DOMAIN: [Domain; 4] = [Disability, Elderly, Childhood, Insertion];
+
+#[tokio::test]
+async fn a_pathway_moves_through_its_statuses_with_a_history_and_a_timeline() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &EVERY_DOMAIN).await;
+    let person = person(&app, &staff, "Arnaud").await;
+    let (id, etag) = open(&app, &staff, &person, Insertion).await;
+    let read = app
+        .get_json(&format!("/v1/pathways/{id}"), &staff.token)
+        .await;
+    assert_eq!(read["status"], "referred");
+    assert_eq!(
+        read["referent_id"],
+        staff.user.id.to_string(),
+        "the coordinator follows it"
+    );
+
+    let mut etag = etag;
+    for to in ["assessment", "orientation", "without_solution", "supported"] {
+        (_, etag) = transition(&app, &staff.token, &id, &etag, to, None, 200).await;
+    }
+    let (closed, etag) = transition(
+        &app,
+        &staff.token,
+        &id,
+        &etag,
+        "closed",
+        Some("target_reached"),
+        200,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["closure_reason"], "target_reached");
+    assert!(closed["closed_on"].is_string());
+    let statuses: Vec<&str> = closed["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "referred",
+            "assessment",
+            "orientation",
+            "without_solution",
+            "supported",
+            "closed"
+        ]
+    );
+    let history = closed["status_history"].as_array().unwrap();
+    for pair in history.windows(2) {
+        assert_eq!(
+            pair[0]["end"], pair[1]["start"],
+            "periods follow each other"
+        );
+    }
+    assert!(history.last().unwrap()["end"].is_null());
+    assert_eq!(closed["days_without_solution"], 0);
+
+    let timeline = app
+        .get_json(&format!("/v1/pathways/{id}/timeline?limit=4"), &staff.token)
+        .await;
+    let kinds: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "pathway_opened",
+            "status_changed",
+            "status_changed",
+            "status_changed"
+        ]
+    );
+    assert_eq!(timeline["items"][1]["data"]["from"], "referred");
+    assert_eq!(timeline["items"][1]["data"]["to"], "assessment");
+    let cursor = timeline["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get_json(
+            &format!("/v1/pathways/{id}/timeline?limit=4&cursor={cursor}"),
+            &staff.token,
+        )
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    assert_eq!(rest["items"][1]["data"]["closure_reason"], "target_reached");
+    assert!(rest["next_cursor"].is_null());
+
+    // Closed is final; a new pathway can now be opened in the domain.
+    let (problem, _) = transition(&app, &staff.token, &id, &etag, "assessment", None, 409).await;
+    assert_eq!(
+        problem["allowed"],
+        json!(null),
+        "nothing is allowed from closed: {problem}"
+    );
+    open(&app, &staff, &person, Insertion).await;
+}
+
+#[tokio::test]
+async fn every_forbidden_transition_is_refused_with_the_allowed_ones() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let person = person(&app, &staff, "Blanc").await;
+    let (id, mut etag) = open(&app, &staff, &person, Disability).await;
+    // The path to each status, and what each status forbids.
+    let forbidden: &[(&str, &[&str], &[&str])] = &[
+        (
+            "referred",
+            &["orientation", "without_solution", "supported", "referred"],
+            &["assessment", "closed"],
+        ),
+        (
+            "assessment",
+            &["referred", "without_solution", "supported", "assessment"],
+            &["orientation", "closed"],
+        ),
+        (
+            "orientation",
+            &["referred", "assessment", "orientation"],
+            &["supported", "without_solution", "closed"],
+        ),
+        (
+            "without_solution",
+            &["referred", "assessment", "orientation", "without_solution"],
+            &["supported", "closed"],
+        ),
+        (
+            "supported",
+            &["referred", "assessment", "supported"],
+            &["orientation", "without_solution", "closed"],
+        ),
+    ];
+    let path = ["assessment", "orientation", "without_solution", "supported"];
+    for (step, (status, refused, allowed)) in forbidden.iter().enumerate() {
+        for to in *refused {
+            let (problem, _) = transition(&app, &staff.token, &id, &etag, to, None, 409).await;
+            assert_eq!(problem["type"], "urn:parcours:problem:forbidden-transition");
+            let listed: Vec<&str> = problem["allowed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            assert_eq!(&listed, allowed, "from {status}");
+        }
+        if let Some(next) = path.get(step) {
+            (_, etag) = transition(&app, &staff.token, &id, &etag, next, None, 200).await;
+        }
+    }
+    // Closing needs a coded reason; other moves take none.
+    let (problem, _) = transition(&app, &staff.token, &id, &etag, "closed", None, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "closure_reason");
+    let (problem, _) = transition(
+        &app,
+        &staff.token,
+        &id,
+        &etag,
+        "orientation",
+        Some("deceased"),
+        422,
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "closure_reason");
+}
+
+#[tokio::test]
+async fn one_open_pathway_per_person_and_domain() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &EVERY_DOMAIN).await;
+    let person = person(&app, &staff, "Chevalier").await;
+    let (first, _) = open(&app, &staff, &person, Elderly).await;
+    let response = app
+        .send_json(
+            Method::POST,
+            "/v1/pathways",
+            &staff.token,
+            None,
+            &json!({"person_id": person, "domain": "elderly"}),
+        )
+        .await;
+    let problem = assert_problem(response, 409).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains(&first),
+        "{problem}"
+    );
+    // Another domain is fine.
+    open(&app, &staff, &person, Childhood).await;
+}
+
+#[tokio::test]
+async fn a_domain_refuses_pathways_before_its_opening_date() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(parcours::domain::Role::Admin).await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Childhood]).await;
+    let person = person(&app, &staff, "Dumas").await;
+    let calendar = app
+        .with_token(Method::GET, "/v1/domains/childhood", &admin)
+        .send()
+        .await
+        .unwrap();
+    let etag = etag_of(&calendar);
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/v1/domains/childhood",
+            &admin,
+            Some(&etag),
+            &json!({"opens_on": "2099-01-01"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let etag = etag_of(&response);
+
+    let response = app
+        .send_json(
+            Method::POST,
+            "/v1/pathways",
+            &staff.token,
+            None,
+            &json!({"person_id": person, "domain": "childhood"}),
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["type"], "urn:parcours:problem:domain-not-open");
+    assert_eq!(problem["opens_on"], "2099-01-01");
+    assert!(problem["detail"].as_str().unwrap().contains("2099-01-01"));
+
+    let response = app
+        .send_json(
+            Method::PUT,
+            "/v1/domains/childhood",
+            &admin,
+            Some(&etag),
+            &json!({"opens_on": "2019-01-01"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    // Open again, but a pathway dated before the opening is still refused.
+    let response = app
+        .send_json(
+            Method::POST,
+            "/v1/pathways",
+            &staff.token,
+            None,
+            &json!({"person_id": person, "domain": "childhood", "opened_on": "2018-12-31"}),
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["opens_on"], "2019-01-01");
+    open(&app, &staff, &person, Childhood).await;
+}
+
+#[tokio::test]
+async fn coordinators_steer_only_the_pathways_they_follow() {
+    let app = TestApp::spawn().await;
+    let referent = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let colleague = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let supervisor = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let person = person(&app, &referent, "Fabre").await;
+    let (id, etag) = open(&app, &referent, &person, Disability).await;
+
+    // The colleague sees it but may not move it, flag it or reassign it.
+    app.get_json(&format!("/v1/pathways/{id}"), &colleague.token)
+        .await;
+    let (problem, _) =
+        transition(&app, &colleague.token, &id, &etag, "assessment", None, 403).await;
+    assert!(problem["detail"].as_str().unwrap().contains("referent"));
+    let response = app
+        .send_json(
+            Method::PUT,
+            &format!("/v1/pathways/{id}/critical"),
+            &colleague.token,
+            Some(&etag),
+            &json!({"level": "department", "reason": "Rupture de prise en charge"}),
+        )
+        .await;
+    assert_problem(response, 403).await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/v1/pathways/{id}"),
+            &colleague.token,
+            Some(&etag),
+            &json!({"referent_id": colleague.user.id}),
+        )
+        .await;
+    assert_problem(response, 403).await;
+
+    // The supervisor hands it over; now the colleague steers it.
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/v1/pathways/{id}"),
+            &supervisor.token,
+            Some(&etag),
+            &json!({"referent_id": colleague.user.id}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let etag = etag_of(&response);
+    transition(&app, &referent.token, &id, &etag, "assessment", None, 403).await;
+    let (_, etag) = transition(&app, &colleague.token, &id, &etag, "assessment", None, 200).await;
+    // A referent must work in the pathway's territory and domain.
+    let elsewhere = app.staff(Coordinator, &["05-BRI"], &[Disability]).await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/v1/pathways/{id}"),
+            &supervisor.token,
+            Some(&etag),
+            &json!({"referent_id": elsewhere.user.id}),
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "referent_id");
+}
+
+#[tokio::test]
+async fn critical_situations_are_flagged_escalated_and_cleared() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let person = person(&app, &staff, "Garnier").await;
+    let (id, etag) = open(&app, &staff, &person, Disability).await;
+    let path = format!("/v1/pathways/{id}/critical");
+    let response = app
+        .send_json(
+            Method::PUT,
+            &path,
+            &staff.token,
+            Some(&etag),
+            &json!({"level": "department", "reason": "Sortie d'IME sans relais"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let etag = etag_of(&response);
+    let flagged: Value = response.json().await.unwrap();
+    assert_eq!(flagged["critical"]["level"], "department");
+    let since = flagged["critical"]["since"].clone();
+
+    let response = app
+        .send_json(
+            Method::PUT,
+            &path,
+            &staff.token,
+            Some(&etag),
+            &json!({"level": "regional", "reason": "Aucune place dans le département"}),
+        )
+        .await;
+    let etag = etag_of(&response);
+    let escalated: Value = response.json().await.unwrap();
+    assert_eq!(escalated["critical"]["level"], "regional");
+    assert_eq!(
+        escalated["critical"]["since"], since,
+        "escalating keeps the date"
+    );
+
+    let listed = app
+        .get_json("/v1/pathways?critical=true", &staff.token)
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    let response = app
+        .send_json(
+            Method::DELETE,
+            &path,
+            &staff.token,
+            Some(&etag),
+            &json!({"reason": "Place trouvée en MAS"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let cleared: Value = response.json().await.unwrap();
+    assert!(cleared["critical"].is_null());
+    let listed = app
+        .get_json("/v1/pathways?critical=true", &staff.token)
+        .await;
+    assert!(listed["items"].as_array().unwrap().is_empty());
+    let timeline = app
+        .get_json(&format!("/v1/pathways/{id}/timeline"), &staff.token)
+        .await;
+    let kinds: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "pathway_opened",
+            "critical_set",
+            "critical_set",
+            "critical_cleared"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn out_of_scope_pathways_are_absent_everywhere() {
+    let app = TestApp::spawn().await;
+    let gap = app
+        .staff(Coordinator, &["05-GAP"], &[Disability, Elderly])
+        .await;
+    let person = person(&app, &gap, "Henry").await;
+    let (id, etag) = open(&app, &gap, &person, Elderly).await;
+    // Same territory, another domain; another territory, same domain.
+    let other_domain = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let other_territory = app.staff(Supervisor, &["05-BRI"], &[Elderly]).await;
+    for outsider in [&other_domain, &other_territory] {
+        for path in [
+            format!("/v1/pathways/{id}"),
+            format!("/v1/pathways/{id}/timeline"),
+        ] {
+            let response = app
+                .with_token(Method::GET, &path, &outsider.token)
+                .send()
+                .await
+                .unwrap();
+            assert_problem(response, 404).await;
+        }
+        let list = app.get_json("/v1/pathways", &outsider.token).await;
+        assert!(list["items"].as_array().unwrap().is_empty());
+        let list = app
+            .get_json(&format!("/v1/pathways?person={person}"), &outsider.token)
+            .await;
+        assert!(list["items"].as_array().unwrap().is_empty());
+        transition(&app, &outsider.token, &id, &etag, "assessment", None, 404).await;
+        let response = app
+            .send_json(
+                Method::PUT,
+                &format!("/v1/pathways/{id}/critical"),
+                &outsider.token,
+                Some(&etag),
+                &json!({"level": "national", "reason": "x"}),
+            )
+            .await;
+        assert_problem(response, 404).await;
+    }
+    // Opening outside one's domains is refused too.
+    let response = app
+        .send_json(
+            Method::POST,
+            "/v1/pathways",
+            &gap.token,
+            None,
+            &json!({"person_id": person, "domain": "insertion"}),
+        )
+        .await;
+    let problem = assert_problem(response, 400).await;
+    assert_eq!(problem["errors"][0]["field"], "domain");
+}
+
+#[tokio::test]
+async fn lists_filter_and_paginate_in_a_stable_order() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &EVERY_DOMAIN).await;
+    let mut ids = Vec::new();
+    for (n, domain) in EVERY_DOMAIN.iter().enumerate() {
+        let person = person(&app, &staff, &format!("Liste{n}")).await;
+        ids.push(open(&app, &staff, &person, *domain).await);
+    }
+    let (first, etag) = &ids[0];
+    transition(&app, &staff.token, first, etag, "assessment", None, 200).await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/pathways?limit=3&cursor={c}"),
+            None => "/v1/pathways?limit=3".to_owned(),
+        };
+        let page = app.get_json(&path, &staff.token).await;
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = ids.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(seen, expected);
+
+    let territory = app.territory("05-GAP").await;
+    let filtered = app
+        .get_json(
+            &format!("/v1/pathways?territory={territory}&status=referred"),
+            &staff.token,
+        )
+        .await;
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 3);
+    let by_domain = app
+        .get_json("/v1/pathways?domain=elderly", &staff.token)
+        .await;
+    assert_eq!(by_domain["items"][0]["id"], ids[1].0);
+    let none = app
+        .get_json("/v1/pathways?opened_to=2000-01-01", &staff.token)
+        .await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    let response = app
+        .with_token(Method::GET, "/v1/pathways?status=lost", &staff.token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 400).await;
+}
+
+#[tokio::test]
+async fn two_clients_changing_one_pathway_never_lose_an_update() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let person = person(&app, &staff, "Concurrent").await;
+    let (id, etag) = open(&app, &staff, &person, Disability).await;
+    let path = format!("/v1/pathways/{id}/transitions");
+    // Both moves are allowed from `referred`; both were read at version 1.
+    let assess = json!({"to": "assessment", "reason": "évaluation"});
+    let close = json!({"to": "closed", "reason": "déménagement", "closure_reason": "moved_away"});
+    let (a, b) = tokio::join!(
+        app.send_json(Method::POST, &path, &staff.token, Some(&etag), &assess),
+        app.send_json(Method::POST, &path, &staff.token, Some(&etag), &close),
+    );
+    let (a, b) = (a.status().as_u16(), b.status().as_u16());
+    let mut statuses = [a, b];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [200, 412],
+        "one lands, the other is told it is stale"
+    );
+    let winner = if a == 200 { "assessment" } else { "closed" };
+    let read = app
+        .get_json(&format!("/v1/pathways/{id}"), &staff.token)
+        .await;
+    assert_eq!(read["status"], winner);
+    assert_eq!(read["status_history"].as_array().unwrap().len(), 2);
+}
