@@ -203,6 +203,21 @@ impl ApiError {
         }
     }
 
+    /// 409 for a move a state machine forbids, listing the allowed ones.
+    pub fn forbidden_transition(what: &str, from: &str, to: &str, allowed: Vec<String>) -> Self {
+        let listed = if allowed.is_empty() {
+            "none, it is final".to_owned()
+        } else {
+            allowed.join(", ")
+        };
+        Self::ForbiddenTransition {
+            detail: format!(
+                "A {what} cannot go from `{from}` to `{to}`. Allowed from `{from}`: {listed}."
+            ),
+            allowed,
+        }
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::Unavailable {
             detail: detail.into(),

@@ -1,17 +1,23 @@
 //! HTTP resources, one module each. Handlers stay thin: parse, authorize,
 //! call one query function, respond.
 
+pub mod alerts;
 pub mod auth;
 pub mod clients;
+pub mod commitments;
+pub mod decisions;
 pub mod docs;
 pub mod domains;
 pub mod etag;
 pub mod extract;
+pub mod meetings;
+pub mod notes;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
 pub mod pathways;
 pub mod persons;
+pub mod plans;
 pub mod responses;
 pub mod territories;
 pub mod users;
@@ -70,7 +76,23 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(pathways::transition)
         .service(pathways::set_critical)
         .service(pathways::clear_critical)
-        .service(pathways::timeline);
+        .service(pathways::timeline)
+        .service(decisions::list)
+        .service(decisions::create)
+        .service(plans::list)
+        .service(plans::create)
+        .service(plans::read)
+        .service(plans::update)
+        .service(plans::transition)
+        .service(commitments::list)
+        .service(commitments::create)
+        .service(commitments::read)
+        .service(commitments::update)
+        .service(meetings::list)
+        .service(meetings::create)
+        .service(notes::list)
+        .service(notes::create)
+        .service(alerts::list);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -99,7 +121,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "reference data", description = "Territories and organizations: read by every role, written by admins."),
         (name = "accounts", description = "Staff users and partner clients (admins only)."),
         (name = "persons", description = "The people the département follows: identity, partner numbers, masked NIR, search and duplicates. Staff of the person's territory."),
-        (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain.")
+        (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
+        (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them.")
     )
 )]
 struct ApiDoc;

@@ -1,14 +1,20 @@
 //! The database: connection pool, embedded migrations, and the private
 //! PostgreSQL cluster used when no `DATABASE_URL` is given.
 
+pub mod alerts;
 pub mod clients;
 pub mod cluster;
+pub mod commitments;
+pub mod decisions;
 pub mod domain_calendar;
 pub mod events;
+pub mod meetings;
 pub mod migrations;
+pub mod notes;
 pub mod organizations;
 pub mod pathways;
 pub mod persons;
+pub mod plans;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod scope;

@@ -291,23 +291,12 @@ pub async fn transition(
         let current = lock_for_steering(conn, who, id, version).await?;
         check_transition(current.status, change.to, change.closure_reason).map_err(|error| {
             match error {
-                TransitionError::Forbidden { from, to, allowed } => {
-                    let names: Vec<String> = allowed.iter().map(|s| status_name(*s)).collect();
-                    ApiError::ForbiddenTransition {
-                        detail: format!(
-                            "A pathway cannot go from `{}` to `{}`. Allowed from `{}`: {}.",
-                            status_name(from),
-                            status_name(to),
-                            status_name(from),
-                            if names.is_empty() {
-                                "none, it is final".to_owned()
-                            } else {
-                                names.join(", ")
-                            }
-                        ),
-                        allowed: names,
-                    }
-                }
+                TransitionError::Forbidden { from, to, allowed } => ApiError::forbidden_transition(
+                    "pathway",
+                    &name_of(&from),
+                    &name_of(&to),
+                    allowed.iter().map(name_of).collect(),
+                ),
                 TransitionError::ClosureReasonMissing => {
                     ApiError::unprocessable("closure_reason", "is required to close a pathway")
                 }
@@ -470,8 +459,4 @@ pub async fn lock_open_for_child(
         ));
     }
     Ok(pathway)
-}
-
-fn status_name(status: PathwayStatus) -> String {
-    name_of(&status)
 }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::auth::Principal;
-use crate::db::schema::{pathways, persons};
+use crate::db::schema::{commitments, pathways, persons, plans};
 use crate::domain::Role;
 
 pub type Predicate<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
@@ -53,5 +53,44 @@ pub fn scope_arrays(who: &Principal) -> (Vec<uuid::Uuid>, Vec<crate::domain::Dom
         (who.territories.clone(), who.domains.clone())
     } else {
         (Vec::new(), Vec::new())
+    }
+}
+
+/// Plans of the pathways the caller sees.
+pub fn plans_visible(who: &Principal) -> Predicate<plans::table> {
+    Box::new(
+        plans::pathway_id.eq_any(
+            pathways::table
+                .filter(pathways_visible(who))
+                .select(pathways::id)
+                .into_boxed(),
+        ),
+    )
+}
+
+/// Staff: the commitments of the plans they see. Partners: their own
+/// organization's, never for a person who objected to sharing.
+pub fn commitments_visible(who: &Principal) -> Predicate<commitments::table> {
+    match (who.role, who.organization) {
+        (Role::Partner, Some(organization)) => Box::new(
+            commitments::organization_id.eq(organization).and(
+                commitments::plan_id.eq_any(
+                    plans::table
+                        .inner_join(pathways::table.inner_join(persons::table))
+                        .filter(persons::sharing_objection.eq(false))
+                        .select(plans::id)
+                        .into_boxed(),
+                ),
+            ),
+        ),
+        _ if is_staff_in_cases(who) => Box::new(
+            commitments::plan_id.eq_any(
+                plans::table
+                    .filter(plans_visible(who))
+                    .select(plans::id)
+                    .into_boxed(),
+            ),
+        ),
+        _ => nothing(),
     }
 }

@@ -52,6 +52,18 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("PATCH", "/v1/pathways/{id}") => Roles(SUPERVISOR),
         ("POST", "/v1/pathways/{id}/transitions") => Roles(CASEWORK),
         ("PUT" | "DELETE", "/v1/pathways/{id}/critical") => Roles(CASEWORK),
+        (
+            "GET" | "POST",
+            "/v1/pathways/{id}/decisions"
+            | "/v1/pathways/{id}/plans"
+            | "/v1/pathways/{id}/meetings"
+            | "/v1/pathways/{id}/notes"
+            | "/v1/plans/{id}/commitments",
+        ) => Roles(CASEWORK),
+        ("GET" | "PATCH", "/v1/plans/{id}") => Roles(CASEWORK),
+        ("POST", "/v1/plans/{id}/transitions") => Roles(CASEWORK),
+        ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
+        ("GET", "/v1/alerts") => Roles(CASEWORK),
         _ => return None,
     })
 }

@@ -1,0 +1,119 @@
+//! Alerts of a caseload: plan reviews overdue or due within 30 days,
+//! decisions expiring within 60 days, pathways `without_solution` for more
+//! than 30 days, critical situations. Coordinators get those of the
+//! pathways they follow (or plans they coordinate); supervisors those of
+//! their territories and domains.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Date, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::db::schema::sql_types::{Domain as SqlDomain, EscalationLevel as SqlLevel};
+use crate::db::scope::scope_arrays;
+use crate::domain::{Domain, EscalationLevel, Role};
+
+/// How far ahead each alert looks, in days.
+pub const REVIEW_NOTICE_DAYS: i32 = 30;
+pub const DECISION_NOTICE_DAYS: i32 = 60;
+pub const WITHOUT_SOLUTION_DAYS: i32 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// An active plan's review is overdue or due within 30 days.
+    PlanReview,
+    /// A decision's validity ends within 60 days.
+    DecisionExpiring,
+    /// The pathway has been `without_solution` for more than 30 days.
+    WithoutSolution,
+    /// The situation is flagged critical.
+    Critical,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct AlertRow {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub pathway_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub person_id: Uuid,
+    #[diesel(sql_type = SqlDomain)]
+    pub domain: Domain,
+    #[diesel(sql_type = Date)]
+    pub due_on: NaiveDate,
+    /// The plan or decision concerned; the pathway itself otherwise.
+    #[diesel(sql_type = SqlUuid)]
+    pub subject_id: Uuid,
+    #[diesel(sql_type = Nullable<SqlLevel>)]
+    pub critical_level: Option<EscalationLevel>,
+}
+
+/// Where a page of alerts starts: after this (due_on, kind, subject).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlertCursor {
+    pub due_on: NaiveDate,
+    pub kind: String,
+    pub subject_id: Uuid,
+}
+
+/// The caller's alerts, most urgent (earliest due) first; `limit + 1` rows.
+pub async fn of_caseload(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    after: Option<&AlertCursor>,
+    limit: i64,
+) -> QueryResult<Vec<AlertRow>> {
+    let (territories, domains) = scope_arrays(who);
+    // Coordinators: their own caseload; supervisors: all of their scope.
+    let caseload_of = (who.role == Role::Coordinator).then(|| who.subject.id());
+    diesel::sql_query(format!(
+        "WITH visible AS ( \
+             SELECT * FROM pathways p \
+             WHERE p.territory_id = ANY($1) AND p.domain = ANY($2) AND p.status <> 'closed' \
+         ), alerts AS ( \
+             SELECT 'plan_review' AS kind, p.id AS pathway_id, p.person_id, p.domain, \
+                    pl.review_due AS due_on, pl.id AS subject_id, p.critical_level \
+             FROM plans pl JOIN visible p ON p.id = pl.pathway_id \
+             WHERE pl.status = 'active' AND pl.review_due <= current_date + {REVIEW_NOTICE_DAYS} \
+               AND ($3::uuid IS NULL OR p.referent_id = $3 OR pl.coordinator_id = $3) \
+             UNION ALL \
+             SELECT 'decision_expiring', p.id, p.person_id, p.domain, d.valid_until, d.id, \
+                    p.critical_level \
+             FROM decisions d JOIN visible p ON p.id = d.pathway_id \
+             WHERE d.valid_until BETWEEN current_date AND current_date + {DECISION_NOTICE_DAYS} \
+               AND ($3::uuid IS NULL OR p.referent_id = $3) \
+             UNION ALL \
+             SELECT 'without_solution', p.id, p.person_id, p.domain, \
+                    (p.status_since + interval '{WITHOUT_SOLUTION_DAYS} days')::date, p.id, \
+                    p.critical_level \
+             FROM visible p \
+             WHERE p.status = 'without_solution' \
+               AND p.status_since < now() - interval '{WITHOUT_SOLUTION_DAYS} days' \
+               AND ($3::uuid IS NULL OR p.referent_id = $3) \
+             UNION ALL \
+             SELECT 'critical', p.id, p.person_id, p.domain, p.critical_since::date, p.id, \
+                    p.critical_level \
+             FROM visible p \
+             WHERE p.critical_level IS NOT NULL AND ($3::uuid IS NULL OR p.referent_id = $3) \
+         ) \
+         SELECT * FROM alerts \
+         WHERE $4::date IS NULL OR (due_on, kind, subject_id) > ($4, $5, $6) \
+         ORDER BY due_on, kind, subject_id \
+         LIMIT $7"
+    ))
+    .bind::<Array<SqlUuid>, _>(territories)
+    .bind::<Array<SqlDomain>, _>(domains)
+    .bind::<Nullable<SqlUuid>, _>(caseload_of)
+    .bind::<Nullable<Date>, _>(after.map(|a| a.due_on))
+    .bind::<Text, _>(after.map(|a| a.kind.clone()).unwrap_or_default())
+    .bind::<SqlUuid, _>(after.map(|a| a.subject_id).unwrap_or_default())
+    .bind::<diesel::sql_types::BigInt, _>(limit + 1)
+    .load(conn)
+    .await
+}

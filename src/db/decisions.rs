@@ -1,0 +1,94 @@
+//! Orientation decisions of a pathway.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::db::schema::decisions;
+use crate::db::{PageRequest, events, pathways};
+use crate::domain::{DecisionAuthority, EventKind, Qualification};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
+pub struct Decision {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub authority: DecisionAuthority,
+    pub qualification: Qualification,
+    pub label: String,
+    pub finess: Option<String>,
+    pub decided_on: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub implemented_on: Option<NaiveDate>,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
+pub struct NewDecision {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub authority: DecisionAuthority,
+    pub qualification: Qualification,
+    pub label: String,
+    pub finess: Option<String>,
+    pub decided_on: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub implemented_on: Option<NaiveDate>,
+    pub recorded_by: Option<Uuid>,
+}
+
+/// Records a decision on an open pathway in scope, with its event.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    new: &NewDecision,
+) -> Result<Decision, ApiError> {
+    conn.transaction(async |conn| {
+        pathways::lock_open_for_child(conn, who, new.pathway_id).await?;
+        let decision: Decision = diesel::insert_into(decisions::table)
+            .values(new)
+            .returning(Decision::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            new.pathway_id,
+            EventKind::DecisionRecorded,
+            who.subject.id(),
+            json!({
+                "decision_id": decision.id,
+                "authority": decision.authority,
+                "qualification": decision.qualification,
+                "decided_on": decision.decided_on,
+                "valid_until": decision.valid_until,
+            }),
+        )
+        .await?;
+        Ok(decision)
+    })
+    .await
+}
+
+/// Decisions of a pathway the caller was shown to see, in id order.
+pub async fn of_pathway(
+    conn: &mut AsyncPgConnection,
+    pathway: Uuid,
+    page: PageRequest,
+) -> QueryResult<Vec<Decision>> {
+    let mut query = decisions::table
+        .filter(decisions::pathway_id.eq(pathway))
+        .select(Decision::as_select())
+        .order(decisions::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(decisions::id.gt(after));
+    }
+    query.load(conn).await
+}

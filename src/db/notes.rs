@@ -1,0 +1,89 @@
+//! Notes of a pathway: `team` ones for the pathway's professionals,
+//! `restricted` ones for their author and supervisors.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::db::schema::notes;
+use crate::db::{PageRequest, events, pathways};
+use crate::domain::{EventKind, NoteVisibility, Role};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notes, check_for_backend(diesel::pg::Pg))]
+pub struct Note {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub author_id: Uuid,
+    pub visibility: NoteVisibility,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn add(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    pathway: Uuid,
+    visibility: NoteVisibility,
+    body: &str,
+) -> Result<Note, ApiError> {
+    conn.transaction(async |conn| {
+        pathways::lock_open_for_child(conn, who, pathway).await?;
+        let note: Note = diesel::insert_into(notes::table)
+            .values((
+                notes::id.eq(Uuid::now_v7()),
+                notes::pathway_id.eq(pathway),
+                notes::author_id.eq(who.subject.id()),
+                notes::visibility.eq(visibility),
+                notes::body.eq(body),
+            ))
+            .returning(Note::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        // The event names the note, never its text.
+        events::record(
+            conn,
+            pathway,
+            EventKind::NoteAdded,
+            who.subject.id(),
+            json!({ "note_id": note.id, "visibility": note.visibility }),
+        )
+        .await?;
+        Ok(note)
+    })
+    .await
+}
+
+/// The notes of a pathway the caller may read: every `team` note; the
+/// `restricted` ones only for their author and for supervisors.
+pub async fn readable(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    pathway: Uuid,
+    page: PageRequest,
+) -> QueryResult<Vec<Note>> {
+    let mut query = notes::table
+        .filter(notes::pathway_id.eq(pathway))
+        .select(Note::as_select())
+        .order(notes::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    query = match who.role {
+        Role::Supervisor => query,
+        Role::Coordinator => query.filter(
+            notes::visibility
+                .eq(NoteVisibility::Team)
+                .or(notes::author_id.eq(who.subject.id())),
+        ),
+        // Nobody else reads notes (partners never do).
+        _ => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("FALSE")),
+    };
+    if let Some(after) = page.after {
+        query = query.filter(notes::id.gt(after));
+    }
+    query.load(conn).await
+}

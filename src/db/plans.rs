@@ -1,0 +1,338 @@
+//! Support plans of a pathway and their status machine.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::api::etag::stale;
+use crate::auth::Principal;
+use crate::db::schema::plans;
+use crate::db::scope::plans_visible;
+use crate::db::{PageRequest, events, pathways};
+use crate::domain::enums::name_of;
+use crate::domain::plan::{allowed_next, kind_allowed, latest_review};
+use crate::domain::{ConsentBy, EventKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
+pub struct Plan {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub kind: PlanKind,
+    pub status: PlanStatus,
+    pub coordinator_id: Uuid,
+    pub objectives: Option<String>,
+    pub consent_by: Option<ConsentBy>,
+    pub consented_on: Option<NaiveDate>,
+    pub activated_on: Option<NaiveDate>,
+    pub review_due: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<PlanEndReason>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
+pub struct PlanChanges {
+    pub objectives: Option<String>,
+    pub coordinator_id: Option<Uuid>,
+    pub review_due: Option<NaiveDate>,
+}
+
+/// A requested status change, with what the target status needs.
+#[derive(Debug)]
+pub struct PlanTransition {
+    pub to: PlanStatus,
+    pub consent: Option<(ConsentBy, NaiveDate)>,
+    pub review_due: Option<NaiveDate>,
+    pub end_reason: Option<PlanEndReason>,
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::not_found("No such plan in your territories and domains.")
+}
+
+/// Creates a draft plan on an open pathway in scope.
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    pathway: Uuid,
+    kind: PlanKind,
+    coordinator: Option<Uuid>,
+    objectives: Option<String>,
+) -> Result<Plan, ApiError> {
+    conn.transaction(async |conn| {
+        let parent = pathways::lock_open_for_child(conn, who, pathway).await?;
+        if !kind_allowed(parent.domain, kind) {
+            return Err(ApiError::unprocessable(
+                "kind",
+                format!(
+                    "`{}` is not a plan of the `{}` domain; `pag` fits every domain",
+                    name_of(&kind),
+                    name_of(&parent.domain)
+                ),
+            ));
+        }
+        let coordinator = coordinator
+            .or(parent.referent_id)
+            .unwrap_or(who.subject.id());
+        if !pathways::can_be_referent(conn, coordinator, parent.territory_id, parent.domain).await?
+        {
+            return Err(ApiError::unprocessable(
+                "coordinator_id",
+                "must be an active coordinator or supervisor of the pathway's territory and domain",
+            ));
+        }
+        let plan: Plan = diesel::insert_into(plans::table)
+            .values((
+                plans::id.eq(Uuid::now_v7()),
+                plans::pathway_id.eq(pathway),
+                plans::kind.eq(kind),
+                plans::coordinator_id.eq(coordinator),
+                plans::objectives.eq(objectives),
+            ))
+            .returning(Plan::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            pathway,
+            EventKind::PlanCreated,
+            who.subject.id(),
+            json!({ "plan_id": plan.id, "kind": plan.kind, "coordinator_id": coordinator }),
+        )
+        .await?;
+        Ok(plan)
+    })
+    .await
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> QueryResult<Option<Plan>> {
+    plans::table
+        .find(id)
+        .filter(plans_visible(who))
+        .select(Plan::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn of_pathway(
+    conn: &mut AsyncPgConnection,
+    pathway: Uuid,
+    page: PageRequest,
+) -> QueryResult<Vec<Plan>> {
+    let mut query = plans::table
+        .filter(plans::pathway_id.eq(pathway))
+        .select(Plan::as_select())
+        .order(plans::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(plans::id.gt(after));
+    }
+    query.load(conn).await
+}
+
+/// The plan and its pathway, both locked, if in scope and at `version`.
+async fn lock(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+) -> Result<(Plan, pathways::Pathway), ApiError> {
+    let plan: Plan = plans::table
+        .find(id)
+        .filter(plans_visible(who))
+        .select(Plan::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or_else(not_found)?;
+    let pathway = pathways::find(conn, who, plan.pathway_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if plan.version != version {
+        return Err(stale());
+    }
+    Ok((plan, pathway))
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    changes: &PlanChanges,
+) -> Result<Plan, ApiError> {
+    conn.transaction(async |conn| {
+        let (plan, pathway) = lock(conn, who, id, version).await?;
+        if plan.status == PlanStatus::Ended {
+            return Err(ApiError::conflict(
+                "The plan has ended; it can no longer change.",
+            ));
+        }
+        if let Some(review_due) = changes.review_due {
+            check_review(plan.activated_on, review_due)?;
+        }
+        if let Some(coordinator) = changes.coordinator_id
+            && !pathways::can_be_referent(conn, coordinator, pathway.territory_id, pathway.domain)
+                .await?
+        {
+            return Err(ApiError::unprocessable(
+                "coordinator_id",
+                "must be an active coordinator or supervisor of the pathway's territory and domain",
+            ));
+        }
+        let updated: Plan = diesel::update(plans::table.find(id))
+            .set((changes, plans::version.eq(version + 1)))
+            .returning(Plan::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            plan.pathway_id,
+            EventKind::PlanUpdated,
+            who.subject.id(),
+            json!({
+                "plan_id": id,
+                "coordinator_id": changes.coordinator_id,
+                "review_due": changes.review_due,
+            }),
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// A review date must come after activation and at most 12 months later.
+fn check_review(activated_on: Option<NaiveDate>, review_due: NaiveDate) -> Result<(), ApiError> {
+    let Some(activated_on) = activated_on else {
+        return Err(ApiError::unprocessable(
+            "review_due",
+            "is set when the plan is activated",
+        ));
+    };
+    let latest = latest_review(activated_on);
+    if review_due <= activated_on || review_due > latest {
+        return Err(ApiError::unprocessable(
+            "review_due",
+            format!("must be after the activation ({activated_on}) and no later than {latest}"),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    change: &PlanTransition,
+) -> Result<Plan, ApiError> {
+    conn.transaction(async |conn| {
+        let (plan, pathway) = lock(conn, who, id, version).await?;
+        let allowed = allowed_next(plan.status);
+        if !allowed.contains(&change.to) {
+            return Err(ApiError::forbidden_transition(
+                "plan",
+                &name_of(&plan.status),
+                &name_of(&change.to),
+                allowed.iter().map(name_of).collect(),
+            ));
+        }
+        if pathway.status == PathwayStatus::Closed && change.to != PlanStatus::Ended {
+            return Err(ApiError::conflict(
+                "The pathway is closed: its plans can only end.",
+            ));
+        }
+        let today = Utc::now().date_naive();
+        let mut consent = (plan.consent_by, plan.consented_on);
+        let mut activated_on = plan.activated_on;
+        let mut review_due = plan.review_due;
+        let (mut ended_on, mut end_reason) = (None, None);
+        match change.to {
+            PlanStatus::Consented => {
+                let Some((by, on)) = change.consent else {
+                    return Err(ApiError::unprocessable(
+                        "consent",
+                        "is required: who agreed (`person` or `legal_representative`) and when",
+                    ));
+                };
+                if on > today {
+                    return Err(ApiError::unprocessable(
+                        "consent.given_on",
+                        "must not be in the future",
+                    ));
+                }
+                consent = (Some(by), Some(on));
+            }
+            PlanStatus::Active => {
+                let due = change.review_due.unwrap_or_else(|| latest_review(today));
+                check_review(Some(today), due)?;
+                activated_on = Some(today);
+                review_due = Some(due);
+            }
+            PlanStatus::Ended => {
+                let Some(reason) = change.end_reason else {
+                    return Err(ApiError::unprocessable(
+                        "end_reason",
+                        "is required to end a plan",
+                    ));
+                };
+                ended_on = Some(today);
+                end_reason = Some(reason);
+            }
+            // Back to draft: the proposal was not agreed.
+            PlanStatus::Draft | PlanStatus::Proposed => consent = (None, None),
+        }
+        let updated: Plan = diesel::update(plans::table.find(id))
+            .set((
+                plans::status.eq(change.to),
+                plans::consent_by.eq(consent.0),
+                plans::consented_on.eq(consent.1),
+                plans::activated_on.eq(activated_on),
+                plans::review_due.eq(review_due),
+                plans::ended_on.eq(ended_on),
+                plans::end_reason.eq(end_reason),
+                plans::version.eq(version + 1),
+            ))
+            .returning(Plan::as_returning())
+            .get_result(&mut *conn)
+            .await
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => ApiError::conflict(
+                    "The pathway already has an active plan; end it before activating another.",
+                ),
+                other => other,
+            })?;
+        events::record(
+            conn,
+            plan.pathway_id,
+            EventKind::PlanStatusChanged,
+            who.subject.id(),
+            json!({
+                "plan_id": id,
+                "from": plan.status,
+                "to": change.to,
+                "consent_by": updated.consent_by,
+                "review_due": updated.review_due,
+                "end_reason": updated.end_reason,
+            }),
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}

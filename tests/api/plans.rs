@@ -1,0 +1,299 @@
+//! Plans and commitments: kinds by domain, consent, review dates, one
+//! active plan, and partners updating their own commitments only.
+
+use chrono::{Days, Months, Utc};
+use parcours::domain::Domain::{Disability, Elderly};
+use parcours::domain::Role::{Coordinator, Partner, Supervisor};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::pathways::{open, person};
+use crate::support::{TestApp, assert_problem, etag_of};
+
+async fn move_plan(
+    app: &TestApp,
+    token: &str,
+    plan: &str,
+    etag: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.send_json(
+        Method::POST,
+        &format!("/v1/plans/{plan}/transitions"),
+        token,
+        Some(etag),
+        &body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn plans_follow_their_domain_consent_and_review_rules() {
+    let app = TestApp::spawn().await;
+    let staff = app
+        .staff(Coordinator, &["05-GAP"], &[Disability, Elderly])
+        .await;
+    let someone = person(&app, &staff, "Plan").await;
+    let (disability, _) = open(&app, &staff, &someone, Disability).await;
+    let (elderly, _) = open(&app, &staff, &someone, Elderly).await;
+
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("/v1/pathways/{disability}/plans"),
+            &staff.token,
+            None,
+            &json!({"kind": "care_plan"}),
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "kind");
+    app.post_ok(
+        &format!("/v1/pathways/{elderly}/plans"),
+        &staff.token,
+        &json!({"kind": "care_plan"}),
+        201,
+    )
+    .await;
+
+    let (plan, etag) = app
+        .post_ok(
+            &format!("/v1/pathways/{disability}/plans"),
+            &staff.token,
+            &json!({"kind": "pag"}),
+            201,
+        )
+        .await;
+    let id = plan["id"].as_str().unwrap();
+    assert_eq!(plan["status"], "draft");
+    assert_eq!(plan["coordinator_id"], staff.user.id.to_string());
+
+    // No activation without consent.
+    let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "active"})).await;
+    let problem = assert_problem(response, 409).await;
+    assert_eq!(problem["allowed"], json!(["proposed", "ended"]));
+    let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "proposed"})).await;
+    let etag = etag_of(&response);
+    let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "consented"})).await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "consent");
+    let today = Utc::now().date_naive();
+    let response = move_plan(
+        &app,
+        &staff.token,
+        id,
+        &etag,
+        json!({"to": "consented", "consent": {"by": "legal_representative", "given_on": today}}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let etag = etag_of(&response);
+
+    // The review is due at most 12 months after activation.
+    let too_late = today.checked_add_months(Months::new(12)).unwrap() + Days::new(1);
+    let response = move_plan(
+        &app,
+        &staff.token,
+        id,
+        &etag,
+        json!({"to": "active", "review_due": too_late}),
+    )
+    .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "review_due");
+    let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "active"})).await;
+    assert_eq!(response.status(), 200);
+    let etag = etag_of(&response);
+    let active: Value = response.json().await.unwrap();
+    assert_eq!(
+        active["review_due"],
+        json!(today.checked_add_months(Months::new(12)).unwrap()),
+        "defaults to the latest date allowed"
+    );
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/v1/plans/{id}"),
+            &staff.token,
+            Some(&etag),
+            &json!({"review_due": too_late}),
+        )
+        .await;
+    assert_problem(response, 422).await;
+
+    // One active plan per pathway.
+    let (second, second_etag) = app
+        .post_ok(
+            &format!("/v1/pathways/{disability}/plans"),
+            &staff.token,
+            &json!({"kind": "pag"}),
+            201,
+        )
+        .await;
+    let second = second["id"].as_str().unwrap();
+    let mut etag2 = second_etag;
+    for body in [
+        json!({"to": "proposed"}),
+        json!({"to": "consented", "consent": {"by": "person", "given_on": today}}),
+    ] {
+        let response = move_plan(&app, &staff.token, second, &etag2, body).await;
+        assert_eq!(response.status(), 200);
+        etag2 = etag_of(&response);
+    }
+    let response = move_plan(&app, &staff.token, second, &etag2, json!({"to": "active"})).await;
+    let problem = assert_problem(response, 409).await;
+    assert!(problem["detail"].as_str().unwrap().contains("active plan"));
+
+    // Ending needs a coded reason; then the second plan can start.
+    let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "ended"})).await;
+    assert_problem(response, 422).await;
+    let response = move_plan(
+        &app,
+        &staff.token,
+        id,
+        &etag,
+        json!({"to": "ended", "end_reason": "replaced"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let response = move_plan(&app, &staff.token, second, &etag2, json!({"to": "active"})).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn partners_update_only_their_own_commitments() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let caf = app.token_for(Partner).await;
+    let msa = {
+        let (_, client_id, secret) = app.client("MSA Alpes-Vaucluse").await;
+        let response = app
+            .token_request(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &client_id),
+                ("client_secret", &secret),
+            ])
+            .await;
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    let organizations = app
+        .get_json("/v1/organizations?limit=200", &staff.token)
+        .await;
+    let caf_org = organizations["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "CAF des Hautes-Alpes")
+        .unwrap()["id"]
+        .clone();
+
+    let mut commitments = Vec::new();
+    for (family, objects) in [("Partage", false), ("Opposition", true)] {
+        let someone = person(&app, &staff, family).await;
+        if objects {
+            let path = format!("/v1/persons/{someone}");
+            let response = app
+                .with_token(Method::GET, &path, &staff.token)
+                .send()
+                .await
+                .unwrap();
+            let etag = etag_of(&response);
+            let response = app
+                .send_json(
+                    Method::PATCH,
+                    &path,
+                    &staff.token,
+                    Some(&etag),
+                    &json!({"sharing_objection": true}),
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+        }
+        let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+        let (plan, _) = app
+            .post_ok(
+                &format!("/v1/pathways/{pathway}/plans"),
+                &staff.token,
+                &json!({"kind": "pag"}),
+                201,
+            )
+            .await;
+        let (commitment, etag) = app
+            .post_ok(
+                &format!("/v1/plans/{}/commitments", plan["id"].as_str().unwrap()),
+                &staff.token,
+                &json!({"organization_id": caf_org, "description": "Versement de l'AEEH"}),
+                201,
+            )
+            .await;
+        commitments.push((commitment["id"].as_str().unwrap().to_owned(), etag));
+    }
+    let (shared, etag) = &commitments[0];
+    let path = format!("/v1/commitments/{shared}");
+
+    // The CAF sees and moves its commitment, status only.
+    let read = app.get_json(&path, &caf).await;
+    assert_eq!(read["status"], "planned");
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &caf,
+            Some(etag),
+            &json!({"description": "autre chose"}),
+        )
+        .await;
+    assert_problem(response, 403).await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &caf,
+            Some(etag),
+            &json!({"status": "in_progress"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let etag = etag_of(&response);
+    // The MSA does not see it at all.
+    let response = app
+        .with_token(Method::GET, &path, &msa)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404).await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &msa,
+            Some(&etag),
+            &json!({"status": "breached"}),
+        )
+        .await;
+    assert_problem(response, 404).await;
+    // Nor does the CAF see anything of a person who objected to sharing.
+    let (objected, objected_etag) = &commitments[1];
+    let objected_path = format!("/v1/commitments/{objected}");
+    let response = app
+        .with_token(Method::GET, &objected_path, &caf)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404).await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &objected_path,
+            &caf,
+            Some(objected_etag),
+            &json!({"status": "fulfilled"}),
+        )
+        .await;
+    assert_problem(response, 404).await;
+
+    // Staff see the partner's change.
+    let read = app.get_json(&path, &staff.token).await;
+    assert_eq!(read["status"], "in_progress");
+}
