@@ -5,6 +5,7 @@
 //! - `middleware`: request id and problem rendering, metrics, security headers;
 //! - `domain`: pure rules (state machines, rollout, NIR, validation);
 //! - `privacy`: encryption and blind index of personal identifiers;
+//! - `demo`: `parcours seed-demo`, plausible fictitious case files;
 //! - `error`: the one error type and its RFC 9457 rendering;
 //! - `config`, `startup`, `telemetry`: settings, wiring, logging.
 
@@ -14,6 +15,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod middleware;

@@ -1,11 +1,12 @@
-//! The `parcours` binary: `serve` (default), `migrate`, `openapi`.
+//! The `parcours` binary: `serve` (default), `migrate`, `openapi`,
+//! `create-user`, `create-client`, `seed-demo`.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use parcours::config::{LogSettings, Settings};
 use parcours::startup::{Application, Database};
-use parcours::{api, cli, db, telemetry};
+use parcours::{api, cli, db, demo, telemetry};
 
 #[derive(Parser)]
 #[command(version, about, args_conflicts_with_subcommands = true)]
@@ -33,6 +34,8 @@ enum Command {
     CreateUser(cli::CreateUserArgs),
     /// Create a partner client and print its secret once.
     CreateClient(cli::CreateClientArgs),
+    /// Fill the database with plausible, fictitious case files (not in production).
+    SeedDemo(demo::SeedDemoArgs),
 }
 
 #[tokio::main]
@@ -46,6 +49,7 @@ async fn main() -> ExitCode {
         Some(Command::Openapi) => api::openapi_json().map(|json| print!("{json}")),
         Some(Command::CreateUser(args)) => cli::create_user(args).await,
         Some(Command::CreateClient(args)) => cli::create_client(args).await,
+        Some(Command::SeedDemo(args)) => demo::seed_demo(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

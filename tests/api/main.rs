@@ -12,6 +12,7 @@ mod auth;
 mod contract;
 mod cors;
 mod database_outage;
+mod demo;
 mod domains;
 mod errors;
 mod jwt_attacks;

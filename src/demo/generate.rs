@@ -1,0 +1,674 @@
+//! Deterministic generation of demo case files: each person and pathway is
+//! drawn from one seeded RNG, with dates that follow the rollout calendar
+//! and the state machines (a status change never precedes the previous one).
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use rand::Rng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::demo::data::{
+    COMMITMENTS, COMMUNES, DOMAIN_WEIGHTS, FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, OUTCOMES, ages,
+    decision_labels,
+};
+use crate::domain::nir::Nir;
+use crate::domain::plan::latest_review;
+use crate::domain::{
+    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, Domain, EscalationLevel,
+    EventKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, Sex,
+};
+use crate::privacy::PersonalDataKeys;
+
+/// What the generator draws from: the calendar, and who can be referent.
+pub struct World {
+    pub today: NaiveDate,
+    /// Opening date of each domain.
+    pub opens_on: Vec<(Domain, NaiveDate)>,
+    /// Territory code → (territory id, referents by domain, supervisor).
+    pub territories: Vec<Territory>,
+    pub organizations: Vec<Uuid>,
+}
+
+pub struct Territory {
+    pub code: &'static str,
+    pub id: Uuid,
+    pub referents: Vec<(Domain, Vec<Uuid>)>,
+}
+
+/// Rows for one batch, column by column, ready for `INSERT … SELECT unnest(…)`.
+#[derive(Default)]
+pub struct Batch {
+    pub persons: Persons,
+    pub pathways: Pathways,
+    pub periods: Periods,
+    pub events: Events,
+    pub decisions: Decisions,
+    pub plans: Plans,
+    pub commitments: Commitments,
+    pub meetings: Meetings,
+}
+
+#[derive(Default)]
+pub struct Persons {
+    pub id: Vec<Uuid>,
+    pub family_name: Vec<String>,
+    pub given_names: Vec<String>,
+    pub birth_date: Vec<NaiveDate>,
+    pub sex: Vec<Option<Sex>>,
+    pub commune: Vec<String>,
+    pub territory: Vec<Uuid>,
+    pub caf: Vec<Option<String>>,
+    pub msa: Vec<Option<String>>,
+    pub representative: Vec<Option<String>>,
+    pub objection: Vec<bool>,
+    pub nir_ciphertext: Vec<Option<Vec<u8>>>,
+    pub nir_index: Vec<Option<Vec<u8>>>,
+    pub created_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Pathways {
+    pub id: Vec<Uuid>,
+    pub person: Vec<Uuid>,
+    pub domain: Vec<Domain>,
+    pub territory: Vec<Uuid>,
+    pub referent: Vec<Option<Uuid>>,
+    pub status: Vec<PathwayStatus>,
+    pub status_since: Vec<DateTime<Utc>>,
+    pub opened_on: Vec<NaiveDate>,
+    pub closed_on: Vec<Option<NaiveDate>>,
+    pub closure_reason: Vec<Option<ClosureReason>>,
+    pub critical_level: Vec<Option<EscalationLevel>>,
+    pub critical_reason: Vec<Option<String>>,
+    pub critical_since: Vec<Option<DateTime<Utc>>>,
+    pub created_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Periods {
+    pub pathway: Vec<Uuid>,
+    pub status: Vec<PathwayStatus>,
+    pub started_at: Vec<DateTime<Utc>>,
+    pub ended_at: Vec<Option<DateTime<Utc>>>,
+    pub reason: Vec<Option<String>>,
+}
+
+#[derive(Default)]
+pub struct Events {
+    pub pathway: Vec<Uuid>,
+    pub kind: Vec<EventKind>,
+    pub occurred_at: Vec<DateTime<Utc>>,
+    pub actor: Vec<Option<Uuid>>,
+    pub data: Vec<serde_json::Value>,
+}
+
+#[derive(Default)]
+pub struct Decisions {
+    pub id: Vec<Uuid>,
+    pub pathway: Vec<Uuid>,
+    pub authority: Vec<DecisionAuthority>,
+    pub qualification: Vec<Qualification>,
+    pub label: Vec<String>,
+    pub decided_on: Vec<NaiveDate>,
+    pub valid_until: Vec<Option<NaiveDate>>,
+    pub implemented_on: Vec<Option<NaiveDate>>,
+    pub recorded_by: Vec<Option<Uuid>>,
+    pub created_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Plans {
+    pub id: Vec<Uuid>,
+    pub pathway: Vec<Uuid>,
+    pub kind: Vec<PlanKind>,
+    pub status: Vec<PlanStatus>,
+    pub coordinator: Vec<Uuid>,
+    pub consent_by: Vec<Option<ConsentBy>>,
+    pub consented_on: Vec<Option<NaiveDate>>,
+    pub activated_on: Vec<Option<NaiveDate>>,
+    pub review_due: Vec<Option<NaiveDate>>,
+    pub ended_on: Vec<Option<NaiveDate>>,
+    pub end_reason: Vec<Option<PlanEndReason>>,
+    pub created_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Commitments {
+    pub id: Vec<Uuid>,
+    pub plan: Vec<Uuid>,
+    pub organization: Vec<Uuid>,
+    pub description: Vec<String>,
+    pub frequency: Vec<Option<String>>,
+    pub due_on: Vec<Option<NaiveDate>>,
+    pub status: Vec<CommitmentStatus>,
+    pub created_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Meetings {
+    pub id: Vec<Uuid>,
+    pub pathway: Vec<Uuid>,
+    pub held_on: Vec<NaiveDate>,
+    pub person_agreed: Vec<bool>,
+    pub outcome: Vec<String>,
+    pub recorded_by: Vec<Option<Uuid>>,
+    pub created_at: Vec<DateTime<Utc>>,
+}
+
+fn at(date: NaiveDate, rng: &mut StdRng) -> DateTime<Utc> {
+    let seconds = rng.gen_range(8 * 3600..18 * 3600);
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds, 0).unwrap_or_default();
+    Utc.from_utc_datetime(&date.and_time(time))
+}
+
+/// A UUIDv7 for `when`, its random part from the seeded RNG.
+fn id_at(when: DateTime<Utc>, rng: &mut StdRng) -> Uuid {
+    let millis = u64::try_from(when.timestamp_millis()).unwrap_or_default();
+    let random: [u8; 10] = rng.r#gen();
+    uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
+
+fn between(from: NaiveDate, to: NaiveDate, rng: &mut StdRng) -> NaiveDate {
+    let span = (to - from).num_days().max(0);
+    from + Days::new(rng.gen_range(0..=span) as u64)
+}
+
+fn weighted<T: Copy>(items: &[(T, u32)], rng: &mut StdRng) -> T {
+    let total: u32 = items.iter().map(|(_, w)| w).sum();
+    let mut pick = rng.gen_range(0..total);
+    for (item, weight) in items {
+        if pick < *weight {
+            return *item;
+        }
+        pick -= weight;
+    }
+    items[items.len() - 1].0
+}
+
+fn nir_for(sex: Sex, birth: NaiveDate, commune: &str, rng: &mut StdRng) -> Option<Nir> {
+    let sex_digit = if sex == Sex::Female { 2 } else { 1 };
+    let body = format!(
+        "{sex_digit}{:02}{:02}{}{:03}",
+        birth.year() % 100,
+        birth.month(),
+        commune,
+        rng.gen_range(1..999)
+    );
+    let number: u64 = body.parse().ok()?;
+    Nir::parse(&format!("{body}{:02}", 97 - number % 97)).ok()
+}
+
+impl World {
+    fn opens_on(&self, domain: Domain) -> NaiveDate {
+        self.opens_on
+            .iter()
+            .find(|(d, _)| *d == domain)
+            .map(|(_, date)| *date)
+            .unwrap_or(self.today)
+    }
+}
+
+/// Adds one person, with one or two pathways, to `batch`.
+pub fn person(world: &World, keys: &PersonalDataKeys, rng: &mut StdRng, batch: &mut Batch) {
+    let territory = weighted(
+        &COMMUNES
+            .iter()
+            .enumerate()
+            .map(|(i, (_, _, weight))| (i, *weight))
+            .collect::<Vec<_>>(),
+        rng,
+    );
+    let (code, communes, _) = COMMUNES[territory];
+    let Some(territory) = world.territories.iter().find(|t| t.code == code) else {
+        return;
+    };
+    let (commune, _) = *communes.choose(rng).unwrap_or(&communes[0]);
+    let first_domain = weighted(DOMAIN_WEIGHTS, rng);
+    let mut domains = vec![first_domain];
+    if rng.gen_bool(0.2) {
+        let second = weighted(DOMAIN_WEIGHTS, rng);
+        if second != first_domain && compatible_ages(first_domain, second) {
+            domains.push(second);
+        }
+    }
+    let (min_age, max_age) = domains
+        .iter()
+        .map(|d| ages(*d))
+        .fold((0, 120), |(lo, hi), (a, b)| (lo.max(a), hi.min(b)));
+    // Opened no earlier than the domains' opening dates.
+    let earliest = domains
+        .iter()
+        .map(|d| world.opens_on(*d))
+        .max()
+        .unwrap_or(world.today);
+    if earliest > world.today {
+        return;
+    }
+    let first_opened = between(earliest, world.today, rng);
+    let age = rng.gen_range(min_age..=max_age);
+    let birth = first_opened
+        .checked_sub_months(Months::new(age * 12 + rng.gen_range(0..12)))
+        .unwrap_or(first_opened)
+        - Days::new(rng.gen_range(0..28));
+    let sex = if rng.gen_bool(0.5) {
+        Sex::Female
+    } else {
+        Sex::Male
+    };
+    let given = if sex == Sex::Female {
+        FEMALE_NAMES
+    } else {
+        MALE_NAMES
+    };
+    let mut given_names = given.choose(rng).copied().unwrap_or("Camille").to_owned();
+    if rng.gen_bool(0.3) {
+        given_names = format!(
+            "{given_names} {}",
+            given.choose(rng).copied().unwrap_or("Marie")
+        );
+    }
+    let created = at(first_opened, rng);
+    let id = id_at(created, rng);
+    let nir = rng
+        .gen_bool(0.3)
+        .then(|| nir_for(sex, birth, commune, rng))
+        .flatten();
+    let minor_or_old = domains.contains(&Domain::Childhood) || age >= 80;
+    let p = &mut batch.persons;
+    p.id.push(id);
+    p.family_name.push(
+        FAMILY_NAMES
+            .choose(rng)
+            .copied()
+            .unwrap_or("Martin")
+            .to_owned(),
+    );
+    p.given_names.push(given_names);
+    p.birth_date.push(birth);
+    p.sex.push(rng.gen_bool(0.98).then_some(sex));
+    p.commune.push(commune.to_owned());
+    p.territory.push(territory.id);
+    p.caf.push(
+        rng.gen_bool(0.6)
+            .then(|| format!("{:07}", rng.gen_range(0..10_000_000))),
+    );
+    p.msa.push(
+        rng.gen_bool(0.08)
+            .then(|| format!("{:08}", rng.gen_range(0..100_000_000))),
+    );
+    p.representative
+        .push((minor_or_old && rng.gen_bool(0.5)).then(|| {
+            if domains.contains(&Domain::Childhood) {
+                "Titulaires de l'autorité parentale".to_owned()
+            } else {
+                "UDAF des Hautes-Alpes (tutelle)".to_owned()
+            }
+        }));
+    p.objection.push(rng.gen_bool(0.03));
+    p.nir_ciphertext
+        .push(nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)));
+    p.nir_index
+        .push(nir.as_ref().map(|nir| keys.nir_index(nir)));
+    p.created_at.push(created);
+
+    for (n, domain) in domains.iter().enumerate() {
+        let opened_on = if n == 0 {
+            first_opened
+        } else {
+            between(world.opens_on(*domain).max(first_opened), world.today, rng)
+        };
+        pathway(world, territory, id, *domain, opened_on, rng, batch);
+    }
+}
+
+fn compatible_ages(a: Domain, b: Domain) -> bool {
+    let (a_lo, a_hi) = ages(a);
+    let (b_lo, b_hi) = ages(b);
+    a_lo.max(b_lo) <= a_hi.min(b_hi)
+}
+
+/// The statuses a pathway went through, ending in its current one.
+fn route(rng: &mut StdRng) -> Vec<PathwayStatus> {
+    use PathwayStatus::*;
+    let roll = rng.gen_range(0..100);
+    let mut steps = vec![Referred];
+    match roll {
+        0..12 => {}
+        12..20 => steps.push(Assessment),
+        20..30 => steps.extend([Assessment, Orientation]),
+        30..40 => steps.extend([Assessment, Orientation, WithoutSolution]),
+        40..62 => {
+            steps.extend([Assessment, Orientation]);
+            if rng.gen_bool(0.3) {
+                steps.push(WithoutSolution);
+            }
+            steps.push(Supported);
+        }
+        62..70 => {
+            if rng.gen_bool(0.5) {
+                steps.push(Assessment);
+            }
+            steps.push(Closed);
+        }
+        _ => {
+            steps.extend([Assessment, Orientation]);
+            if rng.gen_bool(0.3) {
+                steps.push(WithoutSolution);
+            }
+            steps.extend([Supported, Closed]);
+        }
+    }
+    steps
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pathway(
+    world: &World,
+    territory: &Territory,
+    person: Uuid,
+    domain: Domain,
+    opened_on: NaiveDate,
+    rng: &mut StdRng,
+    batch: &mut Batch,
+) {
+    let referents = territory
+        .referents
+        .iter()
+        .find(|(d, _)| *d == domain)
+        .map(|(_, r)| r.as_slice())
+        .unwrap_or(&[]);
+    let referent = referents.choose(rng).copied();
+    let steps = route(rng);
+    // Each status starts on or after the previous one.
+    let mut dates = vec![opened_on];
+    for _ in 1..steps.len() {
+        let previous = *dates.last().unwrap_or(&opened_on);
+        let remaining = (world.today - previous).num_days().max(0);
+        let step = rng.gen_range(0..=remaining.min(400));
+        dates.push(previous + Days::new(step.unsigned_abs()));
+    }
+    let mut times: Vec<DateTime<Utc>> = dates.iter().map(|d| at(*d, rng)).collect();
+    for i in 1..times.len() {
+        if times[i] < times[i - 1] {
+            times[i] = times[i - 1];
+        }
+    }
+    let id = id_at(times[0], rng);
+    let current = *steps.last().unwrap_or(&PathwayStatus::Referred);
+    let closed = current == PathwayStatus::Closed;
+    let closure_reason = closed.then(|| {
+        *[
+            ClosureReason::TargetReached,
+            ClosureReason::AlternativeSustained,
+            ClosureReason::PersonRequest,
+            ClosureReason::MovedAway,
+            ClosureReason::Deceased,
+            ClosureReason::NoLongerEligible,
+        ]
+        .choose(rng)
+        .unwrap_or(&ClosureReason::Other)
+    });
+    let critical_odds = if current == PathwayStatus::WithoutSolution {
+        0.2
+    } else {
+        0.01
+    };
+    let critical = (!closed && rng.gen_bool(critical_odds)).then(|| {
+        let level = weighted(
+            &[
+                (EscalationLevel::Department, 70),
+                (EscalationLevel::Regional, 25),
+                (EscalationLevel::National, 5),
+            ],
+            rng,
+        );
+        let since = between(*dates.last().unwrap_or(&opened_on), world.today, rng);
+        (level, at(since, rng))
+    });
+
+    let pw = &mut batch.pathways;
+    pw.id.push(id);
+    pw.person.push(person);
+    pw.domain.push(domain);
+    pw.territory.push(territory.id);
+    pw.referent.push(referent);
+    pw.status.push(current);
+    pw.status_since.push(*times.last().unwrap_or(&times[0]));
+    pw.opened_on.push(opened_on);
+    pw.closed_on
+        .push(closed.then(|| *dates.last().unwrap_or(&opened_on)));
+    pw.closure_reason.push(closure_reason);
+    pw.critical_level.push(critical.map(|(level, _)| level));
+    pw.critical_reason
+        .push(critical.map(|_| "Risque de rupture de parcours".to_owned()));
+    pw.critical_since.push(critical.map(|(_, since)| since));
+    pw.created_at.push(times[0]);
+
+    let mut event = |kind: EventKind, when: DateTime<Utc>, data: serde_json::Value| {
+        batch.events.pathway.push(id);
+        batch.events.kind.push(kind);
+        batch.events.occurred_at.push(when);
+        batch.events.actor.push(referent);
+        batch.events.data.push(data);
+    };
+    event(
+        EventKind::PathwayOpened,
+        times[0],
+        json!({"domain": domain, "status": "referred", "opened_on": opened_on, "referent_id": referent}),
+    );
+    for i in 1..steps.len() {
+        event(
+            EventKind::StatusChanged,
+            times[i],
+            json!({"from": steps[i - 1], "to": steps[i], "reason": "Donnée de démonstration",
+                   "closure_reason": if steps[i] == PathwayStatus::Closed { closure_reason } else { None }}),
+        );
+    }
+    if let Some((level, since)) = critical {
+        event(
+            EventKind::CriticalSet,
+            since,
+            json!({"level": level, "reason": "Risque de rupture de parcours"}),
+        );
+    }
+    for i in 0..steps.len() {
+        let p = &mut batch.periods;
+        p.pathway.push(id);
+        p.status.push(steps[i]);
+        p.started_at.push(times[i]);
+        p.ended_at.push(times.get(i + 1).copied());
+        p.reason
+            .push((i > 0).then(|| "Donnée de démonstration".to_owned()));
+    }
+
+    let reached = |status: PathwayStatus| steps.iter().position(|s| *s == status);
+    let Some(oriented) = reached(PathwayStatus::Orientation) else {
+        return;
+    };
+    let decided_on = dates[oriented];
+    let supported = reached(PathwayStatus::Supported).map(|i| dates[i]);
+    let decision_id = id_at(times[oriented], rng);
+    let qualification = if rng.gen_bool(0.75) {
+        Qualification::Target
+    } else {
+        Qualification::Alternative
+    };
+    let d = &mut batch.decisions;
+    d.id.push(decision_id);
+    d.pathway.push(id);
+    d.authority.push(match domain {
+        Domain::Disability => DecisionAuthority::Cdaph,
+        Domain::Childhood if rng.gen_bool(0.5) => DecisionAuthority::Judge,
+        _ => DecisionAuthority::DepartmentPresident,
+    });
+    d.qualification.push(qualification);
+    d.label.push(
+        decision_labels(domain)
+            .choose(rng)
+            .copied()
+            .unwrap_or("Orientation")
+            .to_owned(),
+    );
+    d.decided_on.push(decided_on);
+    d.valid_until
+        .push(Some(decided_on + Days::new(rng.gen_range(365..5 * 365))));
+    d.implemented_on.push(supported);
+    d.recorded_by.push(referent);
+    d.created_at.push(times[oriented]);
+    batch.events.pathway.push(id);
+    batch.events.kind.push(EventKind::DecisionRecorded);
+    batch.events.occurred_at.push(times[oriented]);
+    batch.events.actor.push(referent);
+    batch
+        .events
+        .data
+        .push(json!({"decision_id": decision_id, "qualification": qualification}));
+
+    let without_solution = reached(PathwayStatus::WithoutSolution);
+    if let Some(ws) = without_solution
+        && rng.gen_bool(0.6)
+    {
+        let end = dates.get(ws + 1).copied().unwrap_or(world.today);
+        let held_on = between(dates[ws], end, rng);
+        let when = at(held_on, rng).max(times[ws]);
+        let m = &mut batch.meetings;
+        let meeting_id = id_at(when, rng);
+        m.id.push(meeting_id);
+        m.pathway.push(id);
+        m.held_on.push(held_on);
+        m.person_agreed.push(rng.gen_bool(0.9));
+        m.outcome
+            .push(OUTCOMES.choose(rng).copied().unwrap_or("GOS").to_owned());
+        m.recorded_by.push(referent);
+        m.created_at.push(when);
+        batch.events.pathway.push(id);
+        batch.events.kind.push(EventKind::MeetingHeld);
+        batch.events.occurred_at.push(when);
+        batch.events.actor.push(referent);
+        batch
+            .events
+            .data
+            .push(json!({"meeting_id": meeting_id, "held_on": held_on}));
+    }
+
+    // A plan for most oriented pathways, at the stage the pathway reached.
+    let Some(coordinator) = referent else {
+        return;
+    };
+    if !rng.gen_bool(0.7) {
+        return;
+    }
+    let kind = match domain {
+        Domain::Elderly if rng.gen_bool(0.5) => PlanKind::CarePlan,
+        Domain::Childhood if rng.gen_bool(0.5) => PlanKind::Ppe,
+        Domain::Insertion if rng.gen_bool(0.5) => PlanKind::EngagementContract,
+        _ => PlanKind::Pag,
+    };
+    let started = without_solution.map(|i| dates[i]).or(supported);
+    let plan_status = match (started, closed) {
+        (None, _) => {
+            if rng.gen_bool(0.5) {
+                PlanStatus::Draft
+            } else {
+                PlanStatus::Proposed
+            }
+        }
+        (Some(_), true) => PlanStatus::Ended,
+        (Some(_), false) => {
+            if rng.gen_bool(0.9) {
+                PlanStatus::Active
+            } else {
+                PlanStatus::Consented
+            }
+        }
+    };
+    let consented_on = started.map(|s| between(decided_on, s.max(decided_on), rng));
+    let activated_on = match plan_status {
+        // Most plans older than a year were reviewed and renewed since;
+        // the others are the overdue reviews.
+        PlanStatus::Active => consented_on.map(|on| {
+            let year_ago = world.today - Days::new(365);
+            if on < year_ago && rng.gen_bool(0.9) {
+                between(year_ago, world.today, rng)
+            } else {
+                on
+            }
+        }),
+        PlanStatus::Ended => consented_on,
+        _ => None,
+    };
+    // Some reviews are set early: a few fall due soon, older ones are overdue.
+    let review_due = activated_on.map(|a| {
+        let latest = latest_review(a);
+        if rng.gen_bool(0.3) {
+            between(a + Days::new(1), latest, rng)
+        } else {
+            latest
+        }
+    });
+    let ended_on = (plan_status == PlanStatus::Ended).then(|| *dates.last().unwrap_or(&decided_on));
+    let plan_id = id_at(times[oriented], rng);
+    let pl = &mut batch.plans;
+    pl.id.push(plan_id);
+    pl.pathway.push(id);
+    pl.kind.push(kind);
+    pl.status.push(plan_status);
+    pl.coordinator.push(coordinator);
+    pl.consent_by.push(consented_on.map(|_| {
+        if rng.gen_bool(0.8) {
+            ConsentBy::Person
+        } else {
+            ConsentBy::LegalRepresentative
+        }
+    }));
+    pl.consented_on.push(consented_on);
+    pl.activated_on.push(activated_on);
+    pl.review_due.push(review_due);
+    pl.ended_on.push(ended_on);
+    pl.end_reason
+        .push(ended_on.map(|_| PlanEndReason::PathwayClosed));
+    pl.created_at.push(times[oriented]);
+    batch.events.pathway.push(id);
+    batch.events.kind.push(EventKind::PlanCreated);
+    batch.events.occurred_at.push(times[oriented]);
+    batch.events.actor.push(referent);
+    batch
+        .events
+        .data
+        .push(json!({"plan_id": plan_id, "kind": kind, "status": plan_status}));
+
+    if activated_on.is_none() {
+        return;
+    }
+    for _ in 0..rng.gen_range(1..=3) {
+        let (description, frequency) = *COMMITMENTS.choose(rng).unwrap_or(&COMMITMENTS[0]);
+        let c = &mut batch.commitments;
+        c.id.push(id_at(times[oriented], rng));
+        c.plan.push(plan_id);
+        c.organization
+            .push(*world.organizations.choose(rng).unwrap_or(&Uuid::nil()));
+        c.description.push(description.to_owned());
+        c.frequency.push(Some(frequency.to_owned()));
+        c.due_on.push(review_due);
+        c.status.push(if closed {
+            *[
+                CommitmentStatus::Fulfilled,
+                CommitmentStatus::Breached,
+                CommitmentStatus::Cancelled,
+            ]
+            .choose(rng)
+            .unwrap_or(&CommitmentStatus::Fulfilled)
+        } else {
+            *[
+                CommitmentStatus::Planned,
+                CommitmentStatus::InProgress,
+                CommitmentStatus::Fulfilled,
+            ]
+            .choose(rng)
+            .unwrap_or(&CommitmentStatus::Planned)
+        });
+        c.created_at.push(times[oriented]);
+    }
+}

@@ -1,0 +1,165 @@
+//! One batch of demo rows into the database: one `INSERT … SELECT FROM
+//! unnest(…)` per table, each column bound as an array.
+
+use diesel::QueryResult;
+use diesel::sql_types::{
+    Array, Bool, Bytea, Date, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::db::schema::sql_types as t;
+use crate::demo::generate::Batch;
+
+pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
+    let p = &b.persons;
+    diesel::sql_query(
+        "INSERT INTO persons (id, family_name, given_names, birth_date, sex, commune_insee, \
+             territory_id, caf_number, msa_number, legal_representative, sharing_objection, \
+             nir_ciphertext, nir_index, created_at, updated_at) \
+         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             AS u(a, b, c0, d, e, f, g, h, i, j, k, l, m, c)",
+    )
+    .bind::<Array<SqlUuid>, _>(&p.id)
+    .bind::<Array<Text>, _>(&p.family_name)
+    .bind::<Array<Text>, _>(&p.given_names)
+    .bind::<Array<Date>, _>(&p.birth_date)
+    .bind::<Array<Nullable<t::Sex>>, _>(&p.sex)
+    .bind::<Array<Text>, _>(&p.commune)
+    .bind::<Array<SqlUuid>, _>(&p.territory)
+    .bind::<Array<Nullable<Text>>, _>(&p.caf)
+    .bind::<Array<Nullable<Text>>, _>(&p.msa)
+    .bind::<Array<Nullable<Text>>, _>(&p.representative)
+    .bind::<Array<Bool>, _>(&p.objection)
+    .bind::<Array<Nullable<Bytea>>, _>(&p.nir_ciphertext)
+    .bind::<Array<Nullable<Bytea>>, _>(&p.nir_index)
+    .bind::<Array<Timestamptz>, _>(&p.created_at)
+    .execute(conn)
+    .await?;
+
+    let w = &b.pathways;
+    diesel::sql_query(
+        "INSERT INTO pathways (id, person_id, domain, territory_id, referent_id, status, \
+             status_since, opened_on, closed_on, closure_reason, critical_level, critical_reason, \
+             critical_since, created_at, updated_at) \
+         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             AS u(a, b, c0, d, e, f, g, h, i, j, k, l, m, c)",
+    )
+    .bind::<Array<SqlUuid>, _>(&w.id)
+    .bind::<Array<SqlUuid>, _>(&w.person)
+    .bind::<Array<t::Domain>, _>(&w.domain)
+    .bind::<Array<SqlUuid>, _>(&w.territory)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&w.referent)
+    .bind::<Array<t::PathwayStatus>, _>(&w.status)
+    .bind::<Array<Timestamptz>, _>(&w.status_since)
+    .bind::<Array<Date>, _>(&w.opened_on)
+    .bind::<Array<Nullable<Date>>, _>(&w.closed_on)
+    .bind::<Array<Nullable<t::ClosureReason>>, _>(&w.closure_reason)
+    .bind::<Array<Nullable<t::EscalationLevel>>, _>(&w.critical_level)
+    .bind::<Array<Nullable<Text>>, _>(&w.critical_reason)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&w.critical_since)
+    .bind::<Array<Timestamptz>, _>(&w.created_at)
+    .execute(conn)
+    .await?;
+
+    let s = &b.periods;
+    diesel::sql_query(
+        "INSERT INTO pathway_status_periods (pathway_id, status, started_at, ended_at, reason) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5)",
+    )
+    .bind::<Array<SqlUuid>, _>(&s.pathway)
+    .bind::<Array<t::PathwayStatus>, _>(&s.status)
+    .bind::<Array<Timestamptz>, _>(&s.started_at)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&s.ended_at)
+    .bind::<Array<Nullable<Text>>, _>(&s.reason)
+    .execute(conn)
+    .await?;
+
+    // Events in time order, so that their sequence follows the timeline.
+    let e = &b.events;
+    diesel::sql_query(
+        "INSERT INTO pathway_events (pathway_id, kind, occurred_at, actor_id, data) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5) AS u(p, k, o, a, d) ORDER BY o",
+    )
+    .bind::<Array<SqlUuid>, _>(&e.pathway)
+    .bind::<Array<t::EventKind>, _>(&e.kind)
+    .bind::<Array<Timestamptz>, _>(&e.occurred_at)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&e.actor)
+    .bind::<Array<Jsonb>, _>(&e.data)
+    .execute(conn)
+    .await?;
+
+    let d = &b.decisions;
+    diesel::sql_query(
+        "INSERT INTO decisions (id, pathway_id, authority, qualification, label, decided_on, \
+             valid_until, implemented_on, recorded_by, created_at) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind::<Array<SqlUuid>, _>(&d.id)
+    .bind::<Array<SqlUuid>, _>(&d.pathway)
+    .bind::<Array<t::DecisionAuthority>, _>(&d.authority)
+    .bind::<Array<t::DecisionQualification>, _>(&d.qualification)
+    .bind::<Array<Text>, _>(&d.label)
+    .bind::<Array<Date>, _>(&d.decided_on)
+    .bind::<Array<Nullable<Date>>, _>(&d.valid_until)
+    .bind::<Array<Nullable<Date>>, _>(&d.implemented_on)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&d.recorded_by)
+    .bind::<Array<Timestamptz>, _>(&d.created_at)
+    .execute(conn)
+    .await?;
+
+    let l = &b.plans;
+    diesel::sql_query(
+        "INSERT INTO plans (id, pathway_id, kind, status, coordinator_id, consent_by, \
+             consented_on, activated_on, review_due, ended_on, end_reason, created_at, updated_at) \
+         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             AS u(a, b, c0, d, e, f, g, h, i, j, k, c)",
+    )
+    .bind::<Array<SqlUuid>, _>(&l.id)
+    .bind::<Array<SqlUuid>, _>(&l.pathway)
+    .bind::<Array<t::PlanKind>, _>(&l.kind)
+    .bind::<Array<t::PlanStatus>, _>(&l.status)
+    .bind::<Array<SqlUuid>, _>(&l.coordinator)
+    .bind::<Array<Nullable<t::ConsentBy>>, _>(&l.consent_by)
+    .bind::<Array<Nullable<Date>>, _>(&l.consented_on)
+    .bind::<Array<Nullable<Date>>, _>(&l.activated_on)
+    .bind::<Array<Nullable<Date>>, _>(&l.review_due)
+    .bind::<Array<Nullable<Date>>, _>(&l.ended_on)
+    .bind::<Array<Nullable<t::PlanEndReason>>, _>(&l.end_reason)
+    .bind::<Array<Timestamptz>, _>(&l.created_at)
+    .execute(conn)
+    .await?;
+
+    let c = &b.commitments;
+    diesel::sql_query(
+        "INSERT INTO commitments (id, plan_id, organization_id, description, frequency, due_on, \
+             status, created_at, updated_at) \
+         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) AS u(a, b, c0, d, e, f, g, c)",
+    )
+    .bind::<Array<SqlUuid>, _>(&c.id)
+    .bind::<Array<SqlUuid>, _>(&c.plan)
+    .bind::<Array<SqlUuid>, _>(&c.organization)
+    .bind::<Array<Text>, _>(&c.description)
+    .bind::<Array<Nullable<Text>>, _>(&c.frequency)
+    .bind::<Array<Nullable<Date>>, _>(&c.due_on)
+    .bind::<Array<t::CommitmentStatus>, _>(&c.status)
+    .bind::<Array<Timestamptz>, _>(&c.created_at)
+    .execute(conn)
+    .await?;
+
+    let m = &b.meetings;
+    diesel::sql_query(
+        "INSERT INTO meetings (id, pathway_id, held_on, person_agreed, outcome, recorded_by, \
+             created_at) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind::<Array<SqlUuid>, _>(&m.id)
+    .bind::<Array<SqlUuid>, _>(&m.pathway)
+    .bind::<Array<Date>, _>(&m.held_on)
+    .bind::<Array<Bool>, _>(&m.person_agreed)
+    .bind::<Array<Text>, _>(&m.outcome)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&m.recorded_by)
+    .bind::<Array<Timestamptz>, _>(&m.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

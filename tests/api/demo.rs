@@ -1,0 +1,149 @@
+//! `parcours seed-demo`: plausible, consistent and deterministic data.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::RunQueryDsl;
+use parcours::config::Settings;
+use parcours::demo::{SeedDemoArgs, seed_demo};
+use parcours::domain::Domain::{Childhood, Disability, Elderly, Insertion};
+use parcours::domain::Role::Supervisor;
+
+use crate::support::{TestApp, TestDatabase};
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Digest {
+    #[diesel(sql_type = Text)]
+    digest: String,
+}
+
+async fn seed(url: &str, data_dir: &std::path::Path, persons: u32) {
+    let args = SeedDemoArgs {
+        persons,
+        seed: 7,
+        batch: 150,
+        settings: Settings::for_tests(url.to_owned(), data_dir.to_owned()),
+    };
+    seed_demo(args).await.unwrap();
+}
+
+async fn count(db: &TestDatabase, sql: &str) -> i64 {
+    let mut conn = db.connect().await;
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+#[tokio::test]
+async fn demo_data_follows_the_rules_and_shows_in_the_api() {
+    let app = TestApp::spawn().await;
+    seed(&app.db.url, app.data_dir.path(), 400).await;
+    let db = &app.db;
+    assert_eq!(count(db, "SELECT count(*) AS n FROM persons").await, 400);
+    // Never before the domain opened; every status and plan stage present.
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM pathways p JOIN domain_calendar c USING (domain) \
+             WHERE p.opened_on < c.opens_on"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(db, "SELECT count(DISTINCT status) AS n FROM pathways").await,
+        6
+    );
+    assert_eq!(
+        count(db, "SELECT count(DISTINCT domain) AS n FROM pathways").await,
+        4
+    );
+    assert_eq!(
+        count(db, "SELECT count(DISTINCT status) AS n FROM plans").await,
+        5
+    );
+    // Status periods follow each other and the last one is the current status.
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM pathways p JOIN pathway_status_periods s \
+             ON s.pathway_id = p.id AND s.ended_at IS NULL WHERE s.status <> p.status"
+        )
+        .await,
+        0
+    );
+    assert!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM pathways WHERE critical_level IS NOT NULL"
+        )
+        .await
+            > 0
+    );
+    assert!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM plans WHERE status = 'active' AND review_due < current_date"
+        )
+        .await
+            > 0
+    );
+
+    // A supervisor of the whole département sees them, alerts included.
+    let codes = ["05-GAP", "05-BRI", "05-EMB", "05-BUE", "05-CHA"];
+    let staff = app
+        .staff(
+            Supervisor,
+            &codes,
+            &[Disability, Elderly, Childhood, Insertion],
+        )
+        .await;
+    let alerts = app.get_json("/v1/alerts?limit=200", &staff.token).await;
+    let kinds: Vec<&str> = alerts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["plan_review", "without_solution", "critical"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    let with_nir = app.get_json("/v1/persons?limit=200", &staff.token).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["nir"].as_str().map(str::to_owned))
+        .collect::<Vec<_>>();
+    assert!(!with_nir.is_empty());
+    for nir in with_nir {
+        assert!(nir.contains("** *** ***"), "masked and readable: {nir}");
+    }
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_case_files() {
+    let mut digests = Vec::new();
+    for _ in 0..2 {
+        let db = TestDatabase::create().await;
+        let data_dir = tempfile::tempdir().unwrap();
+        seed(&db.url, data_dir.path(), 120).await;
+        let mut conn = db.connect().await;
+        let digest: Digest = diesel::sql_query(
+            "SELECT md5(string_agg(p.id::text || p.family_name || p.birth_date || w.id \
+                 || w.status || w.opened_on, ',' ORDER BY w.id)) AS digest \
+             FROM pathways w JOIN persons p ON p.id = w.person_id",
+        )
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+        digests.push(digest.digest);
+    }
+    assert_eq!(digests[0], digests[1]);
+}
