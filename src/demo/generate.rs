@@ -2,6 +2,8 @@
 //! drawn from one seeded RNG, with dates that follow the rollout calendar
 //! and the state machines (a status change never precedes the previous one).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc};
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -210,8 +212,15 @@ impl World {
     }
 }
 
-/// Adds one person, with one or two pathways, to `batch`.
-pub fn person(world: &World, keys: &PersonalDataKeys, rng: &mut StdRng, batch: &mut Batch) {
+/// Adds one person, with one or two pathways, to `batch`. `nirs` holds the
+/// NIRs given so far, so that none is given twice.
+pub fn person(
+    world: &World,
+    keys: &PersonalDataKeys,
+    nirs: &mut HashSet<String>,
+    rng: &mut StdRng,
+    batch: &mut Batch,
+) {
     let territory = weighted(
         &COMMUNES
             .iter()
@@ -274,7 +283,8 @@ pub fn person(world: &World, keys: &PersonalDataKeys, rng: &mut StdRng, batch: &
     let nir = rng
         .gen_bool(0.3)
         .then(|| nir_for(sex, birth, commune, rng))
-        .flatten();
+        .flatten()
+        .filter(|nir| nirs.insert(nir.expose().to_owned()));
     let minor_or_old = domains.contains(&Domain::Childhood) || age >= 80;
     let p = &mut batch.persons;
     p.id.push(id);

@@ -10,6 +10,33 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::db::schema::sql_types as t;
 use crate::demo::generate::Batch;
 
+/// Leaves out the NIRs the database already holds (from an earlier run):
+/// a NIR belongs to one person.
+pub async fn drop_known_nirs(conn: &mut AsyncPgConnection, b: &mut Batch) -> QueryResult<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Known {
+        #[diesel(sql_type = Bytea)]
+        nir_index: Vec<u8>,
+    }
+    let wanted: Vec<Vec<u8>> = b.persons.nir_index.iter().flatten().cloned().collect();
+    let known: Vec<Known> =
+        diesel::sql_query("SELECT nir_index FROM persons WHERE nir_index = ANY($1)")
+            .bind::<Array<Bytea>, _>(&wanted)
+            .load(conn)
+            .await?;
+    let p = &mut b.persons;
+    for (index, sealed) in p.nir_index.iter_mut().zip(p.nir_ciphertext.iter_mut()) {
+        if index
+            .as_ref()
+            .is_some_and(|i| known.iter().any(|k| &k.nir_index == i))
+        {
+            *index = None;
+            *sealed = None;
+        }
+    }
+    Ok(())
+}
+
 pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     let p = &b.persons;
     diesel::sql_query(

@@ -74,18 +74,22 @@ pub async fn seed_demo(args: SeedDemoArgs) -> anyhow::Result<()> {
         let world = world(&mut conn, &passwords).await?;
         let started = Instant::now();
         let mut rng = StdRng::seed_from_u64(args.seed);
+        let mut nirs = std::collections::HashSet::new();
         let mut done = 0;
         let mut pathways = 0;
         while done < args.persons {
             let size = args.batch.min(args.persons - done);
             let mut batch = Batch::default();
             for _ in 0..size {
-                generate::person(&world, &keys, &mut rng, &mut batch);
+                generate::person(&world, &keys, &mut nirs, &mut rng, &mut batch);
             }
             pathways += batch.pathways.id.len();
-            conn.transaction(async |conn| insert::batch(conn, &batch).await)
-                .await
-                .context("inserting a batch of demo data")?;
+            conn.transaction(async |conn| {
+                insert::drop_known_nirs(conn, &mut batch).await?;
+                insert::batch(conn, &batch).await
+            })
+            .await
+            .context("inserting a batch of demo data")?;
             done += size;
             tracing::info!(
                 persons = done,
