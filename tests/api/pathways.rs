@@ -585,6 +585,16 @@ async fn two_clients_changing_one_pathway_never_lose_an_update() {
     let person = person(&app, &staff, "Concurrent").await;
     let (id, etag) = open(&app, &staff, &person, Disability).await;
     let path = format!("/v1/pathways/{id}/transitions");
+    let response = app
+        .send_json(
+            Method::POST,
+            &path,
+            &staff.token,
+            None,
+            &json!({"to": "assessment", "reason": "sans version"}),
+        )
+        .await;
+    assert_problem(response, 428).await;
     // Both moves are allowed from `referred`; both were read at version 1.
     let assess = json!({"to": "assessment", "reason": "évaluation"});
     let close = json!({"to": "closed", "reason": "déménagement", "closure_reason": "moved_away"});

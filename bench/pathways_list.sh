@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# How fast is a caseload list on a realistic volume? Seeds ~1 million
+# pathways with `parcours seed-demo` (or reuses BENCH_DB), then measures
+#   GET /v1/pathways?territory=<Gapençais>&status=<status>&limit=50
+# as a supervisor of that territory, against two references measured in the
+# same run: GET /health (the HTTP floor) and pgbench running the same SQL
+# statement directly on PostgreSQL (the database floor). Prints the
+# statement's EXPLAIN ANALYZE.
+#
+#   bench/pathways_list.sh                    (needs wrk, pgbench, psql)
+#   PERSONS=100000 bench/pathways_list.sh     (a smaller volume)
+#   BENCH_DB=demo1m bench/pathways_list.sh    (reuse a seeded database)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
+persons="${PERSONS:-900000}"
+status="${STATUS:-without_solution}"
+port=18081
+work="$(mktemp -d)"
+
+cargo build --release --quiet
+export PARCOURS_BIND="127.0.0.1:$port" PARCOURS_LOG=warn PARCOURS_DATA_DIR="$work" \
+       PARCOURS_TOKEN_RATE_PER_MINUTE=100000000
+if [ -n "${BENCH_DB:-}" ]; then
+    db="$BENCH_DB"; drop=""
+else
+    db="parcours_bench_$$"; drop=1
+    psql "$server/postgres" -q -c "CREATE DATABASE $db"
+fi
+export DATABASE_URL="$server/$db"
+cleanup() {
+    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    [ -n "$drop" ] && psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+if [ -n "$drop" ]; then
+    /usr/bin/time -f "seed-demo: %e s, %M KiB peak" ./target/release/parcours seed-demo --persons "$persons"
+fi
+
+./target/release/parcours serve & pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+email="bench.$$@hautes-alpes.example"
+PARCOURS_PASSWORD='cheval agrafe pile correcte' ./target/release/parcours create-user \
+    --email "$email" --role supervisor --territory 05-GAP \
+    --domain disability --domain elderly --domain childhood --domain insertion >/dev/null
+token=$(curl -sf "http://127.0.0.1:$port/v1/auth/token" -d grant_type=password \
+    -d "username=$email" -d 'password=cheval agrafe pile correcte' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+territory=$(psql "$DATABASE_URL" -Atc "SELECT id FROM territories WHERE code = '05-GAP'")
+url="http://127.0.0.1:$port/v1/pathways?territory=$territory&status=$status&limit=50"
+total=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM pathways")
+matching=$(psql "$DATABASE_URL" -Atc \
+    "SELECT count(*) FROM pathways WHERE territory_id = '$territory' AND status = '$status'")
+items=$(curl -sf "$url" -H "Authorization: Bearer $token" | grep -o '"person_id"' | wc -l)
+
+# The statement the API runs (diesel's, with the caller's scope bound).
+cat > "$work/list.sql" <<SQL
+SELECT id, person_id, domain, territory_id, referent_id, status, status_since, opened_on,
+       closed_on, closure_reason, critical_level, critical_reason, critical_since, version,
+       created_at, updated_at
+FROM pathways
+WHERE territory_id = ANY('{$territory}'::uuid[])
+  AND domain = ANY('{disability,elderly,childhood,insertion}'::domain[])
+  AND status = '$status' AND territory_id = '$territory'
+ORDER BY id LIMIT 51;
+SQL
+
+# Requests (or transactions) per second and p99 in ms from a wrk report.
+rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
+p99() { awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+        f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.3f", v * f }' "$1"; }
+
+wrk -t2 -c8 -d10s --latency "http://127.0.0.1:$port/health" > "$work/health.txt"
+wrk -t2 -c8 -d10s --latency -H "Authorization: Bearer $token" "$url" > "$work/list.txt"
+pgbench -n -c8 -j2 -T10 -f "$work/list.sql" "$DATABASE_URL" > "$work/pgbench.txt" 2>&1
+tps=$(awk '/^tps/ { print $3; exit }' "$work/pgbench.txt")
+non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/list.txt")
+
+echo "pathways in the database:              $total ($matching in 05-GAP with status $status)"
+echo "items on the first page:               $items"
+echo "GET /health:                           $(rps "$work/health.txt") req/s, p99 $(p99 "$work/health.txt") ms"
+echo "GET /v1/pathways (territory, status):  $(rps "$work/list.txt") req/s, p99 $(p99 "$work/list.txt") ms (non-2xx: ${non2xx:-0})"
+echo "pgbench, same statement:               $tps tps"
+echo "API / pgbench throughput (target ≥ 0.5): $(awk -v a="$(rps "$work/list.txt")" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')"
+echo
+echo "EXPLAIN (ANALYZE, BUFFERS) of the statement:"
+psql "$DATABASE_URL" -c "EXPLAIN (ANALYZE, BUFFERS) $(cat "$work/list.sql")"
