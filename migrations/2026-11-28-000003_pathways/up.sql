@@ -101,6 +101,12 @@ CREATE INDEX pathways_domain_idx ON pathways (domain, id);
 CREATE INDEX pathways_referent_idx ON pathways (referent_id, id);
 CREATE INDEX pathways_opened_on_idx ON pathways (opened_on, id);
 CREATE INDEX pathways_critical_idx ON pathways (critical_level, id) WHERE critical_level IS NOT NULL;
+-- Alerts read each kind in due order (dates in UTC, so that the index
+-- expression is immutable).
+CREATE INDEX pathways_without_solution_due_idx
+    ON pathways ((timezone('UTC', status_since)::date + 30), id) WHERE status = 'without_solution';
+CREATE INDEX pathways_critical_due_idx
+    ON pathways ((timezone('UTC', critical_since)::date), id) WHERE critical_level IS NOT NULL;
 
 -- Each status with its period (FHIR EpisodeOfCare.statusHistory): the open
 -- period has no end.
@@ -150,7 +156,7 @@ CREATE TABLE decisions (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX decisions_pathway_idx ON decisions (pathway_id, id);
-CREATE INDEX decisions_valid_until_idx ON decisions (valid_until) WHERE valid_until IS NOT NULL;
+CREATE INDEX decisions_valid_until_idx ON decisions (valid_until, id) WHERE valid_until IS NOT NULL;
 
 CREATE TABLE plans (
     id uuid PRIMARY KEY DEFAULT uuid_generate_v7(),
@@ -178,7 +184,7 @@ SELECT parcours_manage_updated_at('plans');
 CREATE UNIQUE INDEX plans_one_active_per_pathway ON plans (pathway_id) WHERE status = 'active';
 CREATE INDEX plans_pathway_idx ON plans (pathway_id, id);
 CREATE INDEX plans_coordinator_idx ON plans (coordinator_id);
-CREATE INDEX plans_review_due_idx ON plans (review_due) WHERE status = 'active';
+CREATE INDEX plans_review_due_idx ON plans (review_due, id) WHERE status = 'active';
 
 CREATE TABLE commitments (
     id uuid PRIMARY KEY DEFAULT uuid_generate_v7(),

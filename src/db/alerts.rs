@@ -20,6 +20,8 @@ use crate::domain::{Domain, EscalationLevel, Role};
 /// How far ahead each alert looks, in days.
 pub const REVIEW_NOTICE_DAYS: i32 = 30;
 pub const DECISION_NOTICE_DAYS: i32 = 60;
+/// The index `pathways_without_solution_due_idx` holds this number too:
+/// change both together.
 pub const WITHOUT_SOLUTION_DAYS: i32 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -72,37 +74,47 @@ pub async fn of_caseload(
     let (territories, domains) = scope_arrays(who);
     // Coordinators: their own caseload; supervisors: all of their scope.
     let caseload_of = (who.role == Role::Coordinator).then(|| who.subject.id());
+    // Each kind is read in due order from its own index and cut at the page
+    // size before the kinds are merged, so a page costs the same whatever
+    // the caseload's size.
+    let scope = "p.territory_id = ANY($1) AND p.domain = ANY($2) AND p.status <> 'closed'";
+    let next = "($4::date IS NULL OR (due_on >= $4 AND (due_on, kind, subject_id) > ($4, $5, $6)))";
     diesel::sql_query(format!(
-        "WITH visible AS ( \
-             SELECT * FROM pathways p \
-             WHERE p.territory_id = ANY($1) AND p.domain = ANY($2) AND p.status <> 'closed' \
-         ), alerts AS ( \
-             SELECT 'plan_review' AS kind, p.id AS pathway_id, p.person_id, p.domain, \
-                    pl.review_due AS due_on, pl.id AS subject_id, p.critical_level \
-             FROM plans pl JOIN visible p ON p.id = pl.pathway_id \
-             WHERE pl.status = 'active' AND pl.review_due <= current_date + {REVIEW_NOTICE_DAYS} \
-               AND ($3::uuid IS NULL OR p.referent_id = $3 OR pl.coordinator_id = $3) \
-             UNION ALL \
-             SELECT 'decision_expiring', p.id, p.person_id, p.domain, d.valid_until, d.id, \
-                    p.critical_level \
-             FROM decisions d JOIN visible p ON p.id = d.pathway_id \
-             WHERE d.valid_until BETWEEN current_date AND current_date + {DECISION_NOTICE_DAYS} \
-               AND ($3::uuid IS NULL OR p.referent_id = $3) \
-             UNION ALL \
-             SELECT 'without_solution', p.id, p.person_id, p.domain, \
-                    (p.status_since + interval '{WITHOUT_SOLUTION_DAYS} days')::date, p.id, \
-                    p.critical_level \
-             FROM visible p \
-             WHERE p.status = 'without_solution' \
-               AND p.status_since < now() - interval '{WITHOUT_SOLUTION_DAYS} days' \
-               AND ($3::uuid IS NULL OR p.referent_id = $3) \
-             UNION ALL \
-             SELECT 'critical', p.id, p.person_id, p.domain, p.critical_since::date, p.id, \
-                    p.critical_level \
-             FROM visible p \
-             WHERE p.critical_level IS NOT NULL AND ($3::uuid IS NULL OR p.referent_id = $3) \
-         ) \
-         SELECT * FROM alerts \
+        "SELECT * FROM ( \
+           (SELECT * FROM (SELECT 'plan_review' AS kind, p.id AS pathway_id, p.person_id, \
+                   p.domain, pl.review_due AS due_on, pl.id AS subject_id, p.critical_level \
+              FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
+              WHERE {scope} AND pl.status = 'active' \
+                AND pl.review_due <= current_date + {REVIEW_NOTICE_DAYS} \
+                AND ($3::uuid IS NULL OR p.referent_id = $3 OR pl.coordinator_id = $3)) a \
+            WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
+           UNION ALL \
+           (SELECT * FROM (SELECT 'decision_expiring' AS kind, p.id AS pathway_id, p.person_id, \
+                   p.domain, d.valid_until AS due_on, d.id AS subject_id, p.critical_level \
+              FROM decisions d JOIN pathways p ON p.id = d.pathway_id \
+              WHERE {scope} \
+                AND d.valid_until BETWEEN current_date AND current_date + {DECISION_NOTICE_DAYS} \
+                AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
+            WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
+           UNION ALL \
+           (SELECT * FROM (SELECT 'without_solution' AS kind, p.id AS pathway_id, p.person_id, \
+                   p.domain, timezone('UTC', p.status_since)::date + {WITHOUT_SOLUTION_DAYS} \
+                   AS due_on, p.id AS subject_id, p.critical_level \
+              FROM pathways p \
+              WHERE {scope} AND p.status = 'without_solution' \
+                AND p.status_since < now() - interval '{WITHOUT_SOLUTION_DAYS} days' \
+                AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
+            WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
+           UNION ALL \
+           (SELECT * FROM (SELECT 'critical' AS kind, p.id AS pathway_id, p.person_id, \
+                   p.domain, timezone('UTC', p.critical_since)::date AS due_on, \
+                   p.id AS subject_id, \
+                   p.critical_level \
+              FROM pathways p \
+              WHERE {scope} AND p.critical_level IS NOT NULL \
+                AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
+            WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
+         ) alerts \
          WHERE $4::date IS NULL OR (due_on, kind, subject_id) > ($4, $5, $6) \
          ORDER BY due_on, kind, subject_id \
          LIMIT $7"

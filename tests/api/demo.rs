@@ -115,6 +115,26 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
     for kind in ["plan_review", "without_solution", "critical"] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
+    // Paging through the alerts gives the same list, in the same order.
+    let all = alerts["items"].as_array().unwrap().clone();
+    assert!(all.len() < 200 && all.len() > 10, "{}", all.len());
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/alerts?limit=4&cursor={c}"),
+            None => "/v1/alerts?limit=4".to_owned(),
+        };
+        let page = app.get_json(&path, &staff.token).await;
+        paged.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+    let dues: Vec<&str> = all.iter().map(|a| a["due_on"].as_str().unwrap()).collect();
+    assert!(dues.windows(2).all(|w| w[0] <= w[1]), "earliest due first");
     let with_nir = app.get_json("/v1/persons?limit=200", &staff.token).await["items"]
         .as_array()
         .unwrap()
