@@ -160,6 +160,10 @@ pub struct Settings {
     /// the data folder. Production: required; keep it out of database backups.
     #[arg(long, env = "PARCOURS_PERSONAL_DATA_KEY_FILE")]
     pub personal_data_key_file: Option<PathBuf>,
+
+    /// How long an `Idempotency-Key` and its stored response are kept, in seconds.
+    #[arg(long, env = "PARCOURS_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400)]
+    pub idempotency_ttl_secs: u32,
 }
 
 /// Logging, read before anything else so that start-up itself is logged.
@@ -207,6 +211,7 @@ impl Settings {
             max_body_bytes: 262_144,
             cors_origins: Vec::new(),
             personal_data_key_file: None,
+            idempotency_ttl_secs: 86_400,
         }
     }
 }

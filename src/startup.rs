@@ -21,6 +21,7 @@ use crate::auth::tokens::TokenService;
 use crate::config::{Environment, Settings};
 use crate::db::cluster::{ClusterOptions, PrivateCluster};
 use crate::db::{self, DbPool, migrations};
+use crate::middleware::idempotency;
 use crate::middleware::metrics::{self, Metrics};
 use crate::middleware::request_context::{RouteTable, fallback, request_context};
 use crate::middleware::security;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub migrations: BTreeSet<String>,
     /// Encrypts and indexes NIRs.
     pub privacy: PersonalDataKeys,
+    /// How long an `Idempotency-Key` is remembered.
+    pub idempotency_ttl: chrono::Duration,
 }
 
 /// Extra routes mounted beside the API, inside all its middleware. Only the
@@ -183,6 +186,7 @@ impl Application {
             pool: db::build_pool(database_url, &settings.database)?,
             migrations: migrations::expected_versions(),
             privacy,
+            idempotency_ttl: chrono::Duration::seconds(settings.idempotency_ttl_secs.into()),
         });
         let auth = web::Data::new(auth);
         auth.revocations
@@ -283,6 +287,7 @@ fn app(
             }
         })
         .default_service(web::to(fallback))
+        .wrap(from_fn(idempotency::idempotency))
         .wrap(security::cors(&cors_origins))
         .wrap(from_fn(metrics::track))
         .wrap(from_fn(request_context))

@@ -169,7 +169,16 @@ impl Modify for CommonResponses {
                 )
                 .build()
         };
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if let Some(post) = item.post.as_mut()
+                && crate::middleware::idempotency::COVERED
+                    .iter()
+                    .any(|prefix| path.starts_with(prefix))
+            {
+                post.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(utoipa::openapi::RefOr::T(idempotency_key_parameter()));
+            }
             for operation in operations_mut(item) {
                 let responses = &mut operation.responses.responses;
                 responses.entry("500".to_owned()).or_insert_with(|| {
@@ -180,6 +189,30 @@ impl Modify for CommonResponses {
             }
         }
     }
+}
+
+/// `Idempotency-Key`, documented on every POST that takes one.
+fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "A unique value per request (a UUID, say), sent again unchanged when retrying: the \
+             retry gets the first response, marked `Idempotent-Replayed: true`, instead of \
+             creating a second record. Required for partner clients (400 without). The same \
+             key with another request is 422; while the first request runs, 409. Kept 24 h \
+             by default (`PARCOURS_IDEMPOTENCY_TTL_SECS`).",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255)),
+        ))
+        .build()
 }
 
 /// The HTTP methods a documented path answers, in a fixed order (the

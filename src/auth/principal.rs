@@ -131,7 +131,7 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
     }
 }
 
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized(
             "Send an access token: `Authorization: Bearer <token>` (POST /v1/auth/token).",

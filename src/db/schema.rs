@@ -132,6 +132,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (subject_id, key) {
+        subject_id -> Uuid,
+        key -> Text,
+        fingerprint -> Bytea,
+        status -> Nullable<Int2>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     meeting_organizations (meeting_id, organization_id) {
         meeting_id -> Uuid,
         organization_id -> Uuid,
@@ -375,6 +390,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     commitments,
     decisions,
     domain_calendar,
+    idempotency_keys,
     meeting_organizations,
     meeting_users,
     meetings,

@@ -1,6 +1,7 @@
 //! What wraps every request: its id and problem rendering, metrics, security
-//! headers and CORS. `crate::startup::app` puts them in order.
+//! headers, CORS, and replays for `Idempotency-Key`. `crate::startup::app` puts them in order.
 
+pub mod idempotency;
 pub mod metrics;
 pub mod request_context;
 pub mod security;

@@ -90,6 +90,10 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
+    if method == Method::POST {
+        // Partners must send one; this matrix is about authorization.
+        request = request.header("idempotency-key", uuid::Uuid::now_v7().to_string());
+    }
     if method == Method::POST || method == Method::PATCH || method == Method::PUT {
         request = request
             .header("content-type", "application/json")

@@ -1,0 +1,249 @@
+//! `Idempotency-Key` on the POSTs that create case-file records (IETF
+//! draft-ietf-httpapi-idempotency-key-header): a retry with the same key
+//! gets the first response again (`Idempotent-Replayed: true`) instead of a
+//! second record. The same key with another request is 422; a retry while
+//! the first request still runs is 409. Keys belong to the caller and
+//! expire (`PARCOURS_IDEMPOTENCY_TTL_SECS`, a day by default). Partner
+//! clients must send one.
+//!
+//! Not covered: token, account and secret endpoints (their responses hold
+//! secrets that must not be stored).
+
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::{Error, HttpMessage, HttpResponse};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::AuthContext;
+use crate::auth::principal::bearer_token;
+use crate::db::idempotency::{self, Stored};
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::middleware::request_context::RequestId;
+use crate::startup::AppState;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub const REPLAYED: &str = "idempotent-replayed";
+
+/// Paths whose POSTs take a key.
+pub const COVERED: &[&str] = &["/v1/persons", "/v1/pathways", "/v1/plans", "/v1/referrals"];
+
+fn covered(req: &ServiceRequest) -> bool {
+    req.method() == Method::POST && COVERED.iter().any(|prefix| req.path().starts_with(prefix))
+}
+
+/// The key as sent: a structured-field string (`"…"`) or a bare token,
+/// 1 to 255 visible ASCII characters.
+fn parse_key(value: &header::HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?.trim();
+    let key = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let valid = (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic());
+    valid.then(|| key.to_owned())
+}
+
+/// Which requests must carry a key, by the caller's role.
+fn required_for(role: Role) -> bool {
+    role == Role::Partner
+}
+
+/// What a stored response would wrongly answer to a retry: refusals that
+/// depend on the moment (authentication, rate, availability) and failures.
+fn worth_storing(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+        ))
+}
+
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if !covered(&req) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.as_str().to_owned())
+        .unwrap_or_default();
+    let refuse = |req: ServiceRequest, error: ApiError| {
+        let response = error.to_response(&request_id);
+        Ok(req.into_response(response))
+    };
+    // Without a valid token the handler answers 401; nothing to remember.
+    let auth = req.app_data::<web::Data<AuthContext>>().cloned();
+    let claims = match (auth, bearer_token(req.request())) {
+        (Some(auth), Ok(token)) => auth.tokens.verify(&token).ok(),
+        _ => None,
+    };
+    let Some(claims) = claims else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let key = match req.headers().get(IDEMPOTENCY_KEY) {
+        None if required_for(claims.role) => {
+            return refuse(
+                req,
+                ApiError::bad_request(
+                    "Partner clients must send an Idempotency-Key header (a unique value per \
+                     request, such as a UUID), and the same one when they retry.",
+                ),
+            );
+        }
+        None => return Ok(next.call(req).await?.map_into_boxed_body()),
+        Some(value) => match parse_key(value) {
+            Some(key) => key,
+            None => {
+                return refuse(
+                    req,
+                    ApiError::bad_request(
+                        "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. \"8e03978e-40d5-43e8-bc93-6894a57f9324\".",
+                    ),
+                );
+            }
+        },
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let body = req.extract::<Bytes>().await?;
+    let mut digest = Sha256::new();
+    digest.update(req.method().as_str());
+    digest.update([0]);
+    digest.update(req.uri().to_string());
+    digest.update([0]);
+    digest.update(&body);
+    let fingerprint = digest.finalize().to_vec();
+    req.set_payload(Payload::from(body));
+
+    let subject = claims.sub;
+    let expires_at = Utc::now() + state.idempotency_ttl;
+    let seen = async {
+        let mut conn = state.pool.get().await?;
+        Ok::<_, ApiError>(
+            idempotency::claim(&mut conn, subject, &key, &fingerprint, expires_at).await?,
+        )
+    }
+    .await;
+    match seen {
+        Err(error) => refuse(req, error),
+        Ok(Some(seen)) if seen.fingerprint != fingerprint => refuse(
+            req,
+            ApiError::unprocessable(
+                "Idempotency-Key",
+                "was already used for another request; use a new key for a new request",
+            ),
+        ),
+        Ok(Some(seen)) => match seen
+            .status
+            .and_then(|s| StatusCode::from_u16(s as u16).ok())
+        {
+            None => refuse(
+                req,
+                ApiError::conflict(
+                    "A request with this Idempotency-Key is still being processed; retry in a moment.",
+                ),
+            ),
+            Some(status) => {
+                let mut response = HttpResponse::build(status);
+                response.insert_header((REPLAYED, "true"));
+                for (name, value) in [
+                    (header::CONTENT_TYPE, &seen.content_type),
+                    (header::LOCATION, &seen.location),
+                    (header::ETAG, &seen.etag),
+                ] {
+                    if let Some(value) = value {
+                        response.insert_header((name, value.as_str()));
+                    }
+                }
+                Ok(req.into_response(response.body(seen.body.unwrap_or_default())))
+            }
+        },
+        Ok(None) => {
+            let response = next.call(req).await?.map_into_boxed_body();
+            remember(&state, subject, &key, response).await
+        }
+    }
+}
+
+/// Stores the response for the retries (or forgets the key when a retry
+/// should run again), and answers it.
+async fn remember(
+    state: &AppState,
+    subject: Uuid,
+    key: &str,
+    response: ServiceResponse<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let status = response.status();
+    let (req, res) = response.into_parts();
+    let (head, body) = res.into_parts();
+    let bytes = to_bytes(body).await.unwrap_or_default();
+    let text = |name: header::HeaderName| {
+        head.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (content_type, location, etag) = (
+        text(header::CONTENT_TYPE),
+        text(header::LOCATION),
+        text(header::ETAG),
+    );
+    let saved = async {
+        let mut conn = state.pool.get().await?;
+        if worth_storing(status) {
+            let stored = Stored {
+                status: status.as_u16() as i16,
+                content_type: content_type.as_deref(),
+                location: location.as_deref(),
+                etag: etag.as_deref(),
+                body: &bytes,
+            };
+            idempotency::store(&mut conn, subject, key, &stored).await?;
+        } else {
+            idempotency::release(&mut conn, subject, key).await?;
+        }
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    if let Err(error) = saved {
+        // The change itself is committed; only its replay is lost. A retry
+        // gets 409 until the key expires, never a second change.
+        tracing::warn!(error = ?error, "could not store an idempotent response");
+    }
+    let res = head.set_body(bytes).map_into_boxed_body();
+    Ok(ServiceResponse::new(req, res))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_strings_or_tokens_of_visible_ascii() {
+        let parse = |s: &'static str| parse_key(&header::HeaderValue::from_static(s));
+        assert_eq!(parse("\"abc-123\"").as_deref(), Some("abc-123"));
+        assert_eq!(parse("abc-123").as_deref(), Some("abc-123"));
+        assert_eq!(parse("\"\""), None);
+        assert_eq!(parse("a b"), None);
+    }
+
+    #[test]
+    fn momentary_refusals_and_failures_are_not_replayed() {
+        assert!(worth_storing(StatusCode::CREATED));
+        assert!(worth_storing(StatusCode::UNPROCESSABLE_ENTITY));
+        assert!(worth_storing(StatusCode::CONFLICT));
+        assert!(!worth_storing(StatusCode::UNAUTHORIZED));
+        assert!(!worth_storing(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(!worth_storing(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+}
