@@ -85,15 +85,26 @@ async fn ensure_template(admin_url: &str, template: &str) {
             &format!("ALTER DATABASE {building} RENAME TO {template}"),
         )
         .await;
-        // Templates of older migration sets are of no further use.
-        for stale in databases_like(&mut conn, "parcours_template_%").await {
-            if stale != template {
-                execute(
-                    &mut conn,
-                    &format!("DROP DATABASE IF EXISTS {stale} WITH (FORCE)"),
-                )
-                .await;
-            }
+        // Templates of older migration sets are of no further use once no
+        // other checkout's test run (another branch, a CI job on the same
+        // server) can still need them: those built more than a day ago go.
+        execute(
+            &mut conn,
+            &format!(
+                "COMMENT ON DATABASE {template} IS 'parcours test template, built {}'",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+            ),
+        )
+        .await;
+        for stale in stale_templates(&mut conn, template).await {
+            execute(
+                &mut conn,
+                &format!("DROP DATABASE IF EXISTS {stale} WITH (FORCE)"),
+            )
+            .await;
         }
     }
     execute(
@@ -227,6 +238,23 @@ async fn database_exists(conn: &mut AsyncPgConnection, name: &str) -> bool {
 struct Datname {
     #[diesel(sql_type = Text)]
     datname: String,
+}
+
+/// Templates other than `current` built more than a day ago (or unmarked).
+async fn stale_templates(conn: &mut AsyncPgConnection, current: &str) -> Vec<String> {
+    let rows: Vec<Datname> = diesel::sql_query(
+        "SELECT datname FROM pg_database \
+         WHERE datname LIKE 'parcours_template_%' AND datname NOT LIKE '%_building' \
+           AND datname <> $1 \
+           AND coalesce(substring(shobj_description(oid, 'pg_database') \
+                   FROM 'built ([0-9]+)$')::bigint, 0) \
+               < extract(epoch FROM now() - interval '1 day')",
+    )
+    .bind::<Text, _>(current)
+    .load(conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.datname).collect()
 }
 
 async fn databases_like(conn: &mut AsyncPgConnection, pattern: &str) -> Vec<String> {
