@@ -27,7 +27,7 @@ CREATE TYPE event_kind AS ENUM (
     'pathway_opened', 'status_changed', 'referent_assigned', 'pathway_updated',
     'critical_set', 'critical_cleared', 'decision_recorded', 'plan_created',
     'plan_updated', 'plan_status_changed', 'commitment_added', 'commitment_updated',
-    'meeting_held', 'note_added'
+    'meeting_held', 'note_added', 'referral_received'
 );
 
 -- Case- and accent-folded text, for name search. unaccent() is only STABLE

@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod pathways;
 pub mod persons;
 pub mod plans;
+pub mod referrals;
 pub mod responses;
 pub mod territories;
 pub mod users;
@@ -92,7 +93,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(meetings::create)
         .service(notes::list)
         .service(notes::create)
-        .service(alerts::list);
+        .service(alerts::list)
+        .service(referrals::create)
+        .service(referrals::read);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -122,6 +125,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "accounts", description = "Staff users and partner clients (admins only)."),
         (name = "persons", description = "The people the département follows: identity, partner numbers, masked NIR, search and duplicates. Staff of the person's territory."),
         (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
+        (name = "referrals", description = "Partners (CAF, MSA) refer a person and follow where the referral stands, without seeing the person's file."),
         (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them.")
     )
 )]

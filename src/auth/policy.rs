@@ -20,6 +20,8 @@ pub enum Action {
     AssignReferent,
     /// Change the status of a commitment (partners: their organization's only).
     UpdateCommitments,
+    /// Refer a person and follow the referral (partner clients).
+    ReferPersons,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -36,6 +38,7 @@ const TABLE: &[(Action, &[Role])] = &[
         Action::UpdateCommitments,
         &[Supervisor, Coordinator, Partner],
     ),
+    (Action::ReferPersons, &[Partner]),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -51,6 +54,7 @@ pub struct ManageAccounts;
 pub struct WorkOnCases;
 pub struct AssignReferent;
 pub struct UpdateCommitments;
+pub struct ReferPersons;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -69,6 +73,9 @@ impl Permission for AssignReferent {
 }
 impl Permission for UpdateCommitments {
     const ACTION: Action = Action::UpdateCommitments;
+}
+impl Permission for ReferPersons {
+    const ACTION: Action = Action::ReferPersons;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {
@@ -108,5 +115,12 @@ mod tests {
         assert!(allows(Supervisor, Action::AssignReferent));
         assert!(!allows(Coordinator, Action::AssignReferent));
         assert!(allows(Partner, Action::UpdateCommitments));
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, Action::ReferPersons),
+                role == Partner,
+                "{role:?}"
+            );
+        }
     }
 }

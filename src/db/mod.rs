@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod pathways;
 pub mod persons;
 pub mod plans;
+pub mod referrals;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod scope;

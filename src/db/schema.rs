@@ -100,6 +100,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    communes (insee) {
+        insee -> Text,
+        name -> Text,
+        territory_id -> Uuid,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::DecisionAuthority;
     use super::sql_types::DecisionQualification;
@@ -309,6 +317,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Domain;
+
+    referrals (id) {
+        id -> Uuid,
+        client_id -> Uuid,
+        organization_id -> Uuid,
+        person_id -> Uuid,
+        pathway_id -> Uuid,
+        domain -> Domain,
+        reason -> Text,
+        contact -> Nullable<Text>,
+        person_matched -> Bool,
+        pathway_opened -> Bool,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         family_id -> Uuid,
@@ -363,6 +390,7 @@ diesel::table! {
 diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(commitments -> organizations (organization_id));
 diesel::joinable!(commitments -> plans (plan_id));
+diesel::joinable!(communes -> territories (territory_id));
 diesel::joinable!(decisions -> pathways (pathway_id));
 diesel::joinable!(decisions -> users (recorded_by));
 diesel::joinable!(meeting_organizations -> meetings (meeting_id));
@@ -381,6 +409,10 @@ diesel::joinable!(pathways -> users (referent_id));
 diesel::joinable!(persons -> territories (territory_id));
 diesel::joinable!(plans -> pathways (pathway_id));
 diesel::joinable!(plans -> users (coordinator_id));
+diesel::joinable!(referrals -> clients (client_id));
+diesel::joinable!(referrals -> organizations (organization_id));
+diesel::joinable!(referrals -> pathways (pathway_id));
+diesel::joinable!(referrals -> persons (person_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(user_territories -> territories (territory_id));
 diesel::joinable!(user_territories -> users (user_id));
@@ -388,6 +420,7 @@ diesel::joinable!(user_territories -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
     commitments,
+    communes,
     decisions,
     domain_calendar,
     idempotency_keys,
@@ -401,6 +434,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pathways,
     persons,
     plans,
+    referrals,
     refresh_tokens,
     territories,
     user_territories,

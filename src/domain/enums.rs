@@ -425,6 +425,8 @@ pub enum EventKind {
     CommitmentUpdated,
     MeetingHeld,
     NoteAdded,
+    /// A partner referred the person for this pathway.
+    ReferralReceived,
 }
 /// The spelling of a closed-set value in JSON and SQL, for messages.
 pub fn name_of<T: Serialize>(value: &T) -> String {

@@ -26,3 +26,4 @@ mod pathways;
 mod persons;
 mod plans;
 mod process;
+mod referrals;
