@@ -130,9 +130,14 @@ CREATE TABLE pathway_events (
     kind event_kind NOT NULL,
     occurred_at timestamptz NOT NULL DEFAULT now(),
     actor_id uuid,
-    data jsonb NOT NULL DEFAULT '{}'
+    data jsonb NOT NULL DEFAULT '{}',
+    -- The writing transaction. Readers that must miss nothing (the
+    -- partners' feed) read only events of transactions older than every
+    -- running one, in (txid, seq) order: no event can appear behind them.
+    txid bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)
 );
 CREATE INDEX pathway_events_pathway_idx ON pathway_events (pathway_id, seq);
+CREATE INDEX pathway_events_feed_idx ON pathway_events (pathway_id, txid, seq);
 
 CREATE FUNCTION parcours_refuse_change() RETURNS trigger AS $$
 BEGIN

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod domains;
 pub mod etag;
 pub mod extract;
+pub mod feed;
 pub mod meetings;
 pub mod notes;
 pub mod ops;
@@ -95,7 +96,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(notes::create)
         .service(alerts::list)
         .service(referrals::create)
-        .service(referrals::read);
+        .service(referrals::read)
+        .service(feed::read);
 }
 
 #[derive(utoipa::OpenApi)]

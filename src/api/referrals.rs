@@ -71,19 +71,24 @@ pub struct ReferralReceipt {
     pub service: Option<String>,
 }
 
+/// A pathway status as partners see it.
+pub fn coarse(status: PathwayStatus) -> ReferralStatus {
+    match status {
+        PathwayStatus::Referred | PathwayStatus::Assessment | PathwayStatus::Orientation => {
+            ReferralStatus::InProgress
+        }
+        PathwayStatus::WithoutSolution => ReferralStatus::WithoutSolution,
+        PathwayStatus::Supported => ReferralStatus::Supported,
+        PathwayStatus::Closed => ReferralStatus::Closed,
+    }
+}
+
 impl From<Standing> for ReferralReceipt {
     fn from(s: Standing) -> Self {
         let status = if s.sharing_objection {
             ReferralStatus::Received
         } else {
-            match s.pathway_status {
-                PathwayStatus::Referred
-                | PathwayStatus::Assessment
-                | PathwayStatus::Orientation => ReferralStatus::InProgress,
-                PathwayStatus::WithoutSolution => ReferralStatus::WithoutSolution,
-                PathwayStatus::Supported => ReferralStatus::Supported,
-                PathwayStatus::Closed => ReferralStatus::Closed,
-            }
+            coarse(s.pathway_status)
         };
         Self {
             id: s.referral.id,

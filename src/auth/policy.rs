@@ -22,6 +22,8 @@ pub enum Action {
     UpdateCommitments,
     /// Refer a person and follow the referral (partner clients).
     ReferPersons,
+    /// Read the change feed of the pathways in the partner's scope.
+    ReadFeed,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -39,6 +41,7 @@ const TABLE: &[(Action, &[Role])] = &[
         &[Supervisor, Coordinator, Partner],
     ),
     (Action::ReferPersons, &[Partner]),
+    (Action::ReadFeed, &[Partner]),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -55,6 +58,7 @@ pub struct WorkOnCases;
 pub struct AssignReferent;
 pub struct UpdateCommitments;
 pub struct ReferPersons;
+pub struct ReadFeed;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -76,6 +80,9 @@ impl Permission for UpdateCommitments {
 }
 impl Permission for ReferPersons {
     const ACTION: Action = Action::ReferPersons;
+}
+impl Permission for ReadFeed {
+    const ACTION: Action = Action::ReadFeed;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {

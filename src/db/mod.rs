@@ -8,6 +8,7 @@ pub mod commitments;
 pub mod decisions;
 pub mod domain_calendar;
 pub mod events;
+pub mod feed;
 pub mod idempotency;
 pub mod meetings;
 pub mod migrations;

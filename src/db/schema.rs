@@ -221,6 +221,7 @@ diesel::table! {
         occurred_at -> Timestamptz,
         actor_id -> Nullable<Uuid>,
         data -> Jsonb,
+        txid -> Int8,
     }
 }
 

@@ -64,7 +64,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("POST", "/v1/plans/{id}/transitions") => Roles(CASEWORK),
         ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
         ("GET", "/v1/alerts") => Roles(CASEWORK),
-        ("POST", "/v1/referrals") | ("GET", "/v1/referrals/{id}") => Roles(&[Partner]),
+        ("POST", "/v1/referrals") | ("GET", "/v1/referrals/{id}" | "/v1/feed") => Roles(&[Partner]),
         _ => return None,
     })
 }

@@ -15,6 +15,7 @@ mod database_outage;
 mod demo;
 mod domains;
 mod errors;
+mod feed;
 mod idempotency;
 mod jwt_attacks;
 mod key_rotation;

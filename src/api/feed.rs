@@ -1,0 +1,201 @@
+//! `GET /v1/feed`: what changed in the pathways a partner follows, in
+//! minimal terms, resumable from any cursor (at-least-once, no gaps).
+
+use actix_web::{get, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::api::referrals::{ReferralStatus, coarse};
+use crate::auth::Authorized;
+use crate::auth::policy::ReadFeed;
+use crate::db::feed::{self, FeedRow};
+use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus};
+use crate::error::{ApiError, FieldError};
+use crate::startup::AppState;
+
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// A `cursor` (of an event, or `next_cursor` of a page): events after it.
+    /// Absent: from the beginning.
+    pub after: Option<String>,
+    /// Events per page, 1 to 500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// What happened, in the terms a partner may know.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedEventKind {
+    /// The pathway was opened.
+    PathwayOpened,
+    /// Its status changed (see `status`).
+    StatusChanged,
+    /// Your organization was given a commitment in its plan.
+    CommitmentAdded,
+    /// One of your organization's commitments changed status.
+    CommitmentUpdated,
+    /// Your organization referred the person again for it.
+    ReferralReceived,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedEvent {
+    /// Resume after this event with `?after=<cursor>`.
+    pub cursor: String,
+    pub pathway_id: Uuid,
+    pub domain: Domain,
+    pub kind: FeedEventKind,
+    pub occurred_at: DateTime<Utc>,
+    /// The pathway's status after the event, in coarse terms
+    /// (`pathway_opened`, `status_changed`).
+    pub status: Option<ReferralStatus>,
+    /// For commitment events: which one, and its status.
+    pub commitment_id: Option<Uuid>,
+    pub commitment_status: Option<CommitmentStatus>,
+    /// For `referral_received`: your referral.
+    pub referral_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedPage {
+    /// Oldest first.
+    pub items: Vec<FeedEvent>,
+    /// Pass it as `after` for what follows; the same cursor again when
+    /// nothing new has happened yet. `null` only for an empty feed.
+    pub next_cursor: Option<String>,
+}
+
+fn encode(txid: i64, seq: i64) -> String {
+    let mut bytes = txid.to_be_bytes().to_vec();
+    bytes.extend(seq.to_be_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn decode(cursor: &str) -> Option<(i64, i64)> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let txid: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
+    let seq: [u8; 8] = bytes.get(8..)?.try_into().ok()?;
+    Some((i64::from_be_bytes(txid), i64::from_be_bytes(seq)))
+}
+
+fn uuid_at(data: &serde_json::Value, key: &str) -> Option<Uuid> {
+    data.get(key)?.as_str()?.parse().ok()
+}
+
+fn view(row: FeedRow) -> Option<FeedEvent> {
+    let status_at = |key: &str| -> Option<ReferralStatus> {
+        serde_json::from_value::<PathwayStatus>(row.data.get(key)?.clone())
+            .ok()
+            .map(coarse)
+    };
+    let (kind, status, commitment_status) = match row.kind {
+        EventKind::PathwayOpened => (
+            FeedEventKind::PathwayOpened,
+            Some(ReferralStatus::InProgress),
+            None,
+        ),
+        EventKind::StatusChanged => (FeedEventKind::StatusChanged, status_at("to"), None),
+        EventKind::CommitmentAdded => (
+            FeedEventKind::CommitmentAdded,
+            None,
+            Some(CommitmentStatus::Planned),
+        ),
+        EventKind::CommitmentUpdated => (
+            FeedEventKind::CommitmentUpdated,
+            None,
+            serde_json::from_value(row.data.get("to")?.clone()).ok(),
+        ),
+        EventKind::ReferralReceived => (FeedEventKind::ReferralReceived, None, None),
+        // Everything else is the département's own business.
+        _ => return None,
+    };
+    Some(FeedEvent {
+        cursor: encode(row.txid, row.seq),
+        pathway_id: row.pathway_id,
+        domain: row.domain,
+        kind,
+        occurred_at: row.occurred_at,
+        status,
+        commitment_id: uuid_at(&row.data, "commitment_id"),
+        commitment_status,
+        referral_id: uuid_at(&row.data, "referral_id"),
+    })
+}
+
+/// Events of the pathways your organization referred or holds a commitment
+/// in, oldest first, in minimal terms — never notes, decisions, meetings,
+/// other partners' data, or anything of a person who objected to sharing.
+/// Poll with the last `next_cursor`; an event may come twice after a retry
+/// (at-least-once), none is ever skipped, even when transactions commit out
+/// of order.
+#[utoipa::path(
+    tag = "referrals",
+    params(FeedParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of events.", body = FeedPage),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+    )
+)]
+#[get("/v1/feed")]
+pub async fn read(
+    caller: Authorized<ReadFeed>,
+    params: web::Query<FeedParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<FeedPage>, ApiError> {
+    let organization = caller
+        .principal()
+        .organization
+        .ok_or_else(|| ApiError::forbidden("This client belongs to no organization."))?;
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "`limit` is out of range.",
+            vec![FieldError::new(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )],
+        ));
+    }
+    let after = match params.after.as_deref() {
+        None => None,
+        Some(cursor) => Some(decode(cursor).ok_or_else(|| {
+            ApiError::invalid(
+                "`after` is not a cursor of this feed.",
+                vec![FieldError::new(
+                    "after",
+                    "pass a `cursor` or `next_cursor` unchanged",
+                )],
+            )
+        })?),
+    };
+    let mut conn = state.pool.get().await?;
+    let rows = feed::after(&mut conn, organization, after, limit).await?;
+    let last = rows.last().map(|row| encode(row.txid, row.seq));
+    let items: Vec<FeedEvent> = rows.into_iter().filter_map(view).collect();
+    Ok(web::Json(FeedPage {
+        items,
+        next_cursor: last.or_else(|| params.after.clone()),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        assert_eq!(decode(&encode(12_345, 678)), Some((12_345, 678)));
+        assert_eq!(decode("garbage"), None);
+    }
+}

@@ -1,0 +1,75 @@
+//! The partners' change feed: events of the pathways a partner referred or
+//! holds a commitment in (never those of a person who objected to sharing),
+//! oldest first, resumable from any point, missing none.
+//!
+//! Event sequence numbers are taken when a row is written, not when its
+//! transaction commits, so reading "after the last number seen" could skip
+//! the event of a slow transaction that commits later. The feed therefore
+//! reads only events of transactions older than every transaction still
+//! running (`pg_snapshot_xmin`), in (transaction, sequence) order: any event
+//! that becomes visible later belongs to a newer transaction and sorts
+//! after everything already read.
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::sql_types::{Domain as SqlDomain, EventKind as SqlEventKind};
+use crate::domain::{Domain, EventKind};
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct FeedRow {
+    #[diesel(sql_type = BigInt)]
+    pub txid: i64,
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = SqlUuid)]
+    pub pathway_id: Uuid,
+    #[diesel(sql_type = SqlDomain)]
+    pub domain: Domain,
+    #[diesel(sql_type = SqlEventKind)]
+    pub kind: EventKind,
+    #[diesel(sql_type = Timestamptz)]
+    pub occurred_at: DateTime<Utc>,
+    #[diesel(sql_type = Jsonb)]
+    pub data: serde_json::Value,
+}
+
+/// Up to `limit` events after `after` (a transaction id and sequence).
+pub async fn after(
+    conn: &mut AsyncPgConnection,
+    organization: Uuid,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> diesel::QueryResult<Vec<FeedRow>> {
+    diesel::sql_query(
+        "WITH scope AS ( \
+             SELECT r.pathway_id FROM referrals r WHERE r.organization_id = $1 \
+             UNION \
+             SELECT pl.pathway_id FROM commitments c JOIN plans pl ON pl.id = c.plan_id \
+             WHERE c.organization_id = $1 \
+         ), visible AS ( \
+             SELECT p.id, p.domain FROM pathways p \
+             JOIN scope s ON s.pathway_id = p.id \
+             JOIN persons pe ON pe.id = p.person_id \
+             WHERE NOT pe.sharing_objection \
+         ) \
+         SELECT e.txid, e.seq, e.pathway_id, v.domain, e.kind, e.occurred_at, e.data \
+         FROM pathway_events e JOIN visible v ON v.id = e.pathway_id \
+         WHERE e.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+           AND ($2::bigint IS NULL OR (e.txid, e.seq) > ($2, $3)) \
+           AND (e.kind IN ('pathway_opened', 'status_changed') \
+                OR (e.kind IN ('commitment_added', 'commitment_updated', 'referral_received') \
+                    AND e.data->>'organization_id' = $1::text)) \
+         ORDER BY e.txid, e.seq \
+         LIMIT $4",
+    )
+    .bind::<SqlUuid, _>(organization)
+    .bind::<Nullable<BigInt>, _>(after.map(|(txid, _)| txid))
+    .bind::<BigInt, _>(after.map(|(_, seq)| seq).unwrap_or_default())
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}

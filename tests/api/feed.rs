@@ -1,0 +1,278 @@
+//! The partners' change feed: minimal, scoped, resumable, and never
+//! skipping the event of a transaction that commits late.
+
+use diesel_async::RunQueryDsl;
+use parcours::domain::Domain::Insertion;
+use parcours::domain::Role::Supervisor;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Staff, TestApp, etag_of};
+
+async fn partner(app: &TestApp, organization: &str) -> String {
+    let (_, client_id, secret) = app.client(organization).await;
+    let response = app
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ])
+        .await;
+    let body: Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Refers a person as `token`; returns the pathway id (read by `staff`).
+async fn refer(app: &TestApp, token: &str, staff: &Staff, family: &str) -> String {
+    let response = app
+        .with_token(Method::POST, "/v1/referrals", token)
+        .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+        .json(&json!({
+            "family_name": family, "given_names": "Jade", "birth_date": "1995-05-05",
+            "commune_insee": "05061", "domain": "insertion", "reason": "RSA",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let list = app.get_json("/v1/pathways", &staff.token).await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|p| p["id"].as_str())
+        .unwrap()
+        .to_owned()
+}
+
+async fn feed(app: &TestApp, token: &str, after: Option<&str>) -> (Vec<Value>, Option<String>) {
+    let path = match after {
+        Some(cursor) => format!("/v1/feed?after={cursor}"),
+        None => "/v1/feed".to_owned(),
+    };
+    let page = app.get_json(&path, token).await;
+    (
+        page["items"].as_array().unwrap().clone(),
+        page["next_cursor"].as_str().map(str::to_owned),
+    )
+}
+
+async fn move_to(app: &TestApp, staff: &Staff, pathway: &str, to: &str) {
+    let path = format!("/v1/pathways/{pathway}");
+    let response = app
+        .with_token(Method::GET, &path, &staff.token)
+        .send()
+        .await
+        .unwrap();
+    let etag = etag_of(&response);
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("{path}/transitions"),
+            &staff.token,
+            Some(&etag),
+            &json!({"to": to, "reason": "Motif confidentiel du changement"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+fn kinds(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["kind"].as_str().unwrap(),
+                e["status"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
+    let app = TestApp::spawn().await;
+    let caf = partner(&app, "CAF des Hautes-Alpes").await;
+    let msa = partner(&app, "MSA Alpes-Vaucluse").await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Insertion]).await;
+    let pathway = refer(&app, &caf, &staff, "Flux").await;
+
+    let (first, cursor) = feed(&app, &caf, None).await;
+    assert_eq!(
+        kinds(&first),
+        ["pathway_opened:in_progress", "referral_received:"]
+    );
+    move_to(&app, &staff, &pathway, "assessment").await;
+    move_to(&app, &staff, &pathway, "orientation").await;
+    move_to(&app, &staff, &pathway, "without_solution").await;
+    app.post_ok(
+        &format!("/v1/pathways/{pathway}/notes"),
+        &staff.token,
+        &json!({"visibility": "team", "body": "Note interne"}),
+        201,
+    )
+    .await;
+    let (plan, _) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/plans"),
+            &staff.token,
+            &json!({"kind": "engagement_contract"}),
+            201,
+        )
+        .await;
+    let organizations = app
+        .get_json("/v1/organizations?limit=200", &staff.token)
+        .await;
+    let id_of = |name: &str| {
+        organizations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
+    let plan_path = format!("/v1/plans/{}/commitments", plan["id"].as_str().unwrap());
+    let (commitment, etag) = app
+        .post_ok(
+            &plan_path,
+            &staff.token,
+            &json!({"organization_id": id_of("CAF des Hautes-Alpes"), "description": "Versement RSA"}),
+            201,
+        )
+        .await;
+    app.post_ok(
+        &plan_path,
+        &staff.token,
+        &json!({"organization_id": id_of("MSA Alpes-Vaucluse"), "description": "Autre partenaire"}),
+        201,
+    )
+    .await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/v1/commitments/{}", commitment["id"].as_str().unwrap()),
+            &caf,
+            Some(&etag),
+            &json!({"status": "in_progress"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // Resumed from the cursor: status changes and its own commitment only.
+    let (next, _) = feed(&app, &caf, cursor.as_deref()).await;
+    assert_eq!(
+        kinds(&next),
+        [
+            "status_changed:in_progress",
+            "status_changed:in_progress",
+            "status_changed:without_solution",
+            "commitment_added:",
+            "commitment_updated:",
+        ]
+    );
+    assert_eq!(next[4]["commitment_status"], "in_progress");
+    let text = Value::Array(next.clone()).to_string();
+    assert!(
+        !text.contains("confidentiel") && !text.contains("Note interne"),
+        "{text}"
+    );
+    // From any event's cursor, the events after it.
+    let (tail, _) = feed(&app, &caf, next[2]["cursor"].as_str()).await;
+    assert_eq!(tail.len(), 2);
+    // Nothing new: the same cursor comes back.
+    let end = next[4]["cursor"].as_str().unwrap();
+    let (none, same) = feed(&app, &caf, Some(end)).await;
+    assert!(none.is_empty());
+    assert_eq!(same.as_deref(), Some(end));
+    // The MSA sees its commitment's arrival only; nothing of the CAF's.
+    let (msa_items, _) = feed(&app, &msa, None).await;
+    assert_eq!(
+        kinds(&msa_items),
+        [
+            "pathway_opened:in_progress",
+            "status_changed:in_progress",
+            "status_changed:in_progress",
+            "status_changed:without_solution",
+            "commitment_added:",
+        ]
+    );
+
+    // Once the person objects to sharing, the pathway leaves the feed.
+    let person = app
+        .get_json(&format!("/v1/pathways/{pathway}"), &staff.token)
+        .await["person_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/persons/{person}");
+    let response = app
+        .with_token(Method::GET, &path, &staff.token)
+        .send()
+        .await
+        .unwrap();
+    let etag = etag_of(&response);
+    app.send_json(
+        Method::PATCH,
+        &path,
+        &staff.token,
+        Some(&etag),
+        &json!({"sharing_objection": true}),
+    )
+    .await;
+    let (hidden, _) = feed(&app, &caf, None).await;
+    assert!(hidden.is_empty());
+}
+
+#[tokio::test]
+async fn a_slow_transaction_is_not_skipped() {
+    let app = TestApp::spawn().await;
+    let caf = partner(&app, "CAF des Hautes-Alpes").await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Insertion]).await;
+    let pathway = refer(&app, &caf, &staff, "Lent").await;
+    let other = refer(&app, &caf, &staff, "Rapide").await;
+    let (_, cursor) = feed(&app, &caf, None).await;
+
+    // A transaction writes an event and stays open…
+    let mut slow = app.db.connect().await;
+    diesel::sql_query("BEGIN").execute(&mut slow).await.unwrap();
+    diesel::sql_query(
+        "INSERT INTO pathway_events (pathway_id, kind, data) \
+         VALUES ($1, 'status_changed', '{\"from\": \"referred\", \"to\": \"assessment\"}')",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(pathway.parse::<uuid::Uuid>().unwrap())
+    .execute(&mut slow)
+    .await
+    .unwrap();
+    // …while a later change commits (on another pathway: the open
+    // transaction holds a key-share lock on the first one).
+    move_to(&app, &staff, &other, "assessment").await;
+    let (meanwhile, held) = feed(&app, &caf, cursor.as_deref()).await;
+    assert!(
+        meanwhile.is_empty(),
+        "nothing passes the open transaction: {meanwhile:?}"
+    );
+    assert_eq!(held, cursor);
+
+    diesel::sql_query("COMMIT")
+        .execute(&mut slow)
+        .await
+        .unwrap();
+    // The horizon is the server's: a transaction of another test on the
+    // same server may still hold it back for a moment.
+    let mut after = Vec::new();
+    for _ in 0..100 {
+        (after, _) = feed(&app, &caf, held.as_deref()).await;
+        if after.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        after.len(),
+        2,
+        "the slow event, then the later one: {after:?}"
+    );
+}
