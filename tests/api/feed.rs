@@ -58,6 +58,24 @@ async fn feed(app: &TestApp, token: &str, after: Option<&str>) -> (Vec<Value>, O
     )
 }
 
+/// The feed once it holds `n` events: the horizon is the whole server's,
+/// and another test's transaction may hold it back for a moment.
+async fn feed_until(
+    app: &TestApp,
+    token: &str,
+    after: Option<&str>,
+    n: usize,
+) -> (Vec<Value>, Option<String>) {
+    for _ in 0..100 {
+        let page = feed(app, token, after).await;
+        if page.0.len() >= n {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    feed(app, token, after).await
+}
+
 async fn move_to(app: &TestApp, staff: &Staff, pathway: &str, to: &str) {
     let path = format!("/v1/pathways/{pathway}");
     let response = app
@@ -99,7 +117,7 @@ async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
     let staff = app.staff(Supervisor, &["05-GAP"], &[Insertion]).await;
     let pathway = refer(&app, &caf, &staff, "Flux").await;
 
-    let (first, cursor) = feed(&app, &caf, None).await;
+    let (first, cursor) = feed_until(&app, &caf, None, 2).await;
     assert_eq!(
         kinds(&first),
         ["pathway_opened:in_progress", "referral_received:"]
@@ -162,7 +180,7 @@ async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
     assert_eq!(response.status(), 200);
 
     // Resumed from the cursor: status changes and its own commitment only.
-    let (next, _) = feed(&app, &caf, cursor.as_deref()).await;
+    let (next, _) = feed_until(&app, &caf, cursor.as_deref(), 5).await;
     assert_eq!(
         kinds(&next),
         [
@@ -188,7 +206,7 @@ async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
     assert!(none.is_empty());
     assert_eq!(same.as_deref(), Some(end));
     // The MSA sees its commitment's arrival only; nothing of the CAF's.
-    let (msa_items, _) = feed(&app, &msa, None).await;
+    let (msa_items, _) = feed_until(&app, &msa, None, 5).await;
     assert_eq!(
         kinds(&msa_items),
         [
@@ -233,7 +251,7 @@ async fn a_slow_transaction_is_not_skipped() {
     let staff = app.staff(Supervisor, &["05-GAP"], &[Insertion]).await;
     let pathway = refer(&app, &caf, &staff, "Lent").await;
     let other = refer(&app, &caf, &staff, "Rapide").await;
-    let (_, cursor) = feed(&app, &caf, None).await;
+    let (_, cursor) = feed_until(&app, &caf, None, 4).await;
 
     // A transaction writes an event and stays open…
     let mut slow = app.db.connect().await;
@@ -260,16 +278,7 @@ async fn a_slow_transaction_is_not_skipped() {
         .execute(&mut slow)
         .await
         .unwrap();
-    // The horizon is the server's: a transaction of another test on the
-    // same server may still hold it back for a moment.
-    let mut after = Vec::new();
-    for _ in 0..100 {
-        (after, _) = feed(&app, &caf, held.as_deref()).await;
-        if after.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let (after, _) = feed_until(&app, &caf, held.as_deref(), 2).await;
     assert_eq!(
         after.len(),
         2,
