@@ -9,19 +9,6 @@ use serde_json::{Value, json};
 
 use crate::support::{Staff, TestApp, etag_of};
 
-async fn partner(app: &TestApp, organization: &str) -> String {
-    let (_, client_id, secret) = app.client(organization).await;
-    let response = app
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ])
-        .await;
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 /// Refers a person as `token`; returns the pathway id (read by `staff`).
 async fn refer(app: &TestApp, token: &str, staff: &Staff, family: &str) -> String {
     let response = app
@@ -112,8 +99,8 @@ fn kinds(items: &[Value]) -> Vec<String> {
 #[tokio::test]
 async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
     let app = TestApp::spawn().await;
-    let caf = partner(&app, "CAF des Hautes-Alpes").await;
-    let msa = partner(&app, "MSA Alpes-Vaucluse").await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let msa = app.partner_token("MSA Alpes-Vaucluse").await;
     let staff = app.staff(Supervisor, &["05-GAP"], &[Insertion]).await;
     let pathway = refer(&app, &caf, &staff, "Flux").await;
 
@@ -247,7 +234,7 @@ async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
 #[tokio::test]
 async fn a_slow_transaction_is_not_skipped() {
     let app = TestApp::spawn().await;
-    let caf = partner(&app, "CAF des Hautes-Alpes").await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
     let staff = app.staff(Supervisor, &["05-GAP"], &[Insertion]).await;
     let pathway = refer(&app, &caf, &staff, "Lent").await;
     let other = refer(&app, &caf, &staff, "Rapide").await;

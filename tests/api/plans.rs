@@ -165,18 +165,7 @@ async fn partners_update_only_their_own_commitments() {
     let app = TestApp::spawn().await;
     let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
     let caf = app.token_for(Partner).await;
-    let msa = {
-        let (_, client_id, secret) = app.client("MSA Alpes-Vaucluse").await;
-        let response = app
-            .token_request(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-            ])
-            .await;
-        let body: Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
-    };
+    let msa = app.partner_token("MSA Alpes-Vaucluse").await;
     let organizations = app
         .get_json("/v1/organizations?limit=200", &staff.token)
         .await;

@@ -9,20 +9,6 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, assert_problem, etag_of};
 
-/// A client token of the organization named `organization`.
-async fn partner(app: &TestApp, organization: &str) -> String {
-    let (_, client_id, secret) = app.client(organization).await;
-    let response = app
-        .token_request(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &client_id),
-            ("client_secret", &secret),
-        ])
-        .await;
-    let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
-}
-
 fn referral(family: &str, number: &str) -> Value {
     json!({
         "family_name": family,
@@ -62,7 +48,7 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 #[tokio::test]
 async fn a_referral_retried_and_repeated_opens_one_pathway() {
     let app = TestApp::spawn().await;
-    let caf = partner(&app, "CAF des Hautes-Alpes").await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
     let body = referral("Perrin", "1234567");
 
     let first = refer(&app, &caf, "ref-1", &body).await;
@@ -173,8 +159,8 @@ async fn current_etag(app: &TestApp, path: &str, token: &str) -> String {
 #[tokio::test]
 async fn partners_see_only_their_receipts_and_nothing_of_an_objection() {
     let app = TestApp::spawn().await;
-    let caf = partner(&app, "CAF des Hautes-Alpes").await;
-    let msa = partner(&app, "MSA Alpes-Vaucluse").await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let msa = app.partner_token("MSA Alpes-Vaucluse").await;
     let response = refer(&app, &caf, "k", &referral("Masson", "7654321")).await;
     let receipt: Value = response.json().await.unwrap();
     let path = format!("/v1/referrals/{}", receipt["id"].as_str().unwrap());
@@ -216,7 +202,7 @@ async fn partners_see_only_their_receipts_and_nothing_of_an_objection() {
 #[tokio::test]
 async fn referrals_follow_the_rollout_and_the_communes_covered() {
     let app = TestApp::spawn().await;
-    let caf = partner(&app, "CAF des Hautes-Alpes").await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
     let admin = app.token_for(parcours::domain::Role::Admin).await;
     let response = app
         .with_token(Method::GET, "/v1/domains/disability", &admin)

@@ -148,23 +148,28 @@ impl TestApp {
     /// or for a new CAF client when `role` is partner.
     pub async fn token_for(&self, role: Role) -> String {
         if role == Role::Partner {
-            let (_, client_id, secret) = self.client("CAF des Hautes-Alpes").await;
-            let response = self
-                .token_request(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &client_id),
-                    ("client_secret", &secret),
-                ])
-                .await;
-            assert_eq!(response.status(), 200);
-            let body: Value = response.json().await.unwrap();
-            return body["access_token"].as_str().unwrap().to_owned();
+            return self.partner_token("CAF des Hautes-Alpes").await;
         }
         let user = self.user(role, &["05-GAP"], &[Domain::Disability]).await;
         self.login(&user).await["access_token"]
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// An access token for a new partner client of `organization`.
+    pub async fn partner_token(&self, organization: &str) -> String {
+        let (_, client_id, secret) = self.client(organization).await;
+        let response = self
+            .token_request(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &client_id),
+                ("client_secret", &secret),
+            ])
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
     }
 
     /// `GET path` with a bearer token, as JSON.
