@@ -8,12 +8,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::pagination::{Page, PageParams};
+use crate::api::pagination::{Page, PageParams, bad_cursor};
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::alerts::{self, AlertCursor, AlertKind, AlertRow};
 use crate::domain::{Domain, EscalationLevel};
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::startup::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,15 +52,7 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "`cursor` is not a cursor this API gave.",
-                vec![FieldError::new(
-                    "cursor",
-                    "pass `next_cursor` from the previous page unchanged",
-                )],
-            )
-        })
+        .ok_or_else(bad_cursor)
 }
 
 /// Alerts of your caseload — coordinators: the pathways you follow and the

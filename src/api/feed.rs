@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::referrals::{ReferralStatus, coarse};
+use crate::api::referrals::{ReferralStatus, coarse, organization_of};
 use crate::auth::Authorized;
 use crate::auth::policy::ReadFeed;
 use crate::db::feed::{self, FeedRow};
@@ -153,10 +153,7 @@ pub async fn read(
     params: web::Query<FeedParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<FeedPage>, ApiError> {
-    let organization = caller
-        .principal()
-        .organization
-        .ok_or_else(|| ApiError::forbidden("This client belongs to no organization."))?;
+    let organization = organization_of(caller.principal())?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::invalid(

@@ -58,7 +58,8 @@ impl PageParams {
     }
 }
 
-fn bad_cursor() -> ApiError {
+/// 400 for a `cursor` this API did not give.
+pub fn bad_cursor() -> ApiError {
     ApiError::invalid(
         "`cursor` is not a cursor this API gave.",
         vec![FieldError::new(

@@ -100,7 +100,8 @@ impl From<Standing> for ReferralReceipt {
     }
 }
 
-fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError> {
+/// The partner client's organization (403 for a client without one).
+pub fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError> {
     caller
         .organization
         .ok_or_else(|| ApiError::forbidden("This client belongs to no organization."))
