@@ -125,6 +125,64 @@ impl AuthSettings {
     }
 }
 
+/// How webhook deliveries are sent and retried.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookSettings {
+    /// Attempts of one delivery before it is dead-lettered.
+    #[arg(
+        long = "webhook-max-attempts",
+        id = "webhook_max_attempts",
+        env = "PARCOURS_WEBHOOK_MAX_ATTEMPTS",
+        default_value_t = 10
+    )]
+    pub max_attempts: u32,
+
+    /// Wait before the first retry, in milliseconds; it doubles at each
+    /// failure (up to six hours), with up to 10 % of jitter.
+    #[arg(
+        long = "webhook-retry-base-ms",
+        id = "webhook_retry_base_ms",
+        env = "PARCOURS_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 30_000
+    )]
+    pub retry_base_ms: u64,
+
+    /// Longest wait for an endpoint's answer, in milliseconds.
+    #[arg(
+        long = "webhook-timeout-ms",
+        id = "webhook_timeout_ms",
+        env = "PARCOURS_WEBHOOK_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    pub timeout_ms: u64,
+
+    /// How often each instance looks for due deliveries, in milliseconds.
+    #[arg(
+        long = "webhook-poll-ms",
+        id = "webhook_poll_ms",
+        env = "PARCOURS_WEBHOOK_POLL_MS",
+        default_value_t = 1_000
+    )]
+    pub poll_ms: u64,
+}
+
+impl WebhookSettings {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.poll_ms)
+    }
+
+    /// The wait after the `attempts`-th failure.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        const CAP: Duration = Duration::from_secs(6 * 3600);
+        let doubled = 2u64.saturating_pow(attempts.saturating_sub(1));
+        Duration::from_millis(self.retry_base_ms.saturating_mul(doubled)).min(CAP)
+    }
+}
+
 /// Everything `parcours serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -133,6 +191,9 @@ pub struct Settings {
 
     #[command(flatten)]
     pub auth: AuthSettings,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
 
     /// Address and port to listen on.
     #[arg(long, env = "PARCOURS_BIND", default_value = "127.0.0.1:8080")]
@@ -211,6 +272,12 @@ impl Settings {
             max_body_bytes: 262_144,
             cors_origins: Vec::new(),
             personal_data_key_file: None,
+            webhooks: WebhookSettings {
+                max_attempts: 10,
+                retry_base_ms: 30_000,
+                timeout_ms: 5_000,
+                poll_ms: 100,
+            },
             idempotency_ttl_secs: 86_400,
         }
     }

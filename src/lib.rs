@@ -22,3 +22,4 @@ pub mod middleware;
 pub mod privacy;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;

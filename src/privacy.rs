@@ -1,6 +1,7 @@
-//! Protection of personal data at rest: the NIR is encrypted (AES-256-GCM)
+//! Protection of secrets at rest: the NIR is encrypted (AES-256-GCM)
 //! and found through a keyed hash (blind index), so a database dump alone
-//! reveals neither the number nor who holds it.
+//! reveals neither the number nor who holds it. Webhook signing secrets are
+//! encrypted the same way (the API must sign with them, so no hash will do).
 //!
 //! One 32-byte master key (a file) yields a subkey per purpose, derived with
 //! HMAC-SHA256 as a PRF: a leaked index key cannot decrypt, and the other way.
@@ -27,6 +28,7 @@ const NONCE_LEN: usize = 12;
 pub struct PersonalDataKeys {
     nir_cipher: Aes256Gcm,
     nir_index_key: [u8; 32],
+    webhook_secret_cipher: Aes256Gcm,
 }
 
 impl PersonalDataKeys {
@@ -81,53 +83,73 @@ impl PersonalDataKeys {
 
     pub fn from_master(master: &[u8]) -> Self {
         let nir_key = subkey(master, b"parcours nir encryption v1");
+        let webhook_key = subkey(master, b"parcours webhook secret v1");
         Self {
             nir_cipher: Aes256Gcm::new((&nir_key).into()),
             nir_index_key: subkey(master, b"parcours nir index v1"),
+            webhook_secret_cipher: Aes256Gcm::new((&webhook_key).into()),
         }
     }
 
-    /// nonce ‖ ciphertext ‖ tag, bound to the person it belongs to, so a
-    /// ciphertext copied onto another row does not decrypt.
+    /// Encrypted and bound to the person it belongs to, so a ciphertext
+    /// copied onto another row does not decrypt.
     pub fn encrypt_nir(&self, person: Uuid, nir: &Nir) -> Vec<u8> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let payload = Payload {
-            msg: nir.expose().as_bytes(),
-            aad: person.as_bytes(),
-        };
-        let mut out = nonce.to_vec();
-        // Encryption into a Vec cannot fail for a 15-byte message.
-        if let Ok(sealed) = self.nir_cipher.encrypt(&Nonce::from(nonce), payload) {
-            out.extend(sealed);
-        }
-        out
+        seal(&self.nir_cipher, person, nir.expose().as_bytes())
     }
 
     /// `None` when the ciphertext is damaged, moved or from another key.
     pub fn decrypt_nir(&self, person: Uuid, sealed: &[u8]) -> Option<Nir> {
-        if sealed.len() <= NONCE_LEN {
-            return None;
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
-        let plain = self
-            .nir_cipher
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: person.as_bytes(),
-                },
-            )
-            .ok()?;
+        let plain = open(&self.nir_cipher, person, sealed)?;
         Nir::parse(std::str::from_utf8(&plain).ok()?).ok()
+    }
+
+    /// A webhook's signing secret, encrypted and bound to the webhook: the
+    /// API must sign with it, so it cannot be stored as a hash.
+    pub fn encrypt_webhook_secret(&self, webhook: Uuid, secret: &[u8]) -> Vec<u8> {
+        seal(&self.webhook_secret_cipher, webhook, secret)
+    }
+
+    pub fn decrypt_webhook_secret(&self, webhook: Uuid, sealed: &[u8]) -> Option<Vec<u8>> {
+        open(&self.webhook_secret_cipher, webhook, sealed)
     }
 
     /// The blind index: equal NIRs give equal values under one key.
     pub fn nir_index(&self, nir: &Nir) -> Vec<u8> {
         keyed_hash(&self.nir_index_key, nir.expose().as_bytes())
     }
+}
+
+/// nonce ‖ ciphertext ‖ tag, with `owner` as associated data.
+fn seal(cipher: &Aes256Gcm, owner: Uuid, message: &[u8]) -> Vec<u8> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let payload = Payload {
+        msg: message,
+        aad: owner.as_bytes(),
+    };
+    let mut out = nonce.to_vec();
+    // Encryption into a Vec cannot fail for messages this short.
+    if let Ok(sealed) = cipher.encrypt(&Nonce::from(nonce), payload) {
+        out.extend(sealed);
+    }
+    out
+}
+
+fn open(cipher: &Aes256Gcm, owner: Uuid, sealed: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() <= NONCE_LEN {
+        return None;
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+    cipher
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: owner.as_bytes(),
+            },
+        )
+        .ok()
 }
 
 fn subkey(master: &[u8], purpose: &[u8]) -> [u8; 32] {

@@ -26,6 +26,7 @@ use crate::middleware::metrics::{self, Metrics};
 use crate::middleware::request_context::{RouteTable, fallback, request_context};
 use crate::middleware::security;
 use crate::privacy::PersonalDataKeys;
+use crate::webhooks::worker::Worker;
 
 /// Name of the application database in the private cluster.
 const PRIVATE_DATABASE: &str = "parcours";
@@ -39,6 +40,8 @@ pub struct AppState {
     pub privacy: PersonalDataKeys,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl: chrono::Duration,
+    /// Development allows webhooks to plain-HTTP loopback receivers.
+    pub environment: Environment,
 }
 
 /// Extra routes mounted beside the API, inside all its middleware. Only the
@@ -51,6 +54,7 @@ pub struct Application {
     server: Server,
     port: u16,
     cluster: Option<PrivateCluster>,
+    webhooks: Worker,
 }
 
 /// The database to use: the configured server, or a private cluster started now.
@@ -159,10 +163,11 @@ impl Application {
         )?;
         let database = Database::resolve(&settings).await?;
         match Self::build_on(&settings, &database.url, auth, privacy, extra).await {
-            Ok((server, port)) => Ok(Self {
+            Ok((server, port, webhooks)) => Ok(Self {
                 server,
                 port,
                 cluster: database.cluster,
+                webhooks,
             }),
             Err(error) => {
                 database.shutdown().await?;
@@ -177,7 +182,7 @@ impl Application {
         auth: AuthContext,
         privacy: PersonalDataKeys,
         extra: Option<ExtraRoutes>,
-    ) -> anyhow::Result<(Server, u16)> {
+    ) -> anyhow::Result<(Server, u16, Worker)> {
         let applied = migrations::run_pending(database_url).await?;
         if !applied.is_empty() {
             tracing::info!(applied = ?applied, "database migrated");
@@ -187,7 +192,9 @@ impl Application {
             migrations: migrations::expected_versions(),
             privacy,
             idempotency_ttl: chrono::Duration::seconds(settings.idempotency_ttl_secs.into()),
+            environment: settings.environment,
         });
+        let webhooks = Worker::spawn(state.clone(), settings.webhooks.clone())?;
         let auth = web::Data::new(auth);
         auth.revocations
             .clone()
@@ -220,7 +227,7 @@ impl Application {
             server = server.workers(settings.workers);
         }
         tracing::info!("parcours listening on http://{address} (docs at http://{address}/docs)");
-        Ok((server.run(), address.port()))
+        Ok((server.run(), address.port(), webhooks))
     }
 
     pub fn port(&self) -> u16 {
@@ -232,9 +239,11 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]), lets requests
-    /// in flight finish, then stops the private cluster if there is one.
+    /// and webhook attempts in flight finish, then stops the private cluster
+    /// if there is one.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let served = self.server.await;
+        self.webhooks.stop().await;
         let database = Database {
             url: String::new(),
             cluster: self.cluster,

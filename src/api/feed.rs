@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::api::referrals::{ReferralStatus, coarse, organization_of};
 use crate::auth::Authorized;
-use crate::auth::policy::ReadFeed;
+use crate::auth::policy::FollowPathways;
 use crate::db::feed::{self, FeedRow};
 use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus};
 use crate::error::{ApiError, FieldError};
@@ -31,7 +31,7 @@ pub struct FeedParams {
 }
 
 /// What happened, in the terms a partner may know.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedEventKind {
     /// The pathway was opened.
@@ -44,6 +44,21 @@ pub enum FeedEventKind {
     CommitmentUpdated,
     /// Your organization referred the person again for it.
     ReferralReceived,
+}
+
+impl FeedEventKind {
+    /// The timeline events partners may know of (the rest is the
+    /// département's own business).
+    pub fn of(kind: EventKind) -> Option<Self> {
+        match kind {
+            EventKind::PathwayOpened => Some(Self::PathwayOpened),
+            EventKind::StatusChanged => Some(Self::StatusChanged),
+            EventKind::CommitmentAdded => Some(Self::CommitmentAdded),
+            EventKind::CommitmentUpdated => Some(Self::CommitmentUpdated),
+            EventKind::ReferralReceived => Some(Self::ReferralReceived),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,32 +105,23 @@ fn uuid_at(data: &serde_json::Value, key: &str) -> Option<Uuid> {
     data.get(key)?.as_str()?.parse().ok()
 }
 
-fn view(row: FeedRow) -> Option<FeedEvent> {
+/// An event in the terms a partner may know; `None` for the others.
+pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
     let status_at = |key: &str| -> Option<ReferralStatus> {
         serde_json::from_value::<PathwayStatus>(row.data.get(key)?.clone())
             .ok()
             .map(coarse)
     };
-    let (kind, status, commitment_status) = match row.kind {
-        EventKind::PathwayOpened => (
-            FeedEventKind::PathwayOpened,
-            Some(ReferralStatus::InProgress),
-            None,
-        ),
-        EventKind::StatusChanged => (FeedEventKind::StatusChanged, status_at("to"), None),
-        EventKind::CommitmentAdded => (
-            FeedEventKind::CommitmentAdded,
-            None,
-            Some(CommitmentStatus::Planned),
-        ),
-        EventKind::CommitmentUpdated => (
-            FeedEventKind::CommitmentUpdated,
+    let kind = FeedEventKind::of(row.kind)?;
+    let (status, commitment_status) = match kind {
+        FeedEventKind::PathwayOpened => (Some(ReferralStatus::InProgress), None),
+        FeedEventKind::StatusChanged => (status_at("to"), None),
+        FeedEventKind::CommitmentAdded => (None, Some(CommitmentStatus::Planned)),
+        FeedEventKind::CommitmentUpdated => (
             None,
             serde_json::from_value(row.data.get("to")?.clone()).ok(),
         ),
-        EventKind::ReferralReceived => (FeedEventKind::ReferralReceived, None, None),
-        // Everything else is the département's own business.
-        _ => return None,
+        FeedEventKind::ReferralReceived => (None, None),
     };
     Some(FeedEvent {
         cursor: encode(row.txid, row.seq),
@@ -137,7 +143,7 @@ fn view(row: FeedRow) -> Option<FeedEvent> {
 /// (at-least-once), none is ever skipped, even when transactions commit out
 /// of order.
 #[utoipa::path(
-    tag = "referrals",
+    tag = "partners",
     params(FeedParams),
     security(("bearer" = [])),
     responses(
@@ -149,7 +155,7 @@ fn view(row: FeedRow) -> Option<FeedEvent> {
 )]
 #[get("/v1/feed")]
 pub async fn read(
-    caller: Authorized<ReadFeed>,
+    caller: Authorized<FollowPathways>,
     params: web::Query<FeedParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<FeedPage>, ApiError> {
@@ -179,7 +185,7 @@ pub async fn read(
     let mut conn = state.pool.get().await?;
     let rows = feed::after(&mut conn, organization, after, limit).await?;
     let last = rows.last().map(|row| encode(row.txid, row.seq));
-    let items: Vec<FeedEvent> = rows.into_iter().filter_map(view).collect();
+    let items: Vec<FeedEvent> = rows.into_iter().filter_map(event_view).collect();
     Ok(web::Json(FeedPage {
         items,
         next_cursor: last.or_else(|| params.after.clone()),

@@ -16,6 +16,7 @@ pub mod notes;
 pub mod ops;
 pub mod organizations;
 pub mod pagination;
+pub mod partner_pathways;
 pub mod pathways;
 pub mod persons;
 pub mod plans;
@@ -23,6 +24,7 @@ pub mod referrals;
 pub mod responses;
 pub mod territories;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -97,7 +99,16 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(alerts::list)
         .service(referrals::create)
         .service(referrals::read)
-        .service(feed::read);
+        .service(feed::read)
+        .service(partner_pathways::list)
+        .service(partner_pathways::read)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::read)
+        .service(webhooks::remove)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::deliveries)
+        .service(webhooks::retry);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -111,7 +122,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
     components(
-        schemas(ProblemDetails, FieldError),
+        schemas(ProblemDetails, FieldError, webhooks::WebhookPayload),
         responses(
             responses::Invalid, responses::Unauthenticated, responses::Forbidden,
             responses::NotFound, responses::Conflict, responses::Stale,
@@ -128,6 +139,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "persons", description = "The people the département follows: identity, partner numbers, masked NIR, search and duplicates. Staff of the person's territory."),
         (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
         (name = "referrals", description = "Partners (CAF, MSA) refer a person and follow where the referral stands, without seeing the person's file."),
+        (name = "partners", description = "What partner clients follow: the minimal view of the pathways they referred or hold a commitment in, the change feed, and webhooks.\n\nA webhook receives `POST` requests whose body is a `WebhookPayload` (`{type, timestamp, data}`, `data` being a `FeedEvent`), signed per Standard Webhooks: headers `webhook-id` (the delivery id, the same on every attempt), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>` with the bytes of the `whsec_` secret; several space-separated during a rotation). Answer 2xx to acknowledge; anything else, or no answer within 10 s, is retried with exponential backoff, then dead-lettered."),
         (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them.")
     )
 )]

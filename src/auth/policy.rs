@@ -22,8 +22,12 @@ pub enum Action {
     UpdateCommitments,
     /// Refer a person and follow the referral (partner clients).
     ReferPersons,
-    /// Read the change feed of the pathways in the partner's scope.
-    ReadFeed,
+    /// Follow the pathways in the partner's scope: their change feed and
+    /// their minimal view.
+    FollowPathways,
+    /// Register and manage webhooks (a partner for its organization, an
+    /// admin for any partner organization).
+    ManageWebhooks,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -41,7 +45,8 @@ const TABLE: &[(Action, &[Role])] = &[
         &[Supervisor, Coordinator, Partner],
     ),
     (Action::ReferPersons, &[Partner]),
-    (Action::ReadFeed, &[Partner]),
+    (Action::FollowPathways, &[Partner]),
+    (Action::ManageWebhooks, &[Admin, Partner]),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -58,7 +63,8 @@ pub struct WorkOnCases;
 pub struct AssignReferent;
 pub struct UpdateCommitments;
 pub struct ReferPersons;
-pub struct ReadFeed;
+pub struct FollowPathways;
+pub struct ManageWebhooks;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -81,8 +87,11 @@ impl Permission for UpdateCommitments {
 impl Permission for ReferPersons {
     const ACTION: Action = Action::ReferPersons;
 }
-impl Permission for ReadFeed {
-    const ACTION: Action = Action::ReadFeed;
+impl Permission for FollowPathways {
+    const ACTION: Action = Action::FollowPathways;
+}
+impl Permission for ManageWebhooks {
+    const ACTION: Action = Action::ManageWebhooks;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {

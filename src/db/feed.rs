@@ -44,25 +44,17 @@ pub async fn after(
     after: Option<(i64, i64)>,
     limit: i64,
 ) -> diesel::QueryResult<Vec<FeedRow>> {
+    // Scope and event kinds are the SQL view `partner_pathways` and the
+    // function `parcours_partner_may_know`, shared with the webhook outbox.
     diesel::sql_query(
-        "WITH scope AS ( \
-             SELECT r.pathway_id FROM referrals r WHERE r.organization_id = $1 \
-             UNION \
-             SELECT pl.pathway_id FROM commitments c JOIN plans pl ON pl.id = c.plan_id \
-             WHERE c.organization_id = $1 \
-         ), visible AS ( \
-             SELECT p.id, p.domain FROM pathways p \
-             JOIN scope s ON s.pathway_id = p.id \
-             JOIN persons pe ON pe.id = p.person_id \
-             WHERE NOT pe.sharing_objection \
-         ) \
-         SELECT e.txid, e.seq, e.pathway_id, v.domain, e.kind, e.occurred_at, e.data \
-         FROM pathway_events e JOIN visible v ON v.id = e.pathway_id \
-         WHERE e.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+        "SELECT e.txid, e.seq, e.pathway_id, p.domain, e.kind, e.occurred_at, e.data \
+         FROM partner_pathways pp \
+         JOIN pathway_events e ON e.pathway_id = pp.pathway_id \
+         JOIN pathways p ON p.id = e.pathway_id \
+         WHERE pp.organization_id = $1 \
+           AND e.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
            AND ($2::bigint IS NULL OR (e.txid, e.seq) > ($2, $3)) \
-           AND (e.kind IN ('pathway_opened', 'status_changed') \
-                OR (e.kind IN ('commitment_added', 'commitment_updated', 'referral_received') \
-                    AND e.data->>'organization_id' = $1::text)) \
+           AND parcours_partner_may_know(e.kind, e.data, $1) \
          ORDER BY e.txid, e.seq \
          LIMIT $4",
     )

@@ -14,6 +14,7 @@ pub mod meetings;
 pub mod migrations;
 pub mod notes;
 pub mod organizations;
+pub mod partner_pathways;
 pub mod pathways;
 pub mod persons;
 pub mod plans;
@@ -23,6 +24,8 @@ pub mod schema;
 pub mod scope;
 pub mod territories;
 pub mod users;
+pub mod views;
+pub mod webhooks;
 
 use std::time::Duration;
 

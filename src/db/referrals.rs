@@ -140,8 +140,8 @@ pub async fn receive(
             .first(&mut *conn)
             .await
             .optional()?;
-        let (pathway_id, pathway_opened) = match open {
-            Some(id) => (id, false),
+        let (pathway_id, opening) = match open {
+            Some(id) => (id, None),
             None => {
                 let new = NewPathway {
                     id: Uuid::now_v7(),
@@ -151,11 +151,12 @@ pub async fn receive(
                     referent_id: None,
                     opened_on: today,
                 };
-                let opened =
-                    pathways::open(conn, &new, incoming.client_id, Some(&incoming.reason)).await?;
-                (opened.id, true)
+                (new.id, Some(new))
             }
         };
+        // The referral comes first (its foreign key to the pathway is
+        // checked at commit), so that the opening event already counts
+        // this partner among those who follow the pathway (webhook outbox).
         let referral: Referral = diesel::insert_into(referrals::table)
             .values((
                 referrals::id.eq(Uuid::now_v7()),
@@ -167,11 +168,15 @@ pub async fn receive(
                 referrals::reason.eq(&incoming.reason),
                 referrals::contact.eq(&incoming.contact),
                 referrals::person_matched.eq(person_matched),
-                referrals::pathway_opened.eq(pathway_opened),
+                referrals::pathway_opened.eq(opening.is_some()),
             ))
             .returning(Referral::as_returning())
             .get_result(&mut *conn)
             .await?;
+        let pathway_opened = opening.is_some();
+        if let Some(new) = opening {
+            pathways::open(conn, &new, incoming.client_id, Some(&incoming.reason)).await?;
+        }
         events::record(
             conn,
             pathway_id,

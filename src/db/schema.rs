@@ -22,6 +22,10 @@ pub mod sql_types {
     pub struct DecisionQualification;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "delivery_status"))]
+    pub struct DeliveryStatus;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "domain"))]
     pub struct Domain;
 
@@ -388,6 +392,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::EventKind;
+    use super::sql_types::DeliveryStatus;
+
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Uuid,
+        event_seq -> Int8,
+        event_kind -> EventKind,
+        status -> DeliveryStatus,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_response_status -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        url -> Text,
+        event_types -> Array<Nullable<Text>>,
+        description -> Nullable<Text>,
+        secret_ciphertext -> Bytea,
+        previous_secret_ciphertext -> Nullable<Bytea>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        active -> Bool,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        disabled_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(clients -> organizations (organization_id));
 diesel::joinable!(commitments -> organizations (organization_id));
 diesel::joinable!(commitments -> plans (plan_id));
@@ -417,6 +459,9 @@ diesel::joinable!(referrals -> persons (person_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(user_territories -> territories (territory_id));
 diesel::joinable!(user_territories -> users (user_id));
+diesel::joinable!(webhook_deliveries -> pathway_events (event_seq));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhooks -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
@@ -440,4 +485,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     territories,
     user_territories,
     users,
+    webhook_deliveries,
+    webhooks,
 );

@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::auth::Principal;
-use crate::db::schema::{commitments, pathways, persons, plans};
+use crate::db::schema::{commitments, pathways, persons, plans, webhooks};
+use crate::db::views::partner_pathways;
 use crate::domain::Role;
 
 pub type Predicate<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
@@ -35,6 +36,32 @@ pub fn pathways_visible(who: &Principal) -> Predicate<pathways::table> {
             .eq_any(who.territories.clone())
             .and(pathways::domain.eq_any(who.domains.clone())),
     )
+}
+
+/// Partners: the ids of the pathways their organization follows (the SQL
+/// view `partner_pathways`: referred, or holding a commitment; never a
+/// person who objected to sharing). Every other role: none (`None`).
+pub fn pathways_followed(
+    who: &Principal,
+) -> Option<partner_pathways::BoxedQuery<'static, Pg, diesel::sql_types::Uuid>> {
+    match (who.role, who.organization) {
+        (Role::Partner, Some(organization)) => Some(
+            partner_pathways::table
+                .filter(partner_pathways::organization_id.eq(organization))
+                .select(partner_pathways::pathway_id)
+                .into_boxed(),
+        ),
+        _ => None,
+    }
+}
+
+/// Webhooks: a partner's are its organization's; admins manage all of them.
+pub fn webhooks_visible(who: &Principal) -> Predicate<webhooks::table> {
+    match (who.role, who.organization) {
+        (Role::Partner, Some(organization)) => Box::new(webhooks::organization_id.eq(organization)),
+        (Role::Admin, _) => Box::new(sql::<Bool>("TRUE")),
+        _ => nothing(),
+    }
 }
 
 /// Persons of the caller's territories.

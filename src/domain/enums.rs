@@ -428,6 +428,25 @@ pub enum EventKind {
     /// A partner referred the person for this pathway.
     ReferralReceived,
 }
+/// Where one webhook delivery stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::DeliveryStatus"]
+#[DbValueStyle = "snake_case"]
+pub enum DeliveryStatus {
+    /// Not yet acknowledged by the endpoint; retried with backoff.
+    Pending,
+    /// The endpoint answered 2xx.
+    Delivered,
+    /// Every attempt failed (dead-lettered); `POST …/retry` sends it again.
+    Dead,
+    /// Not sent: the webhook was deleted, or the pathway left your scope
+    /// (the person objected to sharing) before it could be sent.
+    Cancelled,
+}
+
 /// The spelling of a closed-set value in JSON and SQL, for messages.
 pub fn name_of<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)

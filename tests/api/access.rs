@@ -65,6 +65,12 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
         ("GET", "/v1/alerts") => Roles(CASEWORK),
         ("POST", "/v1/referrals") | ("GET", "/v1/referrals/{id}" | "/v1/feed") => Roles(&[Partner]),
+        ("GET", "/v1/partner/pathways" | "/v1/partner/pathways/{id}") => Roles(&[Partner]),
+        ("GET" | "POST", "/v1/webhooks")
+        | ("GET" | "DELETE", "/v1/webhooks/{id}")
+        | ("POST", "/v1/webhooks/{id}/secret")
+        | ("GET", "/v1/webhooks/{id}/deliveries")
+        | ("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry") => Roles(&[Admin, Partner]),
         _ => return None,
     })
 }
@@ -77,6 +83,7 @@ fn routes() -> Vec<(String, String, String)> {
         for method in item.as_object().unwrap().keys() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{file}", "index.html")
                 .replace("{domain}", "childhood");
             routes.push((method.to_uppercase(), path.clone(), concrete));

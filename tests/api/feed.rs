@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::{Staff, TestApp, etag_of};
 
 /// Refers a person as `token`; returns the pathway id (read by `staff`).
-async fn refer(app: &TestApp, token: &str, staff: &Staff, family: &str) -> String {
+pub async fn refer(app: &TestApp, token: &str, staff: &Staff, family: &str) -> String {
     let response = app
         .with_token(Method::POST, "/v1/referrals", token)
         .header("idempotency-key", uuid::Uuid::now_v7().to_string())
@@ -63,7 +63,7 @@ async fn feed_until(
     feed(app, token, after).await
 }
 
-async fn move_to(app: &TestApp, staff: &Staff, pathway: &str, to: &str) {
+pub async fn move_to(app: &TestApp, staff: &Staff, pathway: &str, to: &str) {
     let path = format!("/v1/pathways/{pathway}");
     let response = app
         .with_token(Method::GET, &path, &staff.token)
@@ -78,6 +78,33 @@ async fn move_to(app: &TestApp, staff: &Staff, pathway: &str, to: &str) {
             &staff.token,
             Some(&etag),
             &json!({"to": to, "reason": "Motif confidentiel du changement"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+/// The person of `pathway` objects to sharing with partners.
+pub async fn object_to_sharing(app: &TestApp, staff: &Staff, pathway: &str) {
+    let person = app
+        .get_json(&format!("/v1/pathways/{pathway}"), &staff.token)
+        .await["person_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/persons/{person}");
+    let response = app
+        .with_token(Method::GET, &path, &staff.token)
+        .send()
+        .await
+        .unwrap();
+    let etag = etag_of(&response);
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &staff.token,
+            Some(&etag),
+            &json!({"sharing_objection": true}),
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -206,27 +233,7 @@ async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
     );
 
     // Once the person objects to sharing, the pathway leaves the feed.
-    let person = app
-        .get_json(&format!("/v1/pathways/{pathway}"), &staff.token)
-        .await["person_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!("/v1/persons/{person}");
-    let response = app
-        .with_token(Method::GET, &path, &staff.token)
-        .send()
-        .await
-        .unwrap();
-    let etag = etag_of(&response);
-    app.send_json(
-        Method::PATCH,
-        &path,
-        &staff.token,
-        Some(&etag),
-        &json!({"sharing_objection": true}),
-    )
-    .await;
+    object_to_sharing(&app, &staff, &pathway).await;
     let (hidden, _) = feed(&app, &caf, None).await;
     assert!(hidden.is_empty());
 }

@@ -18,6 +18,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDatabase,
     handle: ServerHandle,
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+    settings: Settings,
+    extra: Option<ExtraRoutes>,
     /// Holds the generated signing key (`jwt-signing-key.pem`); deleted with the app.
     pub data_dir: tempfile::TempDir,
 }
@@ -37,12 +40,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_tests(db.url.clone(), data_dir.path().to_owned());
         configure(&mut settings);
-        let app = Application::build(settings, extra)
-            .await
-            .expect("the application builds");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
+        let (address, handle, served) = start(settings.clone(), extra).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -52,8 +50,28 @@ impl TestApp {
             client,
             db,
             handle,
+            served,
+            settings,
+            extra,
             data_dir,
         }
+    }
+
+    /// Stops the server as SIGTERM would (requests and webhook attempts in
+    /// flight finish), then starts a new one on the same database and keys.
+    pub async fn restart(&mut self) {
+        self.handle.stop(true).await;
+        (&mut self.served).await.unwrap().unwrap();
+        let (address, handle, served) = start(self.settings.clone(), self.extra).await;
+        self.address = address;
+        self.handle = handle;
+        self.served = served;
+    }
+
+    /// Another instance of the API on the same database (as behind a load
+    /// balancer); it stops when the handle is dropped or stopped.
+    pub async fn another_instance(&self) -> ServerHandle {
+        start(self.settings.clone(), self.extra).await.1
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -63,6 +81,22 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
+}
+
+async fn start(
+    settings: Settings,
+    extra: Option<ExtraRoutes>,
+) -> (
+    String,
+    ServerHandle,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let app = Application::build(settings, extra)
+        .await
+        .expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    (address, handle, tokio::spawn(app.run_until_stopped()))
 }
 
 /// A staff user made for a test, with its password.

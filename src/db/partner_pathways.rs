@@ -1,0 +1,112 @@
+//! The partners' minimal view of the pathways they follow: domain, status,
+//! dates, the following service and their own commitments — nothing else.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::db::PageRequest;
+use crate::db::commitments::Commitment;
+use crate::db::schema::{commitments, pathways, plans, territories};
+use crate::db::scope::{commitments_visible, pathways_followed};
+use crate::domain::{Domain, PathwayStatus};
+
+/// The columns a partner may see, and the name of the territory's service.
+#[derive(Debug, Clone, Queryable)]
+pub struct Followed {
+    pub id: Uuid,
+    pub domain: Domain,
+    pub status: PathwayStatus,
+    pub status_since: DateTime<Utc>,
+    pub opened_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub service: String,
+}
+
+type Columns = (
+    pathways::id,
+    pathways::domain,
+    pathways::status,
+    pathways::status_since,
+    pathways::opened_on,
+    pathways::closed_on,
+    territories::name,
+);
+
+const COLUMNS: Columns = (
+    pathways::id,
+    pathways::domain,
+    pathways::status,
+    pathways::status_since,
+    pathways::opened_on,
+    pathways::closed_on,
+    territories::name,
+);
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    page: PageRequest,
+) -> QueryResult<Vec<Followed>> {
+    let Some(followed) = pathways_followed(who) else {
+        return Ok(Vec::new());
+    };
+    let mut query = pathways::table
+        .inner_join(territories::table)
+        .filter(pathways::id.eq_any(followed))
+        .select(COLUMNS)
+        .order(pathways::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(pathways::id.gt(after));
+    }
+    query.load(conn).await
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> QueryResult<Option<Followed>> {
+    let Some(followed) = pathways_followed(who) else {
+        return Ok(None);
+    };
+    pathways::table
+        .inner_join(territories::table)
+        .filter(pathways::id.eq(id))
+        .filter(pathways::id.eq_any(followed))
+        .select(COLUMNS)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The caller's own commitments in these pathways, with their pathway.
+pub async fn commitments_in(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    pathway_ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Commitment)>> {
+    let plans_of: Vec<(Uuid, Uuid)> = plans::table
+        .filter(plans::pathway_id.eq_any(pathway_ids))
+        .select((plans::id, plans::pathway_id))
+        .load(conn)
+        .await?;
+    let own: Vec<Commitment> = commitments::table
+        .filter(commitments::plan_id.eq_any(plans_of.iter().map(|(plan, _)| *plan)))
+        .filter(commitments_visible(who))
+        .select(Commitment::as_select())
+        .order(commitments::id)
+        .load(conn)
+        .await?;
+    Ok(own
+        .into_iter()
+        .filter_map(|c| {
+            let pathway = plans_of.iter().find(|(plan, _)| *plan == c.plan_id)?.1;
+            Some((pathway, c))
+        })
+        .collect())
+}
