@@ -11,6 +11,7 @@ pub mod domains;
 pub mod etag;
 pub mod extract;
 pub mod feed;
+pub mod indicators;
 pub mod meetings;
 pub mod notes;
 pub mod ops;
@@ -108,7 +109,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(webhooks::remove)
         .service(webhooks::rotate_secret)
         .service(webhooks::deliveries)
-        .service(webhooks::retry);
+        .service(webhooks::retry)
+        .service(indicators::read);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -140,6 +142,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
         (name = "referrals", description = "Partners (CAF, MSA) refer a person and follow where the referral stands, without seeing the person's file."),
         (name = "partners", description = "What partner clients follow: the minimal view of the pathways they referred or hold a commitment in, the change feed, and webhooks.\n\nA webhook receives `POST` requests whose body is a `WebhookPayload` (`{type, timestamp, data}`, `data` being a `FeedEvent`), signed per Standard Webhooks: headers `webhook-id` (the delivery id, the same on every attempt), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>` with the bytes of the `whsec_` secret; several space-separated during a rotation). Answer 2xx to acknowledge; anything else, or no answer within 10 s, is retried with exponential backoff, then dead-lettered."),
+        (name = "indicators", description = "RAPT indicators per domain and year, for auditors (the whole département) and supervisors (their territories and domains): no personal data, only counts and durations."),
         (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them.")
     )
 )]

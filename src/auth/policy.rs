@@ -28,6 +28,8 @@ pub enum Action {
     /// Register and manage webhooks (a partner for its organization, an
     /// admin for any partner organization).
     ManageWebhooks,
+    /// Read the RAPT indicators (supervisors: their territories and domains).
+    ReadIndicators,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -47,6 +49,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ReferPersons, &[Partner]),
     (Action::FollowPathways, &[Partner]),
     (Action::ManageWebhooks, &[Admin, Partner]),
+    (Action::ReadIndicators, &[Supervisor, Auditor]),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -65,6 +68,7 @@ pub struct UpdateCommitments;
 pub struct ReferPersons;
 pub struct FollowPathways;
 pub struct ManageWebhooks;
+pub struct ReadIndicators;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -92,6 +96,9 @@ impl Permission for FollowPathways {
 }
 impl Permission for ManageWebhooks {
     const ACTION: Action = Action::ManageWebhooks;
+}
+impl Permission for ReadIndicators {
+    const ACTION: Action = Action::ReadIndicators;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {

@@ -10,6 +10,7 @@ pub mod domain_calendar;
 pub mod events;
 pub mod feed;
 pub mod idempotency;
+pub mod indicators;
 pub mod meetings;
 pub mod migrations;
 pub mod notes;

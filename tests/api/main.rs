@@ -17,6 +17,7 @@ mod domains;
 mod errors;
 mod feed;
 mod idempotency;
+mod indicators;
 mod jwt_attacks;
 mod key_rotation;
 mod lifecycle;

@@ -1,0 +1,142 @@
+//! RAPT indicators for one calendar year, per domain, computed in one
+//! statement that yields long-format rows `(domain, indicator, key, value)`.
+//!
+//! Period: `[start, end)` in dates; instants are compared with `as_of`, the
+//! end of the period or now for the current year (UTC). Anything "at the
+//! end of the period" is read from the status history and the timeline, so
+//! a past year gives the same numbers whenever it is asked.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, Date, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::schema::sql_types::Domain as SqlDomain;
+use crate::domain::Domain;
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct IndicatorRow {
+    #[diesel(sql_type = SqlDomain)]
+    pub domain: Domain,
+    #[diesel(sql_type = Text)]
+    pub indicator: String,
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Double)]
+    pub value: f64,
+}
+
+/// What to count: the period, and the pathways in scope (`None`: all).
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub as_of: DateTime<Utc>,
+    pub territories: Option<Vec<Uuid>>,
+    pub domains: Option<Vec<Domain>>,
+}
+
+const SQL: &str = "
+WITH scoped AS (
+    SELECT p.* FROM pathways p
+    WHERE ($4::uuid[] IS NULL OR p.territory_id = ANY ($4))
+      AND ($5::domain[] IS NULL OR p.domain = ANY ($5))
+), at_end AS (
+    -- The status each pathway had at the end of the period.
+    SELECT s.domain, sp.status, sp.started_at
+    FROM scoped s JOIN pathway_status_periods sp ON sp.pathway_id = s.id
+    WHERE sp.started_at <= $3 AND (sp.ended_at IS NULL OR sp.ended_at > $3)
+), waits AS (
+    SELECT domain, extract(epoch FROM $3 - started_at) / 86400.0 AS days
+    FROM at_end WHERE status = 'without_solution'
+), solutions AS (
+    -- Days from opening (the referral) to the first solution, for the
+    -- pathways whose first solution came within the period.
+    SELECT s.domain, (min(sp.started_at) AT TIME ZONE 'UTC')::date - s.opened_on AS days
+    FROM scoped s JOIN pathway_status_periods sp ON sp.pathway_id = s.id
+    WHERE sp.status = 'supported'
+    GROUP BY s.id, s.domain, s.opened_on
+    HAVING min(sp.started_at) >= ($1::timestamp AT TIME ZONE 'UTC') AND min(sp.started_at) < $3
+), active_plans AS (
+    SELECT s.domain, pl.review_due
+    FROM scoped s JOIN plans pl ON pl.pathway_id = s.id
+    WHERE pl.activated_on <= ($3 AT TIME ZONE 'UTC')::date
+      AND (pl.ended_on IS NULL OR pl.ended_on > ($3 AT TIME ZONE 'UTC')::date)
+), critical AS (
+    -- The last flag change of each pathway before the end of the period.
+    SELECT DISTINCT ON (e.pathway_id) s.domain, e.kind, e.data->>'level' AS level
+    FROM scoped s JOIN pathway_events e ON e.pathway_id = s.id
+    WHERE e.kind IN ('critical_set', 'critical_cleared') AND e.occurred_at <= $3
+    ORDER BY e.pathway_id, e.seq DESC
+)
+SELECT s.domain, 'referrals' AS indicator, '' AS key, count(*)::float8 AS value
+FROM referrals r JOIN scoped s ON s.id = r.pathway_id
+WHERE r.received_at >= ($1::timestamp AT TIME ZONE 'UTC') AND r.received_at < $3
+GROUP BY s.domain
+UNION ALL
+SELECT domain, 'pathways_opened', '', count(*)
+FROM scoped WHERE opened_on >= $1 AND opened_on < $2 AND opened_on <= ($3 AT TIME ZONE 'UTC')::date
+GROUP BY domain
+UNION ALL
+SELECT domain, 'pathways_closed', closure_reason::text, count(*)
+FROM scoped WHERE closed_on >= $1 AND closed_on < $2
+GROUP BY domain, closure_reason
+UNION ALL
+SELECT domain, 'status_at_end', status::text, count(*) FROM at_end GROUP BY domain, status
+UNION ALL
+SELECT domain, 'without_solution_days', 'count', count(*) FROM waits GROUP BY domain
+UNION ALL
+SELECT domain, 'without_solution_days', 'total', sum(days) FROM waits GROUP BY domain
+UNION ALL
+SELECT domain, 'without_solution_days', 'median', percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
+FROM waits GROUP BY domain
+UNION ALL
+SELECT domain, 'without_solution_days', 'p90', percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
+FROM waits GROUP BY domain
+UNION ALL
+SELECT domain, 'days_to_solution', 'count', count(*) FROM solutions GROUP BY domain
+UNION ALL
+SELECT domain, 'days_to_solution', 'median', percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
+FROM solutions GROUP BY domain
+UNION ALL
+SELECT domain, 'days_to_solution', 'p90', percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
+FROM solutions GROUP BY domain
+UNION ALL
+SELECT s.domain, 'decisions', d.qualification::text, count(*)
+FROM decisions d JOIN scoped s ON s.id = d.pathway_id
+WHERE d.decided_on >= $1 AND d.decided_on < $2
+GROUP BY s.domain, d.qualification
+UNION ALL
+SELECT s.domain, 'plans_consented', '', count(*)
+FROM plans pl JOIN scoped s ON s.id = pl.pathway_id
+WHERE pl.consented_on >= $1 AND pl.consented_on < $2
+GROUP BY s.domain
+UNION ALL
+SELECT domain, 'plans_active', '', count(*) FROM active_plans GROUP BY domain
+UNION ALL
+SELECT domain, 'overdue_reviews', '', count(*)
+FROM active_plans WHERE review_due < ($3 AT TIME ZONE 'UTC')::date GROUP BY domain
+UNION ALL
+SELECT s.domain, 'meetings_held', '', count(*)
+FROM meetings m JOIN scoped s ON s.id = m.pathway_id
+WHERE m.held_on >= $1 AND m.held_on < $2
+GROUP BY s.domain
+UNION ALL
+SELECT domain, 'critical_at_end', level, count(*)
+FROM critical WHERE kind = 'critical_set' GROUP BY domain, level
+";
+
+pub async fn compute(
+    conn: &mut AsyncPgConnection,
+    query: &Query,
+) -> diesel::QueryResult<Vec<IndicatorRow>> {
+    diesel::sql_query(SQL)
+        .bind::<Date, _>(query.start)
+        .bind::<Date, _>(query.end)
+        .bind::<Timestamptz, _>(query.as_of)
+        .bind::<Nullable<Array<SqlUuid>>, _>(query.territories.clone())
+        .bind::<Nullable<Array<SqlDomain>>, _>(query.domains.clone())
+        .load(conn)
+        .await
+}
