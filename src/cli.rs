@@ -217,3 +217,24 @@ fn explain(error: ApiError) -> anyhow::Error {
         other => anyhow::anyhow!("{other}"),
     }
 }
+
+/// `parcours audit verify`: recomputes the audit chain, checks every seal
+/// and prints the result as JSON. `Ok(false)` when something was tampered
+/// with (the exit status says so).
+pub async fn audit_verify(settings: Settings) -> anyhow::Result<bool> {
+    let key = crate::audit::keys::SealKey::load(
+        settings.audit_signing_key_file.as_deref(),
+        settings.environment,
+        &settings.database.data_dir,
+    )?;
+    let database = Database::resolve_for_command(&settings).await?;
+    let result = async {
+        let mut conn = AsyncPgConnection::establish(&database.url).await?;
+        let report = crate::audit::verify::verify(&mut conn, &key).await?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        anyhow::Ok(report.intact)
+    }
+    .await;
+    database.shutdown().await?;
+    result
+}

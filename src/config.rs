@@ -222,6 +222,15 @@ pub struct Settings {
     #[arg(long, env = "PARCOURS_PERSONAL_DATA_KEY_FILE")]
     pub personal_data_key_file: Option<PathBuf>,
 
+    /// Ed25519 private key (PKCS#8 PEM) that signs audit seals. Development:
+    /// generated once into the data folder. Production: required.
+    #[arg(long, env = "PARCOURS_AUDIT_SIGNING_KEY_FILE")]
+    pub audit_signing_key_file: Option<PathBuf>,
+
+    /// How often each instance seals new audit records, in milliseconds.
+    #[arg(long, env = "PARCOURS_AUDIT_SEAL_MS", default_value_t = 1_000)]
+    pub audit_seal_ms: u64,
+
     /// How long an `Idempotency-Key` and its stored response are kept, in seconds.
     #[arg(long, env = "PARCOURS_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400)]
     pub idempotency_ttl_secs: u32,
@@ -240,6 +249,10 @@ pub struct LogSettings {
 }
 
 impl Settings {
+    pub fn audit_seal_interval(&self) -> Duration {
+        Duration::from_millis(self.audit_seal_ms)
+    }
+
     /// Settings for a test: a given database, an ephemeral port, two workers,
     /// cheap password hashing. The data folder holds the generated signing key.
     pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
@@ -272,6 +285,8 @@ impl Settings {
             max_body_bytes: 262_144,
             cors_origins: Vec::new(),
             personal_data_key_file: None,
+            audit_signing_key_file: None,
+            audit_seal_ms: 100,
             webhooks: WebhookSettings {
                 max_attempts: 10,
                 retry_base_ms: 30_000,

@@ -11,7 +11,9 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,5 +1,5 @@
 //! The `parcours` binary: `serve` (default), `migrate`, `openapi`,
-//! `create-user`, `create-client`, `seed-demo`.
+//! `create-user`, `create-client`, `seed-demo`, `audit verify`.
 
 use std::process::ExitCode;
 
@@ -36,6 +36,16 @@ enum Command {
     CreateClient(cli::CreateClientArgs),
     /// Fill the database with plausible, fictitious case files (not in production).
     SeedDemo(demo::SeedDemoArgs),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and check every seal; exit 1 if anything
+    /// was altered, removed or inserted out of place.
+    Verify(Settings),
 }
 
 #[tokio::main]
@@ -50,6 +60,13 @@ async fn main() -> ExitCode {
         Some(Command::CreateUser(args)) => cli::create_user(args).await,
         Some(Command::CreateClient(args)) => cli::create_client(args).await,
         Some(Command::SeedDemo(args)) => demo::seed_demo(args).await,
+        Some(Command::Audit(AuditCommand::Verify(settings))) => {
+            match cli::audit_verify(settings).await {
+                Ok(true) => Ok(()),
+                Ok(false) => return ExitCode::FAILURE,
+                Err(error) => Err(error),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

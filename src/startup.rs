@@ -14,10 +14,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use utoipa_actix_web::AppExt;
 
 use crate::api;
+use crate::audit::keys::SealKey;
 use crate::auth::AuthContext;
 use crate::auth::keys::KeySet;
 use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::tokens::TokenService;
+use crate::background::Periodic;
 use crate::config::{Environment, Settings};
 use crate::db::cluster::{ClusterOptions, PrivateCluster};
 use crate::db::{self, DbPool, migrations};
@@ -26,7 +28,6 @@ use crate::middleware::metrics::{self, Metrics};
 use crate::middleware::request_context::{RouteTable, fallback, request_context};
 use crate::middleware::security;
 use crate::privacy::PersonalDataKeys;
-use crate::webhooks::worker::Worker;
 
 /// Name of the application database in the private cluster.
 const PRIVATE_DATABASE: &str = "parcours";
@@ -40,6 +41,8 @@ pub struct AppState {
     pub privacy: PersonalDataKeys,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl: chrono::Duration,
+    /// Signs the seals of the audit trail.
+    pub seal_key: SealKey,
     /// Development allows webhooks to plain-HTTP loopback receivers.
     pub environment: Environment,
 }
@@ -54,7 +57,7 @@ pub struct Application {
     server: Server,
     port: u16,
     cluster: Option<PrivateCluster>,
-    webhooks: Worker,
+    background: Vec<Periodic>,
 }
 
 /// The database to use: the configured server, or a private cluster started now.
@@ -161,13 +164,18 @@ impl Application {
             settings.environment,
             &settings.database.data_dir,
         )?;
+        let seal_key = SealKey::load(
+            settings.audit_signing_key_file.as_deref(),
+            settings.environment,
+            &settings.database.data_dir,
+        )?;
         let database = Database::resolve(&settings).await?;
-        match Self::build_on(&settings, &database.url, auth, privacy, extra).await {
-            Ok((server, port, webhooks)) => Ok(Self {
+        match Self::build_on(&settings, &database.url, auth, privacy, seal_key, extra).await {
+            Ok((server, port, background)) => Ok(Self {
                 server,
                 port,
                 cluster: database.cluster,
-                webhooks,
+                background,
             }),
             Err(error) => {
                 database.shutdown().await?;
@@ -181,8 +189,9 @@ impl Application {
         database_url: &str,
         auth: AuthContext,
         privacy: PersonalDataKeys,
+        seal_key: SealKey,
         extra: Option<ExtraRoutes>,
-    ) -> anyhow::Result<(Server, u16, Worker)> {
+    ) -> anyhow::Result<(Server, u16, Vec<Periodic>)> {
         let applied = migrations::run_pending(database_url).await?;
         if !applied.is_empty() {
             tracing::info!(applied = ?applied, "database migrated");
@@ -191,10 +200,14 @@ impl Application {
             pool: db::build_pool(database_url, &settings.database)?,
             migrations: migrations::expected_versions(),
             privacy,
+            seal_key,
             idempotency_ttl: chrono::Duration::seconds(settings.idempotency_ttl_secs.into()),
             environment: settings.environment,
         });
-        let webhooks = Worker::spawn(state.clone(), settings.webhooks.clone())?;
+        let background = vec![
+            crate::webhooks::worker::spawn(state.clone(), settings.webhooks.clone())?,
+            crate::audit::seal::spawn(state.clone(), settings.audit_seal_interval()),
+        ];
         let auth = web::Data::new(auth);
         auth.revocations
             .clone()
@@ -227,7 +240,7 @@ impl Application {
             server = server.workers(settings.workers);
         }
         tracing::info!("parcours listening on http://{address} (docs at http://{address}/docs)");
-        Ok((server.run(), address.port(), webhooks))
+        Ok((server.run(), address.port(), background))
     }
 
     pub fn port(&self) -> u16 {
@@ -243,7 +256,9 @@ impl Application {
     /// if there is one.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let served = self.server.await;
-        self.webhooks.stop().await;
+        for task in self.background {
+            task.stop().await;
+        }
         let database = Database {
             url: String::new(),
             cluster: self.cluster,

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::extract::FormOrJson;
+use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::keys::Jwks;
 use crate::auth::passwords::{HashError, Verified};
 use crate::auth::secrets::{digest, random_secret};
@@ -21,10 +22,12 @@ use crate::auth::tokens::{Grant, SubjectKind};
 use crate::auth::{AuthContext, Principal, Subject};
 use crate::db::refresh_tokens::{self, Rotation};
 use crate::db::{clients, users};
+use crate::domain::AuditOutcome;
 use crate::domain::passwords::MAX_LENGTH;
 use crate::domain::{Domain, Role};
 use crate::error::{ApiError, ProblemDetails};
 use crate::startup::AppState;
+use serde_json::json;
 
 /// A token request (RFC 6749), as a form or as JSON.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -158,10 +161,11 @@ pub async fn token(
     let address = req.peer_addr().map(|a| a.ip());
     auth.check_rate(address)?;
     let request = body.0;
-    let tokens = match request.grant_type.as_str() {
-        "password" => password_grant(request, &state, &auth).await?,
-        "client_credentials" => client_grant(&req, request, &state, &auth).await?,
-        "refresh_token" => refresh_grant(request, &state, &auth).await?,
+    let grant_type = request.grant_type.clone();
+    let issued = match grant_type.as_str() {
+        "password" => password_grant(request, &state, &auth).await,
+        "client_credentials" => client_grant(&req, request, &state, &auth).await,
+        "refresh_token" => refresh_grant(request, &state, &auth).await,
         _ => {
             return Err(ApiError::OAuth {
                 status: StatusCode::BAD_REQUEST,
@@ -171,7 +175,44 @@ pub async fn token(
             });
         }
     };
-    Ok(HttpResponse::Ok().json(tokens))
+    audit_login(&req, &state, &auth, &grant_type, &issued).await?;
+    Ok(HttpResponse::Ok().json(issued?))
+}
+
+/// Every login, refused or not, is audited; a success whose record cannot
+/// be written is not answered.
+async fn audit_login(
+    req: &HttpRequest,
+    state: &AppState,
+    auth: &AuthContext,
+    grant_type: &str,
+    issued: &Result<TokenResponse, ApiError>,
+) -> Result<(), ApiError> {
+    let outcome = match issued {
+        Ok(_) => AuditOutcome::Success,
+        Err(ApiError::TooManyRequests { .. }) | Err(ApiError::OAuth { .. }) => AuditOutcome::Denied,
+        Err(_) => AuditOutcome::Failed,
+    };
+    let who = issued
+        .as_ref()
+        .ok()
+        .and_then(|t| auth.tokens.verify(&t.access_token).ok())
+        .map(Principal::from_claims);
+    let actor = who.as_ref().map_or(Actor::Anonymous, Actor::Principal);
+    let entry = Entry::new("login", outcome).listing(json!({ "grant_type": grant_type }), vec![]);
+    let written = async {
+        let mut conn = state.pool.get().await?;
+        crate::audit::record(&mut conn, &AuditContext::of(req), actor, entry).await?;
+        Ok::<_, ApiError>(())
+    };
+    match (written.await, issued) {
+        (Ok(()), _) => Ok(()),
+        (Err(error), Ok(_)) => Err(error),
+        (Err(error), Err(_)) => {
+            tracing::warn!(error = %error, "a refused login could not be audited");
+            Ok(())
+        }
+    }
 }
 
 async fn password_grant(

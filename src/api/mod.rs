@@ -2,6 +2,7 @@
 //! call one query function, respond.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod commitments;
@@ -110,7 +111,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(webhooks::rotate_secret)
         .service(webhooks::deliveries)
         .service(webhooks::retry)
-        .service(indicators::read);
+        .service(indicators::read)
+        .service(audit::search)
+        .service(audit::verify)
+        .service(audit::access_log);
 }
 
 #[derive(utoipa::OpenApi)]
@@ -142,6 +146,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
         (name = "referrals", description = "Partners (CAF, MSA) refer a person and follow where the referral stands, without seeing the person's file."),
         (name = "partners", description = "What partner clients follow: the minimal view of the pathways they referred or hold a commitment in, the change feed, and webhooks.\n\nA webhook receives `POST` requests whose body is a `WebhookPayload` (`{type, timestamp, data}`, `data` being a `FeedEvent`), signed per Standard Webhooks: headers `webhook-id` (the delivery id, the same on every attempt), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>` with the bytes of the `whsec_` secret; several space-separated during a rotation). Answer 2xx to acknowledge; anything else, or no answer within 10 s, is retried with exponential backoff, then dead-lettered."),
+        (name = "audit", description = "The audit trail: every login, token refusal, refused authorization and (so far) reads and searches of persons, reads and transitions of pathways; append-only, chained by hash and sealed with Ed25519. Send `X-Purpose` to record why you access a file."),
         (name = "indicators", description = "RAPT indicators per domain and year, for auditors (the whole département) and supervisors (their territories and domains): no personal data, only counts and durations."),
         (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them.")
     )
@@ -201,6 +206,12 @@ impl Modify for CommonResponses {
                     .push(utoipa::openapi::RefOr::T(idempotency_key_parameter()));
             }
             for operation in operations_mut(item) {
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    operation
+                        .parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(utoipa::openapi::RefOr::T(purpose_parameter()));
+                }
                 let responses = &mut operation.responses.responses;
                 responses.entry("500".to_owned()).or_insert_with(|| {
                     RefOr::T(problem(
@@ -210,6 +221,27 @@ impl Modify for CommonResponses {
             }
         }
     }
+}
+
+/// `X-Purpose`, documented on every operation that needs a token.
+fn purpose_parameter() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    ParameterBuilder::new()
+        .name("X-Purpose")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Why you access this (UTF-8 text, up to 500 characters, e.g. « préparation de la \
+             commission »): stored with the request's audit records, shown to auditors and in \
+             the person's access log.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(500)),
+        ))
+        .build()
 }
 
 /// `Idempotency-Key`, documented on every POST that takes one.

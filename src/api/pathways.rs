@@ -12,17 +12,20 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::{Actor, AuditContext, Entry, found_or_not, record};
 use crate::auth::policy::{AssignReferent, WorkOnCases};
 use crate::auth::{Authorized, Principal};
 use crate::db::events::{self, Event};
 use crate::db::pathways::{self, Filters, NewPathway, Pathway, StatusPeriod, Transition};
 use crate::db::{domain_calendar, persons};
+use crate::domain::AuditOutcome;
 use crate::domain::enums::name_of;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 /// A critical situation (situation critique).
 #[derive(Debug, Serialize, ToSchema)]
@@ -403,14 +406,27 @@ pub async fn create(
 #[get("/v1/pathways/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, caller.principal(), *id)
-        .await?
-        .ok_or_else(pathways::not_found)?;
-    respond_detail(&mut conn, StatusCode::OK, pathway).await
+    let pathway = pathways::find(&mut conn, caller.principal(), *id).await?;
+    let outcome = found_or_not(&pathway);
+    let entry = Entry::new("read", outcome).on("pathway", Some(*id));
+    record(
+        &mut conn,
+        &audit,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
+    respond_detail(
+        &mut conn,
+        StatusCode::OK,
+        pathway.ok_or_else(pathways::not_found)?,
+    )
+    .await
 }
 
 /// Hand the pathway to another referent (supervisors). Requires `If-Match`.
@@ -474,6 +490,7 @@ pub async fn update(
 #[post("/v1/pathways/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<TransitionRequest>,
@@ -489,9 +506,17 @@ pub async fn transition(
         reason: why,
         closure_reason: body.closure_reason,
     };
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway =
-        pathways::transition(&mut conn, caller.principal(), *id, version, &change).await?;
+    // The change and its audit record commit together, or neither does.
+    let pathway = conn
+        .transaction(async |conn| {
+            let pathway = pathways::transition(conn, who, *id, version, &change).await?;
+            let entry = Entry::new("transition", AuditOutcome::Success).on("pathway", Some(*id));
+            record(conn, &audit, Actor::Principal(who), entry).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 

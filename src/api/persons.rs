@@ -11,9 +11,11 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::{Actor, AuditContext, Entry, found_or_not, record};
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
+use crate::domain::AuditOutcome;
 use crate::domain::Sex;
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_number};
@@ -248,6 +250,7 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
 #[get("/v1/persons")]
 pub async fn search(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     page: web::Query<PageParams>,
     filters: web::Query<PersonSearch>,
     state: web::Data<AppState>,
@@ -273,8 +276,26 @@ pub async fn search(
         msa_number: filters.msa_number,
         nir_index: nir.map(|nir| state.privacy.nir_index(&nir)),
     };
+    // What was looked for (never the NIR itself), for the audit trail.
+    let asked = serde_json::json!({
+        "q": search.name,
+        "birth_date": search.birth_date,
+        "caf_number": search.caf_number,
+        "msa_number": search.msa_number,
+        "nir": search.nir_index.is_some(),
+    });
     let mut conn = state.pool.get().await?;
     let rows = persons::search(&mut conn, caller.principal(), &search, page).await?;
+    let entry = Entry::new("search", AuditOutcome::Success)
+        .on("person", None)
+        .listing(asked, rows.iter().map(|p| p.id).collect());
+    record(
+        &mut conn,
+        &audit,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
     let views: Vec<PersonView> = rows
         .into_iter()
         .map(|p| PersonView::new(p, &state.privacy))
@@ -407,14 +428,25 @@ fn nir_conflict(error: diesel::result::Error) -> ApiError {
 #[get("/v1/persons/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let person = persons::find(&mut conn, caller.principal(), *id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(respond(StatusCode::OK, person, &state.privacy))
+    let person = persons::find(&mut conn, caller.principal(), *id).await?;
+    let entry = Entry::new("read", found_or_not(&person)).on("person", Some(*id));
+    record(
+        &mut conn,
+        &audit,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
+    Ok(respond(
+        StatusCode::OK,
+        person.ok_or_else(not_found)?,
+        &state.privacy,
+    ))
 }
 
 /// Change a person. Requires `If-Match`. Moving a person to another

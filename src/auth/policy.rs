@@ -30,6 +30,10 @@ pub enum Action {
     ManageWebhooks,
     /// Read the RAPT indicators (supervisors: their territories and domains).
     ReadIndicators,
+    /// Search and verify the audit trail.
+    ReadAuditTrail,
+    /// Read who touched one person's file (supervisors: their territories).
+    ReadAccessLog,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -50,6 +54,8 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::FollowPathways, &[Partner]),
     (Action::ManageWebhooks, &[Admin, Partner]),
     (Action::ReadIndicators, &[Supervisor, Auditor]),
+    (Action::ReadAuditTrail, &[Auditor]),
+    (Action::ReadAccessLog, &[Supervisor, Auditor]),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -69,6 +75,8 @@ pub struct ReferPersons;
 pub struct FollowPathways;
 pub struct ManageWebhooks;
 pub struct ReadIndicators;
+pub struct ReadAuditTrail;
+pub struct ReadAccessLog;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -99,6 +107,12 @@ impl Permission for ManageWebhooks {
 }
 impl Permission for ReadIndicators {
     const ACTION: Action = Action::ReadIndicators;
+}
+impl Permission for ReadAuditTrail {
+    const ACTION: Action = Action::ReadAuditTrail;
+}
+impl Permission for ReadAccessLog {
+    const ACTION: Action = Action::ReadAccessLog;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {

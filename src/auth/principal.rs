@@ -11,7 +11,10 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
+use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::AuthContext;
+use crate::domain::AuditOutcome;
+use serde_json::json;
 use std::marker::PhantomData;
 
 use crate::auth::policy::{self, Action, Permission};
@@ -59,7 +62,7 @@ impl Principal {
         }
     }
 
-    fn from_claims(claims: Claims) -> Self {
+    pub fn from_claims(claims: Claims) -> Self {
         Self {
             subject: match claims.kind {
                 SubjectKind::User => Subject::User(claims.sub),
@@ -81,6 +84,7 @@ impl FromRequest for Principal {
         let auth = req.app_data::<web::Data<AuthContext>>().cloned();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let context = AuditContext::of(req);
         Box::pin(async move {
             let (Some(auth), Some(state)) = (auth, state) else {
                 return Err(ApiError::internal(anyhow::anyhow!(
@@ -88,16 +92,24 @@ impl FromRequest for Principal {
                 )));
             };
             let token = token?;
-            let claims = auth
-                .tokens
-                .verify(&token)
-                .map_err(|reason| ApiError::invalid_token(format!("Refused: {}.", reason.0)))?;
+            let claims = match auth.tokens.verify(&token) {
+                Ok(claims) => claims,
+                Err(reason) => {
+                    let entry = Entry::new("token_refused", AuditOutcome::Denied)
+                        .listing(json!({ "reason": reason.0 }), vec![]);
+                    audit_refusal(&state, &context, Actor::Anonymous, entry);
+                    return Err(ApiError::invalid_token(format!("Refused: {}.", reason.0)));
+                }
+            };
             let principal = Principal::from_claims(claims);
             if !auth
                 .revocations
                 .is_active(principal.subject, &state.pool)
                 .await?
             {
+                let entry = Entry::new("token_refused", AuditOutcome::Denied)
+                    .listing(json!({ "reason": "the account is deactivated" }), vec![]);
+                audit_refusal(&state, &context, Actor::Principal(&principal), entry);
                 return Err(ApiError::invalid_token(
                     "Refused: the account is deactivated.",
                 ));
@@ -123,12 +135,47 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let principal = Principal::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let context = AuditContext::of(req);
+        let attempted = json!({
+            "method": req.method().as_str(),
+            "route": req.match_pattern().unwrap_or_default(),
+        });
         Box::pin(async move {
             let principal = principal.await?;
-            principal.require(P::ACTION)?;
+            if let Err(refused) = principal.require(P::ACTION) {
+                if let Some(state) = state {
+                    let entry =
+                        Entry::new("authorize", AuditOutcome::Denied).listing(attempted, vec![]);
+                    audit_refusal(&state, &context, Actor::Principal(&principal), entry);
+                }
+                return Err(refused);
+            }
             Ok(Self(principal, PhantomData))
         })
     }
+}
+
+/// Records a refusal without delaying it: the refusal must answer before
+/// any later extractor reads the body. A failure to record is logged.
+fn audit_refusal(
+    state: &web::Data<AppState>,
+    context: &AuditContext,
+    actor: Actor<'_>,
+    entry: Entry,
+) {
+    let record = crate::audit::record::new_record(context, actor, entry);
+    let state = state.clone();
+    actix_web::rt::spawn(async move {
+        let written = async {
+            let mut conn = state.pool.get().await?;
+            crate::db::audit::insert(&mut conn, &record).await?;
+            anyhow::Ok(())
+        };
+        if let Err(error) = written.await {
+            tracing::warn!(error = %error, "a refusal could not be audited");
+        }
+    });
 }
 
 pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {

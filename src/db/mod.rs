@@ -2,6 +2,7 @@
 //! PostgreSQL cluster used when no `DATABASE_URL` is given.
 
 pub mod alerts;
+pub mod audit;
 pub mod clients;
 pub mod cluster;
 pub mod commitments;

@@ -123,6 +123,13 @@ pub async fn find(
         .optional()
 }
 
+/// Whether the person exists at all (for auditors, who see no file).
+pub async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(persons::table.find(id)))
+        .get_result(conn)
+        .await
+}
+
 /// Applies `changes` if `version` is current and the person is in scope.
 pub async fn update(
     conn: &mut AsyncPgConnection,

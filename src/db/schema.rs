@@ -2,6 +2,10 @@
 
 pub mod sql_types {
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "audit_outcome"))]
+    pub struct AuditOutcome;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "closure_reason"))]
     pub struct ClosureReason;
 
@@ -68,6 +72,53 @@ pub mod sql_types {
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "sex"))]
     pub struct Sex;
+}
+
+diesel::table! {
+    audit_chain (position) {
+        position -> Int8,
+        record_seq -> Int8,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Role;
+    use super::sql_types::AuditOutcome;
+
+    audit_log (seq) {
+        seq -> Int8,
+        occurred_at -> Timestamptz,
+        txid -> Int8,
+        actor_kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_role -> Nullable<Role>,
+        action -> Text,
+        resource_type -> Nullable<Text>,
+        resource_id -> Nullable<Uuid>,
+        query -> Nullable<Jsonb>,
+        result_ids -> Nullable<Array<Nullable<Uuid>>>,
+        outcome -> AuditOutcome,
+        request_id -> Nullable<Text>,
+        source_address -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_seals (id) {
+        id -> Int8,
+        upto_position -> Int8,
+        upto_txid -> Int8,
+        upto_seq -> Int8,
+        horizon -> Int8,
+        hash -> Bytea,
+        signature -> Bytea,
+        key_id -> Text,
+        sealed_at -> Timestamptz,
+    }
 }
 
 diesel::table! {
@@ -464,6 +515,9 @@ diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhooks -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_chain,
+    audit_log,
+    audit_seals,
     clients,
     commitments,
     communes,

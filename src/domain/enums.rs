@@ -447,6 +447,25 @@ pub enum DeliveryStatus {
     Cancelled,
 }
 
+/// How an audited action ended.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::AuditOutcome"]
+#[DbValueStyle = "snake_case"]
+pub enum AuditOutcome {
+    Success,
+    /// Refused: not authenticated, or not allowed.
+    Denied,
+    /// Nothing in the caller's scope answers to it.
+    NotFound,
+    /// Refused as invalid input.
+    Invalid,
+    /// Failed on the server's side.
+    Failed,
+}
+
 /// The spelling of a closed-set value in JSON and SQL, for messages.
 pub fn name_of<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)

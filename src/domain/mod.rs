@@ -9,7 +9,7 @@ pub mod rollout;
 pub mod validation;
 
 pub use enums::{
-    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DeliveryStatus, Domain,
-    EscalationLevel, EventKind, NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason,
-    PlanKind, PlanStatus, Qualification, Role, Sex,
+    AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DeliveryStatus,
+    Domain, EscalationLevel, EventKind, NoteVisibility, OrganizationKind, PathwayStatus,
+    PlanEndReason, PlanKind, PlanStatus, Qualification, Role, Sex,
 };

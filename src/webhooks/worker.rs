@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use actix_web::web;
 use rand::Rng;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::api::feed::event_view;
 use crate::api::webhooks::WebhookPayload;
+use crate::background::Periodic;
 use crate::config::WebhookSettings;
 use crate::db::webhooks::{self, Claimed, Outcome};
 use crate::startup::AppState;
@@ -19,53 +18,38 @@ use crate::webhooks::signature;
 
 const BATCH: i64 = 16;
 
-/// The running worker; [`Worker::stop`] lets the batch in flight finish.
-pub struct Worker {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl Worker {
-    pub fn spawn(state: web::Data<AppState>, settings: WebhookSettings) -> anyhow::Result<Self> {
-        // reqwest is built without a default TLS provider; ring is ours.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout())
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("parcours-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        let (stop, mut stopped) = watch::channel(false);
-        let sender = Arc::new(Sender {
-            state,
-            client,
-            settings,
-        });
-        let task = tokio::spawn(async move {
+/// Starts the sender of this instance; stopping it lets the batch in
+/// flight finish.
+pub fn spawn(state: web::Data<AppState>, settings: WebhookSettings) -> anyhow::Result<Periodic> {
+    // reqwest is built without a default TLS provider; ring is ours.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(settings.timeout())
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("parcours-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let every = settings.poll();
+    let sender = Arc::new(Sender {
+        state,
+        client,
+        settings,
+    });
+    Ok(Periodic::spawn(every, move || {
+        let sender = sender.clone();
+        async move {
+            // Drain what is due before sleeping again.
             loop {
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    _ = tokio::time::sleep(sender.settings.poll()) => {}
-                }
-                // Drain what is due before sleeping again.
-                while !*stopped.borrow() {
-                    match sender.send_batch().await {
-                        Ok(sent) if sent == BATCH as usize => continue,
-                        Ok(_) => break,
-                        Err(error) => {
-                            tracing::warn!(error = %error, "webhook deliveries could not be claimed");
-                            break;
-                        }
+                match sender.send_batch().await {
+                    Ok(sent) if sent == BATCH as usize => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(error = %error, "webhook deliveries could not be claimed");
+                        break;
                     }
                 }
             }
-        });
-        Ok(Self { stop, task })
-    }
-
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
+        }
+    }))
 }
 
 struct Sender {

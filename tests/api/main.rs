@@ -8,6 +8,7 @@ mod support;
 
 mod access;
 mod accounts;
+mod audit;
 mod auth;
 mod contract;
 mod cors;

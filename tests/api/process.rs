@@ -172,6 +172,19 @@ async fn says_what_to_do_without_binaries_or_database() {
         .unwrap();
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(
+        message.contains("PARCOURS_AUDIT_SIGNING_KEY_FILE is required in production"),
+        "{message}"
+    );
+    let output = parcours(empty.path())
+        .env("PARCOURS_ENV", "production")
+        .env("PARCOURS_JWT_SIGNING_KEY_FILE", &valid)
+        .env("PARCOURS_PERSONAL_DATA_KEY_FILE", &data_key)
+        .env("PARCOURS_AUDIT_SIGNING_KEY_FILE", &valid)
+        .output()
+        .await
+        .unwrap();
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
         !output.status.success() && message.contains("DATABASE_URL is required in production"),
         "{message}"
     );

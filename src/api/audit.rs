@@ -1,0 +1,217 @@
+//! `/v1/audit`: the audit trail for auditors (search, verification) and a
+//! person's access log for the supervisors of its territory.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::api::pagination::{Page, PageParams};
+use crate::audit::verify::{Verification, verify as verify_chain};
+use crate::audit::{Actor, AuditContext, Entry, record};
+use crate::auth::Authorized;
+use crate::auth::policy::{ReadAccessLog, ReadAuditTrail};
+use crate::db::audit::{self, Filter, Record};
+use crate::db::persons;
+use crate::domain::{AuditOutcome, Role};
+use crate::error::{ApiError, FieldError};
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// The user or client who acted.
+    pub actor: Option<Uuid>,
+    /// `person`, `pathway`, …
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    /// `read`, `search`, `transition`, `login`, `authorize`, `token_refused`, …
+    pub action: Option<String>,
+    /// From this instant (included).
+    pub from: Option<DateTime<Utc>>,
+    /// Up to this instant (excluded).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One audit record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditRecord {
+    /// Its place in the log; `cursor` pages go by it.
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// `user`, `client` or `anonymous` (a refused token, a failed login).
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<Role>,
+    pub action: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    /// For a list or search: what was asked; for a refusal: what was tried.
+    pub query: Option<serde_json::Value>,
+    /// For a list or search: the ids it returned.
+    pub result_ids: Option<Vec<Uuid>>,
+    pub outcome: AuditOutcome,
+    /// The request's `X-Request-Id`.
+    pub request_id: Option<String>,
+    pub source_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// The client's `X-Purpose` header, when it sent one.
+    pub purpose: Option<String>,
+}
+
+impl From<Record> for AuditRecord {
+    fn from(r: Record) -> Self {
+        Self {
+            seq: r.seq,
+            occurred_at: r.occurred_at,
+            actor_kind: r.actor_kind,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            action: r.action,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            query: r.query,
+            result_ids: r.result_ids.map(|ids| ids.into_iter().flatten().collect()),
+            outcome: r.outcome,
+            request_id: r.request_id,
+            source_address: r.source_address,
+            user_agent: r.user_agent,
+            purpose: r.purpose,
+        }
+    }
+}
+
+/// Search the audit trail (auditors), oldest first. Each search is itself
+/// audited.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditParams, PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of records.", body = Page<AuditRecord>),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+    )
+)]
+#[get("/v1/audit")]
+pub async fn search(
+    caller: Authorized<ReadAuditTrail>,
+    context: AuditContext,
+    params: web::Query<AuditParams>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
+    let (limit, after) = page.validate_seq()?;
+    let p = params.into_inner();
+    let too_long = |name: &str, value: &Option<String>| {
+        value.as_ref().filter(|v| v.len() > 100).map(|_| {
+            ApiError::invalid(
+                format!("`{name}` is too long."),
+                vec![FieldError::new(name, "at most 100 characters")],
+            )
+        })
+    };
+    if let Some(error) =
+        too_long("resource_type", &p.resource_type).or(too_long("action", &p.action))
+    {
+        return Err(error);
+    }
+    let filter = Filter {
+        actor: p.actor,
+        resource_type: p.resource_type,
+        resource_id: p.resource_id,
+        action: p.action,
+        from: p.from,
+        to: p.to,
+    };
+    let asked = serde_json::json!({
+        "actor": filter.actor, "resource_type": filter.resource_type,
+        "resource_id": filter.resource_id, "action": filter.action,
+        "from": filter.from, "to": filter.to,
+    });
+    let mut conn = state.pool.get().await?;
+    let rows = audit::search(&mut conn, &filter, after, limit).await?;
+    let entry = Entry::new("search", AuditOutcome::Success)
+        .on("audit", None)
+        .listing(asked, vec![]);
+    record(
+        &mut conn,
+        &context,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
+    let items = rows.into_iter().map(AuditRecord::from).collect();
+    Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
+}
+
+/// Recompute the audit chain and check every seal: `intact`, or the first
+/// record altered, removed or inserted out of place.
+#[utoipa::path(
+    tag = "audit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The verification's result.", body = Verification),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+    )
+)]
+#[get("/v1/audit/verify")]
+pub async fn verify(
+    caller: Authorized<ReadAuditTrail>,
+    context: AuditContext,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Verification>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let report = verify_chain(&mut conn, &state.seal_key).await?;
+    let entry = Entry::new("verify", AuditOutcome::Success).on("audit", None);
+    record(
+        &mut conn,
+        &context,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
+    Ok(web::Json(report))
+}
+
+/// Who read or changed this person's file (the person and its pathways):
+/// supervisors of the person's territory, and auditors.
+#[utoipa::path(
+    tag = "audit",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of records, oldest first.", body = Page<AuditRecord>),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 404, response = crate::api::responses::NotFound),
+    )
+)]
+#[get("/v1/persons/{id}/access-log")]
+pub async fn access_log(
+    caller: Authorized<ReadAccessLog>,
+    context: AuditContext,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
+    let (limit, after) = page.validate_seq()?;
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let known = match who.role {
+        Role::Auditor => persons::exists(&mut conn, *id).await?,
+        _ => persons::find(&mut conn, who, *id).await?.is_some(),
+    };
+    if !known {
+        return Err(ApiError::not_found("No such person in your territories."));
+    }
+    let rows = audit::of_person(&mut conn, *id, after, limit).await?;
+    let entry = Entry::new("read_access_log", AuditOutcome::Success).on("person", Some(*id));
+    record(&mut conn, &context, Actor::Principal(who), entry).await?;
+    let items = rows.into_iter().map(AuditRecord::from).collect();
+    Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
+}

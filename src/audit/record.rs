@@ -1,0 +1,161 @@
+//! Writing audit records: the request's context (who, from where, why) and
+//! what was done. A handler that cannot write its record fails, so no
+//! audited access succeeds unrecorded.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use diesel_async::AsyncPgConnection;
+use futures_util::future::{Ready, ready};
+use uuid::Uuid;
+
+use crate::auth::{Principal, principal::Subject};
+use crate::db::audit::{self, NewRecord};
+use crate::domain::AuditOutcome;
+use crate::middleware::request_context::RequestId;
+
+/// Where a request came from and why (`X-Purpose`), for its audit records.
+#[derive(Debug, Clone, Default)]
+pub struct AuditContext {
+    pub request_id: Option<String>,
+    pub source_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub purpose: Option<String>,
+}
+
+/// Printable text of at most `max` characters, or nothing.
+fn bounded(value: Option<&str>, max: usize) -> Option<String> {
+    let text: String = value?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect();
+    (!text.trim().is_empty()).then_some(text)
+}
+
+impl AuditContext {
+    pub fn of(req: &HttpRequest) -> Self {
+        // Header bytes as UTF-8: a purpose is often written in French.
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        };
+        Self {
+            request_id: req
+                .extensions()
+                .get::<RequestId>()
+                .map(|id| id.as_str().to_owned()),
+            // The peer as the socket sees it: a forwarded-for header is the
+            // client's own claim.
+            source_address: req.peer_addr().map(|a| a.ip().to_string()),
+            user_agent: bounded(header(header::USER_AGENT.as_str()), 500),
+            purpose: bounded(header("x-purpose"), 500),
+        }
+    }
+}
+
+impl FromRequest for AuditContext {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::of(req)))
+    }
+}
+
+/// Who acted.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Principal(&'a Principal),
+    /// A login attempt for this account (found), before any token exists.
+    Account {
+        kind: &'static str,
+        id: Uuid,
+    },
+    Anonymous,
+}
+
+/// What was done to what.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub action: &'static str,
+    pub resource_type: Option<&'static str>,
+    pub resource_id: Option<Uuid>,
+    pub query: Option<serde_json::Value>,
+    pub result_ids: Option<Vec<Uuid>>,
+    pub outcome: AuditOutcome,
+}
+
+impl Entry {
+    pub fn new(action: &'static str, outcome: AuditOutcome) -> Self {
+        Self {
+            action,
+            resource_type: None,
+            resource_id: None,
+            query: None,
+            result_ids: None,
+            outcome,
+        }
+    }
+
+    pub fn on(mut self, resource_type: &'static str, id: Option<Uuid>) -> Self {
+        self.resource_type = Some(resource_type);
+        self.resource_id = id;
+        self
+    }
+
+    pub fn listing(mut self, query: serde_json::Value, ids: Vec<Uuid>) -> Self {
+        self.query = Some(query);
+        self.result_ids = Some(ids);
+        self
+    }
+}
+
+/// `success` when a read found its record in the caller's scope.
+pub fn found_or_not<T>(found: &Option<T>) -> AuditOutcome {
+    if found.is_some() {
+        AuditOutcome::Success
+    } else {
+        AuditOutcome::NotFound
+    }
+}
+
+/// The row for one record.
+pub fn new_record(context: &AuditContext, actor: Actor<'_>, entry: Entry) -> NewRecord {
+    let (actor_kind, actor_id, actor_role) = match actor {
+        Actor::Principal(who) => match who.subject {
+            Subject::User(id) => ("user", Some(id), Some(who.role)),
+            Subject::Client(id) => ("client", Some(id), Some(who.role)),
+        },
+        Actor::Account { kind, id } => (kind, Some(id), None),
+        Actor::Anonymous => ("anonymous", None, None),
+    };
+    NewRecord {
+        actor_kind,
+        actor_id,
+        actor_role,
+        action: entry.action,
+        resource_type: entry.resource_type,
+        resource_id: entry.resource_id,
+        query: entry.query,
+        result_ids: entry
+            .result_ids
+            .map(|ids| ids.into_iter().map(Some).collect()),
+        outcome: entry.outcome,
+        request_id: context.request_id.clone(),
+        source_address: context.source_address.clone(),
+        user_agent: context.user_agent.clone(),
+        purpose: context.purpose.clone(),
+    }
+}
+
+/// Writes one record on `conn` (inside the caller's transaction, if any).
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    actor: Actor<'_>,
+    entry: Entry,
+) -> diesel::QueryResult<()> {
+    audit::insert(conn, &new_record(context, actor, entry)).await
+}

@@ -1,0 +1,341 @@
+//! The audit trail: reads, refusals and logins recorded with their actor;
+//! searches with what was asked and returned; tampering detected.
+
+use std::time::Duration;
+
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use parcours::domain::Domain::Disability;
+use parcours::domain::Role::{Auditor, Coordinator, Supervisor};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::pathways::{open, person};
+use crate::support::{TestApp, assert_problem, nir};
+
+async fn records(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
+    app.get_json(&format!("/v1/audit?limit=200&{query}"), auditor)
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The records once there are at least `n` (up to 5 s).
+async fn records_until(app: &TestApp, auditor: &str, query: &str, n: usize) -> Vec<Value> {
+    for _ in 0..50 {
+        let found = records(app, auditor, query).await;
+        if found.len() >= n {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    records(app, auditor, query).await
+}
+
+#[tokio::test]
+async fn reads_refusals_and_logins_are_recorded_with_their_actor() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let who = person(&app, &staff, "Audité").await;
+    let (pathway, _) = open(&app, &staff, &who, Disability).await;
+    let path = format!("/v1/pathways/{pathway}");
+
+    let response = app
+        .with_token(Method::GET, &path, &staff.token)
+        .header("x-purpose", "Préparation de la commission")
+        .header("x-request-id", "req-audit-1")
+        .header("user-agent", "front-rapt/2.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let reads = records(
+        &app,
+        &auditor,
+        &format!("resource_id={pathway}&action=read"),
+    )
+    .await;
+    assert_eq!(reads.len(), 1, "exactly one record: {reads:?}");
+    let read = &reads[0];
+    assert_eq!(read["actor_id"], staff.user.id.to_string());
+    assert_eq!(read["actor_kind"], "user");
+    assert_eq!(read["actor_role"], "supervisor");
+    assert_eq!(read["resource_type"], "pathway");
+    assert_eq!(read["outcome"], "success");
+    assert_eq!(read["request_id"], "req-audit-1");
+    assert_eq!(read["purpose"], "Préparation de la commission");
+    assert_eq!(read["user_agent"], "front-rapt/2.1");
+    assert_eq!(read["source_address"], "127.0.0.1");
+
+    // Out of scope: 404, recorded as such.
+    let elsewhere = app.staff(Coordinator, &["05-BRI"], &[Disability]).await;
+    let response = app
+        .with_token(Method::GET, &path, &elsewhere.token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404).await;
+    // A partner is refused by the policy: recorded with what it tried.
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let response = app
+        .with_token(Method::GET, &path, &caf)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 403).await;
+    // A forged token: recorded without an actor.
+    let response = app
+        .with_token(Method::GET, &path, "not.a.token")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 401).await;
+
+    let reads = records(
+        &app,
+        &auditor,
+        &format!("resource_id={pathway}&action=read"),
+    )
+    .await;
+    assert_eq!(reads.len(), 2);
+    assert_eq!(reads[1]["actor_id"], elsewhere.user.id.to_string());
+    assert_eq!(reads[1]["outcome"], "not_found");
+    // Refusals are recorded beside the answer, not before it.
+    let denied = records_until(&app, &auditor, "action=authorize", 1).await;
+    let denied = denied
+        .iter()
+        .find(|r| r["query"]["route"] == "/v1/pathways/{id}")
+        .expect("the refusal is recorded");
+    assert_eq!(denied["actor_kind"], "client");
+    assert_eq!(denied["actor_role"], "partner");
+    assert_eq!(denied["outcome"], "denied");
+    assert_eq!(denied["query"]["method"], "GET");
+    let refused = records_until(&app, &auditor, "action=token_refused", 1).await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["actor_kind"], "anonymous");
+
+    // Logins, failed and successful.
+    let response = app
+        .token_request(&[
+            ("grant_type", "password"),
+            ("username", &staff.user.email),
+            ("password", "pas le bon mot de passe"),
+        ])
+        .await;
+    assert_eq!(response.status(), 400);
+    let logins = records(&app, &auditor, "action=login").await;
+    assert!(
+        logins
+            .iter()
+            .any(|r| r["outcome"] == "denied" && r["actor_kind"] == "anonymous")
+    );
+    assert!(logins.iter().any(|r| r["outcome"] == "success"
+        && r["actor_id"] == staff.user.id.to_string()
+        && r["query"]["grant_type"] == "password"));
+
+    // The supervisor reads who touched the person's file; auditors too.
+    let log = app
+        .get_json(&format!("/v1/persons/{who}/access-log"), &staff.token)
+        .await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.iter().filter(|a| **a == "read").count() >= 2,
+        "{actions:?}"
+    );
+    let response = app
+        .with_token(
+            Method::GET,
+            &format!("/v1/persons/{who}/access-log"),
+            &elsewhere.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 403).await;
+    let other_supervisor = app.staff(Supervisor, &["05-BRI"], &[Disability]).await;
+    let response = app
+        .with_token(
+            Method::GET,
+            &format!("/v1/persons/{who}/access-log"),
+            &other_supervisor.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404).await;
+    app.get_json(&format!("/v1/persons/{who}/access-log"), &auditor)
+        .await;
+}
+
+#[tokio::test]
+async fn a_search_records_what_was_asked_and_returned_but_never_a_nir() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let found = person(&app, &staff, "Cherché").await;
+    let result = app.get_json("/v1/persons?q=cherche", &staff.token).await;
+    assert_eq!(result["items"][0]["id"], found.as_str());
+    let number = nir("1850578006084");
+    app.get_json(&format!("/v1/persons?nir={number}"), &staff.token)
+        .await;
+
+    let searches = records(&app, &auditor, "action=search&resource_type=person").await;
+    assert_eq!(searches.len(), 2);
+    assert_eq!(searches[0]["query"]["q"], "cherche");
+    assert_eq!(searches[0]["result_ids"], json!([found]));
+    assert_eq!(searches[1]["query"]["nir"], true);
+    let text = Value::Array(searches).to_string();
+    assert!(
+        !text.contains("1850578006084") && !text.contains(&number),
+        "{text}"
+    );
+}
+
+async fn run(conn: &mut AsyncPgConnection, sql: &str) {
+    diesel::sql_query(sql).execute(conn).await.unwrap();
+}
+
+/// The verification once everything written so far is sealed.
+async fn verified_when_sealed(app: &TestApp, auditor: &str) -> Value {
+    for _ in 0..200 {
+        let report = app.get_json("/v1/audit/verify", auditor).await;
+        // The verification's own record is the only one not yet sealed.
+        if report["records_pending"].as_i64() <= Some(1) && report["seals"].as_i64() > Some(0) {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the audit records were never sealed");
+}
+
+fn verify_with_the_cli(app: &TestApp) -> (bool, Value) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+        .args(["audit", "verify"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("PARCOURS_DATA_DIR", app.data_dir.path())
+        .env("PARCOURS_LOG", "error")
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    (output.status.success(), report)
+}
+
+#[tokio::test]
+async fn tampering_with_the_trail_is_detected_and_named() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let who = person(&app, &staff, "Scellé").await;
+    let (pathway, _) = open(&app, &staff, &who, Disability).await;
+    for _ in 0..3 {
+        app.get_json(&format!("/v1/pathways/{pathway}"), &staff.token)
+            .await;
+    }
+    let report = verified_when_sealed(&app, &auditor).await;
+    assert_eq!(report["intact"], true, "{report}");
+    assert!(report["records_sealed"].as_i64().unwrap() >= 4);
+    let reads = records(
+        &app,
+        &auditor,
+        &format!("resource_id={pathway}&action=read"),
+    )
+    .await;
+    let (first, second) = (
+        reads[0]["seq"].as_i64().unwrap(),
+        reads[1]["seq"].as_i64().unwrap(),
+    );
+
+    let mut conn = app.db.connect().await;
+    // The database refuses changes outright.
+    for refused in [
+        format!("UPDATE audit_log SET purpose = 'x' WHERE seq = {first}"),
+        format!("DELETE FROM audit_log WHERE seq = {first}"),
+        "TRUNCATE audit_log".to_owned(),
+    ] {
+        assert!(
+            diesel::sql_query(&refused)
+                .execute(&mut conn)
+                .await
+                .is_err(),
+            "{refused}"
+        );
+    }
+
+    // A superuser alters a record behind the trigger's back.
+    run(
+        &mut conn,
+        "ALTER TABLE audit_log DISABLE TRIGGER append_only",
+    )
+    .await;
+    run(
+        &mut conn,
+        &format!("UPDATE audit_log SET purpose = 'Contrôle' WHERE seq = {first}"),
+    )
+    .await;
+    let report = app.get_json("/v1/audit/verify", &auditor).await;
+    assert_eq!(report["intact"], false);
+    assert_eq!(report["problem"]["kind"], "altered");
+    assert_eq!(report["problem"]["record_seq"], first);
+    let (ok, cli) = verify_with_the_cli(&app);
+    assert!(!ok, "the command fails on a tampered trail");
+    assert_eq!(cli["problem"]["record_seq"], first);
+    run(
+        &mut conn,
+        &format!("UPDATE audit_log SET purpose = NULL WHERE seq = {first}"),
+    )
+    .await;
+    assert_eq!(
+        app.get_json("/v1/audit/verify", &auditor).await["intact"],
+        true
+    );
+    assert!(verify_with_the_cli(&app).0);
+
+    // … removes one.
+    run(
+        &mut conn,
+        &format!("CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq = {second}"),
+    )
+    .await;
+    run(
+        &mut conn,
+        &format!("DELETE FROM audit_log WHERE seq = {second}"),
+    )
+    .await;
+    let report = app.get_json("/v1/audit/verify", &auditor).await;
+    assert_eq!(report["problem"]["kind"], "removed");
+    assert_eq!(report["problem"]["record_seq"], second);
+    run(
+        &mut conn,
+        "INSERT INTO audit_log OVERRIDING SYSTEM VALUE SELECT * FROM saved",
+    )
+    .await;
+    assert_eq!(
+        app.get_json("/v1/audit/verify", &auditor).await["intact"],
+        true
+    );
+
+    // … slips one in among the sealed records.
+    run(
+        &mut conn,
+        &format!(
+            "INSERT INTO audit_log (seq, txid, occurred_at, actor_kind, action, outcome) \
+             OVERRIDING SYSTEM VALUE \
+             SELECT 9000000, txid, occurred_at, 'user', 'read', 'success' FROM audit_log WHERE seq = {first}"
+        ),
+    )
+    .await;
+    run(
+        &mut conn,
+        "ALTER TABLE audit_log ENABLE TRIGGER append_only",
+    )
+    .await;
+    let report = app.get_json("/v1/audit/verify", &auditor).await;
+    assert_eq!(report["problem"]["kind"], "inserted");
+    assert_eq!(report["problem"]["record_seq"], 9_000_000);
+}
