@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::pagination::{Page, PageParams, bad_cursor};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::alerts::{self, AlertCursor, AlertKind, AlertRow};
@@ -72,6 +74,7 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
 #[get("/v1/alerts")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<Alert>>, ApiError> {
@@ -84,6 +87,9 @@ pub async fn list(
     let after = page.cursor.as_deref().map(decode).transpose()?;
     let mut conn = state.pool.get().await?;
     let rows = alerts::of_caseload(&mut conn, caller.principal(), after.as_ref(), limit).await?;
+    let ids = rows.iter().map(|row| row.pathway_id);
+    let asked = serde_json::json!({ "cursor": page.cursor });
+    record::listed(&mut conn, &audit, caller.principal(), "alert", asked, ids).await?;
     let today = Utc::now().date_naive();
     let mut items: Vec<Alert> = rows
         .into_iter()

@@ -8,8 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::record::record;
 use crate::audit::verify::{Verification, verify as verify_chain};
-use crate::audit::{Actor, AuditContext, Entry, record};
+use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::Authorized;
 use crate::auth::policy::{ReadAccessLog, ReadAuditTrail};
 use crate::db::audit::{self, Filter, Record};
@@ -206,9 +207,14 @@ pub async fn access_log(
         Role::Auditor => persons::exists(&mut conn, *id).await?,
         _ => persons::find(&mut conn, who, *id).await?.is_some(),
     };
-    if !known {
-        return Err(ApiError::not_found("No such person in your territories."));
-    }
+    let known = if known {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("No such person in your territories."))
+    };
+    let target = ("person", Some(*id));
+    crate::audit::record::settled(&mut conn, &context, who, "read_access_log", target, known)
+        .await?;
     let rows = audit::of_person(&mut conn, *id, after, limit).await?;
     let entry = Entry::new("read_access_log", AuditOutcome::Success).on("person", Some(*id));
     record(&mut conn, &context, Actor::Principal(who), entry).await?;

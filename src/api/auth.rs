@@ -202,7 +202,7 @@ async fn audit_login(
     let entry = Entry::new("login", outcome).listing(json!({ "grant_type": grant_type }), vec![]);
     let written = async {
         let mut conn = state.pool.get().await?;
-        crate::audit::record(&mut conn, &AuditContext::of(req), actor, entry).await?;
+        crate::audit::record::record(&mut conn, &AuditContext::of(req), actor, entry).await?;
         Ok::<_, ApiError>(())
     };
     match (written.await, issued) {

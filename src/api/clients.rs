@@ -12,6 +12,8 @@ use crate::accounts::{self, CreateClient};
 use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::ManageAccounts;
 use crate::auth::secrets::{digest, random_secret};
@@ -19,6 +21,7 @@ use crate::db::clients::{self, Client, ClientChanges};
 use crate::domain::validation::Checks;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientView {
@@ -136,12 +139,21 @@ pub async fn read(
 )]
 #[post("/v1/clients")]
 pub async fn create(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
     body: Json<CreateClient>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (client, client_secret) = accounts::create_client(&mut conn, body.0).await?;
+    let who = caller.principal();
+    let created = conn
+        .transaction(async |conn| {
+            let created = accounts::create_client(conn, body.0).await?;
+            record::changed(conn, &audit, who, "create", "client", created.0.id).await?;
+            Ok::<_, ApiError>(created)
+        })
+        .await?;
+    let (client, client_secret) = created;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
         client_secret,
@@ -167,7 +179,8 @@ pub async fn create(
 )]
 #[patch("/v1/clients/{id}")]
 pub async fn update(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateClient>,
@@ -182,7 +195,17 @@ pub async fn update(
         active: body.0.active,
     };
     let mut conn = state.pool.get().await?;
-    match clients::update(&mut conn, *id, version, &changes).await? {
+    let who = caller.principal();
+    let changed = conn
+        .transaction(async |conn| {
+            let client = clients::update(conn, *id, version, &changes).await?;
+            if let Some(client) = &client {
+                record::changed(conn, &audit, who, "update", "client", client.id).await?;
+            }
+            Ok::<_, ApiError>(client)
+        })
+        .await?;
+    match changed {
         Some(client) => Ok(respond(
             StatusCode::OK,
             &client,
@@ -207,15 +230,24 @@ pub async fn update(
 )]
 #[post("/v1/clients/{id}/secret")]
 pub async fn rotate_secret(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let client_secret = random_secret("pcs_");
     let mut conn = state.pool.get().await?;
-    let client = clients::rotate_secret(&mut conn, *id, &digest(&client_secret))
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such client."))?;
+    let who = caller.principal();
+    let changed = conn
+        .transaction(async |conn| {
+            let client = clients::rotate_secret(conn, *id, &digest(&client_secret)).await?;
+            if let Some(client) = &client {
+                record::changed(conn, &audit, who, "rotate_secret", "client", client.id).await?;
+            }
+            Ok::<_, ApiError>(client)
+        })
+        .await?;
+    let client = changed.ok_or_else(|| ApiError::not_found("No such client."))?;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
         client_secret,

@@ -11,6 +11,8 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
@@ -19,6 +21,7 @@ use crate::domain::validation::Checks;
 use crate::domain::{CommitmentStatus, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommitmentView {
@@ -103,6 +106,7 @@ fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
 #[post("/v1/plans/{id}/commitments")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateCommitment>,
     state: web::Data<AppState>,
@@ -123,8 +127,17 @@ pub async fn create(
         frequency,
         due_on: body.due_on,
     };
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let commitment = commitments::add(&mut conn, caller.principal(), &new).await?;
+    let done = conn
+        .transaction(async |conn| {
+            let commitment = commitments::add(conn, who, &new).await?;
+            record::changed(conn, &audit, who, "create", "commitment", commitment.id).await?;
+            Ok::<_, ApiError>(commitment)
+        })
+        .await;
+    let target = ("commitment", None);
+    let commitment = record::settled(&mut conn, &audit, who, "create", target, done).await?;
     Ok(respond(StatusCode::CREATED, commitment))
 }
 
@@ -144,16 +157,23 @@ pub async fn create(
 #[get("/v1/plans/{id}/commitments")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<CommitmentView>>, ApiError> {
     let page = page.validate()?;
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let plan = plans::find(&mut conn, caller.principal(), *id)
+    let plan = plans::find(&mut conn, who, *id)
         .await?
-        .ok_or_else(plans::not_found)?;
+        .ok_or_else(plans::not_found);
+    let target = ("commitment", Some(*id));
+    let plan = record::settled(&mut conn, &audit, who, "list", target, plan).await?;
     let rows = commitments::of_plan(&mut conn, plan.id, page).await?;
+    let asked = serde_json::json!({ "plan": plan.id });
+    let ids = rows.iter().map(|c| c.id);
+    record::listed(&mut conn, &audit, who, "commitment", asked, ids).await?;
     let views = rows.into_iter().map(CommitmentView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |c| c.id)))
 }
@@ -174,11 +194,14 @@ pub async fn list(
 #[get("/v1/commitments/{id}")]
 pub async fn read(
     caller: Authorized<UpdateCommitments>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let commitment = commitments::find(&mut conn, caller.principal(), *id)
+    let commitment = commitments::find(&mut conn, who, *id).await?;
+    let commitment = record::read(&mut conn, &audit, who, "commitment", *id, commitment)
         .await?
         .ok_or_else(commitments::not_found)?;
     Ok(respond(StatusCode::OK, commitment))
@@ -204,6 +227,7 @@ pub async fn read(
 #[patch("/v1/commitments/{id}")]
 pub async fn update(
     caller: Authorized<UpdateCommitments>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateCommitment>,
@@ -235,6 +259,14 @@ pub async fn update(
         status: body.status,
     };
     let mut conn = state.pool.get().await?;
-    let commitment = commitments::update(&mut conn, who, *id, version, &changes).await?;
+    let done = conn
+        .transaction(async |conn| {
+            let commitment = commitments::update(conn, who, *id, version, &changes).await?;
+            record::changed(conn, &audit, who, "update", "commitment", commitment.id).await?;
+            Ok::<_, ApiError>(commitment)
+        })
+        .await;
+    let target = ("commitment", Some(*id));
+    let commitment = record::settled(&mut conn, &audit, who, "update", target, done).await?;
     Ok(respond(StatusCode::OK, commitment))
 }

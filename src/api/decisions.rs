@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::decisions::{self, Decision, NewDecision};
@@ -16,6 +18,7 @@ use crate::domain::validation::Checks;
 use crate::domain::{DecisionAuthority, Qualification};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionView {
@@ -93,6 +96,7 @@ fn is_finess(value: &str) -> bool {
 #[post("/v1/pathways/{id}/decisions")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateDecision>,
     state: web::Data<AppState>,
@@ -130,8 +134,17 @@ pub async fn create(
         implemented_on: body.implemented_on,
         recorded_by: Some(caller.principal().subject.id()),
     };
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let decision = decisions::record(&mut conn, caller.principal(), &new).await?;
+    let recorded = conn
+        .transaction(async |conn| {
+            let decision = decisions::record(conn, who, &new).await?;
+            record::changed(conn, &audit, who, "create", "decision", decision.id).await?;
+            Ok::<_, ApiError>(decision)
+        })
+        .await;
+    let target = ("decision", None);
+    let decision = record::settled(&mut conn, &audit, who, "create", target, recorded).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -156,16 +169,23 @@ pub async fn create(
 #[get("/v1/pathways/{id}/decisions")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<DecisionView>>, ApiError> {
     let page = page.validate()?;
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, caller.principal(), *id)
+    let pathway = pathways::find(&mut conn, who, *id)
         .await?
-        .ok_or_else(pathways::not_found)?;
+        .ok_or_else(pathways::not_found);
+    let target = ("decision", Some(*id));
+    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
     let rows = decisions::of_pathway(&mut conn, pathway.id, page).await?;
+    let asked = serde_json::json!({ "pathway": pathway.id });
+    let ids = rows.iter().map(|d| d.id);
+    record::listed(&mut conn, &audit, who, "decision", asked, ids).await?;
     let views = rows.into_iter().map(DecisionView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |d| d.id)))
 }

@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 
 use crate::api::etag::{etag, required_version, stale};
 use crate::api::extract::Json;
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::domain_calendar::{self, Opening};
@@ -16,6 +18,7 @@ use crate::domain::rollout::{is_open, rollout_year};
 use crate::domain::validation::Checks;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 /// A domain and where it stands in the rollout.
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,7 +132,8 @@ pub async fn read(
 )]
 #[put("/v1/domains/{domain}")]
 pub async fn reschedule(
-    _caller: Authorized<ManageReferenceData>,
+    caller: Authorized<ManageReferenceData>,
+    audit: AuditContext,
     req: HttpRequest,
     domain: web::Path<Domain>,
     body: Json<Reschedule>,
@@ -142,7 +146,23 @@ pub async fn reschedule(
     }
     checks.finish()?;
     let mut conn = state.pool.get().await?;
-    match domain_calendar::reschedule(&mut conn, *domain, version, body.0.opens_on).await? {
+    let who = caller.principal();
+    let opens_on = body.0.opens_on;
+    let changed = conn
+        .transaction(async |conn| {
+            let opening = domain_calendar::reschedule(conn, *domain, version, opens_on).await?;
+            if opening.is_some() {
+                let asked = serde_json::json!({ "domain": *domain, "opens_on": opens_on });
+                let entry =
+                    crate::audit::Entry::new("reschedule", crate::domain::AuditOutcome::Success)
+                        .on("domain", None)
+                        .listing(asked, vec![]);
+                record::record(conn, &audit, crate::audit::Actor::Principal(who), entry).await?;
+            }
+            Ok::<_, ApiError>(opening)
+        })
+        .await?;
+    match changed {
         Some(opening) => Ok(respond(StatusCode::OK, &opening)),
         None if domain_calendar::find(&mut conn, *domain).await?.is_some() => Err(stale()),
         None => Err(ApiError::not_found("This domain has no opening date.")),

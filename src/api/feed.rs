@@ -10,6 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::api::referrals::{ReferralStatus, coarse, organization_of};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::FollowPathways;
 use crate::db::feed::{self, FeedRow};
@@ -156,6 +158,7 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
 #[get("/v1/feed")]
 pub async fn read(
     caller: Authorized<FollowPathways>,
+    audit: AuditContext,
     params: web::Query<FeedParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<FeedPage>, ApiError> {
@@ -184,6 +187,10 @@ pub async fn read(
     };
     let mut conn = state.pool.get().await?;
     let rows = feed::after(&mut conn, organization, after, limit).await?;
+    let mut ids: Vec<Uuid> = rows.iter().map(|row| row.pathway_id).collect();
+    ids.dedup();
+    let asked = serde_json::json!({ "after": params.after, "limit": limit });
+    record::listed(&mut conn, &audit, caller.principal(), "feed", asked, ids).await?;
     let last = rows.last().map(|row| encode(row.txid, row.seq));
     let items: Vec<FeedEvent> = rows.into_iter().filter_map(event_view).collect();
     Ok(web::Json(FeedPage {

@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
@@ -15,6 +17,7 @@ use crate::db::pathways;
 use crate::domain::validation::Checks;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingView {
@@ -79,6 +82,7 @@ pub struct CreateMeeting {
 #[post("/v1/pathways/{id}/meetings")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateMeeting>,
     state: web::Data<AppState>,
@@ -101,8 +105,17 @@ pub async fn create(
         organizations: body.organization_ids,
         users: body.user_ids,
     };
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let meeting = meetings::record(&mut conn, caller.principal(), &new).await?;
+    let recorded = conn
+        .transaction(async |conn| {
+            let meeting = meetings::record(conn, who, &new).await?;
+            record::changed(conn, &audit, who, "create", "meeting", meeting.meeting.id).await?;
+            Ok::<_, ApiError>(meeting)
+        })
+        .await;
+    let target = ("meeting", None);
+    let meeting = record::settled(&mut conn, &audit, who, "create", target, recorded).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -127,16 +140,23 @@ pub async fn create(
 #[get("/v1/pathways/{id}/meetings")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<MeetingView>>, ApiError> {
     let page = page.validate()?;
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, caller.principal(), *id)
+    let pathway = pathways::find(&mut conn, who, *id)
         .await?
-        .ok_or_else(pathways::not_found)?;
+        .ok_or_else(pathways::not_found);
+    let target = ("meeting", Some(*id));
+    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
     let rows = meetings::of_pathway(&mut conn, pathway.id, page).await?;
+    let asked = serde_json::json!({ "pathway": pathway.id });
+    let ids = rows.iter().map(|m| m.meeting.id);
+    record::listed(&mut conn, &audit, who, "meeting", asked, ids).await?;
     let views = rows.into_iter().map(MeetingView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |m| m.id)))
 }

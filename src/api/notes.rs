@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::notes::{self, Note};
@@ -18,6 +20,7 @@ use crate::domain::NoteVisibility;
 use crate::domain::validation::Checks;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoteView {
@@ -67,6 +70,7 @@ pub struct CreateNote {
 #[post("/v1/pathways/{id}/notes")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateNote>,
     state: web::Data<AppState>,
@@ -74,8 +78,17 @@ pub async fn create(
     let mut checks = Checks::new();
     let text = checks.text("body", &body.0.body, 20_000);
     checks.finish()?;
+    let who = caller.principal();
+    let visibility = body.0.visibility;
     let mut conn = state.pool.get().await?;
-    let note = notes::add(&mut conn, caller.principal(), *id, body.0.visibility, &text).await?;
+    let added = conn
+        .transaction(async |conn| {
+            let note = notes::add(conn, who, *id, visibility, &text).await?;
+            record::changed(conn, &audit, who, "create", "note", note.id).await?;
+            Ok::<_, ApiError>(note)
+        })
+        .await;
+    let note = record::settled(&mut conn, &audit, who, "create", ("note", None), added).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -100,6 +113,7 @@ pub async fn create(
 #[get("/v1/pathways/{id}/notes")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
@@ -109,8 +123,13 @@ pub async fn list(
     let mut conn = state.pool.get().await?;
     let pathway = pathways::find(&mut conn, who, *id)
         .await?
-        .ok_or_else(pathways::not_found)?;
+        .ok_or_else(pathways::not_found);
+    let target = ("note", Some(*id));
+    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
     let rows = notes::readable(&mut conn, who, pathway.id, page).await?;
+    let asked = serde_json::json!({ "pathway": pathway.id });
+    let ids = rows.iter().map(|n| n.id);
+    record::listed(&mut conn, &audit, who, "note", asked, ids).await?;
     let views = rows.into_iter().map(NoteView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |n| n.id)))
 }

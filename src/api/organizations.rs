@@ -9,6 +9,8 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
@@ -16,6 +18,7 @@ use crate::domain::OrganizationKind;
 use crate::domain::validation::{Checks, is_digits};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,7 +146,8 @@ pub async fn read(
 )]
 #[post("/v1/organizations")]
 pub async fn create(
-    _caller: Authorized<ManageReferenceData>,
+    caller: Authorized<ManageReferenceData>,
+    audit: AuditContext,
     body: Json<CreateOrganization>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -161,7 +165,14 @@ pub async fn create(
         siret,
         finess,
     };
-    let organization = organizations::insert(&mut conn, &new).await?;
+    let who = caller.principal();
+    let organization = conn
+        .transaction(async |conn| {
+            let organization = organizations::insert(conn, &new).await?;
+            record::changed(conn, &audit, who, "create", "organization", organization.id).await?;
+            Ok::<_, ApiError>(organization)
+        })
+        .await?;
     Ok(respond(StatusCode::CREATED, &organization))
 }
 
@@ -184,7 +195,8 @@ pub async fn create(
 )]
 #[patch("/v1/organizations/{id}")]
 pub async fn update(
-    _caller: Authorized<ManageReferenceData>,
+    caller: Authorized<ManageReferenceData>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateOrganization>,
@@ -211,7 +223,18 @@ pub async fn update(
         finess: body.finess.map(|given| given.and(finess)),
     };
     let mut conn = state.pool.get().await?;
-    match organizations::update(&mut conn, *id, version, &changes).await? {
+    let who = caller.principal();
+    let changed = conn
+        .transaction(async |conn| {
+            let organization = organizations::update(conn, *id, version, &changes).await?;
+            if let Some(organization) = &organization {
+                record::changed(conn, &audit, who, "update", "organization", organization.id)
+                    .await?;
+            }
+            Ok::<_, ApiError>(organization)
+        })
+        .await?;
+    match changed {
         Some(organization) => Ok(respond(StatusCode::OK, &organization)),
         None if organizations::find(&mut conn, *id).await?.is_some() => Err(stale()),
         None => Err(ApiError::not_found("No such organization.")),

@@ -15,6 +15,8 @@ use uuid::Uuid;
 use crate::api::commitments::CommitmentView;
 use crate::api::pagination::{Page, PageParams};
 use crate::api::referrals::{ReferralStatus, coarse};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::FollowPathways;
 use crate::db::partner_pathways::{self, Followed};
@@ -68,6 +70,7 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
 #[get("/v1/partner/pathways")]
 pub async fn list(
     caller: Authorized<FollowPathways>,
+    audit: AuditContext,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PartnerPathway>>, ApiError> {
@@ -76,6 +79,8 @@ pub async fn list(
     let mut conn = state.pool.get().await?;
     let rows = partner_pathways::list(&mut conn, who, page).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let asked = serde_json::json!({ "cursor": page.after });
+    record::listed(&mut conn, &audit, who, "pathway", asked, ids.clone()).await?;
     let mut commitments: HashMap<Uuid, Vec<CommitmentView>> = HashMap::new();
     for (pathway, commitment) in partner_pathways::commitments_in(&mut conn, who, &ids).await? {
         commitments
@@ -109,12 +114,14 @@ pub async fn list(
 #[get("/v1/partner/pathways/{id}")]
 pub async fn read(
     caller: Authorized<FollowPathways>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<PartnerPathway>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let row = partner_pathways::find(&mut conn, who, *id)
+    let row = partner_pathways::find(&mut conn, who, *id).await?;
+    let row = record::read(&mut conn, &audit, who, "pathway", *id, row)
         .await?
         .ok_or_else(|| ApiError::not_found("No such pathway followed by your organization."))?;
     let commitments = partner_pathways::commitments_in(&mut conn, who, &[row.id])

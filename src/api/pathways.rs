@@ -12,13 +12,12 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
-use crate::audit::{Actor, AuditContext, Entry, found_or_not, record};
+use crate::audit::{AuditContext, record};
 use crate::auth::policy::{AssignReferent, WorkOnCases};
 use crate::auth::{Authorized, Principal};
 use crate::db::events::{self, Event};
 use crate::db::pathways::{self, Filters, NewPathway, Pathway, StatusPeriod, Transition};
 use crate::db::{domain_calendar, persons};
-use crate::domain::AuditOutcome;
 use crate::domain::enums::name_of;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
@@ -268,6 +267,7 @@ fn reason(checks: &mut Checks, value: &str) -> String {
 #[get("/v1/pathways")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     page: web::Query<PageParams>,
     filters: web::Query<PathwayFilters>,
     state: web::Data<AppState>,
@@ -284,8 +284,16 @@ pub async fn list(
         opened_to: f.opened_to,
         person: f.person,
     };
+    let asked = serde_json::json!({
+        "domain": filters.domain, "status": filters.status, "territory": filters.territory,
+        "referent": filters.referent, "critical": filters.critical,
+        "opened_from": filters.opened_from, "opened_to": filters.opened_to,
+        "person": filters.person,
+    });
     let mut conn = state.pool.get().await?;
     let rows = pathways::list(&mut conn, caller.principal(), &filters, page).await?;
+    let ids = rows.iter().map(|p| p.id);
+    record::listed(&mut conn, &audit, caller.principal(), "pathway", asked, ids).await?;
     let views = rows.into_iter().map(PathwayView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
 }
@@ -309,6 +317,7 @@ pub async fn list(
 #[post("/v1/pathways")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     body: Json<CreatePathway>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -374,9 +383,17 @@ pub async fn create(
         referent_id,
         opened_on,
     };
-    match pathways::open(&mut conn, &new, who.subject.id(), why.as_deref()).await {
+    let opened = conn
+        .transaction(async |conn| {
+            let pathway = pathways::open(conn, &new, who.subject.id(), why.as_deref()).await?;
+            record::changed(conn, &audit, who, "create", "pathway", pathway.id).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await;
+    let opened = record::settled(&mut conn, &audit, who, "create", ("pathway", None), opened).await;
+    match opened {
         Ok(pathway) => respond_detail(&mut conn, StatusCode::CREATED, pathway).await,
-        Err(error) => match ApiError::from(error) {
+        Err(error) => match error {
             ApiError::Conflict { .. } => {
                 let open = pathways::open_in_domain(&mut conn, person.id, body.domain).await?;
                 Err(ApiError::conflict(format!(
@@ -410,23 +427,13 @@ pub async fn read(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, caller.principal(), *id).await?;
-    let outcome = found_or_not(&pathway);
-    let entry = Entry::new("read", outcome).on("pathway", Some(*id));
-    record(
-        &mut conn,
-        &audit,
-        Actor::Principal(caller.principal()),
-        entry,
-    )
-    .await?;
-    respond_detail(
-        &mut conn,
-        StatusCode::OK,
-        pathway.ok_or_else(pathways::not_found)?,
-    )
-    .await
+    let pathway = pathways::find(&mut conn, who, *id).await?;
+    let pathway = record::read(&mut conn, &audit, who, "pathway", *id, pathway)
+        .await?
+        .ok_or_else(pathways::not_found)?;
+    respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 
 /// Hand the pathway to another referent (supervisors). Requires `If-Match`.
@@ -449,21 +456,26 @@ pub async fn read(
 #[patch("/v1/pathways/{id}")]
 pub async fn update(
     caller: Authorized<AssignReferent>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdatePathway>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = required_version(&req)?;
+    let who = caller.principal();
+    let referent = body.0.referent_id;
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::assign_referent(
-        &mut conn,
-        caller.principal(),
-        *id,
-        version,
-        body.0.referent_id,
-    )
-    .await?;
+    let changed = conn
+        .transaction(async |conn| {
+            let pathway = pathways::assign_referent(conn, who, *id, version, referent).await?;
+            record::changed(conn, &audit, who, "assign_referent", "pathway", pathway.id).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await;
+    let target = ("pathway", Some(*id));
+    let pathway =
+        record::settled(&mut conn, &audit, who, "assign_referent", target, changed).await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 
@@ -509,19 +521,21 @@ pub async fn transition(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     // The change and its audit record commit together, or neither does.
-    let pathway = conn
+    let moved = conn
         .transaction(async |conn| {
             let pathway = pathways::transition(conn, who, *id, version, &change).await?;
-            let entry = Entry::new("transition", AuditOutcome::Success).on("pathway", Some(*id));
-            record(conn, &audit, Actor::Principal(who), entry).await?;
+            record::changed(conn, &audit, who, "transition", "pathway", pathway.id).await?;
             Ok::<_, ApiError>(pathway)
         })
-        .await?;
+        .await;
+    let target = ("pathway", Some(*id));
+    let pathway = record::settled(&mut conn, &audit, who, "transition", target, moved).await?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 
 async fn steer_critical(
     who: &Principal,
+    audit: &AuditContext,
     req: &HttpRequest,
     id: Uuid,
     level: Option<EscalationLevel>,
@@ -532,8 +546,21 @@ async fn steer_critical(
     let mut checks = Checks::new();
     let why = reason(&mut checks, why);
     checks.finish()?;
+    let action = if level.is_some() {
+        "set_critical"
+    } else {
+        "clear_critical"
+    };
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::set_critical(&mut conn, who, id, version, level, &why).await?;
+    let steered = conn
+        .transaction(async |conn| {
+            let pathway = pathways::set_critical(conn, who, id, version, level, &why).await?;
+            record::changed(conn, audit, who, action, "pathway", pathway.id).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await;
+    let target = ("pathway", Some(id));
+    let pathway = record::settled(&mut conn, audit, who, action, target, steered).await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 
@@ -558,6 +585,7 @@ async fn steer_critical(
 #[put("/v1/pathways/{id}/critical")]
 pub async fn set_critical(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<SetCritical>,
@@ -566,6 +594,7 @@ pub async fn set_critical(
     let body = body.0;
     steer_critical(
         caller.principal(),
+        &audit,
         &req,
         *id,
         Some(body.level),
@@ -596,12 +625,14 @@ pub async fn set_critical(
 #[delete("/v1/pathways/{id}/critical")]
 pub async fn clear_critical(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<ClearCritical>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    steer_critical(caller.principal(), &req, *id, None, &body.0.reason, &state).await
+    let who = caller.principal();
+    steer_critical(who, &audit, &req, *id, None, &body.0.reason, &state).await
 }
 
 /// Every event of the pathway, oldest first.
@@ -620,13 +651,16 @@ pub async fn clear_critical(
 #[get("/v1/pathways/{id}/timeline")]
 pub async fn timeline(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<EventView>>, ApiError> {
     let (limit, after) = page.validate_seq()?;
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, caller.principal(), *id)
+    let who = caller.principal();
+    let pathway = pathways::find(&mut conn, who, *id).await?;
+    let pathway = record::read(&mut conn, &audit, who, "timeline", *id, pathway)
         .await?
         .ok_or_else(pathways::not_found)?;
     let rows = events::of_pathway(&mut conn, pathway.id, after, limit).await?;

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
-use crate::audit::{Actor, AuditContext, Entry, found_or_not, record};
+use crate::audit::record::{self, record};
+use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
@@ -22,6 +23,7 @@ use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_numbe
 use crate::error::ApiError;
 use crate::privacy::PersonalDataKeys;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -328,6 +330,7 @@ pub async fn search(
 #[post("/v1/persons")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     options: web::Query<CreateOptions>,
     body: Json<CreatePerson>,
     state: web::Data<AppState>,
@@ -370,6 +373,9 @@ pub async fn create(
         };
         let found = persons::candidates(&mut conn, who, &probe).await?;
         if !found.is_empty() {
+            let ids: Vec<Uuid> = found.iter().map(|c| c.person.id).collect();
+            let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
+            record::listed(&mut conn, &audit, who, "person", asked, ids).await?;
             let candidates = candidates_view(found, keys);
             return Err(ApiError::PossibleDuplicate {
                 detail: format!(
@@ -397,9 +403,15 @@ pub async fn create(
         nir_ciphertext: nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)),
         nir_index,
     };
-    let person = persons::insert(&mut conn, &new)
-        .await
-        .map_err(nir_conflict)?;
+    let created = conn
+        .transaction(async |conn| {
+            let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
+            record::changed(conn, &audit, who, "create", "person", person.id).await?;
+            Ok::<_, ApiError>(person)
+        })
+        .await;
+    let person =
+        record::settled(&mut conn, &audit, who, "create", ("person", None), created).await?;
     Ok(respond(StatusCode::CREATED, person, keys))
 }
 
@@ -434,19 +446,10 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let person = persons::find(&mut conn, caller.principal(), *id).await?;
-    let entry = Entry::new("read", found_or_not(&person)).on("person", Some(*id));
-    record(
-        &mut conn,
-        &audit,
-        Actor::Principal(caller.principal()),
-        entry,
-    )
-    .await?;
-    Ok(respond(
-        StatusCode::OK,
-        person.ok_or_else(not_found)?,
-        &state.privacy,
-    ))
+    let person = record::read(&mut conn, &audit, caller.principal(), "person", *id, person)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(respond(StatusCode::OK, person, &state.privacy))
 }
 
 /// Change a person. Requires `If-Match`. Moving a person to another
@@ -470,6 +473,7 @@ pub async fn read(
 #[patch("/v1/persons/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdatePerson>,
@@ -528,14 +532,33 @@ pub async fn update(
             .map(|nir| nir.as_ref().map(|nir| keys.nir_index(nir))),
     };
     let mut conn = state.pool.get().await?;
-    match persons::update(&mut conn, who, *id, version, &changes)
-        .await
-        .map_err(nir_conflict)?
-    {
-        Some(person) => Ok(respond(StatusCode::OK, person, keys)),
-        None if persons::find(&mut conn, who, *id).await?.is_some() => Err(stale()),
-        None => Err(not_found()),
-    }
+    let updated = conn
+        .transaction(async |conn| {
+            let person = persons::update(conn, who, *id, version, &changes)
+                .await
+                .map_err(nir_conflict)?;
+            if let Some(person) = &person {
+                record::changed(conn, &audit, who, "update", "person", person.id).await?;
+            }
+            Ok::<_, ApiError>(person)
+        })
+        .await;
+    let result = match updated {
+        Ok(Some(person)) => Ok(person),
+        Ok(None) if persons::find(&mut conn, who, *id).await?.is_some() => Err(stale()),
+        Ok(None) => Err(not_found()),
+        Err(error) => Err(error),
+    };
+    let person = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        "update",
+        ("person", Some(*id)),
+        result,
+    )
+    .await?;
+    Ok(respond(StatusCode::OK, person, keys))
 }
 
 /// Persons of your territories who are likely the same as this one, most
@@ -555,12 +578,14 @@ pub async fn update(
 #[get("/v1/persons/{id}/duplicates")]
 pub async fn duplicates(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Candidates>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let person = persons::find(&mut conn, who, *id)
+    let person = persons::find(&mut conn, who, *id).await?;
+    let person = record::read(&mut conn, &audit, who, "person", *id, person)
         .await?
         .ok_or_else(not_found)?;
     let keys = &state.privacy;
@@ -577,6 +602,9 @@ pub async fn duplicates(
             .map(|nir| keys.nir_index(&nir)),
     };
     let found = persons::candidates(&mut conn, who, &probe).await?;
+    let ids = found.iter().map(|c| c.person.id);
+    let asked = serde_json::json!({ "duplicates_of": person.id });
+    record::listed(&mut conn, &audit, who, "person", asked, ids).await?;
     Ok(web::Json(Candidates {
         items: candidates_view(found, keys),
     }))

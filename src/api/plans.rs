@@ -11,6 +11,8 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::pathways;
@@ -19,6 +21,7 @@ use crate::domain::validation::Checks;
 use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 /// The prior agreement to a plan.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -127,6 +130,7 @@ fn respond(status: StatusCode, plan: Plan) -> HttpResponse {
 #[post("/v1/pathways/{id}/plans")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreatePlan>,
     state: web::Data<AppState>,
@@ -138,16 +142,25 @@ pub async fn create(
         .as_deref()
         .map(|o| checks.text("objectives", o, 5000));
     checks.finish()?;
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let plan = plans::create(
-        &mut conn,
-        caller.principal(),
-        *id,
-        body.kind,
-        body.coordinator_id,
-        objectives,
-    )
-    .await?;
+    let done = conn
+        .transaction(async |conn| {
+            let plan = plans::create(
+                conn,
+                who,
+                *id,
+                body.kind,
+                body.coordinator_id,
+                objectives.clone(),
+            )
+            .await?;
+            record::changed(conn, &audit, who, "create", "plan", plan.id).await?;
+            Ok::<_, ApiError>(plan)
+        })
+        .await;
+    let target = ("plan", None);
+    let plan = record::settled(&mut conn, &audit, who, "create", target, done).await?;
     Ok(respond(StatusCode::CREATED, plan))
 }
 
@@ -167,16 +180,23 @@ pub async fn create(
 #[get("/v1/pathways/{id}/plans")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PlanView>>, ApiError> {
     let page = page.validate()?;
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, caller.principal(), *id)
+    let pathway = pathways::find(&mut conn, who, *id)
         .await?
-        .ok_or_else(pathways::not_found)?;
+        .ok_or_else(pathways::not_found);
+    let target = ("plan", Some(*id));
+    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
     let rows = plans::of_pathway(&mut conn, pathway.id, page).await?;
+    let asked = serde_json::json!({ "pathway": pathway.id });
+    let ids = rows.iter().map(|p| p.id);
+    record::listed(&mut conn, &audit, who, "plan", asked, ids).await?;
     let views = rows.into_iter().map(PlanView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
 }
@@ -196,11 +216,14 @@ pub async fn list(
 #[get("/v1/plans/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let plan = plans::find(&mut conn, caller.principal(), *id)
+    let plan = plans::find(&mut conn, who, *id).await?;
+    let plan = record::read(&mut conn, &audit, who, "plan", *id, plan)
         .await?
         .ok_or_else(plans::not_found)?;
     Ok(respond(StatusCode::OK, plan))
@@ -227,6 +250,7 @@ pub async fn read(
 #[patch("/v1/plans/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdatePlan>,
@@ -245,8 +269,17 @@ pub async fn update(
         coordinator_id: body.coordinator_id,
         review_due: body.review_due,
     };
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let plan = plans::update(&mut conn, caller.principal(), *id, version, &changes).await?;
+    let done = conn
+        .transaction(async |conn| {
+            let plan = plans::update(conn, who, *id, version, &changes).await?;
+            record::changed(conn, &audit, who, "update", "plan", plan.id).await?;
+            Ok::<_, ApiError>(plan)
+        })
+        .await;
+    let target = ("plan", Some(*id));
+    let plan = record::settled(&mut conn, &audit, who, "update", target, done).await?;
     Ok(respond(StatusCode::OK, plan))
 }
 
@@ -274,6 +307,7 @@ pub async fn update(
 #[post("/v1/plans/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<PlanTransitionRequest>,
@@ -287,7 +321,16 @@ pub async fn transition(
         review_due: body.review_due,
         end_reason: body.end_reason,
     };
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let plan = plans::transition(&mut conn, caller.principal(), *id, version, &change).await?;
+    let done = conn
+        .transaction(async |conn| {
+            let plan = plans::transition(conn, who, *id, version, &change).await?;
+            record::changed(conn, &audit, who, "transition", "plan", plan.id).await?;
+            Ok::<_, ApiError>(plan)
+        })
+        .await;
+    let target = ("plan", Some(*id));
+    let plan = record::settled(&mut conn, &audit, who, "transition", target, done).await?;
     Ok(respond(StatusCode::OK, plan))
 }

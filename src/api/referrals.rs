@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::api::extract::Json;
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::ReferPersons;
 use crate::db::referrals::{self, Incoming, Standing};
@@ -20,6 +22,7 @@ use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_numbe
 use crate::domain::{Domain, OrganizationKind, PathwayStatus};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -128,6 +131,7 @@ pub fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError
 #[post("/v1/referrals")]
 pub async fn create(
     caller: Authorized<ReferPersons>,
+    audit: AuditContext,
     body: Json<CreateReferral>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -195,7 +199,17 @@ pub async fn create(
         reason,
         contact,
     };
-    let standing = referrals::receive(&mut conn, &state.privacy, &incoming).await?;
+    // Recorded on the pathway, so that it shows in the person's access log.
+    let received = conn
+        .transaction(async |conn| {
+            let standing = referrals::receive(conn, &state.privacy, &incoming).await?;
+            let pathway = standing.referral.pathway_id;
+            record::changed(conn, &audit, who, "refer", "pathway", pathway).await?;
+            Ok::<_, ApiError>(standing)
+        })
+        .await;
+    let target = ("pathway", None);
+    let standing = record::settled(&mut conn, &audit, who, "refer", target, received).await?;
     let receipt = ReferralReceipt::from(standing);
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((header::LOCATION, format!("/v1/referrals/{}", receipt.id)))
@@ -217,12 +231,15 @@ pub async fn create(
 #[get("/v1/referrals/{id}")]
 pub async fn read(
     caller: Authorized<ReferPersons>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<ReferralReceipt>, ApiError> {
-    let organization = organization_of(caller.principal())?;
+    let who = caller.principal();
+    let organization = organization_of(who)?;
     let mut conn = state.pool.get().await?;
-    let standing = referrals::standing(&mut conn, *id, organization)
+    let standing = referrals::standing(&mut conn, *id, organization).await?;
+    let standing = record::read(&mut conn, &audit, who, "referral", *id, standing)
         .await?
         .ok_or_else(|| ApiError::not_found("No such referral of your organization."))?;
     Ok(web::Json(standing.into()))

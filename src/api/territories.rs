@@ -9,12 +9,15 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::territories::{self, NewTerritory, Territory};
 use crate::domain::validation::Checks;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +117,8 @@ pub async fn read(
 )]
 #[post("/v1/territories")]
 pub async fn create(
-    _caller: Authorized<ManageReferenceData>,
+    caller: Authorized<ManageReferenceData>,
+    audit: AuditContext,
     body: Json<CreateTerritory>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -128,15 +132,19 @@ pub async fn create(
     let name = checks.text("name", &body.0.name, 200);
     checks.finish()?;
     let mut conn = state.pool.get().await?;
-    let territory = territories::insert(
-        &mut conn,
-        &NewTerritory {
-            id: Uuid::now_v7(),
-            code,
-            name,
-        },
-    )
-    .await?;
+    let new = NewTerritory {
+        id: Uuid::now_v7(),
+        code,
+        name,
+    };
+    let who = caller.principal();
+    let territory = conn
+        .transaction(async |conn| {
+            let territory = territories::insert(conn, &new).await?;
+            record::changed(conn, &audit, who, "create", "territory", territory.id).await?;
+            Ok::<_, ApiError>(territory)
+        })
+        .await?;
     Ok(respond(StatusCode::CREATED, &territory))
 }
 
@@ -158,7 +166,8 @@ pub async fn create(
 )]
 #[patch("/v1/territories/{id}")]
 pub async fn update(
-    _caller: Authorized<ManageReferenceData>,
+    caller: Authorized<ManageReferenceData>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateTerritory>,
@@ -169,7 +178,17 @@ pub async fn update(
     let name = checks.text("name", &body.0.name, 200);
     checks.finish()?;
     let mut conn = state.pool.get().await?;
-    match territories::rename(&mut conn, *id, version, &name).await? {
+    let who = caller.principal();
+    let changed = conn
+        .transaction(async |conn| {
+            let territory = territories::rename(conn, *id, version, &name).await?;
+            if let Some(territory) = &territory {
+                record::changed(conn, &audit, who, "update", "territory", territory.id).await?;
+            }
+            Ok::<_, ApiError>(territory)
+        })
+        .await?;
+    match changed {
         Some(territory) => Ok(respond(StatusCode::OK, &territory)),
         None if territories::find(&mut conn, *id).await?.is_some() => Err(stale()),
         None => Err(ApiError::not_found("No such territory.")),

@@ -11,6 +11,8 @@ use crate::accounts::{self, CreateUser};
 use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::policy::ManageAccounts;
 use crate::auth::secrets::random_secret;
 use crate::auth::{AuthContext, Authorized};
@@ -19,6 +21,7 @@ use crate::domain::validation::Checks;
 use crate::domain::{Domain, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -174,14 +177,22 @@ pub async fn read(
 )]
 #[post("/v1/users")]
 pub async fn create(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
     body: Json<CreateUser>,
     state: web::Data<AppState>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let (user, territories, one_time_password) =
-        accounts::create_user(&mut conn, &auth.passwords, body.0).await?;
+    let who = caller.principal();
+    let created = conn
+        .transaction(async |conn| {
+            let created = accounts::create_user(conn, &auth.passwords, body.0).await?;
+            record::changed(conn, &audit, who, "create", "user", created.0.id).await?;
+            Ok::<_, ApiError>(created)
+        })
+        .await?;
+    let (user, territories, one_time_password) = created;
     let body = CreatedUser {
         user: UserView::new(user.clone(), territories),
         one_time_password,
@@ -208,7 +219,8 @@ pub async fn create(
 )]
 #[patch("/v1/users/{id}")]
 pub async fn update(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
     req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateUser>,
@@ -236,20 +248,25 @@ pub async fn update(
         active: body.active,
     };
     let mut conn = state.pool.get().await?;
-    let updated = users::update(
-        &mut conn,
-        *id,
-        version,
-        &changes,
-        body.territories.as_deref(),
-    )
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Unprocessable { .. } => {
-            ApiError::unprocessable("territories", "names a territory that does not exist")
-        }
-        other => other,
-    })?;
+    let who = caller.principal();
+    let territories = body.territories.as_deref();
+    let updated = conn
+        .transaction(async |conn| {
+            let updated = users::update(conn, *id, version, &changes, territories)
+                .await
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::Unprocessable { .. } => ApiError::unprocessable(
+                        "territories",
+                        "names a territory that does not exist",
+                    ),
+                    other => other,
+                })?;
+            if let Some(user) = &updated {
+                record::changed(conn, &audit, who, "update", "user", user.id).await?;
+            }
+            Ok::<_, ApiError>(updated)
+        })
+        .await?;
     match updated {
         Some(user) => {
             let territories = users::territories_of(&mut conn, user.id).await?;
@@ -278,7 +295,8 @@ pub async fn update(
 )]
 #[post("/v1/users/{id}/password")]
 pub async fn reset_password(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
     auth: web::Data<AuthContext>,
@@ -290,7 +308,17 @@ pub async fn reset_password(
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let mut conn = state.pool.get().await?;
-    if users::set_password(&mut conn, *id, &hash).await? == 0 {
+    let who = caller.principal();
+    let reset = conn
+        .transaction(async |conn| {
+            let reset = users::set_password(conn, *id, &hash).await?;
+            if reset > 0 {
+                record::changed(conn, &audit, who, "reset_password", "user", *id).await?;
+            }
+            Ok::<_, ApiError>(reset)
+        })
+        .await?;
+    if reset == 0 {
         return Err(ApiError::not_found("No such user."));
     }
     Ok(web::Json(NewPassword {

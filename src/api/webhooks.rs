@@ -12,6 +12,8 @@ use uuid::Uuid;
 use crate::api::extract::Json;
 use crate::api::feed::FeedEventKind;
 use crate::api::pagination::{Page, PageParams};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::policy::ManageWebhooks;
 use crate::auth::{Authorized, Principal};
 use crate::db::schema::organizations;
@@ -22,6 +24,7 @@ use crate::domain::{DeliveryStatus, Role};
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 use crate::webhooks::{endpoint, signature};
+use diesel_async::AsyncConnection;
 
 /// How long the previous secret keeps signing after a rotation.
 const ROTATION_OVERLAP_HOURS: i64 = 24;
@@ -202,6 +205,7 @@ async fn organization_for(
 #[post("/v1/webhooks")]
 pub async fn create(
     caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
     body: Json<CreateWebhook>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -241,7 +245,13 @@ pub async fn create(
         secret_ciphertext: state.privacy.encrypt_webhook_secret(id, &secret),
         created_by: who.subject.id(),
     };
-    let webhook = webhooks::insert(&mut conn, &new).await?;
+    let webhook = conn
+        .transaction(async |conn| {
+            let webhook = webhooks::insert(conn, &new).await?;
+            record::changed(conn, &audit, who, "create", "webhook", webhook.id).await?;
+            Ok::<_, ApiError>(webhook)
+        })
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
         .json(CreatedWebhook {
@@ -316,11 +326,20 @@ pub async fn read(
 #[delete("/v1/webhooks/{id}")]
 pub async fn remove(
     caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    webhooks::disable(&mut conn, caller.principal(), *id)
+    let _deleted = conn
+        .transaction(async |conn| {
+            let webhook = webhooks::disable(conn, who, *id).await?;
+            if let Some(webhook) = &webhook {
+                record::changed(conn, &audit, who, "delete", "webhook", webhook.id).await?;
+            }
+            Ok::<_, ApiError>(webhook)
+        })
         .await?
         .ok_or_else(not_found)?;
     Ok(HttpResponse::NoContent().finish())
@@ -343,14 +362,23 @@ pub async fn remove(
 #[post("/v1/webhooks/{id}/secret")]
 pub async fn rotate_secret(
     caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<RotatedSecret>, ApiError> {
     let secret = signature::generate_secret();
     let until = Utc::now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
     let sealed = state.privacy.encrypt_webhook_secret(*id, &secret);
+    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let webhook = webhooks::rotate(&mut conn, caller.principal(), *id, sealed, until)
+    let webhook = conn
+        .transaction(async |conn| {
+            let webhook = webhooks::rotate(conn, who, *id, sealed.clone(), until).await?;
+            if let Some(webhook) = &webhook {
+                record::changed(conn, &audit, who, "rotate_secret", "webhook", webhook.id).await?;
+            }
+            Ok::<_, ApiError>(webhook)
+        })
         .await?
         .ok_or_else(not_found)?;
     Ok(web::Json(RotatedSecret {
@@ -406,6 +434,7 @@ pub async fn deliveries(
 #[post("/v1/webhooks/{id}/deliveries/{delivery_id}/retry")]
 pub async fn retry(
     caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
     path: web::Path<(Uuid, Uuid)>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<DeliveryView>, ApiError> {
@@ -415,7 +444,15 @@ pub async fn retry(
         .await?
         .filter(|w| w.active)
         .ok_or_else(not_found)?;
-    let delivery = webhooks::retry(&mut conn, webhook.id, delivery_id)
+    let who = caller.principal();
+    let delivery = conn
+        .transaction(async |conn| {
+            let delivery = webhooks::retry(conn, webhook.id, delivery_id).await?;
+            if delivery.is_some() {
+                record::changed(conn, &audit, who, "retry_delivery", "webhook", webhook.id).await?;
+            }
+            Ok::<_, ApiError>(delivery)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("No such dead-lettered delivery of this webhook."))?;
     Ok(web::Json(delivery.into()))

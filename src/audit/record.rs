@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::auth::{Principal, principal::Subject};
 use crate::db::audit::{self, NewRecord};
 use crate::domain::AuditOutcome;
+use crate::error::ApiError;
 use crate::middleware::request_context::RequestId;
 
 /// Where a request came from and why (`X-Purpose`), for its audit records.
@@ -158,4 +159,81 @@ pub async fn record(
     entry: Entry,
 ) -> diesel::QueryResult<()> {
     audit::insert(conn, &new_record(context, actor, entry)).await
+}
+
+/// How a refused or failed request ends, for its record.
+pub fn outcome_of(error: &ApiError) -> AuditOutcome {
+    use actix_web::ResponseError;
+    use actix_web::http::StatusCode;
+    match error.status_code() {
+        StatusCode::NOT_FOUND => AuditOutcome::NotFound,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => AuditOutcome::Denied,
+        status if status.is_client_error() => AuditOutcome::Invalid,
+        _ => AuditOutcome::Failed,
+    }
+}
+
+/// Records the read of one resource (found in scope or not) before it is
+/// answered.
+pub async fn read<T>(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    who: &Principal,
+    resource_type: &'static str,
+    id: Uuid,
+    found: Option<T>,
+) -> Result<Option<T>, ApiError> {
+    let entry = Entry::new("read", found_or_not(&found)).on(resource_type, Some(id));
+    record(conn, context, Actor::Principal(who), entry).await?;
+    Ok(found)
+}
+
+/// Records a list: what was asked (`query`) and the ids returned.
+pub async fn listed(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    who: &Principal,
+    resource_type: &'static str,
+    query: serde_json::Value,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<(), ApiError> {
+    let entry = Entry::new("list", AuditOutcome::Success)
+        .on(resource_type, None)
+        .listing(query, ids.into_iter().collect());
+    record(conn, context, Actor::Principal(who), entry).await?;
+    Ok(())
+}
+
+/// Records a change; call it inside the change's transaction, so that both
+/// commit or neither does.
+pub async fn changed(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    who: &Principal,
+    action: &'static str,
+    resource_type: &'static str,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let entry = Entry::new(action, AuditOutcome::Success).on(resource_type, Some(id));
+    record(conn, context, Actor::Principal(who), entry).await?;
+    Ok(())
+}
+
+/// Passes a change's result on; a refused or failed change (rolled back) is
+/// recorded with its outcome.
+pub async fn settled<T>(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    who: &Principal,
+    action: &'static str,
+    target: (&'static str, Option<Uuid>),
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if let Err(error) = &result {
+        let entry = Entry::new(action, outcome_of(error)).on(target.0, target.1);
+        if let Err(failure) = record(conn, context, Actor::Principal(who), entry).await {
+            tracing::warn!(error = %failure, "a refused change could not be audited");
+        }
+    }
+    result
 }

@@ -95,9 +95,14 @@ fn routes() -> Vec<(String, String, String)> {
     routes
 }
 
-async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u16 {
+/// Calls a route; returns the status and the request id it was sent with.
+async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
     let method = Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = app.client.request(method.clone(), app.url(path));
+    let request_id = format!("matrix-{}", uuid::Uuid::now_v7().simple());
+    let mut request = app
+        .client
+        .request(method.clone(), app.url(path))
+        .header("x-request-id", &request_id);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -110,7 +115,42 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> u
             .header("content-type", "application/json")
             .body("{}");
     }
-    request.send().await.unwrap().status().as_u16()
+    let status = request.send().await.unwrap().status().as_u16();
+    (status, request_id)
+}
+
+/// Routes that read personal data: each call writes an audit record.
+fn reads_personal_data(method: &str, path: &str) -> bool {
+    method == "GET"
+        && [
+            "/v1/persons",
+            "/v1/pathways",
+            "/v1/plans",
+            "/v1/commitments",
+            "/v1/alerts",
+            "/v1/referrals",
+            "/v1/feed",
+            "/v1/partner/",
+        ]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
+async fn audited(app: &TestApp, request_id: &str) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db.connect().await;
+    let found: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM audit_log WHERE request_id = $1")
+            .bind::<diesel::sql_types::Text, _>(request_id)
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    found.n > 0
 }
 
 #[tokio::test]
@@ -121,6 +161,7 @@ async fn every_route_answers_each_role_as_the_policy_says() {
         tokens.push((role, app.token_for(role).await));
     }
     let mut protected = 0;
+    let mut refusals = Vec::new();
     for (method, path, concrete) in routes() {
         let access = expected(&method, &path)
             .unwrap_or_else(|| panic!("{method} {path} has no entry in the access matrix"));
@@ -128,19 +169,40 @@ async fn every_route_answers_each_role_as_the_policy_says() {
             continue;
         };
         protected += 1;
-        let anonymous = call(&app, &method, &concrete, None).await;
+        let (anonymous, _) = call(&app, &method, &concrete, None).await;
         assert_eq!(anonymous, 401, "{method} {path} without a token");
         for (role, token) in &tokens {
-            let status = call(&app, &method, &concrete, Some(token)).await;
+            let (status, request_id) = call(&app, &method, &concrete, Some(token)).await;
             if allowed.contains(role) {
                 assert!(
                     status != 401 && status != 403,
                     "{method} {path} as {role:?}: allowed, got {status}"
                 );
+                // A read of personal data answers only once it is recorded.
+                if reads_personal_data(&method, &path) && status < 500 {
+                    assert!(
+                        audited(&app, &request_id).await,
+                        "{method} {path} as {role:?} ({status}) left no audit record"
+                    );
+                }
             } else {
                 assert_eq!(status, 403, "{method} {path} as {role:?}: refused");
+                refusals.push(format!("{method} {path} as {role:?} ({request_id})"));
             }
         }
     }
     assert!(protected > 0, "the document lists protected routes");
+    // Every refusal is recorded too (beside the answer, so give it a moment).
+    for refusal in refusals {
+        let request_id = refusal.rsplit('(').next().unwrap().trim_end_matches(')');
+        let mut recorded = false;
+        for _ in 0..50 {
+            if audited(&app, request_id).await {
+                recorded = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(recorded, "{refusal} left no audit record");
+    }
 }

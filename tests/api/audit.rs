@@ -339,3 +339,58 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     assert_eq!(report["problem"]["kind"], "inserted");
     assert_eq!(report["problem"]["record_seq"], 9_000_000);
 }
+
+#[tokio::test]
+async fn writes_and_admin_changes_are_recorded_with_their_outcome() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let who = person(&app, &staff, "Écrit").await;
+    let (pathway, etag) = open(&app, &staff, &who, Disability).await;
+    let path = format!("/v1/pathways/{pathway}/transitions");
+    let body = json!({"to": "assessment", "reason": "Évaluation"});
+    let stale = app
+        .send_json(Method::POST, &path, &staff.token, Some("\"v999\""), &body)
+        .await;
+    assert_eq!(stale.status(), 412);
+    let moved = app
+        .send_json(Method::POST, &path, &staff.token, Some(&etag), &body)
+        .await;
+    assert_eq!(moved.status(), 200);
+
+    let created = records(&app, &auditor, "action=create").await;
+    assert!(
+        created
+            .iter()
+            .any(|r| r["resource_type"] == "person" && r["resource_id"] == who.as_str())
+    );
+    assert!(
+        created
+            .iter()
+            .any(|r| r["resource_type"] == "pathway" && r["resource_id"] == pathway.as_str())
+    );
+    let moves = records(&app, &auditor, "action=transition").await;
+    let outcomes: Vec<&str> = moves
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["invalid", "success"]);
+    assert!(moves.iter().all(|r| r["resource_id"] == pathway.as_str()));
+
+    // An admin change names its author.
+    let admin = app.token_for(parcours::domain::Role::Admin).await;
+    let territory = app
+        .post_ok(
+            "/v1/territories",
+            &admin,
+            &json!({"code": "05-QUE", "name": "Queyras"}),
+            201,
+        )
+        .await
+        .0;
+    let changes = records(&app, &auditor, "resource_type=territory").await;
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["action"], "create");
+    assert_eq!(changes[0]["resource_id"], territory["id"]);
+    assert_eq!(changes[0]["actor_role"], "admin");
+}
