@@ -29,6 +29,7 @@ pub struct PersonalDataKeys {
     nir_cipher: Aes256Gcm,
     nir_index_key: [u8; 32],
     webhook_secret_cipher: Aes256Gcm,
+    pseudonym_key: [u8; 32],
 }
 
 impl PersonalDataKeys {
@@ -88,6 +89,7 @@ impl PersonalDataKeys {
             nir_cipher: Aes256Gcm::new((&nir_key).into()),
             nir_index_key: subkey(master, b"parcours nir index v1"),
             webhook_secret_cipher: Aes256Gcm::new((&webhook_key).into()),
+            pseudonym_key: subkey(master, b"parcours export pseudonym v1"),
         }
     }
 
@@ -111,6 +113,18 @@ impl PersonalDataKeys {
 
     pub fn decrypt_webhook_secret(&self, webhook: Uuid, sealed: &[u8]) -> Option<Vec<u8>> {
         open(&self.webhook_secret_cipher, webhook, sealed)
+    }
+
+    /// A stable pseudonym for exports: the same id gives the same value in
+    /// every export under this key, and nobody without the key can go back
+    /// from it to the id (HMAC-SHA256, 128 bits in hex).
+    pub fn pseudonym(&self, kind: &str, id: Uuid) -> String {
+        let mut message = kind.as_bytes().to_vec();
+        message.extend_from_slice(id.as_bytes());
+        keyed_hash(&self.pseudonym_key, &message)[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The blind index: equal NIRs give equal values under one key.

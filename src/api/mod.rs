@@ -10,6 +10,7 @@ pub mod decisions;
 pub mod docs;
 pub mod domains;
 pub mod etag;
+pub mod exports;
 pub mod extract;
 pub mod feed;
 pub mod indicators;
@@ -114,7 +115,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(indicators::read)
         .service(audit::search)
         .service(audit::verify)
-        .service(audit::access_log);
+        .service(audit::access_log)
+        .service(exports::pathways);
 }
 
 #[derive(utoipa::OpenApi)]

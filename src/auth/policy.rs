@@ -34,6 +34,8 @@ pub enum Action {
     ReadAuditTrail,
     /// Read who touched one person's file (supervisors: their territories).
     ReadAccessLog,
+    /// Export pseudonymised case data.
+    ExportPseudonymised,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -56,6 +58,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ReadIndicators, &[Supervisor, Auditor]),
     (Action::ReadAuditTrail, &[Auditor]),
     (Action::ReadAccessLog, &[Supervisor, Auditor]),
+    (Action::ExportPseudonymised, &[Auditor]),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -77,6 +80,7 @@ pub struct ManageWebhooks;
 pub struct ReadIndicators;
 pub struct ReadAuditTrail;
 pub struct ReadAccessLog;
+pub struct ExportPseudonymised;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -113,6 +117,9 @@ impl Permission for ReadAuditTrail {
 }
 impl Permission for ReadAccessLog {
     const ACTION: Action = Action::ReadAccessLog;
+}
+impl Permission for ExportPseudonymised {
+    const ACTION: Action = Action::ExportPseudonymised;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {

@@ -9,6 +9,7 @@ pub mod commitments;
 pub mod decisions;
 pub mod domain_calendar;
 pub mod events;
+pub mod exports;
 pub mod feed;
 pub mod idempotency;
 pub mod indicators;

@@ -16,6 +16,7 @@ mod database_outage;
 mod demo;
 mod domains;
 mod errors;
+mod exports;
 mod feed;
 mod idempotency;
 mod indicators;
