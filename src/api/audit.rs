@@ -1,5 +1,6 @@
-//! `/v1/audit`: the audit trail for auditors (search, verification) and a
-//! person's access log for the supervisors of its territory.
+//! `/v1/audit`: the audit trail for auditors (search, verification); a
+//! person's access log and full file (right of access) for the supervisors
+//! of its territory.
 
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
@@ -12,9 +13,9 @@ use crate::audit::record::record;
 use crate::audit::verify::{Verification, verify as verify_chain};
 use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::Authorized;
-use crate::auth::policy::{ReadAccessLog, ReadAuditTrail};
+use crate::auth::policy::{ReadAccessLog, ReadAuditTrail, SubjectAccess};
 use crate::db::audit::{self, Filter, Record};
-use crate::db::persons;
+use crate::db::{persons, subject_access};
 use crate::domain::{AuditOutcome, Role};
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
@@ -220,4 +221,54 @@ pub async fn access_log(
     record(&mut conn, &context, Actor::Principal(who), entry).await?;
     let items = rows.into_iter().map(AuditRecord::from).collect();
     Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
+}
+
+/// Everything parcours holds about one person (the right of access, GDPR
+/// art. 15), for a supervisor of the person's territory to hand over: the
+/// person (NIR masked), every pathway with its status history, decisions,
+/// plans and commitments, GOS meetings, notes and timeline, the partners'
+/// referrals, and who accessed the file. Audited.
+#[utoipa::path(
+    tag = "persons",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The person's file: `person`, `pathways` (each with \
+            `status_history`, `decisions`, `plans` with `commitments`, `meetings`, `notes`, \
+            `timeline`), `referrals`, `access_log`.", body = Object),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 404, response = crate::api::responses::NotFound),
+    )
+)]
+#[get("/v1/persons/{id}/export")]
+pub async fn person_file(
+    caller: Authorized<SubjectAccess>,
+    context: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<serde_json::Value>, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let person = persons::find(&mut conn, who, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such person in your territories."));
+    let target = ("person", Some(*id));
+    let person =
+        crate::audit::record::settled(&mut conn, &context, who, "subject_access", target, person)
+            .await?;
+    let entry = Entry::new("subject_access", AuditOutcome::Success).on("person", Some(*id));
+    record(&mut conn, &context, Actor::Principal(who), entry).await?;
+    let mut document = subject_access::of_person(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such person in your territories."))?;
+    let nir = person
+        .nir_ciphertext
+        .as_deref()
+        .and_then(|sealed| state.privacy.decrypt_nir(person.id, sealed))
+        .map(|nir| nir.masked());
+    if let Some(fields) = document.get_mut("person").and_then(|p| p.as_object_mut()) {
+        fields.insert("nir".to_owned(), serde_json::json!(nir));
+    }
+    Ok(web::Json(document))
 }

@@ -116,7 +116,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(audit::search)
         .service(audit::verify)
         .service(audit::access_log)
-        .service(exports::pathways);
+        .service(exports::pathways)
+        .service(audit::person_file);
 }
 
 #[derive(utoipa::OpenApi)]

@@ -36,6 +36,8 @@ pub enum Action {
     ReadAccessLog,
     /// Export pseudonymised case data.
     ExportPseudonymised,
+    /// Hand a person everything held about them (right of access).
+    SubjectAccess,
 }
 
 /// The roles allowed each action; a role not listed is refused.
@@ -59,6 +61,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ReadAuditTrail, &[Auditor]),
     (Action::ReadAccessLog, &[Supervisor, Auditor]),
     (Action::ExportPseudonymised, &[Auditor]),
+    (Action::SubjectAccess, &[Supervisor]),
 ];
 
 /// An action as a type, so that a handler states what it needs in its
@@ -81,6 +84,7 @@ pub struct ReadIndicators;
 pub struct ReadAuditTrail;
 pub struct ReadAccessLog;
 pub struct ExportPseudonymised;
+pub struct SubjectAccess;
 
 impl Permission for ReadReferenceData {
     const ACTION: Action = Action::ReadReferenceData;
@@ -120,6 +124,9 @@ impl Permission for ReadAccessLog {
 }
 impl Permission for ExportPseudonymised {
     const ACTION: Action = Action::ExportPseudonymised;
+}
+impl Permission for SubjectAccess {
+    const ACTION: Action = Action::SubjectAccess;
 }
 
 pub fn allows(role: Role, action: Action) -> bool {

@@ -25,6 +25,7 @@ pub mod referrals;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod scope;
+pub mod subject_access;
 pub mod territories;
 pub mod users;
 pub mod views;

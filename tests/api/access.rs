@@ -68,6 +68,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET", "/v1/indicators") => Roles(&[Supervisor, Auditor]),
         ("GET", "/v1/audit" | "/v1/audit/verify" | "/v1/exports/pathways") => Roles(&[Auditor]),
         ("GET", "/v1/persons/{id}/access-log") => Roles(&[Supervisor, Auditor]),
+        ("GET", "/v1/persons/{id}/export") => Roles(SUPERVISOR),
         ("GET", "/v1/partner/pathways" | "/v1/partner/pathways/{id}") => Roles(&[Partner]),
         ("GET" | "POST", "/v1/webhooks")
         | ("GET" | "DELETE", "/v1/webhooks/{id}")

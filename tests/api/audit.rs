@@ -394,3 +394,74 @@ async fn writes_and_admin_changes_are_recorded_with_their_outcome() {
     assert_eq!(changes[0]["resource_id"], territory["id"]);
     assert_eq!(changes[0]["actor_role"], "admin");
 }
+
+#[tokio::test]
+async fn a_person_gets_everything_held_about_them_through_a_supervisor() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let number = nir("1850578006084");
+    let (created, _) = app
+        .post_ok(
+            "/v1/persons?confirm_new=true",
+            &staff.token,
+            &json!({
+                "family_name": "Accès", "given_names": "Droit", "birth_date": "1985-05-12",
+                "commune_insee": "05061", "territory_id": app.territory("05-GAP").await,
+                "nir": number,
+            }),
+            201,
+        )
+        .await;
+    let who = created["id"].as_str().unwrap().to_owned();
+    let (pathway, _) = open(&app, &staff, &who, Disability).await;
+    app.post_ok(
+        &format!("/v1/pathways/{pathway}/notes"),
+        &staff.token,
+        &json!({"visibility": "restricted", "body": "Entretien du 3 mars"}),
+        201,
+    )
+    .await;
+
+    let file = app
+        .get_json(&format!("/v1/persons/{who}/export"), &staff.token)
+        .await;
+    assert_eq!(file["person"]["family_name"], "Accès");
+    assert_eq!(file["person"]["nir"], "1 85 05 ** *** *** 91");
+    assert!(file["person"].get("nir_ciphertext").is_none());
+    assert!(!file.to_string().contains(&number));
+    let pathways = file["pathways"].as_array().unwrap();
+    assert_eq!(pathways.len(), 1);
+    assert_eq!(pathways[0]["id"], pathway.as_str());
+    assert_eq!(pathways[0]["notes"][0]["body"], "Entretien du 3 mars");
+    assert_eq!(pathways[0]["status_history"][0]["status"], "referred");
+    assert!(!pathways[0]["timeline"].as_array().unwrap().is_empty());
+    assert!(!file["access_log"].as_array().unwrap().is_empty());
+    assert_eq!(
+        records(&app, &auditor, "action=subject_access").await.len(),
+        1
+    );
+
+    let coordinator = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let response = app
+        .with_token(
+            Method::GET,
+            &format!("/v1/persons/{who}/export"),
+            &coordinator.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 403).await;
+    let elsewhere = app.staff(Supervisor, &["05-BRI"], &[Disability]).await;
+    let response = app
+        .with_token(
+            Method::GET,
+            &format!("/v1/persons/{who}/export"),
+            &elsewhere.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404).await;
+}

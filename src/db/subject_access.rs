@@ -1,0 +1,57 @@
+//! Everything parcours holds about one person, as one JSON document built
+//! by PostgreSQL (`to_jsonb` of each row: a column added later shows up
+//! without a change here). The NIR's ciphertext and index are left out;
+//! the API adds the masked NIR.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Jsonb, Nullable, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+const SQL: &str = "
+SELECT (SELECT jsonb_build_object(
+    'person', to_jsonb(pe) - 'nir_ciphertext' - 'nir_index',
+    'pathways', (
+        SELECT coalesce(jsonb_agg(to_jsonb(p) || jsonb_build_object(
+            'status_history', (SELECT coalesce(jsonb_agg(to_jsonb(sp) ORDER BY sp.id), '[]')
+                               FROM pathway_status_periods sp WHERE sp.pathway_id = p.id),
+            'decisions', (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.id), '[]')
+                          FROM decisions d WHERE d.pathway_id = p.id),
+            'plans', (SELECT coalesce(jsonb_agg(to_jsonb(pl) || jsonb_build_object(
+                          'commitments', (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.id), '[]')
+                                          FROM commitments c WHERE c.plan_id = pl.id))
+                          ORDER BY pl.id), '[]')
+                      FROM plans pl WHERE pl.pathway_id = p.id),
+            'meetings', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.id), '[]')
+                         FROM meetings m WHERE m.pathway_id = p.id),
+            'notes', (SELECT coalesce(jsonb_agg(to_jsonb(n) ORDER BY n.id), '[]')
+                      FROM notes n WHERE n.pathway_id = p.id),
+            'timeline', (SELECT coalesce(jsonb_agg(to_jsonb(e) - 'txid' ORDER BY e.seq), '[]')
+                         FROM pathway_events e WHERE e.pathway_id = p.id)
+        ) ORDER BY p.id), '[]')
+        FROM pathways p WHERE p.person_id = pe.id),
+    'referrals', (SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id), '[]')
+                  FROM referrals r WHERE r.person_id = pe.id),
+    'access_log', (SELECT coalesce(jsonb_agg(to_jsonb(a) - 'txid' ORDER BY a.seq), '[]')
+                   FROM audit_log a
+                   WHERE a.resource_id = pe.id
+                      OR a.resource_id IN (SELECT id FROM pathways WHERE person_id = pe.id))
+) FROM persons pe WHERE pe.id = $1) AS document";
+
+#[derive(QueryableByName)]
+struct Document {
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    document: Option<serde_json::Value>,
+}
+
+/// The document, or `None` when there is no such person.
+pub async fn of_person(
+    conn: &mut AsyncPgConnection,
+    person: Uuid,
+) -> diesel::QueryResult<Option<serde_json::Value>> {
+    let row: Document = diesel::sql_query(SQL)
+        .bind::<SqlUuid, _>(person)
+        .get_result(conn)
+        .await?;
+    Ok(row.document)
+}
