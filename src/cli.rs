@@ -238,3 +238,34 @@ pub async fn audit_verify(settings: Settings) -> anyhow::Result<bool> {
     database.shutdown().await?;
     result
 }
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Report who is due, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Days after the last contact (every pathway closed, no activity)
+    /// before a person is anonymised (CNIL: two years).
+    #[arg(long, env = "PARCOURS_RETENTION_DAYS", default_value_t = 730)]
+    pub retention_days: u32,
+
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `parcours purge`: anonymises the persons past retention; prints a JSON
+/// report.
+pub async fn purge(args: PurgeArgs) -> anyhow::Result<()> {
+    let database = Database::resolve_for_command(&args.settings).await?;
+    let result = async {
+        migrations::run_pending(&database.url).await?;
+        let mut conn = AsyncPgConnection::establish(&database.url).await?;
+        let report = crate::retention::purge(&mut conn, args.retention_days, args.dry_run).await?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        anyhow::Ok(())
+    }
+    .await;
+    database.shutdown().await?;
+    result
+}

@@ -22,6 +22,7 @@ pub mod domain;
 pub mod error;
 pub mod middleware;
 pub mod privacy;
+pub mod retention;
 pub mod startup;
 pub mod telemetry;
 pub mod webhooks;

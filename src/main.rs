@@ -1,5 +1,5 @@
 //! The `parcours` binary: `serve` (default), `migrate`, `openapi`,
-//! `create-user`, `create-client`, `seed-demo`, `audit verify`.
+//! `create-user`, `create-client`, `seed-demo`, `audit verify`, `purge`.
 
 use std::process::ExitCode;
 
@@ -39,6 +39,9 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Anonymise the persons whose file is closed past retention
+    /// (`PARCOURS_RETENTION_DAYS`, 730 by default).
+    Purge(cli::PurgeArgs),
 }
 
 #[derive(Subcommand)]
@@ -60,6 +63,7 @@ async fn main() -> ExitCode {
         Some(Command::CreateUser(args)) => cli::create_user(args).await,
         Some(Command::CreateClient(args)) => cli::create_client(args).await,
         Some(Command::SeedDemo(args)) => demo::seed_demo(args).await,
+        Some(Command::Purge(args)) => cli::purge(args).await,
         Some(Command::Audit(AuditCommand::Verify(settings))) => {
             match cli::audit_verify(settings).await {
                 Ok(true) => Ok(()),

@@ -75,6 +75,8 @@ pub enum Actor<'a> {
         id: Uuid,
     },
     Anonymous,
+    /// parcours itself (the retention purge).
+    System,
 }
 
 /// What was done to what.
@@ -131,6 +133,7 @@ pub fn new_record(context: &AuditContext, actor: Actor<'_>, entry: Entry) -> New
         },
         Actor::Account { kind, id } => (kind, Some(id), None),
         Actor::Anonymous => ("anonymous", None, None),
+        Actor::System => ("system", None, None),
     };
     NewRecord {
         actor_kind,

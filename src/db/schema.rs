@@ -343,6 +343,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        anonymised_at -> Nullable<Timestamptz>,
     }
 }
 

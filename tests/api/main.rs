@@ -32,4 +32,5 @@ mod persons;
 mod plans;
 mod process;
 mod referrals;
+mod retention;
 mod webhooks;

@@ -1,0 +1,2 @@
+DROP INDEX persons_not_anonymised_idx;
+ALTER TABLE persons DROP COLUMN anonymised_at;

@@ -1,0 +1,227 @@
+//! Retention: files closed past two years are anonymised in place; the
+//! indicators do not move; every anonymisation is audited; twice is once.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use parcours::domain::Role::Auditor;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::support::TestApp;
+
+async fn run(conn: &mut AsyncPgConnection, sql: String) {
+    diesel::sql_query(sql).execute(conn).await.unwrap();
+}
+
+/// A person with one disability pathway opened and closed on these days,
+/// last touched on `touched`; a note, a meeting and a referral with it.
+async fn closed_file(
+    conn: &mut AsyncPgConnection,
+    app: &TestApp,
+    family: &str,
+    opened: &str,
+    closed: Option<&str>,
+) -> Uuid {
+    let territory = app.territory("05-GAP").await;
+    let (client, _, _) = app.client("CAF des Hautes-Alpes").await;
+    let author = app
+        .user(
+            parcours::domain::Role::Supervisor,
+            &["05-GAP"],
+            &[parcours::domain::Domain::Disability],
+        )
+        .await
+        .id;
+    let person = Uuid::now_v7();
+    let pathway = Uuid::now_v7();
+    let touched = closed.unwrap_or(opened);
+    run(conn, format!(
+        "INSERT INTO persons (id, family_name, given_names, birth_date, commune_insee, territory_id, \
+             caf_number, legal_representative, nir_ciphertext, nir_index, created_at, updated_at) \
+         VALUES ('{person}', '{family}', 'Suzanne', '1960-07-14', '05061', '{territory}', '1234567', \
+             'UDAF 05', '\\x01', '\\x{}', '{opened}T08:00:00Z', '{touched}T08:00:00Z')",
+        person.simple()
+    )).await;
+    let (status, closed_on, reason) = match closed {
+        Some(day) => ("closed", format!("'{day}'"), "'target_reached'"),
+        None => ("assessment", "NULL".to_owned(), "NULL"),
+    };
+    run(conn, format!(
+        "INSERT INTO pathways (id, person_id, domain, territory_id, status, status_since, opened_on, closed_on, closure_reason) \
+         VALUES ('{pathway}', '{person}', 'disability', '{territory}', '{status}', '{touched}T08:00:00Z', '{opened}', {closed_on}, {reason})"
+    )).await;
+    run(conn, format!(
+        "INSERT INTO pathway_status_periods (pathway_id, status, started_at, ended_at, reason) VALUES \
+         ('{pathway}', 'referred', '{opened}T08:00:00Z', '{touched}T08:00:00Z', 'Appel de la fille'), \
+         ('{pathway}', '{status}', '{touched}T08:00:00Z', NULL, 'Fin')"
+    )).await;
+    run(
+        conn,
+        format!(
+            "INSERT INTO pathway_events (pathway_id, kind, occurred_at, data) VALUES \
+         ('{pathway}', 'pathway_opened', '{opened}T08:00:00Z', '{{}}'), \
+         ('{pathway}', 'status_changed', '{touched}T08:00:00Z', '{{\"to\": \"{status}\"}}')"
+        ),
+    )
+    .await;
+    run(conn, format!(
+        "INSERT INTO notes (pathway_id, author_id, visibility, body, created_at) \
+         VALUES ('{pathway}', '{author}', 'team', 'Vit seule depuis le décès de son mari', '{opened}T09:00:00Z')"
+    )).await;
+    run(conn, format!(
+        "INSERT INTO meetings (pathway_id, held_on, person_agreed, outcome, created_at) \
+         VALUES ('{pathway}', '{opened}', true, 'Mme {family} accepte l''accueil de jour', '{opened}T10:00:00Z')"
+    )).await;
+    run(conn, format!(
+        "INSERT INTO referrals (client_id, organization_id, person_id, pathway_id, domain, reason, contact, \
+             person_matched, pathway_opened, received_at) \
+         SELECT '{client}', organization_id, '{person}', '{pathway}', 'disability', 'Signalée par sa fille', \
+             'Mme {family} fille', false, true, '{opened}T07:00:00Z' FROM clients WHERE id = '{client}'"
+    )).await;
+    person
+}
+
+fn purge(app: &TestApp, dry_run: bool) -> Value {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"));
+    command.arg("purge");
+    if dry_run {
+        command.arg("--dry-run");
+    }
+    let output = command
+        .env("DATABASE_URL", &app.db.url)
+        .env("PARCOURS_DATA_DIR", app.data_dir.path())
+        .env("PARCOURS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Snapshot {
+    #[diesel(sql_type = Text)]
+    digest: String,
+}
+
+/// A digest of every table the purge may touch.
+async fn snapshot(conn: &mut AsyncPgConnection) -> String {
+    let row: Snapshot = diesel::sql_query(
+        "SELECT md5(string_agg(t, '|' ORDER BY t)) AS digest FROM ( \
+             SELECT p::text AS t FROM persons p UNION ALL SELECT n::text FROM notes n \
+             UNION ALL SELECT m::text FROM meetings m UNION ALL SELECT r::text FROM referrals r \
+             UNION ALL SELECT s::text FROM pathway_status_periods s \
+             UNION ALL SELECT a.action || a.resource_id::text FROM audit_log a WHERE a.actor_kind = 'system' \
+         ) rows",
+    )
+    .get_result(conn)
+    .await
+    .unwrap();
+    row.digest
+}
+
+#[derive(QueryableByName)]
+struct PersonRow {
+    #[diesel(sql_type = Text)]
+    row: String,
+}
+
+async fn person_row(conn: &mut AsyncPgConnection, id: Uuid) -> String {
+    let row: PersonRow = diesel::sql_query(
+        "SELECT concat_ws('|', family_name, given_names, birth_date, caf_number, nir_ciphertext IS NULL, \
+             legal_representative, anonymised_at IS NOT NULL) AS row FROM persons WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .await
+    .unwrap();
+    row.row
+}
+
+#[tokio::test]
+async fn files_closed_past_retention_are_anonymised_once_and_counted_the_same() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let mut conn = app.db.connect().await;
+    let old = closed_file(&mut conn, &app, "Lagarde", "2021-01-10", Some("2022-06-01")).await;
+    let recent = closed_file(&mut conn, &app, "Mercier", "2024-03-01", Some("2025-06-01")).await;
+    let open = closed_file(&mut conn, &app, "Roux", "2021-02-01", None).await;
+    let indicators = |year: i32| format!("/v1/indicators?year={year}");
+    let before = (
+        app.get_json(&indicators(2021), &auditor).await["domains"].clone(),
+        app.get_json(&indicators(2022), &auditor).await["domains"].clone(),
+    );
+
+    let report = purge(&app, true);
+    assert_eq!(
+        (report["persons"].as_u64(), report["dry_run"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert!(
+        person_row(&mut conn, old)
+            .await
+            .starts_with("Lagarde|Suzanne|1960-07-14")
+    );
+
+    let report = purge(&app, false);
+    assert_eq!(report["persons"], 1);
+    assert_eq!(
+        person_row(&mut conn, old).await,
+        "[anonymisé]|[anonymisé]|1960-01-01|t|t"
+    );
+    for kept in [recent, open] {
+        assert!(
+            person_row(&mut conn, kept)
+                .await
+                .contains("|Suzanne|1960-07-14|1234567|f|UDAF 05|f")
+        );
+    }
+    let file = snapshot_of(&mut conn, old).await;
+    assert!(
+        !file.contains("Lagarde") && !file.contains("décès") && !file.contains("fille"),
+        "{file}"
+    );
+
+    // The numbers stay.
+    let after = (
+        app.get_json(&indicators(2021), &auditor).await["domains"].clone(),
+        app.get_json(&indicators(2022), &auditor).await["domains"].clone(),
+    );
+    assert_eq!(before, after);
+    assert_eq!(after.1[0]["pathways_closed"], 1);
+
+    // Audited, by parcours itself.
+    let records = app.get_json("/v1/audit?action=anonymise", &auditor).await;
+    let items = records["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["resource_id"], old.to_string());
+    assert_eq!(items[0]["actor_kind"], "system");
+
+    // Twice is once.
+    let first = snapshot(&mut conn).await;
+    let report = purge(&app, false);
+    assert_eq!(report["persons"], 0);
+    assert_eq!(snapshot(&mut conn).await, first);
+}
+
+/// Every text left about one person's file.
+async fn snapshot_of(conn: &mut AsyncPgConnection, person: Uuid) -> String {
+    let row: PersonRow = diesel::sql_query(
+        "SELECT concat_ws('|', \
+             (SELECT string_agg(p::text, ',') FROM persons p WHERE p.id = $1), \
+             (SELECT string_agg(n::text, ',') FROM notes n JOIN pathways pa ON pa.id = n.pathway_id WHERE pa.person_id = $1), \
+             (SELECT string_agg(m::text, ',') FROM meetings m JOIN pathways pa ON pa.id = m.pathway_id WHERE pa.person_id = $1), \
+             (SELECT string_agg(r::text, ',') FROM referrals r WHERE r.person_id = $1), \
+             (SELECT string_agg(s::text, ',') FROM pathway_status_periods s JOIN pathways pa ON pa.id = s.pathway_id WHERE pa.person_id = $1) \
+         ) AS row",
+    )
+    .bind::<SqlUuid, _>(person)
+    .get_result(conn)
+    .await
+    .unwrap();
+    row.row
+}
