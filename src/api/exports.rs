@@ -190,63 +190,112 @@ pub async fn pathways(
     )
     .await?;
 
-    let (sender, receiver) =
-        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
-    let state = state.clone();
+    let (mut out, body) = channel(format, CSV_HEADER);
+    let keys = state.clone();
     tokio::spawn(async move {
-        let sent = async {
-            let mut buffer = String::with_capacity(CHUNK_BYTES * 2);
-            if let ExportFormat::Csv = format {
-                buffer.push_str(CSV_HEADER);
-            }
+        let produced = async {
             let rows = exports::pathways(&mut conn, &selection).await?;
             futures_util::pin_mut!(rows);
             while let Some(row) = rows.next().await {
-                let row = pseudonymise(row?, &state.privacy);
-                match format {
-                    ExportFormat::Csv => csv_line(&row, &mut buffer),
-                    ExportFormat::Ndjson => {
-                        buffer.push_str(&serde_json::to_string(&row)?);
-                        buffer.push('\n');
-                    }
+                let row = pseudonymise(row?, &keys.privacy);
+                let alive = match format {
+                    ExportFormat::Csv => out.push(|line| csv_line(&row, line)).await,
+                    ExportFormat::Ndjson => out.push_json(&row).await?,
+                };
+                if !alive {
+                    break;
                 }
-                if buffer.len() >= CHUNK_BYTES {
-                    let chunk = Bytes::from(std::mem::take(&mut buffer));
-                    if sender.send(Ok(chunk)).await.is_err() {
-                        return anyhow::Ok(()); // the client went away
-                    }
-                }
-            }
-            if !buffer.is_empty() {
-                let _ = sender.send(Ok(Bytes::from(buffer))).await;
             }
             anyhow::Ok(())
         };
-        if let Err(error) = sent.await {
-            tracing::error!(error = %error, "an export failed midway");
-            // Cut the response, so that the client sees it incomplete.
-            let _ = sender
-                .send(Err(std::io::Error::other("the export failed midway")))
-                .await;
-        }
+        let produced = produced.await;
+        out.finish(produced).await;
     });
+    Ok(response(format, "parcours-pathways", body))
+}
+
+/// Lines gathered into chunks for a streamed response, through a bounded
+/// channel: reading waits for a slow client, so memory stays flat.
+pub struct Chunks {
+    sender: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buffer: String,
+}
+
+/// The producing end, and the body of the response.
+fn channel(
+    format: ExportFormat,
+    csv_header: &str,
+) -> (
+    Chunks,
+    impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + 'static,
+) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(CHUNKS_IN_FLIGHT);
+    let mut buffer = String::with_capacity(CHUNK_BYTES * 2);
+    if let ExportFormat::Csv = format {
+        buffer.push_str(csv_header);
+    }
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
+    (Chunks { sender, buffer }, body)
+}
+
+impl Chunks {
+    /// Appends what `write` writes; `false` once the client has gone.
+    async fn push(&mut self, write: impl FnOnce(&mut String)) -> bool {
+        write(&mut self.buffer);
+        if self.buffer.len() < CHUNK_BYTES {
+            return true;
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buffer));
+        self.sender.send(Ok(chunk)).await.is_ok()
+    }
+
+    async fn push_json(&mut self, row: &impl Serialize) -> serde_json::Result<bool> {
+        let json = serde_json::to_string(row)?;
+        Ok(self
+            .push(|line| {
+                line.push_str(&json);
+                line.push('\n');
+            })
+            .await)
+    }
+
+    /// Sends the rest; after a failure, cuts the response instead, so that
+    /// the client sees it incomplete rather than short.
+    async fn finish(self, produced: anyhow::Result<()>) {
+        match produced {
+            Ok(()) if !self.buffer.is_empty() => {
+                let _ = self.sender.send(Ok(Bytes::from(self.buffer))).await;
+            }
+            Ok(()) => {}
+            Err(error) => {
+                tracing::error!(error = %error, "an export failed midway");
+                let _ = self
+                    .sender
+                    .send(Err(std::io::Error::other("the export failed midway")))
+                    .await;
+            }
+        }
+    }
+}
+
+fn response(
+    format: ExportFormat,
+    name: &str,
+    body: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + 'static,
+) -> HttpResponse {
     let content_type = match format {
         ExportFormat::Csv => "text/csv; charset=utf-8",
         ExportFormat::Ndjson => "application/x-ndjson",
     };
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"parcours-pathways.{}\"",
-                format_name(format)
-            ),
+            format!("attachment; filename=\"{name}.{}\"", format_name(format)),
         ))
-        .streaming(body))
+        .streaming(body)
 }
 
 fn format_name(format: ExportFormat) -> &'static str {
@@ -254,4 +303,159 @@ fn format_name(format: ExportFormat) -> &'static str {
         ExportFormat::Csv => "csv",
         ExportFormat::Ndjson => "ndjson",
     }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditExportParams {
+    /// `csv` (default) or `ndjson`.
+    pub format: Option<ExportFormat>,
+    /// From this instant (included).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Up to this instant (excluded).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One audit record, as exported: who did what to which (pseudonymised)
+/// resource, and how it ended. The search terms, the ids returned, the
+/// source address, the user agent and the free-text purpose stay in the
+/// trail (`GET /v1/audit`): they may name someone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditExportRow {
+    /// The record's place in the trail.
+    pub seq: i64,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    /// `user`, `client`, `anonymous` or `system`.
+    pub actor_kind: String,
+    /// The staff user or partner client who acted.
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<crate::domain::Role>,
+    /// `read`, `list`, `search`, `create`, `update`, `transition`, `login`,
+    /// `authorize`, `token_refused`, `export`, `anonymise`, …
+    pub action: String,
+    /// `person`, `pathway`, `plan`, `note`, `user`, …
+    pub resource_type: Option<String>,
+    /// The resource as a keyed hash: for `person` and `pathway`, the same
+    /// value as `person_ref` and `pathway_ref` in the pathways export.
+    pub resource_ref: Option<String>,
+    /// For a list or search: how many records it returned.
+    pub result_count: i32,
+    pub outcome: AuditOutcome,
+    /// The request's `X-Request-Id`.
+    pub request_id: Option<String>,
+}
+
+const AUDIT_CSV_HEADER: &str = "seq,occurred_at,actor_kind,actor_id,actor_role,action,\
+resource_type,resource_ref,result_count,outcome,request_id\n";
+
+fn audit_row(row: exports::AuditRow, keys: &PersonalDataKeys) -> AuditExportRow {
+    let resource_ref = match (&row.resource_type, row.resource_id) {
+        (Some(kind), Some(id)) => Some(keys.pseudonym(kind, id)),
+        _ => None,
+    };
+    AuditExportRow {
+        seq: row.seq,
+        occurred_at: row.occurred_at,
+        actor_kind: row.actor_kind,
+        actor_id: row.actor_id,
+        actor_role: row.actor_role,
+        action: row.action,
+        resource_type: row.resource_type,
+        resource_ref,
+        result_count: row.result_count,
+        outcome: row.outcome,
+        request_id: row.request_id,
+    }
+}
+
+/// Actions and request ids are our own tokens: no comma, quote or line
+/// break (request ids are checked on the way in).
+fn audit_csv_line(row: &AuditExportRow, out: &mut String) {
+    use std::fmt::Write;
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{}",
+        row.seq,
+        row.occurred_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        row.actor_kind,
+        opt(row.actor_id.map(|id| id.to_string())),
+        opt(row.actor_role.map(|r| name_of(&r))),
+        row.action,
+        opt(row.resource_type.clone()),
+        opt(row.resource_ref.clone()),
+        row.result_count,
+        name_of(&row.outcome),
+        opt(row.request_id.clone()),
+    );
+}
+
+/// Export the audit trail (auditors), oldest first, streamed like the
+/// pathways export; resources appear as keyed hashes. Audited.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditExportParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The records, streamed.", content(
+            (String = "text/csv", example = "seq,occurred_at,actor_kind,actor_id,actor_role,action,resource_type,resource_ref,result_count,outcome,request_id\n"),
+            (AuditExportRow = "application/x-ndjson"),
+        )),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+    )
+)]
+#[get("/v1/exports/audit")]
+pub async fn audit(
+    caller: Authorized<ExportPseudonymised>,
+    context: AuditContext,
+    params: web::Query<AuditExportParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let p = params.into_inner();
+    if let (Some(from), Some(to)) = (p.from, p.to)
+        && from > to
+    {
+        return Err(ApiError::invalid(
+            "The period is empty.",
+            vec![FieldError::new("to", "must not be before `from`")],
+        ));
+    }
+    let format = p.format.unwrap_or_default();
+    let mut conn = state.pool.get().await?;
+    let asked = serde_json::json!({ "format": format_name(format), "from": p.from, "to": p.to });
+    let entry = Entry::new("export", AuditOutcome::Success)
+        .on("audit", None)
+        .listing(asked, vec![]);
+    record(
+        &mut conn,
+        &context,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
+    let (mut out, body) = channel(format, AUDIT_CSV_HEADER);
+    let keys = state.clone();
+    tokio::spawn(async move {
+        let produced = async {
+            let rows = exports::audit(&mut conn, p.from, p.to).await?;
+            futures_util::pin_mut!(rows);
+            while let Some(row) = rows.next().await {
+                let row = audit_row(row?, &keys.privacy);
+                let alive = match format {
+                    ExportFormat::Csv => out.push(|line| audit_csv_line(&row, line)).await,
+                    ExportFormat::Ndjson => out.push_json(&row).await?,
+                };
+                if !alive {
+                    break;
+                }
+            }
+            anyhow::Ok(())
+        };
+        let produced = produced.await;
+        out.finish(produced).await;
+    });
+    Ok(response(format, "parcours-audit", body))
 }

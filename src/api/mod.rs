@@ -117,6 +117,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(audit::verify)
         .service(audit::access_log)
         .service(exports::pathways)
+        .service(exports::audit)
         .service(audit::person_file);
 }
 

@@ -74,3 +74,53 @@ pub async fn pathways<'conn>(
         .load_stream::<PathwayRow>(conn)
         .await
 }
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct AuditRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    #[diesel(sql_type = Text)]
+    pub actor_kind: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub actor_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<crate::db::schema::sql_types::Role>)]
+    pub actor_role: Option<crate::domain::Role>,
+    #[diesel(sql_type = Text)]
+    pub action: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub resource_type: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub resource_id: Option<Uuid>,
+    #[diesel(sql_type = Integer)]
+    pub result_count: i32,
+    #[diesel(sql_type = crate::db::schema::sql_types::AuditOutcome)]
+    pub outcome: crate::domain::AuditOutcome,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub request_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub purpose: Option<String>,
+}
+
+/// Audit records between two instants, oldest first, as the server sends them.
+pub async fn audit<'conn>(
+    conn: &'conn mut AsyncPgConnection,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> diesel::QueryResult<impl Stream<Item = diesel::QueryResult<AuditRow>> + Send + 'conn> {
+    use diesel::sql_types::Timestamptz;
+    diesel::sql_query(
+        "SELECT seq, occurred_at, actor_kind, actor_id, actor_role, action, resource_type, \
+                resource_id, coalesce(cardinality(result_ids), 0) AS result_count, outcome, \
+                request_id, purpose \
+         FROM audit_log \
+         WHERE ($1::timestamptz IS NULL OR occurred_at >= $1) \
+           AND ($2::timestamptz IS NULL OR occurred_at < $2) \
+         ORDER BY seq",
+    )
+    .bind::<Nullable<Timestamptz>, _>(from)
+    .bind::<Nullable<Timestamptz>, _>(to)
+    .load_stream::<AuditRow>(conn)
+    .await
+}

@@ -66,7 +66,10 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET", "/v1/alerts") => Roles(CASEWORK),
         ("POST", "/v1/referrals") | ("GET", "/v1/referrals/{id}" | "/v1/feed") => Roles(&[Partner]),
         ("GET", "/v1/indicators") => Roles(&[Supervisor, Auditor]),
-        ("GET", "/v1/audit" | "/v1/audit/verify" | "/v1/exports/pathways") => Roles(&[Auditor]),
+        (
+            "GET",
+            "/v1/audit" | "/v1/audit/verify" | "/v1/exports/pathways" | "/v1/exports/audit",
+        ) => Roles(&[Auditor]),
         ("GET", "/v1/persons/{id}/access-log") => Roles(&[Supervisor, Auditor]),
         ("GET", "/v1/persons/{id}/export") => Roles(SUPERVISOR),
         ("GET", "/v1/partner/pathways" | "/v1/partner/pathways/{id}") => Roles(&[Partner]),

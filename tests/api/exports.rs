@@ -132,7 +132,55 @@ async fn an_export_links_rows_by_reference_and_names_nobody() {
     assert_problem(response, 400).await;
     let audited = app.get_json("/v1/audit?action=export", &auditor).await;
     assert_eq!(audited["items"].as_array().unwrap().len(), 3);
+    assert_eq!(audited["items"][0]["query"]["format"], "csv");
     assert_eq!(audited["items"][1]["query"]["domain"], "elderly");
+    // The trail exports the same way, resources as the same keyed hashes.
+    app.get_json("/v1/persons?q=brunet", &staff.token)
+        .await;
+    let response = app
+        .with_token(Method::GET, "/v1/exports/audit?format=csv", &auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let trail = response.text().await.unwrap();
+    assert!(trail.starts_with(
+        "seq,occurred_at,actor_kind,actor_id,actor_role,action,resource_type,resource_ref,\
+         result_count,outcome,request_id\n"
+    ));
+    let created = trail
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[5] == "create" && f[6] == "person")
+        .expect("the person's creation is in the trail");
+    assert_eq!(
+        created[7], rows[0][0],
+        "the same reference as in the pathways export"
+    );
+    assert!(
+        trail
+            .lines()
+            .any(|l| l.contains(",search,person,,1,success,"))
+    );
+    for secret in ["Brunet", "brunet", &person, "7654321"] {
+        assert!(
+            !trail.contains(secret),
+            "the trail export contains {secret}"
+        );
+    }
+    let response = app
+        .with_token(
+            Method::GET,
+            "/v1/exports/audit?format=ndjson&from=2000-01-01T00:00:00Z",
+            &auditor,
+        )
+        .send()
+        .await
+        .unwrap();
+    let first: Value =
+        serde_json::from_str(response.text().await.unwrap().lines().next().unwrap()).unwrap();
+    assert!(first["seq"].is_i64() && first.get("query").is_none());
+
     // Supervisors do not export.
     let response = app
         .with_token(Method::GET, "/v1/exports/pathways", &staff.token)
