@@ -159,14 +159,7 @@ pub async fn pathways(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
-    if let (Some(from), Some(to)) = (p.from, p.to)
-        && from > to
-    {
-        return Err(ApiError::invalid(
-            "The period is empty.",
-            vec![FieldError::new("to", "must not be before `from`")],
-        ));
-    }
+    check_period(p.from, p.to)?;
     let format = p.format.unwrap_or_default();
     let selection = Selection {
         domain: p.domain,
@@ -195,23 +188,46 @@ pub async fn pathways(
     tokio::spawn(async move {
         let produced = async {
             let rows = exports::pathways(&mut conn, &selection).await?;
-            futures_util::pin_mut!(rows);
-            while let Some(row) = rows.next().await {
-                let row = pseudonymise(row?, &keys.privacy);
-                let alive = match format {
-                    ExportFormat::Csv => out.push(|line| csv_line(&row, line)).await,
-                    ExportFormat::Ndjson => out.push_json(&row).await?,
-                };
-                if !alive {
-                    break;
-                }
-            }
-            anyhow::Ok(())
+            let view = |row| pseudonymise(row, &keys.privacy);
+            drain(rows, &mut out, format, view, csv_line).await
         };
         let produced = produced.await;
         out.finish(produced).await;
     });
     Ok(response(format, "parcours-pathways", body))
+}
+
+/// 400 for a period that ends before it starts.
+fn check_period<T: PartialOrd>(from: Option<T>, to: Option<T>) -> Result<(), ApiError> {
+    match (from, to) {
+        (Some(from), Some(to)) if from > to => Err(ApiError::invalid(
+            "The period is empty.",
+            vec![FieldError::new("to", "must not be before `from`")],
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Writes every row of `rows`, as `view` shows it, until the client goes.
+async fn drain<R, T: Serialize>(
+    rows: impl futures_util::Stream<Item = diesel::QueryResult<R>>,
+    out: &mut Chunks,
+    format: ExportFormat,
+    view: impl Fn(R) -> T,
+    csv: fn(&T, &mut String),
+) -> anyhow::Result<()> {
+    futures_util::pin_mut!(rows);
+    while let Some(row) = rows.next().await {
+        let row = view(row?);
+        let alive = match format {
+            ExportFormat::Csv => out.push(|line| csv(&row, line)).await,
+            ExportFormat::Ndjson => out.push_json(&row).await?,
+        };
+        if !alive {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Lines gathered into chunks for a streamed response, through a bounded
@@ -415,14 +431,7 @@ pub async fn audit(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
-    if let (Some(from), Some(to)) = (p.from, p.to)
-        && from > to
-    {
-        return Err(ApiError::invalid(
-            "The period is empty.",
-            vec![FieldError::new("to", "must not be before `from`")],
-        ));
-    }
+    check_period(p.from, p.to)?;
     let format = p.format.unwrap_or_default();
     let mut conn = state.pool.get().await?;
     let asked = serde_json::json!({ "format": format_name(format), "from": p.from, "to": p.to });
@@ -441,18 +450,8 @@ pub async fn audit(
     tokio::spawn(async move {
         let produced = async {
             let rows = exports::audit(&mut conn, p.from, p.to).await?;
-            futures_util::pin_mut!(rows);
-            while let Some(row) = rows.next().await {
-                let row = audit_row(row?, &keys.privacy);
-                let alive = match format {
-                    ExportFormat::Csv => out.push(|line| audit_csv_line(&row, line)).await,
-                    ExportFormat::Ndjson => out.push_json(&row).await?,
-                };
-                if !alive {
-                    break;
-                }
-            }
-            anyhow::Ok(())
+            let view = |row| audit_row(row, &keys.privacy);
+            drain(rows, &mut out, format, view, audit_csv_line).await
         };
         let produced = produced.await;
         out.finish(produced).await;
