@@ -22,11 +22,39 @@ pub fn check(raw: &str, environment: Environment) -> Result<Url, String> {
         return Err("must not have a fragment".into());
     }
     let host = url.host().ok_or_else(|| "must name a host".to_owned())?;
+    if environment == Environment::Production && is_internal(&host) {
+        return Err("must name a public host: internal addresses are refused".into());
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" if environment == Environment::Development && is_loopback(&host) => Ok(url),
         "http" => Err("must use https (plain http only to the loopback in development)".into()),
         _ => Err("must be an https URL".into()),
+    }
+}
+
+/// Addresses of this machine or its private networks: a webhook must not
+/// make the API call inside its own network (names that resolve there are
+/// not caught here).
+fn is_internal(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => *name == "localhost" || name.ends_with(".localhost"),
+        Host::Ipv4(ip) => {
+            let [a, b, ..] = ip.octets();
+            ip.is_private()
+                || ip.is_loopback()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        Host::Ipv6(ip) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
     }
 }
 
@@ -55,5 +83,25 @@ mod tests {
         assert!(check("https://user:pw@caf.example.fr/", Production).is_err());
         assert!(check("https://caf.example.fr/#x", Production).is_err());
         assert!(check("caf.example.fr/hooks", Production).is_err());
+    }
+
+    #[test]
+    fn internal_addresses_are_refused_in_production() {
+        for internal in [
+            "https://127.0.0.1/",
+            "https://localhost/",
+            "https://10.0.0.5/hooks",
+            "https://192.168.1.10/",
+            "https://172.16.0.1/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://100.64.0.1/",
+            "https://[::1]/",
+            "https://[fd00::1]/",
+            "https://[fe80::1]/",
+        ] {
+            assert!(check(internal, Production).is_err(), "{internal}");
+        }
+        assert!(check("https://203.0.113.7/hooks", Production).is_ok());
+        assert!(check("https://127.0.0.1:9000/", Development).is_ok());
     }
 }
