@@ -268,6 +268,11 @@ async fn deliveries_are_signed_minimal_and_signed_twice_during_a_rotation() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 3, "one webhook-id per delivery");
+    // The receiver answers before the sender writes down the delivery.
+    deliveries_until(&app, &caf, &webhook, |items| {
+        items.iter().filter(|d| d["status"] == "delivered").count() == 3
+    })
+    .await;
     let listed = deliveries(&app, &caf, &webhook, "?status=delivered").await;
     assert_eq!(listed.len(), 3);
     assert!(listed.iter().all(|d| d["attempts"] == 1), "{listed:?}");
