@@ -1,52 +1,130 @@
 #!/usr/bin/env bash
-# What does auditing a read cost the database? On a seeded database, pgbench
-# runs, for the same duration and clients:
-#   read   — the scoped read of one pathway, as GET /v1/pathways/{id} runs it;
-#   audit  — the insert of its audit record;
-#   both   — the read then the insert, two statements, as the API sends them.
-# The ratio both/read is what auditing costs a read on the database side.
+# What does auditing a read cost? On a seeded database, for the same
+# duration, each measure against a reference taken in the same run:
 #
-#   bench/audit_cost.sh          (needs pgbench, psql; PERSONS=20000 by default)
+# Through the API: GET /v1/pathways/{id} with wrk, as served, against the
+# same server and request while a trigger drops the read records before
+# they are written (BEFORE INSERT ... RETURN NULL: the statement, its
+# planning and its round trip are the same; the row write and the WAL flush
+# at commit are what is left out).
+#
+# On the database (pgbench, the statements the API sends):
+#   read      — the scoped read of one pathway alone;
+#   audited   — the read and its record in one statement (src/db/audited.rs);
+#   two_stmts — the read, then the insert of its record.
+#
+#   bench/audit_cost.sh     (needs wrk, pgbench, psql; PERSONS=20000 by default,
+#                            CLIENTS="1 16" connections, SECONDS_PER_RUN=10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 persons="${PERSONS:-20000}"
 seconds="${SECONDS_PER_RUN:-10}"
-clients="${CLIENTS:-4}"
+clients="${CLIENTS:-1 16}"
+port=18082
 db="parcours_audit_bench_$$"
 work="$(mktemp -d)"
 cargo build --release --quiet
 psql "$server/postgres" -q -c "CREATE DATABASE $db"
-trap 'psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rm -rf "$work"' EXIT
-export DATABASE_URL="$server/$db" PARCOURS_LOG=warn PARCOURS_DATA_DIR="$work"
+export DATABASE_URL="$server/$db" PARCOURS_LOG=warn PARCOURS_DATA_DIR="$work" \
+       PARCOURS_BIND="127.0.0.1:$port" PARCOURS_TOKEN_RATE_PER_MINUTE=100000000
+cleanup() {
+    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+    rm -rf "$work"
+}
+trap cleanup EXIT
 ./target/release/parcours seed-demo --persons "$persons" >/dev/null
 
-read -r pathway territory domain <<< "$(psql "$DATABASE_URL" -Atc \
-    "SELECT id, territory_id, domain FROM pathways ORDER BY id LIMIT 1 OFFSET 1000" | tr '|' ' ')"
+territory=$(psql "$DATABASE_URL" -Atc "SELECT id FROM territories WHERE code = '05-GAP'")
+pathway=$(psql "$DATABASE_URL" -Atc \
+    "SELECT id FROM pathways WHERE territory_id = '$territory' ORDER BY id LIMIT 1 OFFSET 100")
 actor=$(psql "$DATABASE_URL" -Atc "SELECT uuid_generate_v7()")
-cat > "$work/read.sql" <<SQL
-SELECT * FROM pathways WHERE id = '$pathway'
-  AND territory_id = ANY('{$territory}'::uuid[]) AND domain = ANY('{$domain}'::domain[]);
+
+# --- Through the API ------------------------------------------------------
+./target/release/parcours serve & pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+email="bench.$$@hautes-alpes.example"
+PARCOURS_PASSWORD='cheval agrafe pile correcte' ./target/release/parcours create-user \
+    --email "$email" --role supervisor --territory 05-GAP \
+    --domain disability --domain elderly --domain childhood --domain insertion >/dev/null
+token=$(curl -sf "http://127.0.0.1:$port/v1/auth/token" -d grant_type=password \
+    -d "username=$email" -d 'password=cheval agrafe pile correcte' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+url="http://127.0.0.1:$port/v1/pathways/$pathway"
+curl -sf "$url" -H "Authorization: Bearer $token" >/dev/null
+
+drop_reads_on() {
+    psql "$DATABASE_URL" -q <<'SQL'
+CREATE FUNCTION bench_drop_read_records() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER bench_drop_read_records BEFORE INSERT ON audit_log
+    FOR EACH ROW WHEN (NEW.action = 'read') EXECUTE FUNCTION bench_drop_read_records();
 SQL
-cat > "$work/audit.sql" <<SQL
+}
+drop_reads_off() {
+    psql "$DATABASE_URL" -q -c "DROP TRIGGER bench_drop_read_records ON audit_log" \
+        -c "DROP FUNCTION bench_drop_read_records()"
+}
+reads() { psql "$DATABASE_URL" -Atc "SELECT count(*) FROM audit_log WHERE action = 'read'"; }
+rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
+p50() { awk '$1 == "50%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+        f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.3f", v * f }' "$1"; }
+non2xx() { awk '/Non-2xx/ { n = $5 } END { print n + 0 }' "$1"; }
+
+echo "GET /v1/pathways/{id} ($persons persons seeded, $seconds s per run)"
+printf '%-8s %-28s %10s %10s %8s\n' clients run "req/s" "p50 ms" "non-2xx"
+for c in $clients; do
+    threads=$(( c < 2 ? 1 : 2 ))
+    drop_reads_on
+    before=$(reads)
+    wrk -t"$threads" -c"$c" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url" > "$work/ref.txt"
+    [ "$(reads)" = "$before" ] || { echo "the reference wrote read records" >&2; exit 1; }
+    drop_reads_off
+    before=$(reads)
+    wrk -t"$threads" -c"$c" -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url" > "$work/api.txt"
+    written=$(( $(reads) - before ))
+    printf '%-8s %-28s %10s %10s %8s\n' "$c" "reference (record dropped)" "$(rps "$work/ref.txt")" \
+        "$(p50 "$work/ref.txt")" "$(non2xx "$work/ref.txt")"
+    printf '%-8s %-28s %10s %10s %8s\n' "$c" "audited (as served)" "$(rps "$work/api.txt")" \
+        "$(p50 "$work/api.txt")" "$(non2xx "$work/api.txt")"
+    served=$(awk '/requests in/ { print $1 }' "$work/api.txt")
+    printf '         audited/reference: %.2fx the time per read (throughput); records written %s for %s requests\n' \
+        "$(echo "$(rps "$work/ref.txt") / $(rps "$work/api.txt")" | bc -l)" "$written" "$served"
+done
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+# --- On the database ------------------------------------------------------
+scope="territory_id = ANY('{$territory}'::uuid[]) AND domain = ANY('{disability,elderly,childhood,insertion}'::domain[])"
+cat > "$work/read.sql" <<SQL
+SELECT * FROM pathways WHERE id = '$pathway' AND $scope;
+SQL
+cat > "$work/audited.sql" <<SQL
+WITH read AS (SELECT * FROM pathways WHERE id = '$pathway' AND $scope),
+logged AS (INSERT INTO audit_log (actor_kind, actor_id, actor_role, action, resource_type,
+    resource_id, query, request_id, source_address, user_agent, purpose, outcome, result_ids)
+  SELECT 'user', '$actor', 'supervisor', 'read', 'pathway', '$pathway', NULL,
+    '0192f5a0-7c1e-7c3a-9d2b-5f0e8a1b2c3d', '127.0.0.1', 'front-rapt/2.1', NULL,
+    CASE WHEN EXISTS (SELECT 1 FROM read) THEN 'success'::audit_outcome
+         ELSE 'not_found'::audit_outcome END, NULL::uuid[])
+SELECT * FROM read;
+SQL
+cat "$work/read.sql" > "$work/two_stmts.sql"
+cat >> "$work/two_stmts.sql" <<SQL
 INSERT INTO audit_log (actor_kind, actor_id, actor_role, action, resource_type, resource_id,
     outcome, request_id, source_address, user_agent, purpose)
 VALUES ('user', '$actor', 'supervisor', 'read', 'pathway', '$pathway', 'success',
     '0192f5a0-7c1e-7c3a-9d2b-5f0e8a1b2c3d', '127.0.0.1', 'front-rapt/2.1', NULL);
 SQL
-cat "$work/read.sql" "$work/audit.sql" > "$work/both.sql"
-cp "$work/both.sql" "$work/both_async.sql"
-for run in read audit both both_async; do
-    options=""
-    # The read's record committed without waiting for the WAL flush.
-    [ "$run" = both_async ] && options="-c synchronous_commit=off"
-    tps=$(PGOPTIONS="$options" pgbench -n -M prepared -c "$clients" -j "$clients" -T "$seconds" -f "$work/$run.sql" \
-        "$DATABASE_URL" 2>/dev/null | awk '/^tps/ {print int($3)}')
-    latency=$(echo "scale=3; 1000 * $clients / $tps" | bc)
-    printf '%-6s %8d tps   %6s ms per transaction\n' "$run" "$tps" "$latency"
-    eval "tps_$run=$tps"
+echo
+echo "On the database (pgbench, prepared statements)"
+printf '%-8s %-10s %10s\n' clients run tps
+for c in $clients; do
+    for run in read audited two_stmts; do
+        tps=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? 1 : 2 ))" -T "$seconds" \
+            -f "$work/$run.sql" "$DATABASE_URL" 2>/dev/null | awk '/^tps/ {print int($3)}')
+        printf '%-8s %-10s %10s\n' "$c" "$run" "$tps"
+        eval "tps_$run=$tps"
+    done
+    printf '         audited/read: %.2fx the time per read; two statements/one: %.2fx\n' \
+        "$(echo "$tps_read / $tps_audited" | bc -l)" "$(echo "$tps_audited / $tps_two_stmts" | bc -l)"
 done
-printf 'read+audit / read: %.2f of the throughput (%.2fx the time per read)\n' \
-    "$(echo "$tps_both / $tps_read" | bc -l)" "$(echo "$tps_read / $tps_both" | bc -l)"
-printf 'with the record committed asynchronously: %.2fx the time per read\n' \
-    "$(echo "$tps_read / $tps_both_async" | bc -l)"

@@ -86,10 +86,10 @@ pub async fn list(
     .limit;
     let after = page.cursor.as_deref().map(decode).transpose()?;
     let mut conn = state.pool.get().await?;
-    let rows = alerts::of_caseload(&mut conn, caller.principal(), after.as_ref(), limit).await?;
-    let ids = rows.iter().map(|row| row.pathway_id);
     let asked = serde_json::json!({ "cursor": page.cursor });
-    record::listed(&mut conn, &audit, caller.principal(), "alert", asked, ids).await?;
+    let who = caller.principal();
+    let record = record::listing(&audit, who, "list", "alert", asked);
+    let rows = alerts::of_caseload(&mut conn, who, after.as_ref(), limit, &record).await?;
     let today = Utc::now().date_naive();
     let mut items: Vec<Alert> = rows
         .into_iter()

@@ -216,9 +216,8 @@ pub async fn access_log(
     let target = ("person", Some(*id));
     crate::audit::record::settled(&mut conn, &context, who, "read_access_log", target, known)
         .await?;
-    let rows = audit::of_person(&mut conn, *id, after, limit).await?;
-    let entry = Entry::new("read_access_log", AuditOutcome::Success).on("person", Some(*id));
-    record(&mut conn, &context, Actor::Principal(who), entry).await?;
+    let record = crate::audit::record::about(&context, who, "read_access_log", "person", *id);
+    let rows = audit::of_person(&mut conn, *id, after, limit, &record).await?;
     let items = rows.into_iter().map(AuditRecord::from).collect();
     Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
 }
@@ -250,15 +249,10 @@ pub async fn person_file(
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let person = persons::find(&mut conn, who, *id)
+    let record = crate::audit::record::about(&context, who, "subject_access", "person", *id);
+    let person = persons::read(&mut conn, who, *id, &record)
         .await?
-        .ok_or_else(|| ApiError::not_found("No such person in your territories."));
-    let target = ("person", Some(*id));
-    let person =
-        crate::audit::record::settled(&mut conn, &context, who, "subject_access", target, person)
-            .await?;
-    let entry = Entry::new("subject_access", AuditOutcome::Success).on("person", Some(*id));
-    record(&mut conn, &context, Actor::Principal(who), entry).await?;
+        .ok_or_else(|| ApiError::not_found("No such person in your territories."))?;
     let mut document = subject_access::of_person(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such person in your territories."))?;

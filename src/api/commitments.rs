@@ -170,10 +170,9 @@ pub async fn list(
         .ok_or_else(plans::not_found);
     let target = ("commitment", Some(*id));
     let plan = record::settled(&mut conn, &audit, who, "list", target, plan).await?;
-    let rows = commitments::of_plan(&mut conn, plan.id, page).await?;
     let asked = serde_json::json!({ "plan": plan.id });
-    let ids = rows.iter().map(|c| c.id);
-    record::listed(&mut conn, &audit, who, "commitment", asked, ids).await?;
+    let record = record::listing(&audit, who, "list", "commitment", asked);
+    let rows = commitments::of_plan(&mut conn, plan.id, page, &record).await?;
     let views = rows.into_iter().map(CommitmentView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |c| c.id)))
 }
@@ -200,8 +199,8 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let commitment = commitments::find(&mut conn, who, *id).await?;
-    let commitment = record::read(&mut conn, &audit, who, "commitment", *id, commitment)
+    let record = record::reading(&audit, who, "commitment", *id);
+    let commitment = commitments::read(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(commitments::not_found)?;
     Ok(respond(StatusCode::OK, commitment))

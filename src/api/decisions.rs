@@ -182,10 +182,9 @@ pub async fn list(
         .ok_or_else(pathways::not_found);
     let target = ("decision", Some(*id));
     let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let rows = decisions::of_pathway(&mut conn, pathway.id, page).await?;
     let asked = serde_json::json!({ "pathway": pathway.id });
-    let ids = rows.iter().map(|d| d.id);
-    record::listed(&mut conn, &audit, who, "decision", asked, ids).await?;
+    let record = record::listing(&audit, who, "list", "decision", asked);
+    let rows = decisions::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(DecisionView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |d| d.id)))
 }

@@ -186,11 +186,9 @@ pub async fn read(
         })?),
     };
     let mut conn = state.pool.get().await?;
-    let rows = feed::after(&mut conn, organization, after, limit).await?;
-    let mut ids: Vec<Uuid> = rows.iter().map(|row| row.pathway_id).collect();
-    ids.dedup();
     let asked = serde_json::json!({ "after": params.after, "limit": limit });
-    record::listed(&mut conn, &audit, caller.principal(), "feed", asked, ids).await?;
+    let record = record::listing(&audit, caller.principal(), "list", "feed", asked);
+    let rows = feed::after(&mut conn, organization, after, limit, &record).await?;
     let last = rows.last().map(|row| encode(row.txid, row.seq));
     let items: Vec<FeedEvent> = rows.into_iter().filter_map(event_view).collect();
     Ok(web::Json(FeedPage {

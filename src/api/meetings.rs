@@ -153,10 +153,9 @@ pub async fn list(
         .ok_or_else(pathways::not_found);
     let target = ("meeting", Some(*id));
     let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let rows = meetings::of_pathway(&mut conn, pathway.id, page).await?;
     let asked = serde_json::json!({ "pathway": pathway.id });
-    let ids = rows.iter().map(|m| m.meeting.id);
-    record::listed(&mut conn, &audit, who, "meeting", asked, ids).await?;
+    let record = record::listing(&audit, who, "list", "meeting", asked);
+    let rows = meetings::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(MeetingView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |m| m.id)))
 }

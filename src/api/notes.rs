@@ -126,10 +126,9 @@ pub async fn list(
         .ok_or_else(pathways::not_found);
     let target = ("note", Some(*id));
     let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let rows = notes::readable(&mut conn, who, pathway.id, page).await?;
     let asked = serde_json::json!({ "pathway": pathway.id });
-    let ids = rows.iter().map(|n| n.id);
-    record::listed(&mut conn, &audit, who, "note", asked, ids).await?;
+    let record = record::listing(&audit, who, "list", "note", asked);
+    let rows = notes::readable(&mut conn, who, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(NoteView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |n| n.id)))
 }

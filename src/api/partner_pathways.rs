@@ -77,10 +77,10 @@ pub async fn list(
     let page = page.validate()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let rows = partner_pathways::list(&mut conn, who, page).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let asked = serde_json::json!({ "cursor": page.after });
-    record::listed(&mut conn, &audit, who, "pathway", asked, ids.clone()).await?;
+    let record = record::listing(&audit, who, "list", "pathway", asked);
+    let rows = partner_pathways::list(&mut conn, who, page, &record).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let mut commitments: HashMap<Uuid, Vec<CommitmentView>> = HashMap::new();
     for (pathway, commitment) in partner_pathways::commitments_in(&mut conn, who, &ids).await? {
         commitments
@@ -120,8 +120,8 @@ pub async fn read(
 ) -> Result<web::Json<PartnerPathway>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let row = partner_pathways::find(&mut conn, who, *id).await?;
-    let row = record::read(&mut conn, &audit, who, "pathway", *id, row)
+    let record = record::reading(&audit, who, "pathway", *id);
+    let row = partner_pathways::find(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(|| ApiError::not_found("No such pathway followed by your organization."))?;
     let commitments = partner_pathways::commitments_in(&mut conn, who, &[row.id])

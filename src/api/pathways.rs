@@ -288,12 +288,11 @@ pub async fn list(
         "domain": filters.domain, "status": filters.status, "territory": filters.territory,
         "referent": filters.referent, "critical": filters.critical,
         "opened_from": filters.opened_from, "opened_to": filters.opened_to,
-        "person": filters.person,
+        "person": filters.person, "after": page.after,
     });
     let mut conn = state.pool.get().await?;
-    let rows = pathways::list(&mut conn, caller.principal(), &filters, page).await?;
-    let ids = rows.iter().map(|p| p.id);
-    record::listed(&mut conn, &audit, caller.principal(), "pathway", asked, ids).await?;
+    let record = record::listing(&audit, caller.principal(), "list", "pathway", asked);
+    let rows = pathways::list(&mut conn, caller.principal(), &filters, page, &record).await?;
     let views = rows.into_iter().map(PathwayView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
 }
@@ -429,8 +428,8 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, who, *id).await?;
-    let pathway = record::read(&mut conn, &audit, who, "pathway", *id, pathway)
+    let record = record::reading(&audit, who, "pathway", *id);
+    let pathway = pathways::read(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(pathways::not_found)?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
@@ -659,8 +658,8 @@ pub async fn timeline(
     let (limit, after) = page.validate_seq()?;
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let pathway = pathways::find(&mut conn, who, *id).await?;
-    let pathway = record::read(&mut conn, &audit, who, "timeline", *id, pathway)
+    let record = record::reading(&audit, who, "timeline", *id);
+    let pathway = pathways::read(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(pathways::not_found)?;
     let rows = events::of_pathway(&mut conn, pathway.id, after, limit).await?;

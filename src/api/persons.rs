@@ -11,12 +11,11 @@ use uuid::Uuid;
 use crate::api::etag::{required_version, stale, tagged};
 use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
-use crate::audit::record::{self, record};
-use crate::audit::{Actor, AuditContext, Entry};
+use crate::audit::AuditContext;
+use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::WorkOnCases;
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
-use crate::domain::AuditOutcome;
 use crate::domain::Sex;
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_number};
@@ -287,17 +286,8 @@ pub async fn search(
         "nir": search.nir_index.is_some(),
     });
     let mut conn = state.pool.get().await?;
-    let rows = persons::search(&mut conn, caller.principal(), &search, page).await?;
-    let entry = Entry::new("search", AuditOutcome::Success)
-        .on("person", None)
-        .listing(asked, rows.iter().map(|p| p.id).collect());
-    record(
-        &mut conn,
-        &audit,
-        Actor::Principal(caller.principal()),
-        entry,
-    )
-    .await?;
+    let record = record::listing(&audit, caller.principal(), "search", "person", asked);
+    let rows = persons::search(&mut conn, caller.principal(), &search, page, &record).await?;
     let views: Vec<PersonView> = rows
         .into_iter()
         .map(|p| PersonView::new(p, &state.privacy))
@@ -371,11 +361,10 @@ pub async fn create(
             msa_number: msa_number.clone(),
             nir_index: nir_index.clone(),
         };
-        let found = persons::candidates(&mut conn, who, &probe).await?;
+        let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
+        let record = record::listing(&audit, who, "list", "person", asked);
+        let found = persons::candidates(&mut conn, who, &probe, &record).await?;
         if !found.is_empty() {
-            let ids: Vec<Uuid> = found.iter().map(|c| c.person.id).collect();
-            let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
-            record::listed(&mut conn, &audit, who, "person", asked, ids).await?;
             let candidates = candidates_view(found, keys);
             return Err(ApiError::PossibleDuplicate {
                 detail: format!(
@@ -445,8 +434,8 @@ pub async fn read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let person = persons::find(&mut conn, caller.principal(), *id).await?;
-    let person = record::read(&mut conn, &audit, caller.principal(), "person", *id, person)
+    let record = record::reading(&audit, caller.principal(), "person", *id);
+    let person = persons::read(&mut conn, caller.principal(), *id, &record)
         .await?
         .ok_or_else(not_found)?;
     Ok(respond(StatusCode::OK, person, &state.privacy))
@@ -584,8 +573,8 @@ pub async fn duplicates(
 ) -> Result<web::Json<Candidates>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let person = persons::find(&mut conn, who, *id).await?;
-    let person = record::read(&mut conn, &audit, who, "person", *id, person)
+    let record = record::reading(&audit, who, "person", *id);
+    let person = persons::read(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(not_found)?;
     let keys = &state.privacy;
@@ -601,10 +590,9 @@ pub async fn duplicates(
             .and_then(|sealed| keys.decrypt_nir(person.id, sealed))
             .map(|nir| keys.nir_index(&nir)),
     };
-    let found = persons::candidates(&mut conn, who, &probe).await?;
-    let ids = found.iter().map(|c| c.person.id);
     let asked = serde_json::json!({ "duplicates_of": person.id });
-    record::listed(&mut conn, &audit, who, "person", asked, ids).await?;
+    let record = record::listing(&audit, who, "list", "person", asked);
+    let found = persons::candidates(&mut conn, who, &probe, &record).await?;
     Ok(web::Json(Candidates {
         items: candidates_view(found, keys),
     }))

@@ -193,10 +193,9 @@ pub async fn list(
         .ok_or_else(pathways::not_found);
     let target = ("plan", Some(*id));
     let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let rows = plans::of_pathway(&mut conn, pathway.id, page).await?;
     let asked = serde_json::json!({ "pathway": pathway.id });
-    let ids = rows.iter().map(|p| p.id);
-    record::listed(&mut conn, &audit, who, "plan", asked, ids).await?;
+    let record = record::listing(&audit, who, "list", "plan", asked);
+    let rows = plans::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(PlanView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
 }
@@ -222,8 +221,8 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let plan = plans::find(&mut conn, who, *id).await?;
-    let plan = record::read(&mut conn, &audit, who, "plan", *id, plan)
+    let record = record::reading(&audit, who, "plan", *id);
+    let plan = plans::read(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(plans::not_found)?;
     Ok(respond(StatusCode::OK, plan))

@@ -238,8 +238,8 @@ pub async fn read(
     let who = caller.principal();
     let organization = organization_of(who)?;
     let mut conn = state.pool.get().await?;
-    let standing = referrals::standing(&mut conn, *id, organization).await?;
-    let standing = record::read(&mut conn, &audit, who, "referral", *id, standing)
+    let record = record::reading(&audit, who, "referral", *id);
+    let standing = referrals::standing(&mut conn, *id, organization, Some(&record))
         .await?
         .ok_or_else(|| ApiError::not_found("No such referral of your organization."))?;
     Ok(web::Json(standing.into()))

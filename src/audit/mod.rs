@@ -11,4 +11,4 @@ pub mod record;
 pub mod seal;
 pub mod verify;
 
-pub use record::{Actor, AuditContext, Entry, found_or_not};
+pub use record::{Actor, AuditContext, Entry};

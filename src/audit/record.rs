@@ -115,15 +115,6 @@ impl Entry {
     }
 }
 
-/// `success` when a read found its record in the caller's scope.
-pub fn found_or_not<T>(found: &Option<T>) -> AuditOutcome {
-    if found.is_some() {
-        AuditOutcome::Success
-    } else {
-        AuditOutcome::NotFound
-    }
-}
-
 /// The row for one record.
 pub fn new_record(context: &AuditContext, actor: Actor<'_>, entry: Entry) -> NewRecord {
     let (actor_kind, actor_id, actor_role) = match actor {
@@ -176,35 +167,45 @@ pub fn outcome_of(error: &ApiError) -> AuditOutcome {
     }
 }
 
-/// Records the read of one resource (found in scope or not) before it is
-/// answered.
-pub async fn read<T>(
-    conn: &mut AsyncPgConnection,
+/// The record of reading one resource. Whether it was found in scope is
+/// decided by the statement that reads it and writes this record
+/// ([`crate::db::audited`]).
+pub fn reading(
     context: &AuditContext,
     who: &Principal,
     resource_type: &'static str,
     id: Uuid,
-    found: Option<T>,
-) -> Result<Option<T>, ApiError> {
-    let entry = Entry::new("read", found_or_not(&found)).on(resource_type, Some(id));
-    record(conn, context, Actor::Principal(who), entry).await?;
-    Ok(found)
+) -> NewRecord {
+    about(context, who, "read", resource_type, id)
 }
 
-/// Records a list: what was asked (`query`) and the ids returned.
-pub async fn listed(
-    conn: &mut AsyncPgConnection,
+/// The record of `action` on one resource, a success unless the statement
+/// that writes it decides otherwise.
+pub fn about(
     context: &AuditContext,
     who: &Principal,
+    action: &'static str,
+    resource_type: &'static str,
+    id: Uuid,
+) -> NewRecord {
+    let entry = Entry::new(action, AuditOutcome::Success).on(resource_type, Some(id));
+    new_record(context, Actor::Principal(who), entry)
+}
+
+/// The record of a list or search (`action`): what was asked; the ids
+/// returned are added by the statement that reads them
+/// ([`crate::db::audited`]).
+pub fn listing(
+    context: &AuditContext,
+    who: &Principal,
+    action: &'static str,
     resource_type: &'static str,
     query: serde_json::Value,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> Result<(), ApiError> {
-    let entry = Entry::new("list", AuditOutcome::Success)
+) -> NewRecord {
+    let entry = Entry::new(action, AuditOutcome::Success)
         .on(resource_type, None)
-        .listing(query, ids.into_iter().collect());
-    record(conn, context, Actor::Principal(who), entry).await?;
-    Ok(())
+        .listing(query, Vec::new());
+    new_record(context, Actor::Principal(who), entry)
 }
 
 /// Records a change; call it inside the change's transaction, so that both

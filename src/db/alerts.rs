@@ -13,6 +13,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EscalationLevel as SqlLevel};
 use crate::db::scope::scope_arrays;
 use crate::domain::{Domain, EscalationLevel, Role};
@@ -70,6 +72,7 @@ pub async fn of_caseload(
     who: &Principal,
     after: Option<&AlertCursor>,
     limit: i64,
+    record: &NewRecord,
 ) -> QueryResult<Vec<AlertRow>> {
     let (territories, domains) = scope_arrays(who);
     // Coordinators: their own caseload; supervisors: all of their scope.
@@ -126,6 +129,7 @@ pub async fn of_caseload(
     .bind::<Text, _>(after.map(|a| a.kind.clone()).unwrap_or_default())
     .bind::<SqlUuid, _>(after.map(|a| a.subject_id).unwrap_or_default())
     .bind::<diesel::sql_types::BigInt, _>(limit + 1)
+    .audited_list(record, "pathway_id", limit)
     .load(conn)
     .await
 }

@@ -276,7 +276,9 @@ pub async fn of_person(
     person: Uuid,
     after: Option<i64>,
     limit: i64,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Record>> {
+    use crate::db::audited::AuditedDsl;
     use crate::db::schema::pathways;
     let mut query = audit_log::table
         .filter(
@@ -295,5 +297,5 @@ pub async fn of_person(
     if let Some(after) = after {
         query = query.filter(audit_log::seq.gt(after));
     }
-    query.load(conn).await
+    query.audited(record).load(conn).await
 }

@@ -2,6 +2,8 @@
 //! them; a partner changes the status of its own organization's.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::AsSelect;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -9,6 +11,8 @@ use uuid::Uuid;
 
 use crate::api::etag::stale;
 use crate::auth::Principal;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::{commitments, plans};
 use crate::db::scope::{commitments_visible, plans_visible};
 use crate::db::{PageRequest, events};
@@ -111,19 +115,39 @@ pub async fn find(
     who: &Principal,
     id: Uuid,
 ) -> QueryResult<Option<Commitment>> {
+    visible(who, id).get_result(conn).await.optional()
+}
+
+/// [`find`] for an answer: the read writes its audit `record`.
+pub async fn read(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    record: &NewRecord,
+) -> QueryResult<Option<Commitment>> {
+    visible(who, id)
+        .audited_one(record)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+fn visible(
+    who: &Principal,
+    id: Uuid,
+) -> commitments::BoxedQuery<'static, Pg, AsSelect<Commitment, Pg>> {
     commitments::table
         .find(id)
         .filter(commitments_visible(who))
         .select(Commitment::as_select())
-        .first(conn)
-        .await
-        .optional()
+        .into_boxed()
 }
 
 pub async fn of_plan(
     conn: &mut AsyncPgConnection,
     plan: Uuid,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Commitment>> {
     let mut query = commitments::table
         .filter(commitments::plan_id.eq(plan))
@@ -134,7 +158,10 @@ pub async fn of_plan(
     if let Some(after) = page.after {
         query = query.filter(commitments::id.gt(after));
     }
-    query.load(conn).await
+    query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await
 }
 
 /// Applies `changes` to a commitment in scope, at `version`, with its event.

@@ -7,6 +7,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::decisions;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::{DecisionAuthority, EventKind, Qualification};
@@ -80,6 +82,7 @@ pub async fn of_pathway(
     conn: &mut AsyncPgConnection,
     pathway: Uuid,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Decision>> {
     let mut query = decisions::table
         .filter(decisions::pathway_id.eq(pathway))
@@ -90,5 +93,8 @@ pub async fn of_pathway(
     if let Some(after) = page.after {
         query = query.filter(decisions::id.gt(after));
     }
-    query.load(conn).await
+    query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await
 }

@@ -16,6 +16,8 @@ use diesel::sql_types::{BigInt, Jsonb, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EventKind as SqlEventKind};
 use crate::domain::{Domain, EventKind};
 
@@ -43,6 +45,7 @@ pub async fn after(
     organization: Uuid,
     after: Option<(i64, i64)>,
     limit: i64,
+    record: &NewRecord,
 ) -> diesel::QueryResult<Vec<FeedRow>> {
     // Scope and event kinds are the SQL view `partner_pathways` and the
     // function `parcours_partner_may_know`, shared with the webhook outbox.
@@ -62,6 +65,7 @@ pub async fn after(
     .bind::<Nullable<BigInt>, _>(after.map(|(txid, _)| txid))
     .bind::<BigInt, _>(after.map(|(_, seq)| seq).unwrap_or_default())
     .bind::<BigInt, _>(limit)
+    .audited_list(record, "pathway_id", limit)
     .load(conn)
     .await
 }

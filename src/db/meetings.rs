@@ -7,6 +7,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::{meeting_organizations, meeting_users, meetings};
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::EventKind;
@@ -127,6 +129,7 @@ pub async fn of_pathway(
     conn: &mut AsyncPgConnection,
     pathway: Uuid,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<MeetingWithParticipants>> {
     let mut query = meetings::table
         .filter(meetings::pathway_id.eq(pathway))
@@ -137,7 +140,10 @@ pub async fn of_pathway(
     if let Some(after) = page.after {
         query = query.filter(meetings::id.gt(after));
     }
-    let rows: Vec<Meeting> = query.load(conn).await?;
+    let rows: Vec<Meeting> = query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await?;
     let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
     let organizations: Vec<(Uuid, Uuid)> = meeting_organizations::table
         .filter(meeting_organizations::meeting_id.eq_any(&ids))

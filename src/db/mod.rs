@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod audited;
 pub mod clients;
 pub mod cluster;
 pub mod commitments;

@@ -8,6 +8,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::notes;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::{EventKind, NoteVisibility, Role};
@@ -65,6 +67,7 @@ pub async fn readable(
     who: &Principal,
     pathway: Uuid,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Note>> {
     let mut query = notes::table
         .filter(notes::pathway_id.eq(pathway))
@@ -85,5 +88,8 @@ pub async fn readable(
     if let Some(after) = page.after {
         query = query.filter(notes::id.gt(after));
     }
-    query.load(conn).await
+    query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await
 }

@@ -2,12 +2,16 @@
 //! dates, the following service and their own commitments — nothing else.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::db::PageRequest;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::commitments::Commitment;
 use crate::db::schema::{commitments, pathways, plans, territories};
 use crate::db::scope::{commitments_visible, pathways_followed};
@@ -49,39 +53,44 @@ pub async fn list(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Followed>> {
-    let Some(followed) = pathways_followed(who) else {
-        return Ok(Vec::new());
-    };
     let mut query = pathways::table
         .inner_join(territories::table)
-        .filter(pathways::id.eq_any(followed))
         .select(COLUMNS)
         .order(pathways::id)
         .limit(page.limit + 1)
         .into_boxed();
+    query = match pathways_followed(who) {
+        Some(followed) => query.filter(pathways::id.eq_any(followed)),
+        None => query.filter(sql::<Bool>("FALSE")),
+    };
     if let Some(after) = page.after {
         query = query.filter(pathways::id.gt(after));
     }
-    query.load(conn).await
+    query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await
 }
 
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
+    record: &NewRecord,
 ) -> QueryResult<Option<Followed>> {
-    let Some(followed) = pathways_followed(who) else {
-        return Ok(None);
-    };
-    pathways::table
+    let query = pathways::table
         .inner_join(territories::table)
         .filter(pathways::id.eq(id))
-        .filter(pathways::id.eq_any(followed))
         .select(COLUMNS)
-        .first(conn)
-        .await
-        .optional()
+        .into_boxed();
+    // Fails closed: a caller who follows nothing reads nothing.
+    let query = match pathways_followed(who) {
+        Some(followed) => query.filter(pathways::id.eq_any(followed)),
+        None => query.filter(sql::<Bool>("FALSE")),
+    };
+    query.audited_one(record).get_result(conn).await.optional()
 }
 
 /// The caller's own commitments in these pathways, with their pathway.

@@ -3,6 +3,8 @@
 //! same transaction and checks the version it was asked against.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::AsSelect;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -11,6 +13,8 @@ use uuid::Uuid;
 use crate::api::etag::stale;
 use crate::auth::Principal;
 use crate::db::PageRequest;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::events;
 use crate::db::schema::{pathway_status_periods, pathways, user_territories, users};
 use crate::db::scope::pathways_visible;
@@ -86,13 +90,29 @@ pub async fn find(
     who: &Principal,
     id: Uuid,
 ) -> QueryResult<Option<Pathway>> {
+    visible(who, id).get_result(conn).await.optional()
+}
+
+/// [`find`] for an answer: the read writes its audit `record`.
+pub async fn read(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    record: &NewRecord,
+) -> QueryResult<Option<Pathway>> {
+    visible(who, id)
+        .audited_one(record)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+fn visible(who: &Principal, id: Uuid) -> pathways::BoxedQuery<'static, Pg, AsSelect<Pathway, Pg>> {
     pathways::table
         .find(id)
         .filter(pathways_visible(who))
         .select(Pathway::as_select())
-        .first(conn)
-        .await
-        .optional()
+        .into_boxed()
 }
 
 /// The pathway, locked for the rest of the transaction, if in scope.
@@ -142,6 +162,7 @@ pub async fn list(
     who: &Principal,
     filters: &Filters,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Pathway>> {
     let mut query = pathways::table
         .filter(pathways_visible(who))
@@ -178,7 +199,10 @@ pub async fn list(
     if let Some(person) = filters.person {
         query = query.filter(pathways::person_id.eq(person));
     }
-    query.load(conn).await
+    query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await
 }
 
 pub async fn history(

@@ -2,7 +2,9 @@
 //! duplicates. Every query is scoped to the caller (`db::scope`).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::AsSelect;
 use diesel::dsl::sql;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Bytea, Date, Double, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -10,6 +12,8 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::db::PageRequest;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::persons;
 use crate::db::scope::{persons_visible, scope_arrays};
 use crate::domain::Sex;
@@ -114,13 +118,29 @@ pub async fn find(
     who: &Principal,
     id: Uuid,
 ) -> QueryResult<Option<Person>> {
+    visible(who, id).get_result(conn).await.optional()
+}
+
+/// [`find`] for an answer: the read writes its audit `record`.
+pub async fn read(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    record: &NewRecord,
+) -> QueryResult<Option<Person>> {
+    visible(who, id)
+        .audited_one(record)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+fn visible(who: &Principal, id: Uuid) -> persons::BoxedQuery<'static, Pg, AsSelect<Person, Pg>> {
     persons::table
         .find(id)
         .filter(persons_visible(who))
         .select(Person::as_select())
-        .first(conn)
-        .await
-        .optional()
+        .into_boxed()
 }
 
 /// Whether the person exists at all (for auditors, who see no file).
@@ -158,6 +178,7 @@ pub async fn search(
     who: &Principal,
     search: &Search,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Person>> {
     let mut query = persons::table
         .filter(persons_visible(who))
@@ -196,6 +217,7 @@ pub async fn search(
                     persons::id,
                 ))
                 .limit(page.limit)
+                .audited_list(record, "id", page.limit)
                 .load(conn)
                 .await
         }
@@ -206,6 +228,7 @@ pub async fn search(
             query
                 .order(persons::id)
                 .limit(page.limit + 1)
+                .audited_list(record, "id", page.limit)
                 .load(conn)
                 .await
         }
@@ -220,6 +243,7 @@ pub async fn candidates(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     probe: &Probe,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Candidate>> {
     let (territories, _) = scope_arrays(who);
     diesel::sql_query(
@@ -245,6 +269,7 @@ pub async fn candidates(
     .bind::<Nullable<Text>, _>(probe.msa_number.as_deref())
     .bind::<Array<SqlUuid>, _>(territories)
     .bind::<Nullable<SqlUuid>, _>(probe.exclude)
+    .audited_list(record, "id", 20)
     .load(conn)
     .await
 }

@@ -1,6 +1,8 @@
 //! Support plans of a pathway and their status machine.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::AsSelect;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -8,6 +10,8 @@ use uuid::Uuid;
 
 use crate::api::etag::stale;
 use crate::auth::Principal;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::schema::plans;
 use crate::db::scope::plans_visible;
 use crate::db::{PageRequest, events, pathways};
@@ -117,19 +121,36 @@ pub async fn find(
     who: &Principal,
     id: Uuid,
 ) -> QueryResult<Option<Plan>> {
+    visible(who, id).get_result(conn).await.optional()
+}
+
+/// [`find`] for an answer: the read writes its audit `record`.
+pub async fn read(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    record: &NewRecord,
+) -> QueryResult<Option<Plan>> {
+    visible(who, id)
+        .audited_one(record)
+        .get_result(conn)
+        .await
+        .optional()
+}
+
+fn visible(who: &Principal, id: Uuid) -> plans::BoxedQuery<'static, Pg, AsSelect<Plan, Pg>> {
     plans::table
         .find(id)
         .filter(plans_visible(who))
         .select(Plan::as_select())
-        .first(conn)
-        .await
-        .optional()
+        .into_boxed()
 }
 
 pub async fn of_pathway(
     conn: &mut AsyncPgConnection,
     pathway: Uuid,
     page: PageRequest,
+    record: &NewRecord,
 ) -> QueryResult<Vec<Plan>> {
     let mut query = plans::table
         .filter(plans::pathway_id.eq(pathway))
@@ -140,7 +161,10 @@ pub async fn of_pathway(
     if let Some(after) = page.after {
         query = query.filter(plans::id.gt(after));
     }
-    query.load(conn).await
+    query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await
 }
 
 /// The plan and its pathway, both locked, if in scope and at `version`.

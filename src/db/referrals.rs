@@ -8,6 +8,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
 use crate::db::pathways::{self, NewPathway};
 use crate::db::persons::{self, NewPerson, Person};
 use crate::db::schema::{
@@ -189,7 +191,8 @@ pub async fn receive(
             }),
         )
         .await?;
-        standing(conn, referral.id, incoming.organization_id)
+        // Recorded as the referral's creation, not as a read.
+        standing(conn, referral.id, incoming.organization_id, None)
             .await?
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a referral just made is missing")))
     })
@@ -242,8 +245,9 @@ pub async fn standing(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     organization: Uuid,
+    record: Option<&NewRecord>,
 ) -> QueryResult<Option<Standing>> {
-    let row: Option<(Referral, PathwayStatus, String, bool)> = referrals::table
+    let query = referrals::table
         .inner_join(pathways_t::table.inner_join(territories::table))
         .inner_join(persons_t::table)
         .filter(referrals::id.eq(id))
@@ -253,10 +257,12 @@ pub async fn standing(
             pathways_t::status,
             territories::name,
             persons_t::sharing_objection,
-        ))
-        .first(conn)
-        .await
-        .optional()?;
+        ));
+    let row: Option<(Referral, PathwayStatus, String, bool)> = match record {
+        Some(record) => query.audited_one(record).get_result(conn).await,
+        None => query.first(conn).await,
+    }
+    .optional()?;
     Ok(row.map(
         |(referral, pathway_status, service, sharing_objection)| Standing {
             referral,

@@ -197,6 +197,112 @@ async fn a_search_records_what_was_asked_and_returned_but_never_a_nir() {
     );
 }
 
+#[tokio::test]
+async fn a_page_records_the_ids_it_returned_and_no_more() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let mut opened = Vec::new();
+    for family in ["Premier", "Deuxième", "Troisième"] {
+        let who = person(&app, &staff, family).await;
+        opened.push(open(&app, &staff, &who, Disability).await.0);
+    }
+    opened.sort();
+
+    // The list reads one row more than it shows, to know a page follows;
+    // that row is not in the record.
+    let first = app.get_json("/v1/pathways?limit=2", &staff.token).await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .get_json(
+            &format!("/v1/pathways?limit=2&cursor={cursor}"),
+            &staff.token,
+        )
+        .await;
+    let shown = |page: &Value| -> Vec<Value> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].clone())
+            .collect()
+    };
+    assert_eq!(
+        shown(&first),
+        json!(opened[..2]).as_array().unwrap().clone()
+    );
+    assert_eq!(shown(&second), vec![json!(opened[2])]);
+    // Out of the caller's scope, the list is empty and says so.
+    let elsewhere = app.staff(Supervisor, &["05-BRI"], &[Disability]).await;
+    let empty = app.get_json("/v1/pathways", &elsewhere.token).await;
+    assert_eq!(empty["items"], json!([]));
+
+    let lists = records(&app, &auditor, "action=list&resource_type=pathway").await;
+    assert_eq!(lists.len(), 3, "{lists:?}");
+    assert_eq!(lists[0]["result_ids"], json!(shown(&first)));
+    assert_eq!(lists[1]["result_ids"], json!(shown(&second)));
+    assert_eq!(lists[1]["query"]["after"], json!(opened[1]));
+    assert_eq!(lists[2]["result_ids"], json!([]));
+    assert_eq!(lists[2]["actor_id"], elsewhere.user.id.to_string());
+    assert!(lists.iter().all(|r| r["outcome"] == "success"));
+}
+
+#[tokio::test]
+async fn a_read_that_cannot_be_recorded_is_not_answered() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let who = person(&app, &staff, "Tracé").await;
+    let (pathway, _) = open(&app, &staff, &who, Disability).await;
+
+    // The audit store refuses reads' records (a full disk, a revoked
+    // privilege): the read itself must fail with it.
+    let mut conn = app.db.connect().await;
+    run(
+        &mut conn,
+        "CREATE FUNCTION refuse_read_records() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.action IN ('read', 'list', 'search') THEN \
+           RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$",
+    )
+    .await;
+    run(
+        &mut conn,
+        "CREATE TRIGGER refuse_read_records BEFORE INSERT ON audit_log \
+         FOR EACH ROW EXECUTE FUNCTION refuse_read_records()",
+    )
+    .await;
+    for path in [
+        format!("/v1/pathways/{pathway}"),
+        format!("/v1/persons/{who}"),
+        "/v1/pathways".to_owned(),
+        "/v1/persons?q=trace".to_owned(),
+    ] {
+        let response = app
+            .with_token(Method::GET, &path, &staff.token)
+            .send()
+            .await
+            .unwrap();
+        let body = assert_problem(response, 500).await.to_string();
+        assert!(
+            !body.contains("Camille") && !body.contains("Trac") && !body.contains("referred"),
+            "{path} answered something of the file: {body}"
+        );
+    }
+
+    run(&mut conn, "DROP TRIGGER refuse_read_records ON audit_log").await;
+    app.get_json(&format!("/v1/pathways/{pathway}"), &staff.token)
+        .await;
+    // Only the read that was answered is in the trail.
+    let reads = records(
+        &app,
+        &auditor,
+        &format!("resource_id={pathway}&action=read"),
+    )
+    .await;
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads[0]["outcome"], "success");
+}
+
 async fn run(conn: &mut AsyncPgConnection, sql: &str) {
     diesel::sql_query(sql).execute(conn).await.unwrap();
 }
