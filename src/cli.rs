@@ -269,3 +269,30 @@ pub async fn purge(args: PurgeArgs) -> anyhow::Result<()> {
     database.shutdown().await?;
     result
 }
+
+#[derive(Debug, Args)]
+pub struct GrantApiArgs {
+    /// The role the API connects as (it must exist).
+    #[arg(long)]
+    pub role: String,
+
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `parcours grant-api`: migrates, then gives the API's role its rights
+/// (read and write case files; only append to the audit trail and the
+/// timelines; no DDL). Run as the database owner; prints a JSON report.
+pub async fn grant_api(args: GrantApiArgs) -> anyhow::Result<()> {
+    let database = Database::resolve_for_command(&args.settings).await?;
+    let result = async {
+        migrations::run_pending(&database.url).await?;
+        let mut conn = AsyncPgConnection::establish(&database.url).await?;
+        let granted = crate::db::privileges::grant_api_role(&mut conn, &args.role).await?;
+        println!("{}", serde_json::to_string_pretty(&granted)?);
+        anyhow::Ok(())
+    }
+    .await;
+    database.shutdown().await?;
+    result
+}

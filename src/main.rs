@@ -1,5 +1,6 @@
 //! The `parcours` binary: `serve` (default), `migrate`, `openapi`,
-//! `create-user`, `create-client`, `seed-demo`, `audit verify`, `purge`.
+//! `create-user`, `create-client`, `seed-demo`, `audit verify`, `purge`,
+//! `grant-api`.
 
 use std::process::ExitCode;
 
@@ -42,6 +43,10 @@ enum Command {
     /// Anonymise the persons whose file is closed past retention
     /// (`PARCOURS_RETENTION_DAYS`, 730 by default).
     Purge(cli::PurgeArgs),
+    /// Give the API's database role what it needs and no more (run as the
+    /// owner after `migrate`): no DDL, and only INSERT and SELECT on the
+    /// audit trail and the timelines.
+    GrantApi(cli::GrantApiArgs),
 }
 
 #[derive(Subcommand)]
@@ -64,6 +69,7 @@ async fn main() -> ExitCode {
         Some(Command::CreateClient(args)) => cli::create_client(args).await,
         Some(Command::SeedDemo(args)) => demo::seed_demo(args).await,
         Some(Command::Purge(args)) => cli::purge(args).await,
+        Some(Command::GrantApi(args)) => cli::grant_api(args).await,
         Some(Command::Audit(AuditCommand::Verify(settings))) => {
             match cli::audit_verify(settings).await {
                 Ok(true) => Ok(()),

@@ -22,6 +22,7 @@ pub mod partner_pathways;
 pub mod pathways;
 pub mod persons;
 pub mod plans;
+pub mod privileges;
 pub mod referrals;
 pub mod refresh_tokens;
 pub mod schema;

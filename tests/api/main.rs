@@ -30,6 +30,7 @@ mod partners;
 mod pathways;
 mod persons;
 mod plans;
+mod privileges;
 mod process;
 mod referrals;
 mod retention;

@@ -74,6 +74,18 @@ impl TestApp {
         start(self.settings.clone(), self.extra).await.1
     }
 
+    /// Another instance whose settings `configure` adjusted; its address
+    /// and handle.
+    pub async fn another_instance_with(
+        &self,
+        configure: impl FnOnce(&mut Settings),
+    ) -> (String, ServerHandle) {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        let (address, handle, _) = start(settings, self.extra).await;
+        (address, handle)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
