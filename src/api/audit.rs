@@ -206,7 +206,7 @@ pub async fn access_log(
     let mut conn = state.pool.get().await?;
     let known = match who.role {
         Role::Auditor => persons::exists(&mut conn, *id).await?,
-        _ => persons::find(&mut conn, who, *id).await?.is_some(),
+        _ => persons::find(&mut conn, who, *id, None).await?.is_some(),
     };
     let known = if known {
         Ok(())
@@ -250,7 +250,7 @@ pub async fn person_file(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let record = crate::audit::record::about(&context, who, "subject_access", "person", *id);
-    let person = persons::read(&mut conn, who, *id, &record)
+    let person = persons::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(|| ApiError::not_found("No such person in your territories."))?;
     let mut document = subject_access::of_person(&mut conn, *id)

@@ -165,7 +165,7 @@ pub async fn list(
     let page = page.validate()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let plan = plans::find(&mut conn, who, *id)
+    let plan = plans::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(plans::not_found);
     let target = ("commitment", Some(*id));
@@ -200,7 +200,7 @@ pub async fn read(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let record = record::reading(&audit, who, "commitment", *id);
-    let commitment = commitments::read(&mut conn, who, *id, &record)
+    let commitment = commitments::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(commitments::not_found)?;
     Ok(respond(StatusCode::OK, commitment))

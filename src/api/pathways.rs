@@ -335,7 +335,7 @@ pub async fn create(
     checks.finish()?;
 
     let mut conn = state.pool.get().await?;
-    let person = persons::find(&mut conn, who, body.person_id)
+    let person = persons::find(&mut conn, who, body.person_id, None)
         .await?
         .ok_or_else(|| {
             ApiError::unprocessable("person_id", "names no person of your territories")
@@ -429,7 +429,7 @@ pub async fn read(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let record = record::reading(&audit, who, "pathway", *id);
-    let pathway = pathways::read(&mut conn, who, *id, &record)
+    let pathway = pathways::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(pathways::not_found)?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
@@ -659,7 +659,7 @@ pub async fn timeline(
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
     let record = record::reading(&audit, who, "timeline", *id);
-    let pathway = pathways::read(&mut conn, who, *id, &record)
+    let pathway = pathways::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(pathways::not_found)?;
     let rows = events::of_pathway(&mut conn, pathway.id, after, limit).await?;

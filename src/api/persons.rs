@@ -435,7 +435,7 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let record = record::reading(&audit, caller.principal(), "person", *id);
-    let person = persons::read(&mut conn, caller.principal(), *id, &record)
+    let person = persons::find(&mut conn, caller.principal(), *id, Some(&record))
         .await?
         .ok_or_else(not_found)?;
     Ok(respond(StatusCode::OK, person, &state.privacy))
@@ -534,7 +534,7 @@ pub async fn update(
         .await;
     let result = match updated {
         Ok(Some(person)) => Ok(person),
-        Ok(None) if persons::find(&mut conn, who, *id).await?.is_some() => Err(stale()),
+        Ok(None) if persons::find(&mut conn, who, *id, None).await?.is_some() => Err(stale()),
         Ok(None) => Err(not_found()),
         Err(error) => Err(error),
     };
@@ -574,7 +574,7 @@ pub async fn duplicates(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let record = record::reading(&audit, who, "person", *id);
-    let person = persons::read(&mut conn, who, *id, &record)
+    let person = persons::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(not_found)?;
     let keys = &state.privacy;

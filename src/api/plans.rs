@@ -188,7 +188,7 @@ pub async fn list(
     let page = page.validate()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, who, *id)
+    let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
     let target = ("plan", Some(*id));
@@ -222,7 +222,7 @@ pub async fn read(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let record = record::reading(&audit, who, "plan", *id);
-    let plan = plans::read(&mut conn, who, *id, &record)
+    let plan = plans::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(plans::not_found)?;
     Ok(respond(StatusCode::OK, plan))

@@ -2,8 +2,6 @@
 //! them; a partner changes the status of its own organization's.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::AsSelect;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -110,37 +108,24 @@ pub async fn add(
     .await
 }
 
+/// The commitment, if in the caller's scope. With a `record` this is an
+/// answer, audited in the same statement; without, a check (a parent's
+/// scope before a list that records itself, a write's own lookup).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
+    record: Option<&NewRecord>,
 ) -> QueryResult<Option<Commitment>> {
-    visible(who, id).get_result(conn).await.optional()
-}
-
-/// [`find`] for an answer: the read writes its audit `record`.
-pub async fn read(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-    record: &NewRecord,
-) -> QueryResult<Option<Commitment>> {
-    visible(who, id)
-        .audited_one(record)
-        .get_result(conn)
-        .await
-        .optional()
-}
-
-fn visible(
-    who: &Principal,
-    id: Uuid,
-) -> commitments::BoxedQuery<'static, Pg, AsSelect<Commitment, Pg>> {
-    commitments::table
+    let query = commitments::table
         .find(id)
         .filter(commitments_visible(who))
-        .select(Commitment::as_select())
-        .into_boxed()
+        .select(Commitment::as_select());
+    match record {
+        Some(record) => query.audited_one(record).get_result(conn).await,
+        None => query.get_result(conn).await,
+    }
+    .optional()
 }
 
 pub async fn of_plan(

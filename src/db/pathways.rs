@@ -3,8 +3,6 @@
 //! same transaction and checks the version it was asked against.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::AsSelect;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -85,34 +83,24 @@ pub struct Transition {
     pub closure_reason: Option<ClosureReason>,
 }
 
+/// The pathway, if in the caller's scope. With a `record` this is an
+/// answer, audited in the same statement; without, a check (a parent's
+/// scope before a list that records itself, a write's own lookup).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
+    record: Option<&NewRecord>,
 ) -> QueryResult<Option<Pathway>> {
-    visible(who, id).get_result(conn).await.optional()
-}
-
-/// [`find`] for an answer: the read writes its audit `record`.
-pub async fn read(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-    record: &NewRecord,
-) -> QueryResult<Option<Pathway>> {
-    visible(who, id)
-        .audited_one(record)
-        .get_result(conn)
-        .await
-        .optional()
-}
-
-fn visible(who: &Principal, id: Uuid) -> pathways::BoxedQuery<'static, Pg, AsSelect<Pathway, Pg>> {
-    pathways::table
+    let query = pathways::table
         .find(id)
         .filter(pathways_visible(who))
-        .select(Pathway::as_select())
-        .into_boxed()
+        .select(Pathway::as_select());
+    match record {
+        Some(record) => query.audited_one(record).get_result(conn).await,
+        None => query.get_result(conn).await,
+    }
+    .optional()
 }
 
 /// The pathway, locked for the rest of the transaction, if in scope.

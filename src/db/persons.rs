@@ -2,9 +2,7 @@
 //! duplicates. Every query is scoped to the caller (`db::scope`).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::AsSelect;
 use diesel::dsl::sql;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bool, Bytea, Date, Double, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -113,34 +111,24 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewPerson) -> QueryResul
         .await
 }
 
+/// The person, if in the caller's scope. With a `record` this is an
+/// answer, audited in the same statement; without, a check (a parent's
+/// scope before a list that records itself, a write's own lookup).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
+    record: Option<&NewRecord>,
 ) -> QueryResult<Option<Person>> {
-    visible(who, id).get_result(conn).await.optional()
-}
-
-/// [`find`] for an answer: the read writes its audit `record`.
-pub async fn read(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-    record: &NewRecord,
-) -> QueryResult<Option<Person>> {
-    visible(who, id)
-        .audited_one(record)
-        .get_result(conn)
-        .await
-        .optional()
-}
-
-fn visible(who: &Principal, id: Uuid) -> persons::BoxedQuery<'static, Pg, AsSelect<Person, Pg>> {
-    persons::table
+    let query = persons::table
         .find(id)
         .filter(persons_visible(who))
-        .select(Person::as_select())
-        .into_boxed()
+        .select(Person::as_select());
+    match record {
+        Some(record) => query.audited_one(record).get_result(conn).await,
+        None => query.get_result(conn).await,
+    }
+    .optional()
 }
 
 /// Whether the person exists at all (for auditors, who see no file).

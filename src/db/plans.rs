@@ -1,8 +1,6 @@
 //! Support plans of a pathway and their status machine.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::AsSelect;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
@@ -116,34 +114,24 @@ pub async fn create(
     .await
 }
 
+/// The plan, if in the caller's scope. With a `record` this is an
+/// answer, audited in the same statement; without, a check (a parent's
+/// scope before a list that records itself, a write's own lookup).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
+    record: Option<&NewRecord>,
 ) -> QueryResult<Option<Plan>> {
-    visible(who, id).get_result(conn).await.optional()
-}
-
-/// [`find`] for an answer: the read writes its audit `record`.
-pub async fn read(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-    record: &NewRecord,
-) -> QueryResult<Option<Plan>> {
-    visible(who, id)
-        .audited_one(record)
-        .get_result(conn)
-        .await
-        .optional()
-}
-
-fn visible(who: &Principal, id: Uuid) -> plans::BoxedQuery<'static, Pg, AsSelect<Plan, Pg>> {
-    plans::table
+    let query = plans::table
         .find(id)
         .filter(plans_visible(who))
-        .select(Plan::as_select())
-        .into_boxed()
+        .select(Plan::as_select());
+    match record {
+        Some(record) => query.audited_one(record).get_result(conn).await,
+        None => query.get_result(conn).await,
+    }
+    .optional()
 }
 
 pub async fn of_pathway(
@@ -183,7 +171,7 @@ async fn lock(
         .await
         .optional()?
         .ok_or_else(not_found)?;
-    let pathway = pathways::find(conn, who, plan.pathway_id)
+    let pathway = pathways::find(conn, who, plan.pathway_id, None)
         .await?
         .ok_or_else(not_found)?;
     if plan.version != version {
