@@ -321,13 +321,7 @@ async fn verified_when_sealed(app: &TestApp, auditor: &str) -> Value {
 }
 
 fn verify_with_the_cli(app: &TestApp) -> (bool, Value) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .args(["audit", "verify"])
-        .env("DATABASE_URL", &app.db.url)
-        .env("PARCOURS_DATA_DIR", app.data_dir.path())
-        .env("PARCOURS_LOG", "error")
-        .output()
-        .unwrap();
+    let output = app.command(&["audit", "verify"]);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     (output.status.success(), report)
 }

@@ -14,19 +14,7 @@ async fn run(conn: &mut AsyncPgConnection, sql: &str) {
 }
 
 fn grant_api(app: &TestApp, role: &str) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
-        .args(["grant-api", "--role", role])
-        .env("DATABASE_URL", &app.db.url)
-        .env("PARCOURS_DATA_DIR", app.data_dir.path())
-        .env("PARCOURS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    app.command_json(&["grant-api", "--role", role])
 }
 
 #[tokio::test]

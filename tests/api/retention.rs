@@ -83,23 +83,11 @@ async fn closed_file(
 }
 
 fn purge(app: &TestApp, dry_run: bool) -> Value {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_parcours"));
-    command.arg("purge");
     if dry_run {
-        command.arg("--dry-run");
+        app.command_json(&["purge", "--dry-run"])
+    } else {
+        app.command_json(&["purge"])
     }
-    let output = command
-        .env("DATABASE_URL", &app.db.url)
-        .env("PARCOURS_DATA_DIR", app.data_dir.path())
-        .env("PARCOURS_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[derive(QueryableByName, Debug, PartialEq)]

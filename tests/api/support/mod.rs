@@ -86,6 +86,28 @@ impl TestApp {
         (address, handle)
     }
 
+    /// Runs `parcours <args>` on this app's database and data folder.
+    pub fn command(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_parcours"))
+            .args(args)
+            .env("DATABASE_URL", &self.db.url)
+            .env("PARCOURS_DATA_DIR", self.data_dir.path())
+            .env("PARCOURS_LOG", "error")
+            .output()
+            .unwrap()
+    }
+
+    /// [`Self::command`], which must succeed; its JSON report.
+    pub fn command_json(&self, args: &[&str]) -> Value {
+        let output = self.command(args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
