@@ -127,6 +127,20 @@ impl PersonalDataKeys {
             .collect()
     }
 
+    /// What a search looked for (a name, a birth date, a CAF or MSA
+    /// number), as the audit trail keeps it: a keyed hash of the term with
+    /// case, accents and spacing folded, so that an auditor who names the
+    /// term finds the searches (`GET /v1/audit?searched=`) but the trail
+    /// never holds it in clear.
+    pub fn search_term(&self, term: &str) -> String {
+        let mut message = b"search:".to_vec();
+        message.extend_from_slice(fold(term).as_bytes());
+        keyed_hash(&self.pseudonym_key, &message)[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The blind index: equal NIRs give equal values under one key.
     pub fn nir_index(&self, nir: &Nir) -> Vec<u8> {
         keyed_hash(&self.nir_index_key, nir.expose().as_bytes())
@@ -173,6 +187,17 @@ fn subkey(master: &[u8], purpose: &[u8]) -> [u8; 32] {
     key
 }
 
+/// Lower case, without accents, single spaces: `Éloïse  DUPONT` and
+/// `eloise dupont` fold alike (as the database's `parcours_fold` does).
+fn fold(term: &str) -> String {
+    use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+    let bare: String = term.nfd().filter(|c| !is_combining_mark(*c)).collect();
+    bare.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn keyed_hash(key: &[u8], message: &[u8]) -> Vec<u8> {
     // HMAC accepts keys of any length.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
@@ -207,5 +232,16 @@ mod tests {
         assert_eq!(keys.nir_index(&nir()), keys.nir_index(&nir()));
         let other = PersonalDataKeys::from_master(&[8u8; 32]);
         assert_ne!(keys.nir_index(&nir()), other.nir_index(&nir()));
+    }
+
+    #[test]
+    fn a_search_term_folds_alike_and_is_keyed() {
+        let keys = PersonalDataKeys::from_master(&[7u8; 32]);
+        let term = keys.search_term("Éloïse  DUPONT ");
+        assert_eq!(term, keys.search_term("eloise dupont"));
+        assert_ne!(term, keys.search_term("eloise dupond"));
+        assert!(!term.contains("dupont") && term.len() == 32);
+        let other = PersonalDataKeys::from_master(&[8u8; 32]);
+        assert_ne!(term, other.search_term("eloise dupont"));
     }
 }

@@ -34,6 +34,12 @@ pub struct AuditParams {
     pub from: Option<DateTime<Utc>>,
     /// Up to this instant (excluded).
     pub to: Option<DateTime<Utc>>,
+    /// A name, a birth date (`YYYY-MM-DD`) or a CAF or MSA number: the
+    /// person searches that looked for it (case, accents and spacing
+    /// folded). The trail keeps searched terms only as keyed hashes
+    /// (`q_ref`, `birth_date_ref`, `caf_number_ref`, `msa_number_ref` in
+    /// `query`); this is how to find them.
+    pub searched: Option<String>,
 }
 
 /// One audit record.
@@ -107,16 +113,18 @@ pub async fn search(
 ) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
     let (limit, after) = page.validate_seq()?;
     let p = params.into_inner();
-    let too_long = |name: &str, value: &Option<String>| {
-        value.as_ref().filter(|v| v.len() > 100).map(|_| {
+    let too_long = |name: &str, value: &Option<String>, max: usize| {
+        value.as_ref().filter(|v| v.chars().count() > max).map(|_| {
             ApiError::invalid(
                 format!("`{name}` is too long."),
-                vec![FieldError::new(name, "at most 100 characters")],
+                vec![FieldError::new(name, format!("at most {max} characters"))],
             )
         })
     };
-    if let Some(error) =
-        too_long("resource_type", &p.resource_type).or(too_long("action", &p.action))
+    // `searched` as long as the longest name a search accepts.
+    if let Some(error) = too_long("resource_type", &p.resource_type, 100)
+        .or(too_long("action", &p.action, 100))
+        .or(too_long("searched", &p.searched, 200))
     {
         return Err(error);
     }
@@ -127,11 +135,12 @@ pub async fn search(
         action: p.action,
         from: p.from,
         to: p.to,
+        searched: p.searched.as_deref().map(|t| state.privacy.search_term(t)),
     };
     let asked = serde_json::json!({
         "actor": filter.actor, "resource_type": filter.resource_type,
         "resource_id": filter.resource_id, "action": filter.action,
-        "from": filter.from, "to": filter.to,
+        "from": filter.from, "to": filter.to, "searched_ref": filter.searched,
     });
     let mut conn = state.pool.get().await?;
     let rows = audit::search(&mut conn, &filter, after, limit).await?;

@@ -277,12 +277,16 @@ pub async fn search(
         msa_number: filters.msa_number,
         nir_index: nir.map(|nir| state.privacy.nir_index(&nir)),
     };
-    // What was looked for (never the NIR itself), for the audit trail.
+    // What was looked for, for the audit trail: each term as a keyed hash
+    // (an auditor finds it with `GET /v1/audit?searched=`), never in clear;
+    // of a NIR, only that one was given.
+    let keys = &state.privacy;
+    let term = |value: Option<String>| value.map(|v| keys.search_term(&v));
     let asked = serde_json::json!({
-        "q": search.name,
-        "birth_date": search.birth_date,
-        "caf_number": search.caf_number,
-        "msa_number": search.msa_number,
+        "q_ref": term(search.name.clone()),
+        "birth_date_ref": term(search.birth_date.map(|d| d.to_string())),
+        "caf_number_ref": term(search.caf_number.clone()),
+        "msa_number_ref": term(search.msa_number.clone()),
         "nir": search.nir_index.is_some(),
     });
     let mut conn = state.pool.get().await?;

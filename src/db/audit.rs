@@ -231,6 +231,8 @@ pub struct Filter {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// A searched term's keyed hash (`PersonalDataKeys::search_term`).
+    pub searched: Option<String>,
 }
 
 /// Records matching `filter`, oldest first, after `after` (a `seq`).
@@ -262,6 +264,17 @@ pub async fn search(
     }
     if let Some(to) = filter.to {
         query = query.filter(audit_log::occurred_at.lt(to));
+    }
+    if let Some(term) = &filter.searched {
+        // Any of the person search's terms (`api::persons::search`).
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(")
+                .bind::<diesel::sql_types::Text, _>(term.clone())
+                .sql(
+                    " = ANY (ARRAY[query->>'q_ref', query->>'birth_date_ref', \
+                     query->>'caf_number_ref', query->>'msa_number_ref']))",
+                ),
+        );
     }
     if let Some(after) = after {
         query = query.filter(audit_log::seq.gt(after));

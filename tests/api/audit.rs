@@ -185,16 +185,44 @@ async fn a_search_records_what_was_asked_and_returned_but_never_a_nir() {
     app.get_json(&format!("/v1/persons?nir={number}"), &staff.token)
         .await;
 
+    app.get_json("/v1/persons?caf_number=1234567", &staff.token)
+        .await;
+
     let searches = records(&app, &auditor, "action=search&resource_type=person").await;
-    assert_eq!(searches.len(), 2);
-    assert_eq!(searches[0]["query"]["q"], "cherche");
+    assert_eq!(searches.len(), 3);
+    let name_ref = searches[0]["query"]["q_ref"].as_str().unwrap();
+    assert_eq!(name_ref.len(), 32, "a keyed hash, not the name");
     assert_eq!(searches[0]["result_ids"], json!([found]));
     assert_eq!(searches[1]["query"]["nir"], true);
-    let text = Value::Array(searches).to_string();
+    assert!(searches[1]["query"]["q_ref"].is_null());
+    // The auditor finds a search by naming its term, however it is spelt.
+    let by_name = records(&app, &auditor, "searched=CHERCH%C3%89").await;
+    assert_eq!(by_name.len(), 1, "{by_name:?}");
+    assert_eq!(by_name[0]["seq"], searches[0]["seq"]);
+    let by_number = records(&app, &auditor, "searched=1234567").await;
+    assert_eq!(by_number.len(), 1);
+    assert_eq!(by_number[0]["seq"], searches[2]["seq"]);
     assert!(
-        !text.contains("1850578006084") && !text.contains(&number),
-        "{text}"
+        records(&app, &auditor, "searched=ailleurs")
+            .await
+            .is_empty()
     );
+
+    // Nothing looked for is in the trail in clear, whoever reads it.
+    let mut conn = app.db.connect().await;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let clear: Count = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM audit_log WHERE audit_log::text ILIKE ANY \
+         (ARRAY['%cherch%', '%1234567%', '%1850578006084%', '%{number}%'])"
+    ))
+    .get_result(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(clear.n, 0);
 }
 
 #[tokio::test]
