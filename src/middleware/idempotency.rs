@@ -19,10 +19,12 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::AuthContext;
+use crate::audit::record::record;
+use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::principal::bearer_token;
-use crate::db::idempotency::{self, Stored};
-use crate::domain::Role;
+use crate::auth::{AuthContext, Principal};
+use crate::db::idempotency::{self, Seen, Stored};
+use crate::domain::{AuditOutcome, Role};
 use crate::error::ApiError;
 use crate::middleware::request_context::RequestId;
 use crate::startup::AppState;
@@ -154,6 +156,12 @@ pub async fn idempotency(
                 ),
             ),
             Some(status) => {
+                // A stored response may hold personal data: answering it
+                // again is a read, recorded before it is answered.
+                let principal = Principal::from_claims(claims);
+                if let Err(error) = record_replay(&state, &req, &principal, status, &seen).await {
+                    return refuse(req, error);
+                }
                 let mut response = HttpResponse::build(status);
                 response.insert_header((REPLAYED, "true"));
                 for (name, value) in [
@@ -173,6 +181,37 @@ pub async fn idempotency(
             remember(&state, subject, &key, response).await
         }
     }
+}
+
+/// The audit record of a replay: who was answered which stored response
+/// (the created resource, from its `Location`).
+async fn record_replay(
+    state: &AppState,
+    req: &ServiceRequest,
+    who: &Principal,
+    status: StatusCode,
+    seen: &Seen,
+) -> Result<(), ApiError> {
+    let created = seen
+        .location
+        .as_deref()
+        .and_then(|location| location.rsplit('/').next())
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let mut entry = Entry::new("replay", AuditOutcome::Success).on("idempotent_response", created);
+    entry.query = Some(serde_json::json!({
+        "method": req.method().as_str(),
+        "path": req.path(),
+        "status": status.as_u16(),
+    }));
+    let mut conn = state.pool.get().await?;
+    record(
+        &mut conn,
+        &AuditContext::of(req.request()),
+        Actor::Principal(who),
+        entry,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Stores the response for the retries (or forgets the key when a retry

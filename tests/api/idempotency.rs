@@ -2,7 +2,7 @@
 
 use diesel_async::RunQueryDsl;
 use parcours::domain::Domain::Disability;
-use parcours::domain::Role::{Coordinator, Partner};
+use parcours::domain::Role::{Auditor, Coordinator, Partner};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -62,6 +62,16 @@ async fn a_retry_gets_the_first_response_and_creates_nothing() {
         assert_eq!(again, first);
     }
     assert_eq!(persons(&app).await, 1);
+    // Each replay showed the person again: each is in the audit trail.
+    let auditor = app.token_for(Auditor).await;
+    let replays = app.get_json("/v1/audit?action=replay", &auditor).await;
+    let replays = replays["items"].as_array().unwrap();
+    assert_eq!(replays.len(), 3, "{replays:?}");
+    for replay in replays {
+        assert_eq!(replay["actor_id"], staff.user.id.to_string());
+        assert_eq!(replay["resource_id"], first["id"]);
+        assert_eq!(replay["query"]["path"], "/v1/persons");
+    }
 
     // The same key for another request is refused; a new key creates.
     let other = body(&app, "Autre").await;
