@@ -1,7 +1,12 @@
 //! Which URLs a webhook may call: HTTPS, or plain HTTP on the loopback
 //! interface in development only (a receiver on the developer's machine).
+//! In production no delivery reaches an internal address: not by the URL
+//! ([`check`]), nor by a name that resolves inside the network when the
+//! delivery connects ([`PublicOnly`]).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use url::{Host, Url};
 
@@ -33,13 +38,20 @@ pub fn check(raw: &str, environment: Environment) -> Result<Url, String> {
     }
 }
 
-/// Addresses of this machine or its private networks: a webhook must not
-/// make the API call inside its own network (names that resolve there are
-/// not caught here).
+/// Names of this machine, and addresses of it or its private networks: a
+/// webhook must not make the API call inside its own network.
 fn is_internal(host: &Host<&str>) -> bool {
     match host {
         Host::Domain(name) => *name == "localhost" || name.ends_with(".localhost"),
-        Host::Ipv4(ip) => {
+        Host::Ipv4(ip) => is_internal_ip(IpAddr::V4(*ip)),
+        Host::Ipv6(ip) => is_internal_ip(IpAddr::V6(*ip)),
+    }
+}
+
+fn is_internal_ip(ip: IpAddr) -> bool {
+    // `::ffff:10.0.0.1` is 10.0.0.1.
+    match ip.to_canonical() {
+        IpAddr::V4(ip) => {
             let [a, b, ..] = ip.octets();
             ip.is_private()
                 || ip.is_loopback()
@@ -48,13 +60,33 @@ fn is_internal(host: &Host<&str>) -> bool {
                 || ip.is_broadcast()
                 || (a == 100 && (64..128).contains(&b))
         }
-        Host::Ipv6(ip) => {
+        IpAddr::V6(ip) => {
             let first = ip.segments()[0];
             ip.is_loopback()
                 || ip.is_unspecified()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
         }
+    }
+}
+
+/// The DNS resolver of production deliveries: only the public addresses
+/// of a name. A name that resolves only inside the network (or was
+/// re-pointed there after registration) fails the delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let public: Vec<SocketAddr> = found.filter(|a| !is_internal_ip(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{host} resolves only to internal addresses").into());
+            }
+            Ok(Box::new(public.into_iter()) as Addrs)
+        })
     }
 }
 
@@ -103,5 +135,14 @@ mod tests {
         }
         assert!(check("https://203.0.113.7/hooks", Production).is_ok());
         assert!(check("https://127.0.0.1:9000/", Development).is_ok());
+        assert!(check("https://[::ffff:10.0.0.1]/", Production).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_inside_the_network_is_refused_when_delivering() {
+        // The machine's own name for itself, from /etc/hosts: no network needed.
+        let name: Name = "localhost".parse().unwrap();
+        let error = PublicOnly.resolve(name).await.err().unwrap();
+        assert!(error.to_string().contains("internal addresses"), "{error}");
     }
 }

@@ -11,9 +11,10 @@ use rand::Rng;
 use crate::api::feed::event_view;
 use crate::api::webhooks::WebhookPayload;
 use crate::background::Periodic;
-use crate::config::WebhookSettings;
+use crate::config::{Environment, WebhookSettings};
 use crate::db::webhooks::{self, Claimed, Outcome};
 use crate::startup::AppState;
+use crate::webhooks::endpoint::PublicOnly;
 use crate::webhooks::signature;
 
 const BATCH: i64 = 16;
@@ -23,11 +24,14 @@ const BATCH: i64 = 16;
 pub fn spawn(state: web::Data<AppState>, settings: WebhookSettings) -> anyhow::Result<Periodic> {
     // reqwest is built without a default TLS provider; ring is ours.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
+    let mut client = reqwest::Client::builder()
         .timeout(settings.timeout())
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("parcours-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+        .user_agent(concat!("parcours-webhooks/", env!("CARGO_PKG_VERSION")));
+    if state.environment == Environment::Production {
+        client = client.dns_resolver(PublicOnly);
+    }
+    let client = client.build()?;
     let every = settings.poll();
     let sender = Arc::new(Sender {
         state,
