@@ -189,7 +189,8 @@ async fn organization_for(
     exists.ok_or_else(|| ApiError::unprocessable("organization_id", "is not an organization"))
 }
 
-/// Register a webhook. The answer holds its signing secret, once.
+/// Register a webhook. The answer holds its signing secret, once. One
+/// webhook per URL and organization: registering the same URL again is 409.
 #[utoipa::path(
     tag = "partners",
     request_body = CreateWebhook,
@@ -199,6 +200,7 @@ async fn organization_for(
         (status = 400, response = crate::api::responses::Invalid),
         (status = 401, response = crate::api::responses::Unauthenticated),
         (status = 403, response = crate::api::responses::Forbidden),
+        (status = 409, response = crate::api::responses::Conflict),
         (status = 422, response = crate::api::responses::Unprocessable),
     )
 )]
@@ -245,13 +247,22 @@ pub async fn create(
         secret_ciphertext: state.privacy.encrypt_webhook_secret(id, &secret),
         created_by: who.subject.id(),
     };
-    let webhook = conn
+    let created = conn
         .transaction(async |conn| {
-            let webhook = webhooks::insert(conn, &new).await?;
+            let webhook = webhooks::insert(conn, &new).await?.map_err(|existing| {
+                ApiError::conflict(format!(
+                    "Your organization already has a webhook on this URL: \
+                     /v1/webhooks/{existing}. If the answer to your first request was lost, \
+                     rotate that webhook's secret (POST /v1/webhooks/{existing}/secret) to \
+                     receive one."
+                ))
+            })?;
             record::changed(conn, &audit, who, "create", "webhook", webhook.id).await?;
             Ok::<_, ApiError>(webhook)
         })
-        .await?;
+        .await;
+    let webhook =
+        record::settled(&mut conn, &audit, who, "create", ("webhook", None), created).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
         .json(CreatedWebhook {

@@ -59,12 +59,31 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewWebhook) -> QueryResult<Webhook> {
-    diesel::insert_into(webhooks::table)
+/// Registers `new`, or `Err` with the id of the organization's active
+/// webhook already on this URL (one per URL: a retried registration must
+/// not double every delivery).
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    new: &NewWebhook,
+) -> QueryResult<Result<Webhook, Uuid>> {
+    let inserted = diesel::insert_into(webhooks::table)
         .values(new)
+        .on_conflict_do_nothing()
         .returning(Webhook::as_returning())
         .get_result(conn)
         .await
+        .optional()?;
+    match inserted {
+        Some(webhook) => Ok(Ok(webhook)),
+        None => webhooks::table
+            .filter(webhooks::organization_id.eq(new.organization_id))
+            .filter(webhooks::url.eq(&new.url))
+            .filter(webhooks::active)
+            .select(webhooks::id)
+            .first(conn)
+            .await
+            .map(Err),
+    }
 }
 
 pub async fn list(

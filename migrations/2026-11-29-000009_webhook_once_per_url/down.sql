@@ -1,0 +1,1 @@
+DROP INDEX webhooks_one_active_per_url;
