@@ -168,10 +168,8 @@ pub async fn list(
     let plan = plans::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(plans::not_found);
-    let target = ("commitment", Some(*id));
-    let plan = record::settled(&mut conn, &audit, who, "list", target, plan).await?;
-    let asked = serde_json::json!({ "plan": plan.id });
-    let record = record::listing(&audit, who, "list", "commitment", asked);
+    let (plan, record) =
+        record::listing_under(&mut conn, &audit, who, "commitment", ("plan", *id), plan).await?;
     let rows = commitments::of_plan(&mut conn, plan.id, page, &record).await?;
     let views = rows.into_iter().map(CommitmentView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |c| c.id)))

@@ -180,10 +180,15 @@ pub async fn list(
     let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
-    let target = ("decision", Some(*id));
-    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let asked = serde_json::json!({ "pathway": pathway.id });
-    let record = record::listing(&audit, who, "list", "decision", asked);
+    let (pathway, record) = record::listing_under(
+        &mut conn,
+        &audit,
+        who,
+        "decision",
+        ("pathway", *id),
+        pathway,
+    )
+    .await?;
     let rows = decisions::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(DecisionView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |d| d.id)))

@@ -151,10 +151,8 @@ pub async fn list(
     let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
-    let target = ("meeting", Some(*id));
-    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let asked = serde_json::json!({ "pathway": pathway.id });
-    let record = record::listing(&audit, who, "list", "meeting", asked);
+    let (pathway, record) =
+        record::listing_under(&mut conn, &audit, who, "meeting", ("pathway", *id), pathway).await?;
     let rows = meetings::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(MeetingView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |m| m.id)))

@@ -124,10 +124,8 @@ pub async fn list(
     let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
-    let target = ("note", Some(*id));
-    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let asked = serde_json::json!({ "pathway": pathway.id });
-    let record = record::listing(&audit, who, "list", "note", asked);
+    let (pathway, record) =
+        record::listing_under(&mut conn, &audit, who, "note", ("pathway", *id), pathway).await?;
     let rows = notes::readable(&mut conn, who, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(NoteView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |n| n.id)))

@@ -191,10 +191,8 @@ pub async fn list(
     let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
-    let target = ("plan", Some(*id));
-    let pathway = record::settled(&mut conn, &audit, who, "list", target, pathway).await?;
-    let asked = serde_json::json!({ "pathway": pathway.id });
-    let record = record::listing(&audit, who, "list", "plan", asked);
+    let (pathway, record) =
+        record::listing_under(&mut conn, &audit, who, "plan", ("pathway", *id), pathway).await?;
     let rows = plans::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(PlanView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))

@@ -208,6 +208,23 @@ pub fn listing(
     new_record(context, Actor::Principal(who), entry)
 }
 
+/// A list under a parent (a pathway's notes, a plan's commitments): the
+/// parent as found in the caller's scope — a miss is recorded, and
+/// answered 404 — and the record the list's own statement writes.
+pub async fn listing_under<P>(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    who: &Principal,
+    resource_type: &'static str,
+    (parent_type, parent_id): (&'static str, Uuid),
+    found: Result<P, ApiError>,
+) -> Result<(P, NewRecord), ApiError> {
+    let target = (resource_type, Some(parent_id));
+    let found = settled(conn, context, who, "list", target, found).await?;
+    let asked = serde_json::json!({ parent_type: parent_id });
+    Ok((found, listing(context, who, "list", resource_type, asked)))
+}
+
 /// Records a change; call it inside the change's transaction, so that both
 /// commit or neither does.
 pub async fn changed(
