@@ -93,6 +93,23 @@ impl From<CliDomain> for Domain {
     }
 }
 
+/// Runs a one-off command's `work` on the migrated database, then stops
+/// the private cluster if the command started one, whatever `work` did.
+pub async fn on_migrated_database<T>(
+    settings: &Settings,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let database = Database::resolve_for_command(settings).await?;
+    let result = async {
+        migrations::run_pending(&database.url).await?;
+        let mut conn = AsyncPgConnection::establish(&database.url).await?;
+        work(&mut conn).await
+    }
+    .await;
+    database.shutdown().await?;
+    result
+}
+
 pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
     let password = match std::env::var("PARCOURS_PASSWORD") {
         Ok(password) if !password.is_empty() => Some(password),
@@ -100,11 +117,8 @@ pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let passwords = PasswordHasherPool::new(&args.settings.auth)?;
-    let database = Database::resolve_for_command(&args.settings).await?;
-    let result = async {
-        migrations::run_pending(&database.url).await?;
-        let mut conn = AsyncPgConnection::establish(&database.url).await?;
-        let territory_ids = territory_ids(&mut conn, &args.territories).await?;
+    on_migrated_database(&args.settings, async |conn| {
+        let territory_ids = territory_ids(conn, &args.territories).await?;
         let input = CreateUser {
             display_name: args.name.clone().unwrap_or_else(|| args.email.clone()),
             email: args.email.clone(),
@@ -113,7 +127,7 @@ pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
             domains: args.domains.iter().map(|d| (*d).into()).collect(),
             password,
         };
-        let (user, _, generated) = accounts::create_user(&mut conn, &passwords, input)
+        let (user, _, generated) = accounts::create_user(conn, &passwords, input)
             .await
             .map_err(explain)?;
         println!("created user {} ({})", user.email, user.id);
@@ -121,28 +135,23 @@ pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
             println!("one-time password (shown once): {password}");
         }
         anyhow::Ok(())
-    }
-    .await;
-    database.shutdown().await?;
-    result
+    })
+    .await
 }
 
 pub async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
-    let database = Database::resolve_for_command(&args.settings).await?;
-    let result = async {
-        migrations::run_pending(&database.url).await?;
-        let mut conn = AsyncPgConnection::establish(&database.url).await?;
+    on_migrated_database(&args.settings, async |conn| {
         let organization_id: Option<Uuid> = organizations::table
             .filter(organizations::name.eq(&args.organization))
             .select(organizations::id)
-            .first(&mut conn)
+            .first(conn)
             .await
             .optional()?;
         let Some(organization_id) = organization_id else {
             let known: Vec<String> = organizations::table
                 .select(organizations::name)
                 .order(organizations::name)
-                .load(&mut conn)
+                .load(conn)
                 .await?;
             anyhow::bail!(
                 "no organization is named `{}`; known: {}",
@@ -155,16 +164,14 @@ pub async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
             name: args.name.clone(),
             organization_id,
         };
-        let (client, secret) = accounts::create_client(&mut conn, input)
+        let (client, secret) = accounts::create_client(conn, input)
             .await
             .map_err(explain)?;
         println!("created client {} ({})", client.client_id, client.id);
         println!("client secret (shown once): {secret}");
         anyhow::Ok(())
-    }
-    .await;
-    database.shutdown().await?;
-    result
+    })
+    .await
 }
 
 async fn territory_ids(
@@ -257,17 +264,12 @@ pub struct PurgeArgs {
 /// `parcours purge`: anonymises the persons past retention; prints a JSON
 /// report.
 pub async fn purge(args: PurgeArgs) -> anyhow::Result<()> {
-    let database = Database::resolve_for_command(&args.settings).await?;
-    let result = async {
-        migrations::run_pending(&database.url).await?;
-        let mut conn = AsyncPgConnection::establish(&database.url).await?;
-        let report = crate::retention::purge(&mut conn, args.retention_days, args.dry_run).await?;
+    on_migrated_database(&args.settings, async |conn| {
+        let report = crate::retention::purge(conn, args.retention_days, args.dry_run).await?;
         println!("{}", serde_json::to_string_pretty(&report)?);
         anyhow::Ok(())
-    }
-    .await;
-    database.shutdown().await?;
-    result
+    })
+    .await
 }
 
 #[derive(Debug, Args)]
@@ -284,15 +286,10 @@ pub struct GrantApiArgs {
 /// (read and write case files; only append to the audit trail and the
 /// timelines; no DDL). Run as the database owner; prints a JSON report.
 pub async fn grant_api(args: GrantApiArgs) -> anyhow::Result<()> {
-    let database = Database::resolve_for_command(&args.settings).await?;
-    let result = async {
-        migrations::run_pending(&database.url).await?;
-        let mut conn = AsyncPgConnection::establish(&database.url).await?;
-        let granted = crate::db::privileges::grant_api_role(&mut conn, &args.role).await?;
+    on_migrated_database(&args.settings, async |conn| {
+        let granted = crate::db::privileges::grant_api_role(conn, &args.role).await?;
         println!("{}", serde_json::to_string_pretty(&granted)?);
         anyhow::Ok(())
-    }
-    .await;
-    database.shutdown().await?;
-    result
+    })
+    .await
 }

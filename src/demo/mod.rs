@@ -21,13 +21,12 @@ use uuid::Uuid;
 
 use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::secrets::random_secret;
+use crate::cli::on_migrated_database;
 use crate::config::{Environment, Settings};
-use crate::db::migrations;
 use crate::db::schema::{domain_calendar, organizations, territories, user_territories, users};
 use crate::demo::generate::{Batch, Territory, World};
 use crate::domain::{Domain, Role};
 use crate::privacy::PersonalDataKeys;
-use crate::startup::Database;
 
 #[derive(Debug, Args)]
 pub struct SeedDemoArgs {
@@ -67,11 +66,8 @@ pub async fn seed_demo(args: SeedDemoArgs) -> anyhow::Result<()> {
         &args.settings.database.data_dir,
     )?;
     let passwords = PasswordHasherPool::new(&args.settings.auth)?;
-    let database = Database::resolve_for_command(&args.settings).await?;
-    let result = async {
-        migrations::run_pending(&database.url).await?;
-        let mut conn = AsyncPgConnection::establish(&database.url).await?;
-        let world = world(&mut conn, &passwords).await?;
+    on_migrated_database(&args.settings, async |conn| {
+        let world = world(conn, &passwords).await?;
         let started = Instant::now();
         let mut rng = StdRng::seed_from_u64(args.seed);
         let mut nirs = std::collections::HashSet::new();
@@ -98,16 +94,14 @@ pub async fn seed_demo(args: SeedDemoArgs) -> anyhow::Result<()> {
                 "seeding"
             );
         }
-        diesel::sql_query("ANALYZE").execute(&mut conn).await?;
+        diesel::sql_query("ANALYZE").execute(conn).await?;
         println!(
             "seeded {done} persons and {pathways} pathways in {:.1} s",
             started.elapsed().as_secs_f64()
         );
         anyhow::Ok(())
-    }
-    .await;
-    database.shutdown().await?;
-    result
+    })
+    .await
 }
 
 /// Reads the calendar, territories and organizations, and makes sure each
