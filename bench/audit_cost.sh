@@ -17,6 +17,7 @@
 #                            CLIENTS="1 16" connections, SECONDS_PER_RUN=10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 persons="${PERSONS:-20000}"
 seconds="${SECONDS_PER_RUN:-10}"
@@ -42,14 +43,11 @@ pathway=$(psql "$DATABASE_URL" -Atc \
 actor=$(psql "$DATABASE_URL" -Atc "SELECT uuid_generate_v7()")
 
 # --- Through the API ------------------------------------------------------
-./target/release/parcours serve & pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+start_server "$port"
 email="bench.$$@hautes-alpes.example"
-PARCOURS_PASSWORD='cheval agrafe pile correcte' ./target/release/parcours create-user \
-    --email "$email" --role supervisor --territory 05-GAP \
-    --domain disability --domain elderly --domain childhood --domain insertion >/dev/null
-token=$(curl -sf "http://127.0.0.1:$port/v1/auth/token" -d grant_type=password \
-    -d "username=$email" -d 'password=cheval agrafe pile correcte' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+bench_user "$email" --role supervisor --territory 05-GAP \
+    --domain disability --domain elderly --domain childhood --domain insertion
+token=$(token_of "$port" "$email")
 url="http://127.0.0.1:$port/v1/pathways/$pathway"
 curl -sf "$url" -H "Authorization: Bearer $token" >/dev/null
 

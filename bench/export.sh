@@ -12,6 +12,7 @@
 #   BENCH_DBS="demo10k demo1m" bench/export.sh        (reuse seeded databases)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 sizes="${SIZES:-9000 900000}"
 port=18082
@@ -51,14 +52,10 @@ printf '%-34s %10s %12s %12s %8s %12s %12s\n' database pathways "api rows/s" "ps
     "rss before" "rss peak"
 for db in "${databases[@]}"; do
     export DATABASE_URL="$server/$db"
-    ./target/release/parcours serve & pid=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+    start_server "$port"
     email="auditor.$$.$db@hautes-alpes.example"
-    PARCOURS_PASSWORD='cheval agrafe pile correcte' ./target/release/parcours create-user \
-        --email "$email" --role auditor >/dev/null
-    token=$(curl -sf "http://127.0.0.1:$port/v1/auth/token" -d grant_type=password \
-        -d "username=$email" -d 'password=cheval agrafe pile correcte' \
-        | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+    bench_user "$email" --role auditor
+    token=$(token_of "$port" "$email")
     rss_before=$(awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status")
 
     start=$(date +%s.%N)

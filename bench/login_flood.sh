@@ -7,6 +7,7 @@
 #                                    BENCH_SERVER=postgres://… to choose it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 db="parcours_bench_$$"
 port=18080
@@ -23,10 +24,8 @@ trap cleanup EXIT
 
 export DATABASE_URL="$server/$db" PARCOURS_BIND="127.0.0.1:$port" PARCOURS_LOG=warn \
        PARCOURS_DATA_DIR="$work" PARCOURS_TOKEN_RATE_PER_MINUTE=100000000
-./target/release/parcours serve & pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
-PARCOURS_PASSWORD='cheval agrafe pile correcte' ./target/release/parcours create-user \
-    --email bench@hautes-alpes.example --role coordinator >/dev/null
+start_server "$port"
+bench_user bench@hautes-alpes.example --role coordinator
 
 # p99 of a wrk --latency report, in milliseconds.
 p99() { awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);

@@ -12,6 +12,7 @@
 #   BENCH_DB=demo1m bench/pathways_list.sh    (reuse a seeded database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 persons="${PERSONS:-900000}"
 status="${STATUS:-without_solution}"
@@ -38,14 +39,11 @@ if [ -n "$drop" ]; then
     /usr/bin/time -f "seed-demo: %e s, %M KiB peak" ./target/release/parcours seed-demo --persons "$persons"
 fi
 
-./target/release/parcours serve & pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
+start_server "$port"
 email="bench.$$@hautes-alpes.example"
-PARCOURS_PASSWORD='cheval agrafe pile correcte' ./target/release/parcours create-user \
-    --email "$email" --role supervisor --territory 05-GAP \
-    --domain disability --domain elderly --domain childhood --domain insertion >/dev/null
-token=$(curl -sf "http://127.0.0.1:$port/v1/auth/token" -d grant_type=password \
-    -d "username=$email" -d 'password=cheval agrafe pile correcte' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+bench_user "$email" --role supervisor --territory 05-GAP \
+    --domain disability --domain elderly --domain childhood --domain insertion
+token=$(token_of "$port" "$email")
 territory=$(psql "$DATABASE_URL" -Atc "SELECT id FROM territories WHERE code = '05-GAP'")
 url="http://127.0.0.1:$port/v1/pathways?territory=$territory&status=$status&limit=50"
 total=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM pathways")
