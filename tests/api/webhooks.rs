@@ -182,6 +182,12 @@ async fn register(app: &TestApp, token: &str, url: &str, types: &[&str]) -> (Str
     )
 }
 
+/// A registration that may be refused: the response as it came.
+async fn try_register(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+    app.send_json(Method::POST, "/v1/webhooks", token, None, body)
+        .await
+}
+
 async fn deliveries(app: &TestApp, token: &str, webhook: &str, query: &str) -> Vec<Value> {
     app.get_json(&format!("/v1/webhooks/{webhook}/deliveries{query}"), token)
         .await["items"]
@@ -479,41 +485,30 @@ async fn registration_is_checked_and_deleting_or_objecting_stops_deliveries() {
             "event_types",
         ),
     ] {
-        let response = app
-            .send_json(Method::POST, "/v1/webhooks", &caf, None, &body)
-            .await;
+        let response = try_register(&app, &caf, &body).await;
         let problem = assert_problem(response, 400).await;
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
     }
-    let response = app
-        .send_json(
-            Method::POST,
-            "/v1/webhooks",
-            &caf,
-            None,
-            &json!({"url": receiver.url(), "event_types": ["note_added"]}),
-        )
-        .await;
+    let response = try_register(
+        &app,
+        &caf,
+        &json!({"url": receiver.url(), "event_types": ["note_added"]}),
+    )
+    .await;
     assert_problem(response, 400).await;
-    let response = app
-        .send_json(
-            Method::POST,
-            "/v1/webhooks",
-            &coordinator,
-            None,
-            &json!({"url": receiver.url(), "event_types": ["status_changed"]}),
-        )
-        .await;
+    let response = try_register(
+        &app,
+        &coordinator,
+        &json!({"url": receiver.url(), "event_types": ["status_changed"]}),
+    )
+    .await;
     assert_problem(response, 403).await;
-    let response = app
-        .send_json(
-            Method::POST,
-            "/v1/webhooks",
-            &admin,
-            None,
-            &json!({"url": receiver.url(), "event_types": ["status_changed"]}),
-        )
-        .await;
+    let response = try_register(
+        &app,
+        &admin,
+        &json!({"url": receiver.url(), "event_types": ["status_changed"]}),
+    )
+    .await;
     assert_problem(response, 422).await;
 
     // The admin registers one for the CAF; the CAF sees it among its own.
@@ -534,15 +529,12 @@ async fn registration_is_checked_and_deleting_or_objecting_stops_deliveries() {
         )
         .await;
     // One webhook per URL: a retried registration is told where the first is.
-    let response = app
-        .send_json(
-            Method::POST,
-            "/v1/webhooks",
-            &caf,
-            None,
-            &json!({"url": receiver.url(), "event_types": ["status_changed"]}),
-        )
-        .await;
+    let response = try_register(
+        &app,
+        &caf,
+        &json!({"url": receiver.url(), "event_types": ["status_changed"]}),
+    )
+    .await;
     let problem = assert_problem(response, 409).await;
     let first = for_caf["id"].as_str().unwrap();
     assert!(
