@@ -207,6 +207,18 @@ async fn a_search_records_what_was_asked_and_returned_but_never_a_nir() {
             .await
             .is_empty()
     );
+    // A term longer than any name a search accepts is refused, and says so.
+    let response = app
+        .with_token(
+            Method::GET,
+            &format!("/v1/audit?searched={}", "a".repeat(201)),
+            &auditor,
+        )
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 400).await;
+    assert_eq!(problem["errors"][0]["field"], "searched", "{problem}");
 
     // Nothing looked for is in the trail in clear, whoever reads it.
     let mut conn = app.db.connect().await;
