@@ -95,7 +95,11 @@ pub async fn purge(
              WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
             "UPDATE pathways SET critical_reason = CASE WHEN critical_level IS NULL THEN NULL \
                  ELSE '[anonymisé]' END WHERE person_id = ANY($1)",
-            "UPDATE referrals SET reason = '[anonymisé]', contact = NULL WHERE person_id = ANY($1)",
+            "UPDATE referrals SET reason = '[anonymisé]', contact = NULL, \
+                 family_name = '[anonymisé]', given_names = '[anonymisé]', \
+                 birth_date = date_trunc('year', birth_date)::date, partner_number = NULL, \
+                 nir_ciphertext = NULL, nir_index = NULL, decision_comment = NULL \
+             WHERE person_id = ANY($1)",
         ];
         for statement in statements {
             diesel::sql_query(statement)

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::api::referrals::{ReferralStatus, coarse, organization_of};
+use crate::api::partner_pathways::{FollowedStatus, coarse};
+use crate::api::referrals::organization_of;
 use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::FollowPathways;
 use crate::db::feed::{self, FeedRow};
-use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus};
+use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus, ReferralDeclineReason};
 use crate::error::{ApiError, FieldError};
 use crate::startup::AppState;
 
@@ -44,8 +45,14 @@ pub enum FeedEventKind {
     CommitmentAdded,
     /// One of your organization's commitments changed status.
     CommitmentUpdated,
-    /// Your organization referred the person again for it.
+    /// Your organization referred the person for it (before triage).
     ReferralReceived,
+    /// The département accepted your referral (`referral_id`) into this
+    /// pathway: you follow it from this event on.
+    ReferralAccepted,
+    /// The département declined your referral (`referral_id`) for
+    /// `decline_reason`; no pathway (`pathway_id` is absent).
+    ReferralDeclined,
 }
 
 impl FeedEventKind {
@@ -58,6 +65,8 @@ impl FeedEventKind {
             EventKind::CommitmentAdded => Some(Self::CommitmentAdded),
             EventKind::CommitmentUpdated => Some(Self::CommitmentUpdated),
             EventKind::ReferralReceived => Some(Self::ReferralReceived),
+            EventKind::ReferralAccepted => Some(Self::ReferralAccepted),
+            EventKind::ReferralDeclined => Some(Self::ReferralDeclined),
             _ => None,
         }
     }
@@ -67,18 +76,21 @@ impl FeedEventKind {
 pub struct FeedEvent {
     /// Resume after this event with `?after=<cursor>`.
     pub cursor: String,
-    pub pathway_id: Uuid,
+    /// Absent for `referral_declined` only.
+    pub pathway_id: Option<Uuid>,
     pub domain: Domain,
     pub kind: FeedEventKind,
     pub occurred_at: DateTime<Utc>,
     /// The pathway's status after the event, in coarse terms
     /// (`pathway_opened`, `status_changed`).
-    pub status: Option<ReferralStatus>,
+    pub status: Option<FollowedStatus>,
     /// For commitment events: which one, and its status.
     pub commitment_id: Option<Uuid>,
     pub commitment_status: Option<CommitmentStatus>,
-    /// For `referral_received`: your referral.
+    /// For referral events: your referral.
     pub referral_id: Option<Uuid>,
+    /// For `referral_declined`: why.
+    pub decline_reason: Option<ReferralDeclineReason>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,21 +121,23 @@ fn uuid_at(data: &serde_json::Value, key: &str) -> Option<Uuid> {
 
 /// An event in the terms a partner may know; `None` for the others.
 pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
-    let status_at = |key: &str| -> Option<ReferralStatus> {
+    let status_at = |key: &str| -> Option<FollowedStatus> {
         serde_json::from_value::<PathwayStatus>(row.data.get(key)?.clone())
             .ok()
             .map(coarse)
     };
     let kind = FeedEventKind::of(row.kind)?;
     let (status, commitment_status) = match kind {
-        FeedEventKind::PathwayOpened => (Some(ReferralStatus::InProgress), None),
+        FeedEventKind::PathwayOpened => (Some(FollowedStatus::InProgress), None),
         FeedEventKind::StatusChanged => (status_at("to"), None),
         FeedEventKind::CommitmentAdded => (None, Some(CommitmentStatus::Planned)),
         FeedEventKind::CommitmentUpdated => (
             None,
             serde_json::from_value(row.data.get("to")?.clone()).ok(),
         ),
-        FeedEventKind::ReferralReceived => (None, None),
+        FeedEventKind::ReferralReceived
+        | FeedEventKind::ReferralAccepted
+        | FeedEventKind::ReferralDeclined => (None, None),
     };
     Some(FeedEvent {
         cursor: encode(row.txid, row.seq),
@@ -135,11 +149,16 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
         commitment_id: uuid_at(&row.data, "commitment_id"),
         commitment_status,
         referral_id: uuid_at(&row.data, "referral_id"),
+        decline_reason: row
+            .data
+            .get("decline_reason")
+            .and_then(|reason| serde_json::from_value(reason.clone()).ok()),
     })
 }
 
-/// Events of the pathways your organization referred or holds a commitment
-/// in, oldest first, in minimal terms — never notes, decisions, meetings,
+/// Events of the pathways your organization follows — from the acceptance
+/// of its referral or its first commitment on, nothing earlier — and the
+/// decisions on its referrals, oldest first, in minimal terms — never notes, decisions, meetings,
 /// other partners' data, or anything of a person who objected to sharing.
 /// Poll with the last `next_cursor`; an event may come twice after a retry
 /// (at-least-once), none is ever skipped, even when transactions commit out

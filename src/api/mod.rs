@@ -101,7 +101,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(notes::create)
         .service(alerts::list)
         .service(referrals::create)
+        .service(referrals::queue)
         .service(referrals::read)
+        .service(referrals::accept)
+        .service(referrals::decline)
         .service(feed::read)
         .service(partner_pathways::list)
         .service(partner_pathways::read)
@@ -148,7 +151,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "accounts", description = "Staff users and partner clients (admins only)."),
         (name = "persons", description = "The people the département follows: identity, partner numbers, masked NIR, search and duplicates. Staff of the person's territory."),
         (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
-        (name = "referrals", description = "Partners (CAF, MSA) refer a person and follow where the referral stands, without seeing the person's file."),
+        (name = "referrals", description = "Partners (CAF, MSA) refer a person; the staff of the commune's territory accept or decline each referral. A receipt says only received, accepted or declined; the partner follows the pathway from its acceptance on."),
         (name = "partners", description = "What partner clients follow: the minimal view of the pathways they referred or hold a commitment in, the change feed, and webhooks.\n\nA webhook receives `POST` requests whose body is a `WebhookPayload` (`{type, timestamp, data}`, `data` being a `FeedEvent`), signed per Standard Webhooks: headers `webhook-id` (the delivery id, the same on every attempt), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>` with the bytes of the `whsec_` secret; several space-separated during a rotation). Answer 2xx to acknowledge; anything else, or no answer within 10 s, is retried with exponential backoff, then dead-lettered."),
         (name = "audit", description = "The audit trail: every login, token refusal, refused authorization, read, list, search and write of case files, and admin change; append-only, chained by hash and sealed with Ed25519. Send `X-Purpose` to record why you access a file."),
         (name = "indicators", description = "RAPT indicators per domain and year, for auditors (the whole département) and supervisors (their territories and domains): no personal data, only counts and durations."),

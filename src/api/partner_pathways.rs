@@ -1,8 +1,9 @@
 //! `/v1/partner/pathways`: the minimal view partners have of the pathways
-//! they referred or hold a commitment in (DESIGN §2): domain, status in
-//! coarse terms, dates, the following service and their own commitments.
-//! Never the person, notes, decisions, plans, meetings or other partners'
-//! commitments; nothing at all of a person who objected to sharing.
+//! they were given — through an accepted referral or a commitment — from
+//! that moment on (DESIGN §2): domain, status in coarse terms, dates, the
+//! following service and their own commitments. Never the person, notes,
+//! decisions, plans, meetings, other partners' commitments or what came
+//! before; nothing at all of a person who objected to sharing.
 
 use std::collections::HashMap;
 
@@ -14,25 +15,55 @@ use uuid::Uuid;
 
 use crate::api::commitments::CommitmentView;
 use crate::api::pagination::{Page, PageParams};
-use crate::api::referrals::{ReferralStatus, coarse};
 use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::Authorized;
 use crate::auth::policy::FollowPathways;
 use crate::db::partner_pathways::{self, Followed};
-use crate::domain::Domain;
+use crate::domain::{Domain, PathwayStatus};
 use crate::error::ApiError;
 use crate::startup::AppState;
+
+/// Where a followed pathway stands, in the terms partners may know.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowedStatus {
+    /// Referred, being assessed or oriented.
+    InProgress,
+    /// Oriented, but no solution is in place yet.
+    WithoutSolution,
+    /// A solution is in place.
+    Supported,
+    /// The pathway is closed.
+    Closed,
+}
+
+/// A pathway status as partners see it.
+pub fn coarse(status: PathwayStatus) -> FollowedStatus {
+    match status {
+        PathwayStatus::Referred | PathwayStatus::Assessment | PathwayStatus::Orientation => {
+            FollowedStatus::InProgress
+        }
+        PathwayStatus::WithoutSolution => FollowedStatus::WithoutSolution,
+        PathwayStatus::Supported => FollowedStatus::Supported,
+        PathwayStatus::Closed => FollowedStatus::Closed,
+    }
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PartnerPathway {
     pub id: Uuid,
     pub domain: Domain,
     /// Where the pathway stands, in the terms partners may know.
-    pub status: ReferralStatus,
-    /// Since when it has that status.
+    pub status: FollowedStatus,
+    /// Since when it has that status, or since when you follow it if that
+    /// is later: nothing before is shared.
     pub status_since: DateTime<Utc>,
-    pub opened_on: NaiveDate,
+    /// Since when your organization follows it: the acceptance of its
+    /// referral, or its first commitment.
+    pub followed_since: DateTime<Utc>,
+    /// When it was opened, if that was while you follow it.
+    pub opened_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
     /// The département's service (territory) that follows the person.
     #[schema(example = "Gapençais")]
@@ -47,8 +78,9 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
         id: row.id,
         domain: row.domain,
         status: coarse(row.status),
-        status_since: row.status_since,
-        opened_on: row.opened_on,
+        status_since: row.status_since.max(row.since),
+        followed_since: row.since,
+        opened_on: (row.opened_on >= row.since.date_naive()).then_some(row.opened_on),
         closed_on: row.closed_on,
         service: row.service,
         commitments,

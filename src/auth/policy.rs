@@ -22,6 +22,9 @@ pub enum Action {
     UpdateCommitments,
     /// Refer a person and follow the referral (partner clients).
     ReferPersons,
+    /// See the referral queue of one's territories and domains, and accept
+    /// or decline its referrals (scoped in SQL).
+    TriageReferrals,
     /// Follow the pathways in the partner's scope: their change feed and
     /// their minimal view.
     FollowPathways,
@@ -55,6 +58,7 @@ const TABLE: &[(Action, &[Role])] = &[
         &[Supervisor, Coordinator, Partner],
     ),
     (Action::ReferPersons, &[Partner]),
+    (Action::TriageReferrals, &[Supervisor, Coordinator]),
     (Action::FollowPathways, &[Partner]),
     (Action::ManageWebhooks, &[Admin, Partner]),
     (Action::ReadIndicators, &[Supervisor, Auditor]),
@@ -78,6 +82,7 @@ pub struct WorkOnCases;
 pub struct AssignReferent;
 pub struct UpdateCommitments;
 pub struct ReferPersons;
+pub struct TriageReferrals;
 pub struct FollowPathways;
 pub struct ManageWebhooks;
 pub struct ReadIndicators;
@@ -106,6 +111,9 @@ impl Permission for UpdateCommitments {
 }
 impl Permission for ReferPersons {
     const ACTION: Action = Action::ReferPersons;
+}
+impl Permission for TriageReferrals {
+    const ACTION: Action = Action::TriageReferrals;
 }
 impl Permission for FollowPathways {
     const ACTION: Action = Action::FollowPathways;

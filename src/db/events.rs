@@ -13,7 +13,8 @@ use crate::domain::EventKind;
 #[diesel(table_name = pathway_events, check_for_backend(diesel::pg::Pg))]
 pub struct Event {
     pub seq: i64,
-    pub pathway_id: Uuid,
+    /// `None` only for a declined referral, which opened no pathway.
+    pub pathway_id: Option<Uuid>,
     pub kind: EventKind,
     pub occurred_at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
@@ -30,6 +31,24 @@ pub async fn record(
     diesel::insert_into(pathway_events::table)
         .values((
             pathway_events::pathway_id.eq(pathway),
+            pathway_events::kind.eq(kind),
+            pathway_events::actor_id.eq(actor),
+            pathway_events::data.eq(data),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An event of no pathway: a declined referral, for its partner's feed.
+pub async fn record_unattached(
+    conn: &mut AsyncPgConnection,
+    kind: EventKind,
+    actor: Uuid,
+    data: serde_json::Value,
+) -> QueryResult<()> {
+    diesel::insert_into(pathway_events::table)
+        .values((
             pathway_events::kind.eq(kind),
             pathway_events::actor_id.eq(actor),
             pathway_events::data.eq(data),

@@ -1,6 +1,7 @@
-//! The partners' change feed: events of the pathways a partner referred or
-//! holds a commitment in (never those of a person who objected to sharing),
-//! oldest first, resumable from any point, missing none.
+//! The partners' change feed: events of the pathways a partner follows,
+//! from the moment it was given them (an accepted referral, a commitment;
+//! never a person who objected to sharing), and the decisions on its own
+//! referrals; oldest first, resumable from any point, missing none.
 //!
 //! Event sequence numbers are taken when a row is written, not when its
 //! transaction commits, so reading "after the last number seen" could skip
@@ -27,8 +28,8 @@ pub struct FeedRow {
     pub txid: i64,
     #[diesel(sql_type = BigInt)]
     pub seq: i64,
-    #[diesel(sql_type = SqlUuid)]
-    pub pathway_id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub pathway_id: Option<Uuid>,
     #[diesel(sql_type = SqlDomain)]
     pub domain: Domain,
     #[diesel(sql_type = SqlEventKind)]
@@ -47,18 +48,19 @@ pub async fn after(
     limit: i64,
     record: &NewRecord,
 ) -> diesel::QueryResult<Vec<FeedRow>> {
-    // Scope and event kinds are the SQL view `partner_pathways` and the
-    // function `parcours_partner_may_know`, shared with the webhook outbox.
+    // What a partner may read, and from when, is the SQL view
+    // `partner_events`, shared with the webhook outbox.
     diesel::sql_query(
-        "SELECT e.txid, e.seq, e.pathway_id, p.domain, e.kind, e.occurred_at, e.data \
-         FROM partner_pathways pp \
-         JOIN pathway_events e ON e.pathway_id = pp.pathway_id \
-         JOIN pathways p ON p.id = e.pathway_id \
-         WHERE pp.organization_id = $1 \
-           AND e.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
-           AND ($2::bigint IS NULL OR (e.txid, e.seq) > ($2, $3)) \
-           AND parcours_partner_may_know(e.kind, e.data, $1) \
-         ORDER BY e.txid, e.seq \
+        "SELECT e.txid, e.seq, e.pathway_id, \
+                coalesce(p.domain, (e.data->>'domain')::domain) AS domain, \
+                e.kind, e.occurred_at, e.data \
+         FROM partner_events pe \
+         JOIN pathway_events e ON e.seq = pe.seq \
+         LEFT JOIN pathways p ON p.id = e.pathway_id \
+         WHERE pe.organization_id = $1 \
+           AND pe.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+           AND ($2::bigint IS NULL OR (pe.txid, pe.seq) > ($2, $3)) \
+         ORDER BY pe.txid, pe.seq \
          LIMIT $4",
     )
     .bind::<SqlUuid, _>(organization)

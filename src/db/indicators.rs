@@ -70,10 +70,12 @@ WITH scoped AS (
     WHERE e.kind IN ('critical_set', 'critical_cleared') AND e.occurred_at <= $3
     ORDER BY e.pathway_id, e.seq DESC
 )
-SELECT s.domain, 'referrals' AS indicator, '' AS key, count(*)::float8 AS value
-FROM referrals r JOIN scoped s ON s.id = r.pathway_id
+SELECT r.domain, 'referrals' AS indicator, '' AS key, count(*)::float8 AS value
+FROM referrals r
 WHERE r.received_at >= ($1::timestamp AT TIME ZONE 'UTC') AND r.received_at < $3
-GROUP BY s.domain
+  AND ($4::uuid[] IS NULL OR r.territory_id = ANY ($4))
+  AND ($5::domain[] IS NULL OR r.domain = ANY ($5))
+GROUP BY r.domain
 UNION ALL
 SELECT domain, 'pathways_opened', '', count(*)
 FROM scoped WHERE opened_on >= $1 AND opened_on < $2 AND opened_on <= ($3 AT TIME ZONE 'UTC')::date

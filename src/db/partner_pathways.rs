@@ -14,10 +14,12 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::commitments::Commitment;
 use crate::db::schema::{commitments, pathways, plans, territories};
-use crate::db::scope::{commitments_visible, pathways_followed};
+use crate::db::scope::{commitments_visible, partner_organization};
+use crate::db::views::partner_pathways;
 use crate::domain::{Domain, PathwayStatus};
 
-/// The columns a partner may see, and the name of the territory's service.
+/// The columns a partner may see, the name of the territory's service,
+/// and since when the partner follows the pathway.
 #[derive(Debug, Clone, Queryable)]
 pub struct Followed {
     pub id: Uuid,
@@ -27,6 +29,7 @@ pub struct Followed {
     pub opened_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
     pub service: String,
+    pub since: DateTime<Utc>,
 }
 
 type Columns = (
@@ -37,6 +40,7 @@ type Columns = (
     pathways::opened_on,
     pathways::closed_on,
     territories::name,
+    partner_pathways::since,
 );
 
 const COLUMNS: Columns = (
@@ -47,7 +51,29 @@ const COLUMNS: Columns = (
     pathways::opened_on,
     pathways::closed_on,
     territories::name,
+    partner_pathways::since,
 );
+
+/// The pathways the caller's organization follows (the SQL view
+/// `partner_pathways`); fails closed: a caller who is no partner of an
+/// organization follows nothing.
+fn followed(
+    who: &Principal,
+) -> partner_pathways::BoxedQuery<
+    'static,
+    diesel::pg::Pg,
+    (
+        diesel::sql_types::Uuid,
+        diesel::sql_types::Uuid,
+        diesel::sql_types::Timestamptz,
+    ),
+> {
+    let query = partner_pathways::table.into_boxed();
+    match partner_organization(who) {
+        Some(organization) => query.filter(partner_pathways::organization_id.eq(organization)),
+        None => query.filter(sql::<Bool>("FALSE")),
+    }
+}
 
 pub async fn list(
     conn: &mut AsyncPgConnection,
@@ -55,16 +81,11 @@ pub async fn list(
     page: PageRequest,
     record: &NewRecord,
 ) -> QueryResult<Vec<Followed>> {
-    let mut query = pathways::table
-        .inner_join(territories::table)
+    let mut query = followed(who)
+        .inner_join(pathways::table.inner_join(territories::table))
         .select(COLUMNS)
         .order(pathways::id)
-        .limit(page.limit + 1)
-        .into_boxed();
-    query = match pathways_followed(who) {
-        Some(followed) => query.filter(pathways::id.eq_any(followed)),
-        None => query.filter(sql::<Bool>("FALSE")),
-    };
+        .limit(page.limit + 1);
     if let Some(after) = page.after {
         query = query.filter(pathways::id.gt(after));
     }
@@ -80,17 +101,14 @@ pub async fn find(
     id: Uuid,
     record: &NewRecord,
 ) -> QueryResult<Option<Followed>> {
-    let query = pathways::table
-        .inner_join(territories::table)
+    followed(who)
+        .inner_join(pathways::table.inner_join(territories::table))
         .filter(pathways::id.eq(id))
         .select(COLUMNS)
-        .into_boxed();
-    // Fails closed: a caller who follows nothing reads nothing.
-    let query = match pathways_followed(who) {
-        Some(followed) => query.filter(pathways::id.eq_any(followed)),
-        None => query.filter(sql::<Bool>("FALSE")),
-    };
-    query.audited_one(record).get_result(conn).await.optional()
+        .audited_one(record)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// The caller's own commitments in these pathways, with their pathway.

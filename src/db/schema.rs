@@ -66,6 +66,14 @@ pub mod sql_types {
     pub struct PlanStatus;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "referral_decline_reason"))]
+    pub struct ReferralDeclineReason;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "referral_status"))]
+    pub struct ReferralStatus;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "role"))]
     pub struct Role;
 
@@ -271,7 +279,7 @@ diesel::table! {
 
     pathway_events (seq) {
         seq -> Int8,
-        pathway_id -> Uuid,
+        pathway_id -> Nullable<Uuid>,
         kind -> EventKind,
         occurred_at -> Timestamptz,
         actor_id -> Nullable<Uuid>,
@@ -376,19 +384,34 @@ diesel::table! {
 diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Domain;
+    use super::sql_types::ReferralStatus;
+    use super::sql_types::ReferralDeclineReason;
 
     referrals (id) {
         id -> Uuid,
         client_id -> Uuid,
         organization_id -> Uuid,
-        person_id -> Uuid,
-        pathway_id -> Uuid,
+        person_id -> Nullable<Uuid>,
+        pathway_id -> Nullable<Uuid>,
         domain -> Domain,
         reason -> Text,
         contact -> Nullable<Text>,
-        person_matched -> Bool,
-        pathway_opened -> Bool,
+        person_matched -> Nullable<Bool>,
+        pathway_opened -> Nullable<Bool>,
         received_at -> Timestamptz,
+        status -> ReferralStatus,
+        territory_id -> Uuid,
+        family_name -> Text,
+        given_names -> Text,
+        birth_date -> Date,
+        commune_insee -> Text,
+        partner_number -> Nullable<Text>,
+        nir_ciphertext -> Nullable<Bytea>,
+        nir_index -> Nullable<Bytea>,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Uuid>,
+        decline_reason -> Nullable<ReferralDeclineReason>,
+        decision_comment -> Nullable<Text>,
     }
 }
 
@@ -508,6 +531,8 @@ diesel::joinable!(referrals -> clients (client_id));
 diesel::joinable!(referrals -> organizations (organization_id));
 diesel::joinable!(referrals -> pathways (pathway_id));
 diesel::joinable!(referrals -> persons (person_id));
+diesel::joinable!(referrals -> territories (territory_id));
+diesel::joinable!(referrals -> users (decided_by));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(user_territories -> territories (territory_id));
 diesel::joinable!(user_territories -> users (user_id));

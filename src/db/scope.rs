@@ -9,8 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::auth::Principal;
-use crate::db::schema::{commitments, pathways, persons, plans, webhooks};
-use crate::db::views::partner_pathways;
+use crate::db::schema::{commitments, pathways, persons, plans, referrals, webhooks};
 use crate::domain::Role;
 
 pub type Predicate<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
@@ -38,19 +37,24 @@ pub fn pathways_visible(who: &Principal) -> Predicate<pathways::table> {
     )
 }
 
-/// Partners: the ids of the pathways their organization follows (the SQL
-/// view `partner_pathways`: referred, or holding a commitment; never a
-/// person who objected to sharing). Every other role: none (`None`).
-pub fn pathways_followed(
-    who: &Principal,
-) -> Option<partner_pathways::BoxedQuery<'static, Pg, diesel::sql_types::Uuid>> {
+/// The referral queue: staff see the referrals of their territories and
+/// domains (the commune's territory, the domain referred to).
+pub fn referrals_triaged(who: &Principal) -> Predicate<referrals::table> {
+    if !is_staff_in_cases(who) {
+        return nothing();
+    }
+    Box::new(
+        referrals::territory_id
+            .eq_any(who.territories.clone())
+            .and(referrals::domain.eq_any(who.domains.clone())),
+    )
+}
+
+/// Partners: their organization, whose followed pathways (the SQL view
+/// `partner_pathways`) they may read. Every other role: none.
+pub fn partner_organization(who: &Principal) -> Option<uuid::Uuid> {
     match (who.role, who.organization) {
-        (Role::Partner, Some(organization)) => Some(
-            partner_pathways::table
-                .filter(partner_pathways::organization_id.eq(organization))
-                .select(partner_pathways::pathway_id)
-                .into_boxed(),
-        ),
+        (Role::Partner, Some(organization)) => Some(organization),
         _ => None,
     }
 }

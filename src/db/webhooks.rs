@@ -244,8 +244,8 @@ pub struct Claimed {
     pub txid: i64,
     #[diesel(sql_type = BigInt)]
     pub seq: i64,
-    #[diesel(sql_type = SqlUuid)]
-    pub pathway_id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub pathway_id: Option<Uuid>,
     #[diesel(sql_type = SqlDomain)]
     pub domain: Domain,
     #[diesel(sql_type = SqlEventKind)]
@@ -296,14 +296,16 @@ pub async fn claim(
          SELECT c.id, c.webhook_id, c.attempts, w.url, w.secret_ciphertext, \
                 w.previous_secret_ciphertext, w.previous_secret_expires_at, \
                 w.active AND EXISTS ( \
-                    SELECT 1 FROM partner_pathways pp \
-                    WHERE pp.organization_id = w.organization_id \
-                      AND pp.pathway_id = e.pathway_id) AS deliverable, \
-                e.txid, e.seq, e.pathway_id, p.domain, e.kind, e.occurred_at, e.data \
+                    SELECT 1 FROM partner_events pe \
+                    WHERE pe.organization_id = w.organization_id \
+                      AND pe.seq = e.seq) AS deliverable, \
+                e.txid, e.seq, e.pathway_id, \
+                coalesce(p.domain, (e.data->>'domain')::domain) AS domain, \
+                e.kind, e.occurred_at, e.data \
          FROM claimed c \
          JOIN webhooks w ON w.id = c.webhook_id \
          JOIN pathway_events e ON e.seq = c.event_seq \
-         JOIN pathways p ON p.id = e.pathway_id",
+         LEFT JOIN pathways p ON p.id = e.pathway_id",
     )
     .bind::<BigInt, _>(batch)
     .bind::<diesel::sql_types::Double, _>(lease_secs)

@@ -425,8 +425,52 @@ pub enum EventKind {
     CommitmentUpdated,
     MeetingHeld,
     NoteAdded,
-    /// A partner referred the person for this pathway.
+    /// A partner referred the person for this pathway (before triage).
     ReferralReceived,
+    /// The département accepted a partner's referral into this pathway.
+    ReferralAccepted,
+    /// The département declined a partner's referral (no pathway).
+    ReferralDeclined,
+}
+
+/// Where a partner's referral stands in the département's triage.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::ReferralStatus"]
+#[DbValueStyle = "snake_case"]
+pub enum ReferralStatus {
+    /// Received and queued for the staff of the commune's territory.
+    Pending,
+    /// Accepted: the person is followed in a pathway of the domain, which
+    /// the referring partner follows from the moment of acceptance.
+    Accepted,
+    /// Declined, with a coded reason; nothing was opened.
+    Declined,
+}
+
+/// Why the département declined a referral.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
+)]
+#[serde(rename_all = "snake_case")]
+#[ExistingTypePath = "crate::db::schema::sql_types::ReferralDeclineReason"]
+#[DbValueStyle = "snake_case"]
+pub enum ReferralDeclineReason {
+    /// The person is not eligible to the domain's support.
+    NotEligible,
+    /// The person lives outside the département's territories.
+    OutsideTerritory,
+    /// The person already has the support asked for.
+    AlreadySupported,
+    /// The same referral was already received.
+    Duplicate,
+    /// Not enough to act on; refer again with more.
+    InsufficientInformation,
+    /// The person refused the support.
+    PersonRefused,
+    Other,
 }
 /// Where one webhook delivery stands.
 #[derive(

@@ -11,5 +11,6 @@ pub mod validation;
 pub use enums::{
     AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DeliveryStatus,
     Domain, EscalationLevel, EventKind, NoteVisibility, OrganizationKind, PathwayStatus,
-    PlanEndReason, PlanKind, PlanStatus, Qualification, Role, Sex,
+    PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus,
+    Role, Sex,
 };

@@ -65,6 +65,8 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
         ("GET", "/v1/alerts") => Roles(CASEWORK),
         ("POST", "/v1/referrals") | ("GET", "/v1/referrals/{id}" | "/v1/feed") => Roles(&[Partner]),
+        ("GET", "/v1/referrals") => Roles(CASEWORK),
+        ("POST", "/v1/referrals/{id}/accept" | "/v1/referrals/{id}/decline") => Roles(CASEWORK),
         ("GET", "/v1/indicators") => Roles(&[Supervisor, Auditor]),
         (
             "GET",

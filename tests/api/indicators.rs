@@ -165,9 +165,11 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
     // Referrals received: A and G in 2025, F in 2026.
     for (pathway, at) in [(a, "2025-01-10"), (g, "2025-09-01"), (f, "2026-01-05")] {
         run(c, format!(
-            "INSERT INTO referrals (client_id, organization_id, person_id, pathway_id, domain, reason, person_matched, pathway_opened, received_at) \
-             SELECT '{client}', cl.organization_id, p.person_id, p.id, 'disability', 'Signalement', false, true, '{at}T09:00:00Z' \
-             FROM pathways p, clients cl WHERE p.id = '{pathway}' AND cl.id = '{client}'"
+            "INSERT INTO referrals (client_id, organization_id, person_id, pathway_id, domain, reason, person_matched, pathway_opened, received_at, \
+                 status, decided_at, territory_id, family_name, given_names, birth_date, commune_insee) \
+             SELECT '{client}', cl.organization_id, p.person_id, p.id, 'disability', 'Signalement', false, true, '{at}T09:00:00Z', \
+                 'accepted', '{at}T10:00:00Z', p.territory_id, pe.family_name, pe.given_names, pe.birth_date, pe.commune_insee \
+             FROM pathways p JOIN persons pe ON pe.id = p.person_id, clients cl WHERE p.id = '{pathway}' AND cl.id = '{client}'"
         )).await;
     }
     // Decisions: one target and one alternative in 2025, one target in 2024.

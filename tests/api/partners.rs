@@ -90,6 +90,7 @@ async fn a_partner_reads_the_pathways_it_follows_in_minimal_terms() {
             "closed_on",
             "commitments",
             "domain",
+            "followed_since",
             "id",
             "opened_on",
             "service",
@@ -100,6 +101,8 @@ async fn a_partner_reads_the_pathways_it_follows_in_minimal_terms() {
     assert_eq!(view["domain"], "insertion");
     assert_eq!(view["status"], "without_solution");
     assert_eq!(view["service"], "Gapençais");
+    // Opened by the accepted referral: while the CAF follows it.
+    assert!(view["opened_on"].is_string(), "{view}");
     let commitments = view["commitments"].as_array().unwrap();
     assert_eq!(commitments.len(), 1, "its own commitment only: {view}");
     assert_eq!(

@@ -75,9 +75,12 @@ async fn closed_file(
     )).await;
     run(conn, format!(
         "INSERT INTO referrals (client_id, organization_id, person_id, pathway_id, domain, reason, contact, \
-             person_matched, pathway_opened, received_at) \
-         SELECT '{client}', organization_id, '{person}', '{pathway}', 'disability', 'Signalée par sa fille', \
-             'Mme {family} fille', false, true, '{opened}T07:00:00Z' FROM clients WHERE id = '{client}'"
+             person_matched, pathway_opened, received_at, status, decided_at, territory_id, \
+             family_name, given_names, birth_date, commune_insee, partner_number) \
+         SELECT '{client}', c.organization_id, pe.id, '{pathway}', 'disability', 'Signalée par sa fille', \
+             'Mme {family} fille', false, true, '{opened}T07:00:00Z', 'accepted', '{opened}T08:00:00Z', \
+             pe.territory_id, pe.family_name, pe.given_names, pe.birth_date, pe.commune_insee, '7654321' \
+         FROM clients c, persons pe WHERE c.id = '{client}' AND pe.id = '{person}'"
     )).await;
     person
 }

@@ -234,7 +234,7 @@ async fn deliveries_are_signed_minimal_and_signed_twice_during_a_rotation() {
         &app,
         &caf,
         &receiver.url(),
-        &["pathway_opened", "status_changed", "referral_received"],
+        &["pathway_opened", "status_changed", "referral_accepted"],
     )
     .await;
     assert!(secret.starts_with("whsec_"));
@@ -255,7 +255,7 @@ async fn deliveries_are_signed_minimal_and_signed_twice_during_a_rotation() {
     let received = receiver.inbox.accepted_at_least(3).await;
     assert_eq!(
         types_of(&received),
-        ["pathway_opened", "referral_received", "status_changed"]
+        ["pathway_opened", "referral_accepted", "status_changed"]
     );
     let now = chrono::Utc::now().timestamp();
     for r in &received {
@@ -330,7 +330,7 @@ async fn a_receiver_down_for_a_while_gets_everything_across_an_api_restart() {
         &[
             "pathway_opened",
             "status_changed",
-            "referral_received",
+            "referral_accepted",
             "commitment_added",
             "commitment_updated",
         ],
@@ -364,7 +364,7 @@ async fn a_receiver_down_for_a_while_gets_everything_across_an_api_restart() {
     let received = receiver.inbox.accepted_at_least(3).await;
     assert_eq!(
         types_of(&received),
-        ["pathway_opened", "referral_received", "status_changed"]
+        ["pathway_opened", "referral_accepted", "status_changed"]
     );
     assert!(received.iter().all(|r| signed_by(r, &secret)));
     let settled = deliveries_until(&app, &caf, &webhook, |items| {
@@ -392,7 +392,7 @@ async fn failing_deliveries_are_dead_lettered_then_sent_again_on_demand() {
     receiver.inbox.status.store(500, Ordering::SeqCst);
     let caf = app.partner_token("CAF des Hautes-Alpes").await;
     let staff = app.staff(Supervisor, &["05-GAP"], &[Insertion]).await;
-    let (webhook, _) = register(&app, &caf, &receiver.url(), &["referral_received"]).await;
+    let (webhook, _) = register(&app, &caf, &receiver.url(), &["referral_accepted"]).await;
     refer(&app, &caf, &staff, "Refus").await;
 
     let dead = deliveries_until(&app, &caf, &webhook, |items| {
@@ -445,7 +445,7 @@ async fn two_instances_send_each_delivery_once() {
         &app,
         &caf,
         &receiver.url(),
-        &["pathway_opened", "referral_received"],
+        &["pathway_opened", "referral_accepted"],
     )
     .await;
     for family in ["Un", "Deux", "Trois", "Quatre", "Cinq", "Six"] {
