@@ -47,10 +47,14 @@ pub struct CreateClient {
 }
 
 /// A new user and, when it was generated, the password to hand over once.
+/// Creates a staff account. With `handed_out`, whoever creates it knows the
+/// password (an admin, or a generated one shown once): its holder must set
+/// a new one before anything else.
 pub async fn create_user(
     conn: &mut AsyncPgConnection,
     passwords: &PasswordHasherPool,
     input: CreateUser,
+    handed_out: bool,
 ) -> Result<(User, Vec<Uuid>, Option<String>), ApiError> {
     let mut checks = Checks::new();
     let email = checks.pattern("email", &input.email, is_email, "an e-mail address");
@@ -86,6 +90,7 @@ pub async fn create_user(
         role: input.role,
         domains: domains.into_iter().map(Some).collect(),
         password_hash,
+        password_change_required: handed_out || generated,
     };
     let user =
         users::insert(conn, &new, &territories)

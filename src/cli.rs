@@ -127,7 +127,9 @@ pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
             domains: args.domains.iter().map(|d| (*d).into()).collect(),
             password,
         };
-        let (user, _, generated) = accounts::create_user(conn, &passwords, input)
+        // The operator chose the password: it is theirs. A generated one
+        // must be replaced at first login.
+        let (user, _, generated) = accounts::create_user(conn, &passwords, input, false)
             .await
             .map_err(explain)?;
         println!("created user {} ({})", user.email, user.id);

@@ -96,6 +96,9 @@ pub enum ApiError {
     Unauthorized { detail: String, invalid_token: bool },
     /// Authenticated, but the role may not do this at all (403).
     Forbidden { detail: String },
+    /// The caller holds a one-time password and must set a new one
+    /// (`POST /v1/me/password`) before anything else (403).
+    PasswordChangeRequired,
     /// No such resource, or not in the caller's scope (404).
     NotFound { detail: String },
     /// The request conflicts with the current state (409).
@@ -234,6 +237,7 @@ impl ApiError {
             Self::BadRequest { .. } => "validation",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
+            Self::PasswordChangeRequired => "password-change-required",
             Self::NotFound { .. } => "not-found",
             Self::Conflict { .. } => "conflict",
             Self::PreconditionFailed { .. } => "stale-version",
@@ -257,6 +261,7 @@ impl ApiError {
             Self::BadRequest { .. } => "The request is not valid",
             Self::Unauthorized { .. } => "Authentication required",
             Self::Forbidden { .. } => "Forbidden",
+            Self::PasswordChangeRequired => "Set a new password first",
             Self::NotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::PreconditionFailed { .. } => "The resource has changed",
@@ -290,6 +295,11 @@ impl ApiError {
             | Self::DomainNotOpen { detail, .. }
             | Self::ForbiddenTransition { detail, .. }
             | Self::PossibleDuplicate { detail, .. } => detail.clone(),
+            Self::PasswordChangeRequired => {
+                "This login holds a one-time password: set your own with POST /v1/me/password, \
+                 then log in again."
+                    .to_owned()
+            }
             Self::PreconditionRequired => {
                 "Send If-Match with the ETag you last read, so that no change is lost.".to_owned()
             }
@@ -435,7 +445,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,

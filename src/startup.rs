@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -18,6 +19,7 @@ use crate::audit::keys::SealKey;
 use crate::auth::AuthContext;
 use crate::auth::keys::KeySet;
 use crate::auth::passwords::PasswordHasherPool;
+use crate::auth::standing::Standings;
 use crate::auth::tokens::TokenService;
 use crate::background::Periodic;
 use crate::config::{Environment, Settings};
@@ -209,7 +211,7 @@ impl Application {
             crate::audit::seal::spawn(state.clone(), settings.audit_seal_interval()),
         ];
         let auth = web::Data::new(auth);
-        auth.revocations
+        auth.standings
             .clone()
             .spawn_listener(database_url.to_owned());
         let doc = api::openapi();
@@ -326,7 +328,7 @@ fn build_auth(settings: &Settings) -> anyhow::Result<AuthContext> {
     Ok(AuthContext {
         tokens: TokenService::new(keys, &settings.auth),
         passwords: PasswordHasherPool::new(&settings.auth)?,
-        revocations: Default::default(),
+        standings: Arc::new(Standings::new(settings.auth.access_ttl())),
         refresh_ttl: chrono::Duration::from_std(settings.auth.refresh_ttl())?,
         rate_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
             std::num::NonZeroU32::new(settings.auth.token_rate_per_minute).ok_or_else(|| {

@@ -19,7 +19,7 @@ use crate::auth::keys::Jwks;
 use crate::auth::passwords::{HashError, Verified};
 use crate::auth::secrets::{digest, random_secret};
 use crate::auth::tokens::{Grant, SubjectKind};
-use crate::auth::{AuthContext, Principal, Subject};
+use crate::auth::{AuthContext, PasswordPending, Principal, Subject};
 use crate::db::refresh_tokens::{self, Rotation};
 use crate::db::{clients, users};
 use crate::domain::AuditOutcome;
@@ -27,6 +27,7 @@ use crate::domain::passwords::MAX_LENGTH;
 use crate::domain::{Domain, Role};
 use crate::error::{ApiError, ProblemDetails};
 use crate::startup::AppState;
+use diesel_async::AsyncConnection;
 use serde_json::json;
 
 /// A token request (RFC 6749), as a form or as JSON.
@@ -265,10 +266,11 @@ async fn password_grant(
     let territories = users::territories_of(&mut conn, credentials.id).await?;
     let refresh = random_secret("pcr_");
     let expires_at = now + auth.refresh_ttl;
+    let session = Uuid::now_v7();
     refresh_tokens::issue(
         &mut conn,
         credentials.id,
-        Uuid::now_v7(),
+        session,
         &digest(&refresh),
         expires_at,
     )
@@ -280,6 +282,7 @@ async fn password_grant(
         territories,
         domains: users::present(&credentials.domains),
         organization: None,
+        session: Some(session),
     };
     respond(auth, &grant, Some(refresh))
 }
@@ -303,8 +306,8 @@ async fn refresh_grant(
         Utc::now() + auth.refresh_ttl,
     )
     .await?;
-    let user_id = match rotation {
-        Rotation::Rotated { user_id } => user_id,
+    let (user_id, session) = match rotation {
+        Rotation::Rotated { user_id, family_id } => (user_id, family_id),
         Rotation::Invalid => {
             return Err(invalid_grant(
                 "The refresh token is unknown, expired or revoked. Log in again.",
@@ -328,6 +331,7 @@ async fn refresh_grant(
         territories,
         domains: users::present(&credentials.domains),
         organization: None,
+        session: Some(session),
     };
     respond(auth, &grant, Some(next))
 }
@@ -365,6 +369,7 @@ async fn client_grant(
         territories: Vec::new(),
         domains: Vec::new(),
         organization: Some(client.organization_id),
+        session: None,
     };
     respond(auth, &grant, None)
 }
@@ -509,4 +514,101 @@ impl AuthContext {
             }
         })
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    /// The password you logged in with (a one-time password, say).
+    pub current_password: String,
+    /// Your new password: 12 to 128 characters, not a common one, not the
+    /// current one.
+    pub new_password: String,
+}
+
+/// Set your own password (staff). The only route a login holding a
+/// one-time password may use. Every login of the account then ends (its
+/// refresh tokens are revoked, its access tokens refused within a second):
+/// log in again with the new password. A wrong `current_password` counts as
+/// a failed login.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ChangePassword,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed; log in again."),
+        (status = 400, response = crate::api::responses::Invalid),
+        (status = 401, response = crate::api::responses::Unauthenticated),
+        (status = 403, response = crate::api::responses::Forbidden),
+        (status = 422, response = crate::api::responses::Unprocessable),
+    )
+)]
+#[post("/v1/me/password")]
+pub async fn change_password(
+    caller: PasswordPending,
+    audit: AuditContext,
+    body: crate::api::extract::Json<ChangePassword>,
+    state: web::Data<AppState>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.0;
+    let Subject::User(id) = who.subject else {
+        return Err(ApiError::forbidden("Partner clients have no password."));
+    };
+    let ChangePassword {
+        current_password,
+        new_password,
+    } = body.0;
+    if let Err(message) = crate::domain::passwords::check(&new_password) {
+        return Err(ApiError::invalid(
+            "The new password does not follow the policy.",
+            vec![crate::error::FieldError::new("new_password", message)],
+        ));
+    }
+    let credentials = {
+        let mut conn = state.pool.get().await?;
+        users::find_active_credentials_by_id(&mut conn, id).await?
+    };
+    let Some(credentials) = credentials else {
+        return Err(ApiError::invalid_token(
+            "Refused: the account is deactivated.",
+        ));
+    };
+    let verified = auth
+        .passwords
+        .verify(current_password.clone(), Some(credentials.password_hash))
+        .await
+        .map_err(from_hash_error)?;
+    let mut conn = state.pool.get().await?;
+    let changed = match verified {
+        Verified::Yes { .. } if current_password == new_password => Err(ApiError::unprocessable(
+            "new_password",
+            "must differ from the current one",
+        )),
+        Verified::Yes { .. } => {
+            let hash = auth
+                .passwords
+                .hash(new_password)
+                .await
+                .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+            conn.transaction(async |conn| {
+                users::set_password(conn, id, &hash, false).await?;
+                crate::audit::record::changed(conn, &audit, &who, "change_password", "user", id)
+                    .await?;
+                Ok::<_, ApiError>(())
+            })
+            .await
+        }
+        Verified::No => {
+            users::record_failure(&mut conn, id).await?;
+            Err(ApiError::unprocessable(
+                "current_password",
+                "is not your current password",
+            ))
+        }
+    };
+    let target = ("user", Some(id));
+    crate::audit::record::settled(&mut conn, &audit, &who, "change_password", target, changed)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

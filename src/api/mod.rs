@@ -49,6 +49,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(auth::token)
         .service(auth::revoke)
         .service(auth::me)
+        .service(auth::change_password)
         .service(auth::jwks)
         .service(domains::list)
         .service(domains::read)

@@ -13,7 +13,7 @@ use crate::api::extract::Json;
 use crate::api::pagination::{Page, PageParams};
 use crate::audit::AuditContext;
 use crate::audit::record;
-use crate::auth::policy::ManageAccounts;
+use crate::auth::policy::{self, ManageAccounts};
 use crate::auth::secrets::random_secret;
 use crate::auth::{AuthContext, Authorized};
 use crate::db::users::{self, User, UserChanges, present};
@@ -187,7 +187,7 @@ pub async fn create(
     let who = caller.principal();
     let created = conn
         .transaction(async |conn| {
-            let created = accounts::create_user(conn, &auth.passwords, body.0).await?;
+            let created = accounts::create_user(conn, &auth.passwords, body.0, true).await?;
             record::changed(conn, &audit, who, "create", "user", created.0.id).await?;
             Ok::<_, ApiError>(created)
         })
@@ -200,7 +200,11 @@ pub async fn create(
     Ok(respond(StatusCode::CREATED, &user, body))
 }
 
-/// Change a staff user (admin); `active: false` deactivates. Requires `If-Match`.
+/// Change a staff user (admin); `active: false` deactivates. Requires
+/// `If-Match`. An admin cannot change its own account (403), and a role
+/// moves only within one duty — administration, case work (supervisor,
+/// coordinator), audit (422 on `role`). Audited with the account before and
+/// after; the change applies to the account's live tokens within a second.
 #[utoipa::path(
     tag = "accounts",
     request_body = UpdateUser,
@@ -252,7 +256,12 @@ pub async fn update(
     let territories = body.territories.as_deref();
     let updated = conn
         .transaction(async |conn| {
-            let updated = users::update(conn, *id, version, &changes, territories)
+            let Some(before) = users::find(conn, *id).await? else {
+                return Err(ApiError::not_found("No such user."));
+            };
+            check_account_change(who, &before, changes.role)?;
+            let before_territories = users::territories_of(conn, before.id).await?;
+            let Some(user) = users::update(conn, *id, version, &changes, territories)
                 .await
                 .map_err(|e| match ApiError::from(e) {
                     ApiError::Unprocessable { .. } => ApiError::unprocessable(
@@ -260,29 +269,61 @@ pub async fn update(
                         "names a territory that does not exist",
                     ),
                     other => other,
-                })?;
-            if let Some(user) = &updated {
-                record::changed(conn, &audit, who, "update", "user", user.id).await?;
-            }
-            Ok::<_, ApiError>(updated)
+                })?
+            else {
+                return Err(stale());
+            };
+            let after_territories = users::territories_of(conn, user.id).await?;
+            let changes = (
+                json_of(UserView::new(before, before_territories))?,
+                json_of(UserView::new(user.clone(), after_territories.clone()))?,
+            );
+            record::changed_from(conn, &audit, who, "update", ("user", user.id), changes).await?;
+            Ok::<_, ApiError>((user, after_territories))
         })
-        .await?;
-    match updated {
-        Some(user) => {
-            let territories = users::territories_of(&mut conn, user.id).await?;
-            Ok(respond(
-                StatusCode::OK,
-                &user,
-                UserView::new(user.clone(), territories),
-            ))
-        }
-        None if users::find(&mut conn, *id).await?.is_some() => Err(stale()),
-        None => Err(ApiError::not_found("No such user.")),
-    }
+        .await;
+    let target = ("user", Some(*id));
+    let (user, territories) =
+        record::settled(&mut conn, &audit, who, "update", target, updated).await?;
+    Ok(respond(
+        StatusCode::OK,
+        &user,
+        UserView::new(user.clone(), territories),
+    ))
 }
 
-/// Reset a user's password (admin): a one-time password is generated and
-/// returned once; the account is unlocked.
+fn json_of(view: UserView) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(view).map_err(ApiError::internal)
+}
+
+/// Separation of duties: no admin changes its own account, and no account
+/// moves between administration, case work and audit.
+fn check_account_change(
+    who: &crate::auth::Principal,
+    target: &User,
+    role: Option<Role>,
+) -> Result<(), ApiError> {
+    if !policy::may_change_account(who, target.id) {
+        return Err(ApiError::forbidden(
+            "You cannot change your own account; another admin must.",
+        ));
+    }
+    if let Some(role) = role
+        && !policy::role_change_allowed(target.role, role)
+    {
+        return Err(ApiError::unprocessable(
+            "role",
+            "cannot move an account between administration, case work and audit; create a \
+             new account for the other duty",
+        ));
+    }
+    Ok(())
+}
+
+/// Reset a user's password (admin, never its own): a one-time password is
+/// generated and returned once; the account is unlocked, its logins end, and
+/// the one-time password only lets its holder set a new one
+/// (`POST /v1/me/password`).
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -311,16 +352,17 @@ pub async fn reset_password(
     let who = caller.principal();
     let reset = conn
         .transaction(async |conn| {
-            let reset = users::set_password(conn, *id, &hash).await?;
-            if reset > 0 {
-                record::changed(conn, &audit, who, "reset_password", "user", *id).await?;
-            }
-            Ok::<_, ApiError>(reset)
+            let Some(target) = users::find(conn, *id).await? else {
+                return Err(ApiError::not_found("No such user."));
+            };
+            check_account_change(who, &target, None)?;
+            users::set_password(conn, *id, &hash, true).await?;
+            record::changed(conn, &audit, who, "reset_password", "user", *id).await?;
+            Ok::<_, ApiError>(())
         })
-        .await?;
-    if reset == 0 {
-        return Err(ApiError::not_found("No such user."));
-    }
+        .await;
+    let target = ("user", Some(*id));
+    record::settled(&mut conn, &audit, who, "reset_password", target, reset).await?;
     Ok(web::Json(NewPassword {
         one_time_password: password,
     }))

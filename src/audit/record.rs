@@ -108,6 +108,12 @@ impl Entry {
         self
     }
 
+    /// What changed, as `{"before": …, "after": …}` (kept in `query`).
+    pub fn changes(mut self, before: serde_json::Value, after: serde_json::Value) -> Self {
+        self.query = Some(serde_json::json!({ "before": before, "after": after }));
+        self
+    }
+
     pub fn listing(mut self, query: serde_json::Value, ids: Vec<Uuid>) -> Self {
         self.query = Some(query);
         self.result_ids = Some(ids);
@@ -236,6 +242,23 @@ pub async fn changed(
     id: Uuid,
 ) -> Result<(), ApiError> {
     let entry = Entry::new(action, AuditOutcome::Success).on(resource_type, Some(id));
+    record(conn, context, Actor::Principal(who), entry).await?;
+    Ok(())
+}
+
+/// Records a change with what it was before and after; inside the
+/// change's transaction.
+pub async fn changed_from(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    who: &Principal,
+    action: &'static str,
+    (resource_type, id): (&'static str, Uuid),
+    (before, after): (serde_json::Value, serde_json::Value),
+) -> Result<(), ApiError> {
+    let entry = Entry::new(action, AuditOutcome::Success)
+        .on(resource_type, Some(id))
+        .changes(before, after);
     record(conn, context, Actor::Principal(who), entry).await?;
     Ok(())
 }

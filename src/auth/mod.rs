@@ -1,16 +1,16 @@
 //! Identity and access: keys and tokens, passwords, the principal extractor,
-//! revocation of deactivated accounts, and the permission policy.
+//! the live standing of every account, and the permission policy.
 
 pub mod keys;
 pub mod passwords;
 pub mod policy;
 pub mod principal;
-pub mod revocation;
 pub mod secrets;
+pub mod standing;
 pub mod tokens;
 
 pub use policy::Action;
-pub use principal::{Authorized, Principal, Subject};
+pub use principal::{Authorized, PasswordPending, Principal, Subject};
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub struct AuthContext {
     pub tokens: tokens::TokenService,
     pub passwords: passwords::PasswordHasherPool,
-    pub revocations: Arc<revocation::Revocations>,
+    pub standings: Arc<standing::Standings>,
     pub refresh_ttl: chrono::Duration,
     /// Token requests per client address.
     pub rate_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,

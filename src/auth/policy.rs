@@ -13,6 +13,8 @@ pub enum Action {
     ManageReferenceData,
     /// Staff users and partner clients: create, read, change, deactivate.
     ManageAccounts,
+    /// Set one's own password (staff; partner clients have none).
+    ChangeOwnPassword,
     /// Persons, pathways and everything under them: read and write, within
     /// the caller's territories and domains (scoped in SQL).
     WorkOnCases,
@@ -51,6 +53,10 @@ const TABLE: &[(Action, &[Role])] = &[
     ),
     (Action::ManageReferenceData, &[Admin]),
     (Action::ManageAccounts, &[Admin]),
+    (
+        Action::ChangeOwnPassword,
+        &[Admin, Supervisor, Coordinator, Auditor],
+    ),
     (Action::WorkOnCases, &[Supervisor, Coordinator]),
     (Action::AssignReferent, &[Supervisor]),
     (
@@ -137,6 +143,38 @@ impl Permission for SubjectAccess {
     const ACTION: Action = Action::SubjectAccess;
 }
 
+/// The duty a role belongs to: an account never moves from one to another
+/// (separation of duties; create a new account instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Duty {
+    Administration,
+    CaseWork,
+    Audit,
+    Partnership,
+}
+
+fn duty(role: Role) -> Duty {
+    match role {
+        Admin => Duty::Administration,
+        Supervisor | Coordinator => Duty::CaseWork,
+        Auditor => Duty::Audit,
+        Partner => Duty::Partnership,
+    }
+}
+
+/// Whether an account of role `from` may be given role `to`: only within
+/// one duty (a coordinator made supervisor, say).
+pub fn role_change_allowed(from: Role, to: Role) -> bool {
+    duty(from) == duty(to)
+}
+
+/// Whether `who` may change the account `target` (role, territories,
+/// domains, activity, password reset): never its own, so that no admin can
+/// give itself case-file access or a password it knows.
+pub fn may_change_account(who: &crate::auth::Principal, target: uuid::Uuid) -> bool {
+    allows(who.role, Action::ManageAccounts) && who.subject.id() != target
+}
+
 pub fn allows(role: Role, action: Action) -> bool {
     TABLE
         .iter()
@@ -162,6 +200,23 @@ mod tests {
                 "{role:?}"
             );
             assert!(allows(role, Action::ReadReferenceData), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn roles_move_within_one_duty_only() {
+        assert!(role_change_allowed(Coordinator, Supervisor));
+        assert!(role_change_allowed(Supervisor, Coordinator));
+        for (from, to) in [
+            (Admin, Supervisor),
+            (Admin, Coordinator),
+            (Admin, Auditor),
+            (Supervisor, Admin),
+            (Coordinator, Auditor),
+            (Auditor, Admin),
+            (Auditor, Supervisor),
+        ] {
+            assert!(!role_change_allowed(from, to), "{from:?} → {to:?}");
         }
     }
 

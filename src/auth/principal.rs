@@ -2,8 +2,15 @@
 //!
 //! Fails closed: a missing token is 401 with a `Bearer` challenge; any token
 //! that does not verify — malformed, expired, not yet valid, wrong issuer or
-//! audience, unknown key, another algorithm, or a deactivated account — is
-//! 401 `invalid_token`. It is never treated as anonymous.
+//! audience, unknown key, another algorithm, a deactivated account or a
+//! revoked login — is 401 `invalid_token`. It is never treated as anonymous.
+//!
+//! The token says who its holder is; what the holder may do (role,
+//! territories, domains, organization) is the account's standing now
+//! ([`crate::auth::standing`]), so an account change applies to live tokens
+//! within a second. A holder of a one-time password may only set a new one
+//! ([`PasswordPending`]); every other route answers 403
+//! `password-change-required`.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -18,6 +25,7 @@ use serde_json::json;
 use std::marker::PhantomData;
 
 use crate::auth::policy::{self, Action, Permission};
+use crate::auth::standing::Standing;
 use crate::auth::tokens::{Claims, SubjectKind};
 use crate::domain::{Domain, Role};
 use crate::error::ApiError;
@@ -44,6 +52,8 @@ pub struct Principal {
     pub territories: Vec<Uuid>,
     pub domains: Vec<Domain>,
     pub organization: Option<Uuid>,
+    /// The login the token belongs to (staff).
+    pub session: Option<Uuid>,
 }
 
 impl Principal {
@@ -62,18 +72,98 @@ impl Principal {
         }
     }
 
+    /// The holder as the token describes it, for records made before the
+    /// account's standing is read (a login's own record).
     pub fn from_claims(claims: Claims) -> Self {
         Self {
-            subject: match claims.kind {
-                SubjectKind::User => Subject::User(claims.sub),
-                SubjectKind::Client => Subject::Client(claims.sub),
-            },
+            subject: subject_of(&claims),
             role: claims.role,
             territories: claims.territories,
             domains: claims.domains,
             organization: claims.organization,
+            session: claims.sid,
         }
     }
+
+    /// The holder with what its account may do now.
+    fn with_standing(claims: &Claims, standing: Standing) -> Self {
+        Self {
+            subject: subject_of(claims),
+            role: standing.role,
+            territories: standing.territories,
+            domains: standing.domains,
+            organization: standing.organization,
+            session: claims.sid,
+        }
+    }
+}
+
+fn subject_of(claims: &Claims) -> Subject {
+    match claims.kind {
+        SubjectKind::User => Subject::User(claims.sub),
+        SubjectKind::Client => Subject::Client(claims.sub),
+    }
+}
+
+/// Whether a session that must first set a new password is let through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Refused,
+    Allowed,
+}
+
+/// The token's holder as its account stands now: 401 for a refused token,
+/// a deactivated account or a revoked login; 403 while a one-time password
+/// must be changed, unless `pending` allows it.
+fn authenticate(
+    req: &HttpRequest,
+    pending: Pending,
+) -> LocalBoxFuture<'static, Result<Principal, ApiError>> {
+    let auth = req.app_data::<web::Data<AuthContext>>().cloned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer_token(req);
+    let context = AuditContext::of(req);
+    Box::pin(async move {
+        let (Some(auth), Some(state)) = (auth, state) else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "authentication is not configured"
+            )));
+        };
+        let token = token?;
+        let claims = match auth.tokens.verify(&token) {
+            Ok(claims) => claims,
+            Err(reason) => {
+                let entry = Entry::new("token_refused", AuditOutcome::Denied)
+                    .listing(json!({ "reason": reason.0 }), vec![]);
+                audit_refusal(&state, &context, Actor::Anonymous, entry);
+                return Err(ApiError::invalid_token(format!("Refused: {}.", reason.0)));
+            }
+        };
+        let subject = subject_of(&claims);
+        let standing = auth
+            .standings
+            .current(subject, claims.sid, claims.iat, &state.pool)
+            .await?;
+        let standing = match standing {
+            Ok(standing) => standing,
+            Err(refusal) => {
+                let holder = Principal::from_claims(claims);
+                let entry = Entry::new("token_refused", AuditOutcome::Denied)
+                    .listing(json!({ "reason": refusal.reason() }), vec![]);
+                audit_refusal(&state, &context, Actor::Principal(&holder), entry);
+                return Err(ApiError::invalid_token(format!(
+                    "Refused: {}.",
+                    refusal.reason()
+                )));
+            }
+        };
+        let must_change = standing.password_change_required;
+        let principal = Principal::with_standing(&claims, standing);
+        if must_change && pending == Pending::Refused {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        Ok(principal)
+    })
 }
 
 impl FromRequest for Principal {
@@ -81,41 +171,22 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let auth = req.app_data::<web::Data<AuthContext>>().cloned();
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        let context = AuditContext::of(req);
-        Box::pin(async move {
-            let (Some(auth), Some(state)) = (auth, state) else {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "authentication is not configured"
-                )));
-            };
-            let token = token?;
-            let claims = match auth.tokens.verify(&token) {
-                Ok(claims) => claims,
-                Err(reason) => {
-                    let entry = Entry::new("token_refused", AuditOutcome::Denied)
-                        .listing(json!({ "reason": reason.0 }), vec![]);
-                    audit_refusal(&state, &context, Actor::Anonymous, entry);
-                    return Err(ApiError::invalid_token(format!("Refused: {}.", reason.0)));
-                }
-            };
-            let principal = Principal::from_claims(claims);
-            if !auth
-                .revocations
-                .is_active(principal.subject, &state.pool)
-                .await?
-            {
-                let entry = Entry::new("token_refused", AuditOutcome::Denied)
-                    .listing(json!({ "reason": "the account is deactivated" }), vec![]);
-                audit_refusal(&state, &context, Actor::Principal(&principal), entry);
-                return Err(ApiError::invalid_token(
-                    "Refused: the account is deactivated.",
-                ));
-            }
-            Ok(principal)
-        })
+        authenticate(req, Pending::Refused)
+    }
+}
+
+/// A principal that may still hold a one-time password, and whose role may
+/// set its own (checked before the body is read): only for setting a new
+/// password (`POST /v1/me/password`).
+pub struct PasswordPending(pub Principal);
+
+impl FromRequest for PasswordPending {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let authorized = authorize(req, Pending::Allowed, Action::ChangeOwnPassword);
+        Box::pin(async move { Ok(Self(authorized.await?)) })
     }
 }
 
@@ -133,27 +204,37 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let principal = Principal::from_request(req, payload);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let context = AuditContext::of(req);
-        let attempted = json!({
-            "method": req.method().as_str(),
-            "route": req.match_pattern().unwrap_or_default(),
-        });
-        Box::pin(async move {
-            let principal = principal.await?;
-            if let Err(refused) = principal.require(P::ACTION) {
-                if let Some(state) = state {
-                    let entry =
-                        Entry::new("authorize", AuditOutcome::Denied).listing(attempted, vec![]);
-                    audit_refusal(&state, &context, Actor::Principal(&principal), entry);
-                }
-                return Err(refused);
-            }
-            Ok(Self(principal, PhantomData))
-        })
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let authorized = authorize(req, Pending::Refused, P::ACTION);
+        Box::pin(async move { Ok(Self(authorized.await?, PhantomData)) })
     }
+}
+
+/// The principal, if its role may take `action`: 403 otherwise, recorded.
+fn authorize(
+    req: &HttpRequest,
+    pending: Pending,
+    action: Action,
+) -> LocalBoxFuture<'static, Result<Principal, ApiError>> {
+    let principal = authenticate(req, pending);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let context = AuditContext::of(req);
+    let attempted = json!({
+        "method": req.method().as_str(),
+        "route": req.match_pattern().unwrap_or_default(),
+    });
+    Box::pin(async move {
+        let principal = principal.await?;
+        if let Err(refused) = principal.require(action) {
+            if let Some(state) = state {
+                let entry =
+                    Entry::new("authorize", AuditOutcome::Denied).listing(attempted, vec![]);
+                audit_refusal(&state, &context, Actor::Principal(&principal), entry);
+            }
+            return Err(refused);
+        }
+        Ok(principal)
+    })
 }
 
 /// Records a refusal without delaying it: the refusal must answer before

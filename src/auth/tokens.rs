@@ -44,6 +44,10 @@ pub struct Claims {
     pub domains: Vec<Domain>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<Uuid>,
+    /// The login (session) the token belongs to: revoking it refuses the
+    /// token. Staff logins only (the refresh token family).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// What a token says about its holder, before issuing.
@@ -55,6 +59,7 @@ pub struct Grant {
     pub territories: Vec<Uuid>,
     pub domains: Vec<Domain>,
     pub organization: Option<Uuid>,
+    pub session: Option<Uuid>,
 }
 
 /// Why a token was refused; said to the client in `error_description`.
@@ -118,6 +123,7 @@ impl TokenService {
             territories: grant.territories.clone(),
             domains: grant.domains.clone(),
             organization: grant.organization,
+            sid: grant.session,
         };
         let (key, kid) = self.keys.signing();
         let mut header = Header::new(Algorithm::EdDSA);
@@ -184,6 +190,7 @@ mod tests {
 
     fn grant() -> Grant {
         Grant {
+            session: None,
             subject: Uuid::now_v7(),
             kind: SubjectKind::User,
             role: Role::Coordinator,

@@ -22,7 +22,7 @@ struct Stored {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Rotation {
     /// Spent; a new token of the same family was stored for this user.
-    Rotated { user_id: Uuid },
+    Rotated { user_id: Uuid, family_id: Uuid },
     /// Unknown, expired or revoked.
     Invalid,
     /// Already spent: someone replayed it. The whole family is now revoked.
@@ -90,6 +90,7 @@ pub async fn rotate(
         .await?;
         Ok(Rotation::Rotated {
             user_id: stored.user_id,
+            family_id: stored.family_id,
         })
     })
     .await

@@ -464,6 +464,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        password_change_required -> Bool,
+        tokens_valid_after -> Timestamptz,
     }
 }
 

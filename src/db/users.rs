@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::PageRequest;
@@ -60,6 +60,8 @@ pub struct NewUser {
     /// keeps them out. Use [`present`].
     pub domains: Vec<Option<Domain>>,
     pub password_hash: String,
+    /// Set when someone else chose or saw the password (an admin).
+    pub password_change_required: bool,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -259,20 +261,37 @@ pub async fn update(
     .await
 }
 
+/// Replaces the password and ends every login of the account: its refresh
+/// tokens are revoked and its access tokens refused from now on. With
+/// `handed_out`, the password is one somebody else knows (an admin's reset):
+/// its holder must set a new one before anything else.
 pub async fn set_password(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     hash: &str,
+    handed_out: bool,
 ) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::failed_logins.eq(0),
-            users::locked_until.eq(None::<DateTime<Utc>>),
-            users::version.eq(users::version + 1),
-        ))
-        .execute(conn)
-        .await
+    conn.transaction(async |conn| {
+        let changed = diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(hash),
+                users::failed_logins.eq(0),
+                users::locked_until.eq(None::<DateTime<Utc>>),
+                users::password_change_required.eq(handed_out),
+                users::tokens_valid_after.eq(diesel::dsl::now),
+                users::version.eq(users::version + 1),
+            ))
+            .execute(&mut *conn)
+            .await?;
+        diesel::update(refresh_tokens::table)
+            .filter(refresh_tokens::user_id.eq(id))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+            .execute(&mut *conn)
+            .await?;
+        Ok(changed)
+    })
+    .await
 }
 
 async fn set_territories(

@@ -30,6 +30,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET", "/.well-known/jwks.json") => Public,
         ("POST", "/v1/auth/token" | "/v1/auth/revoke") => Public,
         ("GET", "/v1/me") => Roles(EVERY_ROLE),
+        ("POST", "/v1/me/password") => Roles(&[Admin, Supervisor, Coordinator, Auditor]),
         ("GET", "/v1/territories" | "/v1/territories/{id}") => Roles(EVERY_ROLE),
         ("GET", "/v1/domains" | "/v1/domains/{domain}") => Roles(EVERY_ROLE),
         ("PUT", "/v1/domains/{domain}") => Roles(ADMIN),

@@ -15,6 +15,7 @@ mod cors;
 mod database_outage;
 mod demo;
 mod domains;
+mod duties;
 mod errors;
 mod exports;
 mod feed;

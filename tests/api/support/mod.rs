@@ -155,7 +155,7 @@ impl TestApp {
             domains: domains.to_vec(),
             password: Some(password.clone()),
         };
-        let (user, _, _) = accounts::create_user(&mut conn, &test_hasher(), input)
+        let (user, _, _) = accounts::create_user(&mut conn, &test_hasher(), input, false)
             .await
             .unwrap();
         TestUser {
