@@ -234,6 +234,12 @@ pub struct Settings {
     /// How long an `Idempotency-Key` and its stored response are kept, in seconds.
     #[arg(long, env = "PARCOURS_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400)]
     pub idempotency_ttl_secs: u32,
+
+    /// How long a request holds its `Idempotency-Key` before a retry may
+    /// take it over (the request died), in seconds. Longer than any request
+    /// takes: the statement and lock timeouts bound the database work.
+    #[arg(long, env = "PARCOURS_IDEMPOTENCY_LEASE_SECS", default_value_t = 60)]
+    pub idempotency_lease_secs: u32,
 }
 
 /// Logging, read before anything else so that start-up itself is logged.
@@ -294,6 +300,7 @@ impl Settings {
                 poll_ms: 100,
             },
             idempotency_ttl_secs: 86_400,
+            idempotency_lease_secs: 60,
         }
     }
 }

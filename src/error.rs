@@ -101,8 +101,12 @@ pub enum ApiError {
     PasswordChangeRequired,
     /// No such resource, or not in the caller's scope (404).
     NotFound { detail: String },
-    /// The request conflicts with the current state (409).
+    /// The request conflicts with the current state (409): retrying the
+    /// same request will not help.
     Conflict { detail: String },
+    /// A request with this `Idempotency-Key` is still running (409): retry
+    /// the same request after `retry_after`.
+    IdempotencyInProgress { retry_after: Duration },
     /// `If-Match` names a version that is no longer current (412).
     PreconditionFailed { detail: String },
     /// Well-formed but refused by a rule (422), e.g. an unknown territory.
@@ -240,6 +244,7 @@ impl ApiError {
             Self::PasswordChangeRequired => "password-change-required",
             Self::NotFound { .. } => "not-found",
             Self::Conflict { .. } => "conflict",
+            Self::IdempotencyInProgress { .. } => "idempotency-in-progress",
             Self::PreconditionFailed { .. } => "stale-version",
             Self::Unprocessable { .. } => "unprocessable",
             Self::PreconditionRequired => "if-match-required",
@@ -264,6 +269,7 @@ impl ApiError {
             Self::PasswordChangeRequired => "Set a new password first",
             Self::NotFound { .. } => "Not found",
             Self::Conflict { .. } => "Conflict",
+            Self::IdempotencyInProgress { .. } => "A request with this key is still running",
             Self::PreconditionFailed { .. } => "The resource has changed",
             Self::Unprocessable { .. } => "The request breaks a rule",
             Self::PreconditionRequired => "If-Match required",
@@ -295,6 +301,11 @@ impl ApiError {
             | Self::DomainNotOpen { detail, .. }
             | Self::ForbiddenTransition { detail, .. }
             | Self::PossibleDuplicate { detail, .. } => detail.clone(),
+            Self::IdempotencyInProgress { retry_after } => format!(
+                "A request with this Idempotency-Key is still being processed; send the same \
+                 request again in {} s.",
+                retry_after.as_secs().max(1)
+            ),
             Self::PasswordChangeRequired => {
                 "This login holds a one-time password: set your own with POST /v1/me/password, \
                  then log in again."
@@ -361,7 +372,8 @@ impl ApiError {
                     HeaderValue::from(RETRY_AFTER_UNAVAILABLE.as_secs()),
                 );
             }
-            Self::TooManyRequests { retry_after, .. } => {
+            Self::TooManyRequests { retry_after, .. }
+            | Self::IdempotencyInProgress { retry_after } => {
                 response.headers_mut().insert(
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after.as_secs().max(1)),
@@ -447,7 +459,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } | Self::PasswordChangeRequired => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::IdempotencyInProgress { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,

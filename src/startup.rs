@@ -43,6 +43,8 @@ pub struct AppState {
     pub privacy: PersonalDataKeys,
     /// How long an `Idempotency-Key` is remembered.
     pub idempotency_ttl: chrono::Duration,
+    /// How long a request holds its `Idempotency-Key`.
+    pub idempotency_lease: std::time::Duration,
     /// Signs the seals of the audit trail.
     pub seal_key: SealKey,
     /// Development allows webhooks to plain-HTTP loopback receivers.
@@ -204,6 +206,9 @@ impl Application {
             privacy,
             seal_key,
             idempotency_ttl: chrono::Duration::seconds(settings.idempotency_ttl_secs.into()),
+            idempotency_lease: std::time::Duration::from_secs(
+                settings.idempotency_lease_secs.into(),
+            ),
             environment: settings.environment,
         });
         let background = vec![

@@ -15,4 +15,13 @@ pub fn init(settings: &LogSettings) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
+    // A panic's message may quote the input that caused it (a slice of a
+    // name, say): log where it happened, never what it says.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(at = %place, "panic");
+    }));
 }

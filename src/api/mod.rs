@@ -212,6 +212,24 @@ impl Modify for CommonResponses {
                 post.parameters
                     .get_or_insert_with(Vec::new)
                     .push(utoipa::openapi::RefOr::T(idempotency_key_parameter()));
+                let responses = &mut post.responses.responses;
+                responses.entry("303".to_owned()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(
+                                "A retry with the same `Idempotency-Key` of a request that \
+                                 completed but whose response was lost: `Location` names its \
+                                 outcome (`Idempotent-Replayed: true`).",
+                            )
+                            .build(),
+                    )
+                });
+                responses.entry("409".to_owned()).or_insert_with(|| {
+                    RefOr::T(problem(
+                        "`idempotency-in-progress`: a request with this Idempotency-Key is \
+                         still running; send it again after `Retry-After`.",
+                    ))
+                });
             }
             for operation in operations_mut(item) {
                 if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
@@ -264,7 +282,10 @@ fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
             "A unique value per request (a UUID, say), sent again unchanged when retrying: the \
              retry gets the first response, marked `Idempotent-Replayed: true`, instead of \
              creating a second record. Required for partner clients (400 without). The same \
-             key with another request is 422; while the first request runs, 409. Kept 24 h \
+             key with another request is 422; while the first request runs, 409 \
+             `idempotency-in-progress` with `Retry-After`. A request that died frees its key \
+             within a minute (`PARCOURS_IDEMPOTENCY_LEASE_SECS`): the retry then runs, or, if \
+             the first one had completed, answers 303 with the outcome's `Location`. Kept 24 h \
              by default (`PARCOURS_IDEMPOTENCY_TTL_SECS`).",
         ))
         .schema(Some(

@@ -415,10 +415,11 @@ pub async fn accept(
     let done = conn
         .transaction(async |conn| {
             let accepted = referrals::accept(conn, &state.privacy, who, *id, &acceptance).await?;
-            record::changed(conn, &audit, who, "accept", "referral", *id).await?;
+            // The pathway first: a retry that lost this response is sent to it.
             if let Some(pathway) = accepted.referral.pathway_id {
                 record::changed(conn, &audit, who, "accept", "pathway", pathway).await?;
             }
+            record::changed(conn, &audit, who, "accept", "referral", *id).await?;
             Ok::<_, ApiError>(accepted)
         })
         .await;

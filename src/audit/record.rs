@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, principal::Subject};
 use crate::db::audit::{self, NewRecord};
+use crate::db::idempotency::{self, Claim};
 use crate::domain::AuditOutcome;
 use crate::error::ApiError;
 use crate::middleware::request_context::RequestId;
@@ -22,6 +23,10 @@ pub struct AuditContext {
     pub source_address: Option<String>,
     pub user_agent: Option<String>,
     pub purpose: Option<String>,
+    /// The `Idempotency-Key` claim the request holds, if any: a change
+    /// recorded in a transaction marks the key committed in that same
+    /// transaction.
+    pub idempotency: Option<Claim>,
 }
 
 /// Printable text of at most `max` characters, or nothing.
@@ -52,6 +57,7 @@ impl AuditContext {
             source_address: req.peer_addr().map(|a| a.ip().to_string()),
             user_agent: bounded(header(header::USER_AGENT.as_str()), 500),
             purpose: bounded(header("x-purpose"), 500),
+            idempotency: req.extensions().get::<Claim>().cloned(),
         }
     }
 }
@@ -243,7 +249,28 @@ pub async fn changed(
 ) -> Result<(), ApiError> {
     let entry = Entry::new(action, AuditOutcome::Success).on(resource_type, Some(id));
     record(conn, context, Actor::Principal(who), entry).await?;
-    Ok(())
+    commit_claim(conn, context, resource_type, id).await
+}
+
+/// Marks the request's `Idempotency-Key` committed in the change's own
+/// transaction; refuses the change when the claim was taken over by a
+/// retry (this request outlived its lease), so that it rolls back.
+async fn commit_claim(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    resource_type: &str,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let Some(claim) = &context.idempotency else {
+        return Ok(());
+    };
+    if idempotency::commit(conn, claim, resource_type, Some(id)).await? {
+        Ok(())
+    } else {
+        Err(ApiError::IdempotencyInProgress {
+            retry_after: std::time::Duration::from_secs(1),
+        })
+    }
 }
 
 /// Records a change with what it was before and after; inside the
@@ -260,7 +287,7 @@ pub async fn changed_from(
         .on(resource_type, Some(id))
         .changes(before, after);
     record(conn, context, Actor::Principal(who), entry).await?;
-    Ok(())
+    commit_claim(conn, context, resource_type, id).await
 }
 
 /// Passes a change's result on; a refused or failed change (rolled back) is

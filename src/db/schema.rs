@@ -214,6 +214,11 @@ diesel::table! {
         body -> Nullable<Bytea>,
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
+        claim -> Uuid,
+        claimed_until -> Timestamptz,
+        committed_at -> Nullable<Timestamptz>,
+        resource_type -> Nullable<Text>,
+        resource_id -> Nullable<Uuid>,
     }
 }
 

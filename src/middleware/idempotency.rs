@@ -2,7 +2,12 @@
 //! draft-ietf-httpapi-idempotency-key-header): a retry with the same key
 //! gets the first response again (`Idempotent-Replayed: true`) instead of a
 //! second record. The same key with another request is 422; a retry while
-//! the first request still runs is 409. Keys belong to the caller and
+//! the first request still runs is 409 `idempotency-in-progress` with
+//! `Retry-After`. The claim is a lease (`PARCOURS_IDEMPOTENCY_LEASE_SECS`),
+//! so a request that died frees its key; the write's own transaction marks
+//! the key committed (`audit::record::changed`), so a retry whose response
+//! was lost is sent to the committed outcome (303 See Other) instead of
+//! running twice. Keys belong to the caller and
 //! expire (`PARCOURS_IDEMPOTENCY_TTL_SECS`, a day by default). Partner
 //! clients must send one.
 //!
@@ -15,7 +20,10 @@ use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{Error, HttpMessage, HttpResponse};
+use std::panic::AssertUnwindSafe;
+
 use chrono::Utc;
+use futures_util::FutureExt;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -23,7 +31,7 @@ use crate::audit::record::record;
 use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::principal::bearer_token;
 use crate::auth::{AuthContext, Principal};
-use crate::db::idempotency::{self, Seen, Stored};
+use crate::db::idempotency::{self, Claim, Claimed, Seen, Stored};
 use crate::domain::{AuditOutcome, Role};
 use crate::error::ApiError;
 use crate::middleware::request_context::RequestId;
@@ -129,58 +137,128 @@ pub async fn idempotency(
 
     let subject = claims.sub;
     let expires_at = Utc::now() + state.idempotency_ttl;
-    let seen = async {
+    let lease = state.idempotency_lease;
+    let claimed = async {
         let mut conn = state.pool.get().await?;
         Ok::<_, ApiError>(
-            idempotency::claim(&mut conn, subject, &key, &fingerprint, expires_at).await?,
+            idempotency::claim(
+                &mut conn,
+                subject,
+                &key,
+                &fingerprint,
+                expires_at,
+                lease.as_secs_f64(),
+            )
+            .await?,
         )
     }
     .await;
-    match seen {
-        Err(error) => refuse(req, error),
-        Ok(Some(seen)) if seen.fingerprint != fingerprint => refuse(
+    let seen = match claimed {
+        Err(error) => return refuse(req, error),
+        Ok(Claimed::Run(claim)) => return run(req, next, &state, claim).await,
+        Ok(Claimed::Seen(seen)) => seen,
+    };
+    if seen.fingerprint != fingerprint {
+        return refuse(
             req,
             ApiError::unprocessable(
                 "Idempotency-Key",
                 "was already used for another request; use a new key for a new request",
             ),
-        ),
-        Ok(Some(seen)) => match seen
-            .status
-            .and_then(|s| StatusCode::from_u16(s as u16).ok())
-        {
-            None => refuse(
-                req,
-                ApiError::conflict(
-                    "A request with this Idempotency-Key is still being processed; retry in a moment.",
-                ),
-            ),
-            Some(status) => {
-                // A stored response may hold personal data: answering it
-                // again is a read, recorded before it is answered.
-                let principal = Principal::from_claims(claims);
-                if let Err(error) = record_replay(&state, &req, &principal, status, &seen).await {
+        );
+    }
+    let principal = Principal::from_claims(claims);
+    let stored = seen
+        .status
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok());
+    match (stored, &seen.committed_at) {
+        (Some(status), _) => {
+            // A stored response may hold personal data: answering it
+            // again is a read, recorded before it is answered.
+            if let Err(error) = record_replay(&state, &req, &principal, status, &seen).await {
+                return refuse(req, error);
+            }
+            let mut response = HttpResponse::build(status);
+            response.insert_header((REPLAYED, "true"));
+            for (name, value) in [
+                (header::CONTENT_TYPE, &seen.content_type),
+                (header::LOCATION, &seen.location),
+                (header::ETAG, &seen.etag),
+            ] {
+                if let Some(value) = value {
+                    response.insert_header((name, value.as_str()));
+                }
+            }
+            Ok(req.into_response(response.body(seen.body.unwrap_or_default())))
+        }
+        // Committed, but its response was lost (a crash, a failed store):
+        // RFC 9110 §15.4.4, the operation completed; read its outcome there.
+        (None, Some(_)) => match committed_outcome(&state, &seen).await {
+            Ok(location) => {
+                if let Err(error) =
+                    record_replay(&state, &req, &principal, StatusCode::SEE_OTHER, &seen).await
+                {
                     return refuse(req, error);
                 }
-                let mut response = HttpResponse::build(status);
+                let mut response = HttpResponse::SeeOther();
                 response.insert_header((REPLAYED, "true"));
-                for (name, value) in [
-                    (header::CONTENT_TYPE, &seen.content_type),
-                    (header::LOCATION, &seen.location),
-                    (header::ETAG, &seen.etag),
-                ] {
-                    if let Some(value) = value {
-                        response.insert_header((name, value.as_str()));
-                    }
+                if let Some(location) = location {
+                    response.insert_header((header::LOCATION, location));
                 }
-                Ok(req.into_response(response.body(seen.body.unwrap_or_default())))
+                Ok(req.into_response(response.finish()))
             }
+            Err(error) => refuse(req, error),
         },
-        Ok(None) => {
-            let response = next.call(req).await?.map_into_boxed_body();
-            remember(&state, subject, &key, response).await
+        (None, None) => {
+            let left = (seen.claimed_until - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                .max(std::time::Duration::from_secs(1));
+            refuse(req, ApiError::IdempotencyInProgress { retry_after: left })
         }
     }
+}
+
+/// Runs the request holding `claim`, then stores its response for the
+/// retries, or releases the key when a retry should run again. A panic in
+/// the handler releases the key too, then goes on unwinding (the request
+/// context answers it with a 500 problem).
+async fn run(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: &AppState,
+    claim: Claim,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    req.extensions_mut().insert(claim.clone());
+    let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
+    match outcome {
+        Ok(response) => remember(state, &claim, response?.map_into_boxed_body()).await,
+        Err(panic) => {
+            forget(state, &claim).await;
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+async fn forget(state: &AppState, claim: &Claim) {
+    let released = async {
+        let mut conn = state.pool.get().await?;
+        idempotency::release(&mut conn, claim).await?;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(error) = released.await {
+        tracing::warn!(error = ?error, "could not release an Idempotency-Key");
+    }
+}
+
+/// Where the committed outcome of a lost response can be read.
+async fn committed_outcome(state: &AppState, seen: &Seen) -> Result<Option<String>, ApiError> {
+    let (Some(kind), Some(id)) = (&seen.resource_type, seen.resource_id) else {
+        return Ok(None);
+    };
+    let mut conn = state.pool.get().await?;
+    Ok(idempotency::location_of(&mut conn, kind, id).await?)
 }
 
 /// The audit record of a replay: who was answered which stored response
@@ -218,8 +296,7 @@ async fn record_replay(
 /// should run again), and answers it.
 async fn remember(
     state: &AppState,
-    subject: Uuid,
-    key: &str,
+    claim: &Claim,
     response: ServiceResponse<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let status = response.status();
@@ -247,16 +324,16 @@ async fn remember(
                 etag: etag.as_deref(),
                 body: &bytes,
             };
-            idempotency::store(&mut conn, subject, key, &stored).await?;
+            idempotency::store(&mut conn, claim, &stored).await?;
         } else {
-            idempotency::release(&mut conn, subject, key).await?;
+            idempotency::release(&mut conn, claim).await?;
         }
         Ok::<_, ApiError>(())
     }
     .await;
     if let Err(error) = saved {
-        // The change itself is committed; only its replay is lost. A retry
-        // gets 409 until the key expires, never a second change.
+        // The change (if any) committed with its mark on the key: a retry
+        // is sent to its outcome (303), and never makes a second change.
         tracing::warn!(error = ?error, "could not store an idempotent response");
     }
     let res = head.set_body(bytes).map_into_boxed_body();

@@ -5,7 +5,10 @@
 //! route, wrong method, a middleware's refusal) and gives each the same shape.
 
 use std::future::{Ready, ready};
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
+
+use futures_util::FutureExt;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ResourceDef, ServiceRequest, ServiceResponse};
@@ -115,7 +118,22 @@ pub async fn request_context(
     // strings can carry personal data (a searched name).
     let span = tracing::info_span!("request", request_id = %id.as_str(), method = %req.method());
 
-    match next.call(req).instrument(span.clone()).await {
+    // A panic anywhere below answers a 500 problem, never an empty reply
+    // (and never takes the worker down with the connection).
+    let Ok(called) = AssertUnwindSafe(next.call(req).instrument(span.clone()))
+        .catch_unwind()
+        .await
+    else {
+        // The panic's message may quote input: only its place is logged
+        // (by the panic hook, `telemetry::init`).
+        span.in_scope(|| tracing::error!("a request handler panicked"));
+        let error = ApiError::internal(anyhow::anyhow!("a request handler panicked"));
+        let mut response = error.to_response(id.as_str());
+        finish(response.headers_mut(), &id);
+        log(&span, None, response.status(), started);
+        return Err(InternalError::from_response("a request handler panicked", response).into());
+    };
+    match called {
         Ok(response) => {
             let mut response = render_failure(response.map_into_boxed_body(), &id);
             finish(response.headers_mut(), &id);

@@ -112,39 +112,164 @@ async fn concurrent_retries_create_one_record() {
     assert_eq!(persons(&app).await, 1);
 }
 
+/// The fingerprint the API keeps of a POST of `bytes` to `path`.
+fn fingerprint(path: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut digest = Sha256::new();
+    digest.update("POST");
+    digest.update([0]);
+    digest.update(path);
+    digest.update([0]);
+    digest.update(bytes);
+    digest.finalize().to_vec()
+}
+
+/// What a request that claimed `key` and then died (`kill -9`, the
+/// database gone) leaves behind: a claim whose lease ends `lease_secs`
+/// from now, nothing committed, nothing stored.
+async fn left_claim(app: &TestApp, subject: uuid::Uuid, key: &str, bytes: &[u8], lease_secs: i32) {
+    let mut conn = app.db.connect().await;
+    diesel::sql_query(
+        "INSERT INTO idempotency_keys (subject_id, key, fingerprint, expires_at, claimed_until) \
+         VALUES ($1, $2, $3, now() + interval '1 hour', now() + make_interval(secs => $4))",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(subject)
+    .bind::<diesel::sql_types::Text, _>(key)
+    .bind::<diesel::sql_types::Bytea, _>(fingerprint("/v1/persons", bytes))
+    .bind::<diesel::sql_types::Integer, _>(lease_secs)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
+
+async fn post_bytes(app: &TestApp, token: &str, key: &str, bytes: &[u8]) -> reqwest::Response {
+    app.with_token(Method::POST, "/v1/persons", token)
+        .header("idempotency-key", key)
+        .header("content-type", "application/json")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_retry_while_the_first_request_runs_is_told_to_wait() {
     let app = TestApp::spawn().await;
     let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
-    let person = body(&app, "EnCours").await;
-    // The first request has claimed the key and not answered yet.
-    let bytes = serde_json::to_vec(&person).unwrap();
-    let mut digest = Sha256::new();
-    digest.update("POST");
-    digest.update([0]);
-    digest.update("/v1/persons");
-    digest.update([0]);
-    digest.update(&bytes);
+    let bytes = serde_json::to_vec(&body(&app, "EnCours").await).unwrap();
+    // The first request holds the key for 30 s more and has not answered.
+    left_claim(&app, staff.user.id, "running", &bytes, 30).await;
+    let response = post_bytes(&app, &staff.token, "running", &bytes).await;
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    let problem = assert_problem(response, 409).await;
+    assert_eq!(
+        problem["type"],
+        "urn:parcours:problem:idempotency-in-progress"
+    );
+    assert_eq!(persons(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_key_left_by_a_request_that_died_is_taken_over_by_its_retry() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let bytes = serde_json::to_vec(&body(&app, "Relance").await).unwrap();
+    // Its lease ran out a second ago: the request that held it is gone.
+    left_claim(&app, staff.user.id, "orphan", &bytes, -1).await;
+    let response = post_bytes(&app, &staff.token, "orphan", &bytes).await;
+    assert_eq!(response.status(), 201);
+    assert!(response.headers().get("idempotent-replayed").is_none());
+    let created: Value = response.json().await.unwrap();
+    // And from now on it is answered as any other key.
+    let again = post_bytes(&app, &staff.token, "orphan", &bytes).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], created["id"]);
+    assert_eq!(persons(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_committed_write_whose_response_was_lost_sends_its_retry_to_the_outcome() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let bytes = serde_json::to_vec(&body(&app, "Perdue").await).unwrap();
+    // Storing responses fails (the database went away just after the commit).
     let mut conn = app.db.connect().await;
-    diesel::sql_query(
-        "INSERT INTO idempotency_keys (subject_id, key, fingerprint, expires_at) \
-         VALUES ($1, 'running', $2, now() + interval '1 hour')",
+    crate::support::db::execute(
+        &mut conn,
+        "CREATE FUNCTION refuse_store() RETURNS trigger AS $$ BEGIN \
+             RAISE EXCEPTION 'storage unavailable'; END $$ LANGUAGE plpgsql",
     )
-    .bind::<diesel::sql_types::Uuid, _>(staff.user.id)
-    .bind::<diesel::sql_types::Bytea, _>(digest.finalize().to_vec())
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    let response = app
-        .with_token(Method::POST, "/v1/persons", &staff.token)
-        .header("idempotency-key", "running")
+    .await;
+    crate::support::db::execute(
+        &mut conn,
+        "CREATE TRIGGER refuse_store BEFORE UPDATE OF status ON idempotency_keys \
+             FOR EACH ROW EXECUTE FUNCTION refuse_store()",
+    )
+    .await;
+    let first = post_bytes(&app, &staff.token, "lost", &bytes).await;
+    assert_eq!(first.status(), 201);
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    // The retry learns the committed outcome instead of a 409 or a second person.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let retry = client
+        .post(app.url("/v1/persons"))
+        .bearer_auth(&staff.token)
+        .header("idempotency-key", "lost")
         .header("content-type", "application/json")
-        .body(bytes)
+        .body(bytes.clone())
         .send()
         .await
         .unwrap();
-    assert_problem(response, 409).await;
-    assert_eq!(persons(&app).await, 0);
+    assert_eq!(retry.status(), 303);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.headers()["location"], location.as_str());
+    let person = app.get_json(&location, &staff.token).await;
+    assert_eq!(person["family_name"], "Perdue");
+    assert_eq!(persons(&app).await, 1);
+}
+
+fn panicking_routes(cfg: &mut actix_web::web::ServiceConfig) {
+    // Under a path the Idempotency-Key covers, as a real handler would be.
+    cfg.route(
+        "/v1/persons/test-panic",
+        actix_web::web::post().to(|| async {
+            let digits: Vec<u8> = Vec::new();
+            #[allow(clippy::indexing_slicing)]
+            let first = digits[0];
+            actix_web::HttpResponse::Ok().body(first.to_string())
+        }),
+    );
+}
+
+#[tokio::test]
+async fn a_panic_answers_a_problem_and_frees_the_key() {
+    let app = TestApp::spawn_with(|_| {}, Some(panicking_routes)).await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    for _ in 0..2 {
+        let response = app
+            .with_token(Method::POST, "/v1/persons/test-panic", &staff.token)
+            .header("idempotency-key", "boom")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        // Each time the handler runs again (the key was released) and fails
+        // the same way: never an empty reply, never a stuck 409.
+        let problem = assert_problem(response, 500).await;
+        assert_eq!(problem["type"], "urn:parcours:problem:internal");
+        assert!(!problem.to_string().contains("index out of bounds"));
+    }
+    // The server still answers.
+    assert_eq!(app.get("/health").await.status(), 200);
 }
 
 #[tokio::test]
