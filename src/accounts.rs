@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::passwords::PasswordHasherPool;
-use crate::auth::secrets::{digest, random_secret};
+use crate::auth::secrets::{digest, one_time_password, random_secret};
 use crate::db::clients::{self, Client, NewClient};
 use crate::db::users::{self, NewUser, User};
 use crate::domain::validation::{Checks, is_email};
@@ -66,9 +66,7 @@ pub async fn create_user(
         );
     }
     let generated = input.password.is_none();
-    let password = input
-        .password
-        .unwrap_or_else(|| random_secret("")[..20].to_owned());
+    let password = input.password.unwrap_or_else(one_time_password);
     if let Err(message) = passwords::check(&password) {
         checks.fail("password", message);
     }

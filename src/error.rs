@@ -438,7 +438,7 @@ impl ProblemDetails {
     }
 }
 
-fn instance_of(request_id: &str) -> String {
+pub fn instance_of(request_id: &str) -> String {
     format!("urn:request:{request_id}")
 }
 

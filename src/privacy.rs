@@ -121,8 +121,9 @@ impl PersonalDataKeys {
     pub fn pseudonym(&self, kind: &str, id: Uuid) -> String {
         let mut message = kind.as_bytes().to_vec();
         message.extend_from_slice(id.as_bytes());
-        keyed_hash(&self.pseudonym_key, &message)[..16]
+        keyed_hash(&self.pseudonym_key, &message)
             .iter()
+            .take(16)
             .map(|b| format!("{b:02x}"))
             .collect()
     }
@@ -135,8 +136,9 @@ impl PersonalDataKeys {
     pub fn search_term(&self, term: &str) -> String {
         let mut message = b"search:".to_vec();
         message.extend_from_slice(fold(term).as_bytes());
-        keyed_hash(&self.pseudonym_key, &message)[..16]
+        keyed_hash(&self.pseudonym_key, &message)
             .iter()
+            .take(16)
             .map(|b| format!("{b:02x}"))
             .collect()
     }

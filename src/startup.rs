@@ -319,6 +319,7 @@ fn app(
         })
         .default_service(web::to(fallback))
         .wrap(from_fn(idempotency::idempotency))
+        .wrap(from_fn(crate::middleware::input::input_guard))
         .wrap(security::cors(&cors_origins))
         .wrap(from_fn(metrics::track))
         .wrap(from_fn(request_context))

@@ -18,6 +18,7 @@ use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::db::plans;
 use crate::domain::validation::Checks;
+use crate::domain::values;
 use crate::domain::{CommitmentStatus, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -60,6 +61,7 @@ pub struct CreateCommitment {
     pub organization_id: Uuid,
     pub description: String,
     pub frequency: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub due_on: Option<NaiveDate>,
 }
 
@@ -72,8 +74,8 @@ pub struct UpdateCommitment {
     #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
     pub frequency: Option<Option<String>>,
-    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<NaiveDate>)]
+    #[serde(default, deserialize_with = "values::nullable_date")]
     pub due_on: Option<Option<NaiveDate>>,
 }
 

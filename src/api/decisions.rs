@@ -15,6 +15,8 @@ use crate::auth::policy::WorkOnCases;
 use crate::db::decisions::{self, Decision, NewDecision};
 use crate::db::pathways;
 use crate::domain::validation::Checks;
+use crate::domain::validation::is_finess;
+use crate::domain::values;
 use crate::domain::{DecisionAuthority, Qualification};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -66,17 +68,12 @@ pub struct CreateDecision {
     pub label: String,
     /// 9 characters (digits, with A or B in second place for Corsica).
     pub finess: Option<String>,
+    #[serde(deserialize_with = "values::date")]
     pub decided_on: NaiveDate,
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub valid_until: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub implemented_on: Option<NaiveDate>,
-}
-
-fn is_finess(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    bytes.len() == 9
-        && bytes[0].is_ascii_digit()
-        && (bytes[1].is_ascii_digit() || bytes[1] == b'A' || bytes[1] == b'B')
-        && bytes[2..].iter().all(u8::is_ascii_digit)
 }
 
 /// Record a decision on an open pathway.

@@ -16,6 +16,7 @@ use crate::db::domain_calendar::{self, Opening};
 use crate::domain::Domain;
 use crate::domain::rollout::{is_open, rollout_year};
 use crate::domain::validation::Checks;
+use crate::domain::values;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use diesel_async::AsyncConnection;
@@ -45,6 +46,7 @@ pub struct Calendar {
 #[serde(deny_unknown_fields)]
 pub struct Reschedule {
     #[schema(example = "2021-01-01")]
+    #[serde(deserialize_with = "values::date")]
     pub opens_on: NaiveDate,
 }
 

@@ -16,6 +16,7 @@ use crate::auth::Authorized;
 use crate::auth::policy::ExportPseudonymised;
 use crate::db::exports::{self, PathwayRow, Selection};
 use crate::domain::enums::name_of;
+use crate::domain::values;
 use crate::domain::{
     AuditOutcome, ClosureReason, Domain, EscalationLevel, PathwayStatus, PlanKind, PlanStatus,
 };
@@ -47,8 +48,10 @@ pub struct ExportParams {
     /// A territory's id.
     pub territory: Option<Uuid>,
     /// Pathways still open on or after this day…
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub from: Option<NaiveDate>,
     /// …and opened on or before this one.
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub to: Option<NaiveDate>,
 }
 

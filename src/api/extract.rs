@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use crate::domain::values::{REFUSED_CHARACTERS, is_allowed_char};
 use crate::error::{ApiError, FieldError};
 
 /// The largest accepted body, shared by every body extractor.
@@ -34,7 +35,14 @@ enum BodyKind {
 }
 
 fn body_kind(req: &HttpRequest) -> Option<BodyKind> {
+    // Bodies are UTF-8 (RFC 8259); a body declared in another charset is
+    // refused rather than misread.
+    let utf8 = |mime: &mime::Mime| {
+        mime.get_param(mime::CHARSET)
+            .is_none_or(|charset| charset == mime::UTF_8)
+    };
     match req.mime_type() {
+        Ok(Some(mime)) if !utf8(&mime) => None,
         Ok(Some(mime))
             if mime.type_() == mime::APPLICATION
                 && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)) =>
@@ -123,66 +131,152 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
 
 /// Deserializes a form body, naming the offending field on failure.
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    check_urlencoded(body, None)?;
     let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(body));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };
-        let message = without_echo(&error.into_inner().to_string());
-        ApiError::invalid(
-            format!("The field `{field}` is not valid: {message}."),
-            vec![FieldError::new(field, message)],
-        )
+        invalid_field(field, describe(&error.into_inner().to_string()))
     })
 }
 
 /// Deserializes a JSON document, naming the offending field on failure.
+/// Every string of it (keys included) is first checked for characters no
+/// text may hold ([`is_allowed_char`]): they never reach a handler, nor
+/// PostgreSQL.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_data() {
-            let message = without_echo(&without_position(&inner.to_string()));
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::invalid(
-                format!("The field `{field}` is not valid: {message}."),
-                vec![FieldError::new(field, message)],
-            )
-        } else {
-            ApiError::bad_request(format!("The request body is not valid JSON: {inner}."))
-        }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "The request body is not valid JSON: {}.",
+            without_echo(&e.to_string())
+        ))
     })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}.")))?;
-    Ok(value)
+    if let Some(field) = refused_text(&value, String::new()) {
+        let field = if field.is_empty() {
+            "body".to_owned()
+        } else {
+            field
+        };
+        return Err(invalid_field(
+            field,
+            format!("must not contain {REFUSED_CHARACTERS}"),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        invalid_field(field, describe(&error.into_inner().to_string()))
+    })
+}
+
+fn invalid_field(field: String, message: String) -> ApiError {
+    ApiError::invalid(
+        format!("The field `{field}` is not valid: {message}."),
+        vec![FieldError::new(field, message)],
+    )
+}
+
+/// The path of the first string (or key) holding a refused character.
+fn refused_text(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let clean = |text: &str| text.chars().all(is_allowed_char);
+    match value {
+        Value::String(text) => (!clean(text)).then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| refused_text(item, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if clean(key) {
+                refused_text(item, here)
+            } else {
+                Some(path.clone())
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Checks a query string or form body: every name and value must be
+/// percent-encoded UTF-8 of allowed characters (400 naming it otherwise;
+/// decoding would silently replace invalid bytes).
+pub fn check_urlencoded(raw: &[u8], place: Option<&str>) -> Result<(), ApiError> {
+    for pair in raw.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let mut halves = pair.splitn(2, |b| *b == b'=');
+        let name = decoded(halves.next().unwrap_or_default());
+        let value = decoded(halves.next().unwrap_or_default());
+        let field = match &name {
+            Some(name) if name.chars().all(is_allowed_char) => name.clone(),
+            _ => place.unwrap_or("body").to_owned(),
+        };
+        let fine = |text: &Option<String>| {
+            text.as_deref()
+                .is_some_and(|t| t.chars().all(is_allowed_char))
+        };
+        if !fine(&name) || !fine(&value) {
+            return Err(invalid_field(
+                field,
+                format!("must be percent-encoded UTF-8 text without {REFUSED_CHARACTERS}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn decoded(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
+}
+
+/// What was wrong with a value, in words that never quote it: serde says
+/// `invalid type: integer `185057800608436`, expected a string`, and the
+/// value may be personal data (error bodies are logged, and stored for
+/// idempotent replays).
+fn describe(message: &str) -> String {
+    let message = without_position(message);
+    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            return match rest.split_once(", expected ") {
+                Some((_, expected)) => format!("expected {expected}"),
+                None => "is not of the expected kind".to_owned(),
+            };
+        }
+    }
+    without_echo(&message)
 }
 
 /// serde_json appends " at line L column C"; a field path says more.
 fn without_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(index) => message[..index].to_owned(),
+    match message.rsplit_once(" at line ") {
+        Some((before, _)) => before.to_owned(),
         None => message.to_owned(),
     }
 }
 
-/// serde quotes the rejected value (`invalid type: string "Martin", expected …`).
+/// serde quotes the rejected value (`unknown variant `Martin`, expected …`).
 /// It may be personal data, and error bodies are logged by clients and proxies:
 /// keep the kind of value, drop the value.
 fn without_echo(message: &str) -> String {
-    for kind in ["string \"", "unknown variant `", "unknown field `"] {
-        if let Some(start) = message.find(kind) {
-            let value_start = start + kind.len();
-            let closing = if kind.ends_with('"') { "\"" } else { "`" };
-            if let Some(length) = message[value_start..].find(closing) {
-                let label = match kind {
-                    "string \"" => "a string",
-                    "unknown variant `" => "an unknown variant",
-                    _ => "an unknown field",
-                };
-                let rest = &message[value_start + length + 1..];
-                return format!("{}{label}{rest}", &message[..start]);
-            }
+    for (kind, closing, label) in [
+        ("string \"", '"', "a string"),
+        ("unknown variant `", '`', "an unknown variant"),
+        ("unknown field `", '`', "an unknown field"),
+    ] {
+        if let Some((before, after)) = message.split_once(kind)
+            && let Some((_, rest)) = after.split_once(closing)
+        {
+            return format!("{before}{label}{rest}");
         }
     }
     message.to_owned()
@@ -206,7 +300,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, limit: usize) {
         .app_data(web::PathConfig::default().error_handler(|error, _| {
             ApiError::invalid(
                 "A path segment is not valid.",
-                vec![FieldError::new("path", without_echo(&error.to_string()))],
+                vec![FieldError::new("path", describe(&error.to_string()))],
             )
             .into()
         }));
@@ -242,7 +336,7 @@ fn form_error(error: UrlencodedError, limit: usize) -> ApiError {
 
 fn query_error(error: QueryPayloadError) -> ApiError {
     let message = match &error {
-        QueryPayloadError::Deserialize(inner) => without_echo(&inner.to_string()),
+        QueryPayloadError::Deserialize(inner) => describe(&inner.to_string()),
         other => other.to_string(),
     };
     ApiError::invalid(
@@ -275,7 +369,20 @@ mod tests {
         let errors = field_errors(error);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "age");
-        assert_eq!(errors[0].message, "invalid type: a string, expected u32");
+        assert_eq!(errors[0].message, "expected u32");
+        // Nor a number where text is expected (a NIR, say).
+        let error = parse_json::<Person>(br#"{"name": 185057800608436, "age": 3}"#).unwrap_err();
+        let errors = field_errors(error);
+        assert_eq!(errors[0].field, "name");
+        assert_eq!(errors[0].message, "expected a string");
+    }
+
+    #[test]
+    fn refused_characters_are_named_by_their_field() {
+        let error = parse_json::<Person>(br#"{"name": "a\u0000b", "age": 3}"#).unwrap_err();
+        assert_eq!(field_errors(error)[0].field, "name");
+        let error = parse_form::<Person>(b"name=%E2%80%AEx&age=3").unwrap_err();
+        assert_eq!(field_errors(error)[0].field, "name");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::auth::policy::WorkOnCases;
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
 use crate::db::pathways;
 use crate::domain::validation::Checks;
+use crate::domain::values;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use diesel_async::AsyncConnection;
@@ -55,6 +56,7 @@ impl From<MeetingWithParticipants> for MeetingView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMeeting {
+    #[serde(deserialize_with = "values::date")]
     pub held_on: NaiveDate,
     #[serde(default)]
     pub organization_ids: Vec<Uuid>,

@@ -15,6 +15,7 @@ use crate::auth::Authorized;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::domain::OrganizationKind;
+use crate::domain::validation::is_finess;
 use crate::domain::validation::{Checks, is_digits};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -47,14 +48,6 @@ pub struct UpdateOrganization {
 #[into_params(parameter_in = Query)]
 pub struct OrganizationFilters {
     pub kind: Option<OrganizationKind>,
-}
-
-fn is_finess(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    bytes.len() == 9
-        && bytes[0].is_ascii_digit()
-        && (bytes[1].is_ascii_digit() || bytes[1] == b'A' || bytes[1] == b'B')
-        && bytes[2..].iter().all(u8::is_ascii_digit)
 }
 
 fn check_identifiers(

@@ -21,6 +21,7 @@ use crate::db::{domain_calendar, persons};
 use crate::domain::enums::name_of;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
+use crate::domain::values;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -140,6 +141,7 @@ pub struct CreatePathway {
     /// Defaults to you when you are a coordinator.
     pub referent_id: Option<Uuid>,
     /// Defaults to today; not in the future, not before the domain opened.
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub opened_on: Option<NaiveDate>,
     /// Why the situation was signalled.
     pub reason: Option<String>,
@@ -187,8 +189,10 @@ pub struct PathwayFilters {
     /// `true`: flagged critical only; `false`: not flagged.
     pub critical: Option<bool>,
     /// Opened on or after this date.
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub opened_from: Option<NaiveDate>,
     /// Opened on or before this date.
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub opened_to: Option<NaiveDate>,
     /// A person's id: that person's pathways.
     pub person: Option<Uuid>,

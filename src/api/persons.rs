@@ -19,6 +19,7 @@ use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Prob
 use crate::domain::Sex;
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_number};
+use crate::domain::values::{self, CommuneCode};
 use crate::error::ApiError;
 use crate::privacy::PersonalDataKeys;
 use crate::startup::AppState;
@@ -83,10 +84,11 @@ impl PersonView {
 pub struct CreatePerson {
     pub family_name: String,
     pub given_names: String,
+    #[serde(deserialize_with = "values::date")]
     pub birth_date: NaiveDate,
     pub sex: Option<Sex>,
     #[schema(example = "05061")]
-    pub commune_insee: String,
+    pub commune_insee: CommuneCode,
     /// One of your territories.
     pub territory_id: Uuid,
     pub caf_number: Option<String>,
@@ -106,11 +108,12 @@ pub struct CreatePerson {
 pub struct UpdatePerson {
     pub family_name: Option<String>,
     pub given_names: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub birth_date: Option<NaiveDate>,
     #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<Sex>)]
     pub sex: Option<Option<Sex>>,
-    pub commune_insee: Option<String>,
+    pub commune_insee: Option<CommuneCode>,
     pub territory_id: Option<Uuid>,
     #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
@@ -143,6 +146,7 @@ pub struct PersonSearch {
     /// "Dupont"). With `q`, the best `limit` matches come first and there is
     /// no next page.
     pub q: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_date")]
     pub birth_date: Option<NaiveDate>,
     pub caf_number: Option<String>,
     pub msa_number: Option<String>,
@@ -399,6 +403,7 @@ pub async fn create(
     let created = conn
         .transaction(async |conn| {
             let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
+            check_commune_territory(conn, &person).await?;
             record::changed(conn, &audit, who, "create", "person", person.id).await?;
             Ok::<_, ApiError>(person)
         })
@@ -406,6 +411,30 @@ pub async fn create(
     let person =
         record::settled(&mut conn, &audit, who, "create", ("person", None), created).await?;
     Ok(respond(StatusCode::CREATED, person, keys))
+}
+
+/// A person of a commune the département knows lives in that commune's
+/// territory (422 otherwise; the write rolls back).
+async fn check_commune_territory(
+    conn: &mut diesel_async::AsyncPgConnection,
+    person: &Person,
+) -> Result<(), ApiError> {
+    use crate::db::schema::communes;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let territory: Option<Uuid> = communes::table
+        .find(&person.commune_insee)
+        .select(communes::territory_id)
+        .first(conn)
+        .await
+        .optional()?;
+    match territory {
+        Some(territory) if territory != person.territory_id => Err(ApiError::unprocessable(
+            "territory_id",
+            "is not the territory of the commune `commune_insee`",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The only unique constraint on persons is the NIR's blind index.
@@ -531,6 +560,7 @@ pub async fn update(
                 .await
                 .map_err(nir_conflict)?;
             if let Some(person) = &person {
+                check_commune_territory(conn, person).await?;
                 record::changed(conn, &audit, who, "update", "person", person.id).await?;
             }
             Ok::<_, ApiError>(person)

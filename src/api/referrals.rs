@@ -25,6 +25,7 @@ use crate::db::referrals::{self, Acceptance, Incoming, QueueFilters, Receipt, Re
 use crate::db::schema::organizations;
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_number};
+use crate::domain::values::{self, CommuneCode};
 use crate::domain::{Domain, OrganizationKind, ReferralDeclineReason, ReferralStatus};
 use crate::error::ApiError;
 use crate::privacy::PersonalDataKeys;
@@ -35,11 +36,12 @@ use crate::startup::AppState;
 pub struct CreateReferral {
     pub family_name: String,
     pub given_names: String,
+    #[serde(deserialize_with = "values::date")]
     pub birth_date: NaiveDate,
     /// INSEE code of the commune of residence; it decides the territory
     /// whose staff triage the referral.
     #[schema(example = "05061")]
-    pub commune_insee: String,
+    pub commune_insee: CommuneCode,
     /// Your identifier of the person: the CAF « matricule allocataire »
     /// (7 digits) or the MSA number.
     pub partner_number: Option<String>,

@@ -14,7 +14,7 @@ use crate::api::pagination::{Page, PageParams};
 use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::{self, ManageAccounts};
-use crate::auth::secrets::random_secret;
+use crate::auth::secrets::one_time_password;
 use crate::auth::{AuthContext, Authorized};
 use crate::db::users::{self, User, UserChanges, present};
 use crate::domain::validation::Checks;
@@ -342,7 +342,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<NewPassword>, ApiError> {
-    let password = random_secret("")[..20].to_owned();
+    let password = one_time_password();
     let hash = auth
         .passwords
         .hash(password.clone())

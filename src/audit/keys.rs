@@ -84,5 +84,5 @@ fn verify_with(key: &VerifyingKey, message: &[u8], signature: &Signature) -> boo
 
 fn key_id_of(key: &VerifyingKey) -> String {
     let digest = Sha256::digest(key.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

@@ -115,7 +115,11 @@ impl KeySet {
                 use_: "sig",
             });
         }
-        let signing_kid = kid_of(&public_keys[0]);
+        let signing_kid = kid_of(
+            public_keys
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("no signing key"))?,
+        );
         Ok(Self {
             signing,
             signing_kid,
@@ -149,7 +153,7 @@ impl KeySet {
 
 fn kid_of(key: &VerifyingKey) -> String {
     let digest = Sha256::digest(key.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes a new private key readable by its owner only. Written aside then

@@ -18,6 +18,11 @@ pub fn random_secret(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A one-time password: 20 characters of a random secret (about 120 bits).
+pub fn one_time_password() -> String {
+    random_secret("").chars().take(20).collect()
+}
+
 pub fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }

@@ -7,6 +7,7 @@ pub mod pathway;
 pub mod plan;
 pub mod rollout;
 pub mod validation;
+pub mod values;
 
 pub use enums::{
     AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DeliveryStatus,

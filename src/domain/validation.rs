@@ -54,9 +54,22 @@ impl Checks {
 
 /// INSEE commune code: département (2 digits, or 2A/2B) and 3 digits.
 pub fn is_commune_code(value: &str) -> bool {
-    value.len() == 5
-        && (is_digits(&value[..2], 2) || matches!(&value[..2], "2A" | "2B"))
-        && is_digits(&value[2..], 3)
+    crate::domain::values::CommuneCode::parse(value).is_some()
+}
+
+/// FINESS number of a facility: 9 characters, a digit, then a digit or
+/// A/B (Corsica), then 7 digits.
+pub fn is_finess(value: &str) -> bool {
+    let chars: Vec<char> = value.chars().collect();
+    match chars.as_slice() {
+        [first, second, rest @ ..] => {
+            rest.len() == 7
+                && first.is_ascii_digit()
+                && (second.is_ascii_digit() || matches!(second, 'A' | 'B'))
+                && rest.iter().all(char::is_ascii_digit)
+        }
+        _ => false,
+    }
 }
 
 /// MSA numbers: 6 to 20 digits or capital letters.

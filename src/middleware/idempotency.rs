@@ -190,7 +190,12 @@ pub async fn idempotency(
                     response.insert_header((name, value.as_str()));
                 }
             }
-            Ok(req.into_response(response.body(seen.body.unwrap_or_default())))
+            let body = seen.body.unwrap_or_default();
+            let body = match seen.content_type.as_deref() {
+                Some(crate::error::PROBLEM_JSON) => with_instance(&body, &request_id),
+                _ => body,
+            };
+            Ok(req.into_response(response.body(body)))
         }
         // Committed, but its response was lost (a crash, a failed store):
         // RFC 9110 §15.4.4, the operation completed; read its outcome there.
@@ -261,6 +266,17 @@ async fn committed_outcome(state: &AppState, seen: &Seen) -> Result<Option<Strin
     Ok(idempotency::location_of(&mut conn, kind, id).await?)
 }
 
+/// A stored problem, naming this request (the replay) as its instance.
+fn with_instance(body: &[u8], request_id: &str) -> Vec<u8> {
+    let Ok(mut problem) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    if let Some(instance) = problem.get_mut("instance") {
+        *instance = serde_json::Value::String(crate::error::instance_of(request_id));
+    }
+    serde_json::to_vec(&problem).unwrap_or_else(|_| body.to_vec())
+}
+
 /// The audit record of a replay: who was answered which stored response
 /// (the created resource, from its `Location`).
 async fn record_replay(
@@ -300,8 +316,29 @@ async fn remember(
     response: ServiceResponse<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let status = response.status();
+    // An error is rendered here, with the request id, as the request
+    // context would: the stored body is the one the client got.
+    let rendered = response.response().error().and_then(|error| {
+        let id = response
+            .request()
+            .extensions()
+            .get::<RequestId>()
+            .cloned()?;
+        Some(error.as_error::<ApiError>()?.to_response(id.as_str()))
+    });
     let (req, res) = response.into_parts();
-    let (head, body) = res.into_parts();
+    let (head, body) = match rendered {
+        Some(problem) => {
+            let (mut head, body) = problem.into_parts();
+            for (name, value) in res.headers() {
+                if !head.headers().contains_key(name) {
+                    head.headers_mut().append(name.clone(), value.clone());
+                }
+            }
+            (head, body)
+        }
+        None => res.into_parts(),
+    };
     let bytes = to_bytes(body).await.unwrap_or_default();
     let text = |name: header::HeaderName| {
         head.headers()

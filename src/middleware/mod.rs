@@ -2,6 +2,7 @@
 //! headers, CORS, and replays for `Idempotency-Key`. `crate::startup::app` puts them in order.
 
 pub mod idempotency;
+pub mod input;
 pub mod metrics;
 pub mod request_context;
 pub mod security;

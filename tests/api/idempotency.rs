@@ -37,7 +37,7 @@ async fn body(app: &TestApp, family: &str) -> Value {
         "family_name": family,
         "given_names": "Inès",
         "birth_date": "2001-09-09",
-        "commune_insee": "05023",
+        "commune_insee": "05061",
         "territory_id": app.territory("05-GAP").await,
     })
 }

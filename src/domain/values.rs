@@ -1,0 +1,192 @@
+//! Value types that can only hold valid values: a request field of one of
+//! these types is refused (400, naming the field, never echoing the value)
+//! before any handler sees it.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
+
+/// Whether `c` may appear in text sent to the API: no NUL or other control
+/// character (tabs and line breaks excepted), no bidirectional override or
+/// isolate, no zero-width or byte-order mark — characters that PostgreSQL
+/// refuses, or that make a name look like another.
+pub fn is_allowed_char(c: char) -> bool {
+    let control = c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    let invisible = matches!(c,
+        '\u{00AD}'                 // soft hyphen
+        | '\u{061C}'               // Arabic letter mark
+        | '\u{180E}'               // Mongolian vowel separator
+        | '\u{200B}'..='\u{200F}'  // zero-width space, joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}'  // bidirectional embeddings and overrides
+        | '\u{2060}'..='\u{2064}'  // word joiner, invisible operators
+        | '\u{2066}'..='\u{2069}'  // bidirectional isolates
+        | '\u{FEFF}'               // byte-order mark
+        | '\u{FFF9}'..='\u{FFFB}'  // interlinear annotations
+    );
+    !(control || invisible)
+}
+
+/// The characters [`is_allowed_char`] refuses, in words for a message.
+pub const REFUSED_CHARACTERS: &str = "control characters or invisible formatting characters \
+     (NUL, bidirectional overrides, zero-width spaces, byte-order marks)";
+
+/// What a date must look like.
+pub const DATE_MESSAGE: &str = "a date written YYYY-MM-DD, between 1900-01-01 and 2100-12-31";
+
+/// A calendar date written in full, `YYYY-MM-DD`, between 1900 and 2100
+/// (chrono alone also takes `1990-1-1` or the year 1800).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    (1900..=2100).contains(&date.year()).then_some(date)
+}
+
+fn date_from<E: serde::de::Error>(text: &str) -> Result<NaiveDate, E> {
+    parse_date(text).ok_or_else(|| E::custom(format!("must be {DATE_MESSAGE}")))
+}
+
+/// `#[serde(deserialize_with = "values::date")]` on every date a request
+/// sends.
+pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    date_from(&String::deserialize(deserializer)?)
+}
+
+/// The same for an optional date (with `#[serde(default)]`).
+pub fn optional_date<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<NaiveDate>, D::Error> {
+    Option::<String>::deserialize(deserializer)?
+        .map(|text| date_from(&text))
+        .transpose()
+}
+
+/// The same for a date a change may clear: absent (with
+/// `#[serde(default)]`) leaves it, `null` clears it.
+pub fn nullable_date<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<NaiveDate>>, D::Error> {
+    optional_date(deserializer).map(Some)
+}
+
+/// An INSEE commune code: the département (two digits, or 2A/2B for
+/// Corsica) and three digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CommuneCode(String);
+
+impl CommuneCode {
+    pub const MESSAGE: &str = "an INSEE commune code such as 05061";
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let chars: Vec<char> = text.chars().collect();
+        let (department, commune) = match chars.as_slice() {
+            [a, b, rest @ ..] if rest.len() == 3 => ([*a, *b], rest),
+            _ => return None,
+        };
+        let department_ok = department.iter().all(char::is_ascii_digit)
+            || matches!(department, ['2', 'A'] | ['2', 'B']);
+        (department_ok && commune.iter().all(char::is_ascii_digit)).then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::ops::Deref for CommuneCode {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CommuneCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CommuneCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("must be {}", Self::MESSAGE)))
+    }
+}
+
+impl PartialSchema for CommuneCode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^([0-9]{2}|2A|2B)[0-9]{3}$"))
+            .description(Some("An INSEE commune code."))
+            .examples(["05061"])
+            .into()
+    }
+}
+
+impl ToSchema for CommuneCode {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_in_full_and_in_range() {
+        assert!(parse_date("1990-01-01").is_some());
+        for bad in [
+            "1990-1-1",
+            "1800-01-01",
+            "2101-01-01",
+            "1990-02-30",
+            "19900101",
+            "１９９０-01-01",
+        ] {
+            assert!(parse_date(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn commune_codes_never_slice_a_character() {
+        assert!(CommuneCode::parse("05061").is_some());
+        assert!(CommuneCode::parse("2A004").is_some());
+        for bad in [
+            "0¯12",
+            "0¯123",
+            "¯¯¯¯¯",
+            "5061",
+            "050611",
+            "2C004",
+            "０５０６１",
+        ] {
+            assert!(CommuneCode::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invisible_and_control_characters_are_refused() {
+        for c in ['\0', '\u{1}', '\u{7f}', '\u{202E}', '\u{FEFF}', '\u{200B}'] {
+            assert!(!is_allowed_char(c), "{:?}", c);
+        }
+        for c in ['a', 'é', '\n', '\t', ' ', '’', 'ß'] {
+            assert!(is_allowed_char(c), "{:?}", c);
+        }
+    }
+}
