@@ -52,6 +52,21 @@ pub struct DatabaseSettings {
     /// before a request answers 503.
     #[arg(long, env = "PARCOURS_DB_TIMEOUT_MS", default_value_t = 3000)]
     pub timeout_ms: u64,
+
+    /// Longest a statement may run, in milliseconds (`statement_timeout`
+    /// of every connection); past it the request answers 503.
+    #[arg(
+        long,
+        env = "PARCOURS_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub statement_timeout_ms: u64,
+
+    /// Longest a statement may wait for a lock, in milliseconds
+    /// (`lock_timeout`); past it the request answers 503 with Retry-After,
+    /// and its connection serves other requests again.
+    #[arg(long, env = "PARCOURS_DB_LOCK_TIMEOUT_MS", default_value_t = 5_000)]
+    pub lock_timeout_ms: u64,
 }
 
 impl DatabaseSettings {
@@ -270,6 +285,8 @@ impl Settings {
                 pg_user: "postgres".to_owned(),
                 pool_size: 4,
                 timeout_ms: 2000,
+                statement_timeout_ms: 30_000,
+                lock_timeout_ms: 5_000,
             },
             auth: AuthSettings {
                 signing_key_file: None,

@@ -531,6 +531,16 @@ impl From<diesel::result::Error> for ApiError {
             | Error::BrokenTransactionManager => {
                 Self::unavailable("The database connection was lost; retry the request.")
             }
+            // 57014 statement timeout, 55P03 lock timeout: the statement was
+            // cancelled and its transaction rolled back.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().starts_with("canceling statement due to") =>
+            {
+                Self::unavailable(
+                    "The database did not answer in time (a long statement or a lock); retry \
+                     the request.",
+                )
+            }
             Error::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if info.message().starts_with("terminating connection")
                     || info.message().starts_with("the database system is") =>

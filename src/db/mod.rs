@@ -35,9 +35,9 @@ pub mod webhooks;
 
 use std::time::Duration;
 
-use diesel_async::AsyncPgConnection;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{self, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
 use crate::config::DatabaseSettings;
 
@@ -54,8 +54,29 @@ pub type PoolError = deadpool::PoolError;
 
 /// Builds the pool. Connections are opened lazily, so this succeeds even when
 /// the database is down; requests then answer 503 until it is back.
+///
+/// Every connection bounds its waits (`statement_timeout`, `lock_timeout`):
+/// a locked table holds a connection for at most the lock timeout, so the
+/// pool keeps serving the routes that do not touch it.
 pub fn build_pool(database_url: &str, settings: &DatabaseSettings) -> anyhow::Result<DbPool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    let bounds = format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}",
+        settings.statement_timeout_ms, settings.lock_timeout_ms
+    );
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(move |url| {
+        let bounds = bounds.clone();
+        let url = url.to_owned();
+        Box::pin(async move {
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&bounds)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     let timeout = settings.timeout();
     let pool = Pool::builder(manager)
         .max_size(settings.pool_size)

@@ -38,4 +38,5 @@ mod privileges;
 mod process;
 mod referrals;
 mod retention;
+mod timeouts;
 mod webhooks;
