@@ -128,6 +128,15 @@ impl PersonalDataKeys {
             .collect()
     }
 
+    /// The key a login throttle counts under (`kind`: a login name with its
+    /// address, an address): a keyed hash, so that the table holds no name
+    /// or address in clear.
+    pub fn throttle_key(&self, kind: &str, value: &str) -> Vec<u8> {
+        let mut message = format!("throttle:{kind}:").into_bytes();
+        message.extend_from_slice(value.as_bytes());
+        keyed_hash(&self.pseudonym_key, &message)
+    }
+
     /// What a search looked for (a name, a birth date, a CAF or MSA
     /// number), as the audit trail keeps it: a keyed hash of the term with
     /// case, accents and spacing folded, so that an auditor who names the

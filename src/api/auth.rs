@@ -21,7 +21,7 @@ use crate::auth::secrets::{digest, random_secret};
 use crate::auth::tokens::{Grant, SubjectKind};
 use crate::auth::{AuthContext, PasswordPending, Principal, Subject};
 use crate::db::refresh_tokens::{self, Rotation};
-use crate::db::{clients, users};
+use crate::db::{clients, login_throttle, users};
 use crate::domain::AuditOutcome;
 use crate::domain::passwords::MAX_LENGTH;
 use crate::domain::{Domain, Role};
@@ -116,12 +116,12 @@ fn from_hash_error(error: HashError) -> ApiError {
     }
 }
 
-fn locked(until: DateTime<Utc>) -> ApiError {
+/// Said alike whether the name exists or not.
+fn slow_down(until: DateTime<Utc>) -> ApiError {
     let seconds = (until - Utc::now()).num_seconds().max(1);
     ApiError::TooManyRequests {
         detail: format!(
-            "Too many failed logins: this account is locked for {seconds} more seconds. \
-             An administrator can also reset its password."
+            "Too many failed logins from this address; wait {seconds} seconds before trying again."
         ),
         retry_after: std::time::Duration::from_secs(seconds.unsigned_abs()),
     }
@@ -164,7 +164,7 @@ pub async fn token(
     let request = body.0;
     let grant_type = request.grant_type.clone();
     let issued = match grant_type.as_str() {
-        "password" => password_grant(request, &state, &auth).await,
+        "password" => password_grant(request, address, &state, &auth).await,
         "client_credentials" => client_grant(&req, request, &state, &auth).await,
         "refresh_token" => refresh_grant(request, &state, &auth).await,
         _ => {
@@ -218,6 +218,7 @@ async fn audit_login(
 
 async fn password_grant(
     request: TokenRequest,
+    address: Option<IpAddr>,
     state: &AppState,
     auth: &AuthContext,
 ) -> Result<TokenResponse, ApiError> {
@@ -229,15 +230,24 @@ async fn password_grant(
     if password.chars().count() > MAX_LENGTH {
         return Err(invalid_grant("The e-mail or the password is wrong."));
     }
+    // Failures slow down this name from this address, and this address;
+    // never the account, and a name that exists no differently from one
+    // that does not.
+    let name = email.trim().to_lowercase();
+    let from = address.map(|a| a.to_string()).unwrap_or_default();
+    let name_key = state
+        .privacy
+        .throttle_key("name", &format!("{name}|{from}"));
+    let address_key = state.privacy.throttle_key("address", &from);
     let credentials = {
         let mut conn = state.pool.get().await?;
-        users::find_credentials(&mut conn, email.trim()).await?
+        let keys = [name_key.clone(), address_key.clone()];
+        if let Some(until) = login_throttle::blocked_until(&mut conn, &keys).await? {
+            return Err(slow_down(until));
+        }
+        users::find_credentials(&mut conn, &name).await?
     };
     let now = Utc::now();
-    let lock = credentials
-        .as_ref()
-        .and_then(|c| c.locked_until)
-        .filter(|until| *until > now);
     let usable = credentials.filter(|c| c.active);
     // Always one verification, against a dummy hash for an unknown or
     // deactivated account, so that timing does not tell who exists.
@@ -246,22 +256,22 @@ async fn password_grant(
         .verify(password, usable.as_ref().map(|c| c.password_hash.clone()))
         .await
         .map_err(from_hash_error)?;
-    if let Some(until) = lock {
-        return Err(locked(until));
-    }
     let mut conn = state.pool.get().await?;
     let (credentials, rehash) = match (verified, usable) {
         (Verified::Yes { rehash }, Some(credentials)) => (credentials, rehash),
-        (_, usable) => {
-            if let Some(credentials) = usable
-                && let Some(until) = users::record_failure(&mut conn, credentials.id).await?
-                && until > now
-            {
-                return Err(locked(until));
-            }
+        _ => {
+            login_throttle::record_failure(&mut conn, &name_key, login_throttle::NAME_FAILURES)
+                .await?;
+            login_throttle::record_failure(
+                &mut conn,
+                &address_key,
+                login_throttle::ADDRESS_FAILURES,
+            )
+            .await?;
             return Err(invalid_grant("The e-mail or the password is wrong."));
         }
     };
+    login_throttle::forget(&mut conn, &name_key).await?;
     users::record_success(&mut conn, credentials.id, rehash.as_deref()).await?;
     let territories = users::territories_of(&mut conn, credentials.id).await?;
     let refresh = random_secret("pcr_");
@@ -541,6 +551,7 @@ pub struct ChangePassword {
         (status = 401, response = crate::api::responses::Unauthenticated),
         (status = 403, response = crate::api::responses::Forbidden),
         (status = 422, response = crate::api::responses::Unprocessable),
+        (status = 429, response = crate::api::responses::TooMany),
     )
 )]
 #[post("/v1/me/password")]
@@ -565,8 +576,17 @@ pub async fn change_password(
             vec![crate::error::FieldError::new("new_password", message)],
         ));
     }
+    // Wrong current passwords are slowed down like failed logins.
+    let key = state
+        .privacy
+        .throttle_key("password-change", &id.to_string());
     let credentials = {
         let mut conn = state.pool.get().await?;
+        if let Some(until) =
+            login_throttle::blocked_until(&mut conn, std::slice::from_ref(&key)).await?
+        {
+            return Err(slow_down(until));
+        }
         users::find_active_credentials_by_id(&mut conn, id).await?
     };
     let Some(credentials) = credentials else {
@@ -600,7 +620,7 @@ pub async fn change_password(
             .await
         }
         Verified::No => {
-            users::record_failure(&mut conn, id).await?;
+            login_throttle::record_failure(&mut conn, &key, login_throttle::NAME_FAILURES).await?;
             Err(ApiError::unprocessable(
                 "current_password",
                 "is not your current password",

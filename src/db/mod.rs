@@ -14,6 +14,7 @@ pub mod exports;
 pub mod feed;
 pub mod idempotency;
 pub mod indicators;
+pub mod login_throttle;
 pub mod meetings;
 pub mod migrations;
 pub mod notes;

@@ -223,6 +223,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttle (key) {
+        key -> Bytea,
+        failures -> Int4,
+        window_started_at -> Timestamptz,
+        blocked_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     meeting_organizations (meeting_id, organization_id) {
         meeting_id -> Uuid,
         organization_id -> Uuid,
@@ -464,8 +473,6 @@ diesel::table! {
         domains -> Array<Nullable<Domain>>,
         active -> Bool,
         password_hash -> Text,
-        failed_logins -> Int4,
-        locked_until -> Nullable<Timestamptz>,
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
@@ -557,6 +564,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     decisions,
     domain_calendar,
     idempotency_keys,
+    login_throttle,
     meeting_organizations,
     meeting_users,
     meetings,

@@ -16,8 +16,6 @@ pub fn present(domains: &[Option<Domain>]) -> Vec<Domain> {
 
 /// After this many consecutive failures an account locks, for 1 minute,
 /// then 2, 4, … up to an hour at each further failure.
-pub const FAILURES_BEFORE_LOCK: i32 = 5;
-const MAX_LOCK_MINUTES: i32 = 60;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
@@ -46,7 +44,6 @@ pub struct Credentials {
     pub domains: Vec<Option<Domain>>,
     pub active: bool,
     pub password_hash: String,
-    pub locked_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -102,58 +99,18 @@ pub async fn find_active_credentials_by_id(
         .optional()
 }
 
-/// Counts a failed login and locks the account from the fifth one on.
-/// Returns when the lock ends, if it is locked now.
-pub async fn record_failure(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> QueryResult<Option<DateTime<Utc>>> {
-    let lock = format!(
-        "CASE WHEN failed_logins + 1 >= {FAILURES_BEFORE_LOCK} \
-         THEN now() + make_interval(mins => LEAST({MAX_LOCK_MINUTES}, \
-              power(2, failed_logins + 1 - {FAILURES_BEFORE_LOCK})::int)) \
-         ELSE locked_until END"
-    );
-    diesel::update(users::table.find(id))
-        .set((
-            users::failed_logins.eq(users::failed_logins + 1),
-            users::locked_until.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-            >(&lock)),
-        ))
-        .returning(users::locked_until)
-        .get_result(conn)
-        .await
-}
-
-/// A successful login clears the failures and stores an upgraded hash.
+/// A successful login stores an upgraded hash, if any.
 pub async fn record_success(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     rehash: Option<&str>,
 ) -> QueryResult<()> {
-    let reset = diesel::update(users::table.find(id));
-    match rehash {
-        Some(hash) => {
-            reset
-                .set((
-                    users::failed_logins.eq(0),
-                    users::locked_until.eq(None::<DateTime<Utc>>),
-                    users::password_hash.eq(hash),
-                ))
-                .execute(conn)
-                .await?
-        }
-        None => {
-            reset
-                .set((
-                    users::failed_logins.eq(0),
-                    users::locked_until.eq(None::<DateTime<Utc>>),
-                ))
-                .execute(conn)
-                .await?
-        }
-    };
+    if let Some(hash) = rehash {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -275,8 +232,6 @@ pub async fn set_password(
         let changed = diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(hash),
-                users::failed_logins.eq(0),
-                users::locked_until.eq(None::<DateTime<Utc>>),
                 users::password_change_required.eq(handed_out),
                 users::tokens_valid_after.eq(diesel::dsl::now),
                 users::version.eq(users::version + 1),
