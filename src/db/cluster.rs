@@ -245,18 +245,41 @@ fn initdb(bin_dir: &Path, data_dir: &Path, owner: Option<Owner>) -> anyhow::Resu
 }
 
 /// Two parcours processes on one data folder would share one server and the
-/// first to stop would stop it under the other: refuse the second.
+/// first to stop would stop it under the other: refuse the second. A server
+/// that is only shutting down (the previous parcours was killed) is waited
+/// for, at most [`SHUTDOWN_WAIT`].
 fn refuse_if_running(data_dir: &Path) -> anyhow::Result<()> {
     let Ok(contents) = fs::read_to_string(data_dir.join("postmaster.pid")) else {
         return Ok(());
     };
-    let pid = contents
-        .lines()
-        .next()
-        .and_then(|l| l.trim().parse::<i32>().ok());
-    if let Some(pid) = pid
-        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
-    {
+    let mut lines = contents.lines();
+    let pid = lines.next().and_then(|l| l.trim().parse::<i32>().ok());
+    // Line 8 is the server's status: "starting", "ready", "stopping"…
+    let status = lines.nth(6).map(str::trim).unwrap_or_default();
+    let Some(pid) = pid else {
+        return Ok(());
+    };
+    let alive = || nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+    if alive() && status == "stopping" {
+        tracing::info!(
+            pid,
+            "waiting for the previous PostgreSQL server of this data folder to stop"
+        );
+        let started = std::time::Instant::now();
+        while alive() && started.elapsed() < SHUTDOWN_WAIT {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if alive() {
+            bail!(
+                "the PostgreSQL server (pid {pid}) of the private cluster in {} is still shutting \
+                 down after {} s; wait for it, or stop it, then start parcours again",
+                data_dir.display(),
+                SHUTDOWN_WAIT.as_secs()
+            );
+        }
+        return Ok(());
+    }
+    if alive() {
         bail!(
             "a PostgreSQL server (pid {pid}) already runs the private cluster in {}: another \
              parcours probably uses it. Stop that one, or set PARCOURS_DATA_DIR to another folder",
@@ -265,6 +288,9 @@ fn refuse_if_running(data_dir: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// How long a server left shutting down by a previous run is waited for.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(60);
 
 /// Refuses to start a cluster with binaries of another major version.
 fn check_version(bin_dir: &Path, data_dir: &Path) -> anyhow::Result<()> {
@@ -413,6 +439,50 @@ fn log_tail(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pid_file(dir: &Path, pid: u32, status: &str) {
+        let lines = [
+            pid.to_string(),
+            dir.display().to_string(),
+            "0".into(),
+            "5432".into(),
+            "/tmp".into(),
+            "127.0.0.1".into(),
+            "0 0".into(),
+            status.into(),
+        ];
+        fs::write(dir.join("postmaster.pid"), lines.join("\n")).unwrap();
+    }
+
+    /// A process that ends after `secs`, reaped (so it does not linger).
+    fn short_lived(secs: &str) -> u32 {
+        let mut child = Command::new("sleep").arg(secs).spawn().unwrap();
+        let pid = child.id();
+        std::thread::spawn(move || child.wait());
+        pid
+    }
+
+    #[test]
+    fn a_server_still_shutting_down_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        pid_file(dir.path(), short_lived("1"), "stopping");
+        let started = std::time::Instant::now();
+        refuse_if_running(dir.path()).unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_server_in_use_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        pid_file(dir.path(), short_lived("5"), "ready");
+        let started = std::time::Instant::now();
+        let refused = refuse_if_running(dir.path()).unwrap_err().to_string();
+        assert!(
+            refused.contains("another parcours probably uses it"),
+            "{refused}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
 
     #[test]
     fn reads_the_major_version() {
