@@ -77,30 +77,8 @@ pub async fn purge(
         if dry_run || ids.is_empty() {
             return Ok(report);
         }
-        let statements = [
-            "UPDATE persons SET family_name = '[anonymisé]', given_names = '[anonymisé]', \
-                 birth_date = date_trunc('year', birth_date)::date, caf_number = NULL, \
-                 msa_number = NULL, nir_ciphertext = NULL, nir_index = NULL, \
-                 legal_representative = NULL, anonymised_at = now() \
-             WHERE id = ANY($1)",
-            "DELETE FROM notes WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
-            "UPDATE meetings SET outcome = '[anonymisé]' \
-             WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
-            "UPDATE plans SET objectives = NULL \
-             WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
-            "UPDATE commitments SET description = '[anonymisé]' WHERE plan_id IN \
-                 (SELECT pl.id FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
-                  WHERE p.person_id = ANY($1))",
-            "UPDATE pathway_status_periods SET reason = NULL \
-             WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
-            "UPDATE pathways SET critical_reason = CASE WHEN critical_level IS NULL THEN NULL \
-                 ELSE '[anonymisé]' END WHERE person_id = ANY($1)",
-            "UPDATE referrals SET reason = '[anonymisé]', contact = NULL, \
-                 family_name = '[anonymisé]', given_names = '[anonymisé]', \
-                 birth_date = date_trunc('year', birth_date)::date, partner_number = NULL, \
-                 nir_ciphertext = NULL, nir_index = NULL, decision_comment = NULL \
-             WHERE person_id = ANY($1)",
-        ];
+        // What the purge does to each table is the personal-data registry's.
+        let statements = crate::db::personal_data::purge_statements();
         for statement in statements {
             diesel::sql_query(statement)
                 .bind::<Array<SqlUuid>, _>(&ids)

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::db::schema::{audit_chain, audit_log, audit_seals};
 use crate::domain::{AuditOutcome, Role};
 
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg))]
 pub struct Record {
     pub seq: i64,
@@ -282,8 +282,9 @@ pub async fn search(
     query.load(conn).await
 }
 
-/// Who touched one person's file: records naming the person or one of its
-/// pathways, oldest first.
+/// Who touched one person's file, oldest first: the records naming one of
+/// its rows, and the lists and searches that returned one, as the
+/// personal-data registry ([`crate::db::personal_data`]) links them.
 pub async fn of_person(
     conn: &mut AsyncPgConnection,
     person: Uuid,
@@ -292,23 +293,16 @@ pub async fn of_person(
     record: &NewRecord,
 ) -> QueryResult<Vec<Record>> {
     use crate::db::audited::AuditedDsl;
-    use crate::db::schema::pathways;
-    let mut query = audit_log::table
-        .filter(
-            audit_log::resource_id
-                .eq(person)
-                .or(audit_log::resource_id.eq_any(
-                    pathways::table
-                        .filter(pathways::person_id.eq(person))
-                        .select(pathways::id.nullable()),
-                )),
-        )
-        .select(Record::as_select())
-        .order(audit_log::seq)
-        .limit(limit + 1)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(audit_log::seq.gt(after));
-    }
-    query.audited(record).load(conn).await
+    use diesel::sql_types::{BigInt, Nullable, Uuid as SqlUuid};
+    let condition = crate::db::personal_data::access_condition_sql();
+    diesel::sql_query(format!(
+        "SELECT a.* FROM audit_log a WHERE {condition} \
+           AND ($2::bigint IS NULL OR a.seq > $2) ORDER BY a.seq LIMIT $3"
+    ))
+    .bind::<SqlUuid, _>(person)
+    .bind::<Nullable<BigInt>, _>(after)
+    .bind::<BigInt, _>(limit + 1)
+    .audited(record)
+    .load(conn)
+    .await
 }

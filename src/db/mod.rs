@@ -21,6 +21,7 @@ pub mod notes;
 pub mod organizations;
 pub mod partner_pathways;
 pub mod pathways;
+pub mod personal_data;
 pub mod persons;
 pub mod plans;
 pub mod privileges;

@@ -34,8 +34,7 @@ SELECT (SELECT jsonb_build_object(
                   FROM referrals r WHERE r.person_id = pe.id),
     'access_log', (SELECT coalesce(jsonb_agg(to_jsonb(a) - 'txid' ORDER BY a.seq), '[]')
                    FROM audit_log a
-                   WHERE a.resource_id = pe.id
-                      OR a.resource_id IN (SELECT id FROM pathways WHERE person_id = pe.id))
+                   WHERE {ACCESS})
 ) FROM persons pe WHERE pe.id = $1) AS document";
 
 #[derive(QueryableByName)]
@@ -49,7 +48,12 @@ pub async fn of_person(
     conn: &mut AsyncPgConnection,
     person: Uuid,
 ) -> diesel::QueryResult<Option<serde_json::Value>> {
-    let row: Document = diesel::sql_query(SQL)
+    // Who accessed the file: the personal-data registry's one definition.
+    let sql = SQL.replace(
+        "{ACCESS}",
+        &crate::db::personal_data::access_condition_sql(),
+    );
+    let row: Document = diesel::sql_query(sql)
         .bind::<SqlUuid, _>(person)
         .get_result(conn)
         .await?;

@@ -32,6 +32,7 @@ mod notes;
 mod ops;
 mod partners;
 mod pathways;
+mod personal_data;
 mod persons;
 mod plans;
 mod privileges;

@@ -1,0 +1,173 @@
+//! The one registry of the tables that hold a person's data: how each row
+//! links to its person, what it is called in the audit trail, and what the
+//! retention purge does to it. The access log and the subject-access
+//! export find a person's records through it, and the purge runs its
+//! statements; a test fails when a table that links to a person, a pathway,
+//! a plan or a meeting is missing from it.
+
+/// What the retention purge does to a table's rows of the persons due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purge {
+    /// This statement, with `$1` the persons' ids (`uuid[]`).
+    Statement(&'static str),
+    /// Nothing, for this reason.
+    Keeps(&'static str),
+}
+
+/// One table holding personal data.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonalTable {
+    pub table: &'static str,
+    /// Its rows in the audit trail (`resource_type`, with their `id`), if
+    /// they are audited one by one.
+    pub resource_type: Option<&'static str>,
+    /// The ids of the rows of person `$1` (one `uuid` column `id`), for
+    /// tables whose rows are audited by id.
+    pub of_person: Option<&'static str>,
+    pub purge: Purge,
+}
+
+pub const REGISTRY: &[PersonalTable] = &[
+    PersonalTable {
+        table: "persons",
+        resource_type: Some("person"),
+        of_person: Some("SELECT id FROM persons WHERE id = $1"),
+        purge: Purge::Statement(
+            "UPDATE persons SET family_name = '[anonymisé]', given_names = '[anonymisé]', \
+                 birth_date = date_trunc('year', birth_date)::date, caf_number = NULL, \
+                 msa_number = NULL, nir_ciphertext = NULL, nir_index = NULL, \
+                 legal_representative = NULL, anonymised_at = now() \
+             WHERE id = ANY($1)",
+        ),
+    },
+    PersonalTable {
+        table: "pathways",
+        resource_type: Some("pathway"),
+        of_person: Some("SELECT id FROM pathways WHERE person_id = $1"),
+        purge: Purge::Statement(
+            "UPDATE pathways SET critical_reason = CASE WHEN critical_level IS NULL THEN NULL \
+                 ELSE '[anonymisé]' END WHERE person_id = ANY($1)",
+        ),
+    },
+    PersonalTable {
+        table: "pathway_status_periods",
+        resource_type: None,
+        of_person: None,
+        purge: Purge::Statement(
+            "UPDATE pathway_status_periods SET reason = NULL \
+             WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
+        ),
+    },
+    PersonalTable {
+        table: "pathway_events",
+        resource_type: None,
+        of_person: None,
+        purge: Purge::Keeps(
+            "append-only timeline: events name the notes, plans and decisions they concern, \
+             never a note's text; their free-text reasons stay (see the README)",
+        ),
+    },
+    PersonalTable {
+        table: "decisions",
+        resource_type: Some("decision"),
+        of_person: Some(
+            "SELECT d.id FROM decisions d JOIN pathways p ON p.id = d.pathway_id \
+             WHERE p.person_id = $1",
+        ),
+        purge: Purge::Keeps("authority, qualification and dates feed the indicators"),
+    },
+    PersonalTable {
+        table: "plans",
+        resource_type: Some("plan"),
+        of_person: Some(
+            "SELECT pl.id FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
+             WHERE p.person_id = $1",
+        ),
+        purge: Purge::Statement(
+            "UPDATE plans SET objectives = NULL \
+             WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
+        ),
+    },
+    PersonalTable {
+        table: "commitments",
+        resource_type: Some("commitment"),
+        of_person: Some(
+            "SELECT c.id FROM commitments c JOIN plans pl ON pl.id = c.plan_id \
+             JOIN pathways p ON p.id = pl.pathway_id WHERE p.person_id = $1",
+        ),
+        purge: Purge::Statement(
+            "UPDATE commitments SET description = '[anonymisé]' WHERE plan_id IN \
+                 (SELECT pl.id FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
+                  WHERE p.person_id = ANY($1))",
+        ),
+    },
+    PersonalTable {
+        table: "meetings",
+        resource_type: Some("meeting"),
+        of_person: Some(
+            "SELECT m.id FROM meetings m JOIN pathways p ON p.id = m.pathway_id \
+             WHERE p.person_id = $1",
+        ),
+        purge: Purge::Statement(
+            "UPDATE meetings SET outcome = '[anonymisé]' \
+             WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
+        ),
+    },
+    PersonalTable {
+        table: "meeting_organizations",
+        resource_type: None,
+        of_person: None,
+        purge: Purge::Keeps("which organizations took part: no personal data"),
+    },
+    PersonalTable {
+        table: "meeting_users",
+        resource_type: None,
+        of_person: None,
+        purge: Purge::Keeps("which professionals took part: no data of the person"),
+    },
+    PersonalTable {
+        table: "notes",
+        resource_type: Some("note"),
+        of_person: Some(
+            "SELECT n.id FROM notes n JOIN pathways p ON p.id = n.pathway_id \
+             WHERE p.person_id = $1",
+        ),
+        purge: Purge::Statement(
+            "DELETE FROM notes WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
+        ),
+    },
+    PersonalTable {
+        table: "referrals",
+        resource_type: Some("referral"),
+        of_person: Some("SELECT id FROM referrals WHERE person_id = $1"),
+        purge: Purge::Statement(
+            "UPDATE referrals SET reason = '[anonymisé]', contact = NULL, \
+                 family_name = '[anonymisé]', given_names = '[anonymisé]', \
+                 birth_date = date_trunc('year', birth_date)::date, partner_number = NULL, \
+                 nir_ciphertext = NULL, nir_index = NULL, decision_comment = NULL \
+             WHERE person_id = ANY($1)",
+        ),
+    },
+];
+
+/// The ids of everything of person `$1` that the audit trail names, as
+/// one SQL array expression.
+pub fn ids_of_person_sql() -> String {
+    let parts: Vec<&str> = REGISTRY.iter().filter_map(|t| t.of_person).collect();
+    format!("ARRAY({})", parts.join(" UNION ALL "))
+}
+
+/// The audit records about person `$1`: those naming one of its rows, and
+/// the lists and searches that returned one (a SQL condition on `a`).
+pub fn access_condition_sql() -> String {
+    let ids = ids_of_person_sql();
+    format!("(a.resource_id = ANY({ids}) OR a.result_ids && {ids})")
+}
+
+/// The purge's statements, in registry order.
+pub fn purge_statements() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().filter_map(|t| match t.purge {
+        Purge::Statement(sql) => Some(sql),
+        Purge::Keeps(_) => None,
+    })
+}
