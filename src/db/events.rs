@@ -28,16 +28,7 @@ pub async fn record(
     actor: Uuid,
     data: serde_json::Value,
 ) -> QueryResult<()> {
-    diesel::insert_into(pathway_events::table)
-        .values((
-            pathway_events::pathway_id.eq(pathway),
-            pathway_events::kind.eq(kind),
-            pathway_events::actor_id.eq(actor),
-            pathway_events::data.eq(data),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+    insert(conn, Some(pathway), kind, actor, data).await
 }
 
 /// An event of no pathway: a declined referral, for its partner's feed.
@@ -47,8 +38,19 @@ pub async fn record_unattached(
     actor: Uuid,
     data: serde_json::Value,
 ) -> QueryResult<()> {
+    insert(conn, None, kind, actor, data).await
+}
+
+async fn insert(
+    conn: &mut AsyncPgConnection,
+    pathway: Option<Uuid>,
+    kind: EventKind,
+    actor: Uuid,
+    data: serde_json::Value,
+) -> QueryResult<()> {
     diesel::insert_into(pathway_events::table)
         .values((
+            pathway_events::pathway_id.eq(pathway),
             pathway_events::kind.eq(kind),
             pathway_events::actor_id.eq(actor),
             pathway_events::data.eq(data),

@@ -49,7 +49,7 @@ async fn feed(app: &TestApp, token: &str, after: Option<&str>) -> (Vec<Value>, O
 
 /// The feed once it holds `n` events: the horizon is the whole server's,
 /// and another test's transaction may hold it back for a moment.
-async fn feed_until(
+pub async fn feed_until(
     app: &TestApp,
     token: &str,
     after: Option<&str>,

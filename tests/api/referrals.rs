@@ -8,7 +8,7 @@ use parcours::domain::Role::{Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::feed::accept;
+use crate::feed::{accept, feed_until};
 use crate::pathways::transition;
 use crate::support::{TestApp, assert_problem, etag_of};
 
@@ -159,17 +159,7 @@ async fn a_receipt_tells_nothing_of_a_file_the_partner_was_never_given() {
         "opened before it was given: {view}"
     );
     assert_eq!(view["status_since"], view["followed_since"]);
-    let mut items = Vec::new();
-    for _ in 0..100 {
-        items = app.get_json("/v1/feed", &caf).await["items"]
-            .as_array()
-            .unwrap()
-            .clone();
-        if !items.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let (items, _) = feed_until(&app, &caf, None, 1).await;
     let kinds: Vec<&str> = items.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -316,17 +306,7 @@ async fn a_declined_referral_opens_nothing_and_tells_the_partner_why() {
         !read.to_string().contains("CCAS"),
         "the comment stays: {read}"
     );
-    let mut items = Vec::new();
-    for _ in 0..100 {
-        items = app.get_json("/v1/feed", &caf).await["items"]
-            .as_array()
-            .unwrap()
-            .clone();
-        if !items.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let (items, _) = feed_until(&app, &caf, None, 1).await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["kind"], "referral_declined");
     assert_eq!(items[0]["referral_id"], id);
