@@ -278,6 +278,7 @@ async fn account_changes_reach_live_tokens_on_every_instance_within_a_second() {
     .await;
     assert_eq!(response.status(), 200);
     let moved = until_status(&app, &pathway, &staff.token, 404).await;
+    eprintln!("territory change applied to a live token after {moved:?}");
     assert!(moved < Duration::from_secs(1), "took {moved:?}");
     let response = app
         .client
@@ -330,6 +331,7 @@ async fn a_revoked_login_stops_its_access_tokens_within_a_second() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let revoked = until_status(&app, "/v1/me", access, 401).await;
+    eprintln!("revoked login refused after {revoked:?}");
     assert!(revoked < Duration::from_secs(1), "took {revoked:?}");
     let response = app
         .client
