@@ -5,6 +5,8 @@
 //! year; other free texts (meeting outcomes, plan objectives, referral
 //! reasons and contacts, status reasons) are blanked. Pathways, periods,
 //! decisions, plans and meetings stay, so the indicators do not change.
+//! Referrals declined longer ago than the retention period, which name a
+//! person the département never took in, are anonymised the same way.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::QueryableByName;
@@ -15,6 +17,7 @@ use uuid::Uuid;
 
 use crate::audit::record::{AuditContext, record};
 use crate::audit::{Actor, Entry};
+use crate::db::personal_data;
 use crate::domain::AuditOutcome;
 
 #[derive(Debug, Serialize)]
@@ -25,6 +28,8 @@ pub struct PurgeReport {
     pub cutoff: DateTime<Utc>,
     /// Persons due for anonymisation (anonymised, unless `dry_run`).
     pub persons: usize,
+    /// Declined referrals due (they name no person of the département).
+    pub declined_referrals: usize,
 }
 
 #[derive(QueryableByName)]
@@ -68,17 +73,27 @@ pub async fn purge(
     let cutoff = Utc::now() - Duration::days(retention_days.into());
     conn.transaction(async |conn| {
         let ids = due(conn, cutoff).await?;
+        let declined: Vec<Due> = diesel::sql_query(personal_data::DECLINED_REFERRALS_DUE)
+            .bind::<Timestamptz, _>(cutoff)
+            .load(&mut *conn)
+            .await?;
+        let declined: Vec<Uuid> = declined.into_iter().map(|row| row.id).collect();
         let report = PurgeReport {
             dry_run,
             retention_days,
             cutoff,
             persons: ids.len(),
+            declined_referrals: declined.len(),
         };
-        if dry_run || ids.is_empty() {
+        if dry_run || (ids.is_empty() && declined.is_empty()) {
             return Ok(report);
         }
+        diesel::sql_query(personal_data::DECLINED_REFERRALS_PURGE)
+            .bind::<Array<SqlUuid>, _>(&declined)
+            .execute(&mut *conn)
+            .await?;
         // What the purge does to each table is the personal-data registry's.
-        let statements = crate::db::personal_data::purge_statements();
+        let statements = personal_data::purge_statements();
         for statement in statements {
             diesel::sql_query(statement)
                 .bind::<Array<SqlUuid>, _>(&ids)
@@ -91,6 +106,10 @@ pub async fn purge(
         };
         for id in &ids {
             let entry = Entry::new("anonymise", AuditOutcome::Success).on("person", Some(*id));
+            record(conn, &context, Actor::System, entry).await?;
+        }
+        for id in &declined {
+            let entry = Entry::new("anonymise", AuditOutcome::Success).on("referral", Some(*id));
             record(conn, &context, Actor::System, entry).await?;
         }
         let summary = Entry::new("purge", AuditOutcome::Success).listing(

@@ -150,6 +150,20 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
 ];
 
+/// Declined referrals name a person the département never took in: the
+/// purge anonymises them once declined for longer than the retention
+/// period. Those due (`$1`: the cutoff), locked:
+pub const DECLINED_REFERRALS_DUE: &str = "SELECT id FROM referrals \
+     WHERE status = 'declined' AND person_id IS NULL AND decided_at < $1 \
+       AND family_name <> '[anonymisé]' ORDER BY id FOR UPDATE";
+
+/// … and what is done to them (`$1`: their ids), as to a person's referrals.
+pub const DECLINED_REFERRALS_PURGE: &str = "UPDATE referrals SET reason = '[anonymisé]', \
+     contact = NULL, family_name = '[anonymisé]', given_names = '[anonymisé]', \
+     birth_date = date_trunc('year', birth_date)::date, partner_number = NULL, \
+     nir_ciphertext = NULL, nir_index = NULL, decision_comment = NULL \
+     WHERE id = ANY($1)";
+
 /// The ids of everything of person `$1` that the audit trail names, as
 /// one SQL array expression.
 pub fn ids_of_person_sql() -> String {

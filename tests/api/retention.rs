@@ -216,3 +216,74 @@ async fn snapshot_of(conn: &mut AsyncPgConnection, person: Uuid) -> String {
     .unwrap();
     row.row
 }
+
+#[tokio::test]
+async fn referrals_declined_past_retention_are_anonymised_too() {
+    let app = TestApp::spawn().await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let staff = app
+        .staff(
+            parcours::domain::Role::Supervisor,
+            &["05-GAP"],
+            &[parcours::domain::Domain::Insertion],
+        )
+        .await;
+    let refer = || async {
+        let response = app
+            .with_token(reqwest::Method::POST, "/v1/referrals", &caf)
+            .header("idempotency-key", Uuid::now_v7().to_string())
+            .json(&serde_json::json!({
+                "family_name": "Déclinée", "given_names": "Odile", "birth_date": "1971-04-04",
+                "commune_insee": "05061", "partner_number": "7777777", "domain": "insertion",
+                "reason": "Signalement ancien",
+            }))
+            .send()
+            .await
+            .unwrap();
+        let receipt: Value = response.json().await.unwrap();
+        let id = receipt["id"].as_str().unwrap().to_owned();
+        app.post_ok(
+            &format!("/v1/referrals/{id}/decline"),
+            &staff.token,
+            &serde_json::json!({"reason": "not_eligible", "comment": "Hors critères"}),
+            200,
+        )
+        .await;
+        id
+    };
+    let old = refer().await;
+    let recent = refer().await;
+    let mut conn = app.db.connect().await;
+    crate::support::db::execute(
+        &mut conn,
+        &format!("UPDATE referrals SET decided_at = now() - interval '3 years' WHERE id = '{old}'"),
+    )
+    .await;
+    let report = purge(&app, false);
+    assert_eq!(report["declined_referrals"], 1);
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        row: String,
+    }
+    let row_of = |id: String| {
+        diesel::sql_query(
+            "SELECT concat_ws('|', family_name, given_names, birth_date, partner_number, \
+             decision_comment, reason) AS row FROM referrals WHERE id = $1::uuid",
+        )
+        .bind::<Text, _>(id)
+    };
+    let anonymised: Row = row_of(old).get_result(&mut conn).await.unwrap();
+    assert_eq!(
+        anonymised.row,
+        "[anonymisé]|[anonymisé]|1971-01-01|[anonymisé]"
+    );
+    let kept: Row = row_of(recent).get_result(&mut conn).await.unwrap();
+    assert!(
+        kept.row.starts_with("Déclinée|Odile|1971-04-04|7777777"),
+        "{}",
+        kept.row
+    );
+    // Twice is once.
+    assert_eq!(purge(&app, false)["declined_referrals"], 0);
+}
