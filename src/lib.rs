@@ -20,6 +20,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod keyfile;
 pub mod middleware;
 pub mod privacy;
 pub mod retention;

@@ -7,12 +7,11 @@
 //! HMAC-SHA256 as a PRF: a leaked index key cannot decrypt, and the other way.
 
 use std::fs;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -22,6 +21,7 @@ use uuid::Uuid;
 
 use crate::config::Environment;
 use crate::domain::nir::Nir;
+use crate::keyfile::KeyFile;
 
 const NONCE_LEN: usize = 12;
 
@@ -41,32 +41,20 @@ impl PersonalDataKeys {
         environment: Environment,
         data_dir: &Path,
     ) -> anyhow::Result<Self> {
-        let path = match (file, environment) {
-            (Some(path), _) => path.to_owned(),
-            (None, Environment::Development) => {
-                let path = data_dir.join("personal-data-key");
-                if !path.exists() {
-                    fs::create_dir_all(data_dir)?;
-                    let mut key = [0u8; 32];
-                    rand::rngs::OsRng.fill_bytes(&mut key);
-                    let mut out = fs::OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .mode(0o600)
-                        .open(&path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    std::io::Write::write_all(&mut out, STANDARD.encode(key).as_bytes())?;
-                    tracing::info!(path = %path.display(), "generated a development personal-data key");
-                }
-                path
-            }
-            (None, Environment::Production) => bail!(
-                "PARCOURS_PERSONAL_DATA_KEY_FILE is required in production: a file holding 32 \
-                 random bytes in base64, which encrypts NIRs at rest. Generate one with \
-                 `openssl rand -base64 32 > personal-data-key` and keep it out of the database \
-                 backups"
-            ),
-        };
+        let path = KeyFile {
+            configured: file,
+            development_name: "personal-data-key",
+            what: "personal-data key",
+            required_in_production: "PARCOURS_PERSONAL_DATA_KEY_FILE is required in production: \
+                 a file holding 32 random bytes in base64, which encrypts NIRs at rest. Generate \
+                 one with `openssl rand -base64 32 > personal-data-key` and keep it out of the \
+                 database backups",
+        }
+        .path(environment, data_dir, || {
+            let mut key = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            Ok(STANDARD.encode(key).into_bytes())
+        })?;
         let text = fs::read_to_string(&path)
             .with_context(|| format!("reading the personal-data key {}", path.display()))?;
         let master = STANDARD

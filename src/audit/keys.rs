@@ -4,13 +4,14 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use crate::auth::keys::write_new_key;
+use crate::auth::keys::new_key_pem;
 use crate::config::Environment;
+use crate::keyfile::KeyFile;
 
 pub struct SealKey {
     signing: SigningKey,
@@ -25,22 +26,15 @@ impl SealKey {
         environment: Environment,
         data_dir: &Path,
     ) -> anyhow::Result<Self> {
-        let path = match (file, environment) {
-            (Some(path), _) => path.to_owned(),
-            (None, Environment::Development) => {
-                let path = data_dir.join("audit-seal-key.pem");
-                if !path.exists() {
-                    write_new_key(&path)?;
-                    tracing::info!(path = %path.display(), "generated a development audit seal key");
-                }
-                path
-            }
-            (None, Environment::Production) => bail!(
-                "PARCOURS_AUDIT_SIGNING_KEY_FILE is required in production: the Ed25519 private \
-                 key (PKCS#8 PEM) that signs audit seals. Generate one with \
-                 `openssl genpkey -algorithm ed25519 -out audit-seal-key.pem`"
-            ),
-        };
+        let path = KeyFile {
+            configured: file,
+            development_name: "audit-seal-key.pem",
+            what: "audit seal key",
+            required_in_production: "PARCOURS_AUDIT_SIGNING_KEY_FILE is required in production: \
+                 the Ed25519 private key (PKCS#8 PEM) that signs audit seals. Generate one with \
+                 `openssl genpkey -algorithm ed25519 -out audit-seal-key.pem`",
+        }
+        .path(environment, data_dir, new_key_pem)?;
         let pem = fs::read_to_string(&path)
             .with_context(|| format!("reading the audit seal key {}", path.display()))?;
         let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {

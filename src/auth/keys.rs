@@ -7,10 +7,9 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
@@ -22,6 +21,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::config::{AuthSettings, Environment};
+use crate::keyfile::{KeyFile, write_new};
 
 pub struct KeySet {
     signing: EncodingKey,
@@ -62,22 +62,15 @@ impl KeySet {
         environment: Environment,
         data_dir: &Path,
     ) -> anyhow::Result<Self> {
-        let signing_path = match (&settings.signing_key_file, environment) {
-            (Some(path), _) => path.clone(),
-            (None, Environment::Development) => {
-                let path = data_dir.join("jwt-signing-key.pem");
-                if !path.exists() {
-                    write_new_key(&path)?;
-                    tracing::info!(path = %path.display(), "generated a development token signing key");
-                }
-                path
-            }
-            (None, Environment::Production) => bail!(
-                "PARCOURS_JWT_SIGNING_KEY_FILE is required in production: the Ed25519 private \
-                 key (PKCS#8 PEM) that signs access tokens. Generate one with \
-                 `openssl genpkey -algorithm ed25519 -out signing-key.pem`"
-            ),
-        };
+        let signing_path = KeyFile {
+            configured: settings.signing_key_file.as_deref(),
+            development_name: "jwt-signing-key.pem",
+            what: "token signing key",
+            required_in_production: "PARCOURS_JWT_SIGNING_KEY_FILE is required in production: the \
+                 Ed25519 private key (PKCS#8 PEM) that signs access tokens. Generate one with \
+                 `openssl genpkey -algorithm ed25519 -out signing-key.pem`",
+        }
+        .path(environment, data_dir, new_key_pem)?;
         let pem = fs::read_to_string(&signing_path)
             .with_context(|| format!("reading the signing key {}", signing_path.display()))?;
         let signing_key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
@@ -156,31 +149,15 @@ fn kid_of(key: &VerifyingKey) -> String {
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes a new private key readable by its owner only. Written aside then
-/// linked into place, so that a concurrent reader never sees half a key and
-/// two processes racing keep the first key.
-pub fn write_new_key(path: &Path) -> anyhow::Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
+/// A new Ed25519 private key, as PKCS#8 PEM.
+pub fn new_key_pem() -> anyhow::Result<Vec<u8>> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let pem = key.to_pkcs8_pem(LineEnding::LF)?;
-    let aside = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&aside)
-        .with_context(|| format!("creating {}", aside.display()))?;
-    file.write_all(pem.as_bytes())?;
-    file.sync_all()?;
-    let linked = fs::hard_link(&aside, path);
-    fs::remove_file(&aside)?;
-    match linked {
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-            Err(e).with_context(|| format!("creating {}", path.display()))
-        }
-        _ => Ok(()),
-    }
+    Ok(key.to_pkcs8_pem(LineEnding::LF)?.as_bytes().to_vec())
+}
+
+/// Writes a new Ed25519 private key readable by its owner only (tests and
+/// key rotation); an existing file is kept.
+pub fn write_new_key(path: &Path) -> anyhow::Result<()> {
+    write_new(path, &new_key_pem()?)?;
+    Ok(())
 }
