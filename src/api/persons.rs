@@ -18,7 +18,7 @@ use crate::auth::policy::WorkOnCases;
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
 use crate::domain::Sex;
 use crate::domain::nir::Nir;
-use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_number};
+use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
 use crate::error::ApiError;
 use crate::privacy::PersonalDataKeys;
@@ -215,15 +215,6 @@ fn check_msa(checks: &mut Checks, value: &str) -> String {
     )
 }
 
-fn check_commune(checks: &mut Checks, value: &str) -> String {
-    checks.pattern(
-        "commune_insee",
-        value,
-        is_commune_code,
-        "an INSEE commune code such as 05061",
-    )
-}
-
 fn check_nir(checks: &mut Checks, value: &str) -> Option<Nir> {
     match Nir::parse(value) {
         Ok(nir) => Some(nir),
@@ -339,7 +330,7 @@ pub async fn create(
     let family_name = checks.text("family_name", &body.family_name, 200);
     let given_names = checks.text("given_names", &body.given_names, 200);
     check_birth_date(&mut checks, body.birth_date);
-    let commune_insee = check_commune(&mut checks, &body.commune_insee);
+    let commune_insee = body.commune_insee.into_string();
     check_territory(&mut checks, who, body.territory_id);
     let caf_number = body
         .caf_number
@@ -516,10 +507,7 @@ pub async fn update(
     if let Some(birth_date) = body.birth_date {
         check_birth_date(&mut checks, birth_date);
     }
-    let commune_insee = body
-        .commune_insee
-        .as_deref()
-        .map(|v| check_commune(&mut checks, v));
+    let commune_insee = body.commune_insee.map(CommuneCode::into_string);
     if let Some(territory) = body.territory_id {
         check_territory(&mut checks, who, territory);
     }

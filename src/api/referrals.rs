@@ -24,7 +24,7 @@ use crate::auth::policy::{ReferPersons, TriageReferrals};
 use crate::db::referrals::{self, Acceptance, Incoming, QueueFilters, Receipt, Referral};
 use crate::db::schema::organizations;
 use crate::domain::nir::Nir;
-use crate::domain::validation::{Checks, is_commune_code, is_digits, is_msa_number};
+use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
 use crate::domain::{Domain, OrganizationKind, ReferralDeclineReason, ReferralStatus};
 use crate::error::ApiError;
@@ -137,12 +137,7 @@ pub async fn create(
     {
         checks.fail("birth_date", "must be between 1900-01-01 and today");
     }
-    let commune_insee = checks.pattern(
-        "commune_insee",
-        &body.commune_insee,
-        is_commune_code,
-        "an INSEE commune code such as 05061",
-    );
+    let commune_insee = body.commune_insee.into_string();
     let partner_number = body.partner_number.as_deref().map(|n| match kind {
         OrganizationKind::Msa => checks.pattern(
             "partner_number",

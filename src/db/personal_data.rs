@@ -27,6 +27,17 @@ pub struct PersonalTable {
     pub purge: Purge,
 }
 
+/// What anonymising a referral sets: a macro, so that both purges of
+/// referrals (of a person, declined) build their statement from it at
+/// compile time.
+macro_rules! referral_anonymised {
+    () => {
+        "reason = '[anonymisé]', contact = NULL, family_name = '[anonymisé]', \
+         given_names = '[anonymisé]', birth_date = date_trunc('year', birth_date)::date, \
+         partner_number = NULL, nir_ciphertext = NULL, nir_index = NULL, decision_comment = NULL"
+    };
+}
+
 pub const REGISTRY: &[PersonalTable] = &[
     PersonalTable {
         table: "persons",
@@ -140,13 +151,11 @@ pub const REGISTRY: &[PersonalTable] = &[
         table: "referrals",
         resource_type: Some("referral"),
         of_person: Some("SELECT id FROM referrals WHERE person_id = $1"),
-        purge: Purge::Statement(
-            "UPDATE referrals SET reason = '[anonymisé]', contact = NULL, \
-                 family_name = '[anonymisé]', given_names = '[anonymisé]', \
-                 birth_date = date_trunc('year', birth_date)::date, partner_number = NULL, \
-                 nir_ciphertext = NULL, nir_index = NULL, decision_comment = NULL \
-             WHERE person_id = ANY($1)",
-        ),
+        purge: Purge::Statement(concat!(
+            "UPDATE referrals SET ",
+            referral_anonymised!(),
+            " WHERE person_id = ANY($1)"
+        )),
     },
 ];
 
@@ -158,11 +167,11 @@ pub const DECLINED_REFERRALS_DUE: &str = "SELECT id FROM referrals \
        AND family_name <> '[anonymisé]' ORDER BY id FOR UPDATE";
 
 /// … and what is done to them (`$1`: their ids), as to a person's referrals.
-pub const DECLINED_REFERRALS_PURGE: &str = "UPDATE referrals SET reason = '[anonymisé]', \
-     contact = NULL, family_name = '[anonymisé]', given_names = '[anonymisé]', \
-     birth_date = date_trunc('year', birth_date)::date, partner_number = NULL, \
-     nir_ciphertext = NULL, nir_index = NULL, decision_comment = NULL \
-     WHERE id = ANY($1)";
+pub const DECLINED_REFERRALS_PURGE: &str = concat!(
+    "UPDATE referrals SET ",
+    referral_anonymised!(),
+    " WHERE id = ANY($1)"
+);
 
 /// The ids of everything of person `$1` that the audit trail names, as
 /// one SQL array expression.

@@ -52,11 +52,6 @@ impl Checks {
     }
 }
 
-/// INSEE commune code: département (2 digits, or 2A/2B) and 3 digits.
-pub fn is_commune_code(value: &str) -> bool {
-    crate::domain::values::CommuneCode::parse(value).is_some()
-}
-
 /// FINESS number of a facility: 9 characters, a digit, then a digit or
 /// A/B (Corsica), then 7 digits.
 pub fn is_finess(value: &str) -> bool {
