@@ -1,29 +1,45 @@
 //! parcours: case management for the « Réponse accompagnée pour tous » approach.
 //!
-//! - `api`: HTTP resources and the OpenAPI document;
-//! - `db`: connection pool, migrations, private PostgreSQL cluster;
-//! - `middleware`: request id and problem rendering, metrics, security headers;
-//! - `domain`: pure rules (state machines, rollout, NIR, validation);
-//! - `privacy`: encryption and blind index of personal identifiers;
-//! - `demo`: `parcours seed-demo`, plausible fictitious case files;
-//! - `error`: the one error type and its RFC 9457 rendering;
-//! - `config`, `startup`, `telemetry`: settings, wiring, logging.
+//! The modules are layers; each imports only the ones above it in this list
+//! (`tests/api/layers.rs` fails on an import that goes the other way):
+//!
+//! 1. `config`, `keyfile`, `telemetry`: settings, key files, logging;
+//! 2. `domain`: pure types and rules (state machines, rollout, NIR, value
+//!    types, the policy's vocabulary, domain refusals); no SQL, no HTTP;
+//! 3. `privacy`: encryption and blind index of personal identifiers;
+//! 4. `db`: the pool, the schema, one module per aggregate, scope predicates;
+//! 5. `auth`: keys, tokens, passwords, live account standings, the policy;
+//! 6. `audit`: the audit trail's records, chain, keys and verification;
+//! 7. `services`: use cases shared by HTTP and the command line;
+//! 8. `jobs`: what runs beside the requests (webhook sender, audit sealer),
+//!    on a pool and keys, never on HTTP types;
+//! 9. `http`: resources, extractors, middleware, problem+json, the routes;
+//! 10. `server`: building and running the application, the private cluster;
+//! 11. `demo`: `parcours seed-demo`;
+//! 12. `cli`: the other commands.
 
-pub mod accounts;
-pub mod api;
-pub mod audit;
-pub mod auth;
-pub mod background;
-pub mod cli;
 pub mod config;
-pub mod db;
-pub mod demo;
-pub mod domain;
-pub mod error;
 pub mod keyfile;
-pub mod middleware;
-pub mod privacy;
-pub mod retention;
-pub mod startup;
 pub mod telemetry;
-pub mod webhooks;
+
+pub mod domain;
+
+pub mod privacy;
+
+pub mod db;
+
+pub mod auth;
+
+pub mod audit;
+
+pub mod services;
+
+pub mod jobs;
+
+pub mod http;
+
+pub mod server;
+
+pub mod demo;
+
+pub mod cli;

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use parcours::config::{LogSettings, Settings};
-use parcours::startup::{Application, Database};
-use parcours::{api, cli, db, demo, telemetry};
+use parcours::http as api;
+use parcours::server::{Application, Database};
+use parcours::{cli, db, demo, telemetry};
 
 #[derive(Parser)]
 #[command(version, about, args_conflicts_with_subcommands = true)]

@@ -8,7 +8,6 @@
 pub mod chain;
 pub mod keys;
 pub mod record;
-pub mod seal;
 pub mod verify;
 
 pub use record::{Actor, AuditContext, Entry};

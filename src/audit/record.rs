@@ -2,19 +2,15 @@
 //! what was done. A handler that cannot write its record fails, so no
 //! audited access succeeds unrecorded.
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use diesel_async::AsyncPgConnection;
-use futures_util::future::{Ready, ready};
 use uuid::Uuid;
 
-use crate::auth::{Principal, principal::Subject};
+use crate::db::Error;
 use crate::db::audit::{self, NewRecord};
 use crate::db::idempotency::{self, Claim};
 use crate::domain::AuditOutcome;
-use crate::error::ApiError;
-use crate::middleware::request_context::RequestId;
+use crate::domain::principal::{Principal, Subject};
+use crate::domain::refusal::Refusal;
 
 /// Where a request came from and why (`X-Purpose`), for its audit records.
 #[derive(Debug, Clone, Default)]
@@ -27,48 +23,6 @@ pub struct AuditContext {
     /// recorded in a transaction marks the key committed in that same
     /// transaction.
     pub idempotency: Option<Claim>,
-}
-
-/// Printable text of at most `max` characters, or nothing.
-fn bounded(value: Option<&str>, max: usize) -> Option<String> {
-    let text: String = value?
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(max)
-        .collect();
-    (!text.trim().is_empty()).then_some(text)
-}
-
-impl AuditContext {
-    pub fn of(req: &HttpRequest) -> Self {
-        // Header bytes as UTF-8: a purpose is often written in French.
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-        };
-        Self {
-            request_id: req
-                .extensions()
-                .get::<RequestId>()
-                .map(|id| id.as_str().to_owned()),
-            // The peer as the socket sees it: a forwarded-for header is the
-            // client's own claim.
-            source_address: req.peer_addr().map(|a| a.ip().to_string()),
-            user_agent: bounded(header(header::USER_AGENT.as_str()), 500),
-            purpose: bounded(header("x-purpose"), 500),
-            idempotency: req.extensions().get::<Claim>().cloned(),
-        }
-    }
-}
-
-impl FromRequest for AuditContext {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self::of(req)))
-    }
 }
 
 /// Who acted.
@@ -167,15 +121,34 @@ pub async fn record(
     audit::insert(conn, &new_record(context, actor, entry)).await
 }
 
-/// How a refused or failed request ends, for its record.
-pub fn outcome_of(error: &ApiError) -> AuditOutcome {
-    use actix_web::ResponseError;
-    use actix_web::http::StatusCode;
-    match error.status_code() {
-        StatusCode::NOT_FOUND => AuditOutcome::NotFound,
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => AuditOutcome::Denied,
-        status if status.is_client_error() => AuditOutcome::Invalid,
-        _ => AuditOutcome::Failed,
+/// How a refused or failed request ends, for its record: each error type
+/// of the layers above says it (`http::error` for `ApiError`).
+pub trait Outcome {
+    fn outcome(&self) -> AuditOutcome;
+}
+
+impl Outcome for Refusal {
+    fn outcome(&self) -> AuditOutcome {
+        match self {
+            Refusal::NotFound { .. } => AuditOutcome::NotFound,
+            Refusal::Forbidden { .. } => AuditOutcome::Denied,
+            _ => AuditOutcome::Invalid,
+        }
+    }
+}
+
+impl Outcome for Error {
+    fn outcome(&self) -> AuditOutcome {
+        use diesel::result::{DatabaseErrorKind as Kind, Error as Query};
+        match self {
+            Error::Refused(refusal) => refusal.outcome(),
+            Error::Query(Query::NotFound) => AuditOutcome::NotFound,
+            Error::Query(Query::DatabaseError(
+                Kind::UniqueViolation | Kind::ForeignKeyViolation | Kind::CheckViolation,
+                _,
+            )) => AuditOutcome::Invalid,
+            Error::Query(_) | Error::Pool(_) | Error::Internal(_) => AuditOutcome::Failed,
+        }
     }
 }
 
@@ -223,14 +196,14 @@ pub fn listing(
 /// A list under a parent (a pathway's notes, a plan's commitments): the
 /// parent as found in the caller's scope — a miss is recorded, and
 /// answered 404 — and the record the list's own statement writes.
-pub async fn listing_under<P>(
+pub async fn listing_under<P, E: Outcome>(
     conn: &mut AsyncPgConnection,
     context: &AuditContext,
     who: &Principal,
     resource_type: &'static str,
     (parent_type, parent_id): (&'static str, Uuid),
-    found: Result<P, ApiError>,
-) -> Result<(P, NewRecord), ApiError> {
+    found: Result<P, E>,
+) -> Result<(P, NewRecord), E> {
     let target = (resource_type, Some(parent_id));
     let found = settled(conn, context, who, "list", target, found).await?;
     let asked = serde_json::json!({ parent_type: parent_id });
@@ -246,7 +219,7 @@ pub async fn changed(
     action: &'static str,
     resource_type: &'static str,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let entry = Entry::new(action, AuditOutcome::Success).on(resource_type, Some(id));
     record(conn, context, Actor::Principal(who), entry).await?;
     commit_claim(conn, context, resource_type, id).await
@@ -260,16 +233,17 @@ async fn commit_claim(
     context: &AuditContext,
     resource_type: &str,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let Some(claim) = &context.idempotency else {
         return Ok(());
     };
     if idempotency::commit(conn, claim, resource_type, Some(id)).await? {
         Ok(())
     } else {
-        Err(ApiError::IdempotencyInProgress {
+        Err(Refusal::InProgress {
             retry_after: std::time::Duration::from_secs(1),
-        })
+        }
+        .into())
     }
 }
 
@@ -282,7 +256,7 @@ pub async fn changed_from(
     action: &'static str,
     (resource_type, id): (&'static str, Uuid),
     (before, after): (serde_json::Value, serde_json::Value),
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let entry = Entry::new(action, AuditOutcome::Success)
         .on(resource_type, Some(id))
         .changes(before, after);
@@ -292,16 +266,16 @@ pub async fn changed_from(
 
 /// Passes a change's result on; a refused or failed change (rolled back) is
 /// recorded with its outcome.
-pub async fn settled<T>(
+pub async fn settled<T, E: Outcome>(
     conn: &mut AsyncPgConnection,
     context: &AuditContext,
     who: &Principal,
     action: &'static str,
     target: (&'static str, Option<Uuid>),
-    result: Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    result: Result<T, E>,
+) -> Result<T, E> {
     if let Err(error) = &result {
-        let entry = Entry::new(action, outcome_of(error)).on(target.0, target.1);
+        let entry = Entry::new(action, error.outcome()).on(target.0, target.1);
         if let Err(failure) = record(conn, context, Actor::Principal(who), entry).await {
             tracing::warn!(error = %failure, "a refused change could not be audited");
         }

@@ -9,8 +9,8 @@ pub mod secrets;
 pub mod standing;
 pub mod tokens;
 
+pub use crate::domain::principal::{Principal, Subject};
 pub use policy::Action;
-pub use principal::{Authorized, PasswordPending, Principal, Subject};
 
 use std::sync::Arc;
 

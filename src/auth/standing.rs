@@ -24,9 +24,9 @@ use uuid::Uuid;
 
 use crate::auth::Subject;
 use crate::db::DbPool;
+use crate::db::Error;
 use crate::db::schema::sql_types::{Domain as SqlDomain, Role as SqlRole};
 use crate::domain::{Domain, Role};
-use crate::error::ApiError;
 
 const CHANNEL: &str = "parcours_principals";
 /// A full reload now and then, in case a notification was missed.
@@ -122,7 +122,7 @@ impl Standings {
         session: Option<Uuid>,
         issued_at: i64,
         pool: &DbPool,
-    ) -> Result<Result<Standing, Refusal>, ApiError> {
+    ) -> Result<Result<Standing, Refusal>, Error> {
         let cached = if AtomicBool::load(&self.listening, Ordering::Acquire) {
             self.cached(subject.id(), session)?
         } else {
@@ -153,8 +153,8 @@ impl Standings {
         &self,
         id: Uuid,
         session: Option<Uuid>,
-    ) -> Result<Option<(Option<Standing>, bool)>, ApiError> {
-        let poisoned = || ApiError::internal(anyhow::anyhow!("account standings poisoned"));
+    ) -> Result<Option<(Option<Standing>, bool)>, Error> {
+        let poisoned = || Error::internal(anyhow::anyhow!("account standings poisoned"));
         let accounts = self.accounts.read().map_err(|_| poisoned())?;
         let Some(standing) = accounts.get(&id) else {
             return Ok(None);
@@ -239,7 +239,7 @@ async fn read(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     session: Option<Uuid>,
-) -> Result<(Option<Standing>, bool), ApiError> {
+) -> Result<(Option<Standing>, bool), Error> {
     let standing: Option<Standing> = diesel::sql_query(ACCOUNTS)
         .bind::<Nullable<SqlUuid>, _>(Some(id))
         .get_result(&mut *conn)

@@ -7,15 +7,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::etag::stale;
-use crate::auth::Principal;
+use crate::db::Error;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
+use crate::db::error::{Violation, violation};
 use crate::db::schema::{commitments, plans};
 use crate::db::scope::{commitments_visible, plans_visible};
 use crate::db::{PageRequest, events};
+use crate::domain::principal::Principal;
 use crate::domain::{CommitmentStatus, EventKind, PlanStatus};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = commitments, check_for_backend(diesel::pg::Pg))]
@@ -52,8 +52,8 @@ pub struct CommitmentChanges {
     pub status: Option<CommitmentStatus>,
 }
 
-pub fn not_found() -> ApiError {
-    ApiError::not_found("No such commitment in your scope.")
+pub fn not_found() -> Error {
+    Error::not_found("No such commitment in your scope.")
 }
 
 /// Adds a commitment to a plan in scope that has not ended.
@@ -61,7 +61,7 @@ pub async fn add(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     new: &NewCommitment,
-) -> Result<Commitment, ApiError> {
+) -> Result<Commitment, Error> {
     conn.transaction(async |conn| {
         let plan: Option<(Uuid, PlanStatus)> = plans::table
             .find(new.plan_id)
@@ -75,7 +75,7 @@ pub async fn add(
             return Err(crate::db::plans::not_found());
         };
         if status == PlanStatus::Ended {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "The plan has ended; add commitments to a current plan.",
             ));
         }
@@ -84,11 +84,11 @@ pub async fn add(
             .returning(Commitment::as_returning())
             .get_result(&mut *conn)
             .await
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Unprocessable { .. } => {
-                    ApiError::unprocessable("organization_id", "names no organization")
+            .map_err(|e| match violation(&e) {
+                Some(Violation::ForeignKey) => {
+                    Error::unprocessable("organization_id", "names no organization")
                 }
-                other => other,
+                _ => e.into(),
             })?;
         events::record(
             conn,
@@ -156,7 +156,7 @@ pub async fn update(
     id: Uuid,
     version: i32,
     changes: &CommitmentChanges,
-) -> Result<Commitment, ApiError> {
+) -> Result<Commitment, Error> {
     conn.transaction(async |conn| {
         let current: Commitment = commitments::table
             .find(id)
@@ -168,7 +168,7 @@ pub async fn update(
             .optional()?
             .ok_or_else(not_found)?;
         if current.version != version {
-            return Err(stale());
+            return Err(Error::stale());
         }
         let pathway: Uuid = plans::table
             .find(current.plan_id)

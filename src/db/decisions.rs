@@ -6,13 +6,13 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::db::Error;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::decisions;
 use crate::db::{PageRequest, events, pathways};
+use crate::domain::principal::Principal;
 use crate::domain::{DecisionAuthority, EventKind, Qualification};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
@@ -50,7 +50,7 @@ pub async fn record(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     new: &NewDecision,
-) -> Result<Decision, ApiError> {
+) -> Result<Decision, Error> {
     conn.transaction(async |conn| {
         pathways::lock_open_for_child(conn, who, new.pathway_id).await?;
         let decision: Decision = diesel::insert_into(decisions::table)

@@ -6,13 +6,14 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::db::Error;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
+use crate::db::error::{Violation, violation};
 use crate::db::schema::{meeting_organizations, meeting_users, meetings};
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::EventKind;
-use crate::error::ApiError;
+use crate::domain::principal::Principal;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = meetings, check_for_backend(diesel::pg::Pg))]
@@ -47,7 +48,7 @@ pub async fn record(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     new: &NewMeeting,
-) -> Result<MeetingWithParticipants, ApiError> {
+) -> Result<MeetingWithParticipants, Error> {
     conn.transaction(async |conn| {
         pathways::lock_open_for_child(conn, who, new.pathway_id).await?;
         let meeting: Meeting = diesel::insert_into(meetings::table)
@@ -116,12 +117,12 @@ pub async fn record(
     .await
 }
 
-fn participant_error(error: diesel::result::Error, field: &str) -> ApiError {
-    match ApiError::from(error) {
-        ApiError::Unprocessable { .. } => {
-            ApiError::unprocessable(field, "names an id that does not exist")
+fn participant_error(error: diesel::result::Error, field: &str) -> Error {
+    match violation(&error) {
+        Some(Violation::ForeignKey) => {
+            Error::unprocessable(field, "names an id that does not exist")
         }
-        other => other,
+        _ => error.into(),
     }
 }
 

@@ -5,10 +5,11 @@ pub mod alerts;
 pub mod audit;
 pub mod audited;
 pub mod clients;
-pub mod cluster;
 pub mod commitments;
 pub mod decisions;
 pub mod domain_calendar;
+pub mod enums;
+pub mod error;
 pub mod events;
 pub mod exports;
 pub mod feed;
@@ -24,7 +25,6 @@ pub mod pathways;
 pub mod personal_data;
 pub mod persons;
 pub mod plans;
-pub mod privileges;
 pub mod referrals;
 pub mod refresh_tokens;
 pub mod schema;
@@ -44,6 +44,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use crate::config::DatabaseSettings;
 
 pub type DbPool = Pool<AsyncPgConnection>;
+
+pub use error::Error;
 
 /// A page of a list in id order: up to `limit` rows after `after`. Query
 /// functions fetch `limit + 1` rows, so that the caller knows if more follow.

@@ -7,13 +7,13 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::db::Error;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::notes;
 use crate::db::{PageRequest, events, pathways};
+use crate::domain::principal::Principal;
 use crate::domain::{EventKind, NoteVisibility, Role};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notes, check_for_backend(diesel::pg::Pg))]
@@ -32,7 +32,7 @@ pub async fn add(
     pathway: Uuid,
     visibility: NoteVisibility,
     body: &str,
-) -> Result<Note, ApiError> {
+) -> Result<Note, Error> {
     conn.transaction(async |conn| {
         pathways::lock_open_for_child(conn, who, pathway).await?;
         let note: Note = diesel::insert_into(notes::table)

@@ -8,7 +8,6 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::auth::Principal;
 use crate::db::PageRequest;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
@@ -16,6 +15,7 @@ use crate::db::commitments::Commitment;
 use crate::db::schema::{commitments, pathways, plans, territories};
 use crate::db::scope::{commitments_visible, partner_organization};
 use crate::db::views::partner_pathways;
+use crate::domain::principal::Principal;
 use crate::domain::{Domain, PathwayStatus};
 
 /// The columns a partner may see, the name of the territory's service,

@@ -8,8 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::etag::stale;
-use crate::auth::Principal;
+use crate::db::Error;
 use crate::db::PageRequest;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
@@ -18,8 +17,8 @@ use crate::db::schema::{pathway_status_periods, pathways, user_territories, user
 use crate::db::scope::pathways_visible;
 use crate::domain::enums::name_of;
 use crate::domain::pathway::{TransitionError, check_transition, may_steer};
+use crate::domain::principal::Principal;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
@@ -104,11 +103,7 @@ pub async fn find(
 }
 
 /// The pathway, locked for the rest of the transaction, if in scope.
-async fn lock(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-) -> Result<Pathway, ApiError> {
+async fn lock(conn: &mut AsyncPgConnection, who: &Principal, id: Uuid) -> Result<Pathway, Error> {
     pathways::table
         .find(id)
         .filter(pathways_visible(who))
@@ -127,21 +122,21 @@ async fn lock_for_steering(
     who: &Principal,
     id: Uuid,
     version: i32,
-) -> Result<Pathway, ApiError> {
+) -> Result<Pathway, Error> {
     let pathway = lock(conn, who, id).await?;
     if pathway.version != version {
-        return Err(stale());
+        return Err(Error::stale());
     }
     if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "Only the pathway's referent or a supervisor of its territory may do this.",
         ));
     }
     Ok(pathway)
 }
 
-pub fn not_found() -> ApiError {
-    ApiError::not_found("No such pathway in your territories and domains.")
+pub fn not_found() -> Error {
+    Error::not_found("No such pathway in your territories and domains.")
 }
 
 /// Scoped list in id order, one page.
@@ -298,22 +293,22 @@ pub async fn transition(
     id: Uuid,
     version: i32,
     change: &Transition,
-) -> Result<Pathway, ApiError> {
+) -> Result<Pathway, Error> {
     conn.transaction(async |conn| {
         let current = lock_for_steering(conn, who, id, version).await?;
         check_transition(current.status, change.to, change.closure_reason).map_err(|error| {
             match error {
-                TransitionError::Forbidden { from, to, allowed } => ApiError::forbidden_transition(
+                TransitionError::Forbidden { from, to, allowed } => Error::forbidden_transition(
                     "pathway",
                     &name_of(&from),
                     &name_of(&to),
                     allowed.iter().map(name_of).collect(),
                 ),
                 TransitionError::ClosureReasonMissing => {
-                    ApiError::unprocessable("closure_reason", "is required to close a pathway")
+                    Error::unprocessable("closure_reason", "is required to close a pathway")
                 }
                 TransitionError::ClosureReasonUnexpected => {
-                    ApiError::unprocessable("closure_reason", "is only for a move to `closed`")
+                    Error::unprocessable("closure_reason", "is only for a move to `closed`")
                 }
             }
         })?;
@@ -371,14 +366,14 @@ pub async fn assign_referent(
     id: Uuid,
     version: i32,
     referent: Uuid,
-) -> Result<Pathway, ApiError> {
+) -> Result<Pathway, Error> {
     conn.transaction(async |conn| {
         let current = lock(conn, who, id).await?;
         if current.version != version {
-            return Err(stale());
+            return Err(Error::stale());
         }
         if !can_be_referent(conn, referent, current.territory_id, current.domain).await? {
-            return Err(ApiError::unprocessable(
+            return Err(Error::unprocessable(
                 "referent_id",
                 "must be an active coordinator or supervisor of the pathway's territory and domain",
             ));
@@ -412,16 +407,16 @@ pub async fn set_critical(
     version: i32,
     level: Option<EscalationLevel>,
     reason: &str,
-) -> Result<Pathway, ApiError> {
+) -> Result<Pathway, Error> {
     conn.transaction(async |conn| {
         let current = lock_for_steering(conn, who, id, version).await?;
         if current.status == PathwayStatus::Closed && level.is_some() {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "The pathway is closed; a closed pathway cannot be flagged critical.",
             ));
         }
         if level.is_none() && current.critical_level.is_none() {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "The pathway is not flagged critical.",
             ));
         }
@@ -463,10 +458,10 @@ pub async fn lock_open_for_child(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
-) -> Result<Pathway, ApiError> {
+) -> Result<Pathway, Error> {
     let pathway = lock(conn, who, id).await?;
     if pathway.status == PathwayStatus::Closed {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "The pathway is closed: nothing more can be added to it. Open a new pathway instead.",
         ));
     }

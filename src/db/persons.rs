@@ -8,13 +8,13 @@ use diesel::sql_types::{Array, Bool, Bytea, Date, Double, Nullable, Text, Uuid a
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::auth::Principal;
 use crate::db::PageRequest;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::persons;
 use crate::db::scope::{persons_visible, scope_arrays};
 use crate::domain::Sex;
+use crate::domain::principal::Principal;
 
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = persons, check_for_backend(diesel::pg::Pg))]

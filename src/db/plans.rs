@@ -6,17 +6,17 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::etag::stale;
-use crate::auth::Principal;
+use crate::db::Error;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
+use crate::db::error::{Violation, violation};
 use crate::db::schema::plans;
 use crate::db::scope::plans_visible;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::enums::name_of;
 use crate::domain::plan::{allowed_next, kind_allowed, latest_review};
+use crate::domain::principal::Principal;
 use crate::domain::{ConsentBy, EventKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus};
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
@@ -55,8 +55,8 @@ pub struct PlanTransition {
     pub end_reason: Option<PlanEndReason>,
 }
 
-pub fn not_found() -> ApiError {
-    ApiError::not_found("No such plan in your territories and domains.")
+pub fn not_found() -> Error {
+    Error::not_found("No such plan in your territories and domains.")
 }
 
 /// Creates a draft plan on an open pathway in scope.
@@ -67,11 +67,11 @@ pub async fn create(
     kind: PlanKind,
     coordinator: Option<Uuid>,
     objectives: Option<String>,
-) -> Result<Plan, ApiError> {
+) -> Result<Plan, Error> {
     conn.transaction(async |conn| {
         let parent = pathways::lock_open_for_child(conn, who, pathway).await?;
         if !kind_allowed(parent.domain, kind) {
-            return Err(ApiError::unprocessable(
+            return Err(Error::unprocessable(
                 "kind",
                 format!(
                     "`{}` is not a plan of the `{}` domain; `pag` fits every domain",
@@ -85,7 +85,7 @@ pub async fn create(
             .unwrap_or(who.subject.id());
         if !pathways::can_be_referent(conn, coordinator, parent.territory_id, parent.domain).await?
         {
-            return Err(ApiError::unprocessable(
+            return Err(Error::unprocessable(
                 "coordinator_id",
                 "must be an active coordinator or supervisor of the pathway's territory and domain",
             ));
@@ -161,7 +161,7 @@ async fn lock(
     who: &Principal,
     id: Uuid,
     version: i32,
-) -> Result<(Plan, pathways::Pathway), ApiError> {
+) -> Result<(Plan, pathways::Pathway), Error> {
     let plan: Plan = plans::table
         .find(id)
         .filter(plans_visible(who))
@@ -175,7 +175,7 @@ async fn lock(
         .await?
         .ok_or_else(not_found)?;
     if plan.version != version {
-        return Err(stale());
+        return Err(Error::stale());
     }
     Ok((plan, pathway))
 }
@@ -186,11 +186,11 @@ pub async fn update(
     id: Uuid,
     version: i32,
     changes: &PlanChanges,
-) -> Result<Plan, ApiError> {
+) -> Result<Plan, Error> {
     conn.transaction(async |conn| {
         let (plan, pathway) = lock(conn, who, id, version).await?;
         if plan.status == PlanStatus::Ended {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "The plan has ended; it can no longer change.",
             ));
         }
@@ -201,7 +201,7 @@ pub async fn update(
             && !pathways::can_be_referent(conn, coordinator, pathway.territory_id, pathway.domain)
                 .await?
         {
-            return Err(ApiError::unprocessable(
+            return Err(Error::unprocessable(
                 "coordinator_id",
                 "must be an active coordinator or supervisor of the pathway's territory and domain",
             ));
@@ -229,16 +229,16 @@ pub async fn update(
 }
 
 /// A review date must come after activation and at most 12 months later.
-fn check_review(activated_on: Option<NaiveDate>, review_due: NaiveDate) -> Result<(), ApiError> {
+fn check_review(activated_on: Option<NaiveDate>, review_due: NaiveDate) -> Result<(), Error> {
     let Some(activated_on) = activated_on else {
-        return Err(ApiError::unprocessable(
+        return Err(Error::unprocessable(
             "review_due",
             "is set when the plan is activated",
         ));
     };
     let latest = latest_review(activated_on);
     if review_due <= activated_on || review_due > latest {
-        return Err(ApiError::unprocessable(
+        return Err(Error::unprocessable(
             "review_due",
             format!("must be after the activation ({activated_on}) and no later than {latest}"),
         ));
@@ -252,12 +252,12 @@ pub async fn transition(
     id: Uuid,
     version: i32,
     change: &PlanTransition,
-) -> Result<Plan, ApiError> {
+) -> Result<Plan, Error> {
     conn.transaction(async |conn| {
         let (plan, pathway) = lock(conn, who, id, version).await?;
         let allowed = allowed_next(plan.status);
         if !allowed.contains(&change.to) {
-            return Err(ApiError::forbidden_transition(
+            return Err(Error::forbidden_transition(
                 "plan",
                 &name_of(&plan.status),
                 &name_of(&change.to),
@@ -265,7 +265,7 @@ pub async fn transition(
             ));
         }
         if pathway.status == PathwayStatus::Closed && change.to != PlanStatus::Ended {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "The pathway is closed: its plans can only end.",
             ));
         }
@@ -277,13 +277,13 @@ pub async fn transition(
         match change.to {
             PlanStatus::Consented => {
                 let Some((by, on)) = change.consent else {
-                    return Err(ApiError::unprocessable(
+                    return Err(Error::unprocessable(
                         "consent",
                         "is required: who agreed (`person` or `legal_representative`) and when",
                     ));
                 };
                 if on > today {
-                    return Err(ApiError::unprocessable(
+                    return Err(Error::unprocessable(
                         "consent.given_on",
                         "must not be in the future",
                     ));
@@ -298,7 +298,7 @@ pub async fn transition(
             }
             PlanStatus::Ended => {
                 let Some(reason) = change.end_reason else {
-                    return Err(ApiError::unprocessable(
+                    return Err(Error::unprocessable(
                         "end_reason",
                         "is required to end a plan",
                     ));
@@ -323,11 +323,11 @@ pub async fn transition(
             .returning(Plan::as_returning())
             .get_result(&mut *conn)
             .await
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::conflict(
+            .map_err(|e| match violation(&e) {
+                Some(Violation::Unique) => Error::conflict(
                     "The pathway already has an active plan; end it before activating another.",
                 ),
-                other => other,
+                _ => e.into(),
             })?;
         events::record(
             conn,

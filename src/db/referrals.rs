@@ -12,8 +12,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::Principal;
-use crate::auth::policy::{Action, allows};
+use crate::db::Error;
 use crate::db::PageRequest;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
@@ -26,11 +25,12 @@ use crate::db::scope::{persons_visible, referrals_triaged};
 use crate::db::{domain_calendar, events};
 use crate::domain::enums::name_of;
 use crate::domain::nir::Nir;
+use crate::domain::principal::Principal;
+use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::{
     Domain, EventKind, OrganizationKind, PathwayStatus, ReferralDeclineReason, ReferralStatus,
 };
-use crate::error::ApiError;
 use crate::privacy::PersonalDataKeys;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -92,7 +92,7 @@ pub async fn receive(
     conn: &mut AsyncPgConnection,
     keys: &PersonalDataKeys,
     incoming: &Incoming,
-) -> Result<Referral, ApiError> {
+) -> Result<Referral, Error> {
     let today = Utc::now().date_naive();
     check_open(conn, incoming.domain, today).await?;
     let territory: Uuid = communes::table
@@ -102,7 +102,7 @@ pub async fn receive(
         .await
         .optional()?
         .ok_or_else(|| {
-            ApiError::unprocessable(
+            Error::unprocessable(
                 "commune_insee",
                 "is not a commune the département's territories cover",
             )
@@ -135,17 +135,19 @@ async fn check_open(
     conn: &mut AsyncPgConnection,
     domain: Domain,
     today: NaiveDate,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let opening = domain_calendar::find(conn, domain)
         .await?
-        .ok_or_else(|| ApiError::unprocessable("domain", "has no opening date"))?;
-    check_pathway_date(opening.opens_on, today, today).map_err(|closed| ApiError::DomainNotOpen {
-        detail: format!(
-            "The domain `{}` accepts referrals from {} on.",
-            name_of(&domain),
-            closed.opens_on
-        ),
-        opens_on: closed.opens_on,
+        .ok_or_else(|| Error::unprocessable("domain", "has no opening date"))?;
+    check_pathway_date(opening.opens_on, today, today).map_err(|closed| {
+        Error::Refused(Refusal::DomainNotOpen {
+            detail: format!(
+                "The domain `{}` accepts referrals from {} on.",
+                name_of(&domain),
+                closed.opens_on
+            ),
+            opens_on: closed.opens_on,
+        })
     })
 }
 
@@ -216,8 +218,8 @@ pub async fn queue(
         .await
 }
 
-fn not_found() -> ApiError {
-    ApiError::not_found("No such referral in your territories and domains.")
+fn not_found() -> Error {
+    Error::not_found("No such referral in your territories and domains.")
 }
 
 /// A pending referral of the caller's queue, locked for the decision.
@@ -225,7 +227,7 @@ async fn lock_pending(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
-) -> Result<Referral, ApiError> {
+) -> Result<Referral, Error> {
     let referral: Referral = referrals::table
         .find(id)
         .filter(referrals_triaged(who))
@@ -236,7 +238,7 @@ async fn lock_pending(
         .optional()?
         .ok_or_else(not_found)?;
     if referral.status != ReferralStatus::Pending {
-        return Err(ApiError::conflict(format!(
+        return Err(Error::conflict(format!(
             "This referral was already {}.",
             name_of(&referral.status)
         )));
@@ -253,6 +255,9 @@ pub struct Acceptance {
     pub person_id: Option<Uuid>,
     /// The caller becomes the pathway's referent.
     pub take_as_referent: bool,
+    /// The caller may also take over a pathway that has a referent (the
+    /// policy's answer for `AssignReferent`).
+    pub may_replace_referent: bool,
 }
 
 /// What accepting did.
@@ -273,7 +278,7 @@ pub async fn accept(
     who: &Principal,
     id: Uuid,
     acceptance: &Acceptance,
-) -> Result<Accepted, ApiError> {
+) -> Result<Accepted, Error> {
     let today = Utc::now().date_naive();
     let actor = who.subject.id();
     conn.transaction(async |conn| {
@@ -316,7 +321,7 @@ pub async fn accept(
             && !pathways::can_be_referent(conn, referent, person.territory_id, referral.domain)
                 .await?
         {
-            return Err(ApiError::unprocessable(
+            return Err(Error::unprocessable(
                 "take_as_referent",
                 "you do not work in the person's territory and the referral's domain",
             ));
@@ -345,7 +350,7 @@ pub async fn accept(
             .as_ref()
             .map(|new| new.id)
             .or(open.map(|(id, _)| id))
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no pathway to accept into")))?;
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("no pathway to accept into")))?;
         // The decision comes first (the foreign key to the pathway is checked
         // at commit), so that the events below already count the partner
         // among those who follow the pathway (feed and webhook outbox).
@@ -367,7 +372,7 @@ pub async fn accept(
                 pathways::open(conn, new, actor, Some(&referral.reason)).await?;
             }
             (None, Some((_, current)), Some(referent)) if current != Some(referent) => {
-                take_as_referent(conn, who, pathway_id, current, referent).await?;
+                take_as_referent(conn, acceptance, pathway_id, current, referent).await?;
             }
             _ => {}
         }
@@ -401,7 +406,7 @@ pub async fn decline(
     id: Uuid,
     reason: ReferralDeclineReason,
     comment: Option<&str>,
-) -> Result<Referral, ApiError> {
+) -> Result<Referral, Error> {
     let actor = who.subject.id();
     conn.transaction(async |conn| {
         let referral = lock_pending(conn, who, id).await?;
@@ -438,7 +443,7 @@ async fn chosen_person(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
-) -> Result<Person, ApiError> {
+) -> Result<Person, Error> {
     persons_t::table
         .find(id)
         .filter(persons_visible(who))
@@ -447,7 +452,7 @@ async fn chosen_person(
         .first(conn)
         .await
         .optional()?
-        .ok_or_else(|| ApiError::unprocessable("person_id", "is no person of your territories"))
+        .ok_or_else(|| Error::unprocessable("person_id", "is no person of your territories"))
 }
 
 #[derive(QueryableByName)]
@@ -539,7 +544,7 @@ async fn create_person(
     referral: &Referral,
     kind: OrganizationKind,
     nir: Option<&Nir>,
-) -> Result<Person, ApiError> {
+) -> Result<Person, Error> {
     let id = Uuid::now_v7();
     let (caf_number, msa_number) = match kind {
         OrganizationKind::Msa => (None, referral.partner_number.clone()),
@@ -567,13 +572,13 @@ async fn create_person(
 /// open: a coordinator only of one that has none, a supervisor of any.
 async fn take_as_referent(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
+    acceptance: &Acceptance,
     pathway: Uuid,
     current: Option<Uuid>,
     referent: Uuid,
-) -> Result<(), ApiError> {
-    if current.is_some() && !allows(who.role, Action::AssignReferent) {
-        return Err(ApiError::conflict(
+) -> Result<(), Error> {
+    if current.is_some() && !acceptance.may_replace_referent {
+        return Err(Error::conflict(
             "The pathway already has a referent; a supervisor can hand it to you.",
         ));
     }
@@ -588,7 +593,7 @@ async fn take_as_referent(
         conn,
         pathway,
         EventKind::ReferentAssigned,
-        who.subject.id(),
+        referent, // the caller, who takes the pathway
         json!({ "from": current, "to": referent }),
     )
     .await?;

@@ -8,9 +8,9 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use crate::auth::Principal;
 use crate::db::schema::{commitments, pathways, persons, plans, referrals, webhooks};
 use crate::domain::Role;
+use crate::domain::principal::Principal;
 
 pub type Predicate<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
 

@@ -9,12 +9,12 @@ use diesel::sql_types::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::auth::Principal;
 use crate::db::PageRequest;
 use crate::db::feed::FeedRow;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EventKind as SqlEventKind};
 use crate::db::schema::{webhook_deliveries, webhooks};
 use crate::db::scope::webhooks_visible;
+use crate::domain::principal::Principal;
 use crate::domain::{DeliveryStatus, Domain, EventKind};
 
 #[derive(Debug, Clone, Queryable, Selectable)]

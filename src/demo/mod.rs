@@ -21,12 +21,12 @@ use uuid::Uuid;
 
 use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::secrets::random_secret;
-use crate::cli::on_migrated_database;
 use crate::config::{Environment, Settings};
 use crate::db::schema::{domain_calendar, organizations, territories, user_territories, users};
 use crate::demo::generate::{Batch, Territory, World};
 use crate::domain::{Domain, Role};
 use crate::privacy::PersonalDataKeys;
+use crate::server::on_migrated_database;
 
 #[derive(Debug, Args)]
 pub struct SeedDemoArgs {

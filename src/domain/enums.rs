@@ -1,64 +1,86 @@
 //! Closed sets, spelled the same in SQL (PostgreSQL enums), JSON and Rust.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+/// An enum of the domain with the one spelling of each value, shared by
+/// JSON (serde), the OpenAPI document (utoipa) and PostgreSQL (the
+/// `db::enums` mapping reads [`as_str`](Domain::as_str) and `parse`).
+/// serde and utoipa spell the variants in snake_case; the test below
+/// checks that each `$text` is that spelling.
+macro_rules! closed_set {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
 
-/// A domain of social action, opened one a year.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::Domain"]
-#[DbValueStyle = "snake_case"]
-pub enum Domain {
-    /// Handicap.
-    Disability,
-    /// Personnes âgées.
-    Elderly,
-    /// Enfance / ASE.
-    Childhood,
-    /// Insertion / RSA.
-    Insertion,
+        impl $name {
+            /// Every value, in declaration order.
+            pub const VALUES: &[$name] = &[$($name::$variant),+];
+
+            /// The spelling in JSON and SQL.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value spelled `text`, if any.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-/// What an account may do (DESIGN.md §2).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::Role"]
-#[DbValueStyle = "snake_case"]
-pub enum Role {
-    /// Manages accounts and reference data; never reads case files.
-    Admin,
-    /// Supervises the pathways of their territories and domains.
-    Supervisor,
-    /// Social worker: follows pathways of their territories and domains.
-    Coordinator,
-    /// Machine client of a partner organization (CAF, MSA).
-    Partner,
-    /// Reads pseudonymised exports, indicators and the audit log.
-    Auditor,
+closed_set! {
+    /// A domain of social action, opened one a year.
+    pub enum Domain {
+        /// Handicap.
+        Disability => "disability",
+        /// Personnes âgées.
+        Elderly => "elderly",
+        /// Enfance / ASE.
+        Childhood => "childhood",
+        /// Insertion / RSA.
+        Insertion => "insertion",
+    }
+}
+
+closed_set! {
+    /// What an account may do (DESIGN.md §2).
+    pub enum Role {
+        /// Manages accounts and reference data; never reads case files.
+        Admin => "admin",
+        /// Supervises the pathways of their territories and domains.
+        Supervisor => "supervisor",
+        /// Social worker: follows pathways of their territories and domains.
+        Coordinator => "coordinator",
+        /// Machine client of a partner organization (CAF, MSA).
+        Partner => "partner",
+        /// Reads pseudonymised exports, indicators and the audit log.
+        Auditor => "auditor",
+    }
 }
 
 impl Role {
@@ -76,444 +98,289 @@ impl Role {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::OrganizationKind"]
-#[DbValueStyle = "snake_case"]
-pub enum OrganizationKind {
-    Department,
-    Caf,
-    Msa,
-    Mdph,
-    Ars,
-    Education,
-    EmploymentService,
-    Facility,
-    Association,
-    Other,
+closed_set! {
+    pub enum OrganizationKind {
+        Department => "department",
+        Caf => "caf",
+        Msa => "msa",
+        Mdph => "mdph",
+        Ars => "ars",
+        Education => "education",
+        EmploymentService => "employment_service",
+        Facility => "facility",
+        Association => "association",
+        Other => "other",
+    }
 }
 
-/// Sex as recorded in the civil status, when known.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::Sex"]
-#[DbValueStyle = "snake_case"]
-pub enum Sex {
-    Female,
-    Male,
-    Other,
+closed_set! {
+    /// Sex as recorded in the civil status, when known.
+    pub enum Sex {
+        Female => "female",
+        Male => "male",
+        Other => "other",
+    }
 }
 
-/// Where a pathway stands (DESIGN.md §1); the allowed moves are in `domain::pathway`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::PathwayStatus"]
-#[DbValueStyle = "snake_case"]
-pub enum PathwayStatus {
-    /// Demande / saisine: the situation was signalled.
-    Referred,
-    /// Évaluation.
-    Assessment,
-    /// Décision prononcée: an orientation was decided.
-    Orientation,
-    /// Sans solution: the state RAPT exists to empty.
-    WithoutSolution,
-    /// Solution en place.
-    Supported,
-    /// Final; a new pathway is opened instead.
-    Closed,
+closed_set! {
+    /// Where a pathway stands (DESIGN.md §1); the allowed moves are in `domain::pathway`.
+    pub enum PathwayStatus {
+        /// Demande / saisine: the situation was signalled.
+        Referred => "referred",
+        /// Évaluation.
+        Assessment => "assessment",
+        /// Décision prononcée: an orientation was decided.
+        Orientation => "orientation",
+        /// Sans solution: the state RAPT exists to empty.
+        WithoutSolution => "without_solution",
+        /// Solution en place.
+        Supported => "supported",
+        /// Final; a new pathway is opened instead.
+        Closed => "closed",
+    }
 }
 
-/// Why a pathway was closed.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::ClosureReason"]
-#[DbValueStyle = "snake_case"]
-pub enum ClosureReason {
-    TargetReached,
-    AlternativeSustained,
-    PersonRequest,
-    MovedAway,
-    Deceased,
-    NoLongerEligible,
-    Other,
+closed_set! {
+    /// Why a pathway was closed.
+    pub enum ClosureReason {
+        TargetReached => "target_reached",
+        AlternativeSustained => "alternative_sustained",
+        PersonRequest => "person_request",
+        MovedAway => "moved_away",
+        Deceased => "deceased",
+        NoLongerEligible => "no_longer_eligible",
+        Other => "other",
+    }
 }
 
-/// How far a critical situation is escalated.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::EscalationLevel"]
-#[DbValueStyle = "snake_case"]
-pub enum EscalationLevel {
-    Department,
-    Regional,
-    National,
+closed_set! {
+    /// How far a critical situation is escalated.
+    pub enum EscalationLevel {
+        Department => "department",
+        Regional => "regional",
+        National => "national",
+    }
 }
 
-/// Who took an orientation decision.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::DecisionAuthority"]
-#[DbValueStyle = "snake_case"]
-pub enum DecisionAuthority {
-    /// Commission des droits et de l'autonomie (disability).
-    Cdaph,
-    /// Président du conseil départemental.
-    DepartmentPresident,
-    /// Juge (des enfants, des tutelles).
-    Judge,
-    Other,
+closed_set! {
+    /// Who took an orientation decision.
+    pub enum DecisionAuthority {
+        /// Commission des droits et de l'autonomie (disability).
+        Cdaph => "cdaph",
+        /// Président du conseil départemental.
+        DepartmentPresident => "department_president",
+        /// Juge (des enfants, des tutelles).
+        Judge => "judge",
+        Other => "other",
+    }
 }
 
-/// Orientation cible (what the person needs) or réponse alternative (what can be done meanwhile).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::DecisionQualification"]
-#[DbValueStyle = "snake_case"]
-pub enum Qualification {
-    Target,
-    Alternative,
+closed_set! {
+    /// Orientation cible (what the person needs) or réponse alternative (what can be done meanwhile).
+    pub enum Qualification {
+        Target => "target",
+        Alternative => "alternative",
+    }
 }
 
-/// Kind of support plan; `pag` is allowed in every domain.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::PlanKind"]
-#[DbValueStyle = "snake_case"]
-pub enum PlanKind {
-    /// Plan d'accompagnement global.
-    Pag,
-    /// Plan d'aide APA (elderly).
-    CarePlan,
-    /// Projet pour l'enfant (childhood).
-    Ppe,
-    /// Contrat d'engagement RSA (insertion).
-    EngagementContract,
+closed_set! {
+    /// Kind of support plan; `pag` is allowed in every domain.
+    pub enum PlanKind {
+        /// Plan d'accompagnement global.
+        Pag => "pag",
+        /// Plan d'aide APA (elderly).
+        CarePlan => "care_plan",
+        /// Projet pour l'enfant (childhood).
+        Ppe => "ppe",
+        /// Contrat d'engagement RSA (insertion).
+        EngagementContract => "engagement_contract",
+    }
 }
 
-/// Where a plan stands; the allowed moves are in `domain::plan`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::PlanStatus"]
-#[DbValueStyle = "snake_case"]
-pub enum PlanStatus {
-    Draft,
-    Proposed,
-    /// The person or their representative agreed.
-    Consented,
-    Active,
-    Ended,
+closed_set! {
+    /// Where a plan stands; the allowed moves are in `domain::plan`.
+    pub enum PlanStatus {
+        Draft => "draft",
+        Proposed => "proposed",
+        /// The person or their representative agreed.
+        Consented => "consented",
+        Active => "active",
+        Ended => "ended",
+    }
 }
 
-/// Who gave the prior agreement to a plan.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::ConsentBy"]
-#[DbValueStyle = "snake_case"]
-pub enum ConsentBy {
-    Person,
-    LegalRepresentative,
+closed_set! {
+    /// Who gave the prior agreement to a plan.
+    pub enum ConsentBy {
+        Person => "person",
+        LegalRepresentative => "legal_representative",
+    }
 }
 
-/// Why a plan ended.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::PlanEndReason"]
-#[DbValueStyle = "snake_case"]
-pub enum PlanEndReason {
-    ObjectivesMet,
-    Replaced,
-    ConsentWithdrawn,
-    PathwayClosed,
-    Other,
+closed_set! {
+    /// Why a plan ended.
+    pub enum PlanEndReason {
+        ObjectivesMet => "objectives_met",
+        Replaced => "replaced",
+        ConsentWithdrawn => "consent_withdrawn",
+        PathwayClosed => "pathway_closed",
+        Other => "other",
+    }
 }
 
-/// Where an organization's commitment stands.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::CommitmentStatus"]
-#[DbValueStyle = "snake_case"]
-pub enum CommitmentStatus {
-    Planned,
-    InProgress,
-    Fulfilled,
-    Breached,
-    Cancelled,
+closed_set! {
+    /// Where an organization's commitment stands.
+    pub enum CommitmentStatus {
+        Planned => "planned",
+        InProgress => "in_progress",
+        Fulfilled => "fulfilled",
+        Breached => "breached",
+        Cancelled => "cancelled",
+    }
 }
 
-/// `team`: the pathway's professionals; `restricted`: its author and supervisors.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::NoteVisibility"]
-#[DbValueStyle = "snake_case"]
-pub enum NoteVisibility {
-    Team,
-    Restricted,
+closed_set! {
+    /// `team`: the pathway's professionals; `restricted`: its author and supervisors.
+    pub enum NoteVisibility {
+        Team => "team",
+        Restricted => "restricted",
+    }
 }
 
-/// What happened in a pathway (its timeline).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
-    diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::EventKind"]
-#[DbValueStyle = "snake_case"]
-pub enum EventKind {
-    PathwayOpened,
-    StatusChanged,
-    ReferentAssigned,
-    PathwayUpdated,
-    CriticalSet,
-    CriticalCleared,
-    DecisionRecorded,
-    PlanCreated,
-    PlanUpdated,
-    PlanStatusChanged,
-    CommitmentAdded,
-    CommitmentUpdated,
-    MeetingHeld,
-    NoteAdded,
-    /// A partner referred the person for this pathway (before triage).
-    ReferralReceived,
-    /// The département accepted a partner's referral into this pathway.
-    ReferralAccepted,
-    /// The département declined a partner's referral (no pathway).
-    ReferralDeclined,
+closed_set! {
+    /// What happened in a pathway (its timeline).
+    pub enum EventKind {
+        PathwayOpened => "pathway_opened",
+        StatusChanged => "status_changed",
+        ReferentAssigned => "referent_assigned",
+        PathwayUpdated => "pathway_updated",
+        CriticalSet => "critical_set",
+        CriticalCleared => "critical_cleared",
+        DecisionRecorded => "decision_recorded",
+        PlanCreated => "plan_created",
+        PlanUpdated => "plan_updated",
+        PlanStatusChanged => "plan_status_changed",
+        CommitmentAdded => "commitment_added",
+        CommitmentUpdated => "commitment_updated",
+        MeetingHeld => "meeting_held",
+        NoteAdded => "note_added",
+        /// A partner referred the person for this pathway (before triage).
+        ReferralReceived => "referral_received",
+        /// The département accepted a partner's referral into this pathway.
+        ReferralAccepted => "referral_accepted",
+        /// The département declined a partner's referral (no pathway).
+        ReferralDeclined => "referral_declined",
+    }
 }
 
-/// Where a partner's referral stands in the département's triage.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::ReferralStatus"]
-#[DbValueStyle = "snake_case"]
-pub enum ReferralStatus {
-    /// Received and queued for the staff of the commune's territory.
-    Pending,
-    /// Accepted: the person is followed in a pathway of the domain, which
-    /// the referring partner follows from the moment of acceptance.
-    Accepted,
-    /// Declined, with a coded reason; nothing was opened.
-    Declined,
+closed_set! {
+    /// Where a partner's referral stands in the département's triage.
+    pub enum ReferralStatus {
+        /// Received and queued for the staff of the commune's territory.
+        Pending => "pending",
+        /// Accepted: the person is followed in a pathway of the domain, which
+        /// the referring partner follows from the moment of acceptance.
+        Accepted => "accepted",
+        /// Declined, with a coded reason; nothing was opened.
+        Declined => "declined",
+    }
 }
 
-/// Why the département declined a referral.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::ReferralDeclineReason"]
-#[DbValueStyle = "snake_case"]
-pub enum ReferralDeclineReason {
-    /// The person is not eligible to the domain's support.
-    NotEligible,
-    /// The person lives outside the département's territories.
-    OutsideTerritory,
-    /// The person already has the support asked for.
-    AlreadySupported,
-    /// The same referral was already received.
-    Duplicate,
-    /// Not enough to act on; refer again with more.
-    InsufficientInformation,
-    /// The person refused the support.
-    PersonRefused,
-    Other,
+closed_set! {
+    /// Why the département declined a referral.
+    pub enum ReferralDeclineReason {
+        /// The person is not eligible to the domain's support.
+        NotEligible => "not_eligible",
+        /// The person lives outside the département's territories.
+        OutsideTerritory => "outside_territory",
+        /// The person already has the support asked for.
+        AlreadySupported => "already_supported",
+        /// The same referral was already received.
+        Duplicate => "duplicate",
+        /// Not enough to act on; refer again with more.
+        InsufficientInformation => "insufficient_information",
+        /// The person refused the support.
+        PersonRefused => "person_refused",
+        Other => "other",
+    }
 }
-/// Where one webhook delivery stands.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::DeliveryStatus"]
-#[DbValueStyle = "snake_case"]
-pub enum DeliveryStatus {
-    /// Not yet acknowledged by the endpoint; retried with backoff.
-    Pending,
-    /// The endpoint answered 2xx.
-    Delivered,
-    /// Every attempt failed (dead-lettered); `POST …/retry` sends it again.
-    Dead,
-    /// Not sent: the webhook was deleted, or the pathway left your scope
-    /// (the person objected to sharing) before it could be sent.
-    Cancelled,
+closed_set! {
+    /// Where one webhook delivery stands.
+    pub enum DeliveryStatus {
+        /// Not yet acknowledged by the endpoint; retried with backoff.
+        Pending => "pending",
+        /// The endpoint answered 2xx.
+        Delivered => "delivered",
+        /// Every attempt failed (dead-lettered); `POST …/retry` sends it again.
+        Dead => "dead",
+        /// Not sent: the webhook was deleted, or the pathway left your scope
+        /// (the person objected to sharing) before it could be sent.
+        Cancelled => "cancelled",
+    }
 }
 
-/// How an audited action ended.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel_derive_enum::DbEnum,
-)]
-#[serde(rename_all = "snake_case")]
-#[ExistingTypePath = "crate::db::schema::sql_types::AuditOutcome"]
-#[DbValueStyle = "snake_case"]
-pub enum AuditOutcome {
-    Success,
-    /// Refused: not authenticated, or not allowed.
-    Denied,
-    /// Nothing in the caller's scope answers to it.
-    NotFound,
-    /// Refused as invalid input.
-    Invalid,
-    /// Failed on the server's side.
-    Failed,
+closed_set! {
+    /// How an audited action ended.
+    pub enum AuditOutcome {
+        Success => "success",
+        /// Refused: not authenticated, or not allowed.
+        Denied => "denied",
+        /// Nothing in the caller's scope answers to it.
+        NotFound => "not_found",
+        /// Refused as invalid input.
+        Invalid => "invalid",
+        /// Failed on the server's side.
+        Failed => "failed",
+    }
 }
 
 /// The spelling of a closed-set value in JSON and SQL, for messages.
-pub fn name_of<T: Serialize>(value: &T) -> String {
+pub fn name_of<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spelled_alike<T: serde::Serialize + Copy>(values: &[T], as_str: fn(T) -> &'static str) {
+        for value in values {
+            assert_eq!(serde_json::to_value(value).unwrap(), as_str(*value));
+        }
+    }
+
+    #[test]
+    fn json_and_sql_spell_every_value_alike() {
+        spelled_alike(Domain::VALUES, Domain::as_str);
+        spelled_alike(Role::VALUES, Role::as_str);
+        spelled_alike(OrganizationKind::VALUES, OrganizationKind::as_str);
+        spelled_alike(Sex::VALUES, Sex::as_str);
+        spelled_alike(PathwayStatus::VALUES, PathwayStatus::as_str);
+        spelled_alike(ClosureReason::VALUES, ClosureReason::as_str);
+        spelled_alike(EscalationLevel::VALUES, EscalationLevel::as_str);
+        spelled_alike(DecisionAuthority::VALUES, DecisionAuthority::as_str);
+        spelled_alike(Qualification::VALUES, Qualification::as_str);
+        spelled_alike(PlanKind::VALUES, PlanKind::as_str);
+        spelled_alike(PlanStatus::VALUES, PlanStatus::as_str);
+        spelled_alike(ConsentBy::VALUES, ConsentBy::as_str);
+        spelled_alike(PlanEndReason::VALUES, PlanEndReason::as_str);
+        spelled_alike(CommitmentStatus::VALUES, CommitmentStatus::as_str);
+        spelled_alike(NoteVisibility::VALUES, NoteVisibility::as_str);
+        spelled_alike(EventKind::VALUES, EventKind::as_str);
+        spelled_alike(ReferralStatus::VALUES, ReferralStatus::as_str);
+        spelled_alike(ReferralDeclineReason::VALUES, ReferralDeclineReason::as_str);
+        spelled_alike(DeliveryStatus::VALUES, DeliveryStatus::as_str);
+        spelled_alike(AuditOutcome::VALUES, AuditOutcome::as_str);
+    }
+
+    #[test]
+    fn every_spelling_parses_back() {
+        for value in EventKind::VALUES {
+            assert_eq!(EventKind::parse(value.as_str()), Some(*value));
+        }
+        assert_eq!(Domain::parse("Disability"), None);
+    }
 }

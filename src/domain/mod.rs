@@ -5,6 +5,8 @@ pub mod nir;
 pub mod passwords;
 pub mod pathway;
 pub mod plan;
+pub mod principal;
+pub mod refusal;
 pub mod rollout;
 pub mod validation;
 pub mod values;

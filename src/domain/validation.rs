@@ -1,7 +1,7 @@
 //! Field checks shared by the resources. Each returns the cleaned value or
 //! records what is wrong, so that one response lists every invalid field.
 
-use crate::error::{ApiError, FieldError};
+use crate::domain::refusal::{FieldError, Refusal};
 
 #[derive(Default)]
 pub struct Checks {
@@ -43,11 +43,11 @@ impl Checks {
         self.errors.push(FieldError::new(field, message));
     }
 
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), Refusal> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::invalid("Some fields are not valid.", self.errors))
+            Err(Refusal::invalid("Some fields are not valid.", self.errors))
         }
     }
 }
@@ -103,7 +103,7 @@ mod tests {
         assert_eq!(checks.text("name", "  Gap  ", 10), "Gap");
         checks.text("code", "", 10);
         checks.text("label", "abcdefghijk", 10);
-        let Err(ApiError::BadRequest { errors, .. }) = checks.finish() else {
+        let Err(Refusal::Invalid { errors, .. }) = checks.finish() else {
             panic!("two invalid fields");
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -87,7 +87,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
 
 /// Every (method, path) of the OpenAPI document, with `{…}` filled in.
 fn routes() -> Vec<(String, String, String)> {
-    let doc = serde_json::to_value(parcours::api::openapi()).unwrap();
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
     let mut routes = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

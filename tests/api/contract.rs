@@ -10,7 +10,7 @@ const COMMITTED: &str = "openapi/openapi.json";
 fn committed_openapi_matches_the_code() {
     let committed = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED))
         .unwrap_or_default();
-    let generated = parcours::api::openapi_json().unwrap();
+    let generated = parcours::http::openapi_json().unwrap();
     assert!(
         committed == generated,
         "{COMMITTED} differs from what the code generates. If the change of contract is \
@@ -20,7 +20,7 @@ fn committed_openapi_matches_the_code() {
 
 #[test]
 fn every_operation_documents_its_errors_as_problems() {
-    let doc = serde_json::to_value(parcours::api::openapi()).unwrap();
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
     let paths = doc["paths"].as_object().unwrap();
     assert!(!paths.is_empty());
     for (path, item) in paths {
@@ -57,7 +57,7 @@ async fn served_document_is_the_committed_one() {
     let response = app.get("/openapi.json").await;
     assert_eq!(response.status(), 200);
     let served: serde_json::Value = response.json().await.unwrap();
-    let generated = serde_json::to_value(parcours::api::openapi()).unwrap();
+    let generated = serde_json::to_value(parcours::http::openapi()).unwrap();
     assert_eq!(served, generated);
     for path in [
         "/health",

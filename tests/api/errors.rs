@@ -5,8 +5,8 @@
 //! configuration) through `Application::build`'s extra routes.
 
 use actix_web::{HttpResponse, web};
-use parcours::api::extract::Json;
-use parcours::error::ApiError;
+use parcours::http::error::ApiError;
+use parcours::http::extract::Json;
 use serde::Deserialize;
 
 use crate::support::{TestApp, assert_problem};

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use parcours::auth::keys::write_new_key;
 use parcours::config::Settings;
 use parcours::domain::{Domain, Role};
-use parcours::startup::Application;
+use parcours::server::Application;
 use reqwest::Method;
 use serde_json::Value;
 

@@ -26,6 +26,7 @@ mod indicators;
 mod inputs;
 mod jwt_attacks;
 mod key_rotation;
+mod layers;
 mod lifecycle;
 mod migrations;
 mod notes;

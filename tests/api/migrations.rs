@@ -71,3 +71,32 @@ async fn migrations_go_up_down_and_up_to_the_same_schema() {
         .unwrap();
     assert_eq!(schema_of(&db).await, migrated);
 }
+
+/// Each closed set of the domain is spelled as its PostgreSQL enum, value
+/// for value, and every enum of the schema has its closed set: a value
+/// added on one side only fails here, not on the first row that holds it.
+#[tokio::test]
+async fn every_database_enum_is_a_closed_set_of_the_domain_spelled_the_same() {
+    let db = TestDatabase::create().await; // cloned from the migrated template
+    let mut conn = db.connect().await;
+    let rows: Vec<Line> = diesel::sql_query(
+        "SELECT t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumlabel) AS line
+           FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
+          WHERE t.typnamespace = 'public'::regnamespace
+          GROUP BY t.typname ORDER BY t.typname",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let in_database: Vec<String> = rows.into_iter().map(|r| r.line).collect();
+    let mut in_domain: Vec<String> = parcours::db::enums::spellings()
+        .into_iter()
+        .map(|(name, mut values)| {
+            values.sort_unstable();
+            format!("{name} {}", values.join(","))
+        })
+        .collect();
+    in_domain.sort();
+    assert_eq!(in_domain, in_database);
+    db.drop_now().await;
+}

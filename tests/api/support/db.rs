@@ -10,8 +10,8 @@ use std::path::Path;
 
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use parcours::db::cluster::{ClusterOptions, PrivateCluster};
 use parcours::db::{migrations, with_database};
+use parcours::server::cluster::{ClusterOptions, PrivateCluster};
 use tokio::sync::OnceCell;
 
 struct Server {

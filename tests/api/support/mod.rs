@@ -3,11 +3,11 @@
 pub mod db;
 
 use actix_web::dev::ServerHandle;
-use parcours::accounts::{self, CreateClient, CreateUser};
 use parcours::auth::passwords::PasswordHasherPool;
 use parcours::config::Settings;
 use parcours::domain::{Domain, Role};
-use parcours::startup::{Application, ExtraRoutes};
+use parcours::server::{Application, ExtraRoutes};
+use parcours::services::accounts::{self, CreateClient, CreateUser};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 

@@ -1,0 +1,33 @@
+//! The caller as the rules see it: who (a staff account or a partner
+//! client) and what its account may reach now (role, territories, domains,
+//! organization). The access predicates of `db::scope` and the policy of
+//! `auth::policy` read nothing else.
+
+use uuid::Uuid;
+
+use crate::domain::{Domain, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    User(Uuid),
+    Client(Uuid),
+}
+
+impl Subject {
+    pub fn id(self) -> Uuid {
+        match self {
+            Subject::User(id) | Subject::Client(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub subject: Subject,
+    pub role: Role,
+    pub territories: Vec<Uuid>,
+    pub domains: Vec<Domain>,
+    pub organization: Option<Uuid>,
+    /// The login the token belongs to (staff).
+    pub session: Option<Uuid>,
+}

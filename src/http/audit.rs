@@ -1,0 +1,277 @@
+//! `/v1/audit`: the audit trail for auditors (search, verification); a
+//! person's access log and full file (right of access) for the supervisors
+//! of its territory.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::audit::record::record;
+use crate::audit::verify::{Verification, verify as verify_chain};
+use crate::audit::{Actor, AuditContext, Entry};
+use crate::auth::policy::{ReadAccessLog, ReadAuditTrail, SubjectAccess};
+use crate::db::audit::{self, Filter, Record};
+use crate::db::{persons, subject_access};
+use crate::domain::{AuditOutcome, Role};
+use crate::http::caller::Authorized;
+use crate::http::error::{ApiError, FieldError};
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// The user or client who acted.
+    pub actor: Option<Uuid>,
+    /// `person`, `pathway`, …
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    /// `read`, `search`, `transition`, `login`, `authorize`, `token_refused`, …
+    pub action: Option<String>,
+    /// From this instant (included).
+    pub from: Option<DateTime<Utc>>,
+    /// Up to this instant (excluded).
+    pub to: Option<DateTime<Utc>>,
+    /// A name, a birth date (`YYYY-MM-DD`) or a CAF or MSA number: the
+    /// person searches that looked for it (case, accents and spacing
+    /// folded). The trail keeps searched terms only as keyed hashes
+    /// (`q_ref`, `birth_date_ref`, `caf_number_ref`, `msa_number_ref` in
+    /// `query`); this is how to find them.
+    pub searched: Option<String>,
+}
+
+/// One audit record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditRecord {
+    /// Its place in the log; `cursor` pages go by it.
+    pub seq: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// `user`, `client` or `anonymous` (a refused token, a failed login).
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Option<Role>,
+    pub action: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    /// For a list or search: what was asked; for a refusal: what was tried.
+    pub query: Option<serde_json::Value>,
+    /// For a list or search: the ids it returned.
+    pub result_ids: Option<Vec<Uuid>>,
+    pub outcome: AuditOutcome,
+    /// The request's `X-Request-Id`.
+    pub request_id: Option<String>,
+    pub source_address: Option<String>,
+    pub user_agent: Option<String>,
+    /// The client's `X-Purpose` header, when it sent one.
+    pub purpose: Option<String>,
+}
+
+impl From<Record> for AuditRecord {
+    fn from(r: Record) -> Self {
+        Self {
+            seq: r.seq,
+            occurred_at: r.occurred_at,
+            actor_kind: r.actor_kind,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            action: r.action,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            query: r.query,
+            result_ids: r.result_ids.map(|ids| ids.into_iter().flatten().collect()),
+            outcome: r.outcome,
+            request_id: r.request_id,
+            source_address: r.source_address,
+            user_agent: r.user_agent,
+            purpose: r.purpose,
+        }
+    }
+}
+
+/// Search the audit trail (auditors), oldest first. Each search is itself
+/// audited.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditParams, PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of records.", body = Page<AuditRecord>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+    )
+)]
+#[get("/v1/audit")]
+pub async fn search(
+    caller: Authorized<ReadAuditTrail>,
+    context: AuditContext,
+    params: web::Query<AuditParams>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
+    let (limit, after) = page.validate_seq()?;
+    let p = params.into_inner();
+    let too_long = |name: &str, value: &Option<String>, max: usize| {
+        value.as_ref().filter(|v| v.chars().count() > max).map(|_| {
+            ApiError::invalid(
+                format!("`{name}` is too long."),
+                vec![FieldError::new(name, format!("at most {max} characters"))],
+            )
+        })
+    };
+    // `searched` as long as the longest name a search accepts.
+    if let Some(error) = too_long("resource_type", &p.resource_type, 100)
+        .or(too_long("action", &p.action, 100))
+        .or(too_long("searched", &p.searched, 200))
+    {
+        return Err(error);
+    }
+    let filter = Filter {
+        actor: p.actor,
+        resource_type: p.resource_type,
+        resource_id: p.resource_id,
+        action: p.action,
+        from: p.from,
+        to: p.to,
+        searched: p.searched.as_deref().map(|t| state.privacy.search_term(t)),
+    };
+    let asked = serde_json::json!({
+        "actor": filter.actor, "resource_type": filter.resource_type,
+        "resource_id": filter.resource_id, "action": filter.action,
+        "from": filter.from, "to": filter.to, "searched_ref": filter.searched,
+    });
+    let mut conn = state.pool.get().await?;
+    let rows = audit::search(&mut conn, &filter, after, limit).await?;
+    let entry = Entry::new("search", AuditOutcome::Success)
+        .on("audit", None)
+        .listing(asked, vec![]);
+    record(
+        &mut conn,
+        &context,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
+    let items = rows.into_iter().map(AuditRecord::from).collect();
+    Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
+}
+
+/// Recompute the audit chain and check every seal: `intact`, or the first
+/// record altered, removed or inserted out of place.
+#[utoipa::path(
+    tag = "audit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The verification's result.", body = Verification),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+    )
+)]
+#[get("/v1/audit/verify")]
+pub async fn verify(
+    caller: Authorized<ReadAuditTrail>,
+    context: AuditContext,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Verification>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let report = verify_chain(&mut conn, &state.seal_key).await?;
+    let entry = Entry::new("verify", AuditOutcome::Success).on("audit", None);
+    record(
+        &mut conn,
+        &context,
+        Actor::Principal(caller.principal()),
+        entry,
+    )
+    .await?;
+    Ok(web::Json(report))
+}
+
+/// Who read or changed this person's file (the person and its pathways):
+/// supervisors of the person's territory, and auditors.
+#[utoipa::path(
+    tag = "audit",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of records, oldest first.", body = Page<AuditRecord>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/persons/{id}/access-log")]
+pub async fn access_log(
+    caller: Authorized<ReadAccessLog>,
+    context: AuditContext,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
+    let (limit, after) = page.validate_seq()?;
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let known = match who.role {
+        Role::Auditor => persons::exists(&mut conn, *id).await?,
+        _ => persons::find(&mut conn, who, *id, None).await?.is_some(),
+    };
+    let known = if known {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("No such person in your territories."))
+    };
+    let target = ("person", Some(*id));
+    crate::audit::record::settled(&mut conn, &context, who, "read_access_log", target, known)
+        .await?;
+    let record = crate::audit::record::about(&context, who, "read_access_log", "person", *id);
+    let rows = audit::of_person(&mut conn, *id, after, limit, &record).await?;
+    let items = rows.into_iter().map(AuditRecord::from).collect();
+    Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
+}
+
+/// Everything parcours holds about one person (the right of access, GDPR
+/// art. 15), for a supervisor of the person's territory to hand over: the
+/// person (NIR masked), every pathway with its status history, decisions,
+/// plans and commitments, GOS meetings, notes and timeline, the partners'
+/// referrals, and who accessed the file. Audited.
+#[utoipa::path(
+    tag = "persons",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The person's file: `person`, `pathways` (each with \
+            `status_history`, `decisions`, `plans` with `commitments`, `meetings`, `notes`, \
+            `timeline`), `referrals`, `access_log`.", body = Object),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/persons/{id}/export")]
+pub async fn person_file(
+    caller: Authorized<SubjectAccess>,
+    context: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<serde_json::Value>, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let record = crate::audit::record::about(&context, who, "subject_access", "person", *id);
+    let person = persons::find(&mut conn, who, *id, Some(&record))
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such person in your territories."))?;
+    let mut document = subject_access::of_person(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such person in your territories."))?;
+    let nir = person
+        .nir_ciphertext
+        .as_deref()
+        .and_then(|sealed| state.privacy.decrypt_nir(person.id, sealed))
+        .map(|nir| nir.masked());
+    if let Some(fields) = document.get_mut("person").and_then(|p| p.as_object_mut()) {
+        fields.insert("nir".to_owned(), serde_json::json!(nir));
+    }
+    Ok(web::Json(document))
+}

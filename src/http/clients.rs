@@ -1,0 +1,256 @@
+//! `/v1/clients`: partner machine clients, managed by admins. The secret is
+//! shown once, at creation and at each rotation.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::policy::ManageAccounts;
+use crate::auth::secrets::{digest, random_secret};
+use crate::db::clients::{self, Client, ClientChanges};
+use crate::domain::validation::Checks;
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::etag::{required_version, stale, tagged};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use crate::services::accounts::{self, CreateClient};
+use diesel_async::AsyncConnection;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientView {
+    pub id: Uuid,
+    pub client_id: String,
+    pub name: String,
+    pub organization_id: Uuid,
+    pub active: bool,
+    pub secret_rotated_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Client> for ClientView {
+    fn from(c: Client) -> Self {
+        Self {
+            id: c.id,
+            client_id: c.client_id,
+            name: c.name,
+            organization_id: c.organization_id,
+            active: c.active,
+            secret_rotated_at: c.secret_rotated_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientWithSecret {
+    #[serde(flatten)]
+    pub client: ClientView,
+    /// Hand it over to the partner; it is stored hashed and never shown again.
+    pub client_secret: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClient {
+    pub name: Option<String>,
+    /// `false` deactivates the client: its tokens are refused within about a second.
+    pub active: Option<bool>,
+}
+
+fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpResponse {
+    tagged(status, client.version, "/v1/clients", client.id, body)
+}
+
+/// List partner clients (admin).
+#[utoipa::path(
+    tag = "accounts",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of clients.", body = Page<ClientView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+    )
+)]
+#[get("/v1/clients")]
+pub async fn list(
+    _caller: Authorized<ManageAccounts>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<ClientView>>, ApiError> {
+    let page = page.validate()?;
+    let mut conn = state.pool.get().await?;
+    let rows = clients::list(&mut conn, page).await?;
+    let views = rows.into_iter().map(ClientView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |c| c.id)))
+}
+
+/// Read a partner client (admin).
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The client.", body = ClientView, headers(("ETag" = String))),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/clients/{id}")]
+pub async fn read(
+    _caller: Authorized<ManageAccounts>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let client = clients::find(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such client."))?;
+    Ok(respond(
+        StatusCode::OK,
+        &client,
+        ClientView::from(client.clone()),
+    ))
+}
+
+/// Create a partner client (admin); its secret is in the response, once.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = CreateClient,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = ClientWithSecret, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
+    )
+)]
+#[post("/v1/clients")]
+pub async fn create(
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
+    body: Json<CreateClient>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let created = conn
+        .transaction(async |conn| {
+            let created = accounts::create_client(conn, body.0).await?;
+            record::changed(conn, &audit, who, "create", "client", created.0.id).await?;
+            Ok::<_, ApiError>(created)
+        })
+        .await?;
+    let (client, client_secret) = created;
+    let body = ClientWithSecret {
+        client: ClientView::from(client.clone()),
+        client_secret,
+    };
+    Ok(respond(StatusCode::CREATED, &client, body))
+}
+
+/// Rename or (de)activate a partner client (admin). Requires `If-Match`.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = UpdateClient,
+    params(("If-Match" = String, Header, description = "ETag of the client as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = ClientView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/clients/{id}")]
+pub async fn update(
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdateClient>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let mut checks = Checks::new();
+    let name = body.0.name.as_deref().map(|n| checks.text("name", n, 200));
+    checks.finish()?;
+    let changes = ClientChanges {
+        name,
+        active: body.0.active,
+    };
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let changed = conn
+        .transaction(async |conn| {
+            let client = clients::update(conn, *id, version, &changes).await?;
+            if let Some(client) = &client {
+                record::changed(conn, &audit, who, "update", "client", client.id).await?;
+            }
+            Ok::<_, ApiError>(client)
+        })
+        .await?;
+    match changed {
+        Some(client) => Ok(respond(
+            StatusCode::OK,
+            &client,
+            ClientView::from(client.clone()),
+        )),
+        None if clients::find(&mut conn, *id).await?.is_some() => Err(stale()),
+        None => Err(ApiError::not_found("No such client.")),
+    }
+}
+
+/// Rotate a client's secret (admin): the new one is in the response, once;
+/// the old one stops working at once.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new secret.", body = ClientWithSecret, headers(("ETag" = String))),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[post("/v1/clients/{id}/secret")]
+pub async fn rotate_secret(
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let client_secret = random_secret("pcs_");
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let changed = conn
+        .transaction(async |conn| {
+            let client = clients::rotate_secret(conn, *id, &digest(&client_secret)).await?;
+            if let Some(client) = &client {
+                record::changed(conn, &audit, who, "rotate_secret", "client", client.id).await?;
+            }
+            Ok::<_, ApiError>(client)
+        })
+        .await?;
+    let client = changed.ok_or_else(|| ApiError::not_found("No such client."))?;
+    let body = ClientWithSecret {
+        client: ClientView::from(client.clone()),
+        client_secret,
+    };
+    Ok(respond(StatusCode::OK, &client, body))
+}

@@ -1,0 +1,271 @@
+//! Commitments: `/v1/plans/{id}/commitments` (staff) and
+//! `/v1/commitments/{id}` (staff, and partners for their organization's).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::policy::{UpdateCommitments, WorkOnCases};
+use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
+use crate::db::plans;
+use crate::domain::validation::Checks;
+use crate::domain::values;
+use crate::domain::{CommitmentStatus, Role};
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::etag::{required_version, tagged};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use diesel_async::AsyncConnection;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitmentView {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    /// The organization that commits.
+    pub organization_id: Uuid,
+    pub description: String,
+    /// e.g. "weekly", "two half-days a week".
+    pub frequency: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub status: CommitmentStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Commitment> for CommitmentView {
+    fn from(c: Commitment) -> Self {
+        Self {
+            id: c.id,
+            plan_id: c.plan_id,
+            organization_id: c.organization_id,
+            description: c.description,
+            frequency: c.frequency,
+            due_on: c.due_on,
+            status: c.status,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommitment {
+    pub organization_id: Uuid,
+    pub description: String,
+    pub frequency: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Absent fields stay as they are. Partners may send `status` only.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCommitment {
+    pub status: Option<CommitmentStatus>,
+    pub description: Option<String>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub frequency: Option<Option<String>>,
+    #[schema(value_type = Option<NaiveDate>)]
+    #[serde(default, deserialize_with = "values::nullable_date")]
+    pub due_on: Option<Option<NaiveDate>>,
+}
+
+fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
+    let (version, id) = (commitment.version, commitment.id);
+    tagged(
+        status,
+        version,
+        "/v1/commitments",
+        id,
+        CommitmentView::from(commitment),
+    )
+}
+
+/// Add an organization's commitment to a plan that has not ended.
+#[utoipa::path(
+    tag = "plans",
+    request_body = CreateCommitment,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added, `planned`.", body = CommitmentView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
+    )
+)]
+#[post("/v1/plans/{id}/commitments")]
+pub async fn create(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    body: Json<CreateCommitment>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let mut checks = Checks::new();
+    let description = checks.text("description", &body.description, 2000);
+    let frequency = body
+        .frequency
+        .as_deref()
+        .map(|f| checks.text("frequency", f, 200));
+    checks.finish()?;
+    let new = NewCommitment {
+        id: Uuid::now_v7(),
+        plan_id: *id,
+        organization_id: body.organization_id,
+        description,
+        frequency,
+        due_on: body.due_on,
+    };
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let done = conn
+        .transaction(async |conn| {
+            let commitment = commitments::add(conn, who, &new).await?;
+            record::changed(conn, &audit, who, "create", "commitment", commitment.id).await?;
+            Ok::<_, ApiError>(commitment)
+        })
+        .await;
+    let target = ("commitment", None);
+    let commitment = record::settled(&mut conn, &audit, who, "create", target, done).await?;
+    Ok(respond(StatusCode::CREATED, commitment))
+}
+
+/// The commitments of a plan, oldest first.
+#[utoipa::path(
+    tag = "plans",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of commitments.", body = Page<CommitmentView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/plans/{id}/commitments")]
+pub async fn list(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<CommitmentView>>, ApiError> {
+    let page = page.validate()?;
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let plan = plans::find(&mut conn, who, *id, None)
+        .await?
+        .ok_or_else(plans::not_found);
+    let (plan, record) =
+        record::listing_under(&mut conn, &audit, who, "commitment", ("plan", *id), plan).await?;
+    let rows = commitments::of_plan(&mut conn, plan.id, page, &record).await?;
+    let views = rows.into_iter().map(CommitmentView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |c| c.id)))
+}
+
+/// Read a commitment: staff of the pathway, or the partner whose
+/// organization committed.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The commitment.", body = CommitmentView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/commitments/{id}")]
+pub async fn read(
+    caller: Authorized<UpdateCommitments>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let record = record::reading(&audit, who, "commitment", *id);
+    let commitment = commitments::find(&mut conn, who, *id, Some(&record))
+        .await?
+        .ok_or_else(commitments::not_found)?;
+    Ok(respond(StatusCode::OK, commitment))
+}
+
+/// Change a commitment. Partners change only the status of their own
+/// organization's commitments; others answer 404. Requires `If-Match`.
+#[utoipa::path(
+    tag = "plans",
+    request_body = UpdateCommitment,
+    params(("If-Match" = String, Header, description = "ETag of the commitment as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = CommitmentView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/commitments/{id}")]
+pub async fn update(
+    caller: Authorized<UpdateCommitments>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdateCommitment>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let who = caller.principal();
+    let body = body.0;
+    if who.role == Role::Partner
+        && (body.description.is_some() || body.frequency.is_some() || body.due_on.is_some())
+    {
+        return Err(ApiError::forbidden(
+            "Partners change only the `status` of their commitments.",
+        ));
+    }
+    let mut checks = Checks::new();
+    let description = body
+        .description
+        .as_deref()
+        .map(|d| checks.text("description", d, 2000));
+    let frequency = body
+        .frequency
+        .map(|f| f.map(|f| checks.text("frequency", &f, 200)));
+    checks.finish()?;
+    let changes = CommitmentChanges {
+        description,
+        frequency,
+        due_on: body.due_on,
+        status: body.status,
+    };
+    let mut conn = state.pool.get().await?;
+    let done = conn
+        .transaction(async |conn| {
+            let commitment = commitments::update(conn, who, *id, version, &changes).await?;
+            record::changed(conn, &audit, who, "update", "commitment", commitment.id).await?;
+            Ok::<_, ApiError>(commitment)
+        })
+        .await;
+    let target = ("commitment", Some(*id));
+    let commitment = record::settled(&mut conn, &audit, who, "update", target, done).await?;
+    Ok(respond(StatusCode::OK, commitment))
+}

@@ -1,0 +1,192 @@
+//! `/v1/pathways/{id}/decisions`: orientation decisions.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::policy::WorkOnCases;
+use crate::db::decisions::{self, Decision, NewDecision};
+use crate::db::pathways;
+use crate::domain::validation::Checks;
+use crate::domain::validation::is_finess;
+use crate::domain::values;
+use crate::domain::{DecisionAuthority, Qualification};
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use diesel_async::AsyncConnection;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionView {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub authority: DecisionAuthority,
+    pub qualification: Qualification,
+    /// What was decided, e.g. "Orientation en IME".
+    pub label: String,
+    /// FINESS number of the facility, when the decision names one.
+    pub finess: Option<String>,
+    pub decided_on: NaiveDate,
+    /// The decision expires on this date; an alert warns 60 days before.
+    pub valid_until: Option<NaiveDate>,
+    /// When the decision was put into effect.
+    pub implemented_on: Option<NaiveDate>,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Decision> for DecisionView {
+    fn from(d: Decision) -> Self {
+        Self {
+            id: d.id,
+            pathway_id: d.pathway_id,
+            authority: d.authority,
+            qualification: d.qualification,
+            label: d.label,
+            finess: d.finess,
+            decided_on: d.decided_on,
+            valid_until: d.valid_until,
+            implemented_on: d.implemented_on,
+            recorded_by: d.recorded_by,
+            created_at: d.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDecision {
+    pub authority: DecisionAuthority,
+    pub qualification: Qualification,
+    #[schema(example = "Orientation en IME")]
+    pub label: String,
+    /// 9 characters (digits, with A or B in second place for Corsica).
+    pub finess: Option<String>,
+    #[serde(deserialize_with = "values::date")]
+    pub decided_on: NaiveDate,
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub valid_until: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub implemented_on: Option<NaiveDate>,
+}
+
+/// Record a decision on an open pathway.
+#[utoipa::path(
+    tag = "pathways",
+    request_body = CreateDecision,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded.", body = DecisionView),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    )
+)]
+#[post("/v1/pathways/{id}/decisions")]
+pub async fn create(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    body: Json<CreateDecision>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let today = Utc::now().date_naive();
+    let mut checks = Checks::new();
+    let label = checks.text("label", &body.label, 300);
+    let finess = body
+        .finess
+        .as_deref()
+        .map(|f| checks.pattern("finess", f, is_finess, "a FINESS number (9 characters)"));
+    if body.decided_on > today {
+        checks.fail("decided_on", "must not be in the future");
+    }
+    if body.valid_until.is_some_and(|d| d < body.decided_on) {
+        checks.fail("valid_until", "must not be before decided_on");
+    }
+    if body
+        .implemented_on
+        .is_some_and(|d| d < body.decided_on || d > today)
+    {
+        checks.fail("implemented_on", "must be between decided_on and today");
+    }
+    checks.finish()?;
+    let new = NewDecision {
+        id: Uuid::now_v7(),
+        pathway_id: *id,
+        authority: body.authority,
+        qualification: body.qualification,
+        label,
+        finess,
+        decided_on: body.decided_on,
+        valid_until: body.valid_until,
+        implemented_on: body.implemented_on,
+        recorded_by: Some(caller.principal().subject.id()),
+    };
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let recorded = conn
+        .transaction(async |conn| {
+            let decision = decisions::record(conn, who, &new).await?;
+            record::changed(conn, &audit, who, "create", "decision", decision.id).await?;
+            Ok::<_, ApiError>(decision)
+        })
+        .await;
+    let target = ("decision", None);
+    let decision = record::settled(&mut conn, &audit, who, "create", target, recorded).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/v1/pathways/{}/decisions", decision.pathway_id),
+        ))
+        .json(DecisionView::from(decision)))
+}
+
+/// The decisions of a pathway, oldest first.
+#[utoipa::path(
+    tag = "pathways",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of decisions.", body = Page<DecisionView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/pathways/{id}/decisions")]
+pub async fn list(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<DecisionView>>, ApiError> {
+    let page = page.validate()?;
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let pathway = pathways::find(&mut conn, who, *id, None)
+        .await?
+        .ok_or_else(pathways::not_found);
+    let (pathway, record) = record::listing_under(
+        &mut conn,
+        &audit,
+        who,
+        "decision",
+        ("pathway", *id),
+        pathway,
+    )
+    .await?;
+    let rows = decisions::of_pathway(&mut conn, pathway.id, page, &record).await?;
+    let views = rows.into_iter().map(DecisionView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |d| d.id)))
+}

@@ -1,0 +1,338 @@
+//! `GET /v1/indicators`: the RAPT indicators of a year, per domain, for
+//! auditors (everything) and supervisors (their territories and domains).
+//! JSON, or CSV with `Accept: text/csv`.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::policy::ReadIndicators;
+use crate::db::domain_calendar;
+use crate::db::indicators::{self, IndicatorRow, Query};
+use crate::domain::enums::name_of;
+use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus, Role};
+use crate::http::caller::Authorized;
+use crate::http::error::{ApiError, FieldError};
+use crate::http::state::AppState;
+
+const STATUSES: [PathwayStatus; 6] = [
+    PathwayStatus::Referred,
+    PathwayStatus::Assessment,
+    PathwayStatus::Orientation,
+    PathwayStatus::WithoutSolution,
+    PathwayStatus::Supported,
+    PathwayStatus::Closed,
+];
+const REASONS: [ClosureReason; 7] = [
+    ClosureReason::TargetReached,
+    ClosureReason::AlternativeSustained,
+    ClosureReason::PersonRequest,
+    ClosureReason::MovedAway,
+    ClosureReason::Deceased,
+    ClosureReason::NoLongerEligible,
+    ClosureReason::Other,
+];
+const LEVELS: [EscalationLevel; 3] = [
+    EscalationLevel::Department,
+    EscalationLevel::Regional,
+    EscalationLevel::National,
+];
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorParams {
+    /// Calendar year (default: the current one, counted up to now).
+    pub year: Option<i32>,
+    /// One domain only.
+    pub domain: Option<Domain>,
+    /// One territory only (supervisors: one of theirs).
+    pub territory: Option<Uuid>,
+}
+
+/// Days a number of pathways spent (or waited): how many, and the median,
+/// 90th percentile and total in days (`null` when none).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct DayStats {
+    pub count: i64,
+    pub median_days: Option<f64>,
+    pub p90_days: Option<f64>,
+    /// Only for waits: the days all of them have waited, added up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_days: Option<f64>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct DecisionCounts {
+    /// Decisions giving the answer the person needs (orientation cible).
+    pub target: i64,
+    /// Decisions for an alternative answer while the target is unavailable.
+    pub alternative: i64,
+}
+
+/// One domain's indicators for the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DomainIndicators {
+    pub domain: Domain,
+    /// The day the domain opened (the rollout calendar) and its year.
+    pub opened_on: NaiveDate,
+    pub opened_year: i32,
+    /// Partner referrals received during the period.
+    pub referrals: i64,
+    /// Pathways opened during the period.
+    pub pathways_opened: i64,
+    /// Pathways closed during the period, in all and by closure reason
+    /// (every reason listed, 0 included).
+    pub pathways_closed: i64,
+    pub closed_by_reason: BTreeMap<String, i64>,
+    /// Pathways by the status they had at the end of the period (`as_of`),
+    /// from the status history; every status listed.
+    pub status_at_end: BTreeMap<String, i64>,
+    /// Pathways `without_solution` at the end of the period, and how long
+    /// each had been waiting then.
+    pub without_solution: DayStats,
+    /// Pathways that reached their first solution (`supported`) during the
+    /// period: days from opening (the referral) to it.
+    pub days_to_solution: DayStats,
+    /// Decisions taken during the period.
+    pub decisions: DecisionCounts,
+    /// Plans the person (or representative) consented to during the period.
+    pub plans_consented: i64,
+    /// Plans active at the end of the period.
+    pub plans_active: i64,
+    /// Of those, how many had their review date passed.
+    pub overdue_reviews: i64,
+    /// GOS meetings held during the period.
+    pub meetings_held: i64,
+    /// Pathways flagged critical at the end of the period, by escalation
+    /// level (from the timeline; every level listed).
+    pub critical_at_end: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Indicators {
+    pub year: i32,
+    /// The period is `[year-01-01, as_of)`, UTC: the end of the year, or
+    /// now for the current year.
+    pub as_of: DateTime<Utc>,
+    pub territory: Option<Uuid>,
+    pub domains: Vec<DomainIndicators>,
+}
+
+fn zeroed<T: Serialize>(keys: &[T]) -> BTreeMap<String, i64> {
+    keys.iter().map(|k| (name_of(k), 0)).collect()
+}
+
+fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainIndicators {
+    let mut out = DomainIndicators {
+        domain,
+        opened_on,
+        opened_year: opened_on.year(),
+        referrals: 0,
+        pathways_opened: 0,
+        pathways_closed: 0,
+        closed_by_reason: zeroed(&REASONS),
+        status_at_end: zeroed(&STATUSES),
+        without_solution: DayStats {
+            total_days: Some(0.0),
+            ..Default::default()
+        },
+        days_to_solution: DayStats::default(),
+        decisions: DecisionCounts::default(),
+        plans_consented: 0,
+        plans_active: 0,
+        overdue_reviews: 0,
+        meetings_held: 0,
+        critical_at_end: zeroed(&LEVELS),
+    };
+    let days = |v: f64| Some((v * 10.0).round() / 10.0);
+    for row in rows.iter().filter(|r| r.domain == domain) {
+        let count = row.value.round() as i64;
+        match (row.indicator.as_str(), row.key.as_str()) {
+            ("referrals", _) => out.referrals = count,
+            ("pathways_opened", _) => out.pathways_opened = count,
+            ("pathways_closed", reason) => {
+                out.pathways_closed += count;
+                out.closed_by_reason.insert(reason.to_owned(), count);
+            }
+            ("status_at_end", status) => {
+                out.status_at_end.insert(status.to_owned(), count);
+            }
+            ("without_solution_days", "count") => out.without_solution.count = count,
+            ("without_solution_days", "median") => {
+                out.without_solution.median_days = days(row.value)
+            }
+            ("without_solution_days", "p90") => out.without_solution.p90_days = days(row.value),
+            ("without_solution_days", "total") => out.without_solution.total_days = days(row.value),
+            ("days_to_solution", "count") => out.days_to_solution.count = count,
+            ("days_to_solution", "median") => out.days_to_solution.median_days = days(row.value),
+            ("days_to_solution", "p90") => out.days_to_solution.p90_days = days(row.value),
+            ("decisions", "target") => out.decisions.target = count,
+            ("decisions", "alternative") => out.decisions.alternative = count,
+            ("plans_consented", _) => out.plans_consented = count,
+            ("plans_active", _) => out.plans_active = count,
+            ("overdue_reviews", _) => out.overdue_reviews = count,
+            ("meetings_held", _) => out.meetings_held = count,
+            ("critical_at_end", level) => {
+                out.critical_at_end.insert(level.to_owned(), count);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The same numbers as rows `year,domain,indicator,key,value`.
+fn csv(indicators: &Indicators) -> String {
+    let mut out = String::from("year,domain,indicator,key,value\n");
+    let year = indicators.year;
+    for d in &indicators.domains {
+        let domain = name_of(&d.domain);
+        let mut row = |indicator: &str, key: &str, value: String| {
+            out.push_str(&format!("{year},{domain},{indicator},{key},{value}\n"));
+        };
+        let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        row("opened_on", "", d.opened_on.to_string());
+        row("referrals", "", d.referrals.to_string());
+        row("pathways_opened", "", d.pathways_opened.to_string());
+        row("pathways_closed", "", d.pathways_closed.to_string());
+        for (reason, n) in &d.closed_by_reason {
+            row("closed_by_reason", reason, n.to_string());
+        }
+        for (status, n) in &d.status_at_end {
+            row("status_at_end", status, n.to_string());
+        }
+        let w = &d.without_solution;
+        row("without_solution", "count", w.count.to_string());
+        row("without_solution", "median_days", opt(w.median_days));
+        row("without_solution", "p90_days", opt(w.p90_days));
+        row("without_solution", "total_days", opt(w.total_days));
+        let s = &d.days_to_solution;
+        row("days_to_solution", "count", s.count.to_string());
+        row("days_to_solution", "median_days", opt(s.median_days));
+        row("days_to_solution", "p90_days", opt(s.p90_days));
+        row("decisions", "target", d.decisions.target.to_string());
+        row(
+            "decisions",
+            "alternative",
+            d.decisions.alternative.to_string(),
+        );
+        row("plans_consented", "", d.plans_consented.to_string());
+        row("plans_active", "", d.plans_active.to_string());
+        row("overdue_reviews", "", d.overdue_reviews.to_string());
+        row("meetings_held", "", d.meetings_held.to_string());
+        for (level, n) in &d.critical_at_end {
+            row("critical_at_end", level, n.to_string());
+        }
+    }
+    out
+}
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"))
+}
+
+/// Indicators of a year, per domain: referrals, pathways opened and closed
+/// (by reason), pathways by status at the end of the period, the waits of
+/// those `without_solution` then, days from referral to solution, decisions
+/// (target vs alternative), plans consented and active, overdue reviews,
+/// GOS meetings held, critical situations by level, and when each domain
+/// opened. Auditors see the whole département; supervisors their
+/// territories and domains. `Accept: text/csv` gives rows
+/// `year,domain,indicator,key,value` with the same numbers.
+#[utoipa::path(
+    tag = "indicators",
+    params(IndicatorParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The indicators.", content(
+            (Indicators = "application/json"),
+            (String = "text/csv", example = "year,domain,indicator,key,value\n2025,disability,referrals,,12\n"),
+        )),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/indicators")]
+pub async fn read(
+    caller: Authorized<ReadIndicators>,
+    req: HttpRequest,
+    params: web::Query<IndicatorParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let now = Utc::now();
+    let year = params.year.unwrap_or(now.year());
+    let bad_year = || {
+        ApiError::invalid(
+            "`year` is out of range.",
+            vec![FieldError::new(
+                "year",
+                format!("must be between 2000 and {}", now.year()),
+            )],
+        )
+    };
+    if !(2000..=now.year()).contains(&year) {
+        return Err(bad_year());
+    }
+    let start = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(bad_year)?;
+    let end = NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(bad_year)?;
+    let as_of = end.and_time(chrono::NaiveTime::MIN).and_utc().min(now);
+
+    // Supervisors: within their territories and domains; a territory of
+    // someone else's answers 404, as any record out of scope does.
+    let (mut territories, mut domains) = match who.role {
+        Role::Auditor => (None, None),
+        _ => (Some(who.territories.clone()), Some(who.domains.clone())),
+    };
+    if let Some(territory) = params.territory {
+        if territories
+            .as_ref()
+            .is_some_and(|t| !t.contains(&territory))
+        {
+            return Err(ApiError::not_found("No such territory in your scope."));
+        }
+        territories = Some(vec![territory]);
+    }
+    if let Some(domain) = params.domain {
+        domains = Some(match domains {
+            Some(own) => own.into_iter().filter(|d| *d == domain).collect(),
+            None => vec![domain],
+        });
+    }
+    let mut conn = state.pool.get().await?;
+    let query = Query {
+        start,
+        end,
+        as_of,
+        territories,
+        domains: domains.clone(),
+    };
+    let rows = indicators::compute(&mut conn, &query).await?;
+    let calendar = domain_calendar::all(&mut conn).await?;
+    let indicators = Indicators {
+        year,
+        as_of,
+        territory: params.territory,
+        domains: calendar
+            .iter()
+            .filter(|o| domains.as_ref().is_none_or(|d| d.contains(&o.domain)))
+            .map(|o| pivot(o.domain, o.opens_on, &rows))
+            .collect(),
+    };
+    if wants_csv(&req) {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(csv(&indicators)));
+    }
+    Ok(HttpResponse::Ok().json(indicators))
+}

@@ -1,0 +1,355 @@
+//! HTTP resources, one module each. Handlers stay thin: parse, authorize,
+//! call one query function, respond.
+
+pub mod alerts;
+pub mod audit;
+pub mod audit_context;
+pub mod auth;
+pub mod caller;
+pub mod clients;
+pub mod commitments;
+pub mod decisions;
+pub mod docs;
+pub mod domains;
+pub mod etag;
+pub mod exports;
+pub mod extract;
+pub mod feed;
+pub mod indicators;
+pub mod meetings;
+pub mod notes;
+pub mod ops;
+pub mod organizations;
+pub mod pagination;
+pub mod partner_pathways;
+pub mod pathways;
+pub mod persons;
+pub mod plans;
+pub mod referrals;
+pub mod responses;
+pub mod territories;
+pub mod users;
+pub mod webhooks;
+
+pub mod error;
+pub mod middleware;
+pub mod state;
+
+use actix_web::App;
+use utoipa::openapi::OpenApi;
+use utoipa::{Modify, OpenApi as _};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::http::error::{FieldError, ProblemDetails};
+
+/// Every route of the API. The OpenAPI document is collected from here, so a
+/// route cannot exist without being documented.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::health)
+        .service(ops::ready)
+        .service(ops::metrics)
+        .service(docs::openapi_json)
+        .service(docs::docs_root)
+        .service(docs::docs_file)
+        .service(auth::token)
+        .service(auth::revoke)
+        .service(auth::me)
+        .service(auth::change_password)
+        .service(auth::jwks)
+        .service(domains::list)
+        .service(domains::read)
+        .service(domains::reschedule)
+        .service(territories::list)
+        .service(territories::create)
+        .service(territories::read)
+        .service(territories::update)
+        .service(organizations::list)
+        .service(organizations::create)
+        .service(organizations::read)
+        .service(organizations::update)
+        .service(users::list)
+        .service(users::create)
+        .service(users::read)
+        .service(users::update)
+        .service(users::reset_password)
+        .service(clients::list)
+        .service(clients::create)
+        .service(clients::read)
+        .service(clients::update)
+        .service(clients::rotate_secret)
+        .service(persons::search)
+        .service(persons::create)
+        .service(persons::read)
+        .service(persons::update)
+        .service(persons::duplicates)
+        .service(pathways::list)
+        .service(pathways::create)
+        .service(pathways::read)
+        .service(pathways::update)
+        .service(pathways::transition)
+        .service(pathways::set_critical)
+        .service(pathways::clear_critical)
+        .service(pathways::timeline)
+        .service(decisions::list)
+        .service(decisions::create)
+        .service(plans::list)
+        .service(plans::create)
+        .service(plans::read)
+        .service(plans::update)
+        .service(plans::transition)
+        .service(commitments::list)
+        .service(commitments::create)
+        .service(commitments::read)
+        .service(commitments::update)
+        .service(meetings::list)
+        .service(meetings::create)
+        .service(notes::list)
+        .service(notes::create)
+        .service(alerts::list)
+        .service(referrals::create)
+        .service(referrals::queue)
+        .service(referrals::read)
+        .service(referrals::accept)
+        .service(referrals::decline)
+        .service(feed::read)
+        .service(partner_pathways::list)
+        .service(partner_pathways::read)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::read)
+        .service(webhooks::remove)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::deliveries)
+        .service(webhooks::retry)
+        .service(indicators::read)
+        .service(audit::search)
+        .service(audit::verify)
+        .service(audit::access_log)
+        .service(exports::pathways)
+        .service(exports::audit)
+        .service(audit::person_file);
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "parcours",
+        description = "Case-management API for the « Réponse accompagnée pour tous » (RAPT) \
+            approach: each person's support pathway across disability, the elderly, childhood \
+            and insertion.\n\nEvery error is an RFC 9457 `application/problem+json` document \
+            (`ProblemDetails`) whose `instance` names the request (`X-Request-Id`).",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2")
+    ),
+    components(
+        schemas(ProblemDetails, FieldError, crate::services::partner_events::WebhookPayload),
+        responses(
+            responses::Invalid, responses::Unauthenticated, responses::Forbidden,
+            responses::NotFound, responses::Conflict, responses::Stale,
+            responses::Unprocessable, responses::IfMatchRequired, responses::TooMany,
+            responses::Unavailable
+        )
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "operations", description = "Health, readiness, metrics and this documentation."),
+        (name = "auth", description = "Tokens for staff users and partner clients, and the caller's identity."),
+        (name = "reference data", description = "Territories and organizations: read by every role, written by admins."),
+        (name = "accounts", description = "Staff users and partner clients (admins only)."),
+        (name = "persons", description = "The people the département follows: identity, partner numbers, masked NIR, search and duplicates. Staff of the person's territory."),
+        (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
+        (name = "referrals", description = "Partners (CAF, MSA) refer a person; the staff of the commune's territory accept or decline each referral. A receipt says only received, accepted or declined; the partner follows the pathway from its acceptance on."),
+        (name = "partners", description = "What partner clients follow: the minimal view of the pathways they referred or hold a commitment in, the change feed, and webhooks.\n\nA webhook receives `POST` requests whose body is a `WebhookPayload` (`{type, timestamp, data}`, `data` being a `FeedEvent`), signed per Standard Webhooks: headers `webhook-id` (the delivery id, the same on every attempt), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>` with the bytes of the `whsec_` secret; several space-separated during a rotation). Answer 2xx to acknowledge; anything else, or no answer within 10 s, is retried with exponential backoff, then dead-lettered."),
+        (name = "audit", description = "The audit trail: every login, token refusal, refused authorization, read, list, search and write of case files, and admin change; append-only, chained by hash and sealed with Ed25519. Send `X-Purpose` to record why you access a file."),
+        (name = "indicators", description = "RAPT indicators per domain and year, for auditors (the whole département) and supervisors (their territories and domains): no personal data, only counts and durations."),
+        (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them.")
+    )
+)]
+struct ApiDoc;
+
+/// The `bearer` security scheme: an access token from `POST /v1/auth/token`.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An EdDSA-signed access token from `POST /v1/auth/token`, valid 15 minutes.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Failures every operation can answer, documented once. Applied after the
+/// routes are collected (a derive `modifiers` would run before).
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::http::error::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name(
+                            "ProblemDetails",
+                        )))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if let Some(post) = item.post.as_mut()
+                && crate::http::middleware::idempotency::COVERED
+                    .iter()
+                    .any(|prefix| path.starts_with(prefix))
+            {
+                post.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(utoipa::openapi::RefOr::T(idempotency_key_parameter()));
+                let responses = &mut post.responses.responses;
+                responses.entry("303".to_owned()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(
+                                "A retry with the same `Idempotency-Key` of a request that \
+                                 completed but whose response was lost: `Location` names its \
+                                 outcome (`Idempotent-Replayed: true`).",
+                            )
+                            .build(),
+                    )
+                });
+                responses.entry("409".to_owned()).or_insert_with(|| {
+                    RefOr::T(problem(
+                        "`idempotency-in-progress`: a request with this Idempotency-Key is \
+                         still running; send it again after `Retry-After`.",
+                    ))
+                });
+            }
+            for operation in operations_mut(item) {
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    operation
+                        .parameters
+                        .get_or_insert_with(Vec::new)
+                        .push(utoipa::openapi::RefOr::T(purpose_parameter()));
+                }
+                let responses = &mut operation.responses.responses;
+                responses.entry("500".to_owned()).or_insert_with(|| {
+                    RefOr::T(problem(
+                        "Unexpected error. The cause is logged under the request id, never sent.",
+                    ))
+                });
+            }
+        }
+    }
+}
+
+/// `X-Purpose`, documented on every operation that needs a token.
+fn purpose_parameter() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    ParameterBuilder::new()
+        .name("X-Purpose")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Why you access this (UTF-8 text, up to 500 characters, e.g. « préparation de la \
+             commission »): stored with the request's audit records, shown to auditors and in \
+             the person's access log.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(500)),
+        ))
+        .build()
+}
+
+/// `Idempotency-Key`, documented on every POST that takes one.
+fn idempotency_key_parameter() -> utoipa::openapi::path::Parameter {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "A unique value per request (a UUID, say), sent again unchanged when retrying: the \
+             retry gets the first response, marked `Idempotent-Replayed: true`, instead of \
+             creating a second record. Required for partner clients (400 without). The same \
+             key with another request is 422; while the first request runs, 409 \
+             `idempotency-in-progress` with `Retry-After`. A request that died frees its key \
+             within a minute (`PARCOURS_IDEMPOTENCY_LEASE_SECS`): the retry then runs, or, if \
+             the first one had completed, answers 303 with the outcome's `Location`. Kept 24 h \
+             by default (`PARCOURS_IDEMPOTENCY_TTL_SECS`).",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255)),
+        ))
+        .build()
+}
+
+/// The HTTP methods a documented path answers, in a fixed order (the
+/// fallback service lists them in `Allow`).
+pub fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<&'static str> {
+    [
+        ("GET", item.get.is_some()),
+        ("PUT", item.put.is_some()),
+        ("POST", item.post.is_some()),
+        ("DELETE", item.delete.is_some()),
+        ("PATCH", item.patch.is_some()),
+        ("HEAD", item.head.is_some()),
+        ("OPTIONS", item.options.is_some()),
+        ("TRACE", item.trace.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(method, present)| present.then_some(method))
+    .collect()
+}
+
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+        item.head.as_mut(),
+        item.options.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The OpenAPI document of this build, as `parcours openapi` prints it.
+pub fn openapi() -> OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    CommonResponses.modify(&mut doc);
+    doc
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> anyhow::Result<String> {
+    Ok(openapi().to_pretty_json()? + "\n")
+}

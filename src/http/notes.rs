@@ -1,0 +1,132 @@
+//! `/v1/pathways/{id}/notes`: professionals' notes. `team` notes are read by
+//! the pathway's professionals, `restricted` ones by their author and
+//! supervisors; partners never read notes.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::policy::WorkOnCases;
+use crate::db::notes::{self, Note};
+use crate::db::pathways;
+use crate::domain::NoteVisibility;
+use crate::domain::validation::Checks;
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use diesel_async::AsyncConnection;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteView {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub author_id: Uuid,
+    pub visibility: NoteVisibility,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Note> for NoteView {
+    fn from(n: Note) -> Self {
+        Self {
+            id: n.id,
+            pathway_id: n.pathway_id,
+            author_id: n.author_id,
+            visibility: n.visibility,
+            body: n.body,
+            created_at: n.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNote {
+    pub visibility: NoteVisibility,
+    /// Up to 20 000 characters.
+    pub body: String,
+}
+
+/// Write a note on an open pathway.
+#[utoipa::path(
+    tag = "pathways",
+    request_body = CreateNote,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Written.", body = NoteView),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    )
+)]
+#[post("/v1/pathways/{id}/notes")]
+pub async fn create(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    body: Json<CreateNote>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut checks = Checks::new();
+    let text = checks.text("body", &body.0.body, 20_000);
+    checks.finish()?;
+    let who = caller.principal();
+    let visibility = body.0.visibility;
+    let mut conn = state.pool.get().await?;
+    let added = conn
+        .transaction(async |conn| {
+            let note = notes::add(conn, who, *id, visibility, &text).await?;
+            record::changed(conn, &audit, who, "create", "note", note.id).await?;
+            Ok::<_, ApiError>(note)
+        })
+        .await;
+    let note = record::settled(&mut conn, &audit, who, "create", ("note", None), added).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/v1/pathways/{}/notes", note.pathway_id),
+        ))
+        .json(NoteView::from(note)))
+}
+
+/// The notes of a pathway you may read, oldest first.
+#[utoipa::path(
+    tag = "pathways",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Team notes, and the restricted ones you may read.", body = Page<NoteView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/pathways/{id}/notes")]
+pub async fn list(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<NoteView>>, ApiError> {
+    let page = page.validate()?;
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let pathway = pathways::find(&mut conn, who, *id, None)
+        .await?
+        .ok_or_else(pathways::not_found);
+    let (pathway, record) =
+        record::listing_under(&mut conn, &audit, who, "note", ("pathway", *id), pathway).await?;
+    let rows = notes::readable(&mut conn, who, pathway.id, page, &record).await?;
+    let views = rows.into_iter().map(NoteView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |n| n.id)))
+}

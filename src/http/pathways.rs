@@ -1,0 +1,673 @@
+//! `/v1/pathways`: one person's support in one domain — opening (rollout
+//! and one-open rules), the status machine, referent, critical flag, and
+//! the timeline. Scoped to the caller's territories and domains.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::audit::{AuditContext, record};
+use crate::auth::Principal;
+use crate::auth::policy::{AssignReferent, WorkOnCases};
+use crate::db::events::{self, Event};
+use crate::db::pathways::{self, Filters, NewPathway, Pathway, StatusPeriod, Transition};
+use crate::db::{domain_calendar, persons};
+use crate::domain::enums::name_of;
+use crate::domain::rollout::check_pathway_date;
+use crate::domain::validation::Checks;
+use crate::domain::values;
+use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::etag::{required_version, tagged};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use diesel_async::AsyncConnection;
+
+/// A critical situation (situation critique).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Critical {
+    pub level: EscalationLevel,
+    pub reason: String,
+    /// When the situation was first flagged critical.
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathwayView {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub domain: Domain,
+    pub territory_id: Uuid,
+    /// The coordinator who follows the pathway.
+    pub referent_id: Option<Uuid>,
+    pub status: PathwayStatus,
+    /// When the current status began.
+    pub status_since: DateTime<Utc>,
+    pub opened_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub closure_reason: Option<ClosureReason>,
+    /// Present while the situation is flagged critical.
+    pub critical: Option<Critical>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Pathway> for PathwayView {
+    fn from(p: Pathway) -> Self {
+        let critical = match (p.critical_level, p.critical_reason, p.critical_since) {
+            (Some(level), Some(reason), Some(since)) => Some(Critical {
+                level,
+                reason,
+                since,
+            }),
+            _ => None,
+        };
+        Self {
+            id: p.id,
+            person_id: p.person_id,
+            domain: p.domain,
+            territory_id: p.territory_id,
+            referent_id: p.referent_id,
+            status: p.status,
+            status_since: p.status_since,
+            opened_on: p.opened_on,
+            closed_on: p.closed_on,
+            closure_reason: p.closure_reason,
+            critical,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// One status and its period (like FHIR EpisodeOfCare.statusHistory).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusPeriodView {
+    pub status: PathwayStatus,
+    pub start: DateTime<Utc>,
+    /// Absent for the current status.
+    pub end: Option<DateTime<Utc>>,
+    /// Why the pathway entered this status.
+    pub reason: Option<String>,
+}
+
+/// A pathway with its status history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathwayDetail {
+    #[serde(flatten)]
+    pub pathway: PathwayView,
+    /// Oldest first; the last one is the current status.
+    pub status_history: Vec<StatusPeriodView>,
+    /// Whole days spent `without_solution`, all periods together, the
+    /// current one counted up to now.
+    pub days_without_solution: i64,
+}
+
+impl PathwayDetail {
+    fn new(pathway: Pathway, history: Vec<StatusPeriod>) -> Self {
+        let now = Utc::now();
+        let seconds: i64 = history
+            .iter()
+            .filter(|p| p.status == PathwayStatus::WithoutSolution)
+            .map(|p| (p.ended_at.unwrap_or(now) - p.started_at).num_seconds())
+            .sum();
+        Self {
+            pathway: pathway.into(),
+            status_history: history
+                .into_iter()
+                .map(|p| StatusPeriodView {
+                    status: p.status,
+                    start: p.started_at,
+                    end: p.ended_at,
+                    reason: p.reason,
+                })
+                .collect(),
+            days_without_solution: seconds / 86_400,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePathway {
+    pub person_id: Uuid,
+    pub domain: Domain,
+    /// Defaults to the person's territory; must be one of yours.
+    pub territory_id: Option<Uuid>,
+    /// Defaults to you when you are a coordinator.
+    pub referent_id: Option<Uuid>,
+    /// Defaults to today; not in the future, not before the domain opened.
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub opened_on: Option<NaiveDate>,
+    /// Why the situation was signalled.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub to: PathwayStatus,
+    /// Why; kept in the status history and the timeline.
+    pub reason: String,
+    /// Required to close, refused otherwise.
+    pub closure_reason: Option<ClosureReason>,
+}
+
+/// Hand the pathway to another referent (supervisors).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePathway {
+    /// An active coordinator or supervisor of the pathway's territory and domain.
+    pub referent_id: Uuid,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetCritical {
+    pub level: EscalationLevel,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClearCritical {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PathwayFilters {
+    pub domain: Option<Domain>,
+    pub status: Option<PathwayStatus>,
+    pub territory: Option<Uuid>,
+    /// A referent's user id.
+    pub referent: Option<Uuid>,
+    /// `true`: flagged critical only; `false`: not flagged.
+    pub critical: Option<bool>,
+    /// Opened on or after this date.
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub opened_from: Option<NaiveDate>,
+    /// Opened on or before this date.
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub opened_to: Option<NaiveDate>,
+    /// A person's id: that person's pathways.
+    pub person: Option<Uuid>,
+}
+
+/// One event of the timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Position in the timeline; increases with each event.
+    pub seq: i64,
+    pub kind: EventKind,
+    pub occurred_at: DateTime<Utc>,
+    /// The user or client who caused it.
+    pub actor_id: Option<Uuid>,
+    /// What changed; its members depend on `kind` (e.g. `from`, `to`,
+    /// `reason` for `status_changed`).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<Event> for EventView {
+    fn from(e: Event) -> Self {
+        Self {
+            seq: e.seq,
+            kind: e.kind,
+            occurred_at: e.occurred_at,
+            actor_id: e.actor_id,
+            data: e.data,
+        }
+    }
+}
+
+fn respond(status: StatusCode, pathway: Pathway) -> HttpResponse {
+    let (version, id) = (pathway.version, pathway.id);
+    tagged(
+        status,
+        version,
+        "/v1/pathways",
+        id,
+        PathwayView::from(pathway),
+    )
+}
+
+async fn respond_detail(
+    conn: &mut diesel_async::AsyncPgConnection,
+    status: StatusCode,
+    pathway: Pathway,
+) -> Result<HttpResponse, ApiError> {
+    let history = pathways::history(conn, pathway.id).await?;
+    let (version, id) = (pathway.version, pathway.id);
+    Ok(tagged(
+        status,
+        version,
+        "/v1/pathways",
+        id,
+        PathwayDetail::new(pathway, history),
+    ))
+}
+
+fn reason(checks: &mut Checks, value: &str) -> String {
+    checks.text("reason", value, 2000)
+}
+
+/// Pathways of your territories and domains, filtered, in creation order.
+#[utoipa::path(
+    tag = "pathways",
+    params(PageParams, PathwayFilters),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of pathways.", body = Page<PathwayView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+    )
+)]
+#[get("/v1/pathways")]
+pub async fn list(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    page: web::Query<PageParams>,
+    filters: web::Query<PathwayFilters>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<PathwayView>>, ApiError> {
+    let page = page.validate()?;
+    let f = filters.into_inner();
+    let filters = Filters {
+        domain: f.domain,
+        status: f.status,
+        territory: f.territory,
+        referent: f.referent,
+        critical: f.critical,
+        opened_from: f.opened_from,
+        opened_to: f.opened_to,
+        person: f.person,
+    };
+    let asked = serde_json::json!({
+        "domain": filters.domain, "status": filters.status, "territory": filters.territory,
+        "referent": filters.referent, "critical": filters.critical,
+        "opened_from": filters.opened_from, "opened_to": filters.opened_to,
+        "person": filters.person, "after": page.after,
+    });
+    let mut conn = state.pool.get().await?;
+    let record = record::listing(&audit, caller.principal(), "list", "pathway", asked);
+    let rows = pathways::list(&mut conn, caller.principal(), &filters, page, &record).await?;
+    let views = rows.into_iter().map(PathwayView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
+}
+
+/// Open a pathway in status `referred`. Refused with 422 `domain-not-open`
+/// before the domain's opening date, and with 409 while the person has an
+/// open pathway in the domain.
+#[utoipa::path(
+    tag = "pathways",
+    request_body = CreatePathway,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Opened.", body = PathwayDetail, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
+    )
+)]
+#[post("/v1/pathways")]
+pub async fn create(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    body: Json<CreatePathway>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let body = body.0;
+    let today = Utc::now().date_naive();
+    let opened_on = body.opened_on.unwrap_or(today);
+    let mut checks = Checks::new();
+    let why = body.reason.as_deref().map(|r| reason(&mut checks, r));
+    if opened_on > today {
+        checks.fail("opened_on", "must not be in the future");
+    }
+    if !who.domains.contains(&body.domain) {
+        checks.fail("domain", "must be one of your domains");
+    }
+    checks.finish()?;
+
+    let mut conn = state.pool.get().await?;
+    let person = persons::find(&mut conn, who, body.person_id, None)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unprocessable("person_id", "names no person of your territories")
+        })?;
+    let territory_id = body.territory_id.unwrap_or(person.territory_id);
+    if !who.territories.contains(&territory_id) {
+        return Err(ApiError::unprocessable(
+            "territory_id",
+            "must be one of your territories",
+        ));
+    }
+    let opening = domain_calendar::find(&mut conn, body.domain)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable("domain", "has no opening date"))?;
+    check_pathway_date(opening.opens_on, today, opened_on).map_err(|closed| {
+        ApiError::DomainNotOpen {
+            detail: format!(
+                "The domain `{}` accepts pathways opened from {} on; this one would be \
+                 opened on {opened_on}, recorded on {today}.",
+                name_of(&body.domain),
+                closed.opens_on
+            ),
+            opens_on: closed.opens_on,
+        }
+    })?;
+    let referent_id = match (body.referent_id, who.role) {
+        (Some(referent), _) => Some(referent),
+        (None, Role::Coordinator) => Some(who.subject.id()),
+        (None, _) => None,
+    };
+    if let Some(referent) = referent_id
+        && !pathways::can_be_referent(&mut conn, referent, territory_id, body.domain).await?
+    {
+        return Err(ApiError::unprocessable(
+            "referent_id",
+            "must be an active coordinator or supervisor of the pathway's territory and domain",
+        ));
+    }
+    let new = NewPathway {
+        id: Uuid::now_v7(),
+        person_id: person.id,
+        domain: body.domain,
+        territory_id,
+        referent_id,
+        opened_on,
+    };
+    let opened = conn
+        .transaction(async |conn| {
+            let pathway = pathways::open(conn, &new, who.subject.id(), why.as_deref()).await?;
+            record::changed(conn, &audit, who, "create", "pathway", pathway.id).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await;
+    let opened = record::settled(&mut conn, &audit, who, "create", ("pathway", None), opened).await;
+    match opened {
+        Ok(pathway) => respond_detail(&mut conn, StatusCode::CREATED, pathway).await,
+        Err(error) => match error {
+            ApiError::Conflict { .. } => {
+                let open = pathways::open_in_domain(&mut conn, person.id, body.domain).await?;
+                Err(ApiError::conflict(format!(
+                    "The person already has an open pathway in this domain{}. Close it \
+                     before opening another.",
+                    open.map(|id| format!(" (/v1/pathways/{id})"))
+                        .unwrap_or_default()
+                )))
+            }
+            other => Err(other),
+        },
+    }
+}
+
+/// Read a pathway with its status history.
+#[utoipa::path(
+    tag = "pathways",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The pathway.", body = PathwayDetail, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/pathways/{id}")]
+pub async fn read(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let record = record::reading(&audit, who, "pathway", *id);
+    let pathway = pathways::find(&mut conn, who, *id, Some(&record))
+        .await?
+        .ok_or_else(pathways::not_found)?;
+    respond_detail(&mut conn, StatusCode::OK, pathway).await
+}
+
+/// Hand the pathway to another referent (supervisors). Requires `If-Match`.
+#[utoipa::path(
+    tag = "pathways",
+    request_body = UpdatePathway,
+    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = PathwayView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 422, response = crate::http::responses::Unprocessable),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/pathways/{id}")]
+pub async fn update(
+    caller: Authorized<AssignReferent>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdatePathway>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let who = caller.principal();
+    let referent = body.0.referent_id;
+    let mut conn = state.pool.get().await?;
+    let changed = conn
+        .transaction(async |conn| {
+            let pathway = pathways::assign_referent(conn, who, *id, version, referent).await?;
+            record::changed(conn, &audit, who, "assign_referent", "pathway", pathway.id).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await;
+    let target = ("pathway", Some(*id));
+    let pathway =
+        record::settled(&mut conn, &audit, who, "assign_referent", target, changed).await?;
+    Ok(respond(StatusCode::OK, pathway))
+}
+
+/// Move the pathway's status (DESIGN.md §1). Coordinators move only the
+/// pathways they are the referent of. A move the state machine forbids is
+/// 409 `forbidden-transition`, listing the allowed ones. Requires `If-Match`.
+#[utoipa::path(
+    tag = "pathways",
+    request_body = TransitionRequest,
+    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Moved.", body = PathwayDetail, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 422, response = crate::http::responses::Unprocessable),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[post("/v1/pathways/{id}/transitions")]
+pub async fn transition(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<TransitionRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let body = body.0;
+    let mut checks = Checks::new();
+    let why = reason(&mut checks, &body.reason);
+    checks.finish()?;
+    let change = Transition {
+        to: body.to,
+        reason: why,
+        closure_reason: body.closure_reason,
+    };
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    // The change and its audit record commit together, or neither does.
+    let moved = conn
+        .transaction(async |conn| {
+            let pathway = pathways::transition(conn, who, *id, version, &change).await?;
+            record::changed(conn, &audit, who, "transition", "pathway", pathway.id).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await;
+    let target = ("pathway", Some(*id));
+    let pathway = record::settled(&mut conn, &audit, who, "transition", target, moved).await?;
+    respond_detail(&mut conn, StatusCode::OK, pathway).await
+}
+
+async fn steer_critical(
+    who: &Principal,
+    audit: &AuditContext,
+    req: &HttpRequest,
+    id: Uuid,
+    level: Option<EscalationLevel>,
+    why: &str,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(req)?;
+    let mut checks = Checks::new();
+    let why = reason(&mut checks, why);
+    checks.finish()?;
+    let action = if level.is_some() {
+        "set_critical"
+    } else {
+        "clear_critical"
+    };
+    let mut conn = state.pool.get().await?;
+    let steered = conn
+        .transaction(async |conn| {
+            let pathway = pathways::set_critical(conn, who, id, version, level, &why).await?;
+            record::changed(conn, audit, who, action, "pathway", pathway.id).await?;
+            Ok::<_, ApiError>(pathway)
+        })
+        .await;
+    let target = ("pathway", Some(id));
+    let pathway = record::settled(&mut conn, audit, who, action, target, steered).await?;
+    Ok(respond(StatusCode::OK, pathway))
+}
+
+/// Flag the situation critical, or change its escalation level. Supervisors,
+/// or the pathway's referent. Requires `If-Match`.
+#[utoipa::path(
+    tag = "pathways",
+    request_body = SetCritical,
+    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Flagged.", body = PathwayView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[put("/v1/pathways/{id}/critical")]
+pub async fn set_critical(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<SetCritical>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    steer_critical(
+        caller.principal(),
+        &audit,
+        &req,
+        *id,
+        Some(body.level),
+        &body.reason,
+        &state,
+    )
+    .await
+}
+
+/// Clear the critical flag, with a reason. Supervisors, or the pathway's
+/// referent. Requires `If-Match`.
+#[utoipa::path(
+    tag = "pathways",
+    request_body = ClearCritical,
+    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cleared.", body = PathwayView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[delete("/v1/pathways/{id}/critical")]
+pub async fn clear_critical(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<ClearCritical>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    steer_critical(who, &audit, &req, *id, None, &body.0.reason, &state).await
+}
+
+/// Every event of the pathway, oldest first.
+#[utoipa::path(
+    tag = "pathways",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of the timeline.", body = Page<EventView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/pathways/{id}/timeline")]
+pub async fn timeline(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<EventView>>, ApiError> {
+    let (limit, after) = page.validate_seq()?;
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let record = record::reading(&audit, who, "timeline", *id);
+    let pathway = pathways::find(&mut conn, who, *id, Some(&record))
+        .await?
+        .ok_or_else(pathways::not_found)?;
+    let rows = events::of_pathway(&mut conn, pathway.id, after, limit).await?;
+    let views = rows.into_iter().map(EventView::from).collect();
+    Ok(web::Json(Page::from_seq_rows(views, limit, |e| e.seq)))
+}

@@ -1,0 +1,621 @@
+//! `/v1/persons`: the people the département follows. Staff of the person's
+//! territory read and change them; the NIR is shown masked only.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::policy::WorkOnCases;
+use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
+use crate::domain::Sex;
+use crate::domain::nir::Nir;
+use crate::domain::validation::{Checks, is_digits, is_msa_number};
+use crate::domain::values::{self, CommuneCode};
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::etag::{required_version, stale, tagged};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use crate::privacy::PersonalDataKeys;
+use diesel_async::AsyncConnection;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonView {
+    pub id: Uuid,
+    #[schema(example = "Martin")]
+    pub family_name: String,
+    #[schema(example = "Léa Marie")]
+    pub given_names: String,
+    pub birth_date: NaiveDate,
+    pub sex: Option<Sex>,
+    /// INSEE code of the commune of residence.
+    #[schema(example = "05061")]
+    pub commune_insee: String,
+    pub territory_id: Uuid,
+    /// CAF « matricule allocataire » (7 digits).
+    pub caf_number: Option<String>,
+    pub msa_number: Option<String>,
+    /// Who legally represents the person (guardian, parent), if anyone.
+    pub legal_representative: Option<String>,
+    /// The person objected to sharing with partners: partners never see them.
+    pub sharing_objection: bool,
+    /// The NIR, masked: sex, year and month of birth and key only.
+    #[schema(example = "1 85 05 ** *** *** 42")]
+    pub nir: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PersonView {
+    pub fn new(person: Person, keys: &PersonalDataKeys) -> Self {
+        let nir = person.nir_ciphertext.as_deref().map(|sealed| {
+            keys.decrypt_nir(person.id, sealed)
+                .map(|nir| nir.masked())
+                // A ciphertext this key cannot open: say so, never guess.
+                .unwrap_or_else(|| "unreadable".to_owned())
+        });
+        Self {
+            id: person.id,
+            family_name: person.family_name,
+            given_names: person.given_names,
+            birth_date: person.birth_date,
+            sex: person.sex,
+            commune_insee: person.commune_insee,
+            territory_id: person.territory_id,
+            caf_number: person.caf_number,
+            msa_number: person.msa_number,
+            legal_representative: person.legal_representative,
+            sharing_objection: person.sharing_objection,
+            nir,
+            created_at: person.created_at,
+            updated_at: person.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePerson {
+    pub family_name: String,
+    pub given_names: String,
+    #[serde(deserialize_with = "values::date")]
+    pub birth_date: NaiveDate,
+    pub sex: Option<Sex>,
+    #[schema(example = "05061")]
+    pub commune_insee: CommuneCode,
+    /// One of your territories.
+    pub territory_id: Uuid,
+    pub caf_number: Option<String>,
+    pub msa_number: Option<String>,
+    pub legal_representative: Option<String>,
+    #[serde(default)]
+    pub sharing_objection: bool,
+    /// 15 characters, spaces allowed; checked with its control key, stored
+    /// encrypted, never returned in clear.
+    #[schema(example = "1 85 05 78 006 084 91")]
+    pub nir: Option<String>,
+}
+
+/// Absent fields stay as they are; `null` clears an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePerson {
+    pub family_name: Option<String>,
+    pub given_names: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub birth_date: Option<NaiveDate>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<Sex>)]
+    pub sex: Option<Option<Sex>>,
+    pub commune_insee: Option<CommuneCode>,
+    pub territory_id: Option<Uuid>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub caf_number: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub msa_number: Option<Option<String>>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub legal_representative: Option<Option<String>>,
+    pub sharing_objection: Option<bool>,
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub nir: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CreateOptions {
+    /// `true` creates the person even though similar persons exist (after
+    /// checking the candidates of the 409).
+    #[serde(default)]
+    pub confirm_new: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PersonSearch {
+    /// Name, tolerant to accents, case and small typos ("dupond" finds
+    /// "Dupont"). With `q`, the best `limit` matches come first and there is
+    /// no next page.
+    pub q: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub birth_date: Option<NaiveDate>,
+    pub caf_number: Option<String>,
+    pub msa_number: Option<String>,
+    /// The full NIR (exact match, through its blind index).
+    pub nir: Option<String>,
+}
+
+/// A person who may be the same as another.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonCandidate {
+    pub person: PersonView,
+    /// 1 for the same NIR; otherwise from name similarity, plus the same
+    /// birth date or partner number.
+    #[schema(example = 0.92)]
+    pub score: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Candidates {
+    /// Most alike first.
+    pub items: Vec<PersonCandidate>,
+}
+
+fn respond(status: StatusCode, person: Person, keys: &PersonalDataKeys) -> HttpResponse {
+    let (version, id) = (person.version, person.id);
+    tagged(
+        status,
+        version,
+        "/v1/persons",
+        id,
+        PersonView::new(person, keys),
+    )
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("No such person in your territories.")
+}
+
+fn candidates_view(found: Vec<Candidate>, keys: &PersonalDataKeys) -> Vec<PersonCandidate> {
+    found
+        .into_iter()
+        .map(|c| PersonCandidate {
+            person: PersonView::new(c.person, keys),
+            score: c.score,
+        })
+        .collect()
+}
+
+fn check_birth_date(checks: &mut Checks, birth_date: NaiveDate) {
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default();
+    if birth_date < earliest || birth_date > Utc::now().date_naive() {
+        checks.fail("birth_date", "must be between 1900-01-01 and today");
+    }
+}
+
+fn check_caf(checks: &mut Checks, value: &str) -> String {
+    checks.pattern("caf_number", value, |v| is_digits(v, 7), "7 digits")
+}
+
+fn check_msa(checks: &mut Checks, value: &str) -> String {
+    checks.pattern(
+        "msa_number",
+        value,
+        is_msa_number,
+        "6 to 20 digits or capital letters",
+    )
+}
+
+fn check_nir(checks: &mut Checks, value: &str) -> Option<Nir> {
+    match Nir::parse(value) {
+        Ok(nir) => Some(nir),
+        Err(why) => {
+            checks.fail("nir", why);
+            None
+        }
+    }
+}
+
+fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territory: Uuid) {
+    if !caller.territories.contains(&territory) {
+        checks.fail("territory_id", "must be one of your territories");
+    }
+}
+
+/// Search persons in your territories.
+#[utoipa::path(
+    tag = "persons",
+    params(PageParams, PersonSearch),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Matching persons: best matches first with `q`, else in creation order.", body = Page<PersonView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+    )
+)]
+#[get("/v1/persons")]
+pub async fn search(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    page: web::Query<PageParams>,
+    filters: web::Query<PersonSearch>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<PersonView>>, ApiError> {
+    let page = page.validate()?;
+    let filters = filters.into_inner();
+    let mut checks = Checks::new();
+    let name = filters
+        .q
+        .as_deref()
+        .map(|q| checks.text("q", q, 200))
+        .filter(|q| !q.is_empty());
+    let nir = filters
+        .nir
+        .as_deref()
+        .and_then(|n| check_nir(&mut checks, n));
+    checks.finish()?;
+    let ranked = name.is_some();
+    let search = Search {
+        name,
+        birth_date: filters.birth_date,
+        caf_number: filters.caf_number,
+        msa_number: filters.msa_number,
+        nir_index: nir.map(|nir| state.privacy.nir_index(&nir)),
+    };
+    // What was looked for, for the audit trail: each term as a keyed hash
+    // (an auditor finds it with `GET /v1/audit?searched=`), never in clear;
+    // of a NIR, only that one was given.
+    let keys = &state.privacy;
+    let term = |value: Option<String>| value.map(|v| keys.search_term(&v));
+    let asked = serde_json::json!({
+        "q_ref": term(search.name.clone()),
+        "birth_date_ref": term(search.birth_date.map(|d| d.to_string())),
+        "caf_number_ref": term(search.caf_number.clone()),
+        "msa_number_ref": term(search.msa_number.clone()),
+        "nir": search.nir_index.is_some(),
+    });
+    let mut conn = state.pool.get().await?;
+    let record = record::listing(&audit, caller.principal(), "search", "person", asked);
+    let rows = persons::search(&mut conn, caller.principal(), &search, page, &record).await?;
+    let views: Vec<PersonView> = rows
+        .into_iter()
+        .map(|p| PersonView::new(p, &state.privacy))
+        .collect();
+    if ranked {
+        return Ok(web::Json(Page {
+            items: views,
+            next_cursor: None,
+        }));
+    }
+    Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
+}
+
+/// Record a person. If persons with a close name and the same birth date (or
+/// the same NIR or partner number) are already known, answers 409 with them
+/// as `candidates`, unless `confirm_new=true`. The same NIR twice is always 409.
+#[utoipa::path(
+    tag = "persons",
+    params(CreateOptions),
+    request_body = CreatePerson,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = PersonView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 409, response = crate::http::responses::Conflict),
+    )
+)]
+#[post("/v1/persons")]
+pub async fn create(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    options: web::Query<CreateOptions>,
+    body: Json<CreatePerson>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let body = body.0;
+    let mut checks = Checks::new();
+    let family_name = checks.text("family_name", &body.family_name, 200);
+    let given_names = checks.text("given_names", &body.given_names, 200);
+    check_birth_date(&mut checks, body.birth_date);
+    let commune_insee = body.commune_insee.into_string();
+    check_territory(&mut checks, who, body.territory_id);
+    let caf_number = body
+        .caf_number
+        .as_deref()
+        .map(|v| check_caf(&mut checks, v));
+    let msa_number = body
+        .msa_number
+        .as_deref()
+        .map(|v| check_msa(&mut checks, v));
+    let legal_representative = body
+        .legal_representative
+        .as_deref()
+        .map(|v| checks.text("legal_representative", v, 300));
+    let nir = body.nir.as_deref().and_then(|n| check_nir(&mut checks, n));
+    checks.finish()?;
+
+    let id = Uuid::now_v7();
+    let keys = &state.privacy;
+    let nir_index = nir.as_ref().map(|nir| keys.nir_index(nir));
+    let mut conn = state.pool.get().await?;
+    if !options.confirm_new {
+        let probe = Probe {
+            exclude: None,
+            full_name: format!("{family_name} {given_names}"),
+            birth_date: body.birth_date,
+            caf_number: caf_number.clone(),
+            msa_number: msa_number.clone(),
+            nir_index: nir_index.clone(),
+        };
+        let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
+        let record = record::listing(&audit, who, "list", "person", asked);
+        let found = persons::candidates(&mut conn, who, &probe, &record).await?;
+        if !found.is_empty() {
+            let candidates = candidates_view(found, keys);
+            return Err(ApiError::PossibleDuplicate {
+                detail: format!(
+                    "{} known person(s) look like this one. If none of them is the same \
+                     person, send the request again with `?confirm_new=true`.",
+                    candidates.len()
+                ),
+                candidates: serde_json::to_value(candidates)
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
+            });
+        }
+    }
+    let new = NewPerson {
+        id,
+        family_name,
+        given_names,
+        birth_date: body.birth_date,
+        sex: body.sex,
+        commune_insee,
+        territory_id: body.territory_id,
+        caf_number,
+        msa_number,
+        legal_representative,
+        sharing_objection: body.sharing_objection,
+        nir_ciphertext: nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)),
+        nir_index,
+    };
+    let created = conn
+        .transaction(async |conn| {
+            let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
+            check_commune_territory(conn, &person).await?;
+            record::changed(conn, &audit, who, "create", "person", person.id).await?;
+            Ok::<_, ApiError>(person)
+        })
+        .await;
+    let person =
+        record::settled(&mut conn, &audit, who, "create", ("person", None), created).await?;
+    Ok(respond(StatusCode::CREATED, person, keys))
+}
+
+/// A person of a commune the département knows lives in that commune's
+/// territory (422 otherwise; the write rolls back).
+async fn check_commune_territory(
+    conn: &mut diesel_async::AsyncPgConnection,
+    person: &Person,
+) -> Result<(), ApiError> {
+    use crate::db::schema::communes;
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    let territory: Option<Uuid> = communes::table
+        .find(&person.commune_insee)
+        .select(communes::territory_id)
+        .first(conn)
+        .await
+        .optional()?;
+    match territory {
+        Some(territory) if territory != person.territory_id => Err(ApiError::unprocessable(
+            "territory_id",
+            "is not the territory of the commune `commune_insee`",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The only unique constraint on persons is the NIR's blind index.
+fn nir_conflict(error: diesel::result::Error) -> ApiError {
+    match ApiError::from(error) {
+        ApiError::Conflict { .. } => ApiError::conflict(
+            "A person with this NIR is already recorded. Search by NIR to find them.",
+        ),
+        other => other,
+    }
+}
+
+/// Read a person of your territories.
+#[utoipa::path(
+    tag = "persons",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The person.", body = PersonView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/persons/{id}")]
+pub async fn read(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let record = record::reading(&audit, caller.principal(), "person", *id);
+    let person = persons::find(&mut conn, caller.principal(), *id, Some(&record))
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(respond(StatusCode::OK, person, &state.privacy))
+}
+
+/// Change a person. Requires `If-Match`. Moving a person to another
+/// territory needs both territories to be yours.
+#[utoipa::path(
+    tag = "persons",
+    request_body = UpdatePerson,
+    params(("If-Match" = String, Header, description = "ETag of the person as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = PersonView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/persons/{id}")]
+pub async fn update(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdatePerson>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let who = caller.principal();
+    let body = body.0;
+    let mut checks = Checks::new();
+    let family_name = body
+        .family_name
+        .as_deref()
+        .map(|v| checks.text("family_name", v, 200));
+    let given_names = body
+        .given_names
+        .as_deref()
+        .map(|v| checks.text("given_names", v, 200));
+    if let Some(birth_date) = body.birth_date {
+        check_birth_date(&mut checks, birth_date);
+    }
+    let commune_insee = body.commune_insee.map(CommuneCode::into_string);
+    if let Some(territory) = body.territory_id {
+        check_territory(&mut checks, who, territory);
+    }
+    let caf_number = body
+        .caf_number
+        .map(|v| v.map(|v| check_caf(&mut checks, &v)));
+    let msa_number = body
+        .msa_number
+        .map(|v| v.map(|v| check_msa(&mut checks, &v)));
+    let legal_representative = body
+        .legal_representative
+        .map(|v| v.map(|v| checks.text("legal_representative", &v, 300)));
+    let nir = body.nir.map(|v| v.and_then(|v| check_nir(&mut checks, &v)));
+    checks.finish()?;
+    let keys = &state.privacy;
+    let changes = PersonChanges {
+        family_name,
+        given_names,
+        birth_date: body.birth_date,
+        sex: body.sex,
+        commune_insee,
+        territory_id: body.territory_id,
+        caf_number,
+        msa_number,
+        legal_representative,
+        sharing_objection: body.sharing_objection,
+        nir_ciphertext: nir
+            .as_ref()
+            .map(|nir| nir.as_ref().map(|nir| keys.encrypt_nir(*id, nir))),
+        nir_index: nir
+            .as_ref()
+            .map(|nir| nir.as_ref().map(|nir| keys.nir_index(nir))),
+    };
+    let mut conn = state.pool.get().await?;
+    let updated = conn
+        .transaction(async |conn| {
+            let person = persons::update(conn, who, *id, version, &changes)
+                .await
+                .map_err(nir_conflict)?;
+            if let Some(person) = &person {
+                check_commune_territory(conn, person).await?;
+                record::changed(conn, &audit, who, "update", "person", person.id).await?;
+            }
+            Ok::<_, ApiError>(person)
+        })
+        .await;
+    let result = match updated {
+        Ok(Some(person)) => Ok(person),
+        Ok(None) if persons::find(&mut conn, who, *id, None).await?.is_some() => Err(stale()),
+        Ok(None) => Err(not_found()),
+        Err(error) => Err(error),
+    };
+    let person = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        "update",
+        ("person", Some(*id)),
+        result,
+    )
+    .await?;
+    Ok(respond(StatusCode::OK, person, keys))
+}
+
+/// Persons of your territories who are likely the same as this one, most
+/// alike first: the same NIR, or a close name with the same birth date or
+/// partner number.
+#[utoipa::path(
+    tag = "persons",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Likely duplicates, with a score.", body = Candidates),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/persons/{id}/duplicates")]
+pub async fn duplicates(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Candidates>, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let record = record::reading(&audit, who, "person", *id);
+    let person = persons::find(&mut conn, who, *id, Some(&record))
+        .await?
+        .ok_or_else(not_found)?;
+    let keys = &state.privacy;
+    let probe = Probe {
+        exclude: Some(person.id),
+        full_name: format!("{} {}", person.family_name, person.given_names),
+        birth_date: person.birth_date,
+        caf_number: person.caf_number.clone(),
+        msa_number: person.msa_number.clone(),
+        nir_index: person
+            .nir_ciphertext
+            .as_deref()
+            .and_then(|sealed| keys.decrypt_nir(person.id, sealed))
+            .map(|nir| keys.nir_index(&nir)),
+    };
+    let asked = serde_json::json!({ "duplicates_of": person.id });
+    let record = record::listing(&audit, who, "list", "person", asked);
+    let found = persons::candidates(&mut conn, who, &probe, &record).await?;
+    Ok(web::Json(Candidates {
+        items: candidates_view(found, keys),
+    }))
+}

@@ -1,0 +1,333 @@
+//! Support plans: `/v1/pathways/{id}/plans`, `/v1/plans/{id}` and its
+//! transitions `draft → proposed → consented → active → ended`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::policy::WorkOnCases;
+use crate::db::pathways;
+use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
+use crate::domain::validation::Checks;
+use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::etag::{required_version, tagged};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use diesel_async::AsyncConnection;
+
+/// The prior agreement to a plan.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    pub by: ConsentBy,
+    pub given_on: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub kind: PlanKind,
+    pub status: PlanStatus,
+    /// The professional who coordinates the plan.
+    pub coordinator_id: Uuid,
+    pub objectives: Option<String>,
+    /// Present from `consented` on.
+    pub consent: Option<Consent>,
+    pub activated_on: Option<NaiveDate>,
+    /// At most 12 months after activation; an overdue review is an alert.
+    pub review_due: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<PlanEndReason>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Plan> for PlanView {
+    fn from(p: Plan) -> Self {
+        Self {
+            id: p.id,
+            pathway_id: p.pathway_id,
+            kind: p.kind,
+            status: p.status,
+            coordinator_id: p.coordinator_id,
+            objectives: p.objectives,
+            consent: match (p.consent_by, p.consented_on) {
+                (Some(by), Some(given_on)) => Some(Consent { by, given_on }),
+                _ => None,
+            },
+            activated_on: p.activated_on,
+            review_due: p.review_due,
+            ended_on: p.ended_on,
+            end_reason: p.end_reason,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlan {
+    /// `pag` in every domain, or the domain's own: `care_plan` (elderly),
+    /// `ppe` (childhood), `engagement_contract` (insertion).
+    pub kind: PlanKind,
+    /// Defaults to the pathway's referent.
+    pub coordinator_id: Option<Uuid>,
+    pub objectives: Option<String>,
+}
+
+/// Absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePlan {
+    pub objectives: Option<String>,
+    pub coordinator_id: Option<Uuid>,
+    /// Only once active: after activation, at most 12 months later.
+    pub review_due: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanTransitionRequest {
+    pub to: PlanStatus,
+    /// Required for `consented`.
+    pub consent: Option<Consent>,
+    /// For `active`: defaults to 12 months after today, the latest allowed.
+    pub review_due: Option<NaiveDate>,
+    /// Required for `ended`.
+    pub end_reason: Option<PlanEndReason>,
+}
+
+fn respond(status: StatusCode, plan: Plan) -> HttpResponse {
+    let (version, id) = (plan.version, plan.id);
+    tagged(status, version, "/v1/plans", id, PlanView::from(plan))
+}
+
+/// Start a plan (as a draft) on an open pathway.
+#[utoipa::path(
+    tag = "plans",
+    request_body = CreatePlan,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created as a draft.", body = PlanView, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
+    )
+)]
+#[post("/v1/pathways/{id}/plans")]
+pub async fn create(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    body: Json<CreatePlan>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let mut checks = Checks::new();
+    let objectives = body
+        .objectives
+        .as_deref()
+        .map(|o| checks.text("objectives", o, 5000));
+    checks.finish()?;
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let done = conn
+        .transaction(async |conn| {
+            let plan = plans::create(
+                conn,
+                who,
+                *id,
+                body.kind,
+                body.coordinator_id,
+                objectives.clone(),
+            )
+            .await?;
+            record::changed(conn, &audit, who, "create", "plan", plan.id).await?;
+            Ok::<_, ApiError>(plan)
+        })
+        .await;
+    let target = ("plan", None);
+    let plan = record::settled(&mut conn, &audit, who, "create", target, done).await?;
+    Ok(respond(StatusCode::CREATED, plan))
+}
+
+/// The plans of a pathway, oldest first.
+#[utoipa::path(
+    tag = "plans",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of plans.", body = Page<PlanView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/pathways/{id}/plans")]
+pub async fn list(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<PlanView>>, ApiError> {
+    let page = page.validate()?;
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let pathway = pathways::find(&mut conn, who, *id, None)
+        .await?
+        .ok_or_else(pathways::not_found);
+    let (pathway, record) =
+        record::listing_under(&mut conn, &audit, who, "plan", ("pathway", *id), pathway).await?;
+    let rows = plans::of_pathway(&mut conn, pathway.id, page, &record).await?;
+    let views = rows.into_iter().map(PlanView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
+}
+
+/// Read a plan.
+#[utoipa::path(
+    tag = "plans",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The plan.", body = PlanView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/plans/{id}")]
+pub async fn read(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let record = record::reading(&audit, who, "plan", *id);
+    let plan = plans::find(&mut conn, who, *id, Some(&record))
+        .await?
+        .ok_or_else(plans::not_found)?;
+    Ok(respond(StatusCode::OK, plan))
+}
+
+/// Change a plan's objectives, coordinator or review date. Requires `If-Match`.
+#[utoipa::path(
+    tag = "plans",
+    request_body = UpdatePlan,
+    params(("If-Match" = String, Header, description = "ETag of the plan as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = PlanView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 422, response = crate::http::responses::Unprocessable),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/plans/{id}")]
+pub async fn update(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdatePlan>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let body = body.0;
+    let mut checks = Checks::new();
+    let objectives = body
+        .objectives
+        .as_deref()
+        .map(|o| checks.text("objectives", o, 5000));
+    checks.finish()?;
+    let changes = PlanChanges {
+        objectives,
+        coordinator_id: body.coordinator_id,
+        review_due: body.review_due,
+    };
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let done = conn
+        .transaction(async |conn| {
+            let plan = plans::update(conn, who, *id, version, &changes).await?;
+            record::changed(conn, &audit, who, "update", "plan", plan.id).await?;
+            Ok::<_, ApiError>(plan)
+        })
+        .await;
+    let target = ("plan", Some(*id));
+    let plan = record::settled(&mut conn, &audit, who, "update", target, done).await?;
+    Ok(respond(StatusCode::OK, plan))
+}
+
+/// Move a plan's status: `consented` needs who agreed and when, `active`
+/// sets the review date (at most 12 months on), `ended` needs a reason. A
+/// move the status machine forbids is 409 `forbidden-transition`. Requires
+/// `If-Match`.
+#[utoipa::path(
+    tag = "plans",
+    request_body = PlanTransitionRequest,
+    params(("If-Match" = String, Header, description = "ETag of the plan as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Moved.", body = PlanView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 422, response = crate::http::responses::Unprocessable),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[post("/v1/plans/{id}/transitions")]
+pub async fn transition(
+    caller: Authorized<WorkOnCases>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<PlanTransitionRequest>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let body = body.0;
+    let change = PlanTransition {
+        to: body.to,
+        consent: body.consent.map(|c| (c.by, c.given_on)),
+        review_due: body.review_due,
+        end_reason: body.end_reason,
+    };
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let done = conn
+        .transaction(async |conn| {
+            let plan = plans::transition(conn, who, *id, version, &change).await?;
+            record::changed(conn, &audit, who, "transition", "plan", plan.id).await?;
+            Ok::<_, ApiError>(plan)
+        })
+        .await;
+    let target = ("plan", Some(*id));
+    let plan = record::settled(&mut conn, &audit, who, "transition", target, done).await?;
+    Ok(respond(StatusCode::OK, plan))
+}

@@ -1,0 +1,207 @@
+//! `/v1/territories`: read by every role, written by admins.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
+use crate::db::territories::{self, NewTerritory, Territory};
+use crate::domain::validation::Checks;
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::etag::{required_version, stale, tagged};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use diesel_async::AsyncConnection;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTerritory {
+    /// Upper-case letters, digits and dashes, up to 32 (e.g. `05-GAP`); never changes.
+    #[schema(example = "05-QUE")]
+    pub code: String,
+    #[schema(example = "Queyras")]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTerritory {
+    pub name: String,
+}
+
+fn is_code(code: &str) -> bool {
+    let mut chars = code.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && code.len() <= 32
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
+    tagged(
+        status,
+        territory.version,
+        "/v1/territories",
+        territory.id,
+        territory,
+    )
+}
+
+/// List the territories.
+#[utoipa::path(
+    tag = "reference data",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of territories, in creation order.", body = Page<Territory>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+    )
+)]
+#[get("/v1/territories")]
+pub async fn list(
+    _caller: Authorized<ReadReferenceData>,
+    params: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<Territory>>, ApiError> {
+    let page = params.validate()?;
+    let mut conn = state.pool.get().await?;
+    let rows = territories::list(&mut conn, page).await?;
+    Ok(web::Json(Page::from_rows(rows, page, |t| t.id)))
+}
+
+/// Read one territory.
+#[utoipa::path(
+    tag = "reference data",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The territory.", body = Territory,
+            headers(("ETag" = String, description = "Version, for If-Match."))),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/territories/{id}")]
+pub async fn read(
+    _caller: Authorized<ReadReferenceData>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let territory = territories::find(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such territory."))?;
+    Ok(respond(StatusCode::OK, &territory))
+}
+
+/// Create a territory (admin).
+#[utoipa::path(
+    tag = "reference data",
+    request_body = CreateTerritory,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = Territory,
+            headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 409, response = crate::http::responses::Conflict),
+    )
+)]
+#[post("/v1/territories")]
+pub async fn create(
+    caller: Authorized<ManageReferenceData>,
+    audit: AuditContext,
+    body: Json<CreateTerritory>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut checks = Checks::new();
+    let code = checks.pattern(
+        "code",
+        &body.0.code,
+        is_code,
+        "upper-case letters, digits and dashes, up to 32",
+    );
+    let name = checks.text("name", &body.0.name, 200);
+    checks.finish()?;
+    let mut conn = state.pool.get().await?;
+    let new = NewTerritory {
+        id: Uuid::now_v7(),
+        code,
+        name,
+    };
+    let who = caller.principal();
+    let territory = conn
+        .transaction(async |conn| {
+            let territory = territories::insert(conn, &new).await?;
+            record::changed(conn, &audit, who, "create", "territory", territory.id).await?;
+            Ok::<_, ApiError>(territory)
+        })
+        .await?;
+    Ok(respond(StatusCode::CREATED, &territory))
+}
+
+/// Rename a territory (admin). Requires `If-Match`.
+#[utoipa::path(
+    tag = "reference data",
+    request_body = UpdateTerritory,
+    params(("If-Match" = String, Header, description = "ETag of the territory as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = Territory, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/territories/{id}")]
+pub async fn update(
+    caller: Authorized<ManageReferenceData>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdateTerritory>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let mut checks = Checks::new();
+    let name = checks.text("name", &body.0.name, 200);
+    checks.finish()?;
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let changed = conn
+        .transaction(async |conn| {
+            let territory = territories::rename(conn, *id, version, &name).await?;
+            if let Some(territory) = &territory {
+                record::changed(conn, &audit, who, "update", "territory", territory.id).await?;
+            }
+            Ok::<_, ApiError>(territory)
+        })
+        .await?;
+    match changed {
+        Some(territory) => Ok(respond(StatusCode::OK, &territory)),
+        None if territories::find(&mut conn, *id).await?.is_some() => Err(stale()),
+        None => Err(ApiError::not_found("No such territory.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn codes() {
+        assert!(super::is_code("05-GAP"));
+        for bad in ["", "-05", "05 GAP", "gap", &"A".repeat(33)] {
+            assert!(!super::is_code(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,370 @@
+//! `/v1/users`: staff accounts, managed by admins. No delete: deactivate.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::AuthContext;
+use crate::auth::policy::{self, ManageAccounts};
+use crate::auth::secrets::one_time_password;
+use crate::db::users::{self, User, UserChanges, present};
+use crate::domain::validation::Checks;
+use crate::domain::{Domain, Role};
+use crate::http::caller::Authorized;
+use crate::http::error::ApiError;
+use crate::http::etag::{required_version, stale, tagged};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use crate::services::accounts::{self, CreateUser};
+use diesel_async::AsyncConnection;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub territories: Vec<Uuid>,
+    pub domains: Vec<Domain>,
+    /// A deactivated user cannot log in; their tokens stop working within a second.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserView {
+    fn new(user: User, territories: Vec<Uuid>) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
+            territories,
+            domains: present(&user.domains),
+            active: user.active,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Present when no password was given: hand it over to the user; it is never shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_time_password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewPassword {
+    /// Hand it over to the user; it is never shown again.
+    pub one_time_password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    /// Replaces the user's territories.
+    pub territories: Option<Vec<Uuid>>,
+    /// Replaces the user's domains.
+    pub domains: Option<Vec<Domain>>,
+    /// `false` deactivates the account: refresh tokens are revoked and access
+    /// tokens refused by every instance within about a second.
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilters {
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpResponse {
+    tagged(status, user.version, "/v1/users", user.id, body)
+}
+
+/// List staff users (admin).
+#[utoipa::path(
+    tag = "accounts",
+    params(PageParams, UserFilters),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of users, in creation order.", body = Page<UserView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+    )
+)]
+#[get("/v1/users")]
+pub async fn list(
+    _caller: Authorized<ManageAccounts>,
+    page: web::Query<PageParams>,
+    filters: web::Query<UserFilters>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<UserView>>, ApiError> {
+    let page = page.validate()?;
+    let mut conn = state.pool.get().await?;
+    let rows = users::list(&mut conn, page, filters.role, filters.active).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|u| u.id).collect();
+    let memberships = users::territories_of_many(&mut conn, &ids).await?;
+    let views: Vec<UserView> = rows
+        .into_iter()
+        .map(|user| {
+            let territories = memberships
+                .iter()
+                .filter(|(u, _)| *u == user.id)
+                .map(|(_, t)| *t)
+                .collect();
+            UserView::new(user, territories)
+        })
+        .collect();
+    Ok(web::Json(Page::from_rows(views, page, |u| u.id)))
+}
+
+/// Read a staff user (admin).
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user.", body = UserView, headers(("ETag" = String))),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/users/{id}")]
+pub async fn read(
+    _caller: Authorized<ManageAccounts>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let user = users::find(&mut conn, *id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such user."))?;
+    let territories = users::territories_of(&mut conn, user.id).await?;
+    Ok(respond(
+        StatusCode::OK,
+        &user,
+        UserView::new(user.clone(), territories),
+    ))
+}
+
+/// Create a staff user (admin). Without `password`, a one-time password is
+/// generated and returned once.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = CreateUser,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created.", body = CreatedUser, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
+    )
+)]
+#[post("/v1/users")]
+pub async fn create(
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
+    body: Json<CreateUser>,
+    state: web::Data<AppState>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let created = conn
+        .transaction(async |conn| {
+            let created = accounts::create_user(conn, &auth.passwords, body.0, true).await?;
+            record::changed(conn, &audit, who, "create", "user", created.0.id).await?;
+            Ok::<_, ApiError>(created)
+        })
+        .await?;
+    let (user, territories, one_time_password) = created;
+    let body = CreatedUser {
+        user: UserView::new(user.clone(), territories),
+        one_time_password,
+    };
+    Ok(respond(StatusCode::CREATED, &user, body))
+}
+
+/// Change a staff user (admin); `active: false` deactivates. Requires
+/// `If-Match`. An admin cannot change its own account (403), and a role
+/// moves only within one duty — administration, case work (supervisor,
+/// coordinator), audit (422 on `role`). Audited with the account before and
+/// after; the change applies to the account's live tokens within a second.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = UpdateUser,
+    params(("If-Match" = String, Header, description = "ETag of the user as last read.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated.", body = UserView, headers(("ETag" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::Stale),
+        (status = 422, response = crate::http::responses::Unprocessable),
+        (status = 428, response = crate::http::responses::IfMatchRequired),
+    )
+)]
+#[patch("/v1/users/{id}")]
+pub async fn update(
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<UpdateUser>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let version = required_version(&req)?;
+    let body = body.0;
+    let mut checks = Checks::new();
+    let display_name = body
+        .display_name
+        .as_deref()
+        .map(|n| checks.text("display_name", n, 200));
+    if body.role.is_some_and(|r| !r.is_staff()) {
+        checks.fail("role", "must be a staff role");
+    }
+    checks.finish()?;
+    let changes = UserChanges {
+        display_name,
+        role: body.role,
+        domains: body.domains.map(|mut d| {
+            d.sort();
+            d.dedup();
+            d.into_iter().map(Some).collect()
+        }),
+        active: body.active,
+    };
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let territories = body.territories.as_deref();
+    let updated = conn
+        .transaction(async |conn| {
+            let Some(before) = users::find(conn, *id).await? else {
+                return Err(ApiError::not_found("No such user."));
+            };
+            check_account_change(who, &before, changes.role)?;
+            let before_territories = users::territories_of(conn, before.id).await?;
+            let Some(user) = users::update(conn, *id, version, &changes, territories)
+                .await
+                .map_err(|e| match ApiError::from(e) {
+                    ApiError::Unprocessable { .. } => ApiError::unprocessable(
+                        "territories",
+                        "names a territory that does not exist",
+                    ),
+                    other => other,
+                })?
+            else {
+                return Err(stale());
+            };
+            let after_territories = users::territories_of(conn, user.id).await?;
+            let changes = (
+                json_of(UserView::new(before, before_territories))?,
+                json_of(UserView::new(user.clone(), after_territories.clone()))?,
+            );
+            record::changed_from(conn, &audit, who, "update", ("user", user.id), changes).await?;
+            Ok::<_, ApiError>((user, after_territories))
+        })
+        .await;
+    let target = ("user", Some(*id));
+    let (user, territories) =
+        record::settled(&mut conn, &audit, who, "update", target, updated).await?;
+    Ok(respond(
+        StatusCode::OK,
+        &user,
+        UserView::new(user.clone(), territories),
+    ))
+}
+
+fn json_of(view: UserView) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(view).map_err(ApiError::internal)
+}
+
+/// Separation of duties: no admin changes its own account, and no account
+/// moves between administration, case work and audit.
+fn check_account_change(
+    who: &crate::auth::Principal,
+    target: &User,
+    role: Option<Role>,
+) -> Result<(), ApiError> {
+    if !policy::may_change_account(who, target.id) {
+        return Err(ApiError::forbidden(
+            "You cannot change your own account; another admin must.",
+        ));
+    }
+    if let Some(role) = role
+        && !policy::role_change_allowed(target.role, role)
+    {
+        return Err(ApiError::unprocessable(
+            "role",
+            "cannot move an account between administration, case work and audit; create a \
+             new account for the other duty",
+        ));
+    }
+    Ok(())
+}
+
+/// Reset a user's password (admin, never its own): a one-time password is
+/// generated and returned once; the account is unlocked, its logins end, and
+/// the one-time password only lets its holder set a new one
+/// (`POST /v1/me/password`).
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new password.", body = NewPassword),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[post("/v1/users/{id}/password")]
+pub async fn reset_password(
+    caller: Authorized<ManageAccounts>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+    auth: web::Data<AuthContext>,
+) -> Result<web::Json<NewPassword>, ApiError> {
+    let password = one_time_password();
+    let hash = auth
+        .passwords
+        .hash(password.clone())
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let mut conn = state.pool.get().await?;
+    let who = caller.principal();
+    let reset = conn
+        .transaction(async |conn| {
+            let Some(target) = users::find(conn, *id).await? else {
+                return Err(ApiError::not_found("No such user."));
+            };
+            check_account_change(who, &target, None)?;
+            users::set_password(conn, *id, &hash, true).await?;
+            record::changed(conn, &audit, who, "reset_password", "user", *id).await?;
+            Ok::<_, ApiError>(())
+        })
+        .await;
+    let target = ("user", Some(*id));
+    record::settled(&mut conn, &audit, who, "reset_password", target, reset).await?;
+    Ok(web::Json(NewPassword {
+        one_time_password: password,
+    }))
+}

@@ -1,0 +1,459 @@
+//! `/v1/webhooks`: partners (or an admin for them) register HTTPS endpoints
+//! that receive the events of the pathways they follow, signed per Standard
+//! Webhooks, and see every delivery's fate (`/deliveries`).
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record;
+use crate::auth::Principal;
+use crate::auth::policy::ManageWebhooks;
+use crate::db::schema::organizations;
+use crate::db::webhooks::{self, Delivery, NewWebhook, Webhook};
+use crate::domain::enums::name_of;
+use crate::domain::validation::Checks;
+use crate::domain::{DeliveryStatus, Role};
+use crate::http::caller::Authorized;
+use crate::http::error::{ApiError, FieldError};
+use crate::http::extract::Json;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::state::AppState;
+use crate::services::partner_events::FeedEventKind;
+use crate::services::webhooks::{endpoint, signature};
+use diesel_async::AsyncConnection;
+
+/// How long the previous secret keeps signing after a rotation.
+const ROTATION_OVERLAP_HOURS: i64 = 24;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// Where to POST the events: `https://…` (plain `http` only to the
+    /// loopback, in development).
+    #[schema(example = "https://partenaires.caf.example.fr/parcours/hooks")]
+    pub url: String,
+    /// The kinds of feed events to receive (at least one).
+    pub event_types: Vec<FeedEventKind>,
+    pub description: Option<String>,
+    /// The partner organization the webhook serves: required for admins;
+    /// partners may omit it (it is always their own).
+    pub organization_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub url: String,
+    pub event_types: Vec<FeedEventKind>,
+    pub description: Option<String>,
+    /// `false` once deleted: nothing more is sent.
+    pub active: bool,
+    /// After a rotation, until when the previous secret also signs.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl From<Webhook> for WebhookView {
+    fn from(w: Webhook) -> Self {
+        Self {
+            id: w.id,
+            organization_id: w.organization_id,
+            url: w.url,
+            event_types: w
+                .event_types
+                .iter()
+                .flatten()
+                .filter_map(|kind| serde_json::from_value(kind.as_str().into()).ok())
+                .collect(),
+            description: w.description,
+            active: w.active,
+            previous_secret_expires_at: w.previous_secret_expires_at,
+            created_at: w.created_at,
+            disabled_at: w.disabled_at,
+        }
+    }
+}
+
+/// A new webhook, with its secret: shown this once, never again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// The signing secret (`whsec_` + base64), shown only now: keep it in
+    /// your secret store and verify every delivery's `webhook-signature`.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedSecret {
+    /// The new signing secret, shown only now.
+    pub secret: String,
+    /// Until then, deliveries carry a signature by each secret.
+    pub previous_secret_expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// Also the `webhook-id` header: the same on every attempt, so that
+    /// your endpoint can ignore a repeat.
+    pub id: Uuid,
+    pub event_type: Option<FeedEventKind>,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    /// When the next attempt is due (`pending` only).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// The HTTP status your endpoint last answered.
+    pub last_response_status: Option<i32>,
+    /// Why the last attempt failed, in general terms.
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Delivery> for DeliveryView {
+    fn from(d: Delivery) -> Self {
+        Self {
+            id: d.id,
+            event_type: FeedEventKind::of(d.event_kind),
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+            last_attempt_at: d.last_attempt_at,
+            last_response_status: d.last_response_status,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at,
+            created_at: d.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryFilter {
+    /// Only deliveries with this status (`dead` for the dead letters).
+    pub status: Option<DeliveryStatus>,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("No such webhook of your organization.")
+}
+
+/// The organization a new webhook serves: the partner's own; for an admin,
+/// the one named, which must exist.
+async fn organization_for(
+    conn: &mut diesel_async::AsyncPgConnection,
+    who: &Principal,
+    named: Option<Uuid>,
+) -> Result<Uuid, ApiError> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    if who.role == Role::Partner {
+        let own = crate::http::referrals::organization_of(who)?;
+        return match named {
+            None => Ok(own),
+            Some(id) if id == own => Ok(own),
+            Some(_) => Err(ApiError::unprocessable(
+                "organization_id",
+                "must be your own organization (or be left out)",
+            )),
+        };
+    }
+    let id = named.ok_or_else(|| {
+        ApiError::unprocessable("organization_id", "is required when an admin registers")
+    })?;
+    let exists: Option<Uuid> = organizations::table
+        .find(id)
+        .select(organizations::id)
+        .first(conn)
+        .await
+        .optional()?;
+    exists.ok_or_else(|| ApiError::unprocessable("organization_id", "is not an organization"))
+}
+
+/// Register a webhook. The answer holds its signing secret, once. One
+/// webhook per URL and organization: registering the same URL again is 409.
+#[utoipa::path(
+    tag = "partners",
+    request_body = CreateWebhook,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered; deliveries start with the next event.", body = CreatedWebhook, headers(("Location" = String))),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
+    )
+)]
+#[post("/v1/webhooks")]
+pub async fn create(
+    caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
+    body: Json<CreateWebhook>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let body = body.0;
+    let mut checks = Checks::new();
+    let description = body
+        .description
+        .as_deref()
+        .map(|d| checks.text("description", d, 300));
+    checks.finish()?;
+    let url = endpoint::check(&body.url, state.environment).map_err(|message| {
+        ApiError::invalid("`url` is refused.", vec![FieldError::new("url", message)])
+    })?;
+    let mut event_types: Vec<String> = body.event_types.iter().map(name_of).collect();
+    event_types.sort();
+    event_types.dedup();
+    if event_types.is_empty() {
+        return Err(ApiError::invalid(
+            "`event_types` is empty.",
+            vec![FieldError::new(
+                "event_types",
+                "name at least one event type",
+            )],
+        ));
+    }
+    let mut conn = state.pool.get().await?;
+    let organization_id = organization_for(&mut conn, who, body.organization_id).await?;
+    let id = Uuid::now_v7();
+    let secret = signature::generate_secret();
+    let new = NewWebhook {
+        id,
+        organization_id,
+        url: url.to_string(),
+        event_types: event_types.into_iter().map(Some).collect(),
+        description,
+        secret_ciphertext: state.privacy.encrypt_webhook_secret(id, &secret),
+        created_by: who.subject.id(),
+    };
+    let created = conn
+        .transaction(async |conn| {
+            let webhook = webhooks::insert(conn, &new).await?.map_err(|existing| {
+                ApiError::conflict(format!(
+                    "Your organization already has a webhook on this URL: \
+                     /v1/webhooks/{existing}. If the answer to your first request was lost, \
+                     rotate that webhook's secret (POST /v1/webhooks/{existing}/secret) to \
+                     receive one."
+                ))
+            })?;
+            record::changed(conn, &audit, who, "create", "webhook", webhook.id).await?;
+            Ok::<_, ApiError>(webhook)
+        })
+        .await;
+    let webhook =
+        record::settled(&mut conn, &audit, who, "create", ("webhook", None), created).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
+        .json(CreatedWebhook {
+            webhook: webhook.into(),
+            secret: signature::display_secret(&secret),
+        }))
+}
+
+/// Your organization's webhooks (an admin: all), oldest first.
+#[utoipa::path(
+    tag = "partners",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of webhooks.", body = Page<WebhookView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+    )
+)]
+#[get("/v1/webhooks")]
+pub async fn list(
+    caller: Authorized<ManageWebhooks>,
+    page: web::Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<WebhookView>>, ApiError> {
+    let page = page.validate()?;
+    let mut conn = state.pool.get().await?;
+    let rows = webhooks::list(&mut conn, caller.principal(), page).await?;
+    let views = rows.into_iter().map(WebhookView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |w| w.id)))
+}
+
+/// One webhook (never its secret).
+#[utoipa::path(
+    tag = "partners",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The webhook.", body = WebhookView),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/webhooks/{id}")]
+pub async fn read(
+    caller: Authorized<ManageWebhooks>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<WebhookView>, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let webhook = webhooks::find(&mut conn, caller.principal(), *id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(web::Json(webhook.into()))
+}
+
+/// Delete a webhook: nothing more is sent, pending deliveries are
+/// cancelled; it and its deliveries stay readable.
+#[utoipa::path(
+    tag = "partners",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[delete("/v1/webhooks/{id}")]
+pub async fn remove(
+    caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let _deleted = conn
+        .transaction(async |conn| {
+            let webhook = webhooks::disable(conn, who, *id).await?;
+            if let Some(webhook) = &webhook {
+                record::changed(conn, &audit, who, "delete", "webhook", webhook.id).await?;
+            }
+            Ok::<_, ApiError>(webhook)
+        })
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rotate the signing secret. The new one is shown once; for 24 hours each
+/// delivery carries two signatures, one per secret, so that you can switch
+/// your verifier without losing a delivery.
+#[utoipa::path(
+    tag = "partners",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new secret.", body = RotatedSecret),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[post("/v1/webhooks/{id}/secret")]
+pub async fn rotate_secret(
+    caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<RotatedSecret>, ApiError> {
+    let secret = signature::generate_secret();
+    let until = Utc::now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
+    let sealed = state.privacy.encrypt_webhook_secret(*id, &secret);
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let webhook = conn
+        .transaction(async |conn| {
+            let webhook = webhooks::rotate(conn, who, *id, sealed.clone(), until).await?;
+            if let Some(webhook) = &webhook {
+                record::changed(conn, &audit, who, "rotate_secret", "webhook", webhook.id).await?;
+            }
+            Ok::<_, ApiError>(webhook)
+        })
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(web::Json(RotatedSecret {
+        secret: signature::display_secret(&secret),
+        previous_secret_expires_at: webhook.previous_secret_expires_at.unwrap_or(until),
+    }))
+}
+
+/// Deliveries of a webhook, newest first: pending (with the next attempt),
+/// delivered, dead-lettered after the last attempt, or cancelled.
+#[utoipa::path(
+    tag = "partners",
+    params(PageParams, DeliveryFilter),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of deliveries.", body = Page<DeliveryView>),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[get("/v1/webhooks/{id}/deliveries")]
+pub async fn deliveries(
+    caller: Authorized<ManageWebhooks>,
+    id: web::Path<Uuid>,
+    page: web::Query<PageParams>,
+    filter: web::Query<DeliveryFilter>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<DeliveryView>>, ApiError> {
+    let page = page.validate()?;
+    let mut conn = state.pool.get().await?;
+    let webhook = webhooks::find(&mut conn, caller.principal(), *id)
+        .await?
+        .ok_or_else(not_found)?;
+    let rows = webhooks::deliveries(&mut conn, webhook.id, filter.status, page).await?;
+    let views = rows.into_iter().map(DeliveryView::from).collect();
+    Ok(web::Json(Page::from_rows(views, page, |d| d.id)))
+}
+
+/// Send a dead-lettered delivery again, with a fresh series of attempts.
+#[utoipa::path(
+    tag = "partners",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Queued again.", body = DeliveryView),
+        (status = 400, response = crate::http::responses::Invalid),
+        (status = 401, response = crate::http::responses::Unauthenticated),
+        (status = 403, response = crate::http::responses::Forbidden),
+        (status = 404, response = crate::http::responses::NotFound),
+    )
+)]
+#[post("/v1/webhooks/{id}/deliveries/{delivery_id}/retry")]
+pub async fn retry(
+    caller: Authorized<ManageWebhooks>,
+    audit: AuditContext,
+    path: web::Path<(Uuid, Uuid)>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<DeliveryView>, ApiError> {
+    let (id, delivery_id) = path.into_inner();
+    let mut conn = state.pool.get().await?;
+    let webhook = webhooks::find(&mut conn, caller.principal(), id)
+        .await?
+        .filter(|w| w.active)
+        .ok_or_else(not_found)?;
+    let who = caller.principal();
+    let delivery = conn
+        .transaction(async |conn| {
+            let delivery = webhooks::retry(conn, webhook.id, delivery_id).await?;
+            if delivery.is_some() {
+                record::changed(conn, &audit, who, "retry_delivery", "webhook", webhook.id).await?;
+            }
+            Ok::<_, ApiError>(delivery)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such dead-lettered delivery of this webhook."))?;
+    Ok(web::Json(delivery.into()))
+}

@@ -1,8 +1,0 @@
-//! What wraps every request: its id and problem rendering, metrics, security
-//! headers, CORS, and replays for `Idempotency-Key`. `crate::startup::app` puts them in order.
-
-pub mod idempotency;
-pub mod input;
-pub mod metrics;
-pub mod request_context;
-pub mod security;

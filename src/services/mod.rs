@@ -1,0 +1,7 @@
+//! Use cases shared by the HTTP resources and the command line: each owns
+//! its transaction, its audit record and its outcome.
+
+pub mod accounts;
+pub mod partner_events;
+pub mod retention;
+pub mod webhooks;

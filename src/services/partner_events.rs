@@ -1,0 +1,165 @@
+//! What a partner may know of the events of the pathways it follows: the
+//! one projection the feed (`GET /v1/feed`) and the webhook sender share,
+//! so that a webhook says exactly what the feed says.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::feed::FeedRow;
+use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus, ReferralDeclineReason};
+
+/// Where a followed pathway stands, in the terms partners may know.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowedStatus {
+    /// Referred, being assessed or oriented.
+    InProgress,
+    /// Oriented, but no solution is in place yet.
+    WithoutSolution,
+    /// A solution is in place.
+    Supported,
+    /// The pathway is closed.
+    Closed,
+}
+
+/// A pathway status as partners see it.
+pub fn coarse(status: PathwayStatus) -> FollowedStatus {
+    match status {
+        PathwayStatus::Referred | PathwayStatus::Assessment | PathwayStatus::Orientation => {
+            FollowedStatus::InProgress
+        }
+        PathwayStatus::WithoutSolution => FollowedStatus::WithoutSolution,
+        PathwayStatus::Supported => FollowedStatus::Supported,
+        PathwayStatus::Closed => FollowedStatus::Closed,
+    }
+}
+
+/// What happened, in the terms a partner may know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedEventKind {
+    /// The pathway was opened.
+    PathwayOpened,
+    /// Its status changed (see `status`).
+    StatusChanged,
+    /// Your organization was given a commitment in its plan.
+    CommitmentAdded,
+    /// One of your organization's commitments changed status.
+    CommitmentUpdated,
+    /// Your organization referred the person for it (before triage).
+    ReferralReceived,
+    /// The département accepted your referral (`referral_id`) into this
+    /// pathway: you follow it from this event on.
+    ReferralAccepted,
+    /// The département declined your referral (`referral_id`) for
+    /// `decline_reason`; no pathway (`pathway_id` is absent).
+    ReferralDeclined,
+}
+
+impl FeedEventKind {
+    /// The timeline events partners may know of (the rest is the
+    /// département's own business).
+    pub fn of(kind: EventKind) -> Option<Self> {
+        match kind {
+            EventKind::PathwayOpened => Some(Self::PathwayOpened),
+            EventKind::StatusChanged => Some(Self::StatusChanged),
+            EventKind::CommitmentAdded => Some(Self::CommitmentAdded),
+            EventKind::CommitmentUpdated => Some(Self::CommitmentUpdated),
+            EventKind::ReferralReceived => Some(Self::ReferralReceived),
+            EventKind::ReferralAccepted => Some(Self::ReferralAccepted),
+            EventKind::ReferralDeclined => Some(Self::ReferralDeclined),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedEvent {
+    /// Resume after this event with `?after=<cursor>`.
+    pub cursor: String,
+    /// Absent for `referral_declined` only.
+    pub pathway_id: Option<Uuid>,
+    pub domain: Domain,
+    pub kind: FeedEventKind,
+    pub occurred_at: DateTime<Utc>,
+    /// The pathway's status after the event, in coarse terms
+    /// (`pathway_opened`, `status_changed`).
+    pub status: Option<FollowedStatus>,
+    /// For commitment events: which one, and its status.
+    pub commitment_id: Option<Uuid>,
+    pub commitment_status: Option<CommitmentStatus>,
+    /// For referral events: your referral.
+    pub referral_id: Option<Uuid>,
+    /// For `referral_declined`: why.
+    pub decline_reason: Option<ReferralDeclineReason>,
+}
+
+/// The body of each webhook request (Standard Webhooks' envelope).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookPayload {
+    /// The event's kind, as in `data.kind`.
+    #[serde(rename = "type")]
+    pub kind: FeedEventKind,
+    /// When the event happened.
+    pub timestamp: DateTime<Utc>,
+    /// The event, exactly as the feed gives it (its `cursor` resumes the feed).
+    pub data: FeedEvent,
+}
+
+pub fn encode(txid: i64, seq: i64) -> String {
+    let mut bytes = txid.to_be_bytes().to_vec();
+    bytes.extend(seq.to_be_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn decode(cursor: &str) -> Option<(i64, i64)> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let txid: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
+    let seq: [u8; 8] = bytes.get(8..)?.try_into().ok()?;
+    Some((i64::from_be_bytes(txid), i64::from_be_bytes(seq)))
+}
+
+fn uuid_at(data: &serde_json::Value, key: &str) -> Option<Uuid> {
+    data.get(key)?.as_str()?.parse().ok()
+}
+
+/// An event in the terms a partner may know; `None` for the others.
+pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
+    let status_at = |key: &str| -> Option<FollowedStatus> {
+        serde_json::from_value::<PathwayStatus>(row.data.get(key)?.clone())
+            .ok()
+            .map(coarse)
+    };
+    let kind = FeedEventKind::of(row.kind)?;
+    let (status, commitment_status) = match kind {
+        FeedEventKind::PathwayOpened => (Some(FollowedStatus::InProgress), None),
+        FeedEventKind::StatusChanged => (status_at("to"), None),
+        FeedEventKind::CommitmentAdded => (None, Some(CommitmentStatus::Planned)),
+        FeedEventKind::CommitmentUpdated => (
+            None,
+            serde_json::from_value(row.data.get("to")?.clone()).ok(),
+        ),
+        FeedEventKind::ReferralReceived
+        | FeedEventKind::ReferralAccepted
+        | FeedEventKind::ReferralDeclined => (None, None),
+    };
+    Some(FeedEvent {
+        cursor: encode(row.txid, row.seq),
+        pathway_id: row.pathway_id,
+        domain: row.domain,
+        kind,
+        occurred_at: row.occurred_at,
+        status,
+        commitment_id: uuid_at(&row.data, "commitment_id"),
+        commitment_status,
+        referral_id: uuid_at(&row.data, "referral_id"),
+        decline_reason: row
+            .data
+            .get("decline_reason")
+            .and_then(|reason| serde_json::from_value(reason.clone()).ok()),
+    })
+}

@@ -1,0 +1,187 @@
+//! The modules of `src/` are layers, and a layer imports only the layers
+//! below it (the README's architecture section, `src/lib.rs`). An import
+//! that goes up a layer, or between two modules of one layer, fails here.
+
+use std::fs;
+use std::path::Path;
+
+/// Bottom first. A module may name (`crate::…`) only the modules before it.
+const LAYERS: &[&str] = &[
+    "config",
+    "keyfile",
+    "telemetry",
+    "domain",
+    "privacy",
+    "db",
+    "auth",
+    "audit",
+    "services",
+    "jobs",
+    "http",
+    "server",
+    "demo",
+    "cli",
+];
+
+fn rank(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|m| *m == module)
+}
+
+/// The code of a file without its comments (doc comments name modules
+/// above them freely; that is no import).
+fn code_of(source: &str) -> String {
+    source
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| match line.find(" // ") {
+            Some(at) => &line[..at],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn identifier(text: &str) -> &str {
+    let end = text
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
+/// The top-level modules a piece of code names: `crate::db::…`, and each
+/// item of `crate::{db, auth::Principal}`.
+fn modules_named(code: &str) -> Vec<String> {
+    let mut named = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0usize;
+            let mut item_start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    c if c.is_whitespace() => {}
+                    _ if item_start && depth == 0 => {
+                        named.push(identifier(&group[i..]).to_owned());
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            named.push(identifier(rest).to_owned());
+        }
+    }
+    named
+}
+
+/// `(module named, why it is refused)` for each import of `code`, a file of
+/// `module`, that does not go down.
+fn violations(module: &str, code: &str) -> Vec<String> {
+    let Some(own) = rank(module) else {
+        return vec![format!(
+            "`{module}` is in no layer: add it to LAYERS and src/lib.rs"
+        )];
+    };
+    modules_named(&code_of(code))
+        .into_iter()
+        .filter(|named| named != module && !named.is_empty())
+        .filter_map(|named| match rank(&named) {
+            Some(r) if r < own => None,
+            Some(_) => Some(format!("imports `{named}`, which is not below it")),
+            None => Some(format!("imports `{named}`, which is in no layer")),
+        })
+        .collect()
+}
+
+fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_import_goes_down_a_layer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    files.sort();
+    let mut refused = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).unwrap();
+        let top = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let module = top.trim_end_matches(".rs");
+        if module == "lib" || module == "main" {
+            continue; // the crate root declares the layers; the binary is above them all
+        }
+        let code = fs::read_to_string(file).unwrap();
+        for why in violations(module, &code) {
+            refused.push(format!("src/{}: {why}", relative.display()));
+        }
+    }
+    refused.sort();
+    refused.dedup();
+    assert!(
+        refused.is_empty(),
+        "imports that go up a layer:\n{}",
+        refused.join("\n")
+    );
+}
+
+#[test]
+fn every_module_of_the_crate_root_has_a_layer() {
+    let lib = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).unwrap();
+    let declared: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("pub mod ")
+                .or_else(|| l.strip_prefix("mod "))
+        })
+        .map(|l| l.trim_end_matches(';'))
+        .collect();
+    assert_eq!(declared, LAYERS, "src/lib.rs declares the layers in order");
+}
+
+#[test]
+fn the_checker_refuses_an_upward_import() {
+    // What a careless edit would add: the database layer reaching for the
+    // HTTP error type, in each way Rust can spell it.
+    assert_eq!(
+        violations("db", "use crate::http::error::ApiError;").len(),
+        1
+    );
+    assert_eq!(
+        violations("db", "use crate::{domain::Role, http::state};").len(),
+        1
+    );
+    assert_eq!(
+        violations("domain", "#[ExistingTypePath = \"crate::db::schema::X\"]").len(),
+        1
+    );
+    assert_eq!(violations("audit", "let s: crate::jobs::seal::X;").len(), 1);
+    // Two modules of one layer may not lean on each other either way.
+    assert_eq!(violations("auth", "use crate::audit::Entry;").len(), 1);
+    // What is allowed: downward, itself, and comments.
+    assert!(violations("http", "use crate::{db, auth::Principal, http::error};").is_empty());
+    assert!(
+        violations(
+            "db",
+            "/// see [`crate::http::error`]\nuse crate::domain::Role;"
+        )
+        .is_empty()
+    );
+}
