@@ -9,6 +9,7 @@ use crate::db::Error;
 use crate::db::audit::{self, NewRecord};
 use crate::db::idempotency::{self, Claim};
 use crate::domain::AuditOutcome;
+pub use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::principal::{Principal, Subject};
 use crate::domain::refusal::Refusal;
 
@@ -42,8 +43,8 @@ pub enum Actor<'a> {
 /// What was done to what.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub action: &'static str,
-    pub resource_type: Option<&'static str>,
+    pub action: AuditAction,
+    pub resource_type: Option<AuditTarget>,
     pub resource_id: Option<Uuid>,
     pub query: Option<serde_json::Value>,
     pub result_ids: Option<Vec<Uuid>>,
@@ -51,7 +52,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(action: &'static str, outcome: AuditOutcome) -> Self {
+    pub fn new(action: AuditAction, outcome: AuditOutcome) -> Self {
         Self {
             action,
             resource_type: None,
@@ -62,7 +63,7 @@ impl Entry {
         }
     }
 
-    pub fn on(mut self, resource_type: &'static str, id: Option<Uuid>) -> Self {
+    pub fn on(mut self, resource_type: AuditTarget, id: Option<Uuid>) -> Self {
         self.resource_type = Some(resource_type);
         self.resource_id = id;
         self
@@ -96,8 +97,8 @@ pub fn new_record(context: &AuditContext, actor: Actor<'_>, entry: Entry) -> New
         actor_kind,
         actor_id,
         actor_role,
-        action: entry.action,
-        resource_type: entry.resource_type,
+        action: entry.action.as_str(),
+        resource_type: entry.resource_type.map(AuditTarget::as_str),
         resource_id: entry.resource_id,
         query: entry.query,
         result_ids: entry
@@ -158,10 +159,10 @@ impl Outcome for Error {
 pub fn reading(
     context: &AuditContext,
     who: &Principal,
-    resource_type: &'static str,
+    resource_type: AuditTarget,
     id: Uuid,
 ) -> NewRecord {
-    about(context, who, "read", resource_type, id)
+    about(context, who, AuditAction::Read, resource_type, id)
 }
 
 /// The record of `action` on one resource, a success unless the statement
@@ -169,8 +170,8 @@ pub fn reading(
 pub fn about(
     context: &AuditContext,
     who: &Principal,
-    action: &'static str,
-    resource_type: &'static str,
+    action: AuditAction,
+    resource_type: AuditTarget,
     id: Uuid,
 ) -> NewRecord {
     let entry = Entry::new(action, AuditOutcome::Success).on(resource_type, Some(id));
@@ -183,8 +184,8 @@ pub fn about(
 pub fn listing(
     context: &AuditContext,
     who: &Principal,
-    action: &'static str,
-    resource_type: &'static str,
+    action: AuditAction,
+    resource_type: AuditTarget,
     query: serde_json::Value,
 ) -> NewRecord {
     let entry = Entry::new(action, AuditOutcome::Success)
@@ -200,14 +201,17 @@ pub async fn listing_under<P, E: Outcome>(
     conn: &mut AsyncPgConnection,
     context: &AuditContext,
     who: &Principal,
-    resource_type: &'static str,
-    (parent_type, parent_id): (&'static str, Uuid),
+    resource_type: AuditTarget,
+    (parent_type, parent_id): (AuditTarget, Uuid),
     found: Result<P, E>,
 ) -> Result<(P, NewRecord), E> {
     let target = (resource_type, Some(parent_id));
-    let found = settled(conn, context, who, "list", target, found).await?;
-    let asked = serde_json::json!({ parent_type: parent_id });
-    Ok((found, listing(context, who, "list", resource_type, asked)))
+    let found = settled(conn, context, who, AuditAction::List, target, found).await?;
+    let asked = serde_json::json!({ parent_type.as_str(): parent_id });
+    Ok((
+        found,
+        listing(context, who, AuditAction::List, resource_type, asked),
+    ))
 }
 
 /// Records a change; call it inside the change's transaction, so that both
@@ -216,8 +220,8 @@ pub async fn changed(
     conn: &mut AsyncPgConnection,
     context: &AuditContext,
     who: &Principal,
-    action: &'static str,
-    resource_type: &'static str,
+    action: AuditAction,
+    resource_type: AuditTarget,
     id: Uuid,
 ) -> Result<(), Error> {
     let entry = Entry::new(action, AuditOutcome::Success).on(resource_type, Some(id));
@@ -231,13 +235,13 @@ pub async fn changed(
 async fn commit_claim(
     conn: &mut AsyncPgConnection,
     context: &AuditContext,
-    resource_type: &str,
+    resource_type: AuditTarget,
     id: Uuid,
 ) -> Result<(), Error> {
     let Some(claim) = &context.idempotency else {
         return Ok(());
     };
-    if idempotency::commit(conn, claim, resource_type, Some(id)).await? {
+    if idempotency::commit(conn, claim, resource_type.as_str(), Some(id)).await? {
         Ok(())
     } else {
         Err(Refusal::InProgress {
@@ -253,8 +257,8 @@ pub async fn changed_from(
     conn: &mut AsyncPgConnection,
     context: &AuditContext,
     who: &Principal,
-    action: &'static str,
-    (resource_type, id): (&'static str, Uuid),
+    action: AuditAction,
+    (resource_type, id): (AuditTarget, Uuid),
     (before, after): (serde_json::Value, serde_json::Value),
 ) -> Result<(), Error> {
     let entry = Entry::new(action, AuditOutcome::Success)
@@ -270,8 +274,8 @@ pub async fn settled<T, E: Outcome>(
     conn: &mut AsyncPgConnection,
     context: &AuditContext,
     who: &Principal,
-    action: &'static str,
-    target: (&'static str, Option<Uuid>),
+    action: AuditAction,
+    target: (AuditTarget, Option<Uuid>),
     result: Result<T, E>,
 ) -> Result<T, E> {
     if let Err(error) = &result {

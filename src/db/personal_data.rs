@@ -5,6 +5,8 @@
 //! statements; a test fails when a table that links to a person, a pathway,
 //! a plan or a meeting is missing from it.
 
+use crate::domain::audit::AuditTarget;
+
 /// What the retention purge does to a table's rows of the persons due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purge {
@@ -20,7 +22,7 @@ pub struct PersonalTable {
     pub table: &'static str,
     /// Its rows in the audit trail (`resource_type`, with their `id`), if
     /// they are audited one by one.
-    pub resource_type: Option<&'static str>,
+    pub resource_type: Option<AuditTarget>,
     /// The ids of the rows of person `$1` (one `uuid` column `id`), for
     /// tables whose rows are audited by id.
     pub of_person: Option<&'static str>,
@@ -41,7 +43,7 @@ macro_rules! referral_anonymised {
 pub const REGISTRY: &[PersonalTable] = &[
     PersonalTable {
         table: "persons",
-        resource_type: Some("person"),
+        resource_type: Some(AuditTarget::Person),
         of_person: Some("SELECT id FROM persons WHERE id = $1"),
         purge: Purge::Statement(
             "UPDATE persons SET family_name = '[anonymisé]', given_names = '[anonymisé]', \
@@ -53,7 +55,7 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "pathways",
-        resource_type: Some("pathway"),
+        resource_type: Some(AuditTarget::Pathway),
         of_person: Some("SELECT id FROM pathways WHERE person_id = $1"),
         purge: Purge::Statement(
             "UPDATE pathways SET critical_reason = CASE WHEN critical_level IS NULL THEN NULL \
@@ -80,7 +82,7 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "decisions",
-        resource_type: Some("decision"),
+        resource_type: Some(AuditTarget::Decision),
         of_person: Some(
             "SELECT d.id FROM decisions d JOIN pathways p ON p.id = d.pathway_id \
              WHERE p.person_id = $1",
@@ -89,7 +91,7 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "plans",
-        resource_type: Some("plan"),
+        resource_type: Some(AuditTarget::Plan),
         of_person: Some(
             "SELECT pl.id FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
              WHERE p.person_id = $1",
@@ -101,7 +103,7 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "commitments",
-        resource_type: Some("commitment"),
+        resource_type: Some(AuditTarget::Commitment),
         of_person: Some(
             "SELECT c.id FROM commitments c JOIN plans pl ON pl.id = c.plan_id \
              JOIN pathways p ON p.id = pl.pathway_id WHERE p.person_id = $1",
@@ -114,7 +116,7 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "meetings",
-        resource_type: Some("meeting"),
+        resource_type: Some(AuditTarget::Meeting),
         of_person: Some(
             "SELECT m.id FROM meetings m JOIN pathways p ON p.id = m.pathway_id \
              WHERE p.person_id = $1",
@@ -138,7 +140,7 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "notes",
-        resource_type: Some("note"),
+        resource_type: Some(AuditTarget::Note),
         of_person: Some(
             "SELECT n.id FROM notes n JOIN pathways p ON p.id = n.pathway_id \
              WHERE p.person_id = $1",
@@ -149,7 +151,7 @@ pub const REGISTRY: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "referrals",
-        resource_type: Some("referral"),
+        resource_type: Some(AuditTarget::Referral),
         of_person: Some("SELECT id FROM referrals WHERE person_id = $1"),
         purge: Purge::Statement(concat!(
             "UPDATE referrals SET ",

@@ -1,6 +1,8 @@
 //! Pure types and rules of the domain: no I/O.
 
+#[macro_use]
 pub mod enums;
+pub mod audit;
 pub mod nir;
 pub mod passwords;
 pub mod pathway;

@@ -12,6 +12,7 @@ use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::alerts::{self, AlertCursor, AlertKind, AlertRow};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{Domain, EscalationLevel};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
@@ -88,7 +89,7 @@ pub async fn list(
     let mut conn = state.pool.get().await?;
     let asked = serde_json::json!({ "cursor": page.cursor });
     let who = caller.principal();
-    let record = record::listing(&audit, who, "list", "alert", asked);
+    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Alert, asked);
     let rows = alerts::of_caseload(&mut conn, who, after.as_ref(), limit, &record).await?;
     let today = Utc::now().date_naive();
     let mut items: Vec<Alert> = rows

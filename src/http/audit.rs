@@ -14,6 +14,7 @@ use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::policy::{ReadAccessLog, ReadAuditTrail, SubjectAccess};
 use crate::db::audit::{self, Filter, Record};
 use crate::db::{persons, subject_access};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{AuditOutcome, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
@@ -144,8 +145,8 @@ pub async fn search(
     });
     let mut conn = state.pool.get().await?;
     let rows = audit::search(&mut conn, &filter, after, limit).await?;
-    let entry = Entry::new("search", AuditOutcome::Success)
-        .on("audit", None)
+    let entry = Entry::new(AuditAction::Search, AuditOutcome::Success)
+        .on(AuditTarget::Audit, None)
         .listing(asked, vec![]);
     record(
         &mut conn,
@@ -177,7 +178,7 @@ pub async fn verify(
 ) -> Result<web::Json<Verification>, ApiError> {
     let mut conn = state.pool.get().await?;
     let report = verify_chain(&mut conn, &state.seal_key).await?;
-    let entry = Entry::new("verify", AuditOutcome::Success).on("audit", None);
+    let entry = Entry::new(AuditAction::Verify, AuditOutcome::Success).on(AuditTarget::Audit, None);
     record(
         &mut conn,
         &context,
@@ -222,10 +223,23 @@ pub async fn access_log(
     } else {
         Err(ApiError::not_found("No such person in your territories."))
     };
-    let target = ("person", Some(*id));
-    crate::audit::record::settled(&mut conn, &context, who, "read_access_log", target, known)
-        .await?;
-    let record = crate::audit::record::about(&context, who, "read_access_log", "person", *id);
+    let target = (AuditTarget::Person, Some(*id));
+    crate::audit::record::settled(
+        &mut conn,
+        &context,
+        who,
+        AuditAction::ReadAccessLog,
+        target,
+        known,
+    )
+    .await?;
+    let record = crate::audit::record::about(
+        &context,
+        who,
+        AuditAction::ReadAccessLog,
+        AuditTarget::Person,
+        *id,
+    );
     let rows = audit::of_person(&mut conn, *id, after, limit, &record).await?;
     let items = rows.into_iter().map(AuditRecord::from).collect();
     Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
@@ -258,7 +272,13 @@ pub async fn person_file(
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let record = crate::audit::record::about(&context, who, "subject_access", "person", *id);
+    let record = crate::audit::record::about(
+        &context,
+        who,
+        AuditAction::SubjectAccess,
+        AuditTarget::Person,
+        *id,
+    );
     let person = persons::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(|| ApiError::not_found("No such person in your territories."))?;

@@ -22,6 +22,7 @@ use crate::auth::{AuthContext, Principal, Subject};
 use crate::db::refresh_tokens::{self, Rotation};
 use crate::db::{clients, login_throttle, users};
 use crate::domain::AuditOutcome;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::passwords::MAX_LENGTH;
 use crate::domain::{Domain, Role};
 use crate::http::caller::PasswordPending;
@@ -201,7 +202,8 @@ async fn audit_login(
         .and_then(|t| auth.tokens.verify(&t.access_token).ok())
         .map(Principal::from_claims);
     let actor = who.as_ref().map_or(Actor::Anonymous, Actor::Principal);
-    let entry = Entry::new("login", outcome).listing(json!({ "grant_type": grant_type }), vec![]);
+    let entry = Entry::new(AuditAction::Login, outcome)
+        .listing(json!({ "grant_type": grant_type }), vec![]);
     let written = async {
         let mut conn = state.pool.get().await?;
         crate::audit::record::record(
@@ -620,8 +622,15 @@ pub async fn change_password(
                 .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
             conn.transaction(async |conn| {
                 users::set_password(conn, id, &hash, false).await?;
-                crate::audit::record::changed(conn, &audit, &who, "change_password", "user", id)
-                    .await?;
+                crate::audit::record::changed(
+                    conn,
+                    &audit,
+                    &who,
+                    AuditAction::ChangePassword,
+                    AuditTarget::User,
+                    id,
+                )
+                .await?;
                 Ok::<_, ApiError>(())
             })
             .await
@@ -634,8 +643,15 @@ pub async fn change_password(
             ))
         }
     };
-    let target = ("user", Some(id));
-    crate::audit::record::settled(&mut conn, &audit, &who, "change_password", target, changed)
-        .await?;
+    let target = (AuditTarget::User, Some(id));
+    crate::audit::record::settled(
+        &mut conn,
+        &audit,
+        &who,
+        AuditAction::ChangePassword,
+        target,
+        changed,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

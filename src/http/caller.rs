@@ -24,6 +24,7 @@ use crate::auth::AuthContext;
 use crate::auth::policy::{Action, Permission};
 use crate::auth::principal::subject_of;
 use crate::domain::AuditOutcome;
+use crate::domain::audit::AuditAction;
 use crate::domain::principal::Principal;
 use crate::http::audit_context;
 use crate::http::error::ApiError;
@@ -57,7 +58,7 @@ fn authenticate(
         let claims = match auth.tokens.verify(&token) {
             Ok(claims) => claims,
             Err(reason) => {
-                let entry = Entry::new("token_refused", AuditOutcome::Denied)
+                let entry = Entry::new(AuditAction::TokenRefused, AuditOutcome::Denied)
                     .listing(json!({ "reason": reason.0 }), vec![]);
                 audit_refusal(&state, &context, Actor::Anonymous, entry);
                 return Err(ApiError::invalid_token(format!("Refused: {}.", reason.0)));
@@ -72,7 +73,7 @@ fn authenticate(
             Ok(standing) => standing,
             Err(refusal) => {
                 let holder = Principal::from_claims(claims);
-                let entry = Entry::new("token_refused", AuditOutcome::Denied)
+                let entry = Entry::new(AuditAction::TokenRefused, AuditOutcome::Denied)
                     .listing(json!({ "reason": refusal.reason() }), vec![]);
                 audit_refusal(&state, &context, Actor::Principal(&holder), entry);
                 return Err(ApiError::invalid_token(format!(
@@ -151,8 +152,8 @@ fn authorize(
         let principal = principal.await?;
         if let Err(refused) = principal.require(action) {
             if let Some(state) = state {
-                let entry =
-                    Entry::new("authorize", AuditOutcome::Denied).listing(attempted, vec![]);
+                let entry = Entry::new(AuditAction::Authorize, AuditOutcome::Denied)
+                    .listing(attempted, vec![]);
                 audit_refusal(&state, &context, Actor::Principal(&principal), entry);
             }
             return Err(refused.into());

@@ -13,6 +13,7 @@ use crate::audit::record;
 use crate::auth::policy::ManageAccounts;
 use crate::auth::secrets::{digest, random_secret};
 use crate::db::clients::{self, Client, ClientChanges};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
@@ -149,7 +150,15 @@ pub async fn create(
     let created = conn
         .transaction(async |conn| {
             let created = accounts::create_client(conn, body.0).await?;
-            record::changed(conn, &audit, who, "create", "client", created.0.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Client,
+                created.0.id,
+            )
+            .await?;
             Ok::<_, ApiError>(created)
         })
         .await?;
@@ -200,7 +209,15 @@ pub async fn update(
         .transaction(async |conn| {
             let client = clients::update(conn, *id, version, &changes).await?;
             if let Some(client) = &client {
-                record::changed(conn, &audit, who, "update", "client", client.id).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::Update,
+                    AuditTarget::Client,
+                    client.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(client)
         })
@@ -242,7 +259,15 @@ pub async fn rotate_secret(
         .transaction(async |conn| {
             let client = clients::rotate_secret(conn, *id, &digest(&client_secret)).await?;
             if let Some(client) = &client {
-                record::changed(conn, &audit, who, "rotate_secret", "client", client.id).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::RotateSecret,
+                    AuditTarget::Client,
+                    client.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(client)
         })

@@ -13,6 +13,7 @@ use crate::audit::record;
 use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::db::plans;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::domain::{CommitmentStatus, Role};
@@ -134,12 +135,21 @@ pub async fn create(
     let done = conn
         .transaction(async |conn| {
             let commitment = commitments::add(conn, who, &new).await?;
-            record::changed(conn, &audit, who, "create", "commitment", commitment.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Commitment,
+                commitment.id,
+            )
+            .await?;
             Ok::<_, ApiError>(commitment)
         })
         .await;
-    let target = ("commitment", None);
-    let commitment = record::settled(&mut conn, &audit, who, "create", target, done).await?;
+    let target = (AuditTarget::Commitment, None);
+    let commitment =
+        record::settled(&mut conn, &audit, who, AuditAction::Create, target, done).await?;
     Ok(respond(StatusCode::CREATED, commitment))
 }
 
@@ -170,8 +180,15 @@ pub async fn list(
     let plan = plans::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(plans::not_found);
-    let (plan, record) =
-        record::listing_under(&mut conn, &audit, who, "commitment", ("plan", *id), plan).await?;
+    let (plan, record) = record::listing_under(
+        &mut conn,
+        &audit,
+        who,
+        AuditTarget::Commitment,
+        (AuditTarget::Plan, *id),
+        plan,
+    )
+    .await?;
     let rows = commitments::of_plan(&mut conn, plan.id, page, &record).await?;
     let views = rows.into_iter().map(CommitmentView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |c| c.id)))
@@ -199,7 +216,7 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, "commitment", *id);
+    let record = record::reading(&audit, who, AuditTarget::Commitment, *id);
     let commitment = commitments::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(commitments::not_found)?;
@@ -261,11 +278,20 @@ pub async fn update(
     let done = conn
         .transaction(async |conn| {
             let commitment = commitments::update(conn, who, *id, version, &changes).await?;
-            record::changed(conn, &audit, who, "update", "commitment", commitment.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Update,
+                AuditTarget::Commitment,
+                commitment.id,
+            )
+            .await?;
             Ok::<_, ApiError>(commitment)
         })
         .await;
-    let target = ("commitment", Some(*id));
-    let commitment = record::settled(&mut conn, &audit, who, "update", target, done).await?;
+    let target = (AuditTarget::Commitment, Some(*id));
+    let commitment =
+        record::settled(&mut conn, &audit, who, AuditAction::Update, target, done).await?;
     Ok(respond(StatusCode::OK, commitment))
 }

@@ -11,6 +11,7 @@ use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::decisions::{self, Decision, NewDecision};
 use crate::db::pathways;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::validation::is_finess;
 use crate::domain::values;
@@ -136,12 +137,28 @@ pub async fn create(
     let recorded = conn
         .transaction(async |conn| {
             let decision = decisions::record(conn, who, &new).await?;
-            record::changed(conn, &audit, who, "create", "decision", decision.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Decision,
+                decision.id,
+            )
+            .await?;
             Ok::<_, ApiError>(decision)
         })
         .await;
-    let target = ("decision", None);
-    let decision = record::settled(&mut conn, &audit, who, "create", target, recorded).await?;
+    let target = (AuditTarget::Decision, None);
+    let decision = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Create,
+        target,
+        recorded,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -181,8 +198,8 @@ pub async fn list(
         &mut conn,
         &audit,
         who,
-        "decision",
-        ("pathway", *id),
+        AuditTarget::Decision,
+        (AuditTarget::Pathway, *id),
         pathway,
     )
     .await?;

@@ -11,6 +11,7 @@ use crate::audit::record;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::domain_calendar::{self, Opening};
 use crate::domain::Domain;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::rollout::{is_open, rollout_year};
 use crate::domain::validation::Checks;
 use crate::domain::values;
@@ -155,10 +156,12 @@ pub async fn reschedule(
             let opening = domain_calendar::reschedule(conn, *domain, version, opens_on).await?;
             if opening.is_some() {
                 let asked = serde_json::json!({ "domain": *domain, "opens_on": opens_on });
-                let entry =
-                    crate::audit::Entry::new("reschedule", crate::domain::AuditOutcome::Success)
-                        .on("domain", None)
-                        .listing(asked, vec![]);
+                let entry = crate::audit::Entry::new(
+                    AuditAction::Reschedule,
+                    crate::domain::AuditOutcome::Success,
+                )
+                .on(AuditTarget::Domain, None)
+                .listing(asked, vec![]);
                 record::record(conn, &audit, crate::audit::Actor::Principal(who), entry).await?;
             }
             Ok::<_, ApiError>(opening)

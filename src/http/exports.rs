@@ -14,6 +14,7 @@ use crate::audit::record::record;
 use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::policy::ExportPseudonymised;
 use crate::db::exports::{self, PathwayRow, Selection};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::values;
 use crate::domain::{
@@ -175,8 +176,8 @@ pub async fn pathways(
         "format": format_name(format), "domain": p.domain,
         "territory": p.territory, "from": p.from, "to": p.to,
     });
-    let entry = Entry::new("export", AuditOutcome::Success)
-        .on("pathway", None)
+    let entry = Entry::new(AuditAction::Export, AuditOutcome::Success)
+        .on(AuditTarget::Pathway, None)
         .listing(asked, vec![]);
     record(
         &mut conn,
@@ -438,8 +439,8 @@ pub async fn audit(
     let format = p.format.unwrap_or_default();
     let mut conn = state.pool.get().await?;
     let asked = serde_json::json!({ "format": format_name(format), "from": p.from, "to": p.to });
-    let entry = Entry::new("export", AuditOutcome::Success)
-        .on("audit", None)
+    let entry = Entry::new(AuditAction::Export, AuditOutcome::Success)
+        .on(AuditTarget::Audit, None)
         .listing(asked, vec![]);
     record(
         &mut conn,

@@ -9,6 +9,7 @@ use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::FollowPathways;
 use crate::db::feed;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::referrals::organization_of;
@@ -87,7 +88,13 @@ pub async fn read(
     };
     let mut conn = state.pool.get().await?;
     let asked = serde_json::json!({ "after": params.after, "limit": limit });
-    let record = record::listing(&audit, caller.principal(), "list", "feed", asked);
+    let record = record::listing(
+        &audit,
+        caller.principal(),
+        AuditAction::List,
+        AuditTarget::Feed,
+        asked,
+    );
     let rows = feed::after(&mut conn, organization, after, limit, &record).await?;
     let last = rows.last().map(|row| encode(row.txid, row.seq));
     let items: Vec<FeedEvent> = rows.into_iter().filter_map(event_view).collect();

@@ -11,6 +11,7 @@ use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
 use crate::db::pathways;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::http::caller::Authorized;
@@ -112,12 +113,28 @@ pub async fn create(
     let recorded = conn
         .transaction(async |conn| {
             let meeting = meetings::record(conn, who, &new).await?;
-            record::changed(conn, &audit, who, "create", "meeting", meeting.meeting.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Meeting,
+                meeting.meeting.id,
+            )
+            .await?;
             Ok::<_, ApiError>(meeting)
         })
         .await;
-    let target = ("meeting", None);
-    let meeting = record::settled(&mut conn, &audit, who, "create", target, recorded).await?;
+    let target = (AuditTarget::Meeting, None);
+    let meeting = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Create,
+        target,
+        recorded,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -153,8 +170,15 @@ pub async fn list(
     let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
-    let (pathway, record) =
-        record::listing_under(&mut conn, &audit, who, "meeting", ("pathway", *id), pathway).await?;
+    let (pathway, record) = record::listing_under(
+        &mut conn,
+        &audit,
+        who,
+        AuditTarget::Meeting,
+        (AuditTarget::Pathway, *id),
+        pathway,
+    )
+    .await?;
     let rows = meetings::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(MeetingView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |m| m.id)))

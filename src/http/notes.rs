@@ -14,6 +14,7 @@ use crate::auth::policy::WorkOnCases;
 use crate::db::notes::{self, Note};
 use crate::db::pathways;
 use crate::domain::NoteVisibility;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
@@ -84,11 +85,27 @@ pub async fn create(
     let added = conn
         .transaction(async |conn| {
             let note = notes::add(conn, who, *id, visibility, &text).await?;
-            record::changed(conn, &audit, who, "create", "note", note.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Note,
+                note.id,
+            )
+            .await?;
             Ok::<_, ApiError>(note)
         })
         .await;
-    let note = record::settled(&mut conn, &audit, who, "create", ("note", None), added).await?;
+    let note = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Create,
+        (AuditTarget::Note, None),
+        added,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -124,8 +141,15 @@ pub async fn list(
     let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
-    let (pathway, record) =
-        record::listing_under(&mut conn, &audit, who, "note", ("pathway", *id), pathway).await?;
+    let (pathway, record) = record::listing_under(
+        &mut conn,
+        &audit,
+        who,
+        AuditTarget::Note,
+        (AuditTarget::Pathway, *id),
+        pathway,
+    )
+    .await?;
     let rows = notes::readable(&mut conn, who, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(NoteView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |n| n.id)))

@@ -11,6 +11,7 @@ use crate::audit::record;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::domain::OrganizationKind;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::is_finess;
 use crate::domain::validation::{Checks, is_digits};
 use crate::http::caller::Authorized;
@@ -162,7 +163,15 @@ pub async fn create(
     let organization = conn
         .transaction(async |conn| {
             let organization = organizations::insert(conn, &new).await?;
-            record::changed(conn, &audit, who, "create", "organization", organization.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Organization,
+                organization.id,
+            )
+            .await?;
             Ok::<_, ApiError>(organization)
         })
         .await?;
@@ -221,8 +230,15 @@ pub async fn update(
         .transaction(async |conn| {
             let organization = organizations::update(conn, *id, version, &changes).await?;
             if let Some(organization) = &organization {
-                record::changed(conn, &audit, who, "update", "organization", organization.id)
-                    .await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::Update,
+                    AuditTarget::Organization,
+                    organization.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(organization)
         })

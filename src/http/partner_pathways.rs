@@ -18,6 +18,7 @@ use crate::audit::record;
 use crate::auth::policy::FollowPathways;
 use crate::db::partner_pathways::{self, Followed};
 use crate::domain::Domain;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::http::caller::Authorized;
 use crate::http::commitments::CommitmentView;
 use crate::http::error::ApiError;
@@ -85,7 +86,7 @@ pub async fn list(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let asked = serde_json::json!({ "cursor": page.after });
-    let record = record::listing(&audit, who, "list", "pathway", asked);
+    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Pathway, asked);
     let rows = partner_pathways::list(&mut conn, who, page, &record).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let mut commitments: HashMap<Uuid, Vec<CommitmentView>> = HashMap::new();
@@ -127,7 +128,7 @@ pub async fn read(
 ) -> Result<web::Json<PartnerPathway>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, "pathway", *id);
+    let record = record::reading(&audit, who, AuditTarget::Pathway, *id);
     let row = partner_pathways::find(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(|| ApiError::not_found("No such pathway followed by your organization."))?;

@@ -15,6 +15,7 @@ use crate::auth::policy::{AssignReferent, WorkOnCases};
 use crate::db::events::{self, Event};
 use crate::db::pathways::{self, Filters, NewPathway, Pathway, StatusPeriod, Transition};
 use crate::db::{domain_calendar, persons};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
@@ -296,7 +297,13 @@ pub async fn list(
         "person": filters.person, "after": page.after,
     });
     let mut conn = state.pool.get().await?;
-    let record = record::listing(&audit, caller.principal(), "list", "pathway", asked);
+    let record = record::listing(
+        &audit,
+        caller.principal(),
+        AuditAction::List,
+        AuditTarget::Pathway,
+        asked,
+    );
     let rows = pathways::list(&mut conn, caller.principal(), &filters, page, &record).await?;
     let views = rows.into_iter().map(PathwayView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
@@ -390,11 +397,27 @@ pub async fn create(
     let opened = conn
         .transaction(async |conn| {
             let pathway = pathways::open(conn, &new, who.subject.id(), why.as_deref()).await?;
-            record::changed(conn, &audit, who, "create", "pathway", pathway.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Pathway,
+                pathway.id,
+            )
+            .await?;
             Ok::<_, ApiError>(pathway)
         })
         .await;
-    let opened = record::settled(&mut conn, &audit, who, "create", ("pathway", None), opened).await;
+    let opened = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Create,
+        (AuditTarget::Pathway, None),
+        opened,
+    )
+    .await;
     match opened {
         Ok(pathway) => respond_detail(&mut conn, StatusCode::CREATED, pathway).await,
         Err(error) => match error {
@@ -433,7 +456,7 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, "pathway", *id);
+    let record = record::reading(&audit, who, AuditTarget::Pathway, *id);
     let pathway = pathways::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(pathways::not_found)?;
@@ -473,13 +496,28 @@ pub async fn update(
     let changed = conn
         .transaction(async |conn| {
             let pathway = pathways::assign_referent(conn, who, *id, version, referent).await?;
-            record::changed(conn, &audit, who, "assign_referent", "pathway", pathway.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::AssignReferent,
+                AuditTarget::Pathway,
+                pathway.id,
+            )
+            .await?;
             Ok::<_, ApiError>(pathway)
         })
         .await;
-    let target = ("pathway", Some(*id));
-    let pathway =
-        record::settled(&mut conn, &audit, who, "assign_referent", target, changed).await?;
+    let target = (AuditTarget::Pathway, Some(*id));
+    let pathway = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::AssignReferent,
+        target,
+        changed,
+    )
+    .await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 
@@ -528,12 +566,28 @@ pub async fn transition(
     let moved = conn
         .transaction(async |conn| {
             let pathway = pathways::transition(conn, who, *id, version, &change).await?;
-            record::changed(conn, &audit, who, "transition", "pathway", pathway.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Transition,
+                AuditTarget::Pathway,
+                pathway.id,
+            )
+            .await?;
             Ok::<_, ApiError>(pathway)
         })
         .await;
-    let target = ("pathway", Some(*id));
-    let pathway = record::settled(&mut conn, &audit, who, "transition", target, moved).await?;
+    let target = (AuditTarget::Pathway, Some(*id));
+    let pathway = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Transition,
+        target,
+        moved,
+    )
+    .await?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 
@@ -551,19 +605,19 @@ async fn steer_critical(
     let why = reason(&mut checks, why);
     checks.finish()?;
     let action = if level.is_some() {
-        "set_critical"
+        AuditAction::SetCritical
     } else {
-        "clear_critical"
+        AuditAction::ClearCritical
     };
     let mut conn = state.pool.get().await?;
     let steered = conn
         .transaction(async |conn| {
             let pathway = pathways::set_critical(conn, who, id, version, level, &why).await?;
-            record::changed(conn, audit, who, action, "pathway", pathway.id).await?;
+            record::changed(conn, audit, who, action, AuditTarget::Pathway, pathway.id).await?;
             Ok::<_, ApiError>(pathway)
         })
         .await;
-    let target = ("pathway", Some(id));
+    let target = (AuditTarget::Pathway, Some(id));
     let pathway = record::settled(&mut conn, audit, who, action, target, steered).await?;
     Ok(respond(StatusCode::OK, pathway))
 }
@@ -663,7 +717,7 @@ pub async fn timeline(
     let (limit, after) = page.validate_seq()?;
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let record = record::reading(&audit, who, "timeline", *id);
+    let record = record::reading(&audit, who, AuditTarget::Timeline, *id);
     let pathway = pathways::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(pathways::not_found)?;

@@ -13,6 +13,7 @@ use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
 use crate::domain::Sex;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
@@ -285,7 +286,13 @@ pub async fn search(
         "nir": search.nir_index.is_some(),
     });
     let mut conn = state.pool.get().await?;
-    let record = record::listing(&audit, caller.principal(), "search", "person", asked);
+    let record = record::listing(
+        &audit,
+        caller.principal(),
+        AuditAction::Search,
+        AuditTarget::Person,
+        asked,
+    );
     let rows = persons::search(&mut conn, caller.principal(), &search, page, &record).await?;
     let views: Vec<PersonView> = rows
         .into_iter()
@@ -361,7 +368,7 @@ pub async fn create(
             nir_index: nir_index.clone(),
         };
         let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
-        let record = record::listing(&audit, who, "list", "person", asked);
+        let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Person, asked);
         let found = persons::candidates(&mut conn, who, &probe, &record).await?;
         if !found.is_empty() {
             let candidates = candidates_view(found, keys);
@@ -395,12 +402,27 @@ pub async fn create(
         .transaction(async |conn| {
             let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
             check_commune_territory(conn, &person).await?;
-            record::changed(conn, &audit, who, "create", "person", person.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Person,
+                person.id,
+            )
+            .await?;
             Ok::<_, ApiError>(person)
         })
         .await;
-    let person =
-        record::settled(&mut conn, &audit, who, "create", ("person", None), created).await?;
+    let person = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Create,
+        (AuditTarget::Person, None),
+        created,
+    )
+    .await?;
     Ok(respond(StatusCode::CREATED, person, keys))
 }
 
@@ -458,7 +480,7 @@ pub async fn read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, caller.principal(), "person", *id);
+    let record = record::reading(&audit, caller.principal(), AuditTarget::Person, *id);
     let person = persons::find(&mut conn, caller.principal(), *id, Some(&record))
         .await?
         .ok_or_else(not_found)?;
@@ -549,7 +571,15 @@ pub async fn update(
                 .map_err(nir_conflict)?;
             if let Some(person) = &person {
                 check_commune_territory(conn, person).await?;
-                record::changed(conn, &audit, who, "update", "person", person.id).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::Update,
+                    AuditTarget::Person,
+                    person.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(person)
         })
@@ -564,8 +594,8 @@ pub async fn update(
         &mut conn,
         &audit,
         who,
-        "update",
-        ("person", Some(*id)),
+        AuditAction::Update,
+        (AuditTarget::Person, Some(*id)),
         result,
     )
     .await?;
@@ -595,7 +625,7 @@ pub async fn duplicates(
 ) -> Result<web::Json<Candidates>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, "person", *id);
+    let record = record::reading(&audit, who, AuditTarget::Person, *id);
     let person = persons::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(not_found)?;
@@ -613,7 +643,7 @@ pub async fn duplicates(
             .map(|nir| keys.nir_index(&nir)),
     };
     let asked = serde_json::json!({ "duplicates_of": person.id });
-    let record = record::listing(&audit, who, "list", "person", asked);
+    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Person, asked);
     let found = persons::candidates(&mut conn, who, &probe, &record).await?;
     Ok(web::Json(Candidates {
         items: candidates_view(found, keys),

@@ -13,6 +13,7 @@ use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::pathways;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 use crate::http::caller::Authorized;
@@ -155,12 +156,20 @@ pub async fn create(
                 objectives.clone(),
             )
             .await?;
-            record::changed(conn, &audit, who, "create", "plan", plan.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Plan,
+                plan.id,
+            )
+            .await?;
             Ok::<_, ApiError>(plan)
         })
         .await;
-    let target = ("plan", None);
-    let plan = record::settled(&mut conn, &audit, who, "create", target, done).await?;
+    let target = (AuditTarget::Plan, None);
+    let plan = record::settled(&mut conn, &audit, who, AuditAction::Create, target, done).await?;
     Ok(respond(StatusCode::CREATED, plan))
 }
 
@@ -191,8 +200,15 @@ pub async fn list(
     let pathway = pathways::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(pathways::not_found);
-    let (pathway, record) =
-        record::listing_under(&mut conn, &audit, who, "plan", ("pathway", *id), pathway).await?;
+    let (pathway, record) = record::listing_under(
+        &mut conn,
+        &audit,
+        who,
+        AuditTarget::Plan,
+        (AuditTarget::Pathway, *id),
+        pathway,
+    )
+    .await?;
     let rows = plans::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(PlanView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
@@ -219,7 +235,7 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, "plan", *id);
+    let record = record::reading(&audit, who, AuditTarget::Plan, *id);
     let plan = plans::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(plans::not_found)?;
@@ -271,12 +287,20 @@ pub async fn update(
     let done = conn
         .transaction(async |conn| {
             let plan = plans::update(conn, who, *id, version, &changes).await?;
-            record::changed(conn, &audit, who, "update", "plan", plan.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Update,
+                AuditTarget::Plan,
+                plan.id,
+            )
+            .await?;
             Ok::<_, ApiError>(plan)
         })
         .await;
-    let target = ("plan", Some(*id));
-    let plan = record::settled(&mut conn, &audit, who, "update", target, done).await?;
+    let target = (AuditTarget::Plan, Some(*id));
+    let plan = record::settled(&mut conn, &audit, who, AuditAction::Update, target, done).await?;
     Ok(respond(StatusCode::OK, plan))
 }
 
@@ -323,11 +347,27 @@ pub async fn transition(
     let done = conn
         .transaction(async |conn| {
             let plan = plans::transition(conn, who, *id, version, &change).await?;
-            record::changed(conn, &audit, who, "transition", "plan", plan.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Transition,
+                AuditTarget::Plan,
+                plan.id,
+            )
+            .await?;
             Ok::<_, ApiError>(plan)
         })
         .await;
-    let target = ("plan", Some(*id));
-    let plan = record::settled(&mut conn, &audit, who, "transition", target, done).await?;
+    let target = (AuditTarget::Plan, Some(*id));
+    let plan = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Transition,
+        target,
+        done,
+    )
+    .await?;
     Ok(respond(StatusCode::OK, plan))
 }

@@ -20,6 +20,7 @@ use crate::audit::record;
 use crate::auth::policy::{ReferPersons, TriageReferrals};
 use crate::db::referrals::{self, Acceptance, Incoming, QueueFilters, Receipt, Referral};
 use crate::db::schema::organizations;
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
@@ -181,7 +182,15 @@ pub async fn create(
     let received = conn
         .transaction(async |conn| {
             let referral = referrals::receive(conn, &state.privacy, &incoming).await?;
-            record::changed(conn, &audit, who, "refer", "referral", referral.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Refer,
+                AuditTarget::Referral,
+                referral.id,
+            )
+            .await?;
             Ok::<_, ApiError>(referral)
         })
         .await;
@@ -189,8 +198,8 @@ pub async fn create(
         &mut conn,
         &audit,
         who,
-        "refer",
-        ("referral", None),
+        AuditAction::Refer,
+        (AuditTarget::Referral, None),
         received,
     )
     .await?;
@@ -225,7 +234,7 @@ pub async fn read(
     let who = caller.principal();
     let organization = organization_of(who)?;
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, "referral", *id);
+    let record = record::reading(&audit, who, AuditTarget::Referral, *id);
     let receipt = referrals::receipt(&mut conn, *id, organization, &record)
         .await?
         .ok_or_else(|| ApiError::not_found("No such referral of your organization."))?;
@@ -344,7 +353,7 @@ pub async fn queue(
         "status": filters.status, "domain": filters.domain,
         "territory": filters.territory, "cursor": page.after,
     });
-    let record = record::listing(&audit, who, "list", "referral", asked);
+    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Referral, asked);
     let rows = referrals::queue(&mut conn, who, &filters, page, &record).await?;
     let views = rows
         .into_iter()
@@ -418,9 +427,25 @@ pub async fn accept(
             let accepted = referrals::accept(conn, &state.privacy, who, *id, &acceptance).await?;
             // The pathway first: a retry that lost this response is sent to it.
             if let Some(pathway) = accepted.referral.pathway_id {
-                record::changed(conn, &audit, who, "accept", "pathway", pathway).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::Accept,
+                    AuditTarget::Pathway,
+                    pathway,
+                )
+                .await?;
             }
-            record::changed(conn, &audit, who, "accept", "referral", *id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Accept,
+                AuditTarget::Referral,
+                *id,
+            )
+            .await?;
             Ok::<_, ApiError>(accepted)
         })
         .await;
@@ -428,8 +453,8 @@ pub async fn accept(
         &mut conn,
         &audit,
         who,
-        "accept",
-        ("referral", Some(*id)),
+        AuditAction::Accept,
+        (AuditTarget::Referral, Some(*id)),
         done,
     )
     .await?;
@@ -484,7 +509,15 @@ pub async fn decline(
         .transaction(async |conn| {
             let declined =
                 referrals::decline(conn, who, *id, body.0.reason, comment.as_deref()).await?;
-            record::changed(conn, &audit, who, "decline", "referral", *id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Decline,
+                AuditTarget::Referral,
+                *id,
+            )
+            .await?;
             Ok::<_, ApiError>(declined)
         })
         .await;
@@ -492,8 +525,8 @@ pub async fn decline(
         &mut conn,
         &audit,
         who,
-        "decline",
-        ("referral", Some(*id)),
+        AuditAction::Decline,
+        (AuditTarget::Referral, Some(*id)),
         done,
     )
     .await?;

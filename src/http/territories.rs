@@ -10,6 +10,7 @@ use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::territories::{self, NewTerritory, Territory};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
@@ -141,7 +142,15 @@ pub async fn create(
     let territory = conn
         .transaction(async |conn| {
             let territory = territories::insert(conn, &new).await?;
-            record::changed(conn, &audit, who, "create", "territory", territory.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Territory,
+                territory.id,
+            )
+            .await?;
             Ok::<_, ApiError>(territory)
         })
         .await?;
@@ -183,7 +192,15 @@ pub async fn update(
         .transaction(async |conn| {
             let territory = territories::rename(conn, *id, version, &name).await?;
             if let Some(territory) = &territory {
-                record::changed(conn, &audit, who, "update", "territory", territory.id).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::Update,
+                    AuditTarget::Territory,
+                    territory.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(territory)
         })

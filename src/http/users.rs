@@ -13,6 +13,7 @@ use crate::auth::AuthContext;
 use crate::auth::policy::{self, ManageAccounts};
 use crate::auth::secrets::one_time_password;
 use crate::db::users::{self, User, UserChanges, present};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::{Domain, Role};
 use crate::http::caller::Authorized;
@@ -189,7 +190,15 @@ pub async fn create(
     let created = conn
         .transaction(async |conn| {
             let created = accounts::create_user(conn, &auth.passwords, body.0, true).await?;
-            record::changed(conn, &audit, who, "create", "user", created.0.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::User,
+                created.0.id,
+            )
+            .await?;
             Ok::<_, ApiError>(created)
         })
         .await?;
@@ -279,13 +288,21 @@ pub async fn update(
                 json_of(UserView::new(before, before_territories))?,
                 json_of(UserView::new(user.clone(), after_territories.clone()))?,
             );
-            record::changed_from(conn, &audit, who, "update", ("user", user.id), changes).await?;
+            record::changed_from(
+                conn,
+                &audit,
+                who,
+                AuditAction::Update,
+                (AuditTarget::User, user.id),
+                changes,
+            )
+            .await?;
             Ok::<_, ApiError>((user, after_territories))
         })
         .await;
-    let target = ("user", Some(*id));
+    let target = (AuditTarget::User, Some(*id));
     let (user, territories) =
-        record::settled(&mut conn, &audit, who, "update", target, updated).await?;
+        record::settled(&mut conn, &audit, who, AuditAction::Update, target, updated).await?;
     Ok(respond(
         StatusCode::OK,
         &user,
@@ -358,12 +375,28 @@ pub async fn reset_password(
             };
             check_account_change(who, &target, None)?;
             users::set_password(conn, *id, &hash, true).await?;
-            record::changed(conn, &audit, who, "reset_password", "user", *id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::ResetPassword,
+                AuditTarget::User,
+                *id,
+            )
+            .await?;
             Ok::<_, ApiError>(())
         })
         .await;
-    let target = ("user", Some(*id));
-    record::settled(&mut conn, &audit, who, "reset_password", target, reset).await?;
+    let target = (AuditTarget::User, Some(*id));
+    record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::ResetPassword,
+        target,
+        reset,
+    )
+    .await?;
     Ok(web::Json(NewPassword {
         one_time_password: password,
     }))

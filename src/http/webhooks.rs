@@ -15,6 +15,7 @@ use crate::auth::Principal;
 use crate::auth::policy::ManageWebhooks;
 use crate::db::schema::organizations;
 use crate::db::webhooks::{self, Delivery, NewWebhook, Webhook};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::validation::Checks;
 use crate::domain::{DeliveryStatus, Role};
@@ -246,12 +247,27 @@ pub async fn create(
                      receive one."
                 ))
             })?;
-            record::changed(conn, &audit, who, "create", "webhook", webhook.id).await?;
+            record::changed(
+                conn,
+                &audit,
+                who,
+                AuditAction::Create,
+                AuditTarget::Webhook,
+                webhook.id,
+            )
+            .await?;
             Ok::<_, ApiError>(webhook)
         })
         .await;
-    let webhook =
-        record::settled(&mut conn, &audit, who, "create", ("webhook", None), created).await?;
+    let webhook = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Create,
+        (AuditTarget::Webhook, None),
+        created,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
         .json(CreatedWebhook {
@@ -336,7 +352,15 @@ pub async fn remove(
         .transaction(async |conn| {
             let webhook = webhooks::disable(conn, who, *id).await?;
             if let Some(webhook) = &webhook {
-                record::changed(conn, &audit, who, "delete", "webhook", webhook.id).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::Delete,
+                    AuditTarget::Webhook,
+                    webhook.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(webhook)
         })
@@ -375,7 +399,15 @@ pub async fn rotate_secret(
         .transaction(async |conn| {
             let webhook = webhooks::rotate(conn, who, *id, sealed.clone(), until).await?;
             if let Some(webhook) = &webhook {
-                record::changed(conn, &audit, who, "rotate_secret", "webhook", webhook.id).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::RotateSecret,
+                    AuditTarget::Webhook,
+                    webhook.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(webhook)
         })
@@ -449,7 +481,15 @@ pub async fn retry(
         .transaction(async |conn| {
             let delivery = webhooks::retry(conn, webhook.id, delivery_id).await?;
             if delivery.is_some() {
-                record::changed(conn, &audit, who, "retry_delivery", "webhook", webhook.id).await?;
+                record::changed(
+                    conn,
+                    &audit,
+                    who,
+                    AuditAction::RetryDelivery,
+                    AuditTarget::Webhook,
+                    webhook.id,
+                )
+                .await?;
             }
             Ok::<_, ApiError>(delivery)
         })

@@ -19,6 +19,7 @@ use crate::audit::record::{AuditContext, record};
 use crate::audit::{Actor, Entry};
 use crate::db::personal_data;
 use crate::domain::AuditOutcome;
+use crate::domain::audit::{AuditAction, AuditTarget};
 
 #[derive(Debug, Serialize)]
 pub struct PurgeReport {
@@ -105,14 +106,16 @@ pub async fn purge(
             ..Default::default()
         };
         for id in &ids {
-            let entry = Entry::new("anonymise", AuditOutcome::Success).on("person", Some(*id));
+            let entry = Entry::new(AuditAction::Anonymise, AuditOutcome::Success)
+                .on(AuditTarget::Person, Some(*id));
             record(conn, &context, Actor::System, entry).await?;
         }
         for id in &declined {
-            let entry = Entry::new("anonymise", AuditOutcome::Success).on("referral", Some(*id));
+            let entry = Entry::new(AuditAction::Anonymise, AuditOutcome::Success)
+                .on(AuditTarget::Referral, Some(*id));
             record(conn, &context, Actor::System, entry).await?;
         }
-        let summary = Entry::new("purge", AuditOutcome::Success).listing(
+        let summary = Entry::new(AuditAction::Purge, AuditOutcome::Success).listing(
             serde_json::json!({ "retention_days": retention_days, "cutoff": cutoff }),
             ids.clone(),
         );

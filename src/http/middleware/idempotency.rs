@@ -31,6 +31,7 @@ use crate::audit::record::record;
 use crate::audit::{Actor, Entry};
 use crate::auth::{AuthContext, Principal};
 use crate::db::idempotency::{self, Claim, Claimed, Seen, Stored};
+use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{AuditOutcome, Role};
 use crate::http::caller::bearer_token;
 use crate::http::error::ApiError;
@@ -291,7 +292,8 @@ async fn record_replay(
         .as_deref()
         .and_then(|location| location.rsplit('/').next())
         .and_then(|id| Uuid::parse_str(id).ok());
-    let mut entry = Entry::new("replay", AuditOutcome::Success).on("idempotent_response", created);
+    let mut entry = Entry::new(AuditAction::Replay, AuditOutcome::Success)
+        .on(AuditTarget::IdempotentResponse, created);
     entry.query = Some(serde_json::json!({
         "method": req.method().as_str(),
         "path": req.path(),
