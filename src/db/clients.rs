@@ -1,5 +1,7 @@
 //! Partner clients: machine accounts of partner organizations.
 
+use crate::db::Error;
+use crate::db::versioned::at_version;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -86,13 +88,20 @@ pub async fn update(
     id: Uuid,
     version: i32,
     changes: &ClientChanges,
-) -> QueryResult<Option<Client>> {
-    diesel::update(clients::table.find(id).filter(clients::version.eq(version)))
+) -> Result<Client, Error> {
+    let locked = clients::table
+        .find(id)
+        .select(Client::as_select())
+        .for_update()
+        .first(&mut *conn)
+        .await
+        .optional()?;
+    at_version(locked, version).map_err(|e| e.refused(|| Error::not_found("No such client.")))?;
+    Ok(diesel::update(clients::table.find(id))
         .set((changes, clients::version.eq(version + 1)))
         .returning(Client::as_returning())
         .get_result(conn)
-        .await
-        .optional()
+        .await?)
 }
 
 /// Replaces the secret; the old one stops working at once.

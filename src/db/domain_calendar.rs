@@ -1,5 +1,7 @@
 //! The rollout calendar: when each domain opens.
 
+use crate::db::Error;
+use crate::db::versioned::at_version;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -34,24 +36,27 @@ pub async fn find(conn: &mut AsyncPgConnection, domain: Domain) -> QueryResult<O
         .optional()
 }
 
-/// Moves the domain's opening date if `version` is current; `None` otherwise.
+/// Moves the domain's opening date if `version` is current.
 pub async fn reschedule(
     conn: &mut AsyncPgConnection,
     domain: Domain,
     version: i32,
     opens_on: NaiveDate,
-) -> QueryResult<Option<Opening>> {
-    diesel::update(
-        domain_calendar::table
-            .find(domain)
-            .filter(domain_calendar::version.eq(version)),
-    )
-    .set((
-        domain_calendar::opens_on.eq(opens_on),
-        domain_calendar::version.eq(version + 1),
-    ))
-    .returning(Opening::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+) -> Result<Opening, Error> {
+    let locked = domain_calendar::table
+        .find(domain)
+        .select(Opening::as_select())
+        .for_update()
+        .first(&mut *conn)
+        .await
+        .optional()?;
+    at_version(locked, version).map_err(|e| e.refused(|| Error::not_found("No such domain.")))?;
+    Ok(diesel::update(domain_calendar::table.find(domain))
+        .set((
+            domain_calendar::opens_on.eq(opens_on),
+            domain_calendar::version.eq(version + 1),
+        ))
+        .returning(Opening::as_returning())
+        .get_result(conn)
+        .await?)
 }

@@ -32,6 +32,7 @@ pub mod scope;
 pub mod subject_access;
 pub mod territories;
 pub mod users;
+pub mod versioned;
 pub mod views;
 pub mod webhooks;
 

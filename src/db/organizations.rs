@@ -1,5 +1,7 @@
 //! Organizations: the département and its partners (CAF, MSA, MDPH, …).
 
+use crate::db::Error;
+use crate::db::versioned::at_version;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -90,15 +92,19 @@ pub async fn update(
     id: Uuid,
     version: i32,
     changes: &OrganizationChanges,
-) -> QueryResult<Option<Organization>> {
-    diesel::update(
-        organizations::table
-            .find(id)
-            .filter(organizations::version.eq(version)),
-    )
-    .set((changes, organizations::version.eq(version + 1)))
-    .returning(Organization::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+) -> Result<Organization, Error> {
+    let locked = organizations::table
+        .find(id)
+        .select(Organization::as_select())
+        .for_update()
+        .first(&mut *conn)
+        .await
+        .optional()?;
+    at_version(locked, version)
+        .map_err(|e| e.refused(|| Error::not_found("No such organization.")))?;
+    Ok(diesel::update(organizations::table.find(id))
+        .set((changes, organizations::version.eq(version + 1)))
+        .returning(Organization::as_returning())
+        .get_result(conn)
+        .await?)
 }

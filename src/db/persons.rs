@@ -1,6 +1,8 @@
 //! Persons: identity, partner numbers, encrypted NIR; search and likely
 //! duplicates. Every query is scoped to the caller (`db::scope`).
 
+use crate::db::Error;
+use crate::db::versioned::at_version;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -145,18 +147,21 @@ pub async fn update(
     id: Uuid,
     version: i32,
     changes: &PersonChanges,
-) -> QueryResult<Option<Person>> {
-    diesel::update(
-        persons::table
-            .filter(persons::id.eq(id))
-            .filter(persons::version.eq(version))
-            .filter(persons_visible(who)),
-    )
-    .set((changes, persons::version.eq(version + 1)))
-    .returning(Person::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+) -> Result<Person, Error> {
+    let locked = persons::table
+        .filter(persons::id.eq(id))
+        .filter(persons_visible(who))
+        .select(Person::as_select())
+        .for_update()
+        .first(&mut *conn)
+        .await
+        .optional()?;
+    at_version(locked, version).map_err(|e| e.refused(not_found))?;
+    Ok(diesel::update(persons::table.find(id))
+        .set((changes, persons::version.eq(version + 1)))
+        .returning(Person::as_returning())
+        .get_result(conn)
+        .await?)
 }
 
 /// With a name: the best matches first, at most `limit` (no next page).
@@ -260,4 +265,8 @@ pub async fn candidates(
     .audited_list(record, "id", 20)
     .load(conn)
     .await
+}
+
+pub fn not_found() -> Error {
+    Error::not_found("No such person in your territories.")
 }

@@ -1,5 +1,7 @@
 //! Territories: the département's areas of social action.
 
+use crate::db::Error;
+use crate::db::versioned::at_version;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -69,18 +71,22 @@ pub async fn rename(
     id: Uuid,
     version: i32,
     name: &str,
-) -> QueryResult<Option<Territory>> {
-    diesel::update(
-        territories::table
-            .find(id)
-            .filter(territories::version.eq(version)),
-    )
-    .set((
-        territories::name.eq(name),
-        territories::version.eq(version + 1),
-    ))
-    .returning(Territory::as_returning())
-    .get_result(conn)
-    .await
-    .optional()
+) -> Result<Territory, Error> {
+    let locked = territories::table
+        .find(id)
+        .select(Territory::as_select())
+        .for_update()
+        .first(&mut *conn)
+        .await
+        .optional()?;
+    at_version(locked, version)
+        .map_err(|e| e.refused(|| Error::not_found("No such territory.")))?;
+    Ok(diesel::update(territories::table.find(id))
+        .set((
+            territories::name.eq(name),
+            territories::version.eq(version + 1),
+        ))
+        .returning(Territory::as_returning())
+        .get_result(conn)
+        .await?)
 }

@@ -9,7 +9,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::audit::record;
 use crate::auth::policy::ManageAccounts;
 use crate::auth::secrets::{digest, random_secret};
 use crate::db::clients::{self, Client, ClientChanges};
@@ -17,12 +16,12 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, stale, tagged};
+use crate::http::etag::{required_version, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::services::accounts::{self, CreateClient};
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientView {
@@ -147,20 +146,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let created = conn
-        .transaction(async |conn| {
-            let created = accounts::create_client(conn, body.0).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Client,
-                created.0.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(created)
-        })
+    let created = Change::new(who, &audit, AuditAction::Create, AuditTarget::Client)
+        .run(
+            &mut conn,
+            async |conn| accounts::create_client(conn, body.0).await,
+            |created| created.0.id,
+        )
         .await?;
     let (client, client_secret) = created;
     let body = ClientWithSecret {
@@ -205,32 +196,19 @@ pub async fn update(
     };
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let changed = conn
-        .transaction(async |conn| {
-            let client = clients::update(conn, *id, version, &changes).await?;
-            if let Some(client) = &client {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::Update,
-                    AuditTarget::Client,
-                    client.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(client)
-        })
+    let client = Change::new(who, &audit, AuditAction::Update, AuditTarget::Client)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| clients::update(conn, *id, version, &changes).await,
+            |client| client.id,
+        )
         .await?;
-    match changed {
-        Some(client) => Ok(respond(
-            StatusCode::OK,
-            &client,
-            ClientView::from(client.clone()),
-        )),
-        None if clients::find(&mut conn, *id).await?.is_some() => Err(stale()),
-        None => Err(ApiError::not_found("No such client.")),
-    }
+    Ok(respond(
+        StatusCode::OK,
+        &client,
+        ClientView::from(client.clone()),
+    ))
 }
 
 /// Rotate a client's secret (admin): the new one is in the response, once;
@@ -255,24 +233,18 @@ pub async fn rotate_secret(
     let client_secret = random_secret("pcs_");
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let changed = conn
-        .transaction(async |conn| {
-            let client = clients::rotate_secret(conn, *id, &digest(&client_secret)).await?;
-            if let Some(client) = &client {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::RotateSecret,
-                    AuditTarget::Client,
-                    client.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(client)
-        })
+    let client = Change::new(who, &audit, AuditAction::RotateSecret, AuditTarget::Client)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                clients::rotate_secret(conn, *id, &digest(&client_secret))
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("No such client."))
+            },
+            |client| client.id,
+        )
         .await?;
-    let client = changed.ok_or_else(|| ApiError::not_found("No such client."))?;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
         client_secret,

@@ -23,7 +23,7 @@ use crate::http::etag::{required_version, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommitmentView {
@@ -132,24 +132,13 @@ pub async fn create(
     };
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let done = conn
-        .transaction(async |conn| {
-            let commitment = commitments::add(conn, who, &new).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Commitment,
-                commitment.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(commitment)
-        })
-        .await;
-    let target = (AuditTarget::Commitment, None);
-    let commitment =
-        record::settled(&mut conn, &audit, who, AuditAction::Create, target, done).await?;
+    let commitment = Change::new(who, &audit, AuditAction::Create, AuditTarget::Commitment)
+        .run(
+            &mut conn,
+            async |conn| commitments::add(conn, who, &new).await,
+            |commitment| commitment.id,
+        )
+        .await?;
     Ok(respond(StatusCode::CREATED, commitment))
 }
 
@@ -275,23 +264,13 @@ pub async fn update(
         status: body.status,
     };
     let mut conn = state.pool.get().await?;
-    let done = conn
-        .transaction(async |conn| {
-            let commitment = commitments::update(conn, who, *id, version, &changes).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Update,
-                AuditTarget::Commitment,
-                commitment.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(commitment)
-        })
-        .await;
-    let target = (AuditTarget::Commitment, Some(*id));
-    let commitment =
-        record::settled(&mut conn, &audit, who, AuditAction::Update, target, done).await?;
+    let commitment = Change::new(who, &audit, AuditAction::Update, AuditTarget::Commitment)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| commitments::update(conn, who, *id, version, &changes).await,
+            |commitment| commitment.id,
+        )
+        .await?;
     Ok(respond(StatusCode::OK, commitment))
 }

@@ -21,7 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionView {
@@ -134,31 +134,13 @@ pub async fn create(
     };
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let recorded = conn
-        .transaction(async |conn| {
-            let decision = decisions::record(conn, who, &new).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Decision,
-                decision.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(decision)
-        })
-        .await;
-    let target = (AuditTarget::Decision, None);
-    let decision = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Create,
-        target,
-        recorded,
-    )
-    .await?;
+    let decision = Change::new(who, &audit, AuditAction::Create, AuditTarget::Decision)
+        .run(
+            &mut conn,
+            async |conn| decisions::record(conn, who, &new).await,
+            |decision| decision.id,
+        )
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

@@ -8,8 +8,10 @@ use utoipa::ToSchema;
 
 use crate::audit::AuditContext;
 use crate::audit::record;
+use crate::audit::{Actor, Entry};
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::domain_calendar::{self, Opening};
+use crate::domain::AuditOutcome;
 use crate::domain::Domain;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::rollout::{is_open, rollout_year};
@@ -17,10 +19,10 @@ use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{etag, required_version, stale};
+use crate::http::etag::{etag, required_version};
 use crate::http::extract::Json;
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::transaction;
 
 /// A domain and where it stands in the rollout.
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,25 +153,26 @@ pub async fn reschedule(
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
     let opens_on = body.0.opens_on;
-    let changed = conn
-        .transaction(async |conn| {
-            let opening = domain_calendar::reschedule(conn, *domain, version, opens_on).await?;
-            if opening.is_some() {
-                let asked = serde_json::json!({ "domain": *domain, "opens_on": opens_on });
-                let entry = crate::audit::Entry::new(
-                    AuditAction::Reschedule,
-                    crate::domain::AuditOutcome::Success,
-                )
-                .on(AuditTarget::Domain, None)
-                .listing(asked, vec![]);
-                record::record(conn, &audit, crate::audit::Actor::Principal(who), entry).await?;
-            }
-            Ok::<_, ApiError>(opening)
-        })
-        .await?;
-    match changed {
-        Some(opening) => Ok(respond(StatusCode::OK, &opening)),
-        None if domain_calendar::find(&mut conn, *domain).await?.is_some() => Err(stale()),
-        None => Err(ApiError::not_found("This domain has no opening date.")),
-    }
+    // Recorded as what was asked: a domain has no id of its own.
+    let done = transaction(&mut conn, async |conn| {
+        let opening = domain_calendar::reschedule(conn, *domain, version, opens_on).await?;
+        let asked = serde_json::json!({ "domain": *domain, "opens_on": opens_on });
+        let entry = Entry::new(AuditAction::Reschedule, AuditOutcome::Success)
+            .on(AuditTarget::Domain, None)
+            .listing(asked, vec![]);
+        record::record(conn, &audit, Actor::Principal(who), entry).await?;
+        Ok::<_, ApiError>(opening)
+    })
+    .await;
+    let target = (AuditTarget::Domain, None);
+    let opening = record::settled(
+        &mut conn,
+        &audit,
+        who,
+        AuditAction::Reschedule,
+        target,
+        done,
+    )
+    .await?;
+    Ok(respond(StatusCode::OK, &opening))
 }

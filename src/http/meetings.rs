@@ -19,7 +19,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingView {
@@ -110,31 +110,13 @@ pub async fn create(
     };
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let recorded = conn
-        .transaction(async |conn| {
-            let meeting = meetings::record(conn, who, &new).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Meeting,
-                meeting.meeting.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(meeting)
-        })
-        .await;
-    let target = (AuditTarget::Meeting, None);
-    let meeting = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Create,
-        target,
-        recorded,
-    )
-    .await?;
+    let meeting = Change::new(who, &audit, AuditAction::Create, AuditTarget::Meeting)
+        .run(
+            &mut conn,
+            async |conn| meetings::record(conn, who, &new).await,
+            |meeting| meeting.meeting.id,
+        )
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

@@ -7,7 +7,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::audit::record;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::domain::OrganizationKind;
@@ -16,11 +15,11 @@ use crate::domain::validation::is_finess;
 use crate::domain::validation::{Checks, is_digits};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, stale, tagged};
+use crate::http::etag::{required_version, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -160,20 +159,12 @@ pub async fn create(
         finess,
     };
     let who = caller.principal();
-    let organization = conn
-        .transaction(async |conn| {
-            let organization = organizations::insert(conn, &new).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Organization,
-                organization.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(organization)
-        })
+    let organization = Change::new(who, &audit, AuditAction::Create, AuditTarget::Organization)
+        .run(
+            &mut conn,
+            async |conn| Ok::<_, ApiError>(organizations::insert(conn, &new).await?),
+            |organization| organization.id,
+        )
         .await?;
     Ok(respond(StatusCode::CREATED, &organization))
 }
@@ -226,26 +217,13 @@ pub async fn update(
     };
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let changed = conn
-        .transaction(async |conn| {
-            let organization = organizations::update(conn, *id, version, &changes).await?;
-            if let Some(organization) = &organization {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::Update,
-                    AuditTarget::Organization,
-                    organization.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(organization)
-        })
+    let organization = Change::new(who, &audit, AuditAction::Update, AuditTarget::Organization)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| organizations::update(conn, *id, version, &changes).await,
+            |organization| organization.id,
+        )
         .await?;
-    match changed {
-        Some(organization) => Ok(respond(StatusCode::OK, &organization)),
-        None if organizations::find(&mut conn, *id).await?.is_some() => Err(stale()),
-        None => Err(ApiError::not_found("No such organization.")),
-    }
+    Ok(respond(StatusCode::OK, &organization))
 }

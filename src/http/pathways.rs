@@ -27,6 +27,7 @@ use crate::http::etag::{required_version, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
+use crate::services::change::Change;
 use diesel_async::AsyncConnection;
 
 /// A critical situation (situation critique).
@@ -493,29 +494,17 @@ pub async fn update(
     let who = caller.principal();
     let referent = body.0.referent_id;
     let mut conn = state.pool.get().await?;
-    let changed = conn
-        .transaction(async |conn| {
-            let pathway = pathways::assign_referent(conn, who, *id, version, referent).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::AssignReferent,
-                AuditTarget::Pathway,
-                pathway.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(pathway)
-        })
-        .await;
-    let target = (AuditTarget::Pathway, Some(*id));
-    let pathway = record::settled(
-        &mut conn,
-        &audit,
+    let pathway = Change::new(
         who,
+        &audit,
         AuditAction::AssignReferent,
-        target,
-        changed,
+        AuditTarget::Pathway,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| pathways::assign_referent(conn, who, *id, version, referent).await,
+        |pathway| pathway.id,
     )
     .await?;
     Ok(respond(StatusCode::OK, pathway))
@@ -563,31 +552,14 @@ pub async fn transition(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     // The change and its audit record commit together, or neither does.
-    let moved = conn
-        .transaction(async |conn| {
-            let pathway = pathways::transition(conn, who, *id, version, &change).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Transition,
-                AuditTarget::Pathway,
-                pathway.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(pathway)
-        })
-        .await;
-    let target = (AuditTarget::Pathway, Some(*id));
-    let pathway = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Transition,
-        target,
-        moved,
-    )
-    .await?;
+    let pathway = Change::new(who, &audit, AuditAction::Transition, AuditTarget::Pathway)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| pathways::transition(conn, who, *id, version, &change).await,
+            |pathway| pathway.id,
+        )
+        .await?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
+use crate::db::error::{Violation, violation};
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
 use crate::domain::Sex;
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -19,11 +20,12 @@ use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, stale, tagged};
+use crate::http::etag::{required_version, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
+use crate::services::change::Change;
 use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -183,7 +185,7 @@ fn respond(status: StatusCode, person: Person, keys: &PersonalDataKeys) -> HttpR
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("No such person in your territories.")
+    persons::not_found().into()
 }
 
 fn candidates_view(found: Vec<Candidate>, keys: &PersonalDataKeys) -> Vec<PersonCandidate> {
@@ -451,12 +453,14 @@ async fn check_commune_territory(
 }
 
 /// The only unique constraint on persons is the NIR's blind index.
-fn nir_conflict(error: diesel::result::Error) -> ApiError {
-    match ApiError::from(error) {
-        ApiError::Conflict { .. } => ApiError::conflict(
-            "A person with this NIR is already recorded. Search by NIR to find them.",
-        ),
-        other => other,
+fn nir_conflict(error: impl Into<crate::db::Error>) -> ApiError {
+    match error.into() {
+        crate::db::Error::Query(e) if violation(&e) == Some(Violation::Unique) => {
+            ApiError::conflict(
+                "A person with this NIR is already recorded. Search by NIR to find them.",
+            )
+        }
+        other => other.into(),
     }
 }
 
@@ -564,41 +568,20 @@ pub async fn update(
             .map(|nir| nir.as_ref().map(|nir| keys.nir_index(nir))),
     };
     let mut conn = state.pool.get().await?;
-    let updated = conn
-        .transaction(async |conn| {
-            let person = persons::update(conn, who, *id, version, &changes)
-                .await
-                .map_err(nir_conflict)?;
-            if let Some(person) = &person {
-                check_commune_territory(conn, person).await?;
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::Update,
-                    AuditTarget::Person,
-                    person.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(person)
-        })
-        .await;
-    let result = match updated {
-        Ok(Some(person)) => Ok(person),
-        Ok(None) if persons::find(&mut conn, who, *id, None).await?.is_some() => Err(stale()),
-        Ok(None) => Err(not_found()),
-        Err(error) => Err(error),
-    };
-    let person = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Update,
-        (AuditTarget::Person, Some(*id)),
-        result,
-    )
-    .await?;
+    let person = Change::new(who, &audit, AuditAction::Update, AuditTarget::Person)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                let person = persons::update(conn, who, *id, version, &changes)
+                    .await
+                    .map_err(nir_conflict)?;
+                check_commune_territory(conn, &person).await?;
+                Ok::<_, ApiError>(person)
+            },
+            |person| person.id,
+        )
+        .await?;
     Ok(respond(StatusCode::OK, person, keys))
 }
 

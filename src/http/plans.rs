@@ -22,7 +22,7 @@ use crate::http::etag::{required_version, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 /// The prior agreement to a plan.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -145,31 +145,23 @@ pub async fn create(
     checks.finish()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let done = conn
-        .transaction(async |conn| {
-            let plan = plans::create(
-                conn,
-                who,
-                *id,
-                body.kind,
-                body.coordinator_id,
-                objectives.clone(),
-            )
-            .await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Plan,
-                plan.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(plan)
-        })
-        .await;
-    let target = (AuditTarget::Plan, None);
-    let plan = record::settled(&mut conn, &audit, who, AuditAction::Create, target, done).await?;
+    let plan = Change::new(who, &audit, AuditAction::Create, AuditTarget::Plan)
+        .run(
+            &mut conn,
+            async |conn| {
+                plans::create(
+                    conn,
+                    who,
+                    *id,
+                    body.kind,
+                    body.coordinator_id,
+                    objectives.clone(),
+                )
+                .await
+            },
+            |plan| plan.id,
+        )
+        .await?;
     Ok(respond(StatusCode::CREATED, plan))
 }
 
@@ -284,23 +276,14 @@ pub async fn update(
     };
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let done = conn
-        .transaction(async |conn| {
-            let plan = plans::update(conn, who, *id, version, &changes).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Update,
-                AuditTarget::Plan,
-                plan.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(plan)
-        })
-        .await;
-    let target = (AuditTarget::Plan, Some(*id));
-    let plan = record::settled(&mut conn, &audit, who, AuditAction::Update, target, done).await?;
+    let plan = Change::new(who, &audit, AuditAction::Update, AuditTarget::Plan)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| plans::update(conn, who, *id, version, &changes).await,
+            |plan| plan.id,
+        )
+        .await?;
     Ok(respond(StatusCode::OK, plan))
 }
 
@@ -344,30 +327,13 @@ pub async fn transition(
     };
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let done = conn
-        .transaction(async |conn| {
-            let plan = plans::transition(conn, who, *id, version, &change).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Transition,
-                AuditTarget::Plan,
-                plan.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(plan)
-        })
-        .await;
-    let target = (AuditTarget::Plan, Some(*id));
-    let plan = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Transition,
-        target,
-        done,
-    )
-    .await?;
+    let plan = Change::new(who, &audit, AuditAction::Transition, AuditTarget::Plan)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| plans::transition(conn, who, *id, version, &change).await,
+            |plan| plan.id,
+        )
+        .await?;
     Ok(respond(StatusCode::OK, plan))
 }

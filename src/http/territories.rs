@@ -7,18 +7,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::audit::record;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::territories::{self, NewTerritory, Territory};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, stale, tagged};
+use crate::http::etag::{required_version, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -139,20 +138,12 @@ pub async fn create(
         name,
     };
     let who = caller.principal();
-    let territory = conn
-        .transaction(async |conn| {
-            let territory = territories::insert(conn, &new).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Territory,
-                territory.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(territory)
-        })
+    let territory = Change::new(who, &audit, AuditAction::Create, AuditTarget::Territory)
+        .run(
+            &mut conn,
+            async |conn| Ok::<_, ApiError>(territories::insert(conn, &new).await?),
+            |territory| territory.id,
+        )
         .await?;
     Ok(respond(StatusCode::CREATED, &territory))
 }
@@ -188,28 +179,15 @@ pub async fn update(
     checks.finish()?;
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let changed = conn
-        .transaction(async |conn| {
-            let territory = territories::rename(conn, *id, version, &name).await?;
-            if let Some(territory) = &territory {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::Update,
-                    AuditTarget::Territory,
-                    territory.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(territory)
-        })
+    let territory = Change::new(who, &audit, AuditAction::Update, AuditTarget::Territory)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| territories::rename(conn, *id, version, &name).await,
+            |territory| territory.id,
+        )
         .await?;
-    match changed {
-        Some(territory) => Ok(respond(StatusCode::OK, &territory)),
-        None if territories::find(&mut conn, *id).await?.is_some() => Err(stale()),
-        None => Err(ApiError::not_found("No such territory.")),
-    }
+    Ok(respond(StatusCode::OK, &territory))
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::services::accounts::{self, CreateUser};
+use crate::services::change::Change;
 use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -187,20 +188,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let created = conn
-        .transaction(async |conn| {
-            let created = accounts::create_user(conn, &auth.passwords, body.0, true).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::User,
-                created.0.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(created)
-        })
+    let created = Change::new(who, &audit, AuditAction::Create, AuditTarget::User)
+        .run(
+            &mut conn,
+            async |conn| accounts::create_user(conn, &auth.passwords, body.0, true).await,
+            |created| created.0.id,
+        )
         .await?;
     let (user, territories, one_time_password) = created;
     let body = CreatedUser {

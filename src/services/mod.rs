@@ -2,6 +2,7 @@
 //! its transaction, its audit record and its outcome.
 
 pub mod accounts;
+pub mod change;
 pub mod partner_events;
 pub mod retention;
 pub mod webhooks;

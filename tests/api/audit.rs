@@ -605,3 +605,31 @@ async fn a_person_gets_everything_held_about_them_through_a_supervisor() {
         .unwrap();
     assert_problem(response, 404).await;
 }
+
+/// A refused admin change is recorded with its outcome, as a refused change
+/// to a case file is: the same ceremony writes both.
+#[tokio::test]
+async fn a_refused_admin_change_is_recorded_with_its_outcome() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(parcours::domain::Role::Admin).await;
+    let auditor = app.token_for(Auditor).await;
+    let territory = app.territory("05-GAP").await;
+    let stale = app
+        .send_json(
+            Method::PATCH,
+            &format!("/v1/territories/{territory}"),
+            &admin,
+            Some("\"v999\""),
+            &json!({ "name": "Gap et environs" }),
+        )
+        .await;
+    assert_problem(stale, 412).await;
+    let found = records_until(&app, &auditor, "action=update&resource_type=territory", 1).await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["outcome"], "invalid");
+    assert_eq!(found[0]["resource_id"], json!(territory));
+    let name: Value = app
+        .get_json(&format!("/v1/territories/{territory}"), &admin)
+        .await;
+    assert_ne!(name["name"], "Gap et environs", "nothing changed");
+}

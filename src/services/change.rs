@@ -1,0 +1,95 @@
+//! The ceremony every change goes through, written once: the change and
+//! its audit record commit in one transaction (the record also marks the
+//! request's `Idempotency-Key` committed, [`crate::audit::record::changed`]),
+//! or neither does; a refused or failed change rolls back and is recorded
+//! with its outcome. The use cases of this layer, and the HTTP resources
+//! whose use case is one statement, all change data through [`Change::run`].
+
+use diesel::result::Error as QueryError;
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::audit::record::{self, Outcome};
+use crate::db;
+use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::principal::Principal;
+
+/// Who changes what, for the records.
+#[derive(Clone, Copy)]
+pub struct Change<'a> {
+    pub who: &'a Principal,
+    pub audit: &'a AuditContext,
+    pub action: AuditAction,
+    pub target: AuditTarget,
+    /// The record changed, when known before the change (an update); a
+    /// creation's id comes from its result.
+    pub id: Option<Uuid>,
+}
+
+impl<'a> Change<'a> {
+    pub fn new(
+        who: &'a Principal,
+        audit: &'a AuditContext,
+        action: AuditAction,
+        target: AuditTarget,
+    ) -> Self {
+        Self {
+            who,
+            audit,
+            action,
+            target,
+            id: None,
+        }
+    }
+
+    /// Of the record `id`.
+    pub fn of(self, id: Uuid) -> Self {
+        Self {
+            id: Some(id),
+            ..self
+        }
+    }
+
+    /// Runs `work` in a transaction with the change's record; `id_of`
+    /// names the record changed from what `work` returns.
+    pub async fn run<T, E>(
+        self,
+        conn: &mut AsyncPgConnection,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+        id_of: impl FnOnce(&T) -> Uuid,
+    ) -> Result<T, E>
+    where
+        E: From<db::Error> + From<QueryError> + Outcome,
+    {
+        let done = transaction(conn, async |conn| {
+            let value = work(conn).await?;
+            let id = id_of(&value);
+            record::changed(conn, self.audit, self.who, self.action, self.target, id).await?;
+            Ok(value)
+        })
+        .await;
+        let target = (self.target, self.id);
+        record::settled(conn, self.audit, self.who, self.action, target, done).await
+    }
+}
+
+/// `work` in a transaction: committed when it succeeds, rolled back when
+/// it fails (as diesel-async's own, without requiring `work` to be `Send`:
+/// a handler's future need not be).
+pub async fn transaction<T, E: From<QueryError>>(
+    conn: &mut AsyncPgConnection,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    match work(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            Ok(value)
+        }
+        Err(error) => match AnsiTransactionManager::rollback_transaction(conn).await {
+            Ok(()) | Err(QueryError::BrokenTransactionManager) => Err(error),
+            Err(rollback) => Err(rollback.into()),
+        },
+    }
+}
