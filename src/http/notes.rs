@@ -21,7 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoteView {
@@ -82,30 +82,13 @@ pub async fn create(
     let who = caller.principal();
     let visibility = body.0.visibility;
     let mut conn = state.pool.get().await?;
-    let added = conn
-        .transaction(async |conn| {
-            let note = notes::add(conn, who, *id, visibility, &text).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Note,
-                note.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(note)
-        })
-        .await;
-    let note = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Create,
-        (AuditTarget::Note, None),
-        added,
-    )
-    .await?;
+    let note = Change::new(who, &audit, AuditAction::Create, AuditTarget::Note)
+        .run(
+            &mut conn,
+            async |conn| notes::add(conn, who, *id, visibility, &text).await,
+            |note| note.id,
+        )
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

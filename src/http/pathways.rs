@@ -28,7 +28,6 @@ use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::services::change::Change;
-use diesel_async::AsyncConnection;
 
 /// A critical situation (situation critique).
 #[derive(Debug, Serialize, ToSchema)]
@@ -395,30 +394,16 @@ pub async fn create(
         referent_id,
         opened_on,
     };
-    let opened = conn
-        .transaction(async |conn| {
-            let pathway = pathways::open(conn, &new, who.subject.id(), why.as_deref()).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Pathway,
-                pathway.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(pathway)
-        })
+    let opened = Change::new(who, &audit, AuditAction::Create, AuditTarget::Pathway)
+        .run(
+            &mut conn,
+            async |conn| {
+                let pathway = pathways::open(conn, &new, who.subject.id(), why.as_deref()).await?;
+                Ok::<_, ApiError>(pathway)
+            },
+            |pathway| pathway.id,
+        )
         .await;
-    let opened = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Create,
-        (AuditTarget::Pathway, None),
-        opened,
-    )
-    .await;
     match opened {
         Ok(pathway) => respond_detail(&mut conn, StatusCode::CREATED, pathway).await,
         Err(error) => match error {
@@ -582,15 +567,14 @@ async fn steer_critical(
         AuditAction::ClearCritical
     };
     let mut conn = state.pool.get().await?;
-    let steered = conn
-        .transaction(async |conn| {
-            let pathway = pathways::set_critical(conn, who, id, version, level, &why).await?;
-            record::changed(conn, audit, who, action, AuditTarget::Pathway, pathway.id).await?;
-            Ok::<_, ApiError>(pathway)
-        })
-        .await;
-    let target = (AuditTarget::Pathway, Some(id));
-    let pathway = record::settled(&mut conn, audit, who, action, target, steered).await?;
+    let pathway = Change::new(who, audit, action, AuditTarget::Pathway)
+        .of(id)
+        .run(
+            &mut conn,
+            async |conn| pathways::set_critical(conn, who, id, version, level, &why).await,
+            |pathway| pathway.id,
+        )
+        .await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 

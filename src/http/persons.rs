@@ -26,7 +26,6 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
 use crate::services::change::Change;
-use diesel_async::AsyncConnection;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -400,31 +399,17 @@ pub async fn create(
         nir_ciphertext: nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)),
         nir_index,
     };
-    let created = conn
-        .transaction(async |conn| {
-            let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
-            check_commune_territory(conn, &person).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Person,
-                person.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(person)
-        })
-        .await;
-    let person = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Create,
-        (AuditTarget::Person, None),
-        created,
-    )
-    .await?;
+    let person = Change::new(who, &audit, AuditAction::Create, AuditTarget::Person)
+        .run(
+            &mut conn,
+            async |conn| {
+                let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
+                check_commune_territory(conn, &person).await?;
+                Ok::<_, ApiError>(person)
+            },
+            |person| person.id,
+        )
+        .await?;
     Ok(respond(StatusCode::CREATED, person, keys))
 }
 

@@ -10,7 +10,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -31,6 +31,7 @@ use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
+use crate::services::change::Change;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -179,30 +180,13 @@ pub async fn create(
         reason,
         contact,
     };
-    let received = conn
-        .transaction(async |conn| {
-            let referral = referrals::receive(conn, &state.privacy, &incoming).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Refer,
-                AuditTarget::Referral,
-                referral.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(referral)
-        })
-        .await;
-    let referral = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Refer,
-        (AuditTarget::Referral, None),
-        received,
-    )
-    .await?;
+    let referral = Change::new(who, &audit, AuditAction::Refer, AuditTarget::Referral)
+        .run(
+            &mut conn,
+            async |conn| referrals::receive(conn, &state.privacy, &incoming).await,
+            |referral| referral.id,
+        )
+        .await?;
     let receipt = ReferralReceipt::from(Receipt {
         referral,
         sharing_objection: false,
@@ -422,42 +406,23 @@ pub async fn accept(
         ),
     };
     let mut conn = state.pool.get().await?;
-    let done = conn
-        .transaction(async |conn| {
-            let accepted = referrals::accept(conn, &state.privacy, who, *id, &acceptance).await?;
-            // The pathway first: a retry that lost this response is sent to it.
-            if let Some(pathway) = accepted.referral.pathway_id {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::Accept,
-                    AuditTarget::Pathway,
-                    pathway,
-                )
-                .await?;
-            }
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Accept,
-                AuditTarget::Referral,
-                *id,
-            )
-            .await?;
-            Ok::<_, ApiError>(accepted)
-        })
-        .await;
-    let accepted = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Accept,
-        (AuditTarget::Referral, Some(*id)),
-        done,
-    )
-    .await?;
+    let accepted = Change::new(who, &audit, AuditAction::Accept, AuditTarget::Referral)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                let accepted =
+                    referrals::accept(conn, &state.privacy, who, *id, &acceptance).await?;
+                // The pathway first: a retry that lost this response is sent to it.
+                if let Some(pathway) = accepted.referral.pathway_id {
+                    let (action, target) = (AuditAction::Accept, AuditTarget::Pathway);
+                    record::changed(conn, &audit, who, action, target, pathway).await?;
+                }
+                Ok::<_, ApiError>(accepted)
+            },
+            |_| *id,
+        )
+        .await?;
     Ok(web::Json(AcceptedReferral {
         partner_number_differs: accepted.partner_number_differs,
         referral: queued(accepted.referral, &state.privacy),
@@ -505,30 +470,15 @@ pub async fn decline(
         .map(|c| checks.text("comment", c, 2000));
     checks.finish()?;
     let mut conn = state.pool.get().await?;
-    let done = conn
-        .transaction(async |conn| {
-            let declined =
-                referrals::decline(conn, who, *id, body.0.reason, comment.as_deref()).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Decline,
-                AuditTarget::Referral,
-                *id,
-            )
-            .await?;
-            Ok::<_, ApiError>(declined)
-        })
-        .await;
-    let declined = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Decline,
-        (AuditTarget::Referral, Some(*id)),
-        done,
-    )
-    .await?;
+    let declined = Change::new(who, &audit, AuditAction::Decline, AuditTarget::Referral)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                referrals::decline(conn, who, *id, body.0.reason, comment.as_deref()).await
+            },
+            |_| *id,
+        )
+        .await?;
     Ok(web::Json(queued(declined, &state.privacy)))
 }

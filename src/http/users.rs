@@ -361,35 +361,21 @@ pub async fn reset_password(
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let mut conn = state.pool.get().await?;
     let who = caller.principal();
-    let reset = conn
-        .transaction(async |conn| {
-            let Some(target) = users::find(conn, *id).await? else {
-                return Err(ApiError::not_found("No such user."));
-            };
-            check_account_change(who, &target, None)?;
-            users::set_password(conn, *id, &hash, true).await?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::ResetPassword,
-                AuditTarget::User,
-                *id,
-            )
-            .await?;
-            Ok::<_, ApiError>(())
-        })
-        .await;
-    let target = (AuditTarget::User, Some(*id));
-    record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::ResetPassword,
-        target,
-        reset,
-    )
-    .await?;
+    Change::new(who, &audit, AuditAction::ResetPassword, AuditTarget::User)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                let Some(target) = users::find(conn, *id).await? else {
+                    return Err(ApiError::not_found("No such user."));
+                };
+                check_account_change(who, &target, None)?;
+                users::set_password(conn, *id, &hash, true).await?;
+                Ok(())
+            },
+            |()| *id,
+        )
+        .await?;
     Ok(web::Json(NewPassword {
         one_time_password: password,
     }))

@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::audit::record;
 use crate::auth::Principal;
 use crate::auth::policy::ManageWebhooks;
 use crate::db::schema::organizations;
@@ -24,9 +23,9 @@ use crate::http::error::{ApiError, FieldError};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
+use crate::services::change::Change;
 use crate::services::partner_events::FeedEventKind;
 use crate::services::webhooks::{endpoint, signature};
-use diesel_async::AsyncConnection;
 
 /// How long the previous secret keeps signing after a rotation.
 const ROTATION_OVERLAP_HOURS: i64 = 24;
@@ -237,37 +236,22 @@ pub async fn create(
         secret_ciphertext: state.privacy.encrypt_webhook_secret(id, &secret),
         created_by: who.subject.id(),
     };
-    let created = conn
-        .transaction(async |conn| {
-            let webhook = webhooks::insert(conn, &new).await?.map_err(|existing| {
-                ApiError::conflict(format!(
-                    "Your organization already has a webhook on this URL: \
-                     /v1/webhooks/{existing}. If the answer to your first request was lost, \
-                     rotate that webhook's secret (POST /v1/webhooks/{existing}/secret) to \
-                     receive one."
-                ))
-            })?;
-            record::changed(
-                conn,
-                &audit,
-                who,
-                AuditAction::Create,
-                AuditTarget::Webhook,
-                webhook.id,
-            )
-            .await?;
-            Ok::<_, ApiError>(webhook)
-        })
-        .await;
-    let webhook = record::settled(
-        &mut conn,
-        &audit,
-        who,
-        AuditAction::Create,
-        (AuditTarget::Webhook, None),
-        created,
-    )
-    .await?;
+    let webhook = Change::new(who, &audit, AuditAction::Create, AuditTarget::Webhook)
+        .run(
+            &mut conn,
+            async |conn| {
+                webhooks::insert(conn, &new).await?.map_err(|existing| {
+                    ApiError::conflict(format!(
+                        "Your organization already has a webhook on this URL: \
+                         /v1/webhooks/{existing}. If the answer to your first request was lost, \
+                         rotate that webhook's secret (POST /v1/webhooks/{existing}/secret) to \
+                         receive one."
+                    ))
+                })
+            },
+            |webhook| webhook.id,
+        )
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
         .json(CreatedWebhook {
@@ -348,24 +332,18 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let _deleted = conn
-        .transaction(async |conn| {
-            let webhook = webhooks::disable(conn, who, *id).await?;
-            if let Some(webhook) = &webhook {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::Delete,
-                    AuditTarget::Webhook,
-                    webhook.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(webhook)
-        })
-        .await?
-        .ok_or_else(not_found)?;
+    Change::new(who, &audit, AuditAction::Delete, AuditTarget::Webhook)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                webhooks::disable(conn, who, *id)
+                    .await?
+                    .ok_or_else(not_found)
+            },
+            |webhook| webhook.id,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -395,24 +373,18 @@ pub async fn rotate_secret(
     let sealed = state.privacy.encrypt_webhook_secret(*id, &secret);
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let webhook = conn
-        .transaction(async |conn| {
-            let webhook = webhooks::rotate(conn, who, *id, sealed.clone(), until).await?;
-            if let Some(webhook) = &webhook {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::RotateSecret,
-                    AuditTarget::Webhook,
-                    webhook.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(webhook)
-        })
-        .await?
-        .ok_or_else(not_found)?;
+    let webhook = Change::new(who, &audit, AuditAction::RotateSecret, AuditTarget::Webhook)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                webhooks::rotate(conn, who, *id, sealed.clone(), until)
+                    .await?
+                    .ok_or_else(not_found)
+            },
+            |webhook| webhook.id,
+        )
+        .await?;
     Ok(web::Json(RotatedSecret {
         secret: signature::display_secret(&secret),
         previous_secret_expires_at: webhook.previous_secret_expires_at.unwrap_or(until),
@@ -477,23 +449,24 @@ pub async fn retry(
         .filter(|w| w.active)
         .ok_or_else(not_found)?;
     let who = caller.principal();
-    let delivery = conn
-        .transaction(async |conn| {
-            let delivery = webhooks::retry(conn, webhook.id, delivery_id).await?;
-            if delivery.is_some() {
-                record::changed(
-                    conn,
-                    &audit,
-                    who,
-                    AuditAction::RetryDelivery,
-                    AuditTarget::Webhook,
-                    webhook.id,
-                )
-                .await?;
-            }
-            Ok::<_, ApiError>(delivery)
-        })
-        .await?
-        .ok_or_else(|| ApiError::not_found("No such dead-lettered delivery of this webhook."))?;
+    let delivery = Change::new(
+        who,
+        &audit,
+        AuditAction::RetryDelivery,
+        AuditTarget::Webhook,
+    )
+    .of(webhook.id)
+    .run(
+        &mut conn,
+        async |conn| {
+            webhooks::retry(conn, webhook.id, delivery_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::not_found("No such dead-lettered delivery of this webhook.")
+                })
+        },
+        |_| webhook.id,
+    )
+    .await?;
     Ok(web::Json(delivery.into()))
 }
