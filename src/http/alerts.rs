@@ -68,8 +68,6 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
     responses(
         (status = 200, description = "One page of alerts, earliest due first.", body = Page<Alert>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/alerts")]

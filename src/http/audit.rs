@@ -100,8 +100,6 @@ impl From<Record> for AuditRecord {
     responses(
         (status = 200, description = "One page of records.", body = Page<AuditRecord>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/audit")]
@@ -166,8 +164,6 @@ pub async fn search(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The verification's result.", body = Verification),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/audit/verify")]
@@ -198,8 +194,6 @@ pub async fn verify(
     responses(
         (status = 200, description = "One page of records, oldest first.", body = Page<AuditRecord>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -258,8 +252,6 @@ pub async fn access_log(
             `status_history`, `decisions`, `plans` with `commitments`, `meetings`, `notes`, \
             `timeline`), `referrals`, `access_log`.", body = Object),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

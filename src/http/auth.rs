@@ -468,7 +468,6 @@ pub async fn revoke(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller.", body = Me),
-        (status = 401, response = crate::http::responses::Unauthenticated),
     )
 )]
 #[get("/v1/me")]
@@ -557,8 +556,6 @@ pub struct ChangePassword {
     responses(
         (status = 204, description = "Changed; log in again."),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 422, response = crate::http::responses::Unprocessable),
         (status = 429, response = crate::http::responses::TooMany),
     )

@@ -2,7 +2,7 @@
 //! shown once, at creation and at each rotation.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -78,8 +78,6 @@ fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpRes
     responses(
         (status = 200, description = "One page of clients.", body = Page<ClientView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/clients")]
@@ -101,8 +99,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The client.", body = ClientView, headers(("ETag" = String))),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -131,8 +127,6 @@ pub async fn read(
     responses(
         (status = 201, description = "Created.", body = ClientWithSecret, headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -165,28 +159,24 @@ pub async fn create(
 #[utoipa::path(
     tag = "accounts",
     request_body = UpdateClient,
-    params(("If-Match" = String, Header, description = "ETag of the client as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = ClientView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/clients/{id}")]
 pub async fn update(
     caller: Authorized<ManageAccounts>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateClient>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let mut checks = Checks::new();
     let name = body.0.name.as_deref().map(|n| checks.text("name", n, 200));
     checks.finish()?;
@@ -218,8 +208,6 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret.", body = ClientWithSecret, headers(("ETag" = String))),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

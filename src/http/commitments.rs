@@ -2,7 +2,7 @@
 //! `/v1/commitments/{id}` (staff, and partners for their organization's).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +19,7 @@ use crate::domain::values;
 use crate::domain::{CommitmentStatus, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -99,8 +99,6 @@ fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
     responses(
         (status = 201, description = "Added, `planned`.", body = CommitmentView, headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -150,8 +148,6 @@ pub async fn create(
     responses(
         (status = 200, description = "One page of commitments.", body = Page<CommitmentView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -191,8 +187,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The commitment.", body = CommitmentView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -217,28 +211,24 @@ pub async fn read(
 #[utoipa::path(
     tag = "plans",
     request_body = UpdateCommitment,
-    params(("If-Match" = String, Header, description = "ETag of the commitment as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = CommitmentView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/commitments/{id}")]
 pub async fn update(
     caller: Authorized<UpdateCommitments>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateCommitment>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let who = caller.principal();
     let body = body.0;
     if who.role == Role::Partner

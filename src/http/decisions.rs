@@ -85,8 +85,6 @@ pub struct CreateDecision {
     responses(
         (status = 201, description = "Recorded.", body = DecisionView),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
@@ -157,8 +155,6 @@ pub async fn create(
     responses(
         (status = 200, description = "One page of decisions.", body = Page<DecisionView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -1,7 +1,7 @@
 //! `/v1/domains`: the rollout calendar, read by every role, changed by admins.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, put, web};
+use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +19,7 @@ use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{etag, required_version};
+use crate::http::etag::{IfMatch, etag};
 use crate::http::extract::Json;
 use crate::http::state::AppState;
 use crate::services::change::transaction;
@@ -75,7 +75,6 @@ fn respond(status: StatusCode, opening: &Opening) -> HttpResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The four domains.", body = Calendar),
-        (status = 401, response = crate::http::responses::Unauthenticated),
     )
 )]
 #[get("/v1/domains")]
@@ -100,7 +99,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The domain.", body = DomainState, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
     )
 )]
 #[get("/v1/domains/{domain}")]
@@ -122,29 +120,25 @@ pub async fn read(
     tag = "reference data",
     params(
         ("domain" = Domain, Path, description = "`disability`, `elderly`, `childhood` or `insertion`."),
-        ("If-Match" = String, Header, description = "ETag of the domain as last read."),
+        IfMatch,
     ),
     request_body = Reschedule,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rescheduled.", body = DomainState, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[put("/v1/domains/{domain}")]
 pub async fn reschedule(
     caller: Authorized<ManageReferenceData>,
     audit: AuditContext,
-    req: HttpRequest,
     domain: web::Path<Domain>,
     body: Json<Reschedule>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let mut checks = Checks::new();
     if body.0.opens_on < NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default() {
         checks.fail("opens_on", "must be on or after 2000-01-01");

@@ -151,8 +151,6 @@ fn csv_line(row: &PathwayExportRow, out: &mut String) {
             (PathwayExportRow = "application/x-ndjson"),
         )),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/exports/pathways")]
@@ -423,8 +421,6 @@ fn audit_csv_line(row: &AuditExportRow, out: &mut String) {
             (AuditExportRow = "application/x-ndjson"),
         )),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/exports/audit")]

@@ -52,8 +52,6 @@ pub struct FeedPage {
     responses(
         (status = 200, description = "One page of events.", body = FeedPage),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/feed")]

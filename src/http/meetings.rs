@@ -75,8 +75,6 @@ pub struct CreateMeeting {
     responses(
         (status = 201, description = "Recorded.", body = MeetingView),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -133,8 +131,6 @@ pub async fn create(
     responses(
         (status = 200, description = "One page of meetings.", body = Page<MeetingView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

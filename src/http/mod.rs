@@ -238,13 +238,39 @@ impl Modify for CommonResponses {
                 });
             }
             for operation in operations_mut(item) {
-                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let if_match = operation.parameters.iter().flatten().any(|p| match p {
+                    RefOr::T(p) => p.name == "If-Match",
+                    RefOr::Ref(_) => false,
+                });
+                if secured {
                     operation
                         .parameters
                         .get_or_insert_with(Vec::new)
                         .push(utoipa::openapi::RefOr::T(purpose_parameter()));
                 }
                 let responses = &mut operation.responses.responses;
+                let shared =
+                    |name: &str| RefOr::Ref(utoipa::openapi::Ref::from_response_name(name));
+                // Every secured operation can refuse a token (401) and a
+                // role, or a holder of a one-time password (403); every
+                // one that takes `IfMatch` answers 428 and 412.
+                if secured {
+                    responses
+                        .entry("401".to_owned())
+                        .or_insert_with(|| shared("Unauthenticated"));
+                    responses
+                        .entry("403".to_owned())
+                        .or_insert_with(|| shared("Forbidden"));
+                }
+                if if_match {
+                    responses
+                        .entry("412".to_owned())
+                        .or_insert_with(|| shared("Stale"));
+                    responses
+                        .entry("428".to_owned())
+                        .or_insert_with(|| shared("IfMatchRequired"));
+                }
                 responses.entry("500".to_owned()).or_insert_with(|| {
                     RefOr::T(problem(
                         "Unexpected error. The cause is logged under the request id, never sent.",

@@ -62,8 +62,6 @@ pub struct CreateNote {
     responses(
         (status = 201, description = "Written.", body = NoteView),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
@@ -105,8 +103,6 @@ pub async fn create(
     responses(
         (status = 200, description = "Team notes, and the restricted ones you may read.", body = Page<NoteView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -1,7 +1,7 @@
 //! `/v1/organizations`: read by every role, written by admins.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -15,7 +15,7 @@ use crate::domain::validation::is_finess;
 use crate::domain::validation::{Checks, is_digits};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -85,7 +85,6 @@ fn respond(status: StatusCode, organization: &Organization) -> HttpResponse {
     responses(
         (status = 200, description = "One page of organizations.", body = Page<Organization>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
     )
 )]
 #[get("/v1/organizations")]
@@ -107,7 +106,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The organization.", body = Organization, headers(("ETag" = String))),
-        (status = 401, response = crate::http::responses::Unauthenticated),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -132,8 +130,6 @@ pub async fn read(
     responses(
         (status = 201, description = "Created.", body = Organization, headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -173,29 +169,25 @@ pub async fn create(
 #[utoipa::path(
     tag = "reference data",
     request_body = UpdateOrganization,
-    params(("If-Match" = String, Header, description = "ETag of the organization as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = Organization, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/organizations/{id}")]
 pub async fn update(
     caller: Authorized<ManageReferenceData>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateOrganization>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let body = body.0;
     let mut checks = Checks::new();
     let name = body.name.as_deref().map(|n| checks.text("name", n, 200));

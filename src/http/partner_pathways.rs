@@ -71,8 +71,6 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
     responses(
         (status = 200, description = "One page of pathways.", body = Page<PartnerPathway>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/partner/pathways")]
@@ -114,8 +112,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The pathway, in minimal terms.", body = PartnerPathway),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

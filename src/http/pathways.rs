@@ -3,7 +3,7 @@
 //! the timeline. Scoped to the caller's territories and domains.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +23,7 @@ use crate::domain::values;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -266,8 +266,6 @@ fn reason(checks: &mut Checks, value: &str) -> String {
     responses(
         (status = 200, description = "One page of pathways.", body = Page<PathwayView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/pathways")]
@@ -319,8 +317,6 @@ pub async fn list(
     responses(
         (status = 201, description = "Opened.", body = PathwayDetail, headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -428,8 +424,6 @@ pub async fn create(
     responses(
         (status = 200, description = "The pathway.", body = PathwayDetail, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -453,29 +447,25 @@ pub async fn read(
 #[utoipa::path(
     tag = "pathways",
     request_body = UpdatePathway,
-    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PathwayView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
-        (status = 412, response = crate::http::responses::Stale),
         (status = 422, response = crate::http::responses::Unprocessable),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/pathways/{id}")]
 pub async fn update(
     caller: Authorized<AssignReferent>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdatePathway>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let who = caller.principal();
     let referent = body.0.referent_id;
     let mut conn = state.pool.get().await?;
@@ -501,30 +491,26 @@ pub async fn update(
 #[utoipa::path(
     tag = "pathways",
     request_body = TransitionRequest,
-    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved.", body = PathwayDetail, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::Stale),
         (status = 422, response = crate::http::responses::Unprocessable),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[post("/v1/pathways/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<TransitionRequest>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let body = body.0;
     let mut checks = Checks::new();
     let why = reason(&mut checks, &body.reason);
@@ -551,13 +537,13 @@ pub async fn transition(
 async fn steer_critical(
     who: &Principal,
     audit: &AuditContext,
-    req: &HttpRequest,
+    if_match: IfMatch,
     id: Uuid,
     level: Option<EscalationLevel>,
     why: &str,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(req)?;
+    let version = if_match.version()?;
     let mut checks = Checks::new();
     let why = reason(&mut checks, why);
     checks.finish()?;
@@ -583,33 +569,29 @@ async fn steer_critical(
 #[utoipa::path(
     tag = "pathways",
     request_body = SetCritical,
-    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Flagged.", body = PathwayView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[put("/v1/pathways/{id}/critical")]
 pub async fn set_critical(
     caller: Authorized<WorkOnCases>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<SetCritical>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     steer_critical(
         caller.principal(),
         &audit,
-        &req,
+        if_match,
         *id,
         Some(body.level),
         &body.reason,
@@ -623,30 +605,26 @@ pub async fn set_critical(
 #[utoipa::path(
     tag = "pathways",
     request_body = ClearCritical,
-    params(("If-Match" = String, Header, description = "ETag of the pathway as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cleared.", body = PathwayView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[delete("/v1/pathways/{id}/critical")]
 pub async fn clear_critical(
     caller: Authorized<WorkOnCases>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<ClearCritical>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
-    steer_critical(who, &audit, &req, *id, None, &body.0.reason, &state).await
+    steer_critical(who, &audit, if_match, *id, None, &body.0.reason, &state).await
 }
 
 /// Every event of the pathway, oldest first.
@@ -657,8 +635,6 @@ pub async fn clear_critical(
     responses(
         (status = 200, description = "One page of the timeline.", body = Page<EventView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

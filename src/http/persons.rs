@@ -2,7 +2,7 @@
 //! territory read and change them; the NIR is shown masked only.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -20,7 +20,7 @@ use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -241,8 +241,6 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
     responses(
         (status = 200, description = "Matching persons: best matches first with `q`, else in creation order.", body = Page<PersonView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/persons")]
@@ -319,8 +317,6 @@ pub async fn search(
     responses(
         (status = 201, description = "Created.", body = PersonView, headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -456,8 +452,6 @@ fn nir_conflict(error: impl Into<crate::db::Error>) -> ApiError {
     responses(
         (status = 200, description = "The person.", body = PersonView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -481,29 +475,25 @@ pub async fn read(
 #[utoipa::path(
     tag = "persons",
     request_body = UpdatePerson,
-    params(("If-Match" = String, Header, description = "ETag of the person as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PersonView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/persons/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdatePerson>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let who = caller.principal();
     let body = body.0;
     let mut checks = Checks::new();
@@ -579,8 +569,6 @@ pub async fn update(
     responses(
         (status = 200, description = "Likely duplicates, with a score.", body = Candidates),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -2,7 +2,7 @@
 //! transitions `draft → proposed → consented → active → ended`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,7 +18,7 @@ use crate::domain::validation::Checks;
 use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -121,8 +121,6 @@ fn respond(status: StatusCode, plan: Plan) -> HttpResponse {
     responses(
         (status = 201, description = "Created as a draft.", body = PlanView, headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -173,8 +171,6 @@ pub async fn create(
     responses(
         (status = 200, description = "One page of plans.", body = Page<PlanView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -213,8 +209,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The plan.", body = PlanView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -238,30 +232,26 @@ pub async fn read(
 #[utoipa::path(
     tag = "plans",
     request_body = UpdatePlan,
-    params(("If-Match" = String, Header, description = "ETag of the plan as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PlanView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::Stale),
         (status = 422, response = crate::http::responses::Unprocessable),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/plans/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdatePlan>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let body = body.0;
     let mut checks = Checks::new();
     let objectives = body
@@ -294,30 +284,26 @@ pub async fn update(
 #[utoipa::path(
     tag = "plans",
     request_body = PlanTransitionRequest,
-    params(("If-Match" = String, Header, description = "ETag of the plan as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved.", body = PlanView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
-        (status = 412, response = crate::http::responses::Stale),
         (status = 422, response = crate::http::responses::Unprocessable),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[post("/v1/plans/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<PlanTransitionRequest>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let body = body.0;
     let change = PlanTransition {
         to: body.to,

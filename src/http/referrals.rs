@@ -109,8 +109,6 @@ pub fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError
     responses(
         (status = 201, description = "Received and queued.", body = ReferralReceipt, headers(("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -203,8 +201,6 @@ pub async fn create(
     responses(
         (status = 200, description = "The receipt.", body = ReferralReceipt),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -313,8 +309,6 @@ pub struct QueueParams {
     responses(
         (status = 200, description = "One page of referrals.", body = Page<QueuedReferral>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/referrals")]
@@ -381,8 +375,6 @@ pub struct AcceptedReferral {
     responses(
         (status = 200, description = "Accepted.", body = AcceptedReferral),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -447,8 +439,6 @@ pub struct DeclineReferral {
     responses(
         (status = 200, description = "Declined.", body = QueuedReferral),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )

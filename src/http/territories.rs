@@ -1,7 +1,7 @@
 //! `/v1/territories`: read by every role, written by admins.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -62,7 +62,6 @@ fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
     responses(
         (status = 200, description = "One page of territories, in creation order.", body = Page<Territory>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
     )
 )]
 #[get("/v1/territories")]
@@ -84,7 +83,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The territory.", body = Territory,
             headers(("ETag" = String, description = "Version, for If-Match."))),
-        (status = 401, response = crate::http::responses::Unauthenticated),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -110,8 +108,6 @@ pub async fn read(
         (status = 201, description = "Created.", body = Territory,
             headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -152,28 +148,24 @@ pub async fn create(
 #[utoipa::path(
     tag = "reference data",
     request_body = UpdateTerritory,
-    params(("If-Match" = String, Header, description = "ETag of the territory as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = Territory, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
-        (status = 412, response = crate::http::responses::Stale),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/territories/{id}")]
 pub async fn update(
     caller: Authorized<ManageReferenceData>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateTerritory>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let mut checks = Checks::new();
     let name = checks.text("name", &body.0.name, 200);
     checks.finish()?;

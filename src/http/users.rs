@@ -1,7 +1,7 @@
 //! `/v1/users`: staff accounts, managed by admins. No delete: deactivate.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,7 @@ use crate::domain::validation::Checks;
 use crate::domain::{Domain, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{required_version, stale, tagged};
+use crate::http::etag::{IfMatch, stale, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
@@ -104,8 +104,6 @@ fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpRespons
     responses(
         (status = 200, description = "One page of users, in creation order.", body = Page<UserView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/users")]
@@ -140,8 +138,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user.", body = UserView, headers(("ETag" = String))),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -172,8 +168,6 @@ pub async fn read(
     responses(
         (status = 201, description = "Created.", body = CreatedUser, headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -211,29 +205,25 @@ pub async fn create(
 #[utoipa::path(
     tag = "accounts",
     request_body = UpdateUser,
-    params(("If-Match" = String, Header, description = "ETag of the user as last read.")),
+    params(IfMatch),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = UserView, headers(("ETag" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
-        (status = 412, response = crate::http::responses::Stale),
         (status = 422, response = crate::http::responses::Unprocessable),
-        (status = 428, response = crate::http::responses::IfMatchRequired),
     )
 )]
 #[patch("/v1/users/{id}")]
 pub async fn update(
     caller: Authorized<ManageAccounts>,
     audit: AuditContext,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<UpdateUser>,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let version = required_version(&req)?;
+    let version = if_match.version()?;
     let body = body.0;
     let mut checks = Checks::new();
     let display_name = body
@@ -340,8 +330,6 @@ fn check_account_change(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new password.", body = NewPassword),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

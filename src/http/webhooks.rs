@@ -187,8 +187,6 @@ async fn organization_for(
     responses(
         (status = 201, description = "Registered; deliveries start with the next event.", body = CreatedWebhook, headers(("Location" = String))),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -268,8 +266,6 @@ pub async fn create(
     responses(
         (status = 200, description = "One page of webhooks.", body = Page<WebhookView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
     )
 )]
 #[get("/v1/webhooks")]
@@ -292,8 +288,6 @@ pub async fn list(
     responses(
         (status = 200, description = "The webhook.", body = WebhookView),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -318,8 +312,6 @@ pub async fn read(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -356,8 +348,6 @@ pub async fn remove(
     responses(
         (status = 200, description = "The new secret.", body = RotatedSecret),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -400,8 +390,6 @@ pub async fn rotate_secret(
     responses(
         (status = 200, description = "One page of deliveries.", body = Page<DeliveryView>),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -430,8 +418,6 @@ pub async fn deliveries(
     responses(
         (status = 200, description = "Queued again.", body = DeliveryView),
         (status = 400, response = crate::http::responses::Invalid),
-        (status = 401, response = crate::http::responses::Unauthenticated),
-        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -70,3 +70,42 @@ async fn served_document_is_the_committed_one() {
         assert!(served["paths"].get(path).is_some(), "{path} is documented");
     }
 }
+
+/// An operation that needs `If-Match` says so: every handler that takes
+/// the `IfMatch` extractor lists `params(IfMatch)` in its `utoipa::path`
+/// (the document then adds its 412 and 428), and no other one does.
+#[test]
+fn every_handler_that_takes_if_match_documents_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut wrong = Vec::new();
+    let mut takers = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        // Each operation: its `#[utoipa::path(…)]` up to the end of its signature.
+        for operation in source.split("#[utoipa::path(").skip(1) {
+            let signature_end = operation.find(") ->").unwrap_or(operation.len());
+            let (attribute, signature) = match operation.find("pub async fn ") {
+                Some(at) if at < signature_end => operation.split_at(at),
+                _ => continue,
+            };
+            let signature = &signature[..signature.find(") ->").unwrap_or(signature.len())];
+            let takes = signature.contains(": IfMatch");
+            let documents = attribute.contains("IfMatch");
+            takers += usize::from(takes);
+            if takes != documents {
+                let name = signature.trim_start_matches("pub async fn ");
+                let name = &name[..name.find('(').unwrap_or(0)];
+                wrong.push(format!("{}: {name}", path.display()));
+            }
+        }
+    }
+    assert!(takers >= 13, "the IfMatch handlers are found ({takers})");
+    assert!(
+        wrong.is_empty(),
+        "IfMatch taken without params(IfMatch), or the reverse: {wrong:?}"
+    );
+}
