@@ -3,12 +3,12 @@
 
 pub mod keys;
 pub mod passwords;
-pub mod policy;
 pub mod principal;
 pub mod secrets;
 pub mod standing;
 pub mod tokens;
 
+pub use crate::domain::policy;
 pub use crate::domain::principal::{Principal, Subject};
 pub use policy::Action;
 

@@ -17,7 +17,7 @@ use crate::db::audited::AuditedDsl;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EscalationLevel as SqlLevel};
 use crate::db::scope::scope_arrays;
 use crate::domain::principal::Principal;
-use crate::domain::{Domain, EscalationLevel, Role};
+use crate::domain::{Domain, EscalationLevel};
 
 /// How far ahead each alert looks, in days.
 pub const REVIEW_NOTICE_DAYS: i32 = 30;
@@ -76,7 +76,7 @@ pub async fn of_caseload(
 ) -> QueryResult<Vec<AlertRow>> {
     let (territories, domains) = scope_arrays(who);
     // Coordinators: their own caseload; supervisors: all of their scope.
-    let caseload_of = (who.role == Role::Coordinator).then(|| who.subject.id());
+    let caseload_of = crate::domain::policy::caseload_of(who);
     // Each kind is read in due order from its own index and cut at the page
     // size before the kinds are merged, so a page costs the same whatever
     // the caseload's size.

@@ -12,8 +12,9 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::notes;
 use crate::db::{PageRequest, events, pathways};
+use crate::domain::policy::{NoteReach, note_reach};
 use crate::domain::principal::Principal;
-use crate::domain::{EventKind, NoteVisibility, Role};
+use crate::domain::{EventKind, NoteVisibility};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notes, check_for_backend(diesel::pg::Pg))]
@@ -75,15 +76,14 @@ pub async fn readable(
         .order(notes::id)
         .limit(page.limit + 1)
         .into_boxed();
-    query = match who.role {
-        Role::Supervisor => query,
-        Role::Coordinator => query.filter(
+    query = match note_reach(who) {
+        NoteReach::All => query,
+        NoteReach::TeamAndOwn(me) => query.filter(
             notes::visibility
                 .eq(NoteVisibility::Team)
-                .or(notes::author_id.eq(who.subject.id())),
+                .or(notes::author_id.eq(me)),
         ),
-        // Nobody else reads notes (partners never do).
-        _ => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("FALSE")),
+        NoteReach::Nothing => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("FALSE")),
     };
     if let Some(after) = page.after {
         query = query.filter(notes::id.gt(after));

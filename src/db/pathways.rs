@@ -16,9 +16,10 @@ use crate::db::events;
 use crate::db::schema::{pathway_status_periods, pathways, user_territories, users};
 use crate::db::scope::pathways_visible;
 use crate::domain::enums::name_of;
-use crate::domain::pathway::{TransitionError, check_transition, may_steer};
+use crate::domain::pathway::{TransitionError, check_transition};
+use crate::domain::policy::{REFERENT_ROLES, may_steer};
 use crate::domain::principal::Principal;
-use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
+use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
@@ -212,7 +213,7 @@ pub async fn can_be_referent(
         .inner_join(user_territories::table)
         .filter(users::id.eq(user))
         .filter(users::active.eq(true))
-        .filter(users::role.eq_any([Role::Coordinator, Role::Supervisor]))
+        .filter(users::role.eq_any(REFERENT_ROLES))
         .filter(user_territories::territory_id.eq(territory))
         .filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("")

@@ -9,13 +9,14 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::db::schema::{commitments, pathways, persons, plans, referrals, webhooks};
-use crate::domain::Role;
+use crate::domain::policy::{self, WebhookOwner};
 use crate::domain::principal::Principal;
 
 pub type Predicate<T> = Box<dyn BoxableExpression<T, Pg, SqlType = Bool>>;
 
+/// Case files are for the roles that work on them (the policy's table).
 fn is_staff_in_cases(who: &Principal) -> bool {
-    matches!(who.role, Role::Supervisor | Role::Coordinator)
+    policy::allows(who.role, policy::Action::WorkOnCases)
 }
 
 fn nothing<T>() -> Predicate<T>
@@ -53,18 +54,17 @@ pub fn referrals_triaged(who: &Principal) -> Predicate<referrals::table> {
 /// Partners: their organization, whose followed pathways (the SQL view
 /// `partner_pathways`) they may read. Every other role: none.
 pub fn partner_organization(who: &Principal) -> Option<uuid::Uuid> {
-    match (who.role, who.organization) {
-        (Role::Partner, Some(organization)) => Some(organization),
-        _ => None,
-    }
+    policy::partner_organization(who)
 }
 
 /// Webhooks: a partner's are its organization's; admins manage all of them.
 pub fn webhooks_visible(who: &Principal) -> Predicate<webhooks::table> {
-    match (who.role, who.organization) {
-        (Role::Partner, Some(organization)) => Box::new(webhooks::organization_id.eq(organization)),
-        (Role::Admin, _) => Box::new(sql::<Bool>("TRUE")),
-        _ => nothing(),
+    match policy::webhook_owner(who) {
+        WebhookOwner::Organization(organization) => {
+            Box::new(webhooks::organization_id.eq(organization))
+        }
+        WebhookOwner::Any => Box::new(sql::<Bool>("TRUE")),
+        WebhookOwner::Nobody => nothing(),
     }
 }
 
@@ -102,8 +102,8 @@ pub fn plans_visible(who: &Principal) -> Predicate<plans::table> {
 /// Staff: the commitments of the plans they see. Partners: their own
 /// organization's, never for a person who objected to sharing.
 pub fn commitments_visible(who: &Principal) -> Predicate<commitments::table> {
-    match (who.role, who.organization) {
-        (Role::Partner, Some(organization)) => Box::new(
+    match policy::partner_organization(who) {
+        Some(organization) => Box::new(
             commitments::organization_id.eq(organization).and(
                 commitments::plan_id.eq_any(
                     plans::table

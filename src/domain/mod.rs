@@ -7,6 +7,7 @@ pub mod nir;
 pub mod passwords;
 pub mod pathway;
 pub mod plan;
+pub mod policy;
 pub mod principal;
 pub mod refusal;
 pub mod rollout;

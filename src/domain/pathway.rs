@@ -1,9 +1,9 @@
 //! The pathway state machine of DESIGN.md §1, one table for every domain.
 
+use crate::domain::enums::ClosureReason;
 use crate::domain::enums::PathwayStatus::{
     self, Assessment, Closed, Orientation, Referred, Supported, WithoutSolution,
 };
-use crate::domain::enums::{ClosureReason, Role};
 
 /// The statuses a pathway may move to from `from`.
 pub fn allowed_next(from: PathwayStatus) -> &'static [PathwayStatus] {
@@ -47,17 +47,6 @@ pub fn check_transition(
         (Closed, Some(_)) => Ok(()),
         (_, Some(_)) => Err(TransitionError::ClosureReasonUnexpected),
         (_, None) => Ok(()),
-    }
-}
-
-/// Steering a pathway (moving its status, closing it, flagging it critical):
-/// supervisors may for any pathway they can see, coordinators only for those
-/// they are the referent of.
-pub fn may_steer(role: Role, caller: uuid::Uuid, referent: Option<uuid::Uuid>) -> bool {
-    match role {
-        Role::Supervisor => true,
-        Role::Coordinator => referent == Some(caller),
-        _ => false,
     }
 }
 
@@ -128,17 +117,5 @@ mod tests {
             check_transition(Referred, Assessment, Some(ClosureReason::Deceased)),
             Err(TransitionError::ClosureReasonUnexpected)
         );
-    }
-
-    #[test]
-    fn coordinators_steer_only_their_own_pathways() {
-        let me = uuid::Uuid::now_v7();
-        let other = uuid::Uuid::now_v7();
-        assert!(may_steer(Role::Coordinator, me, Some(me)));
-        assert!(!may_steer(Role::Coordinator, me, Some(other)));
-        assert!(!may_steer(Role::Coordinator, me, None));
-        assert!(may_steer(Role::Supervisor, me, Some(other)));
-        assert!(!may_steer(Role::Partner, me, Some(me)));
-        assert!(!may_steer(Role::Admin, me, Some(me)));
     }
 }

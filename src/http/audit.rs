@@ -208,9 +208,10 @@ pub async fn access_log(
     let (limit, after) = page.validate_seq()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let known = match who.role {
-        Role::Auditor => persons::exists(&mut conn, *id).await?,
-        _ => persons::find(&mut conn, who, *id, None).await?.is_some(),
+    let known = if crate::auth::policy::reads_everywhere(who.role) {
+        persons::exists(&mut conn, *id).await?
+    } else {
+        persons::find(&mut conn, who, *id, None).await?.is_some()
     };
     let known = if known {
         Ok(())

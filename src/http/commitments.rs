@@ -13,10 +13,10 @@ use crate::audit::record;
 use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::db::plans;
+use crate::domain::CommitmentStatus;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::values;
-use crate::domain::{CommitmentStatus, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
@@ -231,7 +231,7 @@ pub async fn update(
     let version = if_match.version()?;
     let who = caller.principal();
     let body = body.0;
-    if who.role == Role::Partner
+    if crate::auth::policy::changes_only_commitment_status(who.role)
         && (body.description.is_some() || body.frequency.is_some() || body.due_on.is_some())
     {
         return Err(ApiError::forbidden(

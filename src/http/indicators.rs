@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::auth::policy;
 use crate::auth::policy::ReadIndicators;
 use crate::db::domain_calendar;
 use crate::db::indicators::{self, IndicatorRow, Query};
 use crate::domain::enums::name_of;
-use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus, Role};
+use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::state::AppState;
@@ -288,9 +289,10 @@ pub async fn read(
 
     // Supervisors: within their territories and domains; a territory of
     // someone else's answers 404, as any record out of scope does.
-    let (mut territories, mut domains) = match who.role {
-        Role::Auditor => (None, None),
-        _ => (Some(who.territories.clone()), Some(who.domains.clone())),
+    let (mut territories, mut domains) = if policy::reads_everywhere(who.role) {
+        (None, None)
+    } else {
+        (Some(who.territories.clone()), Some(who.domains.clone()))
     };
     if let Some(territory) = params.territory {
         if territories

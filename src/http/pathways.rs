@@ -20,7 +20,7 @@ use crate::domain::enums::name_of;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
 use crate::domain::values;
-use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus, Role};
+use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
@@ -369,11 +369,9 @@ pub async fn create(
             opens_on: closed.opens_on,
         }
     })?;
-    let referent_id = match (body.referent_id, who.role) {
-        (Some(referent), _) => Some(referent),
-        (None, Role::Coordinator) => Some(who.subject.id()),
-        (None, _) => None,
-    };
+    let referent_id = body
+        .referent_id
+        .or_else(|| crate::auth::policy::default_referent(who));
     if let Some(referent) = referent_id
         && !pathways::can_be_referent(&mut conn, referent, territory_id, body.domain).await?
     {

@@ -14,10 +14,10 @@ use crate::auth::Principal;
 use crate::auth::policy::ManageWebhooks;
 use crate::db::schema::organizations;
 use crate::db::webhooks::{self, Delivery, NewWebhook, Webhook};
+use crate::domain::DeliveryStatus;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::validation::Checks;
-use crate::domain::{DeliveryStatus, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::extract::Json;
@@ -153,18 +153,24 @@ async fn organization_for(
     who: &Principal,
     named: Option<Uuid>,
 ) -> Result<Uuid, ApiError> {
+    use crate::auth::policy::{WebhookOwner, webhook_owner};
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    if who.role == Role::Partner {
-        let own = crate::http::referrals::organization_of(who)?;
-        return match named {
-            None => Ok(own),
-            Some(id) if id == own => Ok(own),
-            Some(_) => Err(ApiError::unprocessable(
-                "organization_id",
-                "must be your own organization (or be left out)",
-            )),
-        };
+    match webhook_owner(who) {
+        WebhookOwner::Organization(own) => {
+            return match named {
+                None => Ok(own),
+                Some(id) if id == own => Ok(own),
+                Some(_) => Err(ApiError::unprocessable(
+                    "organization_id",
+                    "must be your own organization (or be left out)",
+                )),
+            };
+        }
+        WebhookOwner::Nobody => {
+            return Err(ApiError::forbidden("Your role manages no webhooks."));
+        }
+        WebhookOwner::Any => {}
     }
     let id = named.ok_or_else(|| {
         ApiError::unprocessable("organization_id", "is required when an admin registers")

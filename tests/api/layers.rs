@@ -185,3 +185,66 @@ fn the_checker_refuses_an_upward_import() {
         .is_empty()
     );
 }
+
+/// Whether a line of code decides something on a role.
+fn decides_on_a_role(line: &str) -> bool {
+    let line = line.replace(' ', "");
+    [
+        ".role==",
+        ".role!=",
+        "role==Role::",
+        "role!=Role::",
+        "matchwho.role",
+        "match(who.role",
+        "matches!(who.role",
+    ]
+    .iter()
+    .any(|pattern| line.contains(pattern))
+}
+
+/// Every decision on a caller's role is a function of the policy
+/// (`src/domain/policy.rs`, re-exported as `auth::policy`): code elsewhere
+/// that compares or matches a role fails here.
+#[test]
+fn no_role_decision_outside_the_policy() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).unwrap().display().to_string();
+        // The policy itself, the closed set's own methods, and the commands
+        // and demo data that create accounts.
+        if ["domain/policy.rs", "domain/enums.rs"].contains(&relative.as_str())
+            || relative.starts_with("demo/")
+            || relative.starts_with("cli/")
+        {
+            continue;
+        }
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            if decides_on_a_role(line) {
+                found.push(format!("src/{relative}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "role decisions outside the policy:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_policy_checker_sees_a_role_decision() {
+    assert!(decides_on_a_role("    if who.role == Role::Partner {"));
+    assert!(decides_on_a_role("    let known = match who.role {"));
+    assert!(decides_on_a_role(
+        "(who.role != Role::Coordinator).then(|| 1)"
+    ));
+    // Building a value with a role is no decision.
+    assert!(!decides_on_a_role("        role: Role::Partner,"));
+    assert!(!decides_on_a_role(
+        "    policy::allows(who.role, Action::WorkOnCases)"
+    ));
+}

@@ -338,9 +338,13 @@ async fn a_receiver_down_for_a_while_gets_everything_across_an_api_restart() {
     .await;
 
     let pathway = refer(&app, &caf, &staff, "Patience").await;
-    // Both events were tried and failed: the receiver is down.
+    // Both events were tried and failed: the receiver is down. (An attempt
+    // is counted when claimed, its error once the send gave up: wait for both.)
     let failed = deliveries_until(&app, &caf, &webhook, |items| {
-        items.len() == 2 && items.iter().all(|d| d["attempts"].as_i64() >= Some(1))
+        items.len() == 2
+            && items
+                .iter()
+                .all(|d| d["attempts"].as_i64() >= Some(1) && d["last_error"].is_string())
     })
     .await;
     for d in &failed {

@@ -62,7 +62,7 @@ fn parse_key(value: &header::HeaderValue) -> Option<String> {
 
 /// Which requests must carry a key, by the caller's role.
 fn required_for(role: Role) -> bool {
-    role == Role::Partner
+    crate::auth::policy::idempotency_key_required(role)
 }
 
 /// What a stored response would wrongly answer to a retry: refusals that
