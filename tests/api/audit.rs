@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use parcours::domain::Domain::Disability;
 use parcours::domain::Role::{Auditor, Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::pathways::{open, person};
+use crate::support::db::execute;
+use crate::support::fixtures::{open, person};
 use crate::support::{TestApp, assert_problem, nir};
 
 async fn records(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
@@ -298,14 +299,14 @@ async fn a_read_that_cannot_be_recorded_is_not_answered() {
     // The audit store refuses reads' records (a full disk, a revoked
     // privilege): the read itself must fail with it.
     let mut conn = app.db.connect().await;
-    run(
+    execute(
         &mut conn,
         "CREATE FUNCTION refuse_read_records() RETURNS trigger LANGUAGE plpgsql AS $$ \
          BEGIN IF NEW.action IN ('read', 'list', 'search') THEN \
            RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$",
     )
     .await;
-    run(
+    execute(
         &mut conn,
         "CREATE TRIGGER refuse_read_records BEFORE INSERT ON audit_log \
          FOR EACH ROW EXECUTE FUNCTION refuse_read_records()",
@@ -329,7 +330,7 @@ async fn a_read_that_cannot_be_recorded_is_not_answered() {
         );
     }
 
-    run(&mut conn, "DROP TRIGGER refuse_read_records ON audit_log").await;
+    execute(&mut conn, "DROP TRIGGER refuse_read_records ON audit_log").await;
     app.get_json(&format!("/v1/pathways/{pathway}"), &staff.token)
         .await;
     // Only the read that was answered is in the trail.
@@ -341,10 +342,6 @@ async fn a_read_that_cannot_be_recorded_is_not_answered() {
     .await;
     assert_eq!(reads.len(), 1, "{reads:?}");
     assert_eq!(reads[0]["outcome"], "success");
-}
-
-async fn run(conn: &mut AsyncPgConnection, sql: &str) {
-    diesel::sql_query(sql).execute(conn).await.unwrap();
 }
 
 /// The verification once everything written so far is sealed.
@@ -408,12 +405,12 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     }
 
     // A superuser alters a record behind the trigger's back.
-    run(
+    execute(
         &mut conn,
         "ALTER TABLE audit_log DISABLE TRIGGER append_only",
     )
     .await;
-    run(
+    execute(
         &mut conn,
         &format!("UPDATE audit_log SET purpose = 'Contrôle' WHERE seq = {first}"),
     )
@@ -425,7 +422,7 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     let (ok, cli) = verify_with_the_cli(&app);
     assert!(!ok, "the command fails on a tampered trail");
     assert_eq!(cli["problem"]["record_seq"], first);
-    run(
+    execute(
         &mut conn,
         &format!("UPDATE audit_log SET purpose = NULL WHERE seq = {first}"),
     )
@@ -437,12 +434,12 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     assert!(verify_with_the_cli(&app).0);
 
     // … removes one.
-    run(
+    execute(
         &mut conn,
         &format!("CREATE TABLE saved AS SELECT * FROM audit_log WHERE seq = {second}"),
     )
     .await;
-    run(
+    execute(
         &mut conn,
         &format!("DELETE FROM audit_log WHERE seq = {second}"),
     )
@@ -450,7 +447,7 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     let report = app.get_json("/v1/audit/verify", &auditor).await;
     assert_eq!(report["problem"]["kind"], "removed");
     assert_eq!(report["problem"]["record_seq"], second);
-    run(
+    execute(
         &mut conn,
         "INSERT INTO audit_log OVERRIDING SYSTEM VALUE SELECT * FROM saved",
     )
@@ -461,7 +458,7 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     );
 
     // … slips one in among the sealed records.
-    run(
+    execute(
         &mut conn,
         &format!(
             "INSERT INTO audit_log (seq, txid, occurred_at, actor_kind, action, outcome) \
@@ -470,7 +467,7 @@ async fn tampering_with_the_trail_is_detected_and_named() {
         ),
     )
     .await;
-    run(
+    execute(
         &mut conn,
         "ALTER TABLE audit_log ENABLE TRIGGER append_only",
     )

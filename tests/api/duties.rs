@@ -12,7 +12,7 @@ use parcours::domain::Role::{Admin, Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::pathways::{open, person};
+use crate::support::fixtures::{open, person};
 use crate::support::{Staff, TestApp, TestUser, assert_problem, etag_of};
 
 async fn etag(app: &TestApp, path: &str, token: &str) -> String {

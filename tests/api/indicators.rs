@@ -1,18 +1,15 @@
 //! Indicators on a small data set built by hand for 2025, compared with the
 //! numbers computed by hand below.
 
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use parcours::domain::Domain::Disability;
 use parcours::domain::Role::{Auditor, Supervisor};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::support::db::execute;
 use crate::support::{TestApp, assert_problem};
-
-async fn run(conn: &mut AsyncPgConnection, sql: String) {
-    diesel::sql_query(sql).execute(conn).await.unwrap();
-}
 
 /// A disability pathway of `territory` with its status history: each
 /// period `(status, start, end)`, dates at midnight UTC.
@@ -25,9 +22,9 @@ async fn pathway(
 ) -> Uuid {
     let person = Uuid::now_v7();
     let id = Uuid::now_v7();
-    run(
+    execute(
         conn,
-        format!(
+        &format!(
             "INSERT INTO persons (id, family_name, given_names, birth_date, commune_insee, territory_id) \
              VALUES ('{person}', 'Témoin', 'Indicateur', '1970-01-01', '05061', '{territory}')"
         ),
@@ -38,9 +35,9 @@ async fn pathway(
         Some((on, reason)) => (format!("'{on}'"), format!("'{reason}'")),
         None => ("NULL".into(), "NULL".into()),
     };
-    run(
+    execute(
         conn,
-        format!(
+        &format!(
             "INSERT INTO pathways (id, person_id, domain, territory_id, status, status_since, opened_on, closed_on, closure_reason) \
              VALUES ('{id}', '{person}', 'disability', '{territory}', '{status}', '{since}T00:00:00Z', '{opened_on}', {closed_on}, {reason})"
         ),
@@ -48,9 +45,9 @@ async fn pathway(
     .await;
     for (status, start, end) in periods {
         let end = end.map_or("NULL".to_owned(), |e| format!("'{e}T00:00:00Z'"));
-        run(
+        execute(
             conn,
-            format!(
+            &format!(
                 "INSERT INTO pathway_status_periods (pathway_id, status, started_at, ended_at) \
                  VALUES ('{id}', '{status}', '{start}T00:00:00Z', {end})"
             ),
@@ -164,7 +161,7 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
 
     // Referrals received: A and G in 2025, F in 2026.
     for (pathway, at) in [(a, "2025-01-10"), (g, "2025-09-01"), (f, "2026-01-05")] {
-        run(c, format!(
+        execute(c, &format!(
             "INSERT INTO referrals (client_id, organization_id, person_id, pathway_id, domain, reason, person_matched, pathway_opened, received_at, \
                  status, decided_at, territory_id, family_name, given_names, birth_date, commune_insee) \
              SELECT '{client}', cl.organization_id, p.person_id, p.id, 'disability', 'Signalement', false, true, '{at}T09:00:00Z', \
@@ -178,9 +175,9 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
         (b, "alternative", "2025-05-01"),
         (d, "target", "2024-07-01"),
     ] {
-        run(
+        execute(
             c,
-            format!(
+            &format!(
                 "INSERT INTO decisions (pathway_id, authority, qualification, label, decided_on) \
              VALUES ('{pathway}', 'cdaph', '{qualification}', 'Orientation', '{on}')"
             ),
@@ -190,7 +187,7 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
     // Plans: A consented and active, review passed (overdue); C consented
     // and active; D consented in 2024 and ended in 2025.
     let coordinator = coordinator.id;
-    run(c, format!(
+    execute(c, &format!(
         "INSERT INTO plans (pathway_id, kind, status, coordinator_id, consent_by, consented_on, activated_on, review_due, ended_on, end_reason) VALUES \
          ('{a}', 'pag', 'active', '{coordinator}', 'person', '2025-02-20', '2025-03-01', '2025-09-01', NULL, NULL), \
          ('{c_id}', 'pag', 'active', '{coordinator}', 'person', '2025-10-01', '2025-10-15', '2026-03-01', NULL, NULL), \
@@ -198,7 +195,7 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
     )).await;
     // GOS meetings: two in 2025, one in 2024.
     for (pathway, on) in [(a, "2025-02-10"), (b, "2025-06-15"), (b, "2024-12-20")] {
-        run(c, format!(
+        execute(c, &format!(
             "INSERT INTO meetings (pathway_id, held_on, person_agreed, outcome) VALUES ('{pathway}', '{on}', true, 'Synthèse')"
         )).await;
     }
@@ -210,9 +207,9 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
         (d, "critical_cleared", "", "2025-09-01"),
         (a, "critical_set", "national", "2026-02-01"),
     ] {
-        run(
+        execute(
             c,
-            format!(
+            &format!(
                 "INSERT INTO pathway_events (pathway_id, kind, occurred_at, data) \
              VALUES ('{pathway}', '{kind}', '{at}T10:00:00Z', '{{\"level\": \"{level}\"}}')"
             ),

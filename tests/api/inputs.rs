@@ -9,7 +9,7 @@ use parcours::domain::Role::Coordinator;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::pathways::{open, person};
+use crate::support::fixtures::{open, person};
 use crate::support::{Staff, TestApp, assert_problem, nir};
 
 async fn person_body(app: &TestApp) -> Value {

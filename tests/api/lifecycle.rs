@@ -8,7 +8,7 @@ use parcours::domain::Role::Coordinator;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::pathways::{open, person, transition};
+use crate::support::fixtures::{open, person, transition};
 use crate::support::{Staff, TestApp, etag_of};
 
 fn in_days(days: u64) -> String {

@@ -6,7 +6,7 @@ use parcours::domain::Role::{Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::pathways::{open, person};
+use crate::support::fixtures::{open, person};
 use crate::support::{TestApp, assert_problem};
 
 #[tokio::test]

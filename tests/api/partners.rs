@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::feed::{move_to, object_to_sharing, refer};
-use crate::pathways::{open, person};
+use crate::support::fixtures::{open, person};
 use crate::support::{Staff, TestApp, assert_problem};
 
 async fn organization_id(app: &TestApp, staff: &Staff, name: &str) -> Value {

@@ -10,8 +10,8 @@ use parcours::domain::Role::{Auditor, Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::pathways::{open, person};
 use crate::support::TestApp;
+use crate::support::fixtures::{open, person};
 
 #[derive(diesel::QueryableByName)]
 struct Name {

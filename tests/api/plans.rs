@@ -7,7 +7,7 @@ use parcours::domain::Role::{Coordinator, Partner, Supervisor};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::pathways::{open, person};
+use crate::support::fixtures::{open, person};
 use crate::support::{TestApp, assert_problem, etag_of};
 
 async fn move_plan(

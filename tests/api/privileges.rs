@@ -8,10 +8,7 @@ use parcours::domain::Role::{Auditor, Supervisor};
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
-
-async fn run(conn: &mut AsyncPgConnection, sql: &str) {
-    diesel::sql_query(sql).execute(conn).await.unwrap();
-}
+use crate::support::db::execute;
 
 fn grant_api(app: &TestApp, role: &str) -> Value {
     app.command_json(&["grant-api", "--role", role])
@@ -24,7 +21,7 @@ async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
     let auditor = app.token_for(Auditor).await;
     let role = format!("parcours_api_{}", uuid::Uuid::now_v7().simple());
     let mut owner = app.db.connect().await;
-    run(&mut owner, &format!("CREATE ROLE {role} LOGIN")).await;
+    execute(&mut owner, &format!("CREATE ROLE {role} LOGIN")).await;
 
     let report = grant_api(&app, &role);
     assert_eq!(
@@ -114,7 +111,7 @@ async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
         assert!(error.contains(refusal), "{sql}: {error}");
     }
     // What the API needs still works: appending to the trail.
-    run(
+    execute(
         &mut conn,
         "INSERT INTO audit_log (actor_kind, action, outcome) VALUES ('system', 'probe', 'success')",
     )
@@ -122,6 +119,6 @@ async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
 
     drop(conn);
     handle.stop(true).await;
-    run(&mut owner, &format!("DROP OWNED BY {role}")).await;
-    run(&mut owner, &format!("DROP ROLE {role}")).await;
+    execute(&mut owner, &format!("DROP OWNED BY {role}")).await;
+    execute(&mut owner, &format!("DROP ROLE {role}")).await;
 }

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::feed::{accept, feed_until};
-use crate::pathways::transition;
+use crate::support::fixtures::transition;
 use crate::support::{TestApp, assert_problem, etag_of};
 
 fn referral(family: &str, number: &str) -> Value {

@@ -9,10 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::support::TestApp;
-
-async fn run(conn: &mut AsyncPgConnection, sql: String) {
-    diesel::sql_query(sql).execute(conn).await.unwrap();
-}
+use crate::support::db::execute;
 
 /// A person with one disability pathway opened and closed on these days,
 /// last touched on `touched`; a note, a meeting and a referral with it.
@@ -36,7 +33,7 @@ async fn closed_file(
     let person = Uuid::now_v7();
     let pathway = Uuid::now_v7();
     let touched = closed.unwrap_or(opened);
-    run(conn, format!(
+    execute(conn, &format!(
         "INSERT INTO persons (id, family_name, given_names, birth_date, commune_insee, territory_id, \
              caf_number, legal_representative, nir_ciphertext, nir_index, created_at, updated_at) \
          VALUES ('{person}', '{family}', 'Suzanne', '1960-07-14', '05061', '{territory}', '1234567', \
@@ -47,33 +44,33 @@ async fn closed_file(
         Some(day) => ("closed", format!("'{day}'"), "'target_reached'"),
         None => ("assessment", "NULL".to_owned(), "NULL"),
     };
-    run(conn, format!(
+    execute(conn, &format!(
         "INSERT INTO pathways (id, person_id, domain, territory_id, status, status_since, opened_on, closed_on, closure_reason) \
          VALUES ('{pathway}', '{person}', 'disability', '{territory}', '{status}', '{touched}T08:00:00Z', '{opened}', {closed_on}, {reason})"
     )).await;
-    run(conn, format!(
+    execute(conn, &format!(
         "INSERT INTO pathway_status_periods (pathway_id, status, started_at, ended_at, reason) VALUES \
          ('{pathway}', 'referred', '{opened}T08:00:00Z', '{touched}T08:00:00Z', 'Appel de la fille'), \
          ('{pathway}', '{status}', '{touched}T08:00:00Z', NULL, 'Fin')"
     )).await;
-    run(
+    execute(
         conn,
-        format!(
+        &format!(
             "INSERT INTO pathway_events (pathway_id, kind, occurred_at, data) VALUES \
          ('{pathway}', 'pathway_opened', '{opened}T08:00:00Z', '{{}}'), \
          ('{pathway}', 'status_changed', '{touched}T08:00:00Z', '{{\"to\": \"{status}\"}}')"
         ),
     )
     .await;
-    run(conn, format!(
+    execute(conn, &format!(
         "INSERT INTO notes (pathway_id, author_id, visibility, body, created_at) \
          VALUES ('{pathway}', '{author}', 'team', 'Vit seule depuis le décès de son mari', '{opened}T09:00:00Z')"
     )).await;
-    run(conn, format!(
+    execute(conn, &format!(
         "INSERT INTO meetings (pathway_id, held_on, person_agreed, outcome, created_at) \
          VALUES ('{pathway}', '{opened}', true, 'Mme {family} accepte l''accueil de jour', '{opened}T10:00:00Z')"
     )).await;
-    run(conn, format!(
+    execute(conn, &format!(
         "INSERT INTO referrals (client_id, organization_id, person_id, pathway_id, domain, reason, contact, \
              person_matched, pathway_opened, received_at, status, decided_at, territory_id, \
              family_name, given_names, birth_date, commune_insee, partner_number) \

@@ -9,7 +9,7 @@ use parcours::domain::Domain::Disability;
 use parcours::domain::Role::Coordinator;
 use reqwest::Method;
 
-use crate::pathways::person;
+use crate::support::fixtures::person;
 use crate::support::{TestApp, assert_problem};
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The test harness: a fresh database per test and the real server on port 0.
 
 pub mod db;
+pub mod fixtures;
 
 use actix_web::dev::ServerHandle;
 use parcours::auth::passwords::PasswordHasherPool;
