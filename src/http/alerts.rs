@@ -67,7 +67,6 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of alerts, earliest due first.", body = Page<Alert>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/alerts")]

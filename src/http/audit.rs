@@ -99,7 +99,6 @@ impl From<Record> for AuditRecord {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of records.", body = Page<AuditRecord>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/audit")]
@@ -193,7 +192,6 @@ pub async fn verify(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of records, oldest first.", body = Page<AuditRecord>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -252,7 +250,6 @@ pub async fn access_log(
         (status = 200, description = "The person's file: `person`, `pathways` (each with \
             `status_history`, `decisions`, `plans` with `commitments`, `meetings`, `notes`, \
             `timeline`), `referrals`, `access_log`.", body = Object),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

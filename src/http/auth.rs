@@ -444,7 +444,6 @@ fn respond(
     )),
     responses(
         (status = 200, description = "Revoked, or was not a live token."),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 429, response = crate::http::responses::TooMany),
         (status = 503, response = crate::http::responses::Unavailable),
     )
@@ -555,7 +554,6 @@ pub struct ChangePassword {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed; log in again."),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 422, response = crate::http::responses::Unprocessable),
         (status = 429, response = crate::http::responses::TooMany),
     )

@@ -77,7 +77,6 @@ fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpRes
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of clients.", body = Page<ClientView>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/clients")]
@@ -126,7 +125,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = ClientWithSecret, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -163,7 +161,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = ClientView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -98,7 +98,6 @@ fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Added, `planned`.", body = CommitmentView, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -147,7 +146,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of commitments.", body = Page<CommitmentView>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -186,7 +184,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The commitment.", body = CommitmentView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -215,7 +212,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = CommitmentView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -84,7 +84,6 @@ pub struct CreateDecision {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded.", body = DecisionView),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
@@ -154,7 +153,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of decisions.", body = Page<DecisionView>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -98,7 +98,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The domain.", body = DomainState, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/domains/{domain}")]
@@ -126,7 +125,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rescheduled.", body = DomainState, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[put("/v1/domains/{domain}")]

@@ -51,7 +51,6 @@ pub struct FeedPage {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of events.", body = FeedPage),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/feed")]

@@ -257,7 +257,6 @@ fn wants_csv(req: &HttpRequest) -> bool {
             (Indicators = "application/json"),
             (String = "text/csv", example = "year,domain,indicator,key,value\n2025,disability,referrals,,12\n"),
         )),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

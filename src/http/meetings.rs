@@ -74,7 +74,6 @@ pub struct CreateMeeting {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded.", body = MeetingView),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -130,7 +129,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of meetings.", body = Page<MeetingView>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

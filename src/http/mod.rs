@@ -254,7 +254,12 @@ impl Modify for CommonResponses {
                     |name: &str| RefOr::Ref(utoipa::openapi::Ref::from_response_name(name));
                 // Every secured operation can refuse a token (401) and a
                 // role, or a holder of a one-time password (403); every
-                // one that takes `IfMatch` answers 428 and 412.
+                // one that takes `IfMatch` answers 428 and 412. Every
+                // operation can refuse its input: a path segment, a query
+                // string or a header (`X-Purpose`) that does not parse.
+                responses
+                    .entry("400".to_owned())
+                    .or_insert_with(|| shared("Invalid"));
                 if secured {
                     responses
                         .entry("401".to_owned())

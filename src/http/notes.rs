@@ -61,7 +61,6 @@ pub struct CreateNote {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Written.", body = NoteView),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
@@ -102,7 +101,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Team notes, and the restricted ones you may read.", body = Page<NoteView>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

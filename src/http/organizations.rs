@@ -84,7 +84,6 @@ fn respond(status: StatusCode, organization: &Organization) -> HttpResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of organizations.", body = Page<Organization>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/organizations")]
@@ -129,7 +128,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = Organization, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -173,7 +171,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = Organization, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )

@@ -70,7 +70,6 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of pathways.", body = Page<PartnerPathway>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/partner/pathways")]
@@ -111,7 +110,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The pathway, in minimal terms.", body = PartnerPathway),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

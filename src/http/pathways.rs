@@ -265,7 +265,6 @@ fn reason(checks: &mut Checks, value: &str) -> String {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of pathways.", body = Page<PathwayView>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/pathways")]
@@ -316,7 +315,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Opened.", body = PathwayDetail, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -421,7 +419,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The pathway.", body = PathwayDetail, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -449,7 +446,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PathwayView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -493,7 +489,6 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved.", body = PathwayDetail, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -571,7 +566,6 @@ async fn steer_critical(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Flagged.", body = PathwayView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
@@ -607,7 +601,6 @@ pub async fn set_critical(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cleared.", body = PathwayView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
@@ -632,7 +625,6 @@ pub async fn clear_critical(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of the timeline.", body = Page<EventView>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

@@ -240,7 +240,6 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Matching persons: best matches first with `q`, else in creation order.", body = Page<PersonView>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/persons")]
@@ -316,7 +315,6 @@ pub async fn search(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = PersonView, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -451,7 +449,6 @@ fn nir_conflict(error: impl Into<crate::db::Error>) -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The person.", body = PersonView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -479,7 +476,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PersonView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
@@ -568,7 +564,6 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Likely duplicates, with a score.", body = Candidates),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

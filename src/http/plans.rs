@@ -120,7 +120,6 @@ fn respond(status: StatusCode, plan: Plan) -> HttpResponse {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created as a draft.", body = PlanView, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -170,7 +169,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of plans.", body = Page<PlanView>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -208,7 +206,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The plan.", body = PlanView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -236,7 +233,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PlanView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -288,7 +284,6 @@ pub async fn update(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved.", body = PlanView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),

@@ -108,7 +108,6 @@ pub fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Received and queued.", body = ReferralReceipt, headers(("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -200,7 +199,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The receipt.", body = ReferralReceipt),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -308,7 +306,6 @@ pub struct QueueParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of referrals.", body = Page<QueuedReferral>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/referrals")]
@@ -374,7 +371,6 @@ pub struct AcceptedReferral {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Accepted.", body = AcceptedReferral),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
@@ -438,7 +434,6 @@ pub struct DeclineReferral {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Declined.", body = QueuedReferral),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )

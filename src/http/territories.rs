@@ -61,7 +61,6 @@ fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of territories, in creation order.", body = Page<Territory>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/territories")]
@@ -107,7 +106,6 @@ pub async fn read(
     responses(
         (status = 201, description = "Created.", body = Territory,
             headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -152,7 +150,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = Territory, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]

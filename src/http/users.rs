@@ -103,7 +103,6 @@ fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpRespons
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of users, in creation order.", body = Page<UserView>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/users")]
@@ -167,7 +166,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = CreatedUser, headers(("ETag" = String), ("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -209,7 +207,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = UserView, headers(("ETag" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 422, response = crate::http::responses::Unprocessable),
     )

@@ -192,7 +192,6 @@ async fn organization_for(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Registered; deliveries start with the next event.", body = CreatedWebhook, headers(("Location" = String))),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -271,7 +270,6 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of webhooks.", body = Page<WebhookView>),
-        (status = 400, response = crate::http::responses::Invalid),
     )
 )]
 #[get("/v1/webhooks")]
@@ -293,7 +291,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The webhook.", body = WebhookView),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -317,7 +314,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -353,7 +349,6 @@ pub async fn remove(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret.", body = RotatedSecret),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -395,7 +390,6 @@ pub async fn rotate_secret(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of deliveries.", body = Page<DeliveryView>),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
@@ -423,7 +417,6 @@ pub async fn deliveries(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Queued again.", body = DeliveryView),
-        (status = 400, response = crate::http::responses::Invalid),
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
