@@ -187,27 +187,14 @@ impl ApiError {
         }
     }
 
+    /// 422 naming `field` (the wording is the domain's, [`Refusal::unprocessable`]).
     pub fn unprocessable(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self::Unprocessable {
-            detail: format!("`{field}` {message}."),
-            errors: vec![FieldError::new(field, message)],
-        }
+        Refusal::unprocessable(field, message).into()
     }
 
     /// 409 for a move a state machine forbids, listing the allowed ones.
     pub fn forbidden_transition(what: &str, from: &str, to: &str, allowed: Vec<String>) -> Self {
-        let listed = if allowed.is_empty() {
-            "none, it is final".to_owned()
-        } else {
-            allowed.join(", ")
-        };
-        Self::ForbiddenTransition {
-            detail: format!(
-                "A {what} cannot go from `{from}` to `{to}`. Allowed from `{from}`: {listed}."
-            ),
-            allowed,
-        }
+        Refusal::forbidden_transition(what, from, to, allowed).into()
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
