@@ -7,10 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::decisions::{self, Decision, NewDecision};
-use crate::db::pathways;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::validation::is_finess;
@@ -20,6 +18,7 @@ use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
+use crate::http::pathways::listing_under_pathway;
 use crate::http::state::AppState;
 use crate::services::change::Change;
 
@@ -167,18 +166,8 @@ pub async fn list(
     let page = page.validate()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, who, *id, None)
-        .await?
-        .ok_or_else(pathways::not_found);
-    let (pathway, record) = record::listing_under(
-        &mut conn,
-        &audit,
-        who,
-        AuditTarget::Decision,
-        (AuditTarget::Pathway, *id),
-        pathway,
-    )
-    .await?;
+    let (pathway, record) =
+        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Decision).await?;
     let rows = decisions::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(DecisionView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |d| d.id)))

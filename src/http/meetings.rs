@@ -7,10 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
-use crate::db::pathways;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::values;
@@ -18,6 +16,7 @@ use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
+use crate::http::pathways::listing_under_pathway;
 use crate::http::state::AppState;
 use crate::services::change::Change;
 
@@ -143,18 +142,8 @@ pub async fn list(
     let page = page.validate()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, who, *id, None)
-        .await?
-        .ok_or_else(pathways::not_found);
-    let (pathway, record) = record::listing_under(
-        &mut conn,
-        &audit,
-        who,
-        AuditTarget::Meeting,
-        (AuditTarget::Pathway, *id),
-        pathway,
-    )
-    .await?;
+    let (pathway, record) =
+        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Meeting).await?;
     let rows = meetings::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(MeetingView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |m| m.id)))

@@ -9,10 +9,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::AuditContext;
-use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::notes::{self, Note};
-use crate::db::pathways;
 use crate::domain::NoteVisibility;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
@@ -20,6 +18,7 @@ use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
+use crate::http::pathways::listing_under_pathway;
 use crate::http::state::AppState;
 use crate::services::change::Change;
 
@@ -115,18 +114,8 @@ pub async fn list(
     let page = page.validate()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, who, *id, None)
-        .await?
-        .ok_or_else(pathways::not_found);
-    let (pathway, record) = record::listing_under(
-        &mut conn,
-        &audit,
-        who,
-        AuditTarget::Note,
-        (AuditTarget::Pathway, *id),
-        pathway,
-    )
-    .await?;
+    let (pathway, record) =
+        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Note).await?;
     let rows = notes::readable(&mut conn, who, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(NoteView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |n| n.id)))

@@ -647,3 +647,20 @@ pub async fn timeline(
     let views = rows.into_iter().map(EventView::from).collect();
     Ok(web::Json(Page::from_seq_rows(views, limit, |e| e.seq)))
 }
+
+/// The pathway whose `listed` records (notes, plans, decisions, meetings) a
+/// caller lists: found in the caller's scope — a miss is recorded, and
+/// answered 404 — and the record the list's own statement writes.
+pub async fn listing_under_pathway(
+    conn: &mut diesel_async::AsyncPgConnection,
+    audit: &AuditContext,
+    who: &Principal,
+    id: Uuid,
+    listed: AuditTarget,
+) -> Result<(Pathway, crate::db::audit::NewRecord), ApiError> {
+    let pathway = pathways::find(conn, who, id, None)
+        .await?
+        .ok_or_else(pathways::not_found);
+    let parent = (AuditTarget::Pathway, id);
+    Ok(record::listing_under(conn, audit, who, listed, parent, pathway).await?)
+}

@@ -11,7 +11,6 @@ use uuid::Uuid;
 use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
-use crate::db::pathways;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
@@ -21,6 +20,7 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
+use crate::http::pathways::listing_under_pathway;
 use crate::http::state::AppState;
 use crate::services::change::Change;
 
@@ -183,18 +183,8 @@ pub async fn list(
     let page = page.validate()?;
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let pathway = pathways::find(&mut conn, who, *id, None)
-        .await?
-        .ok_or_else(pathways::not_found);
-    let (pathway, record) = record::listing_under(
-        &mut conn,
-        &audit,
-        who,
-        AuditTarget::Plan,
-        (AuditTarget::Pathway, *id),
-        pathway,
-    )
-    .await?;
+    let (pathway, record) =
+        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Plan).await?;
     let rows = plans::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(PlanView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
