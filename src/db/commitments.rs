@@ -13,6 +13,7 @@ use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{commitments, plans};
 use crate::db::scope::{commitments_visible, plans_visible};
+use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events};
 use crate::domain::principal::Principal;
 use crate::domain::{CommitmentStatus, EventKind, PlanStatus};
@@ -158,18 +159,15 @@ pub async fn update(
     changes: &CommitmentChanges,
 ) -> Result<Commitment, Error> {
     conn.transaction(async |conn| {
-        let current: Commitment = commitments::table
+        let locked = commitments::table
             .find(id)
             .filter(commitments_visible(who))
             .select(Commitment::as_select())
             .for_update()
             .first(&mut *conn)
             .await
-            .optional()?
-            .ok_or_else(not_found)?;
-        if current.version != version {
-            return Err(Error::stale());
-        }
+            .optional()?;
+        let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
         let pathway: Uuid = plans::table
             .find(current.plan_id)
             .select(plans::pathway_id)

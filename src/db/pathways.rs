@@ -15,6 +15,7 @@ use crate::db::audited::AuditedDsl;
 use crate::db::events;
 use crate::db::schema::{pathway_status_periods, pathways, user_territories, users};
 use crate::db::scope::pathways_visible;
+use crate::db::versioned::at_version;
 use crate::domain::enums::name_of;
 use crate::domain::pathway::{TransitionError, check_transition};
 use crate::domain::policy::{REFERENT_ROLES, may_steer};
@@ -104,7 +105,11 @@ pub async fn find(
 }
 
 /// The pathway, locked for the rest of the transaction, if in scope.
-async fn lock(conn: &mut AsyncPgConnection, who: &Principal, id: Uuid) -> Result<Pathway, Error> {
+async fn locked(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> QueryResult<Option<Pathway>> {
     pathways::table
         .find(id)
         .filter(pathways_visible(who))
@@ -112,8 +117,21 @@ async fn lock(conn: &mut AsyncPgConnection, who: &Principal, id: Uuid) -> Result
         .for_update()
         .first(conn)
         .await
-        .optional()?
-        .ok_or_else(not_found)
+        .optional()
+}
+
+async fn lock(conn: &mut AsyncPgConnection, who: &Principal, id: Uuid) -> Result<Pathway, Error> {
+    locked(conn, who, id).await?.ok_or_else(not_found)
+}
+
+/// The pathway locked, if it is at the version the caller read.
+async fn lock_at(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+) -> Result<Pathway, Error> {
+    at_version(locked(conn, who, id).await?, version).map_err(|e| e.refused(not_found))
 }
 
 /// Locks the pathway, checks the caller's version and that the caller may
@@ -124,10 +142,7 @@ async fn lock_for_steering(
     id: Uuid,
     version: i32,
 ) -> Result<Pathway, Error> {
-    let pathway = lock(conn, who, id).await?;
-    if pathway.version != version {
-        return Err(Error::stale());
-    }
+    let pathway = lock_at(conn, who, id, version).await?;
     if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
         return Err(Error::forbidden(
             "Only the pathway's referent or a supervisor of its territory may do this.",
@@ -369,10 +384,7 @@ pub async fn assign_referent(
     referent: Uuid,
 ) -> Result<Pathway, Error> {
     conn.transaction(async |conn| {
-        let current = lock(conn, who, id).await?;
-        if current.version != version {
-            return Err(Error::stale());
-        }
+        let current = lock_at(conn, who, id, version).await?;
         if !can_be_referent(conn, referent, current.territory_id, current.domain).await? {
             return Err(Error::unprocessable(
                 "referent_id",

@@ -12,6 +12,7 @@ use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::plans;
 use crate::db::scope::plans_visible;
+use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::enums::name_of;
 use crate::domain::plan::{allowed_next, kind_allowed, latest_review};
@@ -162,21 +163,18 @@ async fn lock(
     id: Uuid,
     version: i32,
 ) -> Result<(Plan, pathways::Pathway), Error> {
-    let plan: Plan = plans::table
+    let locked = plans::table
         .find(id)
         .filter(plans_visible(who))
         .select(Plan::as_select())
         .for_update()
         .first(conn)
         .await
-        .optional()?
-        .ok_or_else(not_found)?;
+        .optional()?;
+    let plan = at_version(locked, version).map_err(|e| e.refused(not_found))?;
     let pathway = pathways::find(conn, who, plan.pathway_id, None)
         .await?
         .ok_or_else(not_found)?;
-    if plan.version != version {
-        return Err(Error::stale());
-    }
     Ok((plan, pathway))
 }
 

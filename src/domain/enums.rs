@@ -84,14 +84,6 @@ closed_set! {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Supervisor,
-        Role::Coordinator,
-        Role::Partner,
-        Role::Auditor,
-    ];
-
     /// Roles a staff account (a person with a password) may have.
     pub fn is_staff(self) -> bool {
         self != Role::Partner

@@ -80,11 +80,7 @@ impl FromRequest for IfMatch {
 
 /// 412 for a version that is no longer current.
 pub fn stale() -> ApiError {
-    ApiError::PreconditionFailed {
-        detail:
-            "The resource changed since you read it. Read it again, then retry with its new ETag."
-                .to_owned(),
-    }
+    crate::domain::refusal::Refusal::Stale.into()
 }
 
 /// A resource with its ETag, and its `Location` (`{collection}/{id}`) when

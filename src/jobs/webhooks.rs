@@ -3,13 +3,12 @@
 //!
 //! The outbox is written by a database trigger in the transaction of each
 //! event (migration `000006_webhooks`), so nothing acknowledged is lost and
-//! no request waits for a partner's server. This job sends what is due,
-//! from every API instance at once without sending an attempt twice.
-
+//! no request waits for a partner's server.
 //!
-//! Sends due deliveries: claims a batch (see [`crate::db::webhooks::claim`]),
-//! posts each one signed, records the outcome. Every API instance runs one;
-//! they share the outbox without sending an attempt twice.
+//! This job sends due deliveries: claims a batch (see
+//! [`crate::db::webhooks::claim`]), posts each one signed, records the
+//! outcome. Every API instance runs one; they share the outbox without
+//! sending an attempt twice.
 
 use std::sync::Arc;
 use std::time::Duration;
