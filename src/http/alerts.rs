@@ -64,7 +64,6 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
 #[utoipa::path(
     tag = "pathways",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of alerts, earliest due first.", body = Page<Alert>),
     )

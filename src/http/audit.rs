@@ -96,7 +96,6 @@ impl From<Record> for AuditRecord {
 #[utoipa::path(
     tag = "audit",
     params(AuditParams, PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of records.", body = Page<AuditRecord>),
     )
@@ -160,7 +159,6 @@ pub async fn search(
 /// record altered, removed or inserted out of place.
 #[utoipa::path(
     tag = "audit",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The verification's result.", body = Verification),
     )
@@ -189,10 +187,8 @@ pub async fn verify(
 #[utoipa::path(
     tag = "audit",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of records, oldest first.", body = Page<AuditRecord>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/persons/{id}/access-log")]
@@ -245,12 +241,10 @@ pub async fn access_log(
 /// referrals, and who accessed the file. Audited.
 #[utoipa::path(
     tag = "persons",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The person's file: `person`, `pathways` (each with \
             `status_history`, `decisions`, `plans` with `commitments`, `meetings`, `notes`, \
             `timeline`), `referrals`, `access_log`.", body = Object),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/persons/{id}/export")]

@@ -464,7 +464,6 @@ pub async fn revoke(
 /// Who the caller is: the account behind the access token.
 #[utoipa::path(
     tag = "auth",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller.", body = Me),
     )
@@ -551,7 +550,6 @@ pub struct ChangePassword {
 #[utoipa::path(
     tag = "auth",
     request_body = ChangePassword,
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed; log in again."),
         (status = 422, response = crate::http::responses::Unprocessable),

@@ -74,7 +74,6 @@ fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpRes
 #[utoipa::path(
     tag = "accounts",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of clients.", body = Page<ClientView>),
     )
@@ -95,10 +94,8 @@ pub async fn list(
 /// Read a partner client (admin).
 #[utoipa::path(
     tag = "accounts",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The client.", body = ClientView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/clients/{id}")]
@@ -122,7 +119,6 @@ pub async fn read(
 #[utoipa::path(
     tag = "accounts",
     request_body = CreateClient,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = ClientWithSecret, headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
@@ -158,10 +154,8 @@ pub async fn create(
     tag = "accounts",
     request_body = UpdateClient,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = ClientView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[patch("/v1/clients/{id}")]
@@ -202,10 +196,8 @@ pub async fn update(
 /// the old one stops working at once.
 #[utoipa::path(
     tag = "accounts",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret.", body = ClientWithSecret, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[post("/v1/clients/{id}/secret")]

@@ -95,10 +95,8 @@ fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
 #[utoipa::path(
     tag = "plans",
     request_body = CreateCommitment,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Added, `planned`.", body = CommitmentView, headers(("ETag" = String), ("Location" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -143,10 +141,8 @@ pub async fn create(
 #[utoipa::path(
     tag = "plans",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of commitments.", body = Page<CommitmentView>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/plans/{id}/commitments")]
@@ -181,10 +177,8 @@ pub async fn list(
 /// organization committed.
 #[utoipa::path(
     tag = "plans",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The commitment.", body = CommitmentView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/commitments/{id}")]
@@ -209,10 +203,8 @@ pub async fn read(
     tag = "plans",
     request_body = UpdateCommitment,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = CommitmentView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[patch("/v1/commitments/{id}")]

@@ -80,10 +80,8 @@ pub struct CreateDecision {
 #[utoipa::path(
     tag = "pathways",
     request_body = CreateDecision,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded.", body = DecisionView),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -149,10 +147,8 @@ pub async fn create(
 #[utoipa::path(
     tag = "pathways",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of decisions.", body = Page<DecisionView>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/pathways/{id}/decisions")]

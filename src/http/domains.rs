@@ -72,7 +72,6 @@ fn respond(status: StatusCode, opening: &Opening) -> HttpResponse {
 /// The rollout calendar: each domain's opening date and whether it is open.
 #[utoipa::path(
     tag = "reference data",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The four domains.", body = Calendar),
     )
@@ -95,7 +94,6 @@ pub async fn list(
 #[utoipa::path(
     tag = "reference data",
     params(("domain" = Domain, Path, description = "`disability`, `elderly`, `childhood` or `insertion`.")),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The domain.", body = DomainState, headers(("ETag" = String))),
     )
@@ -122,7 +120,6 @@ pub async fn read(
         IfMatch,
     ),
     request_body = Reschedule,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Rescheduled.", body = DomainState, headers(("ETag" = String))),
     )

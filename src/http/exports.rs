@@ -144,7 +144,6 @@ fn csv_line(row: &PathwayExportRow, out: &mut String) {
 #[utoipa::path(
     tag = "audit",
     params(ExportParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The rows, streamed.", content(
             (String = "text/csv", example = "person_ref,pathway_ref,birth_year,commune_insee,territory,domain,status,opened_on,closed_on,closure_reason,days_without_solution,plan_kind,plan_status,critical_level\n3f1c…,9a2e…,1978,05061,05-GAP,disability,supported,2024-03-01,,,41.5,pag,active,\n"),
@@ -413,7 +412,6 @@ fn audit_csv_line(row: &AuditExportRow, out: &mut String) {
 #[utoipa::path(
     tag = "audit",
     params(AuditExportParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The records, streamed.", content(
             (String = "text/csv", example = "seq,occurred_at,actor_kind,actor_id,actor_role,action,resource_type,resource_ref,result_count,outcome,request_id\n"),

@@ -48,7 +48,6 @@ pub struct FeedPage {
 #[utoipa::path(
     tag = "partners",
     params(FeedParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of events.", body = FeedPage),
     )

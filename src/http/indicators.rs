@@ -251,7 +251,6 @@ fn wants_csv(req: &HttpRequest) -> bool {
 #[utoipa::path(
     tag = "indicators",
     params(IndicatorParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The indicators.", content(
             (Indicators = "application/json"),

@@ -70,10 +70,8 @@ pub struct CreateMeeting {
 #[utoipa::path(
     tag = "pathways",
     request_body = CreateMeeting,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded.", body = MeetingView),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -125,10 +123,8 @@ pub async fn create(
 #[utoipa::path(
     tag = "pathways",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of meetings.", body = Page<MeetingView>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/pathways/{id}/meetings")]

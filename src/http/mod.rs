@@ -189,12 +189,30 @@ impl Modify for BearerScheme {
     }
 }
 
+/// The paths that need no token: probes, the documentation, the public
+/// keys and the token endpoints. Every other operation is documented as
+/// secured by a bearer token, and its handler takes `Authorized<…>`.
+const PUBLIC_PATHS: &[&str] = &[
+    "/health",
+    "/ready",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/{file}",
+    "/.well-known/jwks.json",
+    "/v1/auth/token",
+    "/v1/auth/revoke",
+];
+
 /// Failures every operation can answer, documented once. Applied after the
 /// routes are collected (a derive `modifiers` would run before).
 struct CommonResponses;
 
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat};
+        use utoipa::openapi::security::SecurityRequirement;
         use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
         let problem = |description: &str| {
             ResponseBuilder::new()
@@ -237,8 +255,27 @@ impl Modify for CommonResponses {
                     ))
                 });
             }
+            let public = PUBLIC_PATHS.contains(&path.as_str());
             for operation in operations_mut(item) {
-                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                // Secured unless listed public: a new route fails closed,
+                // in the document as at the door (`Authorized<…>`).
+                if !public {
+                    operation.security = Some(vec![SecurityRequirement::new(
+                        "bearer",
+                        Vec::<String>::new(),
+                    )]);
+                }
+                let secured = !public;
+                // A uuid in the path names a record, which answers 404
+                // when absent or outside the caller's scope.
+                let names_a_record = operation.parameters.iter().flatten().any(|p| match p {
+                    RefOr::T(p) => {
+                        p.parameter_in == ParameterIn::Path
+                            && matches!(&p.schema, Some(RefOr::T(Schema::Object(o)))
+                                if o.format == Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                    }
+                    RefOr::Ref(_) => false,
+                });
                 let if_match = operation.parameters.iter().flatten().any(|p| match p {
                     RefOr::T(p) => p.name == "If-Match",
                     RefOr::Ref(_) => false,
@@ -267,6 +304,11 @@ impl Modify for CommonResponses {
                     responses
                         .entry("403".to_owned())
                         .or_insert_with(|| shared("Forbidden"));
+                }
+                if names_a_record {
+                    responses
+                        .entry("404".to_owned())
+                        .or_insert_with(|| shared("NotFound"));
                 }
                 if if_match {
                     responses

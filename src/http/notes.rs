@@ -57,10 +57,8 @@ pub struct CreateNote {
 #[utoipa::path(
     tag = "pathways",
     request_body = CreateNote,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Written.", body = NoteView),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -97,10 +95,8 @@ pub async fn create(
 #[utoipa::path(
     tag = "pathways",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Team notes, and the restricted ones you may read.", body = Page<NoteView>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/pathways/{id}/notes")]

@@ -81,7 +81,6 @@ fn respond(status: StatusCode, organization: &Organization) -> HttpResponse {
 #[utoipa::path(
     tag = "reference data",
     params(PageParams, OrganizationFilters),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of organizations.", body = Page<Organization>),
     )
@@ -102,10 +101,8 @@ pub async fn list(
 /// Read one organization.
 #[utoipa::path(
     tag = "reference data",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The organization.", body = Organization, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/organizations/{id}")]
@@ -125,7 +122,6 @@ pub async fn read(
 #[utoipa::path(
     tag = "reference data",
     request_body = CreateOrganization,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = Organization, headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
@@ -168,10 +164,8 @@ pub async fn create(
     tag = "reference data",
     request_body = UpdateOrganization,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = Organization, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]

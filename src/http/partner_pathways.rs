@@ -67,7 +67,6 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
 #[utoipa::path(
     tag = "partners",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of pathways.", body = Page<PartnerPathway>),
     )
@@ -107,10 +106,8 @@ pub async fn list(
 /// one whose person objected to sharing.
 #[utoipa::path(
     tag = "partners",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The pathway, in minimal terms.", body = PartnerPathway),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/partner/pathways/{id}")]

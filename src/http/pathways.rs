@@ -13,11 +13,8 @@ use crate::audit::{AuditContext, record};
 use crate::auth::Principal;
 use crate::auth::policy::{AssignReferent, WorkOnCases};
 use crate::db::events::{self, Event};
-use crate::db::pathways::{self, Filters, NewPathway, Pathway, StatusPeriod, Transition};
-use crate::db::{domain_calendar, persons};
+use crate::db::pathways::{self, Filters, Pathway, StatusPeriod, Transition};
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::enums::name_of;
-use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus};
@@ -27,7 +24,8 @@ use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::services::change::Change;
+use crate::services;
+use crate::services::pathways::Opening;
 
 /// A critical situation (situation critique).
 #[derive(Debug, Serialize, ToSchema)]
@@ -262,7 +260,6 @@ fn reason(checks: &mut Checks, value: &str) -> String {
 #[utoipa::path(
     tag = "pathways",
     params(PageParams, PathwayFilters),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of pathways.", body = Page<PathwayView>),
     )
@@ -312,7 +309,6 @@ pub async fn list(
 #[utoipa::path(
     tag = "pathways",
     request_body = CreatePathway,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Opened.", body = PathwayDetail, headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
@@ -326,100 +322,30 @@ pub async fn create(
     body: Json<CreatePathway>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = caller.principal();
     let body = body.0;
-    let today = Utc::now().date_naive();
-    let opened_on = body.opened_on.unwrap_or(today);
     let mut checks = Checks::new();
     let why = body.reason.as_deref().map(|r| reason(&mut checks, r));
-    if opened_on > today {
-        checks.fail("opened_on", "must not be in the future");
-    }
-    if !who.domains.contains(&body.domain) {
-        checks.fail("domain", "must be one of your domains");
-    }
     checks.finish()?;
-
-    let mut conn = state.pool.get().await?;
-    let person = persons::find(&mut conn, who, body.person_id, None)
-        .await?
-        .ok_or_else(|| {
-            ApiError::unprocessable("person_id", "names no person of your territories")
-        })?;
-    let territory_id = body.territory_id.unwrap_or(person.territory_id);
-    if !who.territories.contains(&territory_id) {
-        return Err(ApiError::unprocessable(
-            "territory_id",
-            "must be one of your territories",
-        ));
-    }
-    let opening = domain_calendar::find(&mut conn, body.domain)
-        .await?
-        .ok_or_else(|| ApiError::unprocessable("domain", "has no opening date"))?;
-    check_pathway_date(opening.opens_on, today, opened_on).map_err(|closed| {
-        ApiError::DomainNotOpen {
-            detail: format!(
-                "The domain `{}` accepts pathways opened from {} on; this one would be \
-                 opened on {opened_on}, recorded on {today}.",
-                name_of(&body.domain),
-                closed.opens_on
-            ),
-            opens_on: closed.opens_on,
-        }
-    })?;
-    let referent_id = body
-        .referent_id
-        .or_else(|| crate::auth::policy::default_referent(who));
-    if let Some(referent) = referent_id
-        && !pathways::can_be_referent(&mut conn, referent, territory_id, body.domain).await?
-    {
-        return Err(ApiError::unprocessable(
-            "referent_id",
-            "must be an active coordinator or supervisor of the pathway's territory and domain",
-        ));
-    }
-    let new = NewPathway {
-        id: Uuid::now_v7(),
-        person_id: person.id,
+    let today = Utc::now().date_naive();
+    let opening = Opening {
+        person_id: body.person_id,
         domain: body.domain,
-        territory_id,
-        referent_id,
-        opened_on,
+        territory_id: body.territory_id,
+        referent_id: body.referent_id,
+        opened_on: body.opened_on.unwrap_or(today),
+        reason: why,
     };
-    let opened = Change::new(who, &audit, AuditAction::Create, AuditTarget::Pathway)
-        .run(
-            &mut conn,
-            async |conn| {
-                let pathway = pathways::open(conn, &new, who.subject.id(), why.as_deref()).await?;
-                Ok::<_, ApiError>(pathway)
-            },
-            |pathway| pathway.id,
-        )
-        .await;
-    match opened {
-        Ok(pathway) => respond_detail(&mut conn, StatusCode::CREATED, pathway).await,
-        Err(error) => match error {
-            ApiError::Conflict { .. } => {
-                let open = pathways::open_in_domain(&mut conn, person.id, body.domain).await?;
-                Err(ApiError::conflict(format!(
-                    "The person already has an open pathway in this domain{}. Close it \
-                     before opening another.",
-                    open.map(|id| format!(" (/v1/pathways/{id})"))
-                        .unwrap_or_default()
-                )))
-            }
-            other => Err(other),
-        },
-    }
+    let mut conn = state.pool.get().await?;
+    let pathway =
+        services::pathways::open(&mut conn, caller.principal(), &audit, opening, today).await?;
+    respond_detail(&mut conn, StatusCode::CREATED, pathway).await
 }
 
 /// Read a pathway with its status history.
 #[utoipa::path(
     tag = "pathways",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The pathway.", body = PathwayDetail, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/pathways/{id}")]
@@ -443,10 +369,8 @@ pub async fn read(
     tag = "pathways",
     request_body = UpdatePathway,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PathwayView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
@@ -463,19 +387,8 @@ pub async fn update(
     let who = caller.principal();
     let referent = body.0.referent_id;
     let mut conn = state.pool.get().await?;
-    let pathway = Change::new(
-        who,
-        &audit,
-        AuditAction::AssignReferent,
-        AuditTarget::Pathway,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| pathways::assign_referent(conn, who, *id, version, referent).await,
-        |pathway| pathway.id,
-    )
-    .await?;
+    let pathway =
+        services::pathways::assign_referent(&mut conn, who, &audit, *id, version, referent).await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 
@@ -486,10 +399,8 @@ pub async fn update(
     tag = "pathways",
     request_body = TransitionRequest,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved.", body = PathwayDetail, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -515,15 +426,8 @@ pub async fn transition(
     };
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    // The change and its audit record commit together, or neither does.
-    let pathway = Change::new(who, &audit, AuditAction::Transition, AuditTarget::Pathway)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| pathways::transition(conn, who, *id, version, &change).await,
-            |pathway| pathway.id,
-        )
-        .await?;
+    let pathway =
+        services::pathways::transition(&mut conn, who, &audit, *id, version, &change).await?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 
@@ -540,20 +444,9 @@ async fn steer_critical(
     let mut checks = Checks::new();
     let why = reason(&mut checks, why);
     checks.finish()?;
-    let action = if level.is_some() {
-        AuditAction::SetCritical
-    } else {
-        AuditAction::ClearCritical
-    };
     let mut conn = state.pool.get().await?;
-    let pathway = Change::new(who, audit, action, AuditTarget::Pathway)
-        .of(id)
-        .run(
-            &mut conn,
-            async |conn| pathways::set_critical(conn, who, id, version, level, &why).await,
-            |pathway| pathway.id,
-        )
-        .await?;
+    let pathway =
+        services::pathways::steer_critical(&mut conn, who, audit, id, version, level, &why).await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 
@@ -563,10 +456,8 @@ async fn steer_critical(
     tag = "pathways",
     request_body = SetCritical,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Flagged.", body = PathwayView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -598,10 +489,8 @@ pub async fn set_critical(
     tag = "pathways",
     request_body = ClearCritical,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Cleared.", body = PathwayView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -622,10 +511,8 @@ pub async fn clear_critical(
 #[utoipa::path(
     tag = "pathways",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of the timeline.", body = Page<EventView>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/pathways/{id}/timeline")]

@@ -237,7 +237,6 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
 #[utoipa::path(
     tag = "persons",
     params(PageParams, PersonSearch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Matching persons: best matches first with `q`, else in creation order.", body = Page<PersonView>),
     )
@@ -312,7 +311,6 @@ pub async fn search(
     tag = "persons",
     params(CreateOptions),
     request_body = CreatePerson,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = PersonView, headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
@@ -446,10 +444,8 @@ fn nir_conflict(error: impl Into<crate::db::Error>) -> ApiError {
 /// Read a person of your territories.
 #[utoipa::path(
     tag = "persons",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The person.", body = PersonView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/persons/{id}")]
@@ -473,10 +469,8 @@ pub async fn read(
     tag = "persons",
     request_body = UpdatePerson,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PersonView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
@@ -561,10 +555,8 @@ pub async fn update(
 /// partner number.
 #[utoipa::path(
     tag = "persons",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Likely duplicates, with a score.", body = Candidates),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/persons/{id}/duplicates")]

@@ -117,10 +117,8 @@ fn respond(status: StatusCode, plan: Plan) -> HttpResponse {
 #[utoipa::path(
     tag = "plans",
     request_body = CreatePlan,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created as a draft.", body = PlanView, headers(("ETag" = String), ("Location" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -166,10 +164,8 @@ pub async fn create(
 #[utoipa::path(
     tag = "plans",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of plans.", body = Page<PlanView>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/pathways/{id}/plans")]
@@ -193,10 +189,8 @@ pub async fn list(
 /// Read a plan.
 #[utoipa::path(
     tag = "plans",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The plan.", body = PlanView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/plans/{id}")]
@@ -220,10 +214,8 @@ pub async fn read(
     tag = "plans",
     request_body = UpdatePlan,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = PlanView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -271,10 +263,8 @@ pub async fn update(
     tag = "plans",
     request_body = PlanTransitionRequest,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Moved.", body = PlanView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )

@@ -105,7 +105,6 @@ pub fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError
 #[utoipa::path(
     tag = "referrals",
     request_body = CreateReferral,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Received and queued.", body = ReferralReceipt, headers(("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
@@ -196,10 +195,8 @@ pub async fn create(
 /// Where one of your organization's referrals stands. Others answer 404.
 #[utoipa::path(
     tag = "referrals",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The receipt.", body = ReferralReceipt),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/referrals/{id}")]
@@ -303,7 +300,6 @@ pub struct QueueParams {
 #[utoipa::path(
     tag = "referrals",
     params(QueueParams, PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of referrals.", body = Page<QueuedReferral>),
     )
@@ -368,10 +364,8 @@ pub struct AcceptedReferral {
 #[utoipa::path(
     tag = "referrals",
     request_body = AcceptReferral,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Accepted.", body = AcceptedReferral),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -431,10 +425,8 @@ pub struct DeclineReferral {
 #[utoipa::path(
     tag = "referrals",
     request_body = DeclineReferral,
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Declined.", body = QueuedReferral),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]

@@ -58,7 +58,6 @@ fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
 #[utoipa::path(
     tag = "reference data",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of territories, in creation order.", body = Page<Territory>),
     )
@@ -78,11 +77,9 @@ pub async fn list(
 /// Read one territory.
 #[utoipa::path(
     tag = "reference data",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The territory.", body = Territory,
             headers(("ETag" = String, description = "Version, for If-Match."))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/territories/{id}")]
@@ -102,7 +99,6 @@ pub async fn read(
 #[utoipa::path(
     tag = "reference data",
     request_body = CreateTerritory,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = Territory,
             headers(("ETag" = String), ("Location" = String))),
@@ -147,10 +143,8 @@ pub async fn create(
     tag = "reference data",
     request_body = UpdateTerritory,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = Territory, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[patch("/v1/territories/{id}")]

@@ -100,7 +100,6 @@ fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpRespons
 #[utoipa::path(
     tag = "accounts",
     params(PageParams, UserFilters),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of users, in creation order.", body = Page<UserView>),
     )
@@ -134,10 +133,8 @@ pub async fn list(
 /// Read a staff user (admin).
 #[utoipa::path(
     tag = "accounts",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The user.", body = UserView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/users/{id}")]
@@ -163,7 +160,6 @@ pub async fn read(
 #[utoipa::path(
     tag = "accounts",
     request_body = CreateUser,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Created.", body = CreatedUser, headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
@@ -204,10 +200,8 @@ pub async fn create(
     tag = "accounts",
     request_body = UpdateUser,
     params(IfMatch),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated.", body = UserView, headers(("ETag" = String))),
-        (status = 404, response = crate::http::responses::NotFound),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
@@ -324,10 +318,8 @@ fn check_account_change(
 /// (`POST /v1/me/password`).
 #[utoipa::path(
     tag = "accounts",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The new password.", body = NewPassword),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[post("/v1/users/{id}/password")]

@@ -189,7 +189,6 @@ async fn organization_for(
 #[utoipa::path(
     tag = "partners",
     request_body = CreateWebhook,
-    security(("bearer" = [])),
     responses(
         (status = 201, description = "Registered; deliveries start with the next event.", body = CreatedWebhook, headers(("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
@@ -267,7 +266,6 @@ pub async fn create(
 #[utoipa::path(
     tag = "partners",
     params(PageParams),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of webhooks.", body = Page<WebhookView>),
     )
@@ -288,10 +286,8 @@ pub async fn list(
 /// One webhook (never its secret).
 #[utoipa::path(
     tag = "partners",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The webhook.", body = WebhookView),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/webhooks/{id}")]
@@ -311,10 +307,8 @@ pub async fn read(
 /// cancelled; it and its deliveries stay readable.
 #[utoipa::path(
     tag = "partners",
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[delete("/v1/webhooks/{id}")]
@@ -346,10 +340,8 @@ pub async fn remove(
 /// your verifier without losing a delivery.
 #[utoipa::path(
     tag = "partners",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The new secret.", body = RotatedSecret),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[post("/v1/webhooks/{id}/secret")]
@@ -387,10 +379,8 @@ pub async fn rotate_secret(
 #[utoipa::path(
     tag = "partners",
     params(PageParams, DeliveryFilter),
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "One page of deliveries.", body = Page<DeliveryView>),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[get("/v1/webhooks/{id}/deliveries")]
@@ -414,10 +404,8 @@ pub async fn deliveries(
 /// Send a dead-lettered delivery again, with a fresh series of attempts.
 #[utoipa::path(
     tag = "partners",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Queued again.", body = DeliveryView),
-        (status = 404, response = crate::http::responses::NotFound),
     )
 )]
 #[post("/v1/webhooks/{id}/deliveries/{delivery_id}/retry")]

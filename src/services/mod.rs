@@ -4,5 +4,6 @@
 pub mod accounts;
 pub mod change;
 pub mod partner_events;
+pub mod pathways;
 pub mod retention;
 pub mod webhooks;

@@ -213,3 +213,25 @@ async fn every_route_answers_each_role_as_the_policy_says() {
         assert!(recorded, "{refusal} left no audit record");
     }
 }
+
+/// The document's `security` says what the door does: an operation that
+/// needs a token declares the bearer scheme, a public one declares none.
+#[test]
+fn the_document_secures_exactly_the_routes_that_need_a_token() {
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let access = expected(&method, path)
+                .unwrap_or_else(|| panic!("{method} {path} has no entry in the access matrix"));
+            let declared = operation["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            assert_eq!(
+                declared,
+                matches!(access, Access::Roles(_)),
+                "{method} {path}: documented security against the matrix"
+            );
+        }
+    }
+}
