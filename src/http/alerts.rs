@@ -8,7 +8,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::alerts::{self, AlertCursor, AlertKind, AlertRow};
@@ -17,7 +16,6 @@ use crate::domain::{Domain, EscalationLevel};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, PageParams, bad_cursor};
-use crate::http::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Alert {
@@ -71,9 +69,7 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
 #[get("/v1/alerts")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<Alert>>, ApiError> {
     let limit = PageParams {
         limit: page.limit,
@@ -82,10 +78,16 @@ pub async fn list(
     .validate()?
     .limit;
     let after = page.cursor.as_deref().map(decode).transpose()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let asked = serde_json::json!({ "cursor": page.cursor });
     let who = caller.principal();
-    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Alert, asked);
+    let record = record::listing(
+        caller.audit(),
+        who,
+        AuditAction::List,
+        AuditTarget::Alert,
+        asked,
+    );
     let rows = alerts::of_caseload(&mut conn, who, after.as_ref(), limit, &record).await?;
     let today = Utc::now().date_naive();
     let mut items: Vec<Alert> = rows

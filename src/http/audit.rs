@@ -197,11 +197,10 @@ pub async fn access_log(
     context: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
     let (limit, after) = page.validate_seq()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let known = if crate::auth::policy::reads_everywhere(who.role) {
         persons::exists(&mut conn, *id).await?
     } else {

@@ -30,6 +30,10 @@ use crate::http::audit_context;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
+/// A pooled database connection.
+pub type Connection =
+    diesel_async::pooled_connection::deadpool::Object<diesel_async::AsyncPgConnection>;
+
 /// Whether a session that must first set a new password is let through.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pending {
@@ -115,13 +119,33 @@ impl FromRequest for PasswordPending {
     }
 }
 
-/// A principal whose role may take `P::ACTION` (403 otherwise), checked
-/// during extraction, before any later extractor reads the body.
-pub struct Authorized<P: Permission>(pub Principal, PhantomData<P>);
+/// An authorized request: a principal whose role may take `P::ACTION`
+/// (403 otherwise, checked during extraction, before any later extractor
+/// reads the body), the request's audit context, and the database.
+pub struct Authorized<P: Permission> {
+    principal: Principal,
+    audit: AuditContext,
+    state: web::Data<AppState>,
+    permission: PhantomData<P>,
+}
 
 impl<P: Permission> Authorized<P> {
     pub fn principal(&self) -> &Principal {
-        &self.0
+        &self.principal
+    }
+
+    /// Who, from where and why, for the records this request writes.
+    pub fn audit(&self) -> &AuditContext {
+        &self.audit
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// A connection from the pool (503 while the database is away).
+    pub async fn conn(&self) -> Result<Connection, ApiError> {
+        Ok(self.state.pool.get().await?)
     }
 }
 
@@ -131,7 +155,20 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let authorized = authorize(req, Pending::Refused, P::ACTION);
-        Box::pin(async move { Ok(Self(authorized.await?, PhantomData)) })
+        let audit = audit_context::of(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let principal = authorized.await?;
+            let state = state.ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("the application state is not configured"))
+            })?;
+            Ok(Self {
+                principal,
+                audit,
+                state,
+                permission: PhantomData,
+            })
+        })
     }
 }
 

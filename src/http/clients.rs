@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::auth::policy::ManageAccounts;
 use crate::auth::secrets::{digest, random_secret};
 use crate::db::clients::{self, Client, ClientChanges};
@@ -19,7 +18,6 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::http::state::AppState;
 use crate::services::accounts::{self, CreateClient};
 use crate::services::change::Change;
 
@@ -80,12 +78,11 @@ fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpRes
 )]
 #[get("/v1/clients")]
 pub async fn list(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<ClientView>>, ApiError> {
     let page = page.validate()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let rows = clients::list(&mut conn, page).await?;
     let views = rows.into_iter().map(ClientView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |c| c.id)))
@@ -100,11 +97,10 @@ pub async fn list(
 )]
 #[get("/v1/clients/{id}")]
 pub async fn read(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let client = clients::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such client."))?;
@@ -128,19 +124,22 @@ pub async fn read(
 #[post("/v1/clients")]
 pub async fn create(
     caller: Authorized<ManageAccounts>,
-    audit: AuditContext,
     body: Json<CreateClient>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    let created = Change::new(who, &audit, AuditAction::Create, AuditTarget::Client)
-        .run(
-            &mut conn,
-            async |conn| accounts::create_client(conn, body.0).await,
-            |created| created.0.id,
-        )
-        .await?;
+    let created = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Client,
+    )
+    .run(
+        &mut conn,
+        async |conn| accounts::create_client(conn, body.0).await,
+        |created| created.0.id,
+    )
+    .await?;
     let (client, client_secret) = created;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
@@ -161,11 +160,9 @@ pub async fn create(
 #[patch("/v1/clients/{id}")]
 pub async fn update(
     caller: Authorized<ManageAccounts>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdateClient>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let mut checks = Checks::new();
@@ -175,16 +172,21 @@ pub async fn update(
         name,
         active: body.0.active,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    let client = Change::new(who, &audit, AuditAction::Update, AuditTarget::Client)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| clients::update(conn, *id, version, &changes).await,
-            |client| client.id,
-        )
-        .await?;
+    let client = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Update,
+        AuditTarget::Client,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| clients::update(conn, *id, version, &changes).await,
+        |client| client.id,
+    )
+    .await?;
     Ok(respond(
         StatusCode::OK,
         &client,
@@ -203,25 +205,28 @@ pub async fn update(
 #[post("/v1/clients/{id}/secret")]
 pub async fn rotate_secret(
     caller: Authorized<ManageAccounts>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let client_secret = random_secret("pcs_");
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    let client = Change::new(who, &audit, AuditAction::RotateSecret, AuditTarget::Client)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                clients::rotate_secret(conn, *id, &digest(&client_secret))
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("No such client."))
-            },
-            |client| client.id,
-        )
-        .await?;
+    let client = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::RotateSecret,
+        AuditTarget::Client,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| {
+            clients::rotate_secret(conn, *id, &digest(&client_secret))
+                .await?
+                .ok_or_else(|| ApiError::not_found("No such client."))
+        },
+        |client| client.id,
+    )
+    .await?;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
         client_secret,

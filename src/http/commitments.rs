@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
@@ -22,7 +21,6 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::http::state::AppState;
 use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -104,10 +102,8 @@ fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
 #[post("/v1/plans/{id}/commitments")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateCommitment>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut checks = Checks::new();
@@ -126,14 +122,19 @@ pub async fn create(
         due_on: body.due_on,
     };
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let commitment = Change::new(who, &audit, AuditAction::Create, AuditTarget::Commitment)
-        .run(
-            &mut conn,
-            async |conn| commitments::add(conn, who, &new).await,
-            |commitment| commitment.id,
-        )
-        .await?;
+    let mut conn = caller.conn().await?;
+    let commitment = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Commitment,
+    )
+    .run(
+        &mut conn,
+        async |conn| commitments::add(conn, who, &new).await,
+        |commitment| commitment.id,
+    )
+    .await?;
     Ok(respond(StatusCode::CREATED, commitment))
 }
 
@@ -148,20 +149,18 @@ pub async fn create(
 #[get("/v1/plans/{id}/commitments")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<CommitmentView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let plan = plans::find(&mut conn, who, *id, None)
         .await?
         .ok_or_else(plans::not_found);
     let (plan, record) = record::listing_under(
         &mut conn,
-        &audit,
+        caller.audit(),
         who,
         AuditTarget::Commitment,
         (AuditTarget::Plan, *id),
@@ -184,13 +183,11 @@ pub async fn list(
 #[get("/v1/commitments/{id}")]
 pub async fn read(
     caller: Authorized<UpdateCommitments>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, AuditTarget::Commitment, *id);
+    let mut conn = caller.conn().await?;
+    let record = record::reading(caller.audit(), who, AuditTarget::Commitment, *id);
     let commitment = commitments::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(commitments::not_found)?;
@@ -210,11 +207,9 @@ pub async fn read(
 #[patch("/v1/commitments/{id}")]
 pub async fn update(
     caller: Authorized<UpdateCommitments>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdateCommitment>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let who = caller.principal();
@@ -241,14 +236,19 @@ pub async fn update(
         due_on: body.due_on,
         status: body.status,
     };
-    let mut conn = state.pool.get().await?;
-    let commitment = Change::new(who, &audit, AuditAction::Update, AuditTarget::Commitment)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| commitments::update(conn, who, *id, version, &changes).await,
-            |commitment| commitment.id,
-        )
-        .await?;
+    let mut conn = caller.conn().await?;
+    let commitment = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Update,
+        AuditTarget::Commitment,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| commitments::update(conn, who, *id, version, &changes).await,
+        |commitment| commitment.id,
+    )
+    .await?;
     Ok(respond(StatusCode::OK, commitment))
 }

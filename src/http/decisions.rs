@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::auth::policy::WorkOnCases;
 use crate::db::decisions::{self, Decision, NewDecision};
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -19,7 +18,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::http::state::AppState;
 use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,10 +86,8 @@ pub struct CreateDecision {
 #[post("/v1/pathways/{id}/decisions")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateDecision>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let today = Utc::now().date_naive();
@@ -127,14 +123,19 @@ pub async fn create(
         recorded_by: Some(caller.principal().subject.id()),
     };
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let decision = Change::new(who, &audit, AuditAction::Create, AuditTarget::Decision)
-        .run(
-            &mut conn,
-            async |conn| decisions::record(conn, who, &new).await,
-            |decision| decision.id,
-        )
-        .await?;
+    let mut conn = caller.conn().await?;
+    let decision = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Decision,
+    )
+    .run(
+        &mut conn,
+        async |conn| decisions::record(conn, who, &new).await,
+        |decision| decision.id,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -154,16 +155,14 @@ pub async fn create(
 #[get("/v1/pathways/{id}/decisions")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<DecisionView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let (pathway, record) =
-        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Decision).await?;
+        listing_under_pathway(&mut conn, caller.audit(), who, *id, AuditTarget::Decision).await?;
     let rows = decisions::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(DecisionView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |d| d.id)))

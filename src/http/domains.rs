@@ -6,7 +6,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::audit::{Actor, Entry};
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
@@ -21,7 +20,6 @@ use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::extract::Json;
-use crate::http::state::AppState;
 use crate::services::change::transaction;
 
 /// A domain and where it stands in the rollout.
@@ -77,11 +75,8 @@ fn respond(status: StatusCode, opening: &Opening) -> HttpResponse {
     )
 )]
 #[get("/v1/domains")]
-pub async fn list(
-    _caller: Authorized<ReadReferenceData>,
-    state: web::Data<AppState>,
-) -> Result<web::Json<Calendar>, ApiError> {
-    let mut conn = state.pool.get().await?;
+pub async fn list(caller: Authorized<ReadReferenceData>) -> Result<web::Json<Calendar>, ApiError> {
+    let mut conn = caller.conn().await?;
     let items = domain_calendar::all(&mut conn)
         .await?
         .iter()
@@ -100,11 +95,10 @@ pub async fn list(
 )]
 #[get("/v1/domains/{domain}")]
 pub async fn read(
-    _caller: Authorized<ReadReferenceData>,
+    caller: Authorized<ReadReferenceData>,
     domain: web::Path<Domain>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let opening = domain_calendar::find(&mut conn, *domain)
         .await?
         .ok_or_else(|| ApiError::not_found("This domain has no opening date."))?;
@@ -127,11 +121,9 @@ pub async fn read(
 #[put("/v1/domains/{domain}")]
 pub async fn reschedule(
     caller: Authorized<ManageReferenceData>,
-    audit: AuditContext,
     domain: web::Path<Domain>,
     body: Json<Reschedule>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let mut checks = Checks::new();
@@ -139,7 +131,7 @@ pub async fn reschedule(
         checks.fail("opens_on", "must be on or after 2000-01-01");
     }
     checks.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
     let opens_on = body.0.opens_on;
     // Recorded as what was asked: a domain has no id of its own.
@@ -149,14 +141,14 @@ pub async fn reschedule(
         let entry = Entry::new(AuditAction::Reschedule, AuditOutcome::Success)
             .on(AuditTarget::Domain, None)
             .listing(asked, vec![]);
-        record::record(conn, &audit, Actor::Principal(who), entry).await?;
+        record::record(conn, caller.audit(), Actor::Principal(who), entry).await?;
         Ok::<_, ApiError>(opening)
     })
     .await;
     let target = (AuditTarget::Domain, None);
     let opening = record::settled(
         &mut conn,
-        &audit,
+        caller.audit(),
         who,
         AuditAction::Reschedule,
         target,

@@ -5,7 +5,6 @@ use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::FollowPathways;
 use crate::db::feed;
@@ -13,7 +12,6 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::referrals::organization_of;
-use crate::http::state::AppState;
 use crate::services::partner_events::{FeedEvent, decode, encode, event_view};
 
 const DEFAULT_LIMIT: i64 = 100;
@@ -55,9 +53,7 @@ pub struct FeedPage {
 #[get("/v1/feed")]
 pub async fn read(
     caller: Authorized<FollowPathways>,
-    audit: AuditContext,
     params: web::Query<FeedParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<FeedPage>, ApiError> {
     let organization = organization_of(caller.principal())?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
@@ -82,10 +78,10 @@ pub async fn read(
             )
         })?),
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let asked = serde_json::json!({ "after": params.after, "limit": limit });
     let record = record::listing(
-        &audit,
+        caller.audit(),
         caller.principal(),
         AuditAction::List,
         AuditTarget::Feed,

@@ -19,7 +19,6 @@ use crate::domain::enums::name_of;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
-use crate::http::state::AppState;
 
 const STATUSES: [PathwayStatus; 6] = [
     PathwayStatus::Referred,
@@ -264,7 +263,6 @@ pub async fn read(
     caller: Authorized<ReadIndicators>,
     req: HttpRequest,
     params: web::Query<IndicatorParams>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let now = Utc::now();
@@ -307,7 +305,7 @@ pub async fn read(
             None => vec![domain],
         });
     }
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let query = Query {
         start,
         end,

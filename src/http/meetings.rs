@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::auth::policy::WorkOnCases;
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -17,7 +16,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::http::state::AppState;
 use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,10 +77,8 @@ pub struct CreateMeeting {
 #[post("/v1/pathways/{id}/meetings")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateMeeting>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut checks = Checks::new();
@@ -103,14 +99,19 @@ pub async fn create(
         users: body.user_ids,
     };
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let meeting = Change::new(who, &audit, AuditAction::Create, AuditTarget::Meeting)
-        .run(
-            &mut conn,
-            async |conn| meetings::record(conn, who, &new).await,
-            |meeting| meeting.meeting.id,
-        )
-        .await?;
+    let mut conn = caller.conn().await?;
+    let meeting = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Meeting,
+    )
+    .run(
+        &mut conn,
+        async |conn| meetings::record(conn, who, &new).await,
+        |meeting| meeting.meeting.id,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -130,16 +131,14 @@ pub async fn create(
 #[get("/v1/pathways/{id}/meetings")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<MeetingView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let (pathway, record) =
-        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Meeting).await?;
+        listing_under_pathway(&mut conn, caller.audit(), who, *id, AuditTarget::Meeting).await?;
     let rows = meetings::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(MeetingView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |m| m.id)))

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::auth::policy::WorkOnCases;
 use crate::db::notes::{self, Note};
 use crate::domain::NoteVisibility;
@@ -19,7 +18,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::http::state::AppState;
 use crate::services::change::Change;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,18 +63,16 @@ pub struct CreateNote {
 #[post("/v1/pathways/{id}/notes")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreateNote>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut checks = Checks::new();
     let text = checks.text("body", &body.0.body, 20_000);
     checks.finish()?;
     let who = caller.principal();
     let visibility = body.0.visibility;
-    let mut conn = state.pool.get().await?;
-    let note = Change::new(who, &audit, AuditAction::Create, AuditTarget::Note)
+    let mut conn = caller.conn().await?;
+    let note = Change::new(who, caller.audit(), AuditAction::Create, AuditTarget::Note)
         .run(
             &mut conn,
             async |conn| notes::add(conn, who, *id, visibility, &text).await,
@@ -102,16 +98,14 @@ pub async fn create(
 #[get("/v1/pathways/{id}/notes")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<NoteView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let (pathway, record) =
-        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Note).await?;
+        listing_under_pathway(&mut conn, caller.audit(), who, *id, AuditTarget::Note).await?;
     let rows = notes::readable(&mut conn, who, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(NoteView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |n| n.id)))

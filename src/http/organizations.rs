@@ -6,7 +6,6 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::domain::OrganizationKind;
@@ -18,7 +17,6 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::http::state::AppState;
 use crate::services::change::Change;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,13 +85,12 @@ fn respond(status: StatusCode, organization: &Organization) -> HttpResponse {
 )]
 #[get("/v1/organizations")]
 pub async fn list(
-    _caller: Authorized<ReadReferenceData>,
+    caller: Authorized<ReadReferenceData>,
     page: web::Query<PageParams>,
     filters: web::Query<OrganizationFilters>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<Organization>>, ApiError> {
     let page = page.validate()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let rows = organizations::list(&mut conn, page, filters.kind).await?;
     Ok(web::Json(Page::from_rows(rows, page, |o| o.id)))
 }
@@ -107,11 +104,10 @@ pub async fn list(
 )]
 #[get("/v1/organizations/{id}")]
 pub async fn read(
-    _caller: Authorized<ReadReferenceData>,
+    caller: Authorized<ReadReferenceData>,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let organization = organizations::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such organization."))?;
@@ -130,9 +126,7 @@ pub async fn read(
 #[post("/v1/organizations")]
 pub async fn create(
     caller: Authorized<ManageReferenceData>,
-    audit: AuditContext,
     body: Json<CreateOrganization>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut checks = Checks::new();
@@ -140,7 +134,7 @@ pub async fn create(
     let (siret, finess) =
         check_identifiers(&mut checks, body.siret.as_deref(), body.finess.as_deref());
     checks.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let new = NewOrganization {
         id: Uuid::now_v7(),
         kind: body.kind,
@@ -149,13 +143,18 @@ pub async fn create(
         finess,
     };
     let who = caller.principal();
-    let organization = Change::new(who, &audit, AuditAction::Create, AuditTarget::Organization)
-        .run(
-            &mut conn,
-            async |conn| Ok::<_, ApiError>(organizations::insert(conn, &new).await?),
-            |organization| organization.id,
-        )
-        .await?;
+    let organization = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Organization,
+    )
+    .run(
+        &mut conn,
+        async |conn| Ok::<_, ApiError>(organizations::insert(conn, &new).await?),
+        |organization| organization.id,
+    )
+    .await?;
     Ok(respond(StatusCode::CREATED, &organization))
 }
 
@@ -172,11 +171,9 @@ pub async fn create(
 #[patch("/v1/organizations/{id}")]
 pub async fn update(
     caller: Authorized<ManageReferenceData>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdateOrganization>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let body = body.0;
@@ -198,15 +195,20 @@ pub async fn update(
         siret: body.siret.map(|given| given.and(siret)),
         finess: body.finess.map(|given| given.and(finess)),
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    let organization = Change::new(who, &audit, AuditAction::Update, AuditTarget::Organization)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| organizations::update(conn, *id, version, &changes).await,
-            |organization| organization.id,
-        )
-        .await?;
+    let organization = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Update,
+        AuditTarget::Organization,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| organizations::update(conn, *id, version, &changes).await,
+        |organization| organization.id,
+    )
+    .await?;
     Ok(respond(StatusCode::OK, &organization))
 }

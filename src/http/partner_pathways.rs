@@ -13,7 +13,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::FollowPathways;
 use crate::db::partner_pathways::{self, Followed};
@@ -23,7 +22,6 @@ use crate::http::caller::Authorized;
 use crate::http::commitments::CommitmentView;
 use crate::http::error::ApiError;
 use crate::http::pagination::{Page, PageParams};
-use crate::http::state::AppState;
 use crate::services::partner_events::{FollowedStatus, coarse};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,15 +72,19 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
 #[get("/v1/partner/pathways")]
 pub async fn list(
     caller: Authorized<FollowPathways>,
-    audit: AuditContext,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PartnerPathway>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let asked = serde_json::json!({ "cursor": page.after });
-    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Pathway, asked);
+    let record = record::listing(
+        caller.audit(),
+        who,
+        AuditAction::List,
+        AuditTarget::Pathway,
+        asked,
+    );
     let rows = partner_pathways::list(&mut conn, who, page, &record).await?;
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
     let mut commitments: HashMap<Uuid, Vec<CommitmentView>> = HashMap::new();
@@ -113,13 +115,11 @@ pub async fn list(
 #[get("/v1/partner/pathways/{id}")]
 pub async fn read(
     caller: Authorized<FollowPathways>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<PartnerPathway>, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, AuditTarget::Pathway, *id);
+    let mut conn = caller.conn().await?;
+    let record = record::reading(caller.audit(), who, AuditTarget::Pathway, *id);
     let row = partner_pathways::find(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(|| ApiError::not_found("No such pathway followed by your organization."))?;

@@ -267,10 +267,8 @@ fn reason(checks: &mut Checks, value: &str) -> String {
 #[get("/v1/pathways")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     page: web::Query<PageParams>,
     filters: web::Query<PathwayFilters>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PathwayView>>, ApiError> {
     let page = page.validate()?;
     let f = filters.into_inner();
@@ -290,9 +288,9 @@ pub async fn list(
         "opened_from": filters.opened_from, "opened_to": filters.opened_to,
         "person": filters.person, "after": page.after,
     });
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let record = record::listing(
-        &audit,
+        caller.audit(),
         caller.principal(),
         AuditAction::List,
         AuditTarget::Pathway,
@@ -318,9 +316,7 @@ pub async fn list(
 #[post("/v1/pathways")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     body: Json<CreatePathway>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut checks = Checks::new();
@@ -335,9 +331,15 @@ pub async fn create(
         opened_on: body.opened_on.unwrap_or(today),
         reason: why,
     };
-    let mut conn = state.pool.get().await?;
-    let pathway =
-        services::pathways::open(&mut conn, caller.principal(), &audit, opening, today).await?;
+    let mut conn = caller.conn().await?;
+    let pathway = services::pathways::open(
+        &mut conn,
+        caller.principal(),
+        caller.audit(),
+        opening,
+        today,
+    )
+    .await?;
     respond_detail(&mut conn, StatusCode::CREATED, pathway).await
 }
 
@@ -351,13 +353,11 @@ pub async fn create(
 #[get("/v1/pathways/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, AuditTarget::Pathway, *id);
+    let mut conn = caller.conn().await?;
+    let record = record::reading(caller.audit(), who, AuditTarget::Pathway, *id);
     let pathway = pathways::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(pathways::not_found)?;
@@ -377,18 +377,17 @@ pub async fn read(
 #[patch("/v1/pathways/{id}")]
 pub async fn update(
     caller: Authorized<AssignReferent>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdatePathway>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let who = caller.principal();
     let referent = body.0.referent_id;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let pathway =
-        services::pathways::assign_referent(&mut conn, who, &audit, *id, version, referent).await?;
+        services::pathways::assign_referent(&mut conn, who, caller.audit(), *id, version, referent)
+            .await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 
@@ -408,11 +407,9 @@ pub async fn update(
 #[post("/v1/pathways/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<TransitionRequest>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let body = body.0;
@@ -425,9 +422,10 @@ pub async fn transition(
         closure_reason: body.closure_reason,
     };
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let pathway =
-        services::pathways::transition(&mut conn, who, &audit, *id, version, &change).await?;
+        services::pathways::transition(&mut conn, who, caller.audit(), *id, version, &change)
+            .await?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 
@@ -464,7 +462,6 @@ async fn steer_critical(
 #[put("/v1/pathways/{id}/critical")]
 pub async fn set_critical(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<SetCritical>,
     if_match: IfMatch,
@@ -473,7 +470,7 @@ pub async fn set_critical(
     let body = body.0;
     steer_critical(
         caller.principal(),
-        &audit,
+        caller.audit(),
         if_match,
         *id,
         Some(body.level),
@@ -497,14 +494,22 @@ pub async fn set_critical(
 #[delete("/v1/pathways/{id}/critical")]
 pub async fn clear_critical(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<ClearCritical>,
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
-    steer_critical(who, &audit, if_match, *id, None, &body.0.reason, &state).await
+    steer_critical(
+        who,
+        caller.audit(),
+        if_match,
+        *id,
+        None,
+        &body.0.reason,
+        &state,
+    )
+    .await
 }
 
 /// Every event of the pathway, oldest first.
@@ -518,15 +523,13 @@ pub async fn clear_critical(
 #[get("/v1/pathways/{id}/timeline")]
 pub async fn timeline(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<EventView>>, ApiError> {
     let (limit, after) = page.validate_seq()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    let record = record::reading(&audit, who, AuditTarget::Timeline, *id);
+    let record = record::reading(caller.audit(), who, AuditTarget::Timeline, *id);
     let pathway = pathways::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(pathways::not_found)?;

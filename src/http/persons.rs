@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::error::{Violation, violation};
@@ -244,7 +243,6 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
 #[get("/v1/persons")]
 pub async fn search(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     page: web::Query<PageParams>,
     filters: web::Query<PersonSearch>,
     state: web::Data<AppState>,
@@ -284,7 +282,7 @@ pub async fn search(
     });
     let mut conn = state.pool.get().await?;
     let record = record::listing(
-        &audit,
+        caller.audit(),
         caller.principal(),
         AuditAction::Search,
         AuditTarget::Person,
@@ -319,7 +317,6 @@ pub async fn search(
 #[post("/v1/persons")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     options: web::Query<CreateOptions>,
     body: Json<CreatePerson>,
     state: web::Data<AppState>,
@@ -361,7 +358,13 @@ pub async fn create(
             nir_index: nir_index.clone(),
         };
         let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
-        let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Person, asked);
+        let record = record::listing(
+            caller.audit(),
+            who,
+            AuditAction::List,
+            AuditTarget::Person,
+            asked,
+        );
         let found = persons::candidates(&mut conn, who, &probe, &record).await?;
         if !found.is_empty() {
             let candidates = candidates_view(found, keys);
@@ -391,17 +394,22 @@ pub async fn create(
         nir_ciphertext: nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)),
         nir_index,
     };
-    let person = Change::new(who, &audit, AuditAction::Create, AuditTarget::Person)
-        .run(
-            &mut conn,
-            async |conn| {
-                let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
-                check_commune_territory(conn, &person).await?;
-                Ok::<_, ApiError>(person)
-            },
-            |person| person.id,
-        )
-        .await?;
+    let person = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Person,
+    )
+    .run(
+        &mut conn,
+        async |conn| {
+            let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
+            check_commune_territory(conn, &person).await?;
+            Ok::<_, ApiError>(person)
+        },
+        |person| person.id,
+    )
+    .await?;
     Ok(respond(StatusCode::CREATED, person, keys))
 }
 
@@ -451,12 +459,11 @@ fn nir_conflict(error: impl Into<crate::db::Error>) -> ApiError {
 #[get("/v1/persons/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, caller.principal(), AuditTarget::Person, *id);
+    let record = record::reading(caller.audit(), caller.principal(), AuditTarget::Person, *id);
     let person = persons::find(&mut conn, caller.principal(), *id, Some(&record))
         .await?
         .ok_or_else(not_found)?;
@@ -477,7 +484,6 @@ pub async fn read(
 #[patch("/v1/persons/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdatePerson>,
     if_match: IfMatch,
@@ -533,20 +539,25 @@ pub async fn update(
             .map(|nir| nir.as_ref().map(|nir| keys.nir_index(nir))),
     };
     let mut conn = state.pool.get().await?;
-    let person = Change::new(who, &audit, AuditAction::Update, AuditTarget::Person)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                let person = persons::update(conn, who, *id, version, &changes)
-                    .await
-                    .map_err(nir_conflict)?;
-                check_commune_territory(conn, &person).await?;
-                Ok::<_, ApiError>(person)
-            },
-            |person| person.id,
-        )
-        .await?;
+    let person = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Update,
+        AuditTarget::Person,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| {
+            let person = persons::update(conn, who, *id, version, &changes)
+                .await
+                .map_err(nir_conflict)?;
+            check_commune_territory(conn, &person).await?;
+            Ok::<_, ApiError>(person)
+        },
+        |person| person.id,
+    )
+    .await?;
     Ok(respond(StatusCode::OK, person, keys))
 }
 
@@ -562,13 +573,12 @@ pub async fn update(
 #[get("/v1/persons/{id}/duplicates")]
 pub async fn duplicates(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Candidates>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, AuditTarget::Person, *id);
+    let record = record::reading(caller.audit(), who, AuditTarget::Person, *id);
     let person = persons::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(not_found)?;
@@ -586,7 +596,13 @@ pub async fn duplicates(
             .map(|nir| keys.nir_index(&nir)),
     };
     let asked = serde_json::json!({ "duplicates_of": person.id });
-    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Person, asked);
+    let record = record::listing(
+        caller.audit(),
+        who,
+        AuditAction::List,
+        AuditTarget::Person,
+        asked,
+    );
     let found = persons::candidates(&mut conn, who, &probe, &record).await?;
     Ok(web::Json(Candidates {
         items: candidates_view(found, keys),

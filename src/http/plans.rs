@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
@@ -21,7 +20,6 @@ use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::http::state::AppState;
 use crate::services::change::Change;
 
 /// The prior agreement to a plan.
@@ -126,10 +124,8 @@ fn respond(status: StatusCode, plan: Plan) -> HttpResponse {
 #[post("/v1/pathways/{id}/plans")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<CreatePlan>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut checks = Checks::new();
@@ -139,8 +135,8 @@ pub async fn create(
         .map(|o| checks.text("objectives", o, 5000));
     checks.finish()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let plan = Change::new(who, &audit, AuditAction::Create, AuditTarget::Plan)
+    let mut conn = caller.conn().await?;
+    let plan = Change::new(who, caller.audit(), AuditAction::Create, AuditTarget::Plan)
         .run(
             &mut conn,
             async |conn| {
@@ -171,16 +167,14 @@ pub async fn create(
 #[get("/v1/pathways/{id}/plans")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PlanView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let (pathway, record) =
-        listing_under_pathway(&mut conn, &audit, who, *id, AuditTarget::Plan).await?;
+        listing_under_pathway(&mut conn, caller.audit(), who, *id, AuditTarget::Plan).await?;
     let rows = plans::of_pathway(&mut conn, pathway.id, page, &record).await?;
     let views = rows.into_iter().map(PlanView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |p| p.id)))
@@ -196,13 +190,11 @@ pub async fn list(
 #[get("/v1/plans/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, AuditTarget::Plan, *id);
+    let mut conn = caller.conn().await?;
+    let record = record::reading(caller.audit(), who, AuditTarget::Plan, *id);
     let plan = plans::find(&mut conn, who, *id, Some(&record))
         .await?
         .ok_or_else(plans::not_found)?;
@@ -223,11 +215,9 @@ pub async fn read(
 #[patch("/v1/plans/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdatePlan>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let body = body.0;
@@ -243,8 +233,8 @@ pub async fn update(
         review_due: body.review_due,
     };
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let plan = Change::new(who, &audit, AuditAction::Update, AuditTarget::Plan)
+    let mut conn = caller.conn().await?;
+    let plan = Change::new(who, caller.audit(), AuditAction::Update, AuditTarget::Plan)
         .of(*id)
         .run(
             &mut conn,
@@ -272,11 +262,9 @@ pub async fn update(
 #[post("/v1/plans/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<PlanTransitionRequest>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let body = body.0;
@@ -287,14 +275,19 @@ pub async fn transition(
         end_reason: body.end_reason,
     };
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    let plan = Change::new(who, &audit, AuditAction::Transition, AuditTarget::Plan)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| plans::transition(conn, who, *id, version, &change).await,
-            |plan| plan.id,
-        )
-        .await?;
+    let mut conn = caller.conn().await?;
+    let plan = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Transition,
+        AuditTarget::Plan,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| plans::transition(conn, who, *id, version, &change).await,
+        |plan| plan.id,
+    )
+    .await?;
     Ok(respond(StatusCode::OK, plan))
 }

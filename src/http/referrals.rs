@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::policy::{ReferPersons, TriageReferrals};
 use crate::db::referrals::{self, Acceptance, Incoming, QueueFilters, Receipt, Referral};
@@ -114,7 +113,6 @@ pub fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError
 #[post("/v1/referrals")]
 pub async fn create(
     caller: Authorized<ReferPersons>,
-    audit: AuditContext,
     body: Json<CreateReferral>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -176,13 +174,18 @@ pub async fn create(
         reason,
         contact,
     };
-    let referral = Change::new(who, &audit, AuditAction::Refer, AuditTarget::Referral)
-        .run(
-            &mut conn,
-            async |conn| referrals::receive(conn, &state.privacy, &incoming).await,
-            |referral| referral.id,
-        )
-        .await?;
+    let referral = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Refer,
+        AuditTarget::Referral,
+    )
+    .run(
+        &mut conn,
+        async |conn| referrals::receive(conn, &state.privacy, &incoming).await,
+        |referral| referral.id,
+    )
+    .await?;
     let receipt = ReferralReceipt::from(Receipt {
         referral,
         sharing_objection: false,
@@ -202,14 +205,12 @@ pub async fn create(
 #[get("/v1/referrals/{id}")]
 pub async fn read(
     caller: Authorized<ReferPersons>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<ReferralReceipt>, ApiError> {
     let who = caller.principal();
     let organization = organization_of(who)?;
-    let mut conn = state.pool.get().await?;
-    let record = record::reading(&audit, who, AuditTarget::Referral, *id);
+    let mut conn = caller.conn().await?;
+    let record = record::reading(caller.audit(), who, AuditTarget::Referral, *id);
     let receipt = referrals::receipt(&mut conn, *id, organization, &record)
         .await?
         .ok_or_else(|| ApiError::not_found("No such referral of your organization."))?;
@@ -307,7 +308,6 @@ pub struct QueueParams {
 #[get("/v1/referrals")]
 pub async fn queue(
     caller: Authorized<TriageReferrals>,
-    audit: AuditContext,
     filters: web::Query<QueueParams>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
@@ -324,7 +324,13 @@ pub async fn queue(
         "status": filters.status, "domain": filters.domain,
         "territory": filters.territory, "cursor": page.after,
     });
-    let record = record::listing(&audit, who, AuditAction::List, AuditTarget::Referral, asked);
+    let record = record::listing(
+        caller.audit(),
+        who,
+        AuditAction::List,
+        AuditTarget::Referral,
+        asked,
+    );
     let rows = referrals::queue(&mut conn, who, &filters, page, &record).await?;
     let views = rows
         .into_iter()
@@ -373,7 +379,6 @@ pub struct AcceptedReferral {
 #[post("/v1/referrals/{id}/accept")]
 pub async fn accept(
     caller: Authorized<TriageReferrals>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<AcceptReferral>,
     state: web::Data<AppState>,
@@ -388,23 +393,27 @@ pub async fn accept(
         ),
     };
     let mut conn = state.pool.get().await?;
-    let accepted = Change::new(who, &audit, AuditAction::Accept, AuditTarget::Referral)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                let accepted =
-                    referrals::accept(conn, &state.privacy, who, *id, &acceptance).await?;
-                // The pathway first: a retry that lost this response is sent to it.
-                if let Some(pathway) = accepted.referral.pathway_id {
-                    let (action, target) = (AuditAction::Accept, AuditTarget::Pathway);
-                    record::changed(conn, &audit, who, action, target, pathway).await?;
-                }
-                Ok::<_, ApiError>(accepted)
-            },
-            |_| *id,
-        )
-        .await?;
+    let accepted = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Accept,
+        AuditTarget::Referral,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| {
+            let accepted = referrals::accept(conn, &state.privacy, who, *id, &acceptance).await?;
+            // The pathway first: a retry that lost this response is sent to it.
+            if let Some(pathway) = accepted.referral.pathway_id {
+                let (action, target) = (AuditAction::Accept, AuditTarget::Pathway);
+                record::changed(conn, caller.audit(), who, action, target, pathway).await?;
+            }
+            Ok::<_, ApiError>(accepted)
+        },
+        |_| *id,
+    )
+    .await?;
     Ok(web::Json(AcceptedReferral {
         partner_number_differs: accepted.partner_number_differs,
         referral: queued(accepted.referral, &state.privacy),
@@ -433,7 +442,6 @@ pub struct DeclineReferral {
 #[post("/v1/referrals/{id}/decline")]
 pub async fn decline(
     caller: Authorized<TriageReferrals>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<DeclineReferral>,
     state: web::Data<AppState>,
@@ -447,15 +455,18 @@ pub async fn decline(
         .map(|c| checks.text("comment", c, 2000));
     checks.finish()?;
     let mut conn = state.pool.get().await?;
-    let declined = Change::new(who, &audit, AuditAction::Decline, AuditTarget::Referral)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                referrals::decline(conn, who, *id, body.0.reason, comment.as_deref()).await
-            },
-            |_| *id,
-        )
-        .await?;
+    let declined = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Decline,
+        AuditTarget::Referral,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| referrals::decline(conn, who, *id, body.0.reason, comment.as_deref()).await,
+        |_| *id,
+    )
+    .await?;
     Ok(web::Json(queued(declined, &state.privacy)))
 }

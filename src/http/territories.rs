@@ -6,7 +6,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::territories::{self, NewTerritory, Territory};
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -16,7 +15,6 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::http::state::AppState;
 use crate::services::change::Change;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -64,12 +62,11 @@ fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
 )]
 #[get("/v1/territories")]
 pub async fn list(
-    _caller: Authorized<ReadReferenceData>,
+    caller: Authorized<ReadReferenceData>,
     params: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<Territory>>, ApiError> {
     let page = params.validate()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let rows = territories::list(&mut conn, page).await?;
     Ok(web::Json(Page::from_rows(rows, page, |t| t.id)))
 }
@@ -84,11 +81,10 @@ pub async fn list(
 )]
 #[get("/v1/territories/{id}")]
 pub async fn read(
-    _caller: Authorized<ReadReferenceData>,
+    caller: Authorized<ReadReferenceData>,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let territory = territories::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such territory."))?;
@@ -108,9 +104,7 @@ pub async fn read(
 #[post("/v1/territories")]
 pub async fn create(
     caller: Authorized<ManageReferenceData>,
-    audit: AuditContext,
     body: Json<CreateTerritory>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut checks = Checks::new();
     let code = checks.pattern(
@@ -121,20 +115,25 @@ pub async fn create(
     );
     let name = checks.text("name", &body.0.name, 200);
     checks.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let new = NewTerritory {
         id: Uuid::now_v7(),
         code,
         name,
     };
     let who = caller.principal();
-    let territory = Change::new(who, &audit, AuditAction::Create, AuditTarget::Territory)
-        .run(
-            &mut conn,
-            async |conn| Ok::<_, ApiError>(territories::insert(conn, &new).await?),
-            |territory| territory.id,
-        )
-        .await?;
+    let territory = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Territory,
+    )
+    .run(
+        &mut conn,
+        async |conn| Ok::<_, ApiError>(territories::insert(conn, &new).await?),
+        |territory| territory.id,
+    )
+    .await?;
     Ok(respond(StatusCode::CREATED, &territory))
 }
 
@@ -150,26 +149,29 @@ pub async fn create(
 #[patch("/v1/territories/{id}")]
 pub async fn update(
     caller: Authorized<ManageReferenceData>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdateTerritory>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let mut checks = Checks::new();
     let name = checks.text("name", &body.0.name, 200);
     checks.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    let territory = Change::new(who, &audit, AuditAction::Update, AuditTarget::Territory)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| territories::rename(conn, *id, version, &name).await,
-            |territory| territory.id,
-        )
-        .await?;
+    let territory = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Update,
+        AuditTarget::Territory,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| territories::rename(conn, *id, version, &name).await,
+        |territory| territory.id,
+    )
+    .await?;
     Ok(respond(StatusCode::OK, &territory))
 }
 

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::auth::AuthContext;
 use crate::auth::policy::{self, ManageAccounts};
@@ -21,7 +20,6 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, stale, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::http::state::AppState;
 use crate::services::accounts::{self, CreateUser};
 use crate::services::change::Change;
 use diesel_async::AsyncConnection;
@@ -106,13 +104,12 @@ fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpRespons
 )]
 #[get("/v1/users")]
 pub async fn list(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
     page: web::Query<PageParams>,
     filters: web::Query<UserFilters>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<UserView>>, ApiError> {
     let page = page.validate()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let rows = users::list(&mut conn, page, filters.role, filters.active).await?;
     let ids: Vec<Uuid> = rows.iter().map(|u| u.id).collect();
     let memberships = users::territories_of_many(&mut conn, &ids).await?;
@@ -139,11 +136,10 @@ pub async fn list(
 )]
 #[get("/v1/users/{id}")]
 pub async fn read(
-    _caller: Authorized<ManageAccounts>,
+    caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let user = users::find(&mut conn, *id)
         .await?
         .ok_or_else(|| ApiError::not_found("No such user."))?;
@@ -169,14 +165,12 @@ pub async fn read(
 #[post("/v1/users")]
 pub async fn create(
     caller: Authorized<ManageAccounts>,
-    audit: AuditContext,
     body: Json<CreateUser>,
-    state: web::Data<AppState>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    let created = Change::new(who, &audit, AuditAction::Create, AuditTarget::User)
+    let created = Change::new(who, caller.audit(), AuditAction::Create, AuditTarget::User)
         .run(
             &mut conn,
             async |conn| accounts::create_user(conn, &auth.passwords, body.0, true).await,
@@ -208,11 +202,9 @@ pub async fn create(
 #[patch("/v1/users/{id}")]
 pub async fn update(
     caller: Authorized<ManageAccounts>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     body: Json<UpdateUser>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let body = body.0;
@@ -235,7 +227,7 @@ pub async fn update(
         }),
         active: body.active,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
     let territories = body.territories.as_deref();
     let updated = conn
@@ -264,7 +256,7 @@ pub async fn update(
             );
             record::changed_from(
                 conn,
-                &audit,
+                caller.audit(),
                 who,
                 AuditAction::Update,
                 (AuditTarget::User, user.id),
@@ -275,8 +267,15 @@ pub async fn update(
         })
         .await;
     let target = (AuditTarget::User, Some(*id));
-    let (user, territories) =
-        record::settled(&mut conn, &audit, who, AuditAction::Update, target, updated).await?;
+    let (user, territories) = record::settled(
+        &mut conn,
+        caller.audit(),
+        who,
+        AuditAction::Update,
+        target,
+        updated,
+    )
+    .await?;
     Ok(respond(
         StatusCode::OK,
         &user,
@@ -325,9 +324,7 @@ fn check_account_change(
 #[post("/v1/users/{id}/password")]
 pub async fn reset_password(
     caller: Authorized<ManageAccounts>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<NewPassword>, ApiError> {
     let password = one_time_password();
@@ -336,23 +333,28 @@ pub async fn reset_password(
         .hash(password.clone())
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let who = caller.principal();
-    Change::new(who, &audit, AuditAction::ResetPassword, AuditTarget::User)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                let Some(target) = users::find(conn, *id).await? else {
-                    return Err(ApiError::not_found("No such user."));
-                };
-                check_account_change(who, &target, None)?;
-                users::set_password(conn, *id, &hash, true).await?;
-                Ok(())
-            },
-            |()| *id,
-        )
-        .await?;
+    Change::new(
+        who,
+        caller.audit(),
+        AuditAction::ResetPassword,
+        AuditTarget::User,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| {
+            let Some(target) = users::find(conn, *id).await? else {
+                return Err(ApiError::not_found("No such user."));
+            };
+            check_account_change(who, &target, None)?;
+            users::set_password(conn, *id, &hash, true).await?;
+            Ok(())
+        },
+        |()| *id,
+    )
+    .await?;
     Ok(web::Json(NewPassword {
         one_time_password: password,
     }))

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::auth::Principal;
 use crate::auth::policy::ManageWebhooks;
 use crate::db::schema::organizations;
@@ -198,7 +197,6 @@ async fn organization_for(
 #[post("/v1/webhooks")]
 pub async fn create(
     caller: Authorized<ManageWebhooks>,
-    audit: AuditContext,
     body: Json<CreateWebhook>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -238,22 +236,27 @@ pub async fn create(
         secret_ciphertext: state.privacy.encrypt_webhook_secret(id, &secret),
         created_by: who.subject.id(),
     };
-    let webhook = Change::new(who, &audit, AuditAction::Create, AuditTarget::Webhook)
-        .run(
-            &mut conn,
-            async |conn| {
-                webhooks::insert(conn, &new).await?.map_err(|existing| {
-                    ApiError::conflict(format!(
-                        "Your organization already has a webhook on this URL: \
+    let webhook = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Create,
+        AuditTarget::Webhook,
+    )
+    .run(
+        &mut conn,
+        async |conn| {
+            webhooks::insert(conn, &new).await?.map_err(|existing| {
+                ApiError::conflict(format!(
+                    "Your organization already has a webhook on this URL: \
                          /v1/webhooks/{existing}. If the answer to your first request was lost, \
                          rotate that webhook's secret (POST /v1/webhooks/{existing}/secret) to \
                          receive one."
-                    ))
-                })
-            },
-            |webhook| webhook.id,
-        )
-        .await?;
+                ))
+            })
+        },
+        |webhook| webhook.id,
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
         .json(CreatedWebhook {
@@ -274,10 +277,9 @@ pub async fn create(
 pub async fn list(
     caller: Authorized<ManageWebhooks>,
     page: web::Query<PageParams>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<WebhookView>>, ApiError> {
     let page = page.validate()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let rows = webhooks::list(&mut conn, caller.principal(), page).await?;
     let views = rows.into_iter().map(WebhookView::from).collect();
     Ok(web::Json(Page::from_rows(views, page, |w| w.id)))
@@ -294,9 +296,8 @@ pub async fn list(
 pub async fn read(
     caller: Authorized<ManageWebhooks>,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<WebhookView>, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let webhook = webhooks::find(&mut conn, caller.principal(), *id)
         .await?
         .ok_or_else(not_found)?;
@@ -314,24 +315,27 @@ pub async fn read(
 #[delete("/v1/webhooks/{id}")]
 pub async fn remove(
     caller: Authorized<ManageWebhooks>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
-    Change::new(who, &audit, AuditAction::Delete, AuditTarget::Webhook)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                webhooks::disable(conn, who, *id)
-                    .await?
-                    .ok_or_else(not_found)
-            },
-            |webhook| webhook.id,
-        )
-        .await?;
+    let mut conn = caller.conn().await?;
+    Change::new(
+        who,
+        caller.audit(),
+        AuditAction::Delete,
+        AuditTarget::Webhook,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| {
+            webhooks::disable(conn, who, *id)
+                .await?
+                .ok_or_else(not_found)
+        },
+        |webhook| webhook.id,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -347,7 +351,6 @@ pub async fn remove(
 #[post("/v1/webhooks/{id}/secret")]
 pub async fn rotate_secret(
     caller: Authorized<ManageWebhooks>,
-    audit: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<RotatedSecret>, ApiError> {
@@ -356,18 +359,23 @@ pub async fn rotate_secret(
     let sealed = state.privacy.encrypt_webhook_secret(*id, &secret);
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let webhook = Change::new(who, &audit, AuditAction::RotateSecret, AuditTarget::Webhook)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                webhooks::rotate(conn, who, *id, sealed.clone(), until)
-                    .await?
-                    .ok_or_else(not_found)
-            },
-            |webhook| webhook.id,
-        )
-        .await?;
+    let webhook = Change::new(
+        who,
+        caller.audit(),
+        AuditAction::RotateSecret,
+        AuditTarget::Webhook,
+    )
+    .of(*id)
+    .run(
+        &mut conn,
+        async |conn| {
+            webhooks::rotate(conn, who, *id, sealed.clone(), until)
+                .await?
+                .ok_or_else(not_found)
+        },
+        |webhook| webhook.id,
+    )
+    .await?;
     Ok(web::Json(RotatedSecret {
         secret: signature::display_secret(&secret),
         previous_secret_expires_at: webhook.previous_secret_expires_at.unwrap_or(until),
@@ -389,10 +397,9 @@ pub async fn deliveries(
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
     filter: web::Query<DeliveryFilter>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<Page<DeliveryView>>, ApiError> {
     let page = page.validate()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let webhook = webhooks::find(&mut conn, caller.principal(), *id)
         .await?
         .ok_or_else(not_found)?;
@@ -411,12 +418,10 @@ pub async fn deliveries(
 #[post("/v1/webhooks/{id}/deliveries/{delivery_id}/retry")]
 pub async fn retry(
     caller: Authorized<ManageWebhooks>,
-    audit: AuditContext,
     path: web::Path<(Uuid, Uuid)>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<DeliveryView>, ApiError> {
     let (id, delivery_id) = path.into_inner();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let webhook = webhooks::find(&mut conn, caller.principal(), id)
         .await?
         .filter(|w| w.active)
@@ -424,7 +429,7 @@ pub async fn retry(
     let who = caller.principal();
     let delivery = Change::new(
         who,
-        &audit,
+        caller.audit(),
         AuditAction::RetryDelivery,
         AuditTarget::Webhook,
     )
