@@ -13,7 +13,7 @@ use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::db::plans;
 use crate::domain::CommitmentStatus;
-use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::audit::AuditTarget;
 use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::http::caller::Authorized;
@@ -21,7 +21,7 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::services::change::Change;
+use crate::services;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommitmentView {
@@ -121,20 +121,9 @@ pub async fn create(
         frequency,
         due_on: body.due_on,
     };
-    let who = caller.principal();
+    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let commitment = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Create,
-        AuditTarget::Commitment,
-    )
-    .run(
-        &mut conn,
-        async |conn| commitments::add(conn, who, &new).await,
-        |commitment| commitment.id,
-    )
-    .await?;
+    let commitment = services::commitments::add(&mut conn, who, audit, &new).await?;
     Ok(respond(StatusCode::CREATED, commitment))
 }
 
@@ -212,15 +201,7 @@ pub async fn update(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
-    let who = caller.principal();
     let body = body.0;
-    if crate::auth::policy::changes_only_commitment_status(who.role)
-        && (body.description.is_some() || body.frequency.is_some() || body.due_on.is_some())
-    {
-        return Err(ApiError::forbidden(
-            "Partners change only the `status` of their commitments.",
-        ));
-    }
     let mut checks = Checks::new();
     let description = body
         .description
@@ -236,19 +217,9 @@ pub async fn update(
         due_on: body.due_on,
         status: body.status,
     };
+    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let commitment = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Update,
-        AuditTarget::Commitment,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| commitments::update(conn, who, *id, version, &changes).await,
-        |commitment| commitment.id,
-    )
-    .await?;
+    let commitment =
+        services::commitments::update(&mut conn, who, audit, *id, version, &changes).await?;
     Ok(respond(StatusCode::OK, commitment))
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::policy::WorkOnCases;
 use crate::db::decisions::{self, Decision, NewDecision};
-use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::audit::AuditTarget;
 use crate::domain::validation::Checks;
 use crate::domain::validation::is_finess;
 use crate::domain::values;
@@ -18,7 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::services::change::Change;
+use crate::services;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionView {
@@ -122,20 +122,9 @@ pub async fn create(
         implemented_on: body.implemented_on,
         recorded_by: Some(caller.principal().subject.id()),
     };
-    let who = caller.principal();
+    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let decision = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Create,
-        AuditTarget::Decision,
-    )
-    .run(
-        &mut conn,
-        async |conn| decisions::record(conn, who, &new).await,
-        |decision| decision.id,
-    )
-    .await?;
+    let decision = services::pathway_records::record_decision(&mut conn, who, audit, &new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::policy::WorkOnCases;
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
-use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::audit::AuditTarget;
 use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::http::caller::Authorized;
@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::services::change::Change;
+use crate::services;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingView {
@@ -98,20 +98,9 @@ pub async fn create(
         organizations: body.organization_ids,
         users: body.user_ids,
     };
-    let who = caller.principal();
+    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let meeting = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Create,
-        AuditTarget::Meeting,
-    )
-    .run(
-        &mut conn,
-        async |conn| meetings::record(conn, who, &new).await,
-        |meeting| meeting.meeting.id,
-    )
-    .await?;
+    let meeting = services::pathway_records::record_meeting(&mut conn, who, audit, &new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

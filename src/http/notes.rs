@@ -11,14 +11,14 @@ use uuid::Uuid;
 use crate::auth::policy::WorkOnCases;
 use crate::db::notes::{self, Note};
 use crate::domain::NoteVisibility;
-use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::audit::AuditTarget;
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::services::change::Change;
+use crate::services;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoteView {
@@ -72,13 +72,9 @@ pub async fn create(
     let who = caller.principal();
     let visibility = body.0.visibility;
     let mut conn = caller.conn().await?;
-    let note = Change::new(who, caller.audit(), AuditAction::Create, AuditTarget::Note)
-        .run(
-            &mut conn,
-            async |conn| notes::add(conn, who, *id, visibility, &text).await,
-            |note| note.id,
-        )
-        .await?;
+    let note =
+        services::pathway_records::add_note(&mut conn, who, caller.audit(), *id, visibility, &text)
+            .await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
-use crate::db::error::{Violation, violation};
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
 use crate::domain::Sex;
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -24,7 +23,8 @@ use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
-use crate::services::change::Change;
+use crate::services;
+use crate::services::persons::Recorded;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
@@ -347,38 +347,6 @@ pub async fn create(
     let id = Uuid::now_v7();
     let keys = &state.privacy;
     let nir_index = nir.as_ref().map(|nir| keys.nir_index(nir));
-    let mut conn = state.pool.get().await?;
-    if !options.confirm_new {
-        let probe = Probe {
-            exclude: None,
-            full_name: format!("{family_name} {given_names}"),
-            birth_date: body.birth_date,
-            caf_number: caf_number.clone(),
-            msa_number: msa_number.clone(),
-            nir_index: nir_index.clone(),
-        };
-        let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
-        let record = record::listing(
-            caller.audit(),
-            who,
-            AuditAction::List,
-            AuditTarget::Person,
-            asked,
-        );
-        let found = persons::candidates(&mut conn, who, &probe, &record).await?;
-        if !found.is_empty() {
-            let candidates = candidates_view(found, keys);
-            return Err(ApiError::PossibleDuplicate {
-                detail: format!(
-                    "{} known person(s) look like this one. If none of them is the same \
-                     person, send the request again with `?confirm_new=true`.",
-                    candidates.len()
-                ),
-                candidates: serde_json::to_value(candidates)
-                    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
-            });
-        }
-    }
     let new = NewPerson {
         id,
         family_name,
@@ -394,59 +362,25 @@ pub async fn create(
         nir_ciphertext: nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)),
         nir_index,
     };
-    let person = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Create,
-        AuditTarget::Person,
-    )
-    .run(
-        &mut conn,
-        async |conn| {
-            let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
-            check_commune_territory(conn, &person).await?;
-            Ok::<_, ApiError>(person)
-        },
-        |person| person.id,
-    )
-    .await?;
-    Ok(respond(StatusCode::CREATED, person, keys))
-}
-
-/// A person of a commune the département knows lives in that commune's
-/// territory (422 otherwise; the write rolls back).
-async fn check_commune_territory(
-    conn: &mut diesel_async::AsyncPgConnection,
-    person: &Person,
-) -> Result<(), ApiError> {
-    use crate::db::schema::communes;
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    let territory: Option<Uuid> = communes::table
-        .find(&person.commune_insee)
-        .select(communes::territory_id)
-        .first(conn)
-        .await
-        .optional()?;
-    match territory {
-        Some(territory) if territory != person.territory_id => Err(ApiError::unprocessable(
-            "territory_id",
-            "is not the territory of the commune `commune_insee`",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The only unique constraint on persons is the NIR's blind index.
-fn nir_conflict(error: impl Into<crate::db::Error>) -> ApiError {
-    match error.into() {
-        crate::db::Error::Query(e) if violation(&e) == Some(Violation::Unique) => {
-            ApiError::conflict(
-                "A person with this NIR is already recorded. Search by NIR to find them.",
-            )
+    let mut conn = state.pool.get().await?;
+    let recorded =
+        services::persons::record(&mut conn, who, caller.audit(), new, options.confirm_new).await?;
+    let person = match recorded {
+        Recorded::Person(person) => *person,
+        Recorded::PossibleDuplicates(found) => {
+            let candidates = candidates_view(found, keys);
+            return Err(ApiError::PossibleDuplicate {
+                detail: format!(
+                    "{} known person(s) look like this one. If none of them is the same \
+                     person, send the request again with `?confirm_new=true`.",
+                    candidates.len()
+                ),
+                candidates: serde_json::to_value(candidates)
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
+            });
         }
-        other => other.into(),
-    }
+    };
+    Ok(respond(StatusCode::CREATED, person, keys))
 }
 
 /// Read a person of your territories.
@@ -539,25 +473,8 @@ pub async fn update(
             .map(|nir| nir.as_ref().map(|nir| keys.nir_index(nir))),
     };
     let mut conn = state.pool.get().await?;
-    let person = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Update,
-        AuditTarget::Person,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| {
-            let person = persons::update(conn, who, *id, version, &changes)
-                .await
-                .map_err(nir_conflict)?;
-            check_commune_territory(conn, &person).await?;
-            Ok::<_, ApiError>(person)
-        },
-        |person| person.id,
-    )
-    .await?;
+    let person =
+        services::persons::update(&mut conn, who, caller.audit(), *id, version, &changes).await?;
     Ok(respond(StatusCode::OK, person, keys))
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
-use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::audit::AuditTarget;
 use crate::domain::validation::Checks;
 use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 use crate::http::caller::Authorized;
@@ -20,7 +20,8 @@ use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
-use crate::services::change::Change;
+use crate::services;
+use crate::services::plans::NewPlan;
 
 /// The prior agreement to a plan.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -134,25 +135,14 @@ pub async fn create(
         .as_deref()
         .map(|o| checks.text("objectives", o, 5000));
     checks.finish()?;
-    let who = caller.principal();
+    let new = NewPlan {
+        pathway_id: *id,
+        kind: body.kind,
+        coordinator_id: body.coordinator_id,
+        objectives,
+    };
     let mut conn = caller.conn().await?;
-    let plan = Change::new(who, caller.audit(), AuditAction::Create, AuditTarget::Plan)
-        .run(
-            &mut conn,
-            async |conn| {
-                plans::create(
-                    conn,
-                    who,
-                    *id,
-                    body.kind,
-                    body.coordinator_id,
-                    objectives.clone(),
-                )
-                .await
-            },
-            |plan| plan.id,
-        )
-        .await?;
+    let plan = services::plans::start(&mut conn, caller.principal(), caller.audit(), new).await?;
     Ok(respond(StatusCode::CREATED, plan))
 }
 
@@ -232,16 +222,9 @@ pub async fn update(
         coordinator_id: body.coordinator_id,
         review_due: body.review_due,
     };
-    let who = caller.principal();
+    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let plan = Change::new(who, caller.audit(), AuditAction::Update, AuditTarget::Plan)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| plans::update(conn, who, *id, version, &changes).await,
-            |plan| plan.id,
-        )
-        .await?;
+    let plan = services::plans::update(&mut conn, who, audit, *id, version, &changes).await?;
     Ok(respond(StatusCode::OK, plan))
 }
 
@@ -274,20 +257,8 @@ pub async fn transition(
         review_due: body.review_due,
         end_reason: body.end_reason,
     };
-    let who = caller.principal();
+    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let plan = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Transition,
-        AuditTarget::Plan,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| plans::transition(conn, who, *id, version, &change).await,
-        |plan| plan.id,
-    )
-    .await?;
+    let plan = services::plans::transition(&mut conn, who, audit, *id, version, &change).await?;
     Ok(respond(StatusCode::OK, plan))
 }

@@ -9,16 +9,14 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::{ReferPersons, TriageReferrals};
-use crate::db::referrals::{self, Acceptance, Incoming, QueueFilters, Receipt, Referral};
-use crate::db::schema::organizations;
+use crate::db::organizations;
+use crate::db::referrals::{self, Incoming, QueueFilters, Receipt, Referral};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_digits, is_msa_number};
@@ -30,7 +28,7 @@ use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
-use crate::services::change::Change;
+use crate::services;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -120,11 +118,10 @@ pub async fn create(
     let organization = organization_of(who)?;
     let body = body.0;
     let mut conn = state.pool.get().await?;
-    let kind: OrganizationKind = organizations::table
-        .find(organization)
-        .select(organizations::kind)
-        .first(&mut conn)
-        .await?;
+    let kind = organizations::find(&mut conn, organization)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a client without its organization")))?
+        .kind;
     let mut checks = Checks::new();
     let family_name = checks.text("family_name", &body.family_name, 200);
     let given_names = checks.text("given_names", &body.given_names, 200);
@@ -174,18 +171,9 @@ pub async fn create(
         reason,
         contact,
     };
-    let referral = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Refer,
-        AuditTarget::Referral,
-    )
-    .run(
-        &mut conn,
-        async |conn| referrals::receive(conn, &state.privacy, &incoming).await,
-        |referral| referral.id,
-    )
-    .await?;
+    let referral =
+        services::referrals::receive(&mut conn, who, caller.audit(), &state.privacy, &incoming)
+            .await?;
     let receipt = ReferralReceipt::from(Receipt {
         referral,
         sharing_objection: false,
@@ -383,35 +371,18 @@ pub async fn accept(
     body: Json<AcceptReferral>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<AcceptedReferral>, ApiError> {
-    let who = caller.principal();
-    let acceptance = Acceptance {
-        person_id: body.0.person_id,
-        take_as_referent: body.0.take_as_referent,
-        may_replace_referent: crate::auth::policy::allows(
-            who.role,
-            crate::auth::Action::AssignReferent,
-        ),
-    };
+    let (who, audit) = (caller.principal(), caller.audit());
+    let (person_id, take_as_referent) = (body.0.person_id, body.0.take_as_referent);
     let mut conn = state.pool.get().await?;
-    let accepted = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Accept,
-        AuditTarget::Referral,
-    )
-    .of(*id)
-    .run(
+    let keys = &state.privacy;
+    let accepted = services::referrals::accept(
         &mut conn,
-        async |conn| {
-            let accepted = referrals::accept(conn, &state.privacy, who, *id, &acceptance).await?;
-            // The pathway first: a retry that lost this response is sent to it.
-            if let Some(pathway) = accepted.referral.pathway_id {
-                let (action, target) = (AuditAction::Accept, AuditTarget::Pathway);
-                record::changed(conn, caller.audit(), who, action, target, pathway).await?;
-            }
-            Ok::<_, ApiError>(accepted)
-        },
-        |_| *id,
+        who,
+        audit,
+        keys,
+        *id,
+        person_id,
+        take_as_referent,
     )
     .await?;
     Ok(web::Json(AcceptedReferral {
@@ -455,18 +426,8 @@ pub async fn decline(
         .map(|c| checks.text("comment", c, 2000));
     checks.finish()?;
     let mut conn = state.pool.get().await?;
-    let declined = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Decline,
-        AuditTarget::Referral,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| referrals::decline(conn, who, *id, body.0.reason, comment.as_deref()).await,
-        |_| *id,
-    )
-    .await?;
+    let (reason, comment) = (body.0.reason, comment.as_deref());
+    let declined =
+        services::referrals::decline(&mut conn, who, caller.audit(), *id, reason, comment).await?;
     Ok(web::Json(queued(declined, &state.privacy)))
 }

@@ -3,7 +3,12 @@
 
 pub mod accounts;
 pub mod change;
+pub mod commitments;
 pub mod partner_events;
+pub mod pathway_records;
 pub mod pathways;
+pub mod persons;
+pub mod plans;
+pub mod referrals;
 pub mod retention;
 pub mod webhooks;

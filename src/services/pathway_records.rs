@@ -1,0 +1,63 @@
+//! What staff record under an open pathway of their scope: a decision of
+//! an authority, a GOS meeting, a note.
+
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::db::Error;
+use crate::db::decisions::{self, Decision, NewDecision};
+use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
+use crate::db::notes::{self, Note};
+use crate::domain::NoteVisibility;
+use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::principal::Principal;
+use crate::services::change::Change;
+
+pub async fn record_decision(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    new: &NewDecision,
+) -> Result<Decision, Error> {
+    Change::new(who, audit, AuditAction::Create, AuditTarget::Decision)
+        .run(
+            conn,
+            async |conn| decisions::record(conn, who, new).await,
+            |decision| decision.id,
+        )
+        .await
+}
+
+pub async fn record_meeting(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    new: &NewMeeting,
+) -> Result<MeetingWithParticipants, Error> {
+    Change::new(who, audit, AuditAction::Create, AuditTarget::Meeting)
+        .run(
+            conn,
+            async |conn| meetings::record(conn, who, new).await,
+            |meeting| meeting.meeting.id,
+        )
+        .await
+}
+
+/// A note, visible as `visibility` says ([`crate::domain::policy::reads_note`]).
+pub async fn add_note(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    pathway: Uuid,
+    visibility: NoteVisibility,
+    body: &str,
+) -> Result<Note, Error> {
+    Change::new(who, audit, AuditAction::Create, AuditTarget::Note)
+        .run(
+            conn,
+            async |conn| notes::add(conn, who, pathway, visibility, body).await,
+            |note| note.id,
+        )
+        .await
+}

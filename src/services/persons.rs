@@ -1,0 +1,119 @@
+//! A person's use cases: record one (after a look for the same person
+//! already known, unless the caller confirms it is new) and change one.
+//! A NIR is unique; a person's territory is its commune's.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::audit::{AuditContext, record};
+use crate::db::Error;
+use crate::db::error::{Violation, violation};
+use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe};
+use crate::db::schema::communes;
+use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::principal::Principal;
+use crate::services::change::Change;
+
+/// What recording a person ended in.
+pub enum Recorded {
+    Person(Box<Person>),
+    /// Known persons of the caller's scope who look like the new one,
+    /// most alike first; nothing was recorded.
+    PossibleDuplicates(Vec<Candidate>),
+}
+
+/// Records `new`; unless `confirmed_new`, first looks (audited) for known
+/// persons like it, and records nothing if there are.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    new: NewPerson,
+    confirmed_new: bool,
+) -> Result<Recorded, Error> {
+    if !confirmed_new {
+        let probe = Probe {
+            exclude: None,
+            full_name: format!("{} {}", new.family_name, new.given_names),
+            birth_date: new.birth_date,
+            caf_number: new.caf_number.clone(),
+            msa_number: new.msa_number.clone(),
+            nir_index: new.nir_index.clone(),
+        };
+        let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
+        let listing = record::listing(audit, who, AuditAction::List, AuditTarget::Person, asked);
+        let found = persons::candidates(conn, who, &probe, &listing).await?;
+        if !found.is_empty() {
+            return Ok(Recorded::PossibleDuplicates(found));
+        }
+    }
+    let person = Change::new(who, audit, AuditAction::Create, AuditTarget::Person)
+        .run(
+            conn,
+            async |conn| {
+                let person = persons::insert(conn, &new).await.map_err(nir_conflict)?;
+                check_commune_territory(conn, &person).await?;
+                Ok::<_, Error>(person)
+            },
+            |person| person.id,
+        )
+        .await?;
+    Ok(Recorded::Person(Box::new(person)))
+}
+
+/// Changes a person of the caller's territories.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    id: Uuid,
+    version: i32,
+    changes: &PersonChanges,
+) -> Result<Person, Error> {
+    Change::new(who, audit, AuditAction::Update, AuditTarget::Person)
+        .of(id)
+        .run(
+            conn,
+            async |conn| {
+                let person = persons::update(conn, who, id, version, changes)
+                    .await
+                    .map_err(nir_conflict)?;
+                check_commune_territory(conn, &person).await?;
+                Ok::<_, Error>(person)
+            },
+            |person| person.id,
+        )
+        .await
+}
+
+/// A known commune must belong to the person's territory (checked inside
+/// the write's transaction, which it rolls back).
+async fn check_commune_territory(
+    conn: &mut AsyncPgConnection,
+    person: &Person,
+) -> Result<(), Error> {
+    let territory: Option<Uuid> = communes::table
+        .find(&person.commune_insee)
+        .select(communes::territory_id)
+        .first(conn)
+        .await
+        .optional()?;
+    match territory {
+        Some(territory) if territory != person.territory_id => Err(Error::unprocessable(
+            "territory_id",
+            "is not the territory of the commune `commune_insee`",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The only unique constraint on persons is the NIR's blind index.
+fn nir_conflict(error: impl Into<Error>) -> Error {
+    match error.into() {
+        Error::Query(e) if violation(&e) == Some(Violation::Unique) => Error::conflict(
+            "A person with this NIR is already recorded. Search by NIR to find them.",
+        ),
+        other => other,
+    }
+}

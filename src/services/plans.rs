@@ -1,0 +1,83 @@
+//! A plan's use cases: start one on an open pathway, change it, move its
+//! status (consent, activation with its review date, end).
+
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use crate::audit::AuditContext;
+use crate::db::Error;
+use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
+use crate::domain::PlanKind;
+use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::principal::Principal;
+use crate::services::change::Change;
+
+/// What starting a plan asks for, its text already parsed.
+pub struct NewPlan {
+    pub pathway_id: Uuid,
+    pub kind: PlanKind,
+    pub coordinator_id: Option<Uuid>,
+    pub objectives: Option<String>,
+}
+
+/// Starts a plan, as a draft, on an open pathway of the caller's scope.
+pub async fn start(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    new: NewPlan,
+) -> Result<Plan, Error> {
+    Change::new(who, audit, AuditAction::Create, AuditTarget::Plan)
+        .run(
+            conn,
+            async |conn| {
+                let NewPlan {
+                    pathway_id,
+                    kind,
+                    coordinator_id,
+                    objectives,
+                } = new;
+                plans::create(conn, who, pathway_id, kind, coordinator_id, objectives).await
+            },
+            |plan| plan.id,
+        )
+        .await
+}
+
+/// Changes a plan's objectives, coordinator or review date.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    id: Uuid,
+    version: i32,
+    changes: &PlanChanges,
+) -> Result<Plan, Error> {
+    Change::new(who, audit, AuditAction::Update, AuditTarget::Plan)
+        .of(id)
+        .run(
+            conn,
+            async |conn| plans::update(conn, who, id, version, changes).await,
+            |plan| plan.id,
+        )
+        .await
+}
+
+/// Moves a plan's status as its state machine allows.
+pub async fn transition(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    audit: &AuditContext,
+    id: Uuid,
+    version: i32,
+    change: &PlanTransition,
+) -> Result<Plan, Error> {
+    Change::new(who, audit, AuditAction::Transition, AuditTarget::Plan)
+        .of(id)
+        .run(
+            conn,
+            async |conn| plans::transition(conn, who, id, version, change).await,
+            |plan| plan.id,
+        )
+        .await
+}
