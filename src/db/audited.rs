@@ -39,7 +39,8 @@ enum Shape {
 #[derive(Debug)]
 pub struct Audited<'r, Q> {
     query: Q,
-    record: &'r NewRecord,
+    /// `None`: the plain query, unrecorded.
+    record: Option<&'r NewRecord>,
     shape: Shape,
 }
 
@@ -47,6 +48,17 @@ pub struct Audited<'r, Q> {
 pub trait AuditedDsl: Sized {
     /// The read of one resource (`record.resource_id`).
     fn audited_one(self, record: &NewRecord) -> Audited<'_, Self> {
+        Audited {
+            query: self,
+            record: Some(record),
+            shape: Shape::One,
+        }
+    }
+
+    /// One row, as [`Self::audited_one`] with a record; without one, the
+    /// plain query: a check (a parent's scope before a list that records
+    /// itself, a write's own lookup), which records nothing.
+    fn audited_one_if(self, record: Option<&NewRecord>) -> Audited<'_, Self> {
         Audited {
             query: self,
             record,
@@ -64,7 +76,7 @@ pub trait AuditedDsl: Sized {
     ) -> Audited<'r, Self> {
         Audited {
             query: self,
-            record,
+            record: Some(record),
             shape: Shape::List {
                 id_column,
                 returned,
@@ -76,7 +88,7 @@ pub trait AuditedDsl: Sized {
     fn audited(self, record: &NewRecord) -> Audited<'_, Self> {
         Audited {
             query: self,
-            record,
+            record: Some(record),
             shape: Shape::Given,
         }
     }
@@ -95,7 +107,9 @@ impl<Q> QueryId for Audited<'_, Q> {
 
 impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Audited<'_, Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let record = self.record;
+        let Some(record) = self.record else {
+            return self.query.walk_ast(out);
+        };
         out.push_sql("WITH read AS (");
         self.query.walk_ast(out.reborrow())?;
         out.push_sql(
@@ -202,6 +216,29 @@ mod tests {
         );
         assert!(text.ends_with(") SELECT * FROM read"), "{text}");
         assert_eq!(text.matches(';').count(), 0, "{text}");
+    }
+
+    #[test]
+    fn a_check_without_a_record_is_the_plain_query() {
+        let plain = pathways::table
+            .filter(pathways::id.eq(Uuid::nil()))
+            .select(pathways::id);
+        let checked = plain.audited_one_if(None);
+        let recorded = record();
+        let answered = plain.audited_one_if(Some(&recorded));
+        let sql = |q: &dyn QueryFragment<Pg>| {
+            let mut text = String::new();
+            let mut builder = diesel::pg::PgQueryBuilder::default();
+            q.to_sql(&mut builder, &Pg).unwrap();
+            text.push_str(&diesel::query_builder::QueryBuilder::finish(builder));
+            text
+        };
+        assert_eq!(sql(&checked), sql(&plain));
+        assert!(
+            sql(&answered).starts_with("WITH read AS ("),
+            "{}",
+            sql(&answered)
+        );
     }
 
     #[test]

@@ -109,24 +109,22 @@ pub async fn add(
     .await
 }
 
-/// The commitment, if in the caller's scope. With a `record` this is an
-/// answer, audited in the same statement; without, a check (a parent's
-/// scope before a list that records itself, a write's own lookup).
+/// The commitment, if in the caller's scope: an answer, audited in the same statement,
+/// with a `record`; a check without ([`AuditedDsl::audited_one_if`]).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
     record: Option<&NewRecord>,
 ) -> QueryResult<Option<Commitment>> {
-    let query = commitments::table
+    commitments::table
         .find(id)
         .filter(commitments_visible(who))
-        .select(Commitment::as_select());
-    match record {
-        Some(record) => query.audited_one(record).get_result(conn).await,
-        None => query.get_result(conn).await,
-    }
-    .optional()
+        .select(Commitment::as_select())
+        .audited_one_if(record)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 pub async fn of_plan(

@@ -172,6 +172,17 @@ pub async fn store(
     Ok(())
 }
 
+/// Ends the claim's lease now: its holder is done, without a stored
+/// response (a retry is then sent to the committed outcome).
+pub async fn end_lease(conn: &mut AsyncPgConnection, claim: &Claim) -> QueryResult<()> {
+    diesel::update(idempotency_keys::table.find((claim.subject, &claim.key)))
+        .filter(idempotency_keys::claim.eq(claim.token))
+        .set(idempotency_keys::claimed_until.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Forgets a key whose request failed with nothing committed, so that a
 /// retry runs again.
 pub async fn release(conn: &mut AsyncPgConnection, claim: &Claim) -> QueryResult<()> {

@@ -84,24 +84,22 @@ pub struct Transition {
     pub closure_reason: Option<ClosureReason>,
 }
 
-/// The pathway, if in the caller's scope. With a `record` this is an
-/// answer, audited in the same statement; without, a check (a parent's
-/// scope before a list that records itself, a write's own lookup).
+/// The pathway, if in the caller's scope: an answer, audited in the same statement,
+/// with a `record`; a check without ([`AuditedDsl::audited_one_if`]).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
     record: Option<&NewRecord>,
 ) -> QueryResult<Option<Pathway>> {
-    let query = pathways::table
+    pathways::table
         .find(id)
         .filter(pathways_visible(who))
-        .select(Pathway::as_select());
-    match record {
-        Some(record) => query.audited_one(record).get_result(conn).await,
-        None => query.get_result(conn).await,
-    }
-    .optional()
+        .select(Pathway::as_select())
+        .audited_one_if(record)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// The pathway, locked for the rest of the transaction, if in scope.

@@ -113,24 +113,22 @@ pub async fn insert(conn: &mut AsyncPgConnection, new: &NewPerson) -> QueryResul
         .await
 }
 
-/// The person, if in the caller's scope. With a `record` this is an
-/// answer, audited in the same statement; without, a check (a parent's
-/// scope before a list that records itself, a write's own lookup).
+/// The person, if in the caller's scope: an answer, audited in the same statement,
+/// with a `record`; a check without ([`AuditedDsl::audited_one_if`]).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
     record: Option<&NewRecord>,
 ) -> QueryResult<Option<Person>> {
-    let query = persons::table
+    persons::table
         .find(id)
         .filter(persons_visible(who))
-        .select(Person::as_select());
-    match record {
-        Some(record) => query.audited_one(record).get_result(conn).await,
-        None => query.get_result(conn).await,
-    }
-    .optional()
+        .select(Person::as_select())
+        .audited_one_if(record)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Whether the person exists at all (for auditors, who see no file).

@@ -115,24 +115,22 @@ pub async fn create(
     .await
 }
 
-/// The plan, if in the caller's scope. With a `record` this is an
-/// answer, audited in the same statement; without, a check (a parent's
-/// scope before a list that records itself, a write's own lookup).
+/// The plan, if in the caller's scope: an answer, audited in the same statement,
+/// with a `record`; a check without ([`AuditedDsl::audited_one_if`]).
 pub async fn find(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
     record: Option<&NewRecord>,
 ) -> QueryResult<Option<Plan>> {
-    let query = plans::table
+    plans::table
         .find(id)
         .filter(plans_visible(who))
-        .select(Plan::as_select());
-    match record {
-        Some(record) => query.audited_one(record).get_result(conn).await,
-        None => query.get_result(conn).await,
-    }
-    .optional()
+        .select(Plan::as_select())
+        .audited_one_if(record)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 pub async fn of_pathway(

@@ -29,6 +29,7 @@ use crate::domain::principal::Principal;
 use crate::http::audit_context;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+use crate::services::change::Acting;
 
 /// A pooled database connection.
 pub type Connection =
@@ -137,6 +138,14 @@ impl<P: Permission> Authorized<P> {
     /// Who, from where and why, for the records this request writes.
     pub fn audit(&self) -> &AuditContext {
         &self.audit
+    }
+
+    /// The principal and the audit context, as a use case takes them.
+    pub fn acting(&self) -> Acting<'_> {
+        Acting {
+            who: &self.principal,
+            audit: &self.audit,
+        }
     }
 
     pub fn state(&self) -> &AppState {

@@ -127,19 +127,14 @@ pub async fn create(
     body: Json<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
-    let created = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Create,
-        AuditTarget::Client,
-    )
-    .run(
-        &mut conn,
-        async |conn| accounts::create_client(conn, body.0).await,
-        |created| created.0.id,
-    )
-    .await?;
+    let _who = caller.principal();
+    let created = Change::new(caller.acting(), AuditAction::Create, AuditTarget::Client)
+        .run(
+            &mut conn,
+            async |conn| accounts::create_client(conn, body.0).await,
+            |created| created.0.id,
+        )
+        .await?;
     let (client, client_secret) = created;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
@@ -173,20 +168,15 @@ pub async fn update(
         active: body.0.active,
     };
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
-    let client = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Update,
-        AuditTarget::Client,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| clients::update(conn, *id, version, &changes).await,
-        |client| client.id,
-    )
-    .await?;
+    let _who = caller.principal();
+    let client = Change::new(caller.acting(), AuditAction::Update, AuditTarget::Client)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| clients::update(conn, *id, version, &changes).await,
+            |client| client.id,
+        )
+        .await?;
     Ok(respond(
         StatusCode::OK,
         &client,
@@ -209,10 +199,9 @@ pub async fn rotate_secret(
 ) -> Result<HttpResponse, ApiError> {
     let client_secret = random_secret("pcs_");
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
+    let _who = caller.principal();
     let client = Change::new(
-        who,
-        caller.audit(),
+        caller.acting(),
         AuditAction::RotateSecret,
         AuditTarget::Client,
     )

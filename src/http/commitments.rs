@@ -121,9 +121,8 @@ pub async fn create(
         frequency,
         due_on: body.due_on,
     };
-    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let commitment = services::commitments::add(&mut conn, who, audit, &new).await?;
+    let commitment = services::commitments::add(&mut conn, caller.acting(), &new).await?;
     Ok(respond(StatusCode::CREATED, commitment))
 }
 
@@ -217,9 +216,8 @@ pub async fn update(
         due_on: body.due_on,
         status: body.status,
     };
-    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
     let commitment =
-        services::commitments::update(&mut conn, who, audit, *id, version, &changes).await?;
+        services::commitments::update(&mut conn, caller.acting(), *id, version, &changes).await?;
     Ok(respond(StatusCode::OK, commitment))
 }

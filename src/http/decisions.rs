@@ -122,9 +122,9 @@ pub async fn create(
         implemented_on: body.implemented_on,
         recorded_by: Some(caller.principal().subject.id()),
     };
-    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let decision = services::pathway_records::record_decision(&mut conn, who, audit, &new).await?;
+    let decision =
+        services::pathway_records::record_decision(&mut conn, caller.acting(), &new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

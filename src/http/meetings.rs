@@ -98,9 +98,9 @@ pub async fn create(
         organizations: body.organization_ids,
         users: body.user_ids,
     };
-    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let meeting = services::pathway_records::record_meeting(&mut conn, who, audit, &new).await?;
+    let meeting =
+        services::pathway_records::record_meeting(&mut conn, caller.acting(), &new).await?;
     Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,

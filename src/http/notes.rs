@@ -69,11 +69,11 @@ pub async fn create(
     let mut checks = Checks::new();
     let text = checks.text("body", &body.0.body, 20_000);
     checks.finish()?;
-    let who = caller.principal();
+    let _who = caller.principal();
     let visibility = body.0.visibility;
     let mut conn = caller.conn().await?;
     let note =
-        services::pathway_records::add_note(&mut conn, who, caller.audit(), *id, visibility, &text)
+        services::pathway_records::add_note(&mut conn, caller.acting(), *id, visibility, &text)
             .await?;
     Ok(HttpResponse::Created()
         .insert_header((

@@ -142,10 +142,9 @@ pub async fn create(
         siret,
         finess,
     };
-    let who = caller.principal();
+    let _who = caller.principal();
     let organization = Change::new(
-        who,
-        caller.audit(),
+        caller.acting(),
         AuditAction::Create,
         AuditTarget::Organization,
     )
@@ -196,10 +195,9 @@ pub async fn update(
         finess: body.finess.map(|given| given.and(finess)),
     };
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
+    let _who = caller.principal();
     let organization = Change::new(
-        who,
-        caller.audit(),
+        caller.acting(),
         AuditAction::Update,
         AuditTarget::Organization,
     )

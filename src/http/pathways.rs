@@ -23,7 +23,6 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::http::state::AppState;
 use crate::services;
 use crate::services::pathways::Opening;
 
@@ -332,14 +331,7 @@ pub async fn create(
         reason: why,
     };
     let mut conn = caller.conn().await?;
-    let pathway = services::pathways::open(
-        &mut conn,
-        caller.principal(),
-        caller.audit(),
-        opening,
-        today,
-    )
-    .await?;
+    let pathway = services::pathways::open(&mut conn, caller.acting(), opening, today).await?;
     respond_detail(&mut conn, StatusCode::CREATED, pathway).await
 }
 
@@ -382,11 +374,11 @@ pub async fn update(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
-    let who = caller.principal();
+    let _who = caller.principal();
     let referent = body.0.referent_id;
     let mut conn = caller.conn().await?;
     let pathway =
-        services::pathways::assign_referent(&mut conn, who, caller.audit(), *id, version, referent)
+        services::pathways::assign_referent(&mut conn, caller.acting(), *id, version, referent)
             .await?;
     Ok(respond(StatusCode::OK, pathway))
 }
@@ -421,30 +413,28 @@ pub async fn transition(
         reason: why,
         closure_reason: body.closure_reason,
     };
-    let who = caller.principal();
+    let _who = caller.principal();
     let mut conn = caller.conn().await?;
     let pathway =
-        services::pathways::transition(&mut conn, who, caller.audit(), *id, version, &change)
-            .await?;
+        services::pathways::transition(&mut conn, caller.acting(), *id, version, &change).await?;
     respond_detail(&mut conn, StatusCode::OK, pathway).await
 }
 
 async fn steer_critical(
-    who: &Principal,
-    audit: &AuditContext,
+    caller: &Authorized<WorkOnCases>,
     if_match: IfMatch,
     id: Uuid,
     level: Option<EscalationLevel>,
     why: &str,
-    state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
     let mut checks = Checks::new();
     let why = reason(&mut checks, why);
     checks.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
+    let by = caller.acting();
     let pathway =
-        services::pathways::steer_critical(&mut conn, who, audit, id, version, level, &why).await?;
+        services::pathways::steer_critical(&mut conn, by, id, version, level, &why).await?;
     Ok(respond(StatusCode::OK, pathway))
 }
 
@@ -465,19 +455,10 @@ pub async fn set_critical(
     id: web::Path<Uuid>,
     body: Json<SetCritical>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    steer_critical(
-        caller.principal(),
-        caller.audit(),
-        if_match,
-        *id,
-        Some(body.level),
-        &body.reason,
-        &state,
-    )
-    .await
+    let level = Some(body.level);
+    steer_critical(&caller, if_match, *id, level, &body.reason).await
 }
 
 /// Clear the critical flag, with a reason. Supervisors, or the pathway's
@@ -497,19 +478,8 @@ pub async fn clear_critical(
     id: web::Path<Uuid>,
     body: Json<ClearCritical>,
     if_match: IfMatch,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = caller.principal();
-    steer_critical(
-        who,
-        caller.audit(),
-        if_match,
-        *id,
-        None,
-        &body.0.reason,
-        &state,
-    )
-    .await
+    steer_critical(&caller, if_match, *id, None, &body.0.reason).await
 }
 
 /// Every event of the pathway, oldest first.

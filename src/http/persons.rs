@@ -364,7 +364,7 @@ pub async fn create(
     };
     let mut conn = state.pool.get().await?;
     let recorded =
-        services::persons::record(&mut conn, who, caller.audit(), new, options.confirm_new).await?;
+        services::persons::record(&mut conn, caller.acting(), new, options.confirm_new).await?;
     let person = match recorded {
         Recorded::Person(person) => *person,
         Recorded::PossibleDuplicates(found) => {
@@ -474,7 +474,7 @@ pub async fn update(
     };
     let mut conn = state.pool.get().await?;
     let person =
-        services::persons::update(&mut conn, who, caller.audit(), *id, version, &changes).await?;
+        services::persons::update(&mut conn, caller.acting(), *id, version, &changes).await?;
     Ok(respond(StatusCode::OK, person, keys))
 }
 

@@ -142,7 +142,7 @@ pub async fn create(
         objectives,
     };
     let mut conn = caller.conn().await?;
-    let plan = services::plans::start(&mut conn, caller.principal(), caller.audit(), new).await?;
+    let plan = services::plans::start(&mut conn, caller.acting(), new).await?;
     Ok(respond(StatusCode::CREATED, plan))
 }
 
@@ -222,9 +222,8 @@ pub async fn update(
         coordinator_id: body.coordinator_id,
         review_due: body.review_due,
     };
-    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let plan = services::plans::update(&mut conn, who, audit, *id, version, &changes).await?;
+    let plan = services::plans::update(&mut conn, caller.acting(), *id, version, &changes).await?;
     Ok(respond(StatusCode::OK, plan))
 }
 
@@ -257,8 +256,8 @@ pub async fn transition(
         review_due: body.review_due,
         end_reason: body.end_reason,
     };
-    let (who, audit) = (caller.principal(), caller.audit());
     let mut conn = caller.conn().await?;
-    let plan = services::plans::transition(&mut conn, who, audit, *id, version, &change).await?;
+    let plan =
+        services::plans::transition(&mut conn, caller.acting(), *id, version, &change).await?;
     Ok(respond(StatusCode::OK, plan))
 }

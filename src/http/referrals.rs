@@ -172,8 +172,7 @@ pub async fn create(
         contact,
     };
     let referral =
-        services::referrals::receive(&mut conn, who, caller.audit(), &state.privacy, &incoming)
-            .await?;
+        services::referrals::receive(&mut conn, caller.acting(), &state.privacy, &incoming).await?;
     let receipt = ReferralReceipt::from(Receipt {
         referral,
         sharing_objection: false,
@@ -371,14 +370,12 @@ pub async fn accept(
     body: Json<AcceptReferral>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<AcceptedReferral>, ApiError> {
-    let (who, audit) = (caller.principal(), caller.audit());
     let (person_id, take_as_referent) = (body.0.person_id, body.0.take_as_referent);
     let mut conn = state.pool.get().await?;
     let keys = &state.privacy;
     let accepted = services::referrals::accept(
         &mut conn,
-        who,
-        audit,
+        caller.acting(),
         keys,
         *id,
         person_id,
@@ -417,7 +414,7 @@ pub async fn decline(
     body: Json<DeclineReferral>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<QueuedReferral>, ApiError> {
-    let who = caller.principal();
+    let _who = caller.principal();
     let mut checks = Checks::new();
     let comment = body
         .0
@@ -428,6 +425,6 @@ pub async fn decline(
     let mut conn = state.pool.get().await?;
     let (reason, comment) = (body.0.reason, comment.as_deref());
     let declined =
-        services::referrals::decline(&mut conn, who, caller.audit(), *id, reason, comment).await?;
+        services::referrals::decline(&mut conn, caller.acting(), *id, reason, comment).await?;
     Ok(web::Json(queued(declined, &state.privacy)))
 }

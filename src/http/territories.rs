@@ -121,19 +121,14 @@ pub async fn create(
         code,
         name,
     };
-    let who = caller.principal();
-    let territory = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Create,
-        AuditTarget::Territory,
-    )
-    .run(
-        &mut conn,
-        async |conn| Ok::<_, ApiError>(territories::insert(conn, &new).await?),
-        |territory| territory.id,
-    )
-    .await?;
+    let _who = caller.principal();
+    let territory = Change::new(caller.acting(), AuditAction::Create, AuditTarget::Territory)
+        .run(
+            &mut conn,
+            async |conn| Ok::<_, ApiError>(territories::insert(conn, &new).await?),
+            |territory| territory.id,
+        )
+        .await?;
     Ok(respond(StatusCode::CREATED, &territory))
 }
 
@@ -158,20 +153,15 @@ pub async fn update(
     let name = checks.text("name", &body.0.name, 200);
     checks.finish()?;
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
-    let territory = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Update,
-        AuditTarget::Territory,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| territories::rename(conn, *id, version, &name).await,
-        |territory| territory.id,
-    )
-    .await?;
+    let _who = caller.principal();
+    let territory = Change::new(caller.acting(), AuditAction::Update, AuditTarget::Territory)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| territories::rename(conn, *id, version, &name).await,
+            |territory| territory.id,
+        )
+        .await?;
     Ok(respond(StatusCode::OK, &territory))
 }
 

@@ -169,8 +169,8 @@ pub async fn create(
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
-    let created = Change::new(who, caller.audit(), AuditAction::Create, AuditTarget::User)
+    let _who = caller.principal();
+    let created = Change::new(caller.acting(), AuditAction::Create, AuditTarget::User)
         .run(
             &mut conn,
             async |conn| accounts::create_user(conn, &auth.passwords, body.0, true).await,
@@ -336,8 +336,7 @@ pub async fn reset_password(
     let mut conn = caller.conn().await?;
     let who = caller.principal();
     Change::new(
-        who,
-        caller.audit(),
+        caller.acting(),
         AuditAction::ResetPassword,
         AuditTarget::User,
     )

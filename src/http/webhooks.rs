@@ -236,27 +236,22 @@ pub async fn create(
         secret_ciphertext: state.privacy.encrypt_webhook_secret(id, &secret),
         created_by: who.subject.id(),
     };
-    let webhook = Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Create,
-        AuditTarget::Webhook,
-    )
-    .run(
-        &mut conn,
-        async |conn| {
-            webhooks::insert(conn, &new).await?.map_err(|existing| {
-                ApiError::conflict(format!(
-                    "Your organization already has a webhook on this URL: \
+    let webhook = Change::new(caller.acting(), AuditAction::Create, AuditTarget::Webhook)
+        .run(
+            &mut conn,
+            async |conn| {
+                webhooks::insert(conn, &new).await?.map_err(|existing| {
+                    ApiError::conflict(format!(
+                        "Your organization already has a webhook on this URL: \
                          /v1/webhooks/{existing}. If the answer to your first request was lost, \
                          rotate that webhook's secret (POST /v1/webhooks/{existing}/secret) to \
                          receive one."
-                ))
-            })
-        },
-        |webhook| webhook.id,
-    )
-    .await?;
+                    ))
+                })
+            },
+            |webhook| webhook.id,
+        )
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
         .json(CreatedWebhook {
@@ -319,23 +314,18 @@ pub async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let mut conn = caller.conn().await?;
-    Change::new(
-        who,
-        caller.audit(),
-        AuditAction::Delete,
-        AuditTarget::Webhook,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| {
-            webhooks::disable(conn, who, *id)
-                .await?
-                .ok_or_else(not_found)
-        },
-        |webhook| webhook.id,
-    )
-    .await?;
+    Change::new(caller.acting(), AuditAction::Delete, AuditTarget::Webhook)
+        .of(*id)
+        .run(
+            &mut conn,
+            async |conn| {
+                webhooks::disable(conn, who, *id)
+                    .await?
+                    .ok_or_else(not_found)
+            },
+            |webhook| webhook.id,
+        )
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -360,8 +350,7 @@ pub async fn rotate_secret(
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let webhook = Change::new(
-        who,
-        caller.audit(),
+        caller.acting(),
         AuditAction::RotateSecret,
         AuditTarget::Webhook,
     )
@@ -426,10 +415,9 @@ pub async fn retry(
         .await?
         .filter(|w| w.active)
         .ok_or_else(not_found)?;
-    let who = caller.principal();
+    let _who = caller.principal();
     let delivery = Change::new(
-        who,
-        caller.audit(),
+        caller.acting(),
         AuditAction::RetryDelivery,
         AuditTarget::Webhook,
     )

@@ -15,6 +15,14 @@ use crate::db;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::principal::Principal;
 
+/// Who acts, and the request's context (address, purpose…) for the
+/// records: what every use case takes.
+#[derive(Clone, Copy)]
+pub struct Acting<'a> {
+    pub who: &'a Principal,
+    pub audit: &'a AuditContext,
+}
+
 /// Who changes what, for the records.
 #[derive(Clone, Copy)]
 pub struct Change<'a> {
@@ -28,15 +36,10 @@ pub struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
-    pub fn new(
-        who: &'a Principal,
-        audit: &'a AuditContext,
-        action: AuditAction,
-        target: AuditTarget,
-    ) -> Self {
+    pub fn new(by: Acting<'a>, action: AuditAction, target: AuditTarget) -> Self {
         Self {
-            who,
-            audit,
+            who: by.who,
+            audit: by.audit,
             action,
             target,
             id: None,

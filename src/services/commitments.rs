@@ -4,25 +4,22 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::db::Error;
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::policy::changes_only_commitment_status;
-use crate::domain::principal::Principal;
-use crate::services::change::Change;
+use crate::services::change::{Acting, Change};
 
 /// Adds a commitment to a plan of the caller's scope.
 pub async fn add(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     new: &NewCommitment,
 ) -> Result<Commitment, Error> {
-    Change::new(who, audit, AuditAction::Create, AuditTarget::Commitment)
+    Change::new(by, AuditAction::Create, AuditTarget::Commitment)
         .run(
             conn,
-            async |conn| commitments::add(conn, who, new).await,
+            async |conn| commitments::add(conn, by.who, new).await,
             |commitment| commitment.id,
         )
         .await
@@ -31,24 +28,23 @@ pub async fn add(
 /// Changes a commitment; a partner may change only its status (403).
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     version: i32,
     changes: &CommitmentChanges,
 ) -> Result<Commitment, Error> {
     let beyond_status =
         changes.description.is_some() || changes.frequency.is_some() || changes.due_on.is_some();
-    if changes_only_commitment_status(who.role) && beyond_status {
+    if changes_only_commitment_status(by.who.role) && beyond_status {
         return Err(Error::forbidden(
             "Partners change only the `status` of their commitments.",
         ));
     }
-    Change::new(who, audit, AuditAction::Update, AuditTarget::Commitment)
+    Change::new(by, AuditAction::Update, AuditTarget::Commitment)
         .of(id)
         .run(
             conn,
-            async |conn| commitments::update(conn, who, id, version, changes).await,
+            async |conn| commitments::update(conn, by.who, id, version, changes).await,
             |commitment| commitment.id,
         )
         .await

@@ -4,26 +4,23 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::db::Error;
 use crate::db::decisions::{self, Decision, NewDecision};
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
 use crate::db::notes::{self, Note};
 use crate::domain::NoteVisibility;
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::principal::Principal;
-use crate::services::change::Change;
+use crate::services::change::{Acting, Change};
 
 pub async fn record_decision(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     new: &NewDecision,
 ) -> Result<Decision, Error> {
-    Change::new(who, audit, AuditAction::Create, AuditTarget::Decision)
+    Change::new(by, AuditAction::Create, AuditTarget::Decision)
         .run(
             conn,
-            async |conn| decisions::record(conn, who, new).await,
+            async |conn| decisions::record(conn, by.who, new).await,
             |decision| decision.id,
         )
         .await
@@ -31,14 +28,13 @@ pub async fn record_decision(
 
 pub async fn record_meeting(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     new: &NewMeeting,
 ) -> Result<MeetingWithParticipants, Error> {
-    Change::new(who, audit, AuditAction::Create, AuditTarget::Meeting)
+    Change::new(by, AuditAction::Create, AuditTarget::Meeting)
         .run(
             conn,
-            async |conn| meetings::record(conn, who, new).await,
+            async |conn| meetings::record(conn, by.who, new).await,
             |meeting| meeting.meeting.id,
         )
         .await
@@ -47,16 +43,15 @@ pub async fn record_meeting(
 /// A note, visible as `visibility` says ([`crate::domain::policy::reads_note`]).
 pub async fn add_note(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     pathway: Uuid,
     visibility: NoteVisibility,
     body: &str,
 ) -> Result<Note, Error> {
-    Change::new(who, audit, AuditAction::Create, AuditTarget::Note)
+    Change::new(by, AuditAction::Create, AuditTarget::Note)
         .run(
             conn,
-            async |conn| notes::add(conn, who, pathway, visibility, body).await,
+            async |conn| notes::add(conn, by.who, pathway, visibility, body).await,
             |note| note.id,
         )
         .await

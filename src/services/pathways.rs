@@ -7,19 +7,17 @@ use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::db::error::{Violation, violation};
 use crate::db::pathways::{self, NewPathway, Pathway, Transition};
 use crate::db::{Error, domain_calendar, persons};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::policy::default_referent;
-use crate::domain::principal::Principal;
 use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
 use crate::domain::{Domain, EscalationLevel};
-use crate::services::change::Change;
+use crate::services::change::{Acting, Change};
 
 /// What opening a pathway asks for, its text already parsed.
 pub struct Opening {
@@ -39,8 +37,7 @@ pub struct Opening {
 /// and while the person has no open pathway in the domain.
 pub async fn open(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     opening: Opening,
     today: NaiveDate,
 ) -> Result<Pathway, Error> {
@@ -54,15 +51,15 @@ pub async fn open(
     if opened_on > today {
         checks.fail("opened_on", "must not be in the future");
     }
-    if !who.domains.contains(&domain) {
+    if !by.who.domains.contains(&domain) {
         checks.fail("domain", "must be one of your domains");
     }
     checks.finish()?;
-    let person = persons::find(conn, who, person_id, None)
+    let person = persons::find(conn, by.who, person_id, None)
         .await?
         .ok_or_else(|| Error::unprocessable("person_id", "names no person of your territories"))?;
     let territory_id = opening.territory_id.unwrap_or(person.territory_id);
-    if !who.territories.contains(&territory_id) {
+    if !by.who.territories.contains(&territory_id) {
         return Err(Error::unprocessable(
             "territory_id",
             "must be one of your territories",
@@ -82,7 +79,7 @@ pub async fn open(
             opens_on: closed.opens_on,
         }
     })?;
-    let referent_id = opening.referent_id.or_else(|| default_referent(who));
+    let referent_id = opening.referent_id.or_else(|| default_referent(by.who));
     if let Some(referent) = referent_id
         && !pathways::can_be_referent(conn, referent, territory_id, domain).await?
     {
@@ -100,11 +97,11 @@ pub async fn open(
         opened_on,
     };
     let reason = opening.reason.as_deref();
-    let opened = Change::new(who, audit, AuditAction::Create, AuditTarget::Pathway)
+    let opened = Change::new(by, AuditAction::Create, AuditTarget::Pathway)
         .run(
             conn,
             async |conn| {
-                pathways::open(conn, &new, who.subject.id(), reason)
+                pathways::open(conn, &new, by.who.subject.id(), reason)
                     .await
                     .map_err(Error::from)
             },
@@ -128,17 +125,16 @@ pub async fn open(
 /// Moves the status as the state machine allows.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     version: i32,
     change: &Transition,
 ) -> Result<Pathway, Error> {
-    Change::new(who, audit, AuditAction::Transition, AuditTarget::Pathway)
+    Change::new(by, AuditAction::Transition, AuditTarget::Pathway)
         .of(id)
         .run(
             conn,
-            async |conn| pathways::transition(conn, who, id, version, change).await,
+            async |conn| pathways::transition(conn, by.who, id, version, change).await,
             |pathway| pathway.id,
         )
         .await
@@ -147,32 +143,25 @@ pub async fn transition(
 /// Hands the pathway to another referent.
 pub async fn assign_referent(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     version: i32,
     referent: Uuid,
 ) -> Result<Pathway, Error> {
-    Change::new(
-        who,
-        audit,
-        AuditAction::AssignReferent,
-        AuditTarget::Pathway,
-    )
-    .of(id)
-    .run(
-        conn,
-        async |conn| pathways::assign_referent(conn, who, id, version, referent).await,
-        |pathway| pathway.id,
-    )
-    .await
+    Change::new(by, AuditAction::AssignReferent, AuditTarget::Pathway)
+        .of(id)
+        .run(
+            conn,
+            async |conn| pathways::assign_referent(conn, by.who, id, version, referent).await,
+            |pathway| pathway.id,
+        )
+        .await
 }
 
 /// Flags the situation critical at `level`, or clears the flag (`None`).
 pub async fn steer_critical(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     version: i32,
     level: Option<EscalationLevel>,
@@ -183,11 +172,11 @@ pub async fn steer_critical(
     } else {
         AuditAction::ClearCritical
     };
-    Change::new(who, audit, action, AuditTarget::Pathway)
+    Change::new(by, action, AuditTarget::Pathway)
         .of(id)
         .run(
             conn,
-            async |conn| pathways::set_critical(conn, who, id, version, level, reason).await,
+            async |conn| pathways::set_critical(conn, by.who, id, version, level, reason).await,
             |pathway| pathway.id,
         )
         .await

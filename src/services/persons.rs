@@ -6,14 +6,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::audit::{AuditContext, record};
+use crate::audit::record;
 use crate::db::Error;
 use crate::db::error::{Violation, violation};
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe};
 use crate::db::schema::communes;
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::principal::Principal;
-use crate::services::change::Change;
+use crate::services::change::{Acting, Change};
 
 /// What recording a person ended in.
 pub enum Recorded {
@@ -27,8 +26,7 @@ pub enum Recorded {
 /// persons like it, and records nothing if there are.
 pub async fn record(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     new: NewPerson,
     confirmed_new: bool,
 ) -> Result<Recorded, Error> {
@@ -42,13 +40,19 @@ pub async fn record(
             nir_index: new.nir_index.clone(),
         };
         let asked = serde_json::json!({ "possible_duplicates_of_new_person": true });
-        let listing = record::listing(audit, who, AuditAction::List, AuditTarget::Person, asked);
-        let found = persons::candidates(conn, who, &probe, &listing).await?;
+        let listing = record::listing(
+            by.audit,
+            by.who,
+            AuditAction::List,
+            AuditTarget::Person,
+            asked,
+        );
+        let found = persons::candidates(conn, by.who, &probe, &listing).await?;
         if !found.is_empty() {
             return Ok(Recorded::PossibleDuplicates(found));
         }
     }
-    let person = Change::new(who, audit, AuditAction::Create, AuditTarget::Person)
+    let person = Change::new(by, AuditAction::Create, AuditTarget::Person)
         .run(
             conn,
             async |conn| {
@@ -65,18 +69,17 @@ pub async fn record(
 /// Changes a person of the caller's territories.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     version: i32,
     changes: &PersonChanges,
 ) -> Result<Person, Error> {
-    Change::new(who, audit, AuditAction::Update, AuditTarget::Person)
+    Change::new(by, AuditAction::Update, AuditTarget::Person)
         .of(id)
         .run(
             conn,
             async |conn| {
-                let person = persons::update(conn, who, id, version, changes)
+                let person = persons::update(conn, by.who, id, version, changes)
                     .await
                     .map_err(nir_conflict)?;
                 check_commune_territory(conn, &person).await?;

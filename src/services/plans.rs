@@ -4,13 +4,11 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::db::Error;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
 use crate::domain::PlanKind;
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::principal::Principal;
-use crate::services::change::Change;
+use crate::services::change::{Acting, Change};
 
 /// What starting a plan asks for, its text already parsed.
 pub struct NewPlan {
@@ -23,11 +21,10 @@ pub struct NewPlan {
 /// Starts a plan, as a draft, on an open pathway of the caller's scope.
 pub async fn start(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     new: NewPlan,
 ) -> Result<Plan, Error> {
-    Change::new(who, audit, AuditAction::Create, AuditTarget::Plan)
+    Change::new(by, AuditAction::Create, AuditTarget::Plan)
         .run(
             conn,
             async |conn| {
@@ -37,7 +34,7 @@ pub async fn start(
                     coordinator_id,
                     objectives,
                 } = new;
-                plans::create(conn, who, pathway_id, kind, coordinator_id, objectives).await
+                plans::create(conn, by.who, pathway_id, kind, coordinator_id, objectives).await
             },
             |plan| plan.id,
         )
@@ -47,17 +44,16 @@ pub async fn start(
 /// Changes a plan's objectives, coordinator or review date.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     version: i32,
     changes: &PlanChanges,
 ) -> Result<Plan, Error> {
-    Change::new(who, audit, AuditAction::Update, AuditTarget::Plan)
+    Change::new(by, AuditAction::Update, AuditTarget::Plan)
         .of(id)
         .run(
             conn,
-            async |conn| plans::update(conn, who, id, version, changes).await,
+            async |conn| plans::update(conn, by.who, id, version, changes).await,
             |plan| plan.id,
         )
         .await
@@ -66,17 +62,16 @@ pub async fn update(
 /// Moves a plan's status as its state machine allows.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     version: i32,
     change: &PlanTransition,
 ) -> Result<Plan, Error> {
-    Change::new(who, audit, AuditAction::Transition, AuditTarget::Plan)
+    Change::new(by, AuditAction::Transition, AuditTarget::Plan)
         .of(id)
         .run(
             conn,
-            async |conn| plans::transition(conn, who, id, version, change).await,
+            async |conn| plans::transition(conn, by.who, id, version, change).await,
             |plan| plan.id,
         )
         .await

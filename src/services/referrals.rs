@@ -5,26 +5,23 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record;
 use crate::db::Error;
 use crate::db::referrals::{self, Accepted, Incoming, Referral};
 use crate::domain::ReferralDeclineReason;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::policy::{Action, allows};
-use crate::domain::principal::Principal;
 use crate::privacy::PersonalDataKeys;
-use crate::services::change::Change;
+use crate::services::change::{Acting, Change};
 
 /// Queues a partner's referral for the staff of the commune's territory.
 pub async fn receive(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     keys: &PersonalDataKeys,
     incoming: &Incoming,
 ) -> Result<Referral, Error> {
-    Change::new(who, audit, AuditAction::Refer, AuditTarget::Referral)
+    Change::new(by, AuditAction::Refer, AuditTarget::Referral)
         .run(
             conn,
             async |conn| referrals::receive(conn, keys, incoming).await,
@@ -37,8 +34,7 @@ pub async fn receive(
 /// retry that lost this response is sent to it.
 pub async fn accept(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     keys: &PersonalDataKeys,
     id: Uuid,
     person_id: Option<Uuid>,
@@ -47,17 +43,17 @@ pub async fn accept(
     let acceptance = referrals::Acceptance {
         person_id,
         take_as_referent,
-        may_replace_referent: allows(who.role, Action::AssignReferent),
+        may_replace_referent: allows(by.who.role, Action::AssignReferent),
     };
-    Change::new(who, audit, AuditAction::Accept, AuditTarget::Referral)
+    Change::new(by, AuditAction::Accept, AuditTarget::Referral)
         .of(id)
         .run(
             conn,
             async |conn| {
-                let accepted = referrals::accept(conn, keys, who, id, &acceptance).await?;
+                let accepted = referrals::accept(conn, keys, by.who, id, &acceptance).await?;
                 if let Some(pathway) = accepted.referral.pathway_id {
                     let (action, target) = (AuditAction::Accept, AuditTarget::Pathway);
-                    record::changed(conn, audit, who, action, target, pathway).await?;
+                    record::changed(conn, by.audit, by.who, action, target, pathway).await?;
                 }
                 Ok::<_, Error>(accepted)
             },
@@ -69,17 +65,16 @@ pub async fn accept(
 /// Declines a referral, with a coded reason and an optional comment.
 pub async fn decline(
     conn: &mut AsyncPgConnection,
-    who: &Principal,
-    audit: &AuditContext,
+    by: Acting<'_>,
     id: Uuid,
     reason: ReferralDeclineReason,
     comment: Option<&str>,
 ) -> Result<Referral, Error> {
-    Change::new(who, audit, AuditAction::Decline, AuditTarget::Referral)
+    Change::new(by, AuditAction::Decline, AuditTarget::Referral)
         .of(id)
         .run(
             conn,
-            async |conn| referrals::decline(conn, who, id, reason, comment).await,
+            async |conn| referrals::decline(conn, by.who, id, reason, comment).await,
             |_| id,
         )
         .await

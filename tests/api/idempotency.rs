@@ -193,6 +193,47 @@ async fn a_key_left_by_a_request_that_died_is_taken_over_by_its_retry() {
     assert_eq!(persons(&app).await, 1);
 }
 
+/// Between the commit and the stored response the first request is still
+/// answering: a retry then waits (409), and is sent to the outcome (303)
+/// only once that request is done.
+#[tokio::test]
+async fn a_retry_between_the_commit_and_the_stored_response_waits_for_it() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let bytes = serde_json::to_vec(&body(&app, "Entre").await).unwrap();
+    left_claim(&app, staff.user.id, "between", &bytes, 30).await;
+    let mut conn = app.db.connect().await;
+    let commit = "UPDATE idempotency_keys SET committed_at = now(), resource_type = 'person', \
+                  resource_id = gen_random_uuid() WHERE key = 'between'";
+    crate::support::db::execute(&mut conn, commit).await;
+    let response = post_bytes(&app, &staff.token, "between", &bytes).await;
+    assert!(response.headers().contains_key("retry-after"));
+    let problem = assert_problem(response, 409).await;
+    assert_eq!(
+        problem["type"],
+        "urn:parcours:problem:idempotency-in-progress"
+    );
+    // The holder is gone (its lease ran out): the retry learns the outcome.
+    let expire = "UPDATE idempotency_keys SET claimed_until = now() - interval '1 second' \
+                  WHERE key = 'between'";
+    crate::support::db::execute(&mut conn, expire).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let retry = client
+        .post(app.url("/v1/persons"))
+        .bearer_auth(&staff.token)
+        .header("idempotency-key", "between")
+        .header("content-type", "application/json")
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 303);
+    assert_eq!(persons(&app).await, 0, "no second change");
+}
+
 #[tokio::test]
 async fn a_committed_write_whose_response_was_lost_sends_its_retry_to_the_outcome() {
     let app = TestApp::spawn().await;

@@ -198,6 +198,9 @@ pub async fn idempotency(
             };
             Ok(req.into_response(response.body(body)))
         }
+        // Committed, its holder still finishing (storing the response):
+        // the response is on its way.
+        (None, Some(_)) if seen.claimed_until > Utc::now() => refuse(req, in_progress(&seen)),
         // Committed, but its response was lost (a crash, a failed store):
         // RFC 9110 §15.4.4, the operation completed; read its outcome there.
         (None, Some(_)) => match committed_outcome(&state, &seen).await {
@@ -216,14 +219,17 @@ pub async fn idempotency(
             }
             Err(error) => refuse(req, error),
         },
-        (None, None) => {
-            let left = (seen.claimed_until - Utc::now())
-                .to_std()
-                .unwrap_or_default()
-                .max(std::time::Duration::from_secs(1));
-            refuse(req, ApiError::IdempotencyInProgress { retry_after: left })
-        }
+        (None, None) => refuse(req, in_progress(&seen)),
     }
+}
+
+/// 409 `idempotency-in-progress`, to retry when the holder's lease ends.
+fn in_progress(seen: &Seen) -> ApiError {
+    let left = (seen.claimed_until - Utc::now())
+        .to_std()
+        .unwrap_or_default()
+        .max(std::time::Duration::from_secs(1));
+    ApiError::IdempotencyInProgress { retry_after: left }
 }
 
 /// Runs the request holding `claim`, then stores its response for the
@@ -371,9 +377,18 @@ async fn remember(
     }
     .await;
     if let Err(error) = saved {
-        // The change (if any) committed with its mark on the key: a retry
-        // is sent to its outcome (303), and never makes a second change.
+        // The change (if any) committed with its mark on the key: once the
+        // lease ends (now, or when it runs out if the database is away) a
+        // retry is sent to its outcome (303), and never makes a second change.
         tracing::warn!(error = ?error, "could not store an idempotent response");
+        let ended = async {
+            let mut conn = state.pool.get().await?;
+            idempotency::end_lease(&mut conn, claim).await?;
+            Ok::<_, ApiError>(())
+        };
+        if let Err(error) = ended.await {
+            tracing::warn!(error = ?error, "could not end an Idempotency-Key's lease");
+        }
     }
     let res = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(req, res))
