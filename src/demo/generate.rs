@@ -414,16 +414,10 @@ fn pathway(
     let current = *steps.last().unwrap_or(&PathwayStatus::Referred);
     let closed = current == PathwayStatus::Closed;
     let closure_reason = closed.then(|| {
-        *[
-            ClosureReason::TargetReached,
-            ClosureReason::AlternativeSustained,
-            ClosureReason::PersonRequest,
-            ClosureReason::MovedAway,
-            ClosureReason::Deceased,
-            ClosureReason::NoLongerEligible,
-        ]
-        .choose(rng)
-        .unwrap_or(&ClosureReason::Other)
+        // A named reason: every one but the last, `other`.
+        let all = ClosureReason::VALUES;
+        let named = all.strip_suffix(&[ClosureReason::Other]).unwrap_or(all);
+        *named.choose(rng).unwrap_or(&ClosureReason::Other)
     });
     let critical_odds = if current == PathwayStatus::WithoutSolution {
         0.2

@@ -92,21 +92,35 @@ fn read_body(
     })
 }
 
+/// How a body of this media type is parsed, or 415 (answered before the
+/// body is read).
+type Parser<T> = Result<fn(&[u8]) -> Result<T, ApiError>, ApiError>;
+
+/// Reads the body and parses it with `parser`.
+fn parse_body<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    parser: Parser<T>,
+) -> LocalBoxFuture<'static, Result<T, ApiError>> {
+    let body = read_body(req, payload);
+    Box::pin(async move {
+        let parse = parser?;
+        parse(&body.await?)
+    })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let kind = body_kind(req);
-        let body = read_body(req, payload);
-        Box::pin(async move {
-            if kind != Some(BodyKind::Json) {
-                return Err(ApiError::UnsupportedMediaType {
-                    expected: "application/json",
-                });
-            }
-            parse_json(&body.await?).map(Json)
-        })
+        let parser: Parser<Self> = match body_kind(req) {
+            Some(BodyKind::Json) => Ok(|body| parse_json(body).map(Json)),
+            _ => Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            }),
+        };
+        parse_body(req, payload, parser)
     }
 }
 
@@ -115,17 +129,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let kind = body_kind(req);
-        let body = read_body(req, payload);
-        Box::pin(async move {
-            match kind {
-                Some(BodyKind::Json) => parse_json(&body.await?).map(FormOrJson),
-                Some(BodyKind::Form) => parse_form(&body.await?).map(FormOrJson),
-                None => Err(ApiError::UnsupportedMediaType {
-                    expected: "application/json or application/x-www-form-urlencoded",
-                }),
-            }
-        })
+        let parser: Parser<Self> = match body_kind(req) {
+            Some(BodyKind::Json) => Ok(|body| parse_json(body).map(FormOrJson)),
+            Some(BodyKind::Form) => Ok(|body| parse_form(body).map(FormOrJson)),
+            None => Err(ApiError::UnsupportedMediaType {
+                expected: "application/json or application/x-www-form-urlencoded",
+            }),
+        };
+        parse_body(req, payload, parser)
     }
 }
 

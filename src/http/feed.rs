@@ -11,6 +11,7 @@ use crate::db::feed;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
+use crate::http::pagination::limit_between;
 use crate::http::referrals::organization_of;
 use crate::services::partner_events::{FeedEvent, decode, encode, event_view};
 
@@ -56,16 +57,7 @@ pub async fn read(
     params: web::Query<FeedParams>,
 ) -> Result<web::Json<FeedPage>, ApiError> {
     let organization = organization_of(caller.principal())?;
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "`limit` is out of range.",
-            vec![FieldError::new(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            )],
-        ));
-    }
+    let limit = limit_between(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = match params.after.as_deref() {
         None => None,
         Some(cursor) => Some(decode(cursor).ok_or_else(|| {

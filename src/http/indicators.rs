@@ -20,29 +20,6 @@ use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 
-const STATUSES: [PathwayStatus; 6] = [
-    PathwayStatus::Referred,
-    PathwayStatus::Assessment,
-    PathwayStatus::Orientation,
-    PathwayStatus::WithoutSolution,
-    PathwayStatus::Supported,
-    PathwayStatus::Closed,
-];
-const REASONS: [ClosureReason; 7] = [
-    ClosureReason::TargetReached,
-    ClosureReason::AlternativeSustained,
-    ClosureReason::PersonRequest,
-    ClosureReason::MovedAway,
-    ClosureReason::Deceased,
-    ClosureReason::NoLongerEligible,
-    ClosureReason::Other,
-];
-const LEVELS: [EscalationLevel; 3] = [
-    EscalationLevel::Department,
-    EscalationLevel::Regional,
-    EscalationLevel::National,
-];
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IndicatorParams {
@@ -135,8 +112,8 @@ fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainI
         referrals: 0,
         pathways_opened: 0,
         pathways_closed: 0,
-        closed_by_reason: zeroed(&REASONS),
-        status_at_end: zeroed(&STATUSES),
+        closed_by_reason: zeroed(ClosureReason::VALUES),
+        status_at_end: zeroed(PathwayStatus::VALUES),
         without_solution: DayStats {
             total_days: Some(0.0),
             ..Default::default()
@@ -147,7 +124,7 @@ fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainI
         plans_active: 0,
         overdue_reviews: 0,
         meetings_held: 0,
-        critical_at_end: zeroed(&LEVELS),
+        critical_at_end: zeroed(EscalationLevel::VALUES),
     };
     let days = |v: f64| Some((v * 10.0).round() / 10.0);
     for row in rows.iter().filter(|r| r.domain == domain) {

@@ -44,17 +44,7 @@ impl PageParams {
     }
 
     fn checked_limit(&self) -> Result<i64, ApiError> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::invalid(
-                "`limit` is out of range.",
-                vec![FieldError::new(
-                    "limit",
-                    format!("must be between 1 and {MAX_LIMIT}"),
-                )],
-            ));
-        }
-        Ok(limit)
+        limit_between(self.limit, DEFAULT_LIMIT, MAX_LIMIT)
     }
 }
 
@@ -127,6 +117,21 @@ impl<T> Page<T> {
             next_cursor,
         }
     }
+}
+
+/// A page size: `default` when absent, 400 naming `limit` outside 1..=`max`.
+pub fn limit_between(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::invalid(
+            "`limit` is out of range.",
+            vec![FieldError::new(
+                "limit",
+                format!("must be between 1 and {max}"),
+            )],
+        ));
+    }
+    Ok(limit)
 }
 
 #[cfg(test)]
