@@ -10,4 +10,4 @@ pub mod keys;
 pub mod record;
 pub mod verify;
 
-pub use record::{Actor, AuditContext, Entry};
+pub use record::{Acting, Actor, AuditContext, Entry};

@@ -26,6 +26,14 @@ pub struct AuditContext {
     pub idempotency: Option<Claim>,
 }
 
+/// Who acts, and the request's context for the records: what every use
+/// case takes (the two always travel together).
+#[derive(Clone, Copy)]
+pub struct Acting<'a> {
+    pub who: &'a Principal,
+    pub audit: &'a AuditContext,
+}
+
 /// Who acted.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor<'a> {
@@ -110,6 +118,15 @@ pub fn new_record(context: &AuditContext, actor: Actor<'_>, entry: Entry) -> New
         user_agent: context.user_agent.clone(),
         purpose: context.purpose.clone(),
     }
+}
+
+/// Writes one record of what `by` did.
+pub async fn by(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    entry: Entry,
+) -> diesel::QueryResult<()> {
+    record(conn, by.audit, Actor::Principal(by.who), entry).await
 }
 
 /// Writes one record on `conn` (inside the caller's transaction, if any).

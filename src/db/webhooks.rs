@@ -4,18 +4,17 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{
-    BigInt, Bool, Bytea, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+    BigInt, Bool, Bytea, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::PageRequest;
 use crate::db::feed::FeedRow;
-use crate::db::schema::sql_types::{Domain as SqlDomain, EventKind as SqlEventKind};
 use crate::db::schema::{webhook_deliveries, webhooks};
 use crate::db::scope::webhooks_visible;
 use crate::domain::principal::Principal;
-use crate::domain::{DeliveryStatus, Domain, EventKind};
+use crate::domain::{DeliveryStatus, EventKind};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhooks, check_for_backend(diesel::pg::Pg))]
@@ -240,34 +239,9 @@ pub struct Claimed {
     /// The webhook is active and the pathway still in the partner's scope.
     #[diesel(sql_type = Bool)]
     pub deliverable: bool,
-    #[diesel(sql_type = BigInt)]
-    pub txid: i64,
-    #[diesel(sql_type = BigInt)]
-    pub seq: i64,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub pathway_id: Option<Uuid>,
-    #[diesel(sql_type = SqlDomain)]
-    pub domain: Domain,
-    #[diesel(sql_type = SqlEventKind)]
-    pub kind: EventKind,
-    #[diesel(sql_type = Timestamptz)]
-    pub occurred_at: DateTime<Utc>,
-    #[diesel(sql_type = Jsonb)]
-    pub data: serde_json::Value,
-}
-
-impl Claimed {
-    pub fn event(&self) -> FeedRow {
-        FeedRow {
-            txid: self.txid,
-            seq: self.seq,
-            pathway_id: self.pathway_id,
-            domain: self.domain,
-            kind: self.kind,
-            occurred_at: self.occurred_at,
-            data: self.data.clone(),
-        }
-    }
+    /// The event to send, as the feed has it.
+    #[diesel(embed)]
+    pub event: FeedRow,
 }
 
 /// Takes up to `batch` due deliveries for one attempt each. One statement:

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::record::record;
+use crate::audit::Entry;
+use crate::audit::record;
 use crate::audit::verify::{Verification, verify as verify_chain};
-use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::policy::{ReadAccessLog, ReadAuditTrail, SubjectAccess};
 use crate::db::audit::{self, Filter, Record};
 use crate::db::{persons, subject_access};
@@ -103,7 +103,6 @@ impl From<Record> for AuditRecord {
 #[get("/v1/audit")]
 pub async fn search(
     caller: Authorized<ReadAuditTrail>,
-    context: AuditContext,
     params: web::Query<AuditParams>,
     page: web::Query<PageParams>,
     state: web::Data<AppState>,
@@ -144,13 +143,7 @@ pub async fn search(
     let entry = Entry::new(AuditAction::Search, AuditOutcome::Success)
         .on(AuditTarget::Audit, None)
         .listing(asked, vec![]);
-    record(
-        &mut conn,
-        &context,
-        Actor::Principal(caller.principal()),
-        entry,
-    )
-    .await?;
+    record::by(&mut conn, caller.acting(), entry).await?;
     let items = rows.into_iter().map(AuditRecord::from).collect();
     Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
 }
@@ -166,19 +159,12 @@ pub async fn search(
 #[get("/v1/audit/verify")]
 pub async fn verify(
     caller: Authorized<ReadAuditTrail>,
-    context: AuditContext,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Verification>, ApiError> {
     let mut conn = state.pool.get().await?;
     let report = verify_chain(&mut conn, &state.seal_key).await?;
     let entry = Entry::new(AuditAction::Verify, AuditOutcome::Success).on(AuditTarget::Audit, None);
-    record(
-        &mut conn,
-        &context,
-        Actor::Principal(caller.principal()),
-        entry,
-    )
-    .await?;
+    record::by(&mut conn, caller.acting(), entry).await?;
     Ok(web::Json(report))
 }
 
@@ -194,7 +180,6 @@ pub async fn verify(
 #[get("/v1/persons/{id}/access-log")]
 pub async fn access_log(
     caller: Authorized<ReadAccessLog>,
-    context: AuditContext,
     id: web::Path<Uuid>,
     page: web::Query<PageParams>,
 ) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
@@ -214,7 +199,7 @@ pub async fn access_log(
     let target = (AuditTarget::Person, Some(*id));
     crate::audit::record::settled(
         &mut conn,
-        &context,
+        caller.audit(),
         who,
         AuditAction::ReadAccessLog,
         target,
@@ -222,7 +207,7 @@ pub async fn access_log(
     )
     .await?;
     let record = crate::audit::record::about(
-        &context,
+        caller.audit(),
         who,
         AuditAction::ReadAccessLog,
         AuditTarget::Person,
@@ -249,14 +234,13 @@ pub async fn access_log(
 #[get("/v1/persons/{id}/export")]
 pub async fn person_file(
     caller: Authorized<SubjectAccess>,
-    context: AuditContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
     let who = caller.principal();
     let mut conn = state.pool.get().await?;
     let record = crate::audit::record::about(
-        &context,
+        caller.audit(),
         who,
         AuditAction::SubjectAccess,
         AuditTarget::Person,

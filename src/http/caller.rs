@@ -19,6 +19,7 @@ use futures_util::future::LocalBoxFuture;
 use serde_json::json;
 use std::marker::PhantomData;
 
+use crate::audit::Acting;
 use crate::audit::{Actor, AuditContext, Entry};
 use crate::auth::AuthContext;
 use crate::auth::policy::{Action, Permission};
@@ -29,7 +30,6 @@ use crate::domain::principal::Principal;
 use crate::http::audit_context;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-use crate::services::change::Acting;
 
 /// A pooled database connection.
 pub type Connection =

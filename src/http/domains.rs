@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit::Entry;
 use crate::audit::record;
-use crate::audit::{Actor, Entry};
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::domain_calendar::{self, Opening};
 use crate::domain::AuditOutcome;
@@ -141,7 +141,7 @@ pub async fn reschedule(
         let entry = Entry::new(AuditAction::Reschedule, AuditOutcome::Success)
             .on(AuditTarget::Domain, None)
             .listing(asked, vec![]);
-        record::record(conn, caller.audit(), Actor::Principal(who), entry).await?;
+        record::by(conn, caller.acting(), entry).await?;
         Ok::<_, ApiError>(opening)
     })
     .await;

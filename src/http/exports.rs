@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::record::record;
-use crate::audit::{Actor, AuditContext, Entry};
+use crate::audit::Entry;
+use crate::audit::record;
 use crate::auth::policy::ExportPseudonymised;
 use crate::db::exports::{self, PathwayRow, Selection};
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -154,7 +154,6 @@ fn csv_line(row: &PathwayExportRow, out: &mut String) {
 #[get("/v1/exports/pathways")]
 pub async fn pathways(
     caller: Authorized<ExportPseudonymised>,
-    context: AuditContext,
     params: web::Query<ExportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -175,13 +174,7 @@ pub async fn pathways(
     let entry = Entry::new(AuditAction::Export, AuditOutcome::Success)
         .on(AuditTarget::Pathway, None)
         .listing(asked, vec![]);
-    record(
-        &mut conn,
-        &context,
-        Actor::Principal(caller.principal()),
-        entry,
-    )
-    .await?;
+    record::by(&mut conn, caller.acting(), entry).await?;
 
     let (mut out, body) = channel(format, CSV_HEADER);
     let keys = state.clone();
@@ -422,7 +415,6 @@ fn audit_csv_line(row: &AuditExportRow, out: &mut String) {
 #[get("/v1/exports/audit")]
 pub async fn audit(
     caller: Authorized<ExportPseudonymised>,
-    context: AuditContext,
     params: web::Query<AuditExportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -434,13 +426,7 @@ pub async fn audit(
     let entry = Entry::new(AuditAction::Export, AuditOutcome::Success)
         .on(AuditTarget::Audit, None)
         .listing(asked, vec![]);
-    record(
-        &mut conn,
-        &context,
-        Actor::Principal(caller.principal()),
-        entry,
-    )
-    .await?;
+    record::by(&mut conn, caller.acting(), entry).await?;
     let (mut out, body) = channel(format, AUDIT_CSV_HEADER);
     let keys = state.clone();
     tokio::spawn(async move {

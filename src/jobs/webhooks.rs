@@ -124,7 +124,7 @@ impl Sender {
     /// The body and the secrets that sign it; `None` if the event is not
     /// one partners may know of or a secret does not decrypt.
     fn payload(&self, claimed: &Claimed) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
-        let event = event_view(claimed.event())?;
+        let event = event_view(claimed.event.clone())?;
         let body = serde_json::to_vec(&WebhookPayload {
             kind: event.kind,
             timestamp: event.occurred_at,

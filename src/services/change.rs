@@ -9,19 +9,11 @@ use diesel::result::Error as QueryError;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
 use uuid::Uuid;
 
-use crate::audit::AuditContext;
 use crate::audit::record::{self, Outcome};
+use crate::audit::{Acting, AuditContext};
 use crate::db;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::principal::Principal;
-
-/// Who acts, and the request's context (address, purpose…) for the
-/// records: what every use case takes.
-#[derive(Clone, Copy)]
-pub struct Acting<'a> {
-    pub who: &'a Principal,
-    pub audit: &'a AuditContext,
-}
 
 /// Who changes what, for the records.
 #[derive(Clone, Copy)]

@@ -4,11 +4,12 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::audit::Acting;
 use crate::db::Error;
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::policy::changes_only_commitment_status;
-use crate::services::change::{Acting, Change};
+use crate::services::change::Change;
 
 /// Adds a commitment to a plan of the caller's scope.
 pub async fn add(

@@ -4,13 +4,14 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::audit::Acting;
 use crate::db::Error;
 use crate::db::decisions::{self, Decision, NewDecision};
 use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
 use crate::db::notes::{self, Note};
 use crate::domain::NoteVisibility;
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::services::change::{Acting, Change};
+use crate::services::change::Change;
 
 pub async fn record_decision(
     conn: &mut AsyncPgConnection,

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::audit::Acting;
 use crate::db::error::{Violation, violation};
 use crate::db::pathways::{self, NewPathway, Pathway, Transition};
 use crate::db::{Error, domain_calendar, persons};
@@ -17,7 +18,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
 use crate::domain::{Domain, EscalationLevel};
-use crate::services::change::{Acting, Change};
+use crate::services::change::Change;
 
 /// What opening a pathway asks for, its text already parsed.
 pub struct Opening {

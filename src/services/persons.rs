@@ -6,13 +6,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::audit::Acting;
 use crate::audit::record;
 use crate::db::Error;
 use crate::db::error::{Violation, violation};
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe};
 use crate::db::schema::communes;
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::services::change::{Acting, Change};
+use crate::services::change::Change;
 
 /// What recording a person ended in.
 pub enum Recorded {

@@ -4,11 +4,12 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::audit::Acting;
 use crate::db::Error;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
 use crate::domain::PlanKind;
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::services::change::{Acting, Change};
+use crate::services::change::Change;
 
 /// What starting a plan asks for, its text already parsed.
 pub struct NewPlan {

@@ -5,6 +5,7 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use crate::audit::Acting;
 use crate::audit::record;
 use crate::db::Error;
 use crate::db::referrals::{self, Accepted, Incoming, Referral};
@@ -12,7 +13,7 @@ use crate::domain::ReferralDeclineReason;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::policy::{Action, allows};
 use crate::privacy::PersonalDataKeys;
-use crate::services::change::{Acting, Change};
+use crate::services::change::Change;
 
 /// Queues a partner's referral for the staff of the commune's territory.
 pub async fn receive(
