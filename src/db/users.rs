@@ -5,8 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::PageRequest;
+use crate::db::error::{Violation, violation};
 use crate::db::schema::{refresh_tokens, user_territories, users};
+use crate::db::versioned::at_version;
+use crate::db::{Error, PageRequest};
 use crate::domain::{Domain, Role};
 
 /// The domains of a row (never NULL: a CHECK forbids it).
@@ -186,36 +188,47 @@ pub async fn insert(
     .await
 }
 
-/// Applies `changes` if `version` is current; `None` otherwise. Deactivation
-/// also revokes the user's refresh tokens, in the same transaction.
+/// The account, locked for a change inside the caller's transaction, if
+/// it is at `version` (404 when absent, 412 when it moved on).
+pub async fn lock_at(conn: &mut AsyncPgConnection, id: Uuid, version: i32) -> Result<User, Error> {
+    let locked = users::table
+        .find(id)
+        .select(User::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    at_version(locked, version).map_err(|e| e.refused(|| Error::not_found("No such user.")))
+}
+
+/// Changes an account locked by [`lock_at`] and moves its version on;
+/// deactivating it also ends its logins. Run inside the caller's
+/// transaction.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
-    version: i32,
+    locked: &User,
     changes: &UserChanges,
     territories: Option<&[Uuid]>,
-) -> QueryResult<Option<User>> {
-    use diesel_async::AsyncConnection;
-    conn.transaction(async |conn| {
-        let updated: Option<User> =
-            diesel::update(users::table.find(id).filter(users::version.eq(version)))
-                .set((changes, users::version.eq(version + 1)))
-                .returning(User::as_returning())
-                .get_result(&mut *conn)
-                .await
-                .optional()?;
-        let Some(user) = updated else {
-            return Ok(None);
-        };
-        if let Some(territories) = territories {
-            set_territories(conn, id, territories).await?;
-        }
-        if changes.active == Some(false) {
-            revoke_refresh_tokens(conn, id).await?;
-        }
-        Ok(Some(user))
-    })
-    .await
+) -> Result<User, Error> {
+    let user = diesel::update(users::table.find(locked.id))
+        .set((changes, users::version.eq(locked.version + 1)))
+        .returning(User::as_returning())
+        .get_result(&mut *conn)
+        .await?;
+    if let Some(territories) = territories {
+        set_territories(conn, user.id, territories)
+            .await
+            .map_err(|e| match violation(&e) {
+                Some(Violation::ForeignKey) => {
+                    Error::unprocessable("territories", "names a territory that does not exist")
+                }
+                _ => e.into(),
+            })?;
+    }
+    if changes.active == Some(false) {
+        revoke_refresh_tokens(conn, user.id).await?;
+    }
+    Ok(user)
 }
 
 /// Replaces the password and ends every login of the account: its refresh

@@ -78,11 +78,6 @@ impl FromRequest for IfMatch {
     }
 }
 
-/// 412 for a version that is no longer current.
-pub fn stale() -> ApiError {
-    crate::domain::refusal::Refusal::Stale.into()
-}
-
 /// A resource with its ETag, and its `Location` (`{collection}/{id}`) when
 /// it was just created.
 pub fn tagged(

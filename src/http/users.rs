@@ -17,7 +17,7 @@ use crate::domain::validation::Checks;
 use crate::domain::{Domain, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::etag::{IfMatch, stale, tagged};
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::services::accounts::{self, CreateUser};
@@ -232,23 +232,10 @@ pub async fn update(
     let territories = body.territories.as_deref();
     let updated = conn
         .transaction(async |conn| {
-            let Some(before) = users::find(conn, *id).await? else {
-                return Err(ApiError::not_found("No such user."));
-            };
+            let before = users::lock_at(conn, *id, version).await?;
             check_account_change(who, &before, changes.role)?;
             let before_territories = users::territories_of(conn, before.id).await?;
-            let Some(user) = users::update(conn, *id, version, &changes, territories)
-                .await
-                .map_err(|e| match ApiError::from(e) {
-                    ApiError::Unprocessable { .. } => ApiError::unprocessable(
-                        "territories",
-                        "names a territory that does not exist",
-                    ),
-                    other => other,
-                })?
-            else {
-                return Err(stale());
-            };
+            let user = users::update(conn, &before, &changes, territories).await?;
             let after_territories = users::territories_of(conn, user.id).await?;
             let changes = (
                 json_of(UserView::new(before, before_territories))?,

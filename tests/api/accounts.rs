@@ -174,6 +174,25 @@ async fn changes_need_the_current_etag() {
     assert_problem(second, 412).await;
     let now: Value = app.get_json(&path, &admin).await;
     assert_eq!(now["display_name"], "First");
+
+    // An unknown territory is named, and nothing of the change is kept.
+    let current = app
+        .with_token(Method::GET, &path, &admin)
+        .send()
+        .await
+        .unwrap();
+    let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let unknown = app
+        .with_token(Method::PATCH, &path, &admin)
+        .header("if-match", &etag)
+        .json(&json!({"display_name": "Third", "territories": [uuid::Uuid::now_v7()]}))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(unknown, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "territories");
+    let now: Value = app.get_json(&path, &admin).await;
+    assert_eq!(now["display_name"], "First");
 }
 
 #[tokio::test]
