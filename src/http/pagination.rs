@@ -78,7 +78,7 @@ fn encode_cursor(id: Uuid) -> String {
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass it as `cursor` to get the next page; `null` on the last page.

@@ -27,7 +27,7 @@ use crate::services;
 use crate::services::pathways::Opening;
 
 /// A critical situation (situation critique).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Critical {
     pub level: EscalationLevel,
     pub reason: String,
@@ -35,7 +35,7 @@ pub struct Critical {
     pub since: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PathwayView {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -84,7 +84,7 @@ impl From<Pathway> for PathwayView {
 }
 
 /// One status and its period (like FHIR EpisodeOfCare.statusHistory).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusPeriodView {
     pub status: PathwayStatus,
     pub start: DateTime<Utc>,
@@ -95,7 +95,7 @@ pub struct StatusPeriodView {
 }
 
 /// A pathway with its status history.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PathwayDetail {
     #[serde(flatten)]
     pub pathway: PathwayView,
@@ -198,7 +198,7 @@ pub struct PathwayFilters {
 }
 
 /// One event of the timeline.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
     /// Position in the timeline; increases with each event.
     pub seq: i64,

@@ -3,11 +3,14 @@
 
 use parcours::domain::Domain::{self, Childhood, Disability, Elderly, Insertion};
 use parcours::domain::Role::{Coordinator, Supervisor};
+use parcours::domain::{ClosureReason, EscalationLevel, EventKind, PathwayStatus};
+use parcours::http::pagination::Page;
+use parcours::http::pathways::{EventView, PathwayDetail, PathwayView};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::fixtures::{open, person, transition};
-use crate::support::{TestApp, assert_problem, etag_of};
+use crate::support::{TestApp, assert_problem, etag_of, view};
 
 const EVERY_DOMAIN: [Domain; 4] = [Disability, Elderly, Childhood, Insertion];
 
@@ -17,13 +20,13 @@ async fn a_pathway_moves_through_its_statuses_with_a_history_and_a_timeline() {
     let staff = app.staff(Coordinator, &["05-GAP"], &EVERY_DOMAIN).await;
     let person = person(&app, &staff, "Arnaud").await;
     let (id, etag) = open(&app, &staff, &person, Insertion).await;
-    let read = app
-        .get_json(&format!("/v1/pathways/{id}"), &staff.token)
+    let read: PathwayDetail = app
+        .get_as(&format!("/v1/pathways/{id}"), &staff.token)
         .await;
-    assert_eq!(read["status"], "referred");
+    assert_eq!(read.pathway.status, PathwayStatus::Referred);
     assert_eq!(
-        read["referent_id"],
-        staff.user.id.to_string(),
+        read.pathway.referent_id,
+        Some(staff.user.id),
         "the coordinator follows it"
     );
 
@@ -41,66 +44,52 @@ async fn a_pathway_moves_through_its_statuses_with_a_history_and_a_timeline() {
         200,
     )
     .await;
-    assert_eq!(closed["status"], "closed");
-    assert_eq!(closed["closure_reason"], "target_reached");
-    assert!(closed["closed_on"].is_string());
-    let statuses: Vec<&str> = closed["status_history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["status"].as_str().unwrap())
-        .collect();
+    let closed: PathwayDetail = view(closed);
+    assert_eq!(closed.pathway.status, PathwayStatus::Closed);
     assert_eq!(
-        statuses,
-        [
-            "referred",
-            "assessment",
-            "orientation",
-            "without_solution",
-            "supported",
-            "closed"
-        ]
+        closed.pathway.closure_reason,
+        Some(ClosureReason::TargetReached)
     );
-    let history = closed["status_history"].as_array().unwrap();
+    let opened_on = closed.pathway.opened_on;
+    assert!(closed.pathway.closed_on.is_some_and(|d| d >= opened_on));
+    let statuses: Vec<PathwayStatus> = closed.status_history.iter().map(|p| p.status).collect();
+    assert_eq!(statuses, PathwayStatus::VALUES, "every status, in order");
+    let history = &closed.status_history;
     for pair in history.windows(2) {
         assert_eq!(
-            pair[0]["end"], pair[1]["start"],
+            pair[0].end,
+            Some(pair[1].start),
             "periods follow each other"
         );
     }
-    assert!(history.last().unwrap()["end"].is_null());
-    assert_eq!(closed["days_without_solution"], 0);
+    assert_eq!(history.last().unwrap().end, None);
+    assert_eq!(closed.days_without_solution, 0);
 
-    let timeline = app
-        .get_json(&format!("/v1/pathways/{id}/timeline?limit=4"), &staff.token)
+    let timeline: Page<EventView> = app
+        .get_as(&format!("/v1/pathways/{id}/timeline?limit=4"), &staff.token)
         .await;
-    let kinds: Vec<&str> = timeline["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<EventKind> = timeline.items.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
         [
-            "pathway_opened",
-            "status_changed",
-            "status_changed",
-            "status_changed"
+            EventKind::PathwayOpened,
+            EventKind::StatusChanged,
+            EventKind::StatusChanged,
+            EventKind::StatusChanged
         ]
     );
-    assert_eq!(timeline["items"][1]["data"]["from"], "referred");
-    assert_eq!(timeline["items"][1]["data"]["to"], "assessment");
-    let cursor = timeline["next_cursor"].as_str().unwrap();
-    let rest = app
-        .get_json(
+    assert_eq!(timeline.items[1].data["from"], "referred");
+    assert_eq!(timeline.items[1].data["to"], "assessment");
+    let cursor = timeline.next_cursor.expect("a next page");
+    let rest: Page<EventView> = app
+        .get_as(
             &format!("/v1/pathways/{id}/timeline?limit=4&cursor={cursor}"),
             &staff.token,
         )
         .await;
-    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
-    assert_eq!(rest["items"][1]["data"]["closure_reason"], "target_reached");
-    assert!(rest["next_cursor"].is_null());
+    assert_eq!(rest.items.len(), 2);
+    assert_eq!(rest.items[1].data["closure_reason"], "target_reached");
+    assert_eq!(rest.next_cursor, None);
 
     // Closed is final; a new pathway can now be opened in the domain.
     let (problem, _) = transition(&app, &staff.token, &id, &etag, "assessment", None, 409).await;
@@ -349,9 +338,10 @@ async fn critical_situations_are_flagged_escalated_and_cleared() {
         .await;
     assert_eq!(response.status(), 200);
     let etag = etag_of(&response);
-    let flagged: Value = response.json().await.unwrap();
-    assert_eq!(flagged["critical"]["level"], "department");
-    let since = flagged["critical"]["since"].clone();
+    let flagged: PathwayView = response.json().await.unwrap();
+    let critical = flagged.critical.expect("flagged critical");
+    assert_eq!(critical.level, EscalationLevel::Department);
+    assert_eq!(critical.reason, "Sortie d'IME sans relais");
 
     let response = app
         .send_json(
@@ -363,17 +353,17 @@ async fn critical_situations_are_flagged_escalated_and_cleared() {
         )
         .await;
     let etag = etag_of(&response);
-    let escalated: Value = response.json().await.unwrap();
-    assert_eq!(escalated["critical"]["level"], "regional");
+    let escalated: PathwayView = response.json().await.unwrap();
+    let escalation = escalated.critical.expect("still critical");
+    assert_eq!(escalation.level, EscalationLevel::Regional);
     assert_eq!(
-        escalated["critical"]["since"], since,
+        escalation.since, critical.since,
         "escalating keeps the date"
     );
 
-    let listed = app
-        .get_json("/v1/pathways?critical=true", &staff.token)
-        .await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let listed: Page<PathwayView> = app.get_as("/v1/pathways?critical=true", &staff.token).await;
+    let listed: Vec<_> = listed.items.iter().map(|p| p.id.to_string()).collect();
+    assert_eq!(listed, std::slice::from_ref(&id));
 
     let response = app
         .send_json(
@@ -385,28 +375,21 @@ async fn critical_situations_are_flagged_escalated_and_cleared() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let cleared: Value = response.json().await.unwrap();
-    assert!(cleared["critical"].is_null());
-    let listed = app
-        .get_json("/v1/pathways?critical=true", &staff.token)
+    let cleared: PathwayView = response.json().await.unwrap();
+    assert!(cleared.critical.is_none());
+    let listed: Page<PathwayView> = app.get_as("/v1/pathways?critical=true", &staff.token).await;
+    assert!(listed.items.is_empty());
+    let timeline: Page<EventView> = app
+        .get_as(&format!("/v1/pathways/{id}/timeline"), &staff.token)
         .await;
-    assert!(listed["items"].as_array().unwrap().is_empty());
-    let timeline = app
-        .get_json(&format!("/v1/pathways/{id}/timeline"), &staff.token)
-        .await;
-    let kinds: Vec<&str> = timeline["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<EventKind> = timeline.items.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
         [
-            "pathway_opened",
-            "critical_set",
-            "critical_set",
-            "critical_cleared"
+            EventKind::PathwayOpened,
+            EventKind::CriticalSet,
+            EventKind::CriticalSet,
+            EventKind::CriticalCleared
         ]
     );
 }
@@ -434,12 +417,12 @@ async fn out_of_scope_pathways_are_absent_everywhere() {
                 .unwrap();
             assert_problem(response, 404).await;
         }
-        let list = app.get_json("/v1/pathways", &outsider.token).await;
-        assert!(list["items"].as_array().unwrap().is_empty());
-        let list = app
-            .get_json(&format!("/v1/pathways?person={person}"), &outsider.token)
+        let list: Page<PathwayView> = app.get_as("/v1/pathways", &outsider.token).await;
+        assert!(list.items.is_empty());
+        let list: Page<PathwayView> = app
+            .get_as(&format!("/v1/pathways?person={person}"), &outsider.token)
             .await;
-        assert!(list["items"].as_array().unwrap().is_empty());
+        assert!(list.items.is_empty());
         transition(&app, &outsider.token, &id, &etag, "assessment", None, 404).await;
         let response = app
             .send_json(
@@ -485,12 +468,10 @@ async fn lists_filter_and_paginate_in_a_stable_order() {
             Some(c) => format!("/v1/pathways?limit=3&cursor={c}"),
             None => "/v1/pathways?limit=3".to_owned(),
         };
-        let page = app.get_json(&path, &staff.token).await;
-        for item in page["items"].as_array().unwrap() {
-            seen.push(item["id"].as_str().unwrap().to_owned());
-        }
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
+        let page: Page<PathwayView> = app.get_as(&path, &staff.token).await;
+        seen.extend(page.items.iter().map(|p| p.id.to_string()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
             None => break,
         }
     }
@@ -498,21 +479,32 @@ async fn lists_filter_and_paginate_in_a_stable_order() {
     assert_eq!(seen, expected);
 
     let territory = app.territory("05-GAP").await;
-    let filtered = app
-        .get_json(
+    let filtered: Page<PathwayView> = app
+        .get_as(
             &format!("/v1/pathways?territory={territory}&status=referred"),
             &staff.token,
         )
         .await;
-    assert_eq!(filtered["items"].as_array().unwrap().len(), 3);
-    let by_domain = app
-        .get_json("/v1/pathways?domain=elderly", &staff.token)
+    assert_eq!(filtered.items.len(), 3);
+    assert!(
+        filtered
+            .items
+            .iter()
+            .all(|p| p.status == PathwayStatus::Referred)
+    );
+    let by_domain: Page<PathwayView> = app
+        .get_as("/v1/pathways?domain=elderly", &staff.token)
         .await;
-    assert_eq!(by_domain["items"][0]["id"], ids[1].0);
-    let none = app
-        .get_json("/v1/pathways?opened_to=2000-01-01", &staff.token)
+    let by_domain: Vec<_> = by_domain
+        .items
+        .iter()
+        .map(|p| (p.id.to_string(), p.domain))
+        .collect();
+    assert_eq!(by_domain, [(ids[1].0.clone(), Elderly)]);
+    let none: Page<PathwayView> = app
+        .get_as("/v1/pathways?opened_to=2000-01-01", &staff.token)
         .await;
-    assert!(none["items"].as_array().unwrap().is_empty());
+    assert!(none.items.is_empty());
     let response = app
         .with_token(Method::GET, "/v1/pathways?status=lost", &staff.token)
         .send()

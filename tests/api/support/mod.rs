@@ -242,6 +242,11 @@ impl TestApp {
     }
 
     /// `GET path` with a bearer token, as JSON.
+    /// A successful GET, read as the view the API documents for it.
+    pub async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        view(self.get_json(path, token).await)
+    }
+
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let response = self
             .with_token(reqwest::Method::GET, path, token)
@@ -267,6 +272,12 @@ impl TestApp {
             .request(method, self.url(path))
             .bearer_auth(token)
     }
+}
+
+/// A response body read as the view the API documents for it.
+pub fn view<T: serde::de::DeserializeOwned>(body: Value) -> T {
+    serde_json::from_value(body.clone())
+        .unwrap_or_else(|e| panic!("not a {}: {e}: {body}", std::any::type_name::<T>()))
 }
 
 /// The claims of a JWT, read without checking its signature.
