@@ -205,13 +205,18 @@ pub async fn location_of(
     let under_pathway = |pathway: Option<Uuid>, list: &str| {
         pathway.map(|pathway| format!("/v1/pathways/{pathway}/{list}"))
     };
-    Ok(match resource_type {
-        "person" => Some(format!("/v1/persons/{id}")),
-        "pathway" => Some(format!("/v1/pathways/{id}")),
-        "plan" => Some(format!("/v1/plans/{id}")),
-        "commitment" => Some(format!("/v1/commitments/{id}")),
-        "referral" => Some(format!("/v1/referrals/{id}")),
-        "decision" => under_pathway(
+    use crate::domain::audit::AuditTarget as T;
+    let Some(target) = T::parse(resource_type) else {
+        return Ok(None);
+    };
+    // Every target is named: a new one must say where its outcome is read.
+    Ok(match target {
+        T::Person => Some(format!("/v1/persons/{id}")),
+        T::Pathway => Some(format!("/v1/pathways/{id}")),
+        T::Plan => Some(format!("/v1/plans/{id}")),
+        T::Commitment => Some(format!("/v1/commitments/{id}")),
+        T::Referral => Some(format!("/v1/referrals/{id}")),
+        T::Decision => under_pathway(
             decisions::table
                 .find(id)
                 .select(decisions::pathway_id)
@@ -220,7 +225,7 @@ pub async fn location_of(
                 .optional()?,
             "decisions",
         ),
-        "meeting" => under_pathway(
+        T::Meeting => under_pathway(
             meetings::table
                 .find(id)
                 .select(meetings::pathway_id)
@@ -229,7 +234,7 @@ pub async fn location_of(
                 .optional()?,
             "meetings",
         ),
-        "note" => under_pathway(
+        T::Note => under_pathway(
             notes::table
                 .find(id)
                 .select(notes::pathway_id)
@@ -238,6 +243,17 @@ pub async fn location_of(
                 .optional()?,
             "notes",
         ),
-        _ => None,
+        // Not created by a POST the Idempotency-Key covers.
+        T::Alert
+        | T::Audit
+        | T::Client
+        | T::Domain
+        | T::Feed
+        | T::IdempotentResponse
+        | T::Organization
+        | T::Territory
+        | T::Timeline
+        | T::User
+        | T::Webhook => None,
     })
 }

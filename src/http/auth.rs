@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::{Actor, AuditContext, Entry};
+use crate::audit::{Acting, Actor, AuditContext, Entry};
 use crate::auth::keys::Jwks;
 use crate::auth::passwords::{HashError, Verified};
 use crate::auth::secrets::{digest, random_secret};
@@ -29,7 +29,8 @@ use crate::http::caller::PasswordPending;
 use crate::http::error::{ApiError, ProblemDetails};
 use crate::http::extract::FormOrJson;
 use crate::http::state::AppState;
-use diesel_async::AsyncConnection;
+use crate::services::account_changes;
+use crate::services::change::refused;
 use serde_json::json;
 
 /// A token request (RFC 6749), as a form or as JSON.
@@ -602,49 +603,28 @@ pub async fn change_password(
         .await
         .map_err(from_hash_error)?;
     let mut conn = state.pool.get().await?;
-    let changed = match verified {
-        Verified::Yes { .. } if current_password == new_password => Err(ApiError::unprocessable(
-            "new_password",
-            "must differ from the current one",
-        )),
+    let by = Acting {
+        who: &who,
+        audit: &audit,
+    };
+    let refusal = match verified {
+        Verified::Yes { .. } if current_password == new_password => {
+            ApiError::unprocessable("new_password", "must differ from the current one")
+        }
         Verified::Yes { .. } => {
             let hash = auth
                 .passwords
                 .hash(new_password)
                 .await
                 .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-            conn.transaction(async |conn| {
-                users::set_password(conn, id, &hash, false).await?;
-                crate::audit::record::changed(
-                    conn,
-                    &audit,
-                    &who,
-                    AuditAction::ChangePassword,
-                    AuditTarget::User,
-                    id,
-                )
-                .await?;
-                Ok::<_, ApiError>(())
-            })
-            .await
+            account_changes::change_own_password(&mut conn, by, &hash).await?;
+            return Ok(HttpResponse::NoContent().finish());
         }
         Verified::No => {
             login_throttle::record_failure(&mut conn, &key, login_throttle::NAME_FAILURES).await?;
-            Err(ApiError::unprocessable(
-                "current_password",
-                "is not your current password",
-            ))
+            ApiError::unprocessable("current_password", "is not your current password")
         }
     };
     let target = (AuditTarget::User, Some(id));
-    crate::audit::record::settled(
-        &mut conn,
-        &audit,
-        &who,
-        AuditAction::ChangePassword,
-        target,
-        changed,
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Err(refused(&mut conn, by, AuditAction::ChangePassword, target, refusal).await)
 }

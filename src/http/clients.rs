@@ -9,17 +9,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::policy::ManageAccounts;
-use crate::auth::secrets::{digest, random_secret};
 use crate::db::clients::{self, Client, ClientChanges};
-use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::services::accounts::{self, CreateClient};
-use crate::services::change::Change;
+use crate::services::account_changes;
+use crate::services::accounts::CreateClient;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClientView {
@@ -127,14 +125,7 @@ pub async fn create(
     body: Json<CreateClient>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = caller.conn().await?;
-    let _who = caller.principal();
-    let created = Change::new(caller.acting(), AuditAction::Create, AuditTarget::Client)
-        .run(
-            &mut conn,
-            async |conn| accounts::create_client(conn, body.0).await,
-            |created| created.0.id,
-        )
-        .await?;
+    let created = account_changes::create_client(&mut conn, caller.acting(), body.0).await?;
     let (client, client_secret) = created;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
@@ -168,15 +159,8 @@ pub async fn update(
         active: body.0.active,
     };
     let mut conn = caller.conn().await?;
-    let _who = caller.principal();
-    let client = Change::new(caller.acting(), AuditAction::Update, AuditTarget::Client)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| clients::update(conn, *id, version, &changes).await,
-            |client| client.id,
-        )
-        .await?;
+    let by = caller.acting();
+    let client = account_changes::update_client(&mut conn, by, *id, version, &changes).await?;
     Ok(respond(
         StatusCode::OK,
         &client,
@@ -197,25 +181,9 @@ pub async fn rotate_secret(
     caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let client_secret = random_secret("pcs_");
     let mut conn = caller.conn().await?;
-    let _who = caller.principal();
-    let client = Change::new(
-        caller.acting(),
-        AuditAction::RotateSecret,
-        AuditTarget::Client,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| {
-            clients::rotate_secret(conn, *id, &digest(&client_secret))
-                .await?
-                .ok_or_else(|| ApiError::not_found("No such client."))
-        },
-        |client| client.id,
-    )
-    .await?;
+    let (client, client_secret) =
+        account_changes::rotate_client_secret(&mut conn, caller.acting(), *id).await?;
     let body = ClientWithSecret {
         client: ClientView::from(client.clone()),
         client_secret,

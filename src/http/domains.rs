@@ -6,13 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::Entry;
-use crate::audit::record;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::domain_calendar::{self, Opening};
-use crate::domain::AuditOutcome;
 use crate::domain::Domain;
-use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::rollout::{is_open, rollout_year};
 use crate::domain::validation::Checks;
 use crate::domain::values;
@@ -20,7 +16,7 @@ use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::extract::Json;
-use crate::services::change::transaction;
+use crate::services;
 
 /// A domain and where it stands in the rollout.
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,28 +128,9 @@ pub async fn reschedule(
     }
     checks.finish()?;
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
-    let opens_on = body.0.opens_on;
-    // Recorded as what was asked: a domain has no id of its own.
-    let done = transaction(&mut conn, async |conn| {
-        let opening = domain_calendar::reschedule(conn, *domain, version, opens_on).await?;
-        let asked = serde_json::json!({ "domain": *domain, "opens_on": opens_on });
-        let entry = Entry::new(AuditAction::Reschedule, AuditOutcome::Success)
-            .on(AuditTarget::Domain, None)
-            .listing(asked, vec![]);
-        record::by(conn, caller.acting(), entry).await?;
-        Ok::<_, ApiError>(opening)
-    })
-    .await;
-    let target = (AuditTarget::Domain, None);
-    let opening = record::settled(
-        &mut conn,
-        caller.audit(),
-        who,
-        AuditAction::Reschedule,
-        target,
-        done,
-    )
-    .await?;
+    let (by, opens_on) = (caller.acting(), body.0.opens_on);
+    let opening =
+        services::reference_data::reschedule_domain(&mut conn, by, *domain, version, opens_on)
+            .await?;
     Ok(respond(StatusCode::OK, &opening))
 }

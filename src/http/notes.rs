@@ -69,7 +69,6 @@ pub async fn create(
     let mut checks = Checks::new();
     let text = checks.text("body", &body.0.body, 20_000);
     checks.finish()?;
-    let _who = caller.principal();
     let visibility = body.0.visibility;
     let mut conn = caller.conn().await?;
     let note =

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::domain::OrganizationKind;
-use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::is_finess;
 use crate::domain::validation::{Checks, is_digits};
 use crate::http::caller::Authorized;
@@ -17,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::services::change::Change;
+use crate::services;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -142,18 +141,8 @@ pub async fn create(
         siret,
         finess,
     };
-    let _who = caller.principal();
-    let organization = Change::new(
-        caller.acting(),
-        AuditAction::Create,
-        AuditTarget::Organization,
-    )
-    .run(
-        &mut conn,
-        async |conn| Ok::<_, ApiError>(organizations::insert(conn, &new).await?),
-        |organization| organization.id,
-    )
-    .await?;
+    let organization =
+        services::reference_data::create_organization(&mut conn, caller.acting(), &new).await?;
     Ok(respond(StatusCode::CREATED, &organization))
 }
 
@@ -195,18 +184,9 @@ pub async fn update(
         finess: body.finess.map(|given| given.and(finess)),
     };
     let mut conn = caller.conn().await?;
-    let _who = caller.principal();
-    let organization = Change::new(
-        caller.acting(),
-        AuditAction::Update,
-        AuditTarget::Organization,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| organizations::update(conn, *id, version, &changes).await,
-        |organization| organization.id,
-    )
-    .await?;
+    let by = caller.acting();
+    let organization =
+        services::reference_data::update_organization(&mut conn, by, *id, version, &changes)
+            .await?;
     Ok(respond(StatusCode::OK, &organization))
 }

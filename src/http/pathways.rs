@@ -374,7 +374,6 @@ pub async fn update(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.version()?;
-    let _who = caller.principal();
     let referent = body.0.referent_id;
     let mut conn = caller.conn().await?;
     let pathway =
@@ -413,7 +412,6 @@ pub async fn transition(
         reason: why,
         closure_reason: body.closure_reason,
     };
-    let _who = caller.principal();
     let mut conn = caller.conn().await?;
     let pathway =
         services::pathways::transition(&mut conn, caller.acting(), *id, version, &change).await?;

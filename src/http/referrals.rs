@@ -414,7 +414,6 @@ pub async fn decline(
     body: Json<DeclineReferral>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<QueuedReferral>, ApiError> {
-    let _who = caller.principal();
     let mut checks = Checks::new();
     let comment = body
         .0

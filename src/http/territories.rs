@@ -8,14 +8,13 @@ use uuid::Uuid;
 
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::territories::{self, NewTerritory, Territory};
-use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::services::change::Change;
+use crate::services;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -121,14 +120,8 @@ pub async fn create(
         code,
         name,
     };
-    let _who = caller.principal();
-    let territory = Change::new(caller.acting(), AuditAction::Create, AuditTarget::Territory)
-        .run(
-            &mut conn,
-            async |conn| Ok::<_, ApiError>(territories::insert(conn, &new).await?),
-            |territory| territory.id,
-        )
-        .await?;
+    let territory =
+        services::reference_data::create_territory(&mut conn, caller.acting(), &new).await?;
     Ok(respond(StatusCode::CREATED, &territory))
 }
 
@@ -153,15 +146,9 @@ pub async fn update(
     let name = checks.text("name", &body.0.name, 200);
     checks.finish()?;
     let mut conn = caller.conn().await?;
-    let _who = caller.principal();
-    let territory = Change::new(caller.acting(), AuditAction::Update, AuditTarget::Territory)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| territories::rename(conn, *id, version, &name).await,
-            |territory| territory.id,
-        )
-        .await?;
+    let by = caller.acting();
+    let territory =
+        services::reference_data::rename_territory(&mut conn, by, *id, version, &name).await?;
     Ok(respond(StatusCode::OK, &territory))
 }
 

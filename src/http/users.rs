@@ -7,12 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::audit::record;
 use crate::auth::AuthContext;
-use crate::auth::policy::{self, ManageAccounts};
+use crate::auth::policy::ManageAccounts;
 use crate::auth::secrets::one_time_password;
 use crate::db::users::{self, User, UserChanges, present};
-use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::{Domain, Role};
 use crate::http::caller::Authorized;
@@ -20,9 +18,8 @@ use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
-use crate::services::accounts::{self, CreateUser};
-use crate::services::change::Change;
-use diesel_async::AsyncConnection;
+use crate::services::account_changes;
+use crate::services::accounts::CreateUser;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -169,14 +166,8 @@ pub async fn create(
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = caller.conn().await?;
-    let _who = caller.principal();
-    let created = Change::new(caller.acting(), AuditAction::Create, AuditTarget::User)
-        .run(
-            &mut conn,
-            async |conn| accounts::create_user(conn, &auth.passwords, body.0, true).await,
-            |created| created.0.id,
-        )
-        .await?;
+    let by = caller.acting();
+    let created = account_changes::create_user(&mut conn, by, &auth.passwords, body.0).await?;
     let (user, territories, one_time_password) = created;
     let body = CreatedUser {
         user: UserView::new(user.clone(), territories),
@@ -228,74 +219,14 @@ pub async fn update(
         active: body.active,
     };
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
-    let territories = body.territories.as_deref();
-    let updated = conn
-        .transaction(async |conn| {
-            let before = users::lock_at(conn, *id, version).await?;
-            check_account_change(who, &before, changes.role)?;
-            let before_territories = users::territories_of(conn, before.id).await?;
-            let user = users::update(conn, &before, &changes, territories).await?;
-            let after_territories = users::territories_of(conn, user.id).await?;
-            let changes = (
-                json_of(UserView::new(before, before_territories))?,
-                json_of(UserView::new(user.clone(), after_territories.clone()))?,
-            );
-            record::changed_from(
-                conn,
-                caller.audit(),
-                who,
-                AuditAction::Update,
-                (AuditTarget::User, user.id),
-                changes,
-            )
-            .await?;
-            Ok::<_, ApiError>((user, after_territories))
-        })
-        .await;
-    let target = (AuditTarget::User, Some(*id));
-    let (user, territories) = record::settled(
-        &mut conn,
-        caller.audit(),
-        who,
-        AuditAction::Update,
-        target,
-        updated,
-    )
-    .await?;
+    let (by, territories) = (caller.acting(), body.territories.as_deref());
+    let (user, territories) =
+        account_changes::update_user(&mut conn, by, *id, version, &changes, territories).await?;
     Ok(respond(
         StatusCode::OK,
         &user,
         UserView::new(user.clone(), territories),
     ))
-}
-
-fn json_of(view: UserView) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(view).map_err(ApiError::internal)
-}
-
-/// Separation of duties: no admin changes its own account, and no account
-/// moves between administration, case work and audit.
-fn check_account_change(
-    who: &crate::auth::Principal,
-    target: &User,
-    role: Option<Role>,
-) -> Result<(), ApiError> {
-    if !policy::may_change_account(who, target.id) {
-        return Err(ApiError::forbidden(
-            "You cannot change your own account; another admin must.",
-        ));
-    }
-    if let Some(role) = role
-        && !policy::role_change_allowed(target.role, role)
-    {
-        return Err(ApiError::unprocessable(
-            "role",
-            "cannot move an account between administration, case work and audit; create a \
-             new account for the other duty",
-        ));
-    }
-    Ok(())
 }
 
 /// Reset a user's password (admin, never its own): a one-time password is
@@ -321,26 +252,7 @@ pub async fn reset_password(
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let mut conn = caller.conn().await?;
-    let who = caller.principal();
-    Change::new(
-        caller.acting(),
-        AuditAction::ResetPassword,
-        AuditTarget::User,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| {
-            let Some(target) = users::find(conn, *id).await? else {
-                return Err(ApiError::not_found("No such user."));
-            };
-            check_account_change(who, &target, None)?;
-            users::set_password(conn, *id, &hash, true).await?;
-            Ok(())
-        },
-        |()| *id,
-    )
-    .await?;
+    account_changes::reset_password(&mut conn, caller.acting(), *id, &hash).await?;
     Ok(web::Json(NewPassword {
         one_time_password: password,
     }))

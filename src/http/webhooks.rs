@@ -9,12 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Principal;
 use crate::auth::policy::ManageWebhooks;
-use crate::db::schema::organizations;
-use crate::db::webhooks::{self, Delivery, NewWebhook, Webhook};
+use crate::db::webhooks::{self, Delivery, Webhook};
 use crate::domain::DeliveryStatus;
-use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
@@ -22,8 +19,8 @@ use crate::http::error::{ApiError, FieldError};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::services::change::Change;
 use crate::services::partner_events::FeedEventKind;
+use crate::services::webhooks::subscriptions::{self, Registration};
 use crate::services::webhooks::{endpoint, signature};
 
 /// How long the previous secret keeps signing after a rotation.
@@ -145,44 +142,6 @@ fn not_found() -> ApiError {
     ApiError::not_found("No such webhook of your organization.")
 }
 
-/// The organization a new webhook serves: the partner's own; for an admin,
-/// the one named, which must exist.
-async fn organization_for(
-    conn: &mut diesel_async::AsyncPgConnection,
-    who: &Principal,
-    named: Option<Uuid>,
-) -> Result<Uuid, ApiError> {
-    use crate::auth::policy::{WebhookOwner, webhook_owner};
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    match webhook_owner(who) {
-        WebhookOwner::Organization(own) => {
-            return match named {
-                None => Ok(own),
-                Some(id) if id == own => Ok(own),
-                Some(_) => Err(ApiError::unprocessable(
-                    "organization_id",
-                    "must be your own organization (or be left out)",
-                )),
-            };
-        }
-        WebhookOwner::Nobody => {
-            return Err(ApiError::forbidden("Your role manages no webhooks."));
-        }
-        WebhookOwner::Any => {}
-    }
-    let id = named.ok_or_else(|| {
-        ApiError::unprocessable("organization_id", "is required when an admin registers")
-    })?;
-    let exists: Option<Uuid> = organizations::table
-        .find(id)
-        .select(organizations::id)
-        .first(conn)
-        .await
-        .optional()?;
-    exists.ok_or_else(|| ApiError::unprocessable("organization_id", "is not an organization"))
-}
-
 /// Register a webhook. The answer holds its signing secret, once. One
 /// webhook per URL and organization: registering the same URL again is 409.
 #[utoipa::path(
@@ -200,7 +159,6 @@ pub async fn create(
     body: Json<CreateWebhook>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = caller.principal();
     let body = body.0;
     let mut checks = Checks::new();
     let description = body
@@ -223,35 +181,16 @@ pub async fn create(
             )],
         ));
     }
-    let mut conn = state.pool.get().await?;
-    let organization_id = organization_for(&mut conn, who, body.organization_id).await?;
-    let id = Uuid::now_v7();
-    let secret = signature::generate_secret();
-    let new = NewWebhook {
-        id,
-        organization_id,
+    let registration = Registration {
+        organization_id: body.organization_id,
         url: url.to_string(),
-        event_types: event_types.into_iter().map(Some).collect(),
+        event_types,
         description,
-        secret_ciphertext: state.privacy.encrypt_webhook_secret(id, &secret),
-        created_by: who.subject.id(),
     };
-    let webhook = Change::new(caller.acting(), AuditAction::Create, AuditTarget::Webhook)
-        .run(
-            &mut conn,
-            async |conn| {
-                webhooks::insert(conn, &new).await?.map_err(|existing| {
-                    ApiError::conflict(format!(
-                        "Your organization already has a webhook on this URL: \
-                         /v1/webhooks/{existing}. If the answer to your first request was lost, \
-                         rotate that webhook's secret (POST /v1/webhooks/{existing}/secret) to \
-                         receive one."
-                    ))
-                })
-            },
-            |webhook| webhook.id,
-        )
-        .await?;
+    let mut conn = state.pool.get().await?;
+    let (webhook, secret) =
+        subscriptions::register(&mut conn, caller.acting(), &state.privacy, registration).await?;
+    let id = webhook.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
         .json(CreatedWebhook {
@@ -312,20 +251,8 @@ pub async fn remove(
     caller: Authorized<ManageWebhooks>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = caller.principal();
     let mut conn = caller.conn().await?;
-    Change::new(caller.acting(), AuditAction::Delete, AuditTarget::Webhook)
-        .of(*id)
-        .run(
-            &mut conn,
-            async |conn| {
-                webhooks::disable(conn, who, *id)
-                    .await?
-                    .ok_or_else(not_found)
-            },
-            |webhook| webhook.id,
-        )
-        .await?;
+    subscriptions::disable(&mut conn, caller.acting(), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -344,27 +271,11 @@ pub async fn rotate_secret(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<RotatedSecret>, ApiError> {
-    let secret = signature::generate_secret();
     let until = Utc::now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
-    let sealed = state.privacy.encrypt_webhook_secret(*id, &secret);
-    let who = caller.principal();
     let mut conn = state.pool.get().await?;
-    let webhook = Change::new(
-        caller.acting(),
-        AuditAction::RotateSecret,
-        AuditTarget::Webhook,
-    )
-    .of(*id)
-    .run(
-        &mut conn,
-        async |conn| {
-            webhooks::rotate(conn, who, *id, sealed.clone(), until)
-                .await?
-                .ok_or_else(not_found)
-        },
-        |webhook| webhook.id,
-    )
-    .await?;
+    let (webhook, secret) =
+        subscriptions::rotate_secret(&mut conn, caller.acting(), &state.privacy, *id, until)
+            .await?;
     Ok(web::Json(RotatedSecret {
         secret: signature::display_secret(&secret),
         previous_secret_expires_at: webhook.previous_secret_expires_at.unwrap_or(until),
@@ -411,28 +322,7 @@ pub async fn retry(
 ) -> Result<web::Json<DeliveryView>, ApiError> {
     let (id, delivery_id) = path.into_inner();
     let mut conn = caller.conn().await?;
-    let webhook = webhooks::find(&mut conn, caller.principal(), id)
-        .await?
-        .filter(|w| w.active)
-        .ok_or_else(not_found)?;
-    let _who = caller.principal();
-    let delivery = Change::new(
-        caller.acting(),
-        AuditAction::RetryDelivery,
-        AuditTarget::Webhook,
-    )
-    .of(webhook.id)
-    .run(
-        &mut conn,
-        async |conn| {
-            webhooks::retry(conn, webhook.id, delivery_id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::not_found("No such dead-lettered delivery of this webhook.")
-                })
-        },
-        |_| webhook.id,
-    )
-    .await?;
+    let by = caller.acting();
+    let delivery = subscriptions::retry_delivery(&mut conn, by, id, delivery_id).await?;
     Ok(web::Json(delivery.into()))
 }

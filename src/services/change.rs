@@ -69,6 +69,21 @@ impl<'a> Change<'a> {
     }
 }
 
+/// Records a change refused before it started (a rule checked outside its
+/// transaction), and passes the refusal on.
+pub async fn refused<E: Outcome>(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    action: AuditAction,
+    target: (AuditTarget, Option<Uuid>),
+    refusal: E,
+) -> E {
+    match record::settled::<(), E>(conn, by.audit, by.who, action, target, Err(refusal)).await {
+        Err(refusal) => refusal,
+        Ok(()) => unreachable!("settled passes a refusal on"),
+    }
+}
+
 /// `work` in a transaction: committed when it succeeds, rolled back when
 /// it fails (as diesel-async's own, without requiring `work` to be `Send`:
 /// a handler's future need not be).

@@ -1,6 +1,7 @@
 //! Use cases shared by the HTTP resources and the command line: each owns
 //! its transaction, its audit record and its outcome.
 
+pub mod account_changes;
 pub mod accounts;
 pub mod change;
 pub mod commitments;
@@ -9,6 +10,7 @@ pub mod pathway_records;
 pub mod pathways;
 pub mod persons;
 pub mod plans;
+pub mod reference_data;
 pub mod referrals;
 pub mod retention;
 pub mod webhooks;

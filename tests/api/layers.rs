@@ -248,3 +248,59 @@ fn the_policy_checker_sees_a_role_decision() {
         "    policy::allows(who.role, Action::WorkOnCases)"
     ));
 }
+
+/// Whether a line of code changes data itself: a transaction, the write
+/// ceremony, or the record of a change.
+fn writes(line: &str) -> bool {
+    let line = line.replace(' ', "");
+    [
+        "Change::new(",
+        "transaction(",
+        "record::changed(",
+        "record::changed_from(",
+        "db::audit::insert(",
+    ]
+    .iter()
+    .any(|pattern| line.contains(pattern))
+}
+
+/// HTTP parses and answers; every change goes through a use case of
+/// `services/`, which owns its transaction, its events and its audit
+/// record. A handler that writes by itself fails here. (The middleware
+/// keeps its own bookkeeping: the Idempotency-Key table and the record of
+/// a refused token or role, which no use case reaches.)
+#[test]
+fn no_http_module_changes_data_itself() {
+    let http = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut files = Vec::new();
+    sources(&http, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&http).unwrap().display().to_string();
+        if relative.starts_with("middleware/") || relative == "caller.rs" {
+            continue;
+        }
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            if writes(line) {
+                found.push(format!("src/http/{relative}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "HTTP modules that change data themselves (move it to a service):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_write_checker_sees_a_write() {
+    assert!(writes(
+        "    let plan = Change::new(by, AuditAction::Update, AuditTarget::Plan)"
+    ));
+    assert!(writes("    conn.transaction(async |conn| {"));
+    assert!(writes("    let done = transaction(&mut conn, async |conn| {"));
+    assert!(writes("        record::changed(conn, audit, who, action, target, id).await?;"));
+    assert!(!writes("    let plan = services::plans::update(&mut conn, by, id, v, &c).await?;"));
+}
