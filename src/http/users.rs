@@ -91,6 +91,13 @@ fn respond(status: StatusCode, user: &User, body: impl Serialize) -> HttpRespons
     tagged(status, user.version, "/v1/users", user.id, body)
 }
 
+/// The account as an admin reads it, with its ETag.
+fn respond_view(user: User, territories: Vec<Uuid>) -> HttpResponse {
+    let (version, id) = (user.version, user.id);
+    let view = UserView::new(user, territories);
+    tagged(StatusCode::OK, version, "/v1/users", id, view)
+}
+
 /// List staff users (admin).
 #[utoipa::path(
     tag = "accounts",
@@ -141,11 +148,7 @@ pub async fn read(
         .await?
         .ok_or_else(|| ApiError::not_found("No such user."))?;
     let territories = users::territories_of(&mut conn, user.id).await?;
-    Ok(respond(
-        StatusCode::OK,
-        &user,
-        UserView::new(user.clone(), territories),
-    ))
+    Ok(respond_view(user, territories))
 }
 
 /// Create a staff user (admin). Without `password`, a one-time password is
@@ -222,11 +225,7 @@ pub async fn update(
     let (by, territories) = (caller.acting(), body.territories.as_deref());
     let (user, territories) =
         account_changes::update_user(&mut conn, by, *id, version, &changes, territories).await?;
-    Ok(respond(
-        StatusCode::OK,
-        &user,
-        UserView::new(user.clone(), territories),
-    ))
+    Ok(respond_view(user, territories))
 }
 
 /// Reset a user's password (admin, never its own): a one-time password is

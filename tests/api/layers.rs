@@ -300,7 +300,13 @@ fn the_write_checker_sees_a_write() {
         "    let plan = Change::new(by, AuditAction::Update, AuditTarget::Plan)"
     ));
     assert!(writes("    conn.transaction(async |conn| {"));
-    assert!(writes("    let done = transaction(&mut conn, async |conn| {"));
-    assert!(writes("        record::changed(conn, audit, who, action, target, id).await?;"));
-    assert!(!writes("    let plan = services::plans::update(&mut conn, by, id, v, &c).await?;"));
+    assert!(writes(
+        "    let done = transaction(&mut conn, async |conn| {"
+    ));
+    assert!(writes(
+        "        record::changed(conn, audit, who, action, target, id).await?;"
+    ));
+    assert!(!writes(
+        "    let plan = services::plans::update(&mut conn, by, id, v, &c).await?;"
+    ));
 }
