@@ -141,6 +141,28 @@ async fn left_claim(app: &TestApp, subject: uuid::Uuid, key: &str, bytes: &[u8],
     .unwrap();
 }
 
+/// The POST again, its 303 not followed (to read where it points).
+async fn retry_unredirected(
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    client
+        .post(app.url("/v1/persons"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .header("content-type", "application/json")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn post_bytes(app: &TestApp, token: &str, key: &str, bytes: &[u8]) -> reqwest::Response {
     app.with_token(Method::POST, "/v1/persons", token)
         .header("idempotency-key", key)
@@ -217,19 +239,7 @@ async fn a_retry_between_the_commit_and_the_stored_response_waits_for_it() {
     let expire = "UPDATE idempotency_keys SET claimed_until = now() - interval '1 second' \
                   WHERE key = 'between'";
     crate::support::db::execute(&mut conn, expire).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let retry = client
-        .post(app.url("/v1/persons"))
-        .bearer_auth(&staff.token)
-        .header("idempotency-key", "between")
-        .header("content-type", "application/json")
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
+    let retry = retry_unredirected(&app, &staff.token, "between", &bytes).await;
     assert_eq!(retry.status(), 303);
     assert_eq!(persons(&app).await, 0, "no second change");
 }
@@ -257,19 +267,7 @@ async fn a_committed_write_whose_response_was_lost_sends_its_retry_to_the_outcom
     assert_eq!(first.status(), 201);
     let location = first.headers()["location"].to_str().unwrap().to_owned();
     // The retry learns the committed outcome instead of a 409 or a second person.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let retry = client
-        .post(app.url("/v1/persons"))
-        .bearer_auth(&staff.token)
-        .header("idempotency-key", "lost")
-        .header("content-type", "application/json")
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
+    let retry = retry_unredirected(&app, &staff.token, "lost", &bytes).await;
     assert_eq!(retry.status(), 303);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     assert_eq!(retry.headers()["location"], location.as_str());
