@@ -142,7 +142,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
     components(
-        schemas(ProblemDetails, FieldError, crate::services::partner_events::WebhookPayload),
+        schemas(
+            ProblemDetails,
+            FieldError,
+            crate::services::partner_events::WebhookPayload,
+            crate::http::exports::ExportFormat
+        ),
         responses(
             responses::Invalid, responses::Unauthenticated, responses::Forbidden,
             responses::NotFound, responses::Conflict, responses::Stale,

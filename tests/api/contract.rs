@@ -109,3 +109,35 @@ fn every_handler_that_takes_if_match_documents_it() {
         "IfMatch taken without params(IfMatch), or the reverse: {wrong:?}"
     );
 }
+
+/// Every `$ref` of the document names a component it defines: a client
+/// generator resolves them all.
+#[test]
+fn every_reference_of_the_document_resolves() {
+    fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("$ref", serde_json::Value::String(target)) => found.push(target.clone()),
+                        _ => refs(value, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    let dangling: Vec<&String> = found
+        .iter()
+        .filter(|target| {
+            let pointer = target.trim_start_matches('#');
+            doc.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
+}
