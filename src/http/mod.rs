@@ -152,7 +152,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             responses::Invalid, responses::Unauthenticated, responses::Forbidden,
             responses::NotFound, responses::Conflict, responses::Stale,
             responses::Unprocessable, responses::IfMatchRequired, responses::TooMany,
-            responses::Unavailable
+            responses::Unavailable, responses::UnsupportedMediaType,
+            responses::UnprocessableOrKeyReused
         )
     ),
     modifiers(&BearerScheme),
@@ -259,6 +260,13 @@ impl Modify for CommonResponses {
                          still running; send it again after `Retry-After`.",
                     ))
                 });
+                // A reused key is 422 beside the operation's own rules.
+                responses.insert(
+                    "422".to_owned(),
+                    RefOr::Ref(utoipa::openapi::Ref::from_response_name(
+                        "UnprocessableOrKeyReused",
+                    )),
+                );
             }
             let public = PUBLIC_PATHS.contains(&path.as_str());
             for operation in operations_mut(item) {
@@ -309,6 +317,11 @@ impl Modify for CommonResponses {
                     responses
                         .entry("403".to_owned())
                         .or_insert_with(|| shared("Forbidden"));
+                }
+                if operation.request_body.is_some() {
+                    responses
+                        .entry("415".to_owned())
+                        .or_insert_with(|| shared("UnsupportedMediaType"));
                 }
                 if names_a_record {
                     responses

@@ -68,3 +68,16 @@ pub struct TooMany(ProblemDetails);
     headers(("Retry-After" = u32, description = "Seconds to wait."))
 )]
 pub struct Unavailable(ProblemDetails);
+
+/// The body's `Content-Type` is not one this operation reads (see its
+/// request body); nothing was read.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnsupportedMediaType(ProblemDetails);
+
+/// Refused by a rule (an unknown territory or organization, say), or the
+/// `Idempotency-Key` was already used for another request (`errors` names
+/// `Idempotency-Key`): send a new request with a new key.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct UnprocessableOrKeyReused(ProblemDetails);

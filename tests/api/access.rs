@@ -235,3 +235,50 @@ fn the_document_secures_exactly_the_routes_that_need_a_token() {
         }
     }
 }
+
+/// A body in a media type the operation does not read is 415 (before the
+/// body is read), as the document says, for a role that may call it.
+#[tokio::test]
+async fn every_body_taking_operation_refuses_another_media_type_as_documented() {
+    let app = TestApp::spawn().await;
+    let mut tokens = Vec::new();
+    for role in EVERY_ROLE {
+        tokens.push((*role, app.token_for(*role).await));
+    }
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let mut checked = 0;
+    for (method, path, concrete) in routes() {
+        let operation = &doc["paths"][&path][method.to_lowercase()];
+        if operation.get("requestBody").is_none() {
+            continue;
+        }
+        assert!(
+            operation["responses"].get("415").is_some(),
+            "{method} {path} takes a body but documents no 415"
+        );
+        let token = match expected(&method, &path) {
+            Some(Access::Roles(allowed)) => tokens
+                .iter()
+                .find(|(role, _)| allowed.contains(role))
+                .map(|(_, token)| Some(token.as_str()))
+                .unwrap(),
+            _ => None,
+        };
+        let mut request = app
+            .client
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url(&concrete),
+            )
+            .header("content-type", "text/plain")
+            .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+            .body("{}");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 415, "{method} {path} with a text/plain body");
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked} operations take a body");
+}
