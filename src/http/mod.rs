@@ -173,13 +173,40 @@ pub fn routes(cfg: &mut ServiceConfig) {
 )]
 struct ApiDoc;
 
-/// The `bearer` security scheme: an access token from `POST /v1/auth/token`.
+/// How to get a token, as tools read it: an OAuth 2.0 scheme whose flows
+/// are the token endpoint's grants (Swagger UI's "Authorize" logs in with
+/// them), and the plain `bearer` scheme for a token obtained elsewhere.
 struct BearerScheme;
+
+/// The token endpoint, relative to the server.
+const TOKEN_URL: &str = "/v1/auth/token";
 
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes,
+            SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [
+                    Flow::Password(Password::with_refresh_url(
+                        TOKEN_URL,
+                        Scopes::new(),
+                        TOKEN_URL,
+                    )),
+                    Flow::ClientCredentials(ClientCredentials::new(TOKEN_URL, Scopes::new())),
+                ],
+                "Staff log in with the `password` grant (e-mail and password) and keep their \
+                 session with `grant_type=refresh_token` (single-use refresh tokens); partner \
+                 clients use `client_credentials` (client id and secret, in the body or as \
+                 HTTP Basic). Either way the answer's `access_token` is an EdDSA-signed JWT, \
+                 valid 15 minutes, sent as `Authorization: Bearer <token>`. No scopes: what a \
+                 token may do is its account's role, territories and domains.",
+            )),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
@@ -273,10 +300,11 @@ impl Modify for CommonResponses {
                 // Secured unless listed public: a new route fails closed,
                 // in the document as at the door (`Authorized<…>`).
                 if !public {
-                    operation.security = Some(vec![SecurityRequirement::new(
-                        "bearer",
-                        Vec::<String>::new(),
-                    )]);
+                    // Either scheme: the same token, obtained by a flow or given.
+                    operation.security = Some(vec![
+                        SecurityRequirement::new("oauth2", Vec::<String>::new()),
+                        SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    ]);
                 }
                 let secured = !public;
                 // A uuid in the path names a record, which answers 404

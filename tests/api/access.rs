@@ -215,7 +215,8 @@ async fn every_route_answers_each_role_as_the_policy_says() {
 }
 
 /// The document's `security` says what the door does: an operation that
-/// needs a token declares the bearer scheme, a public one declares none.
+/// needs a token declares the OAuth 2.0 flows or a bearer token, a public
+/// one declares none.
 #[test]
 fn the_document_secures_exactly_the_routes_that_need_a_token() {
     let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
@@ -224,9 +225,13 @@ fn the_document_secures_exactly_the_routes_that_need_a_token() {
             let method = method.to_uppercase();
             let access = expected(&method, path)
                 .unwrap_or_else(|| panic!("{method} {path} has no entry in the access matrix"));
-            let declared = operation["security"]
+            let schemes: Vec<&str> = operation["security"]
                 .as_array()
-                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_object()?.keys().next().map(String::as_str))
+                .collect();
+            let declared = schemes == ["oauth2", "bearer"];
             assert_eq!(
                 declared,
                 matches!(access, Access::Roles(_)),

@@ -436,3 +436,58 @@ async fn deactivating_a_client_stops_its_tokens() {
         .await;
     assert_problem(again, 401).await;
 }
+
+/// Swagger UI's "Authorize" (the document's OAuth 2.0 flows) sends a form
+/// with an empty `scope` and the client's credentials as HTTP Basic — for
+/// the password flow, an empty pair. Both flows log in as sent.
+#[tokio::test]
+async fn the_documented_flows_log_in_as_swagger_ui_sends_them() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    let basic = |id: &str, secret: &str| {
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+        format!("Basic {pair}")
+    };
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
+    let token_url = flows["password"]["tokenUrl"].as_str().unwrap();
+    assert_eq!(flows["clientCredentials"]["tokenUrl"], token_url);
+
+    let user = app.user(Role::Coordinator, &["05-GAP"], &[]).await;
+    let form = serde_urlencoded::to_string([
+        ("grant_type", "password"),
+        ("scope", ""),
+        ("username", user.email.as_str()),
+        ("password", user.password.as_str()),
+    ])
+    .unwrap();
+    let staff = app
+        .client
+        .post(app.url(token_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", basic("", ""))
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(staff.status(), 200);
+    let staff: Value = staff.json().await.unwrap();
+    assert!(staff["refresh_token"].is_string(), "staff keep a session");
+
+    let (_, client_id, secret) = app.client("CAF des Hautes-Alpes").await;
+    let partner = app
+        .client
+        .post(app.url(token_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", basic(&client_id, &secret))
+        .body("grant_type=client_credentials&scope=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(partner.status(), 200);
+    let partner: Value = partner.json().await.unwrap();
+    let me = app
+        .get_json("/v1/me", partner["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(me["role"], "partner");
+}
