@@ -20,9 +20,8 @@ use crate::domain::refusal::Refusal;
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Base of the `type` URIs: a URN names the kind of problem without pretending
-/// to be a web page.
-const TYPE_BASE: &str = "urn:parcours:problem:";
+use crate::http::problem_types;
+pub use crate::http::problem_types::{ProblemType, TYPE_BASE};
 
 /// How long a client should wait before retrying when the database is unavailable.
 pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);
@@ -207,54 +206,29 @@ impl ApiError {
         Self::Internal(cause.into())
     }
 
-    /// The slug of the problem `type` URI.
-    fn slug(&self) -> &'static str {
+    /// The kind of problem, from the catalogue ([`problem_types`]).
+    pub fn kind(&self) -> &'static ProblemType {
         match self {
-            Self::BadRequest { .. } => "validation",
-            Self::Unauthorized { .. } => "unauthorized",
-            Self::Forbidden { .. } => "forbidden",
-            Self::PasswordChangeRequired => "password-change-required",
-            Self::NotFound { .. } => "not-found",
-            Self::Conflict { .. } => "conflict",
-            Self::IdempotencyInProgress { .. } => "idempotency-in-progress",
-            Self::PreconditionFailed { .. } => "stale-version",
-            Self::Unprocessable { .. } => "unprocessable",
-            Self::PreconditionRequired => "if-match-required",
-            Self::TooManyRequests { .. } => "too-many-requests",
-            Self::OAuth { .. } => "token-refused",
-            Self::MethodNotAllowed { .. } => "method-not-allowed",
-            Self::PayloadTooLarge { .. } => "payload-too-large",
-            Self::UnsupportedMediaType { .. } => "unsupported-media-type",
-            Self::Unavailable { .. } => "unavailable",
-            Self::DomainNotOpen { .. } => "domain-not-open",
-            Self::ForbiddenTransition { .. } => "forbidden-transition",
-            Self::PossibleDuplicate { .. } => "possible-duplicate",
-            Self::Internal(_) => "internal",
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            Self::BadRequest { .. } => "The request is not valid",
-            Self::Unauthorized { .. } => "Authentication required",
-            Self::Forbidden { .. } => "Forbidden",
-            Self::PasswordChangeRequired => "Set a new password first",
-            Self::NotFound { .. } => "Not found",
-            Self::Conflict { .. } => "Conflict",
-            Self::IdempotencyInProgress { .. } => "A request with this key is still running",
-            Self::PreconditionFailed { .. } => "The resource has changed",
-            Self::Unprocessable { .. } => "The request breaks a rule",
-            Self::PreconditionRequired => "If-Match required",
-            Self::TooManyRequests { .. } => "Too many requests",
-            Self::OAuth { .. } => "Token request refused",
-            Self::MethodNotAllowed { .. } => "Method not allowed",
-            Self::PayloadTooLarge { .. } => "Request body too large",
-            Self::UnsupportedMediaType { .. } => "Unsupported media type",
-            Self::Unavailable { .. } => "Service temporarily unavailable",
-            Self::DomainNotOpen { .. } => "The domain is not open yet",
-            Self::ForbiddenTransition { .. } => "This status change is not allowed",
-            Self::PossibleDuplicate { .. } => "This person may already be known",
-            Self::Internal(_) => "Internal error",
+            Self::BadRequest { .. } => &problem_types::VALIDATION,
+            Self::Unauthorized { .. } => &problem_types::UNAUTHORIZED,
+            Self::Forbidden { .. } => &problem_types::FORBIDDEN,
+            Self::PasswordChangeRequired => &problem_types::PASSWORD_CHANGE_REQUIRED,
+            Self::NotFound { .. } => &problem_types::NOT_FOUND,
+            Self::Conflict { .. } => &problem_types::CONFLICT,
+            Self::IdempotencyInProgress { .. } => &problem_types::IDEMPOTENCY_IN_PROGRESS,
+            Self::PreconditionFailed { .. } => &problem_types::STALE_VERSION,
+            Self::Unprocessable { .. } => &problem_types::UNPROCESSABLE,
+            Self::PreconditionRequired => &problem_types::IF_MATCH_REQUIRED,
+            Self::TooManyRequests { .. } => &problem_types::TOO_MANY_REQUESTS,
+            Self::OAuth { .. } => &problem_types::TOKEN_REFUSED,
+            Self::MethodNotAllowed { .. } => &problem_types::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => &problem_types::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => &problem_types::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable { .. } => &problem_types::UNAVAILABLE,
+            Self::DomainNotOpen { .. } => &problem_types::DOMAIN_NOT_OPEN,
+            Self::ForbiddenTransition { .. } => &problem_types::FORBIDDEN_TRANSITION,
+            Self::PossibleDuplicate { .. } => &problem_types::POSSIBLE_DUPLICATE,
+            Self::Internal(_) => &problem_types::INTERNAL,
         }
     }
 
@@ -308,8 +282,8 @@ impl ApiError {
     /// The complete response for this error, naming the request in `instance`.
     pub fn to_response(&self, request_id: &str) -> HttpResponse {
         let problem = ProblemDetails {
-            problem_type: format!("{TYPE_BASE}{}", self.slug()),
-            title: self.title().to_owned(),
+            problem_type: format!("{TYPE_BASE}{}", self.kind().slug),
+            title: self.kind().title.to_owned(),
             status: self.status_code().as_u16(),
             detail: self.detail(),
             instance: instance_of(request_id),
@@ -419,7 +393,7 @@ impl fmt::Display for ApiError {
         match self {
             // The cause chain is for the log only; `Display` is what the log prints.
             Self::Internal(cause) => write!(f, "internal error: {cause:#}"),
-            other => write!(f, "{}: {}", other.title(), other.detail()),
+            other => write!(f, "{}: {}", other.kind().title, other.detail()),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod partner_pathways;
 pub mod pathways;
 pub mod persons;
 pub mod plans;
+pub mod problem_types;
 pub mod referrals;
 pub mod responses;
 pub mod territories;
@@ -260,6 +261,25 @@ impl Modify for CommonResponses {
                 )
                 .build()
         };
+        // The problem types: every `type` an error body can carry.
+        if let Some(RefOr::T(Schema::Object(details))) = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("ProblemDetails"))
+        {
+            use utoipa::openapi::{ObjectBuilder, Type};
+            let uris = crate::http::problem_types::ALL
+                .iter()
+                .map(|kind| format!("{}{}", crate::http::problem_types::TYPE_BASE, kind.slug));
+            let kind = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(uris))
+                .description(Some(crate::http::problem_types::described()))
+                .build();
+            details
+                .properties
+                .insert("type".to_owned(), RefOr::T(Schema::Object(kind)));
+        }
         for (path, item) in openapi.paths.paths.iter_mut() {
             if let Some(post) = item.post.as_mut()
                 && crate::http::middleware::idempotency::COVERED

@@ -346,6 +346,13 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
             "`{member}` missing in {body}"
         );
     }
+    // Its type is one of the catalogue, with its title and one of its statuses.
+    let kind = parcours::http::problem_types::ALL
+        .iter()
+        .find(|k| body["type"] == format!("{}{}", parcours::http::error::TYPE_BASE, k.slug))
+        .unwrap_or_else(|| panic!("a type outside the catalogue: {body}"));
+    assert_eq!(body["title"], kind.title, "{body}");
+    assert!(kind.status.contains(&status.to_string()), "{status} for {body}");
     body
 }
 
