@@ -80,6 +80,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(clients::update)
         .service(clients::rotate_secret)
         .service(persons::search)
+        .service(persons::search_by_body)
         .service(persons::create)
         .service(persons::read)
         .service(persons::update)
@@ -282,9 +283,7 @@ impl Modify for CommonResponses {
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
             if let Some(post) = item.post.as_mut()
-                && crate::http::middleware::idempotency::COVERED
-                    .iter()
-                    .any(|prefix| path.starts_with(prefix))
+                && crate::http::middleware::idempotency::covers(path)
             {
                 post.parameters
                     .get_or_insert_with(Vec::new)

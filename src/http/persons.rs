@@ -17,7 +17,7 @@ use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
 use crate::http::caller::Authorized;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, FieldError};
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
@@ -140,6 +140,10 @@ pub struct CreateOptions {
     pub confirm_new: bool,
 }
 
+/// A search by name or birth date, in the query string. Identifiers (NIR,
+/// CAF or MSA number) never travel in a URL, which proxies and access logs
+/// keep: they are refused here (400) and go in the body of
+/// `POST /v1/persons/search`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PersonSearch {
@@ -149,6 +153,26 @@ pub struct PersonSearch {
     pub q: Option<String>,
     #[serde(default, deserialize_with = "values::optional_date")]
     pub birth_date: Option<NaiveDate>,
+    /// Refused: see `POST /v1/persons/search`.
+    #[param(ignore)]
+    pub caf_number: Option<serde::de::IgnoredAny>,
+    #[param(ignore)]
+    pub msa_number: Option<serde::de::IgnoredAny>,
+    #[param(ignore)]
+    pub nir: Option<serde::de::IgnoredAny>,
+}
+
+/// A search of persons in your territories, any criteria together.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchPersons {
+    /// Name, tolerant to accents, case and small typos ("dupond" finds
+    /// "Dupont"). With `q`, the best `limit` matches come first and there is
+    /// no next page.
+    pub q: Option<String>,
+    #[serde(default, deserialize_with = "values::optional_date")]
+    pub birth_date: Option<NaiveDate>,
+    /// 7 digits.
     pub caf_number: Option<String>,
     pub msa_number: Option<String>,
     /// The full NIR (exact match, through its blind index).
@@ -232,7 +256,9 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
     }
 }
 
-/// Search persons in your territories.
+/// Search persons in your territories by name or birth date. A NIR, CAF or
+/// MSA number in the query string is refused with 400: send identifiers in
+/// the body of `POST /v1/persons/search`.
 #[utoipa::path(
     tag = "persons",
     params(PageParams, PersonSearch),
@@ -247,25 +273,90 @@ pub async fn search(
     filters: web::Query<PersonSearch>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PersonView>>, ApiError> {
-    let page = page.validate()?;
     let filters = filters.into_inner();
+    let in_url = [
+        ("nir", filters.nir.is_some()),
+        ("caf_number", filters.caf_number.is_some()),
+        ("msa_number", filters.msa_number.is_some()),
+    ];
+    let refused: Vec<FieldError> = in_url
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(field, _)| {
+            FieldError::new(
+                *field,
+                "is an identifier: send it in the body of POST /v1/persons/search, never in a URL",
+            )
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Err(ApiError::invalid(
+            "Identifiers do not travel in URLs (proxies and access logs keep them).",
+            refused,
+        ));
+    }
+    let criteria = SearchPersons {
+        q: filters.q,
+        birth_date: filters.birth_date,
+        caf_number: None,
+        msa_number: None,
+        nir: None,
+    };
+    find(&caller, page.validate()?, criteria, &state).await
+}
+
+/// Search persons in your territories, by name, birth date, NIR, CAF or
+/// MSA number (any together): identifiers travel in the body, never in a
+/// URL. Audited like `GET /v1/persons`, each term as a keyed hash.
+#[utoipa::path(
+    tag = "persons",
+    params(PageParams),
+    request_body = SearchPersons,
+    responses(
+        (status = 200, description = "Matching persons: best matches first with `q`, else in creation order.", body = Page<PersonView>),
+    )
+)]
+#[post("/v1/persons/search")]
+pub async fn search_by_body(
+    caller: Authorized<WorkOnCases>,
+    page: web::Query<PageParams>,
+    body: Json<SearchPersons>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<PersonView>>, ApiError> {
+    find(&caller, page.validate()?, body.0, &state).await
+}
+
+async fn find(
+    caller: &Authorized<WorkOnCases>,
+    page: crate::db::PageRequest,
+    criteria: SearchPersons,
+    state: &AppState,
+) -> Result<web::Json<Page<PersonView>>, ApiError> {
     let mut checks = Checks::new();
-    let name = filters
+    let name = criteria
         .q
         .as_deref()
         .map(|q| checks.text("q", q, 200))
         .filter(|q| !q.is_empty());
-    let nir = filters
+    let nir = criteria
         .nir
         .as_deref()
         .and_then(|n| check_nir(&mut checks, n));
+    let caf_number = criteria
+        .caf_number
+        .as_deref()
+        .map(|v| check_caf(&mut checks, v));
+    let msa_number = criteria
+        .msa_number
+        .as_deref()
+        .map(|v| check_msa(&mut checks, v));
     checks.finish()?;
     let ranked = name.is_some();
-    let search = Search {
+    let wanted = Search {
         name,
-        birth_date: filters.birth_date,
-        caf_number: filters.caf_number,
-        msa_number: filters.msa_number,
+        birth_date: criteria.birth_date,
+        caf_number,
+        msa_number,
         nir_index: nir.map(|nir| state.privacy.nir_index(&nir)),
     };
     // What was looked for, for the audit trail: each term as a keyed hash
@@ -274,11 +365,11 @@ pub async fn search(
     let keys = &state.privacy;
     let term = |value: Option<String>| value.map(|v| keys.search_term(&v));
     let asked = serde_json::json!({
-        "q_ref": term(search.name.clone()),
-        "birth_date_ref": term(search.birth_date.map(|d| d.to_string())),
-        "caf_number_ref": term(search.caf_number.clone()),
-        "msa_number_ref": term(search.msa_number.clone()),
-        "nir": search.nir_index.is_some(),
+        "q_ref": term(wanted.name.clone()),
+        "birth_date_ref": term(wanted.birth_date.map(|d| d.to_string())),
+        "caf_number_ref": term(wanted.caf_number.clone()),
+        "msa_number_ref": term(wanted.msa_number.clone()),
+        "nir": wanted.nir_index.is_some(),
     });
     let mut conn = state.pool.get().await?;
     let record = record::listing(
@@ -288,7 +379,7 @@ pub async fn search(
         AuditTarget::Person,
         asked,
     );
-    let rows = persons::search(&mut conn, caller.principal(), &search, page, &record).await?;
+    let rows = persons::search(&mut conn, caller.principal(), &wanted, page, &record).await?;
     let views: Vec<PersonView> = rows
         .into_iter()
         .map(|p| PersonView::new(p, &state.privacy))

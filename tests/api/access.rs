@@ -46,6 +46,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ) => Roles(ADMIN),
         ("PATCH", "/v1/users/{id}" | "/v1/clients/{id}") => Roles(ADMIN),
         ("GET" | "POST", "/v1/persons") => Roles(CASEWORK),
+        ("POST", "/v1/persons/search") => Roles(CASEWORK),
         ("GET" | "PATCH", "/v1/persons/{id}") => Roles(CASEWORK),
         ("GET", "/v1/persons/{id}/duplicates") => Roles(CASEWORK),
         ("GET" | "POST", "/v1/pathways") => Roles(CASEWORK),

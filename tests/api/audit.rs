@@ -183,10 +183,10 @@ async fn a_search_records_what_was_asked_and_returned_but_never_a_nir() {
     let result = app.get_json("/v1/persons?q=cherche", &staff.token).await;
     assert_eq!(result["items"][0]["id"], found.as_str());
     let number = nir("1850578006084");
-    app.get_json(&format!("/v1/persons?nir={number}"), &staff.token)
+    app.search_persons(&staff.token, &json!({ "nir": number }))
         .await;
 
-    app.get_json("/v1/persons?caf_number=1234567", &staff.token)
+    app.search_persons(&staff.token, &json!({ "caf_number": "1234567" }))
         .await;
 
     let searches = records(&app, &auditor, "action=search&resource_type=person").await;

@@ -49,9 +49,28 @@ async fn the_nir_is_checked_encrypted_and_shown_masked() {
 
     // Found by the exact NIR, spaced or not.
     let found = app
-        .get_json(&format!("/v1/persons?nir={number}"), &staff.token)
+        .search_persons(&staff.token, &json!({ "nir": number }))
         .await;
     assert_eq!(found["items"][0]["id"], person["id"]);
+    // Never in a URL: refused, naming where to send it, without the number.
+    let response = app
+        .with_token(
+            Method::GET,
+            &format!("/v1/persons?nir={number}"),
+            &staff.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 400).await;
+    assert_eq!(problem["errors"][0]["field"], "nir");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POST /v1/persons/search")
+    );
+    assert!(!problem.to_string().contains(&number[..13]));
 
     // A wrong key is refused without echoing the number.
     let mut wrong = number.clone();
@@ -113,9 +132,29 @@ async fn search_tolerates_accents_case_and_typos() {
         .await;
     assert_eq!(by_birth["items"].as_array().unwrap().len(), 1);
     let by_caf = app
-        .get_json("/v1/persons?caf_number=1234567", &staff.token)
+        .search_persons(&staff.token, &json!({ "caf_number": "1234567" }))
         .await;
     assert_eq!(by_caf["items"][0]["id"], lefevre["id"]);
+    let both = app
+        .search_persons(
+            &staff.token,
+            &json!({ "q": "lefevre", "birth_date": "1950-03-02", "caf_number": "1234567" }),
+        )
+        .await;
+    assert_eq!(both["items"][0]["id"], lefevre["id"]);
+    for field in ["caf_number", "msa_number"] {
+        let response = app
+            .with_token(
+                Method::GET,
+                &format!("/v1/persons?{field}=1234567"),
+                &staff.token,
+            )
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 400).await;
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
     let none = app.get_json("/v1/persons?q=zzyzx", &staff.token).await;
     assert!(none["items"].as_array().unwrap().is_empty());
 }

@@ -42,10 +42,20 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 
 /// Paths whose POSTs take a key.
-pub const COVERED: &[&str] = &["/v1/persons", "/v1/pathways", "/v1/plans", "/v1/referrals"];
+const COVERED: &[&str] = &["/v1/persons", "/v1/pathways", "/v1/plans", "/v1/referrals"];
+
+/// POSTs under them that change nothing (a search in a body): nothing to
+/// make idempotent, and no answer of personal data to keep.
+const READS: &[&str] = &["/v1/persons/search"];
+
+/// Whether a POST to `path` takes an `Idempotency-Key` (the middleware and
+/// the document ask this one question).
+pub fn covers(path: &str) -> bool {
+    COVERED.iter().any(|prefix| path.starts_with(prefix)) && !READS.contains(&path)
+}
 
 fn covered(req: &ServiceRequest) -> bool {
-    req.method() == Method::POST && COVERED.iter().any(|prefix| req.path().starts_with(prefix))
+    req.method() == Method::POST && covers(req.path())
 }
 
 /// The key as sent: a structured-field string (`"…"`) or a bare token,

@@ -352,7 +352,10 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
         .find(|k| body["type"] == format!("{}{}", parcours::http::error::TYPE_BASE, k.slug))
         .unwrap_or_else(|| panic!("a type outside the catalogue: {body}"));
     assert_eq!(body["title"], kind.title, "{body}");
-    assert!(kind.status.contains(&status.to_string()), "{status} for {body}");
+    assert!(
+        kind.status.contains(&status.to_string()),
+        "{status} for {body}"
+    );
     body
 }
 
@@ -396,6 +399,14 @@ impl TestApp {
     }
 
     /// `POST path` with JSON; asserts `expected` and returns the body and ETag.
+    /// `POST /v1/persons/search` with `criteria` (identifiers go in a body).
+    pub async fn search_persons(&self, token: &str, criteria: &Value) -> Value {
+        let (found, _) = self
+            .post_ok("/v1/persons/search", token, criteria, 200)
+            .await;
+        found
+    }
+
     pub async fn post_ok(
         &self,
         path: &str,
