@@ -9,7 +9,9 @@ use crate::db::Error;
 use crate::db::audit::{self, NewRecord};
 use crate::db::idempotency::{self, Claim};
 use crate::domain::AuditOutcome;
+use crate::domain::audit::ActorKind;
 pub use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::principal::SubjectKind;
 use crate::domain::principal::{Principal, Subject};
 use crate::domain::refusal::Refusal;
 
@@ -40,7 +42,7 @@ pub enum Actor<'a> {
     Principal(&'a Principal),
     /// A login attempt for this account (found), before any token exists.
     Account {
-        kind: &'static str,
+        kind: SubjectKind,
         id: Uuid,
     },
     Anonymous,
@@ -94,13 +96,21 @@ impl Entry {
 pub fn new_record(context: &AuditContext, actor: Actor<'_>, entry: Entry) -> NewRecord {
     let (actor_kind, actor_id, actor_role) = match actor {
         Actor::Principal(who) => match who.subject {
-            Subject::User(id) => ("user", Some(id), Some(who.role)),
-            Subject::Client(id) => ("client", Some(id), Some(who.role)),
+            Subject::User(id) => (ActorKind::User, Some(id), Some(who.role)),
+            Subject::Client(id) => (ActorKind::Client, Some(id), Some(who.role)),
         },
-        Actor::Account { kind, id } => (kind, Some(id), None),
-        Actor::Anonymous => ("anonymous", None, None),
-        Actor::System => ("system", None, None),
+        Actor::Account {
+            kind: SubjectKind::User,
+            id,
+        } => (ActorKind::User, Some(id), None),
+        Actor::Account {
+            kind: SubjectKind::Client,
+            id,
+        } => (ActorKind::Client, Some(id), None),
+        Actor::Anonymous => (ActorKind::Anonymous, None, None),
+        Actor::System => (ActorKind::System, None, None),
     };
+    let actor_kind = actor_kind.as_str();
     NewRecord {
         actor_kind,
         actor_id,

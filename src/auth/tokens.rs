@@ -19,12 +19,7 @@ use crate::domain::{Domain, Role};
 const LEEWAY_SECS: u64 = 30;
 
 /// Who the token was issued to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectKind {
-    User,
-    Client,
-}
+pub use crate::domain::principal::SubjectKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {

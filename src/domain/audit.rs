@@ -38,6 +38,20 @@ closed_set! {
 }
 
 closed_set! {
+    /// Who a record says acted.
+    pub enum ActorKind {
+        /// A staff account.
+        User => "user",
+        /// A partner client.
+        Client => "client",
+        /// Nobody known: a refused token, a failed login.
+        Anonymous => "anonymous",
+        /// parcours itself: the command line's purge, the sealer.
+        System => "system",
+    }
+}
+
+closed_set! {
     /// The kind of resource a record is about.
     pub enum AuditTarget {
         Alert => "alert",

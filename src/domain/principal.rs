@@ -31,3 +31,11 @@ pub struct Principal {
     /// The login the token belongs to (staff).
     pub session: Option<Uuid>,
 }
+
+closed_set! {
+    /// Who holds a token: a staff account or a partner client.
+    pub enum SubjectKind {
+        User => "user",
+        Client => "client",
+    }
+}

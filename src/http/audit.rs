@@ -49,7 +49,7 @@ pub struct AuditRecord {
     /// Its place in the log; `cursor` pages go by it.
     pub seq: i64,
     pub occurred_at: DateTime<Utc>,
-    /// `user`, `client` or `anonymous` (a refused token, a failed login).
+    #[schema(value_type = crate::domain::audit::ActorKind)]
     pub actor_kind: String,
     pub actor_id: Option<Uuid>,
     pub actor_role: Option<Role>,

@@ -75,8 +75,7 @@ pub struct RevokeRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     pub id: Uuid,
-    #[schema(example = "user")]
-    pub kind: &'static str,
+    pub kind: SubjectKind,
     pub role: Role,
     pub territories: Vec<Uuid>,
     pub domains: Vec<Domain>,
@@ -480,13 +479,13 @@ pub async fn me(
             let user = users::find(&mut conn, id)
                 .await?
                 .ok_or_else(|| ApiError::invalid_token("Refused: no such account."))?;
-            ("user", user.email, user.display_name)
+            (SubjectKind::User, user.email, user.display_name)
         }
         Subject::Client(id) => {
             let client = clients::find(&mut conn, id)
                 .await?
                 .ok_or_else(|| ApiError::invalid_token("Refused: no such account."))?;
-            ("client", client.client_id, client.name)
+            (SubjectKind::Client, client.client_id, client.name)
         }
     };
     Ok(web::Json(Me {

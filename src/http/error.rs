@@ -63,7 +63,7 @@ pub struct ProblemDetails {
     /// For `possible-duplicate`: the persons already known who look like the
     /// one being created (`PersonCandidate`), most alike first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<crate::http::persons::PersonCandidate>>)]
     pub candidates: Option<serde_json::Value>,
 }
 

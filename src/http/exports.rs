@@ -334,7 +334,7 @@ pub struct AuditExportRow {
     /// The record's place in the trail.
     pub seq: i64,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
-    /// `user`, `client`, `anonymous` or `system`.
+    #[schema(value_type = crate::domain::audit::ActorKind)]
     pub actor_kind: String,
     /// The staff user or partner client who acted.
     pub actor_id: Option<Uuid>,

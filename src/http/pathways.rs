@@ -101,9 +101,9 @@ pub struct PathwayDetail {
     pub pathway: PathwayView,
     /// Oldest first; the last one is the current status.
     pub status_history: Vec<StatusPeriodView>,
-    /// Whole days spent `without_solution`, all periods together, the
-    /// current one counted up to now.
-    pub days_without_solution: i64,
+    /// Days spent `without_solution`, all periods together, the current
+    /// one counted up to now, to one decimal (as in the pathways export).
+    pub days_without_solution: f64,
 }
 
 impl PathwayDetail {
@@ -125,7 +125,7 @@ impl PathwayDetail {
                     reason: p.reason,
                 })
                 .collect(),
-            days_without_solution: seconds / 86_400,
+            days_without_solution: (seconds as f64 / 8_640.0).round() / 10.0,
         }
     }
 }

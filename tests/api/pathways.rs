@@ -63,7 +63,7 @@ async fn a_pathway_moves_through_its_statuses_with_a_history_and_a_timeline() {
         );
     }
     assert_eq!(history.last().unwrap().end, None);
-    assert_eq!(closed.days_without_solution, 0);
+    assert_eq!(closed.days_without_solution, 0.0);
 
     let timeline: Page<EventView> = app
         .get_as(&format!("/v1/pathways/{id}/timeline?limit=4"), &staff.token)
