@@ -281,6 +281,39 @@ impl Modify for CommonResponses {
                 .properties
                 .insert("type".to_owned(), RefOr::T(Schema::Object(kind)));
         }
+        // The state machines, written from the rules themselves.
+        for (path, table) in [
+            (
+                "/v1/pathways/{id}/transitions",
+                moves_table(
+                    crate::domain::PathwayStatus::VALUES,
+                    crate::domain::pathway::allowed_next,
+                    |s| s.as_str(),
+                ),
+            ),
+            (
+                "/v1/plans/{id}/transitions",
+                moves_table(
+                    crate::domain::PlanStatus::VALUES,
+                    crate::domain::plan::allowed_next,
+                    |s| s.as_str(),
+                ),
+            ),
+        ] {
+            if let Some(post) = openapi
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|i| i.post.as_mut())
+            {
+                let described = post.description.get_or_insert_with(String::new);
+                if !described.is_empty() {
+                    described.push_str("\n\n");
+                }
+                described.push_str("The moves the state machine allows:\n\n");
+                described.push_str(&table);
+            }
+        }
         for (path, item) in openapi.paths.paths.iter_mut() {
             if let Some(post) = item.post.as_mut()
                 && crate::http::middleware::idempotency::covers(path)
@@ -391,6 +424,28 @@ impl Modify for CommonResponses {
             }
         }
     }
+}
+
+/// A state machine as a Markdown table: each status, and where it may go.
+fn moves_table<S: Copy>(
+    all: &[S],
+    next: fn(S) -> &'static [S],
+    name: fn(S) -> &'static str,
+) -> String {
+    let mut table = String::from("| from | may move to |\n|---|---|\n");
+    for &from in all {
+        let to: Vec<String> = next(from)
+            .iter()
+            .map(|&s| format!("`{}`", name(s)))
+            .collect();
+        let to = if to.is_empty() {
+            "— (final)".to_owned()
+        } else {
+            to.join(", ")
+        };
+        table.push_str(&format!("| `{}` | {to} |\n", name(from)));
+    }
+    table
 }
 
 /// `X-Purpose`, documented on every operation that needs a token.

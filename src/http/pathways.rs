@@ -382,7 +382,8 @@ pub async fn update(
     Ok(respond(StatusCode::OK, pathway))
 }
 
-/// Move the pathway's status (DESIGN.md §1). Coordinators move only the
+/// Move the pathway's status as its state machine allows (the table
+/// below). Coordinators move only the
 /// pathways they are the referent of. A move the state machine forbids is
 /// 409 `forbidden-transition`, listing the allowed ones. Requires `If-Match`.
 #[utoipa::path(

@@ -141,3 +141,37 @@ fn every_reference_of_the_document_resolves() {
         .collect();
     assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
 }
+
+/// The state machines are written in the document, not pointed to: each
+/// transitions operation lists every status and where it may go.
+#[test]
+fn the_state_machines_are_in_the_document() {
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let pathway = doc["paths"]["/v1/pathways/{id}/transitions"]["post"]["description"]
+        .as_str()
+        .unwrap();
+    for status in parcours::domain::PathwayStatus::VALUES {
+        let next: Vec<String> = parcours::domain::pathway::allowed_next(*status)
+            .iter()
+            .map(|s| format!("`{}`", s.as_str()))
+            .collect();
+        let row = format!("| `{}` | ", status.as_str());
+        let line = pathway
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("no row for {status:?}: {pathway}"));
+        for to in next {
+            assert!(line.contains(&to), "{line} lacks {to}");
+        }
+    }
+    let plan = doc["paths"]["/v1/plans/{id}/transitions"]["post"]["description"]
+        .as_str()
+        .unwrap();
+    for status in parcours::domain::PlanStatus::VALUES {
+        assert!(
+            plan.contains(&format!("| `{}` | ", status.as_str())),
+            "{plan}"
+        );
+    }
+    assert!(!pathway.contains("DESIGN.md"), "written, not pointed to");
+}
