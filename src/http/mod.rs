@@ -143,6 +143,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             (`ProblemDetails`) whose `instance` names the request (`X-Request-Id`).",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
+    servers((url = "/", description = "The server that serves this document.")),
     components(
         schemas(
             ProblemDetails,
@@ -166,7 +167,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "accounts", description = "Staff users and partner clients (admins only)."),
         (name = "persons", description = "The people the département follows: identity, partner numbers, masked NIR, search and duplicates. Staff of the person's territory."),
         (name = "pathways", description = "One person's support in one domain: status machine, referent, critical flag, timeline. Staff of its territory and domain; decisions, GOS meetings and notes live under a pathway."),
-        (name = "referrals", description = "Partners (CAF, MSA) refer a person; the staff of the commune's territory accept or decline each referral. A receipt says only received, accepted or declined; the partner follows the pathway from its acceptance on."),
+        (name = "referrals", description = "Partners (CAF, MSA) refer a person; the staff of the commune's territory accept or decline each referral. A receipt says only `pending` (received, not yet triaged), `accepted` or `declined`; the partner follows the pathway from its acceptance on."),
         (name = "partners", description = "What partner clients follow: the minimal view of the pathways they referred or hold a commitment in, the change feed, and webhooks.\n\nA webhook receives `POST` requests whose body is a `WebhookPayload` (`{type, timestamp, data}`, `data` being a `FeedEvent`), signed per Standard Webhooks: headers `webhook-id` (the delivery id, the same on every attempt), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>` with the bytes of the `whsec_` secret; several space-separated during a rotation). Answer 2xx to acknowledge; anything else, or no answer within 10 s, is retried with exponential backoff, then dead-lettered."),
         (name = "audit", description = "The audit trail: every login, token refusal, refused authorization, read, list, search and write of case files, and admin change; append-only, chained by hash and sealed with Ed25519. Send `X-Purpose` to record why you access a file."),
         (name = "indicators", description = "RAPT indicators per domain and year, for auditors (the whole département) and supervisors (their territories and domains): no personal data, only counts and durations."),
@@ -348,10 +349,16 @@ impl Modify for CommonResponses {
                 );
             }
             let public = PUBLIC_PATHS.contains(&path.as_str());
-            for operation in operations_mut(item) {
+            for (method, operation) in operations_mut(item) {
+                // Unique by construction (one operation per method and
+                // path): handler names repeat from one resource to another.
+                operation.operation_id = Some(operation_id(method, path));
                 // Secured unless listed public: a new route fails closed,
                 // in the document as at the door (`Authorized<…>`).
-                if !public {
+                if public {
+                    // Said outright: no token needed.
+                    operation.security = Some(Vec::new());
+                } else {
                     // Either scheme: the same token, obtained by a flow or given.
                     operation.security = Some(vec![
                         SecurityRequirement::new("oauth2", Vec::<String>::new()),
@@ -516,19 +523,39 @@ pub fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<&'static str> {
 
 fn operations_mut(
     item: &mut utoipa::openapi::PathItem,
-) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+) -> impl Iterator<Item = (&'static str, &mut utoipa::openapi::path::Operation)> {
     [
-        item.get.as_mut(),
-        item.put.as_mut(),
-        item.post.as_mut(),
-        item.delete.as_mut(),
-        item.patch.as_mut(),
-        item.head.as_mut(),
-        item.options.as_mut(),
-        item.trace.as_mut(),
+        ("get", item.get.as_mut()),
+        ("put", item.put.as_mut()),
+        ("post", item.post.as_mut()),
+        ("delete", item.delete.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("head", item.head.as_mut()),
+        ("options", item.options.as_mut()),
+        ("trace", item.trace.as_mut()),
     ]
     .into_iter()
-    .flatten()
+    .filter_map(|(method, operation)| operation.map(|o| (method, o)))
+}
+
+/// `get /v1/pathways/{id}/plans` → `get_pathways_by_id_plans`.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_owned();
+    for segment in path.split('/').filter(|s| !s.is_empty() && *s != "v1") {
+        id.push('_');
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(parameter) => {
+                id.push_str("by_");
+                id.push_str(parameter);
+            }
+            None => id.extend(
+                segment
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+            ),
+        }
+    }
+    id
 }
 
 /// The OpenAPI document of this build, as `parcours openapi` prints it.
