@@ -23,7 +23,7 @@ use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::services;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CommitmentView {
     pub id: Uuid,
     pub plan_id: Uuid,

@@ -31,7 +31,7 @@ pub struct Consent {
     pub given_on: NaiveDate,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PlanView {
     pub id: Uuid,
     pub pathway_id: Uuid,

@@ -4,11 +4,14 @@
 use chrono::{Days, Months, Utc};
 use parcours::domain::Domain::{Disability, Elderly};
 use parcours::domain::Role::{Coordinator, Partner, Supervisor};
+use parcours::domain::{CommitmentStatus, PlanStatus};
+use parcours::http::commitments::CommitmentView;
+use parcours::http::plans::PlanView;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::fixtures::{open, person};
-use crate::support::{TestApp, assert_problem, etag_of};
+use crate::support::{TestApp, assert_problem, etag_of, view};
 
 async fn move_plan(
     app: &TestApp,
@@ -65,8 +68,9 @@ async fn plans_follow_their_domain_consent_and_review_rules() {
         )
         .await;
     let id = plan["id"].as_str().unwrap();
-    assert_eq!(plan["status"], "draft");
-    assert_eq!(plan["coordinator_id"], staff.user.id.to_string());
+    let started: PlanView = view(plan.clone());
+    assert_eq!(started.status, PlanStatus::Draft);
+    assert_eq!(started.coordinator_id, staff.user.id);
 
     // No activation without consent.
     let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "active"})).await;
@@ -104,10 +108,11 @@ async fn plans_follow_their_domain_consent_and_review_rules() {
     let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "active"})).await;
     assert_eq!(response.status(), 200);
     let etag = etag_of(&response);
-    let active: Value = response.json().await.unwrap();
+    let active: PlanView = response.json().await.unwrap();
+    assert_eq!(active.status, PlanStatus::Active);
     assert_eq!(
-        active["review_due"],
-        json!(today.checked_add_months(Months::new(12)).unwrap()),
+        active.review_due,
+        today.checked_add_months(Months::new(12)),
         "defaults to the latest date allowed"
     );
     let response = app
@@ -222,8 +227,8 @@ async fn partners_update_only_their_own_commitments() {
     let path = format!("/v1/commitments/{shared}");
 
     // The CAF sees and moves its commitment, status only.
-    let read = app.get_json(&path, &caf).await;
-    assert_eq!(read["status"], "planned");
+    let read: CommitmentView = app.get_as(&path, &caf).await;
+    assert_eq!(read.status, CommitmentStatus::Planned);
     let response = app
         .send_json(
             Method::PATCH,
@@ -283,6 +288,6 @@ async fn partners_update_only_their_own_commitments() {
     assert_problem(response, 404).await;
 
     // Staff see the partner's change.
-    let read = app.get_json(&path, &staff.token).await;
-    assert_eq!(read["status"], "in_progress");
+    let read: CommitmentView = app.get_as(&path, &staff.token).await;
+    assert_eq!(read.status, CommitmentStatus::InProgress);
 }
