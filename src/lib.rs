@@ -22,6 +22,7 @@ pub mod config;
 pub mod keyfile;
 pub mod telemetry;
 
+#[macro_use]
 pub mod domain;
 
 pub mod privacy;

@@ -13,17 +13,17 @@ use crate::db::audit;
 
 const BATCH: i64 = 5_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProblemKind {
-    /// The record's content differs from what was sealed.
-    Altered,
-    /// A sealed record (or its link) is gone.
-    Removed,
-    /// A record appeared among sealed ones after they were sealed.
-    Inserted,
-    /// A seal's signature or hash does not match the chain it closes.
-    BadSeal,
+closed_set! {
+    pub enum ProblemKind {
+        /// The record's content differs from what was sealed.
+        Altered => "altered",
+        /// A sealed record (or its link) is gone.
+        Removed => "removed",
+        /// A record appeared among sealed ones after they were sealed.
+        Inserted => "inserted",
+        /// A seal's signature or hash does not match the chain it closes.
+        BadSeal => "bad_seal",
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

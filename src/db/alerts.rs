@@ -9,7 +9,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::audit::NewRecord;
@@ -26,17 +25,17 @@ pub const DECISION_NOTICE_DAYS: i32 = 60;
 /// change both together.
 pub const WITHOUT_SOLUTION_DAYS: i32 = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertKind {
-    /// An active plan's review is overdue or due within 30 days.
-    PlanReview,
-    /// A decision's validity ends within 60 days.
-    DecisionExpiring,
-    /// The pathway has been `without_solution` for more than 30 days.
-    WithoutSolution,
-    /// The situation is flagged critical.
-    Critical,
+closed_set! {
+    pub enum AlertKind {
+        /// An active plan's review is overdue or due within 30 days.
+        PlanReview => "plan_review",
+        /// A decision's validity ends within 60 days.
+        DecisionExpiring => "decision_expiring",
+        /// The pathway has been `without_solution` for more than 30 days.
+        WithoutSolution => "without_solution",
+        /// The situation is flagged critical.
+        Critical => "critical",
+    }
 }
 
 #[derive(Debug, Clone, QueryableByName)]

@@ -7,12 +7,12 @@
 /// checks that each `$text` is that spelling.
 macro_rules! closed_set {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )+
+            $( $(#[doc = $vdoc:literal])* $variant:ident => $text:literal, )+
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(
             Debug,
             Clone,
@@ -27,8 +27,12 @@ macro_rules! closed_set {
             utoipa::ToSchema,
         )]
         #[serde(rename_all = "snake_case")]
+        // The document lists each value with what it means (its doc).
+        #[schema(description = concat!(
+            $($doc, "\n",)* "\n", $("- `", $text, "`:", $($vdoc,)* "\n",)+
+        ))]
         pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
+            $( $(#[doc = $vdoc])* $variant, )+
         }
 
         impl $name {
@@ -39,6 +43,13 @@ macro_rules! closed_set {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text,)+
+                }
+            }
+
+            /// What the value means: its doc comment, or nothing.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $($name::$variant => concat!($($vdoc),*).trim(),)+
                 }
             }
 
@@ -68,7 +79,7 @@ closed_set! {
 }
 
 closed_set! {
-    /// What an account may do (DESIGN.md §2).
+    /// What an account may do.
     pub enum Role {
         /// Manages accounts and reference data; never reads case files.
         Admin => "admin",
@@ -92,15 +103,25 @@ impl Role {
 
 closed_set! {
     pub enum OrganizationKind {
+        /// The département's own services.
         Department => "department",
+        /// Caisse d'allocations familiales.
         Caf => "caf",
+        /// Mutualité sociale agricole.
         Msa => "msa",
+        /// Maison départementale des personnes handicapées.
         Mdph => "mdph",
+        /// Agence régionale de santé.
         Ars => "ars",
+        /// National education.
         Education => "education",
+        /// France Travail, missions locales.
         EmploymentService => "employment_service",
+        /// A social or medico-social facility or service (ESMS).
         Facility => "facility",
+        /// An association.
         Association => "association",
+        /// Another organization.
         Other => "other",
     }
 }
@@ -108,14 +129,18 @@ closed_set! {
 closed_set! {
     /// Sex as recorded in the civil status, when known.
     pub enum Sex {
+        /// Female.
         Female => "female",
+        /// Male.
         Male => "male",
+        /// Other or not stated.
         Other => "other",
     }
 }
 
 closed_set! {
-    /// Where a pathway stands (DESIGN.md §1); the allowed moves are in `domain::pathway`.
+    /// Where a pathway stands; the moves allowed between statuses are in
+    /// `POST /v1/pathways/{id}/transitions` (`domain::pathway` in the code).
     pub enum PathwayStatus {
         /// Demande / saisine: the situation was signalled.
         Referred => "referred",
@@ -135,12 +160,19 @@ closed_set! {
 closed_set! {
     /// Why a pathway was closed.
     pub enum ClosureReason {
+        /// The target solution is in place and lasts.
         TargetReached => "target_reached",
+        /// An alternative response lasts and suits the person.
         AlternativeSustained => "alternative_sustained",
+        /// The person (or their representative) asked to stop.
         PersonRequest => "person_request",
+        /// The person left the département.
         MovedAway => "moved_away",
+        /// The person died.
         Deceased => "deceased",
+        /// The person no longer falls within the domain.
         NoLongerEligible => "no_longer_eligible",
+        /// Another reason, given in the transition's `reason`.
         Other => "other",
     }
 }
@@ -148,8 +180,11 @@ closed_set! {
 closed_set! {
     /// How far a critical situation is escalated.
     pub enum EscalationLevel {
+        /// Handled within the département (commission de situations critiques).
         Department => "department",
+        /// Referred to the ARS (regional health agency).
         Regional => "regional",
+        /// Referred to the national cell (CNSA / ministry).
         National => "national",
     }
 }
@@ -163,6 +198,7 @@ closed_set! {
         DepartmentPresident => "department_president",
         /// Juge (des enfants, des tutelles).
         Judge => "judge",
+        /// Another authority, named in the label.
         Other => "other",
     }
 }
@@ -170,7 +206,9 @@ closed_set! {
 closed_set! {
     /// Orientation cible (what the person needs) or réponse alternative (what can be done meanwhile).
     pub enum Qualification {
+        /// The response that suits the person (réponse cible).
         Target => "target",
+        /// A response while the target one is not available (réponse alternative).
         Alternative => "alternative",
     }
 }
@@ -190,13 +228,18 @@ closed_set! {
 }
 
 closed_set! {
-    /// Where a plan stands; the allowed moves are in `domain::plan`.
+    /// Where a plan stands; the moves allowed between statuses are in
+    /// `POST /v1/plans/{id}/transitions` (`domain::plan` in the code).
     pub enum PlanStatus {
+        /// Being written.
         Draft => "draft",
+        /// Proposed to the person.
         Proposed => "proposed",
         /// The person or their representative agreed.
         Consented => "consented",
+        /// In force, with a review date.
         Active => "active",
+        /// Over, with a reason.
         Ended => "ended",
     }
 }
@@ -204,7 +247,9 @@ closed_set! {
 closed_set! {
     /// Who gave the prior agreement to a plan.
     pub enum ConsentBy {
+        /// The person themself.
         Person => "person",
+        /// Their legal representative (guardian, parent).
         LegalRepresentative => "legal_representative",
     }
 }
@@ -212,10 +257,15 @@ closed_set! {
 closed_set! {
     /// Why a plan ended.
     pub enum PlanEndReason {
+        /// Its objectives were met.
         ObjectivesMet => "objectives_met",
+        /// A new plan replaces it.
         Replaced => "replaced",
+        /// The person withdrew their consent.
         ConsentWithdrawn => "consent_withdrawn",
+        /// Its pathway was closed.
         PathwayClosed => "pathway_closed",
+        /// Another reason.
         Other => "other",
     }
 }
@@ -223,10 +273,15 @@ closed_set! {
 closed_set! {
     /// Where an organization's commitment stands.
     pub enum CommitmentStatus {
+        /// Agreed, not started.
         Planned => "planned",
+        /// Under way.
         InProgress => "in_progress",
+        /// Done as committed.
         Fulfilled => "fulfilled",
+        /// Not kept.
         Breached => "breached",
+        /// Withdrawn before it was done.
         Cancelled => "cancelled",
     }
 }
@@ -234,7 +289,9 @@ closed_set! {
 closed_set! {
     /// `team`: the pathway's professionals; `restricted`: its author and supervisors.
     pub enum NoteVisibility {
+        /// Every staff member of the pathway's scope.
         Team => "team",
+        /// Its author and the supervisors of the scope only.
         Restricted => "restricted",
     }
 }
@@ -242,19 +299,33 @@ closed_set! {
 closed_set! {
     /// What happened in a pathway (its timeline).
     pub enum EventKind {
+        /// The pathway was opened.
         PathwayOpened => "pathway_opened",
+        /// Its status moved (`from`, `to`, `reason`).
         StatusChanged => "status_changed",
+        /// Another referent follows it.
         ReferentAssigned => "referent_assigned",
+        /// One of its fields changed.
         PathwayUpdated => "pathway_updated",
+        /// Flagged or escalated as a critical situation.
         CriticalSet => "critical_set",
+        /// No longer a critical situation.
         CriticalCleared => "critical_cleared",
+        /// An authority's decision was recorded.
         DecisionRecorded => "decision_recorded",
+        /// A support plan was started.
         PlanCreated => "plan_created",
+        /// A plan's objectives, coordinator or review date changed.
         PlanUpdated => "plan_updated",
+        /// A plan's status moved.
         PlanStatusChanged => "plan_status_changed",
+        /// An organization committed to a plan.
         CommitmentAdded => "commitment_added",
+        /// A commitment changed.
         CommitmentUpdated => "commitment_updated",
+        /// A GOS meeting was held.
         MeetingHeld => "meeting_held",
+        /// A note was written (its text is never in the event).
         NoteAdded => "note_added",
         /// A partner referred the person for this pathway (before triage).
         ReferralReceived => "referral_received",
@@ -293,6 +364,7 @@ closed_set! {
         InsufficientInformation => "insufficient_information",
         /// The person refused the support.
         PersonRefused => "person_refused",
+        /// Another reason, given in the comment.
         Other => "other",
     }
 }
@@ -314,6 +386,7 @@ closed_set! {
 closed_set! {
     /// How an audited action ended.
     pub enum AuditOutcome {
+        /// Done as asked.
         Success => "success",
         /// Refused: not authenticated, or not allowed.
         Denied => "denied",

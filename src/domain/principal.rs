@@ -35,7 +35,9 @@ pub struct Principal {
 closed_set! {
     /// Who holds a token: a staff account or a partner client.
     pub enum SubjectKind {
+        /// A staff account.
         User => "user",
+        /// A partner client.
         Client => "client",
     }
 }

@@ -30,14 +30,14 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks waiting for a slow client before reading pauses.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportFormat {
-    /// Comma-separated, a header line first (`text/csv`).
-    #[default]
-    Csv,
-    /// One JSON object per line (`application/x-ndjson`).
-    Ndjson,
+closed_set! {
+    /// How an export is written.
+    pub enum ExportFormat {
+        /// Comma-separated, a header line first (`text/csv`).
+        Csv => "csv",
+        /// One JSON object per line (`application/x-ndjson`).
+        Ndjson => "ndjson",
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -159,7 +159,7 @@ pub async fn pathways(
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
     check_period(p.from, p.to)?;
-    let format = p.format.unwrap_or_default();
+    let format = p.format.unwrap_or(ExportFormat::Csv);
     let selection = Selection {
         domain: p.domain,
         territory: p.territory,
@@ -420,7 +420,7 @@ pub async fn audit(
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
     check_period(p.from, p.to)?;
-    let format = p.format.unwrap_or_default();
+    let format = p.format.unwrap_or(ExportFormat::Csv);
     let mut conn = state.pool.get().await?;
     let asked = serde_json::json!({ "format": format_name(format), "from": p.from, "to": p.to });
     let entry = Entry::new(AuditAction::Export, AuditOutcome::Success)

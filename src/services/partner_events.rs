@@ -5,25 +5,25 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::feed::FeedRow;
 use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus, ReferralDeclineReason};
 
-/// Where a followed pathway stands, in the terms partners may know.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FollowedStatus {
-    /// Referred, being assessed or oriented.
-    InProgress,
-    /// Oriented, but no solution is in place yet.
-    WithoutSolution,
-    /// A solution is in place.
-    Supported,
-    /// The pathway is closed.
-    Closed,
+closed_set! {
+    /// Where a followed pathway stands, in the terms partners may know.
+    pub enum FollowedStatus {
+        /// Referred, being assessed or oriented.
+        InProgress => "in_progress",
+        /// Oriented, but no solution is in place yet.
+        WithoutSolution => "without_solution",
+        /// A solution is in place.
+        Supported => "supported",
+        /// The pathway is closed.
+        Closed => "closed",
+    }
 }
 
 /// A pathway status as partners see it.
@@ -38,26 +38,26 @@ pub fn coarse(status: PathwayStatus) -> FollowedStatus {
     }
 }
 
-/// What happened, in the terms a partner may know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedEventKind {
-    /// The pathway was opened.
-    PathwayOpened,
-    /// Its status changed (see `status`).
-    StatusChanged,
-    /// Your organization was given a commitment in its plan.
-    CommitmentAdded,
-    /// One of your organization's commitments changed status.
-    CommitmentUpdated,
-    /// Your organization referred the person for it (before triage).
-    ReferralReceived,
-    /// The département accepted your referral (`referral_id`) into this
-    /// pathway: you follow it from this event on.
-    ReferralAccepted,
-    /// The département declined your referral (`referral_id`) for
-    /// `decline_reason`; no pathway (`pathway_id` is absent).
-    ReferralDeclined,
+closed_set! {
+    /// What happened, in the terms a partner may know.
+    pub enum FeedEventKind {
+        /// The pathway was opened.
+        PathwayOpened => "pathway_opened",
+        /// Its status changed (see `status`).
+        StatusChanged => "status_changed",
+        /// Your organization was given a commitment in its plan.
+        CommitmentAdded => "commitment_added",
+        /// One of your organization's commitments changed status.
+        CommitmentUpdated => "commitment_updated",
+        /// Your organization referred the person for it (before triage).
+        ReferralReceived => "referral_received",
+        /// The département accepted your referral (`referral_id`) into this
+        /// pathway: you follow it from this event on.
+        ReferralAccepted => "referral_accepted",
+        /// The département declined your referral (`referral_id`) for
+        /// `decline_reason`; no pathway (`pathway_id` is absent).
+        ReferralDeclined => "referral_declined",
+    }
 }
 
 impl FeedEventKind {

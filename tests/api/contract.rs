@@ -175,3 +175,30 @@ fn the_state_machines_are_in_the_document() {
     }
     assert!(!pathway.contains("DESIGN.md"), "written, not pointed to");
 }
+
+/// Every value of every enumeration the document defines says what it
+/// means (a closed set's doc comments, listed in its description).
+#[test]
+fn every_enumerated_value_says_what_it_means() {
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let mut silent = Vec::new();
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let Some(values) = schema["enum"].as_array() else {
+            continue;
+        };
+        let description = schema["description"].as_str().unwrap_or_default();
+        for value in values {
+            let value = value.as_str().unwrap();
+            let line = format!("- `{value}`:");
+            let meaning = description
+                .lines()
+                .find_map(|l| l.strip_prefix(line.as_str()))
+                .map(str::trim)
+                .unwrap_or_default();
+            if meaning.is_empty() {
+                silent.push(format!("{name}.{value}"));
+            }
+        }
+    }
+    assert!(silent.is_empty(), "values without a meaning: {silent:?}");
+}
