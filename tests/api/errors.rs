@@ -228,3 +228,43 @@ async fn internal_errors_keep_their_cause_out_of_the_body() {
     );
     assert_eq!(body["type"], "urn:parcours:problem:internal");
 }
+
+/// What the document says of requests the HTTP parser cannot read: refused
+/// before the API sees them, with 400 or 431 and an empty body.
+#[tokio::test]
+async fn unreadable_requests_are_refused_by_the_parser_as_documented() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let long = format!("/health?pad={}", "a".repeat(80_000));
+    for (request, statuses) in [
+        (
+            "GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n".to_owned(),
+            &["400"][..],
+        ),
+        (
+            format!("GET {long} HTTP/1.1\r\nHost: x\r\n\r\n"),
+            &["400", "431"][..],
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            stream.read_to_end(&mut answer),
+        )
+        .await;
+        let answer = String::from_utf8_lossy(&answer);
+        let status = answer.split(' ').nth(1).unwrap_or_default();
+        assert!(statuses.contains(&status), "{answer}");
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or_default();
+        assert!(body.is_empty(), "an empty body: {answer}");
+    }
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let description = doc["info"]["description"].as_str().unwrap();
+    assert!(description.contains("400 or 431 and an empty body"));
+}
