@@ -144,6 +144,7 @@ async fn an_admin_cannot_change_itself_nor_move_an_account_across_duties() {
         recorded["after"]["territories"],
         json!([app.territory("05-BRI").await])
     );
+    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -246,6 +247,7 @@ async fn a_one_time_password_only_lets_its_holder_set_a_new_one() {
         .await
         .unwrap();
     assert_problem(response, 403).await;
+    app.assert_answers_documented().await;
 }
 
 /// A supervisor of 05-GAP (insertion) with a pathway there; its token.
@@ -308,6 +310,7 @@ async fn account_changes_reach_live_tokens_on_every_instance_within_a_second() {
     assert_problem(response, 404).await;
     let me = app.get_json("/v1/me", &staff.token).await;
     assert_eq!(me["domains"], json!([Disability]));
+    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -347,4 +350,5 @@ async fn a_revoked_login_stops_its_access_tokens_within_a_second() {
         app.get_json("/v1/me", still).await["id"],
         user.id.to_string()
     );
+    app.assert_answers_documented().await;
 }

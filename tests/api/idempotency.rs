@@ -87,6 +87,7 @@ async fn a_retry_gets_the_first_response_and_creates_nothing() {
     assert_eq!(response.status(), 201);
     let response = create(&app, &staff, "not a key", &other).await;
     assert_problem(response, 400).await;
+    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -193,6 +194,7 @@ async fn a_retry_while_the_first_request_runs_is_told_to_wait() {
         "urn:parcours:problem:idempotency-in-progress"
     );
     assert_eq!(persons(&app).await, 0);
+    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -213,6 +215,7 @@ async fn a_key_left_by_a_request_that_died_is_taken_over_by_its_retry() {
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["id"], created["id"]);
     assert_eq!(persons(&app).await, 1);
+    app.assert_answers_documented().await;
 }
 
 /// Between the commit and the stored response the first request is still
@@ -242,6 +245,7 @@ async fn a_retry_between_the_commit_and_the_stored_response_waits_for_it() {
     let retry = retry_unredirected(&app, &staff.token, "between", &bytes).await;
     assert_eq!(retry.status(), 303);
     assert_eq!(persons(&app).await, 0, "no second change");
+    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -274,6 +278,7 @@ async fn a_committed_write_whose_response_was_lost_sends_its_retry_to_the_outcom
     let person = app.get_json(&location, &staff.token).await;
     assert_eq!(person["family_name"], "Perdue");
     assert_eq!(persons(&app).await, 1);
+    app.assert_answers_documented().await;
 }
 
 fn panicking_routes(cfg: &mut actix_web::web::ServiceConfig) {
@@ -328,4 +333,5 @@ async fn partners_must_send_a_key() {
             .unwrap()
             .contains("Idempotency-Key")
     );
+    app.assert_answers_documented().await;
 }

@@ -242,6 +242,45 @@ impl TestApp {
     }
 
     /// `GET path` with a bearer token, as JSON.
+    /// Every status this server answered (read from its own `/metrics`:
+    /// requests by route pattern, method and status) is documented for
+    /// that operation. Routes outside the document (`<unmatched>`) and the
+    /// documentation page's own assets are left aside.
+    pub async fn assert_answers_documented(&self) {
+        let metrics = self.get("/metrics").await.text().await.unwrap();
+        let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+        let mut undocumented = Vec::new();
+        let mut seen = 0;
+        for line in metrics
+            .lines()
+            .filter(|l| l.starts_with("parcours_http_requests_total{"))
+        {
+            let label = |name: &str| {
+                let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let rest = &line[start..];
+                rest[..rest.find('"').unwrap()].to_owned()
+            };
+            let (route, method, status) = (label("route"), label("method"), label("status"));
+            if route == "<unmatched>" {
+                continue;
+            }
+            let operation = &doc["paths"][&route][method.to_lowercase()];
+            if operation.is_null() {
+                continue;
+            }
+            seen += 1;
+            if operation["responses"].get(&status).is_none() {
+                undocumented.push(format!("{method} {route} answered {status}"));
+            }
+        }
+        assert!(seen > 0, "the server answered documented operations");
+        assert!(
+            undocumented.is_empty(),
+            "answers the document does not list:\n{}",
+            undocumented.join("\n")
+        );
+    }
+
     /// A successful GET, read as the view the API documents for it.
     pub async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
         view(self.get_json(path, token).await)
