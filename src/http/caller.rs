@@ -48,7 +48,7 @@ enum Pending {
 fn authenticate(
     req: &HttpRequest,
     pending: Pending,
-) -> LocalBoxFuture<'static, Result<Principal, ApiError>> {
+) -> LocalBoxFuture<'static, Result<Authenticated, ApiError>> {
     let auth = req.app_data::<web::Data<AuthContext>>().cloned();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let token = bearer_token(req);
@@ -92,8 +92,20 @@ fn authenticate(
         if must_change && pending == Pending::Refused {
             return Err(ApiError::PasswordChangeRequired);
         }
-        Ok(principal)
+        Ok(Authenticated {
+            principal,
+            audit: context,
+            state,
+        })
     })
+}
+
+/// What authenticating a request yields, read from it once: the holder,
+/// the request's audit context, and the application state.
+struct Authenticated {
+    principal: Principal,
+    audit: AuditContext,
+    state: web::Data<AppState>,
 }
 
 impl FromRequest for Principal {
@@ -101,7 +113,8 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticate(req, Pending::Refused)
+        let authenticated = authenticate(req, Pending::Refused);
+        Box::pin(async move { Ok(authenticated.await?.principal) })
     }
 }
 
@@ -116,7 +129,7 @@ impl FromRequest for PasswordPending {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let authorized = authorize(req, Pending::Allowed, Action::ChangeOwnPassword);
-        Box::pin(async move { Ok(Self(authorized.await?)) })
+        Box::pin(async move { Ok(Self(authorized.await?.principal)) })
     }
 }
 
@@ -148,10 +161,6 @@ impl<P: Permission> Authorized<P> {
         }
     }
 
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
     /// A connection from the pool (503 while the database is away).
     pub async fn conn(&self) -> Result<Connection, ApiError> {
         Ok(self.state.pool.get().await?)
@@ -164,13 +173,12 @@ impl<P: Permission + 'static> FromRequest for Authorized<P> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let authorized = authorize(req, Pending::Refused, P::ACTION);
-        let audit = audit_context::of(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let principal = authorized.await?;
-            let state = state.ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("the application state is not configured"))
-            })?;
+            let Authenticated {
+                principal,
+                audit,
+                state,
+            } = authorized.await?;
             Ok(Self {
                 principal,
                 audit,
@@ -186,25 +194,27 @@ fn authorize(
     req: &HttpRequest,
     pending: Pending,
     action: Action,
-) -> LocalBoxFuture<'static, Result<Principal, ApiError>> {
-    let principal = authenticate(req, pending);
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let context = audit_context::of(req);
-    let attempted = json!({
-        "method": req.method().as_str(),
-        "route": req.match_pattern().unwrap_or_default(),
-    });
+) -> LocalBoxFuture<'static, Result<Authenticated, ApiError>> {
+    let authenticated = authenticate(req, pending);
+    let req = req.clone();
     Box::pin(async move {
-        let principal = principal.await?;
+        let authenticated = authenticated.await?;
+        let Authenticated {
+            principal,
+            audit,
+            state,
+        } = &authenticated;
         if let Err(refused) = principal.require(action) {
-            if let Some(state) = state {
-                let entry = Entry::new(AuditAction::Authorize, AuditOutcome::Denied)
-                    .listing(attempted, vec![]);
-                audit_refusal(&state, &context, Actor::Principal(&principal), entry);
-            }
+            let attempted = json!({
+                "method": req.method().as_str(),
+                "route": req.match_pattern().unwrap_or_default(),
+            });
+            let entry =
+                Entry::new(AuditAction::Authorize, AuditOutcome::Denied).listing(attempted, vec![]);
+            audit_refusal(state, audit, Actor::Principal(principal), entry);
             return Err(refused.into());
         }
-        Ok(principal)
+        Ok(authenticated)
     })
 }
 
