@@ -21,7 +21,7 @@ use crate::domain::refusal::Refusal;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 use crate::http::problem_types;
-pub use crate::http::problem_types::{ProblemType, TYPE_BASE};
+pub use crate::http::problem_types::ProblemType;
 
 /// How long a client should wait before retrying when the database is unavailable.
 pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);
@@ -282,7 +282,7 @@ impl ApiError {
     /// The complete response for this error, naming the request in `instance`.
     pub fn to_response(&self, request_id: &str) -> HttpResponse {
         let problem = ProblemDetails {
-            problem_type: format!("{TYPE_BASE}{}", self.kind().slug),
+            problem_type: self.kind().uri(),
             title: self.kind().title.to_owned(),
             status: self.status_code().as_u16(),
             detail: self.detail(),

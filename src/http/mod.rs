@@ -276,7 +276,7 @@ impl Modify for CommonResponses {
             use utoipa::openapi::{ObjectBuilder, Type};
             let uris = crate::http::problem_types::ALL
                 .iter()
-                .map(|kind| format!("{}{}", crate::http::problem_types::TYPE_BASE, kind.slug));
+                .map(|kind| kind.uri());
             let kind = ObjectBuilder::new()
                 .schema_type(Type::String)
                 .enum_values(Some(uris))

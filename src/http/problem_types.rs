@@ -28,6 +28,13 @@ pub enum Retry {
     AfterFixing,
 }
 
+impl ProblemType {
+    /// The `type` URI an error body carries.
+    pub fn uri(&self) -> String {
+        format!("{TYPE_BASE}{}", self.slug)
+    }
+}
+
 impl Retry {
     fn as_str(self) -> &'static str {
         match self {
@@ -107,8 +114,8 @@ pub fn described() -> String {
     );
     for kind in ALL {
         text.push_str(&format!(
-            "| `{TYPE_BASE}{}` | {} | {} | {} |\n",
-            kind.slug,
+            "| `{}` | {} | {} | {} |\n",
+            kind.uri(),
             kind.status,
             kind.retry.as_str(),
             kind.advice

@@ -388,7 +388,7 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
     // Its type is one of the catalogue, with its title and one of its statuses.
     let kind = parcours::http::problem_types::ALL
         .iter()
-        .find(|k| body["type"] == format!("{}{}", parcours::http::error::TYPE_BASE, k.slug))
+        .find(|k| body["type"] == k.uri())
         .unwrap_or_else(|| panic!("a type outside the catalogue: {body}"));
     assert_eq!(body["title"], kind.title, "{body}");
     assert!(
