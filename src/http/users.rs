@@ -2,7 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -10,7 +9,7 @@ use uuid::Uuid;
 use crate::auth::AuthContext;
 use crate::auth::policy::ManageAccounts;
 use crate::auth::secrets::one_time_password;
-use crate::db::users::{self, User, UserChanges, present};
+use crate::db::users::{self, User, UserChanges};
 use crate::domain::validation::Checks;
 use crate::domain::{Domain, Role};
 use crate::http::caller::Authorized;
@@ -19,37 +18,7 @@ use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::Json;
 use crate::http::pagination::{Page, PageParams};
 use crate::services::account_changes;
-use crate::services::accounts::CreateUser;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub territories: Vec<Uuid>,
-    pub domains: Vec<Domain>,
-    /// A deactivated user cannot log in; their tokens stop working within a second.
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl UserView {
-    fn new(user: User, territories: Vec<Uuid>) -> Self {
-        Self {
-            id: user.id,
-            email: user.email,
-            display_name: user.display_name,
-            role: user.role,
-            territories,
-            domains: present(&user.domains),
-            active: user.active,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-        }
-    }
-}
+use crate::services::accounts::{CreateUser, UserView};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUser {

@@ -15,7 +15,7 @@ use crate::db::users::{self, User, UserChanges};
 use crate::domain::Role;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::policy;
-use crate::services::accounts::{self, CreateClient, CreateUser};
+use crate::services::accounts::{self, CreateClient, CreateUser, UserView};
 use crate::services::change::{Change, transaction};
 
 /// A new staff account, with the territories it works in and, when one
@@ -54,8 +54,8 @@ pub async fn update_user(
         let user = users::update(conn, &before, changes, territories).await?;
         let after_territories = users::territories_of(conn, user.id).await?;
         let changes = (
-            snapshot(&before, &before_territories),
-            snapshot(&user, &after_territories),
+            snapshot(&before, &before_territories)?,
+            snapshot(&user, &after_territories)?,
         );
         let target = (AuditTarget::User, user.id);
         record::changed_from(conn, by.audit, by.who, AuditAction::Update, target, changes).await?;
@@ -186,17 +186,7 @@ fn check_account_change(by: Acting<'_>, target: &User, role: Option<Role>) -> Re
 }
 
 /// What the audit trail keeps of an account before and after a change:
-/// what an admin reads of it (never its password).
-fn snapshot(user: &User, territories: &[Uuid]) -> serde_json::Value {
-    serde_json::json!({
-        "id": user.id,
-        "email": user.email,
-        "display_name": user.display_name,
-        "role": user.role,
-        "territories": territories,
-        "domains": users::present(&user.domains),
-        "active": user.active,
-        "created_at": user.created_at,
-        "updated_at": user.updated_at,
-    })
+/// what an admin reads of it ([`UserView`]).
+fn snapshot(user: &User, territories: &[Uuid]) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(UserView::new(user.clone(), territories.to_vec())).map_err(Error::internal)
 }

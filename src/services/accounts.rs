@@ -1,8 +1,9 @@
 //! Creating accounts, shared by the admin API and the command line: the
 //! checks, the password or secret, the insert.
 
+use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use crate::auth::secrets::{digest, one_time_password, random_secret};
 use crate::db::Error;
 use crate::db::clients::{self, Client, NewClient};
 use crate::db::error::{Violation, violation};
-use crate::db::users::{self, NewUser, User};
+use crate::db::users::{self, NewUser, User, present};
 use crate::domain::validation::{Checks, is_email};
 use crate::domain::{Domain, Role, passwords};
 
@@ -45,6 +46,38 @@ pub struct CreateClient {
     pub name: String,
     /// The partner organization this client speaks for.
     pub organization_id: Uuid,
+}
+
+// A staff account as an admin reads it (never its password): the API's
+// view, and what the audit trail keeps of it before and after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub territories: Vec<Uuid>,
+    pub domains: Vec<Domain>,
+    /// A deactivated user cannot log in; their tokens stop working within a second.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserView {
+    pub fn new(user: User, territories: Vec<Uuid>) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
+            territories,
+            domains: present(&user.domains),
+            active: user.active,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
 }
 
 /// A new user and, when it was generated, the password to hand over once.
