@@ -153,6 +153,20 @@ async fn retry_unredirected(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    post_with(&client, app, token, key, bytes).await
+}
+
+async fn post_bytes(app: &TestApp, token: &str, key: &str, bytes: &[u8]) -> reqwest::Response {
+    post_with(&app.client, app, token, key, bytes).await
+}
+
+async fn post_with(
+    client: &reqwest::Client,
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
     client
         .post(app.url("/v1/persons"))
         .bearer_auth(token)
@@ -164,24 +178,8 @@ async fn retry_unredirected(
         .unwrap()
 }
 
-async fn post_bytes(app: &TestApp, token: &str, key: &str, bytes: &[u8]) -> reqwest::Response {
-    app.with_token(Method::POST, "/v1/persons", token)
-        .header("idempotency-key", key)
-        .header("content-type", "application/json")
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn a_retry_while_the_first_request_runs_is_told_to_wait() {
-    let app = TestApp::spawn().await;
-    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
-    let bytes = serde_json::to_vec(&body(&app, "EnCours").await).unwrap();
-    // The first request holds the key for 30 s more and has not answered.
-    left_claim(&app, staff.user.id, "running", &bytes, 30).await;
-    let response = post_bytes(&app, &staff.token, "running", &bytes).await;
+/// 409 `idempotency-in-progress`, to retry within the 30 s lease left.
+async fn told_to_wait(response: reqwest::Response) {
     let retry_after: u64 = response.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -193,6 +191,17 @@ async fn a_retry_while_the_first_request_runs_is_told_to_wait() {
         problem["type"],
         "urn:parcours:problem:idempotency-in-progress"
     );
+}
+
+#[tokio::test]
+async fn a_retry_while_the_first_request_runs_is_told_to_wait() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let bytes = serde_json::to_vec(&body(&app, "EnCours").await).unwrap();
+    // The first request holds the key for 30 s more and has not answered.
+    left_claim(&app, staff.user.id, "running", &bytes, 30).await;
+    let response = post_bytes(&app, &staff.token, "running", &bytes).await;
+    told_to_wait(response).await;
     assert_eq!(persons(&app).await, 0);
     app.assert_answers_documented().await;
 }
@@ -232,12 +241,7 @@ async fn a_retry_between_the_commit_and_the_stored_response_waits_for_it() {
                   resource_id = gen_random_uuid() WHERE key = 'between'";
     crate::support::db::execute(&mut conn, commit).await;
     let response = post_bytes(&app, &staff.token, "between", &bytes).await;
-    assert!(response.headers().contains_key("retry-after"));
-    let problem = assert_problem(response, 409).await;
-    assert_eq!(
-        problem["type"],
-        "urn:parcours:problem:idempotency-in-progress"
-    );
+    told_to_wait(response).await;
     // The holder is gone (its lease ran out): the retry learns the outcome.
     let expire = "UPDATE idempotency_keys SET claimed_until = now() - interval '1 second' \
                   WHERE key = 'between'";
