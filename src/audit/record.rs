@@ -306,10 +306,23 @@ pub async fn settled<T, E: Outcome>(
     result: Result<T, E>,
 ) -> Result<T, E> {
     if let Err(error) = &result {
-        let entry = Entry::new(action, error.outcome()).on(target.0, target.1);
-        if let Err(failure) = record(conn, context, Actor::Principal(who), entry).await {
-            tracing::warn!(error = %failure, "a refused change could not be audited");
-        }
+        refused(conn, context, who, action, target, error).await;
     }
     result
+}
+
+/// Records a refused or failed change with its outcome; a failure to
+/// record is logged, never answered instead of the refusal.
+pub async fn refused(
+    conn: &mut AsyncPgConnection,
+    context: &AuditContext,
+    who: &Principal,
+    action: AuditAction,
+    (resource_type, id): (AuditTarget, Option<Uuid>),
+    error: &impl Outcome,
+) {
+    let entry = Entry::new(action, error.outcome()).on(resource_type, id);
+    if let Err(failure) = record(conn, context, Actor::Principal(who), entry).await {
+        tracing::warn!(error = %failure, "a refused change could not be audited");
+    }
 }

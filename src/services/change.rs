@@ -2,8 +2,10 @@
 //! its audit record commit in one transaction (the record also marks the
 //! request's `Idempotency-Key` committed, [`crate::audit::record::changed`]),
 //! or neither does; a refused or failed change rolls back and is recorded
-//! with its outcome. The use cases of this layer, and the HTTP resources
-//! whose use case is one statement, all change data through [`Change::run`].
+//! with its outcome. The use cases of this layer change data through
+//! [`Change::run`], or through [`transaction`] and the record functions
+//! where a record says more (an account before and after, a rescheduled
+//! domain); HTTP never does (`tests/api/layers.rs`).
 
 use diesel::result::Error as QueryError;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
@@ -78,10 +80,8 @@ pub async fn refused<E: Outcome>(
     target: (AuditTarget, Option<Uuid>),
     refusal: E,
 ) -> E {
-    match record::settled::<(), E>(conn, by.audit, by.who, action, target, Err(refusal)).await {
-        Err(refusal) => refusal,
-        Ok(()) => unreachable!("settled passes a refusal on"),
-    }
+    record::refused(conn, by.audit, by.who, action, target, &refusal).await;
+    refusal
 }
 
 /// `work` in a transaction: committed when it succeeds, rolled back when
