@@ -247,6 +247,7 @@ pub async fn location_of(
         T::Alert
         | T::Audit
         | T::Client
+        | T::Commune
         | T::Domain
         | T::Feed
         | T::IdempotentResponse

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audited;
 pub mod clients;
 pub mod commitments;
+pub mod communes;
 pub mod decisions;
 pub mod domain_calendar;
 pub mod enums;

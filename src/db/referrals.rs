@@ -16,11 +16,10 @@ use crate::db::Error;
 use crate::db::PageRequest;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
+use crate::db::communes;
 use crate::db::pathways::{self, NewPathway};
 use crate::db::persons::{self, NewPerson, Person};
-use crate::db::schema::{
-    communes, organizations, pathways as pathways_t, persons as persons_t, referrals,
-};
+use crate::db::schema::{organizations, pathways as pathways_t, persons as persons_t, referrals};
 use crate::db::scope::{persons_visible, referrals_triaged};
 use crate::db::{domain_calendar, events};
 use crate::domain::enums::name_of;
@@ -95,18 +94,8 @@ pub async fn receive(
 ) -> Result<Referral, Error> {
     let today = Utc::now().date_naive();
     check_open(conn, incoming.domain, today).await?;
-    let territory: Uuid = communes::table
-        .find(&incoming.commune_insee)
-        .select(communes::territory_id)
-        .first(&mut *conn)
-        .await
-        .optional()?
-        .ok_or_else(|| {
-            Error::unprocessable(
-                "commune_insee",
-                "is not a commune the département's territories cover",
-            )
-        })?;
+    let territory =
+        communes::covering_territory(conn, &incoming.commune_insee, "commune_insee").await?;
     let id = Uuid::now_v7();
     let referral = diesel::insert_into(referrals::table)
         .values((

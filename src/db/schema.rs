@@ -166,7 +166,11 @@ diesel::table! {
     communes (insee) {
         insee -> Text,
         name -> Text,
-        territory_id -> Uuid,
+        territory_id -> Nullable<Uuid>,
+        department -> Text,
+        epci -> Nullable<Text>,
+        epci_name -> Nullable<Text>,
+        search_name -> Nullable<Text>,
     }
 }
 

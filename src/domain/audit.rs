@@ -58,6 +58,7 @@ closed_set! {
         Audit => "audit",
         Client => "client",
         Commitment => "commitment",
+        Commune => "commune",
         Decision => "decision",
         Domain => "domain",
         Feed => "feed",

@@ -79,70 +79,105 @@ pub fn nullable_date<'de, D: Deserializer<'de>>(
     optional_date(deserializer).map(Some)
 }
 
-/// An INSEE commune code: the département (two digits, or 2A/2B for
-/// Corsica) and three digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct CommuneCode(String);
+/// A text value type: `$name(String)`, built only by `parse`, refused in a
+/// request with "must be $message", documented by `$pattern`.
+macro_rules! text_value {
+    ($(#[$doc:meta])* $name:ident, pattern: $pattern:literal, message: $message:literal,
+     example: $example:literal, parse: $parse:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl CommuneCode {
-    pub const MESSAGE: &str = "an INSEE commune code such as 05061";
+        impl $name {
+            pub const MESSAGE: &str = $message;
 
-    pub fn parse(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let chars: Vec<char> = text.chars().collect();
-        let (department, commune) = match chars.as_slice() {
-            [a, b, rest @ ..] if rest.len() == 3 => ([*a, *b], rest),
-            _ => return None,
-        };
-        let department_ok = department.iter().all(char::is_ascii_digit)
-            || matches!(department, ['2', 'A'] | ['2', 'B']);
-        (department_ok && commune.iter().all(char::is_ascii_digit)).then(|| Self(text.to_owned()))
-    }
+            pub fn parse(text: &str) -> Option<Self> {
+                let text = text.trim();
+                let valid: fn(&[char]) -> bool = $parse;
+                valid(&text.chars().collect::<Vec<_>>()).then(|| Self(text.to_owned()))
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
 
-    pub fn into_string(self) -> String {
-        self.0
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                Self::parse(&text)
+                    .ok_or_else(|| serde::de::Error::custom(format!("must be {}", Self::MESSAGE)))
+            }
+        }
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some($pattern))
+                    .description(Some(concat!("Must be ", $message, ".")))
+                    .examples([$example])
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+/// Two digits, 2A/2B for Corsica, or three digits (971…989) beyond the
+/// mainland.
+fn is_department(chars: &[char]) -> bool {
+    match chars {
+        ['2', 'A' | 'B'] => true,
+        [a, b] => a.is_ascii_digit() && b.is_ascii_digit(),
+        ['9', b, c] => b.is_ascii_digit() && c.is_ascii_digit(),
+        _ => false,
     }
 }
 
-impl std::ops::Deref for CommuneCode {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        &self.0
+text_value! {
+    /// An INSEE commune code: the département (two digits, or 2A/2B for
+    /// Corsica) and three digits.
+    CommuneCode,
+    pattern: "^([0-9]{2}|2A|2B)[0-9]{3}$",
+    message: "an INSEE commune code such as 05061",
+    example: "05061",
+    parse: |chars| match chars {
+        [a, b, rest @ ..] if rest.len() == 3 => {
+            is_department(&[*a, *b]) && rest.iter().all(char::is_ascii_digit)
+        }
+        _ => false,
     }
 }
 
-impl fmt::Display for CommuneCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+text_value! {
+    /// A département code of the official geographic code.
+    DepartmentCode,
+    pattern: "^([0-9]{2}|2A|2B|9[0-9]{2})$",
+    message: "a département code such as 05, 2A or 974",
+    example: "05",
+    parse: is_department
 }
-
-impl<'de> Deserialize<'de> for CommuneCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("must be {}", Self::MESSAGE)))
-    }
-}
-
-impl PartialSchema for CommuneCode {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some("^([0-9]{2}|2A|2B)[0-9]{3}$"))
-            .description(Some("An INSEE commune code."))
-            .examples(["05061"])
-            .into()
-    }
-}
-
-impl ToSchema for CommuneCode {}
 
 #[cfg(test)]
 mod tests {
@@ -177,6 +212,16 @@ mod tests {
             "０５０６１",
         ] {
             assert!(CommuneCode::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn department_codes_are_those_of_the_geographic_code() {
+        for good in ["05", "2A", "2B", "974", "988"] {
+            assert!(DepartmentCode::parse(good).is_some(), "{good}");
+        }
+        for bad in ["5", "2C", "0A", "875", "0555", "０５", ""] {
+            assert!(DepartmentCode::parse(bad).is_none(), "{bad}");
         }
     }
 

@@ -15,6 +15,7 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{Domain, EscalationLevel};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
+use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams, bad_cursor};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,7 +70,7 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
 #[get("/v1/alerts")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<Alert>>, ApiError> {
     let limit = PageParams {
         limit: page.limit,

@@ -18,6 +18,7 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{AuditOutcome, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
+use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 
@@ -103,8 +104,8 @@ impl From<Record> for AuditRecord {
 #[get("/v1/audit")]
 pub async fn search(
     caller: Authorized<ReadAuditTrail>,
-    params: web::Query<AuditParams>,
-    page: web::Query<PageParams>,
+    params: Query<AuditParams>,
+    page: Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
     let (limit, after) = page.validate_seq()?;
@@ -181,7 +182,7 @@ pub async fn verify(
 pub async fn access_log(
     caller: Authorized<ReadAccessLog>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
     let (limit, after) = page.validate_seq()?;
     let who = caller.principal();

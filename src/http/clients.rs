@@ -14,7 +14,7 @@ use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::services::account_changes;
 use crate::services::accounts::CreateClient;
@@ -77,7 +77,7 @@ fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpRes
 #[get("/v1/clients")]
 pub async fn list(
     caller: Authorized<ManageAccounts>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<ClientView>>, ApiError> {
     let page = page.validate()?;
     let mut conn = caller.conn().await?;

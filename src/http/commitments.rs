@@ -19,7 +19,7 @@ use crate::domain::values;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::services;
 
@@ -138,7 +138,7 @@ pub async fn create(
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<CommitmentView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();

@@ -15,7 +15,7 @@ use crate::domain::values;
 use crate::domain::{DecisionAuthority, Qualification};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
 use crate::services;
@@ -145,7 +145,7 @@ pub async fn create(
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<DecisionView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();

@@ -22,6 +22,7 @@ use crate::domain::{
 };
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
+use crate::http::extract::Query;
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
 
@@ -154,7 +155,7 @@ fn csv_line(row: &PathwayExportRow, out: &mut String) {
 #[get("/v1/exports/pathways")]
 pub async fn pathways(
     caller: Authorized<ExportPseudonymised>,
-    params: web::Query<ExportParams>,
+    params: Query<ExportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
@@ -415,7 +416,7 @@ fn audit_csv_line(row: &AuditExportRow, out: &mut String) {
 #[get("/v1/exports/audit")]
 pub async fn audit(
     caller: Authorized<ExportPseudonymised>,
-    params: web::Query<AuditExportParams>,
+    params: Query<AuditExportParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();

@@ -3,10 +3,11 @@
 //! [`Json`] replaces `actix_web::web::Json`: it checks the media type (415),
 //! enforces the body limit (413) and reports a wrong field by its JSON path
 //! (400 with `errors[].field`). The actix configurations below route the
-//! remaining built-in extractors (path, query, form) through [`ApiError`].
+//! remaining built-in extractors (path, form) through [`ApiError`]; [`Query`]
+//! replaces `actix_web::web::Query` and names a wrong parameter.
 
 use actix_web::dev::Payload;
-use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
@@ -140,13 +141,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormOrJson<T> {
     }
 }
 
+/// The query string, deserialized into `T`; replaces `actix_web::web::Query`
+/// so that a wrong parameter is named (`errors[].field`), as in a body.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let query = req.query_string().as_bytes();
+        std::future::ready(parse_urlencoded(query, "query").map(Query))
+    }
+}
+
 /// Deserializes a form body, naming the offending field on failure.
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    check_urlencoded(body, None)?;
-    let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(body));
+    parse_urlencoded(body, "body")
+}
+
+/// Deserializes `name=value&…` pairs; `whole` names them all when the
+/// fault is not one field's.
+fn parse_urlencoded<T: DeserializeOwned>(raw: &[u8], whole: &str) -> Result<T, ApiError> {
+    check_urlencoded(raw, Some(whole))?;
+    let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(raw));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
+        let field = if path == "." { whole.to_owned() } else { path };
         invalid_field(field, describe(&error.into_inner().to_string()))
     })
 }
@@ -307,7 +343,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, limit: usize) {
                 .limit(limit)
                 .error_handler(move |error, _| form_error(error, limit).into()),
         )
-        .app_data(web::QueryConfig::default().error_handler(|error, _| query_error(error).into()))
         .app_data(web::PathConfig::default().error_handler(|error, _| {
             ApiError::invalid(
                 "A path segment is not valid.",
@@ -343,17 +378,6 @@ fn form_error(error: UrlencodedError, limit: usize) -> ApiError {
             without_echo(&other.to_string())
         )),
     }
-}
-
-fn query_error(error: QueryPayloadError) -> ApiError {
-    let message = match &error {
-        QueryPayloadError::Deserialize(inner) => describe(&inner.to_string()),
-        other => other.to_string(),
-    };
-    ApiError::invalid(
-        format!("A query parameter is not valid: {message}."),
-        vec![FieldError::new("query", message)],
-    )
 }
 
 #[cfg(test)]

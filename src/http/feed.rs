@@ -11,6 +11,7 @@ use crate::db::feed;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
+use crate::http::extract::Query;
 use crate::http::pagination::limit_between;
 use crate::http::referrals::organization_of;
 use crate::services::partner_events::{FeedEvent, decode, encode, event_view};
@@ -54,7 +55,7 @@ pub struct FeedPage {
 #[get("/v1/feed")]
 pub async fn read(
     caller: Authorized<FollowPathways>,
-    params: web::Query<FeedParams>,
+    params: Query<FeedParams>,
 ) -> Result<web::Json<FeedPage>, ApiError> {
     let organization = organization_of(caller.principal())?;
     let limit = limit_between(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;

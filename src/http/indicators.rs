@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,6 +19,7 @@ use crate::domain::enums::name_of;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
+use crate::http::extract;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -239,7 +240,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
 pub async fn read(
     caller: Authorized<ReadIndicators>,
     req: HttpRequest,
-    params: web::Query<IndicatorParams>,
+    params: extract::Query<IndicatorParams>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.principal();
     let now = Utc::now();

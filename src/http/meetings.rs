@@ -13,7 +13,7 @@ use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
 use crate::services;
@@ -121,7 +121,7 @@ pub async fn create(
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<MeetingView>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod caller;
 pub mod clients;
 pub mod commitments;
+pub mod communes;
 pub mod decisions;
 pub mod docs;
 pub mod domains;
@@ -65,6 +66,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(territories::create)
         .service(territories::read)
         .service(territories::update)
+        .service(communes::list)
+        .service(communes::read)
+        .service(communes::move_to_territory)
         .service(organizations::list)
         .service(organizations::create)
         .service(organizations::read)

@@ -14,7 +14,7 @@ use crate::domain::validation::{Checks, is_digits};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::services;
 
@@ -85,8 +85,8 @@ fn respond(status: StatusCode, organization: &Organization) -> HttpResponse {
 #[get("/v1/organizations")]
 pub async fn list(
     caller: Authorized<ReadReferenceData>,
-    page: web::Query<PageParams>,
-    filters: web::Query<OrganizationFilters>,
+    page: Query<PageParams>,
+    filters: Query<OrganizationFilters>,
 ) -> Result<web::Json<Page<Organization>>, ApiError> {
     let page = page.validate()?;
     let mut conn = caller.conn().await?;

@@ -24,27 +24,59 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn validate(&self) -> Result<PageRequest, ApiError> {
-        let limit = self.checked_limit()?;
-        let after = match &self.cursor {
-            None => None,
-            Some(cursor) => Some(decode_cursor(cursor).ok_or_else(bad_cursor)?),
-        };
+        let (limit, after) = self.validate_by::<Uuid>()?;
         Ok(PageRequest { limit, after })
     }
 
     /// For lists ordered by a sequence number (timelines): the limit and
     /// the sequence number to start after.
     pub fn validate_seq(&self) -> Result<(i64, Option<i64>), ApiError> {
-        let limit = self.checked_limit()?;
+        self.validate_by::<i64>()
+    }
+
+    /// The limit and the key to start after, for a list ordered by `K`.
+    pub fn validate_by<K: CursorKey>(&self) -> Result<(i64, Option<K>), ApiError> {
+        let limit = limit_between(self.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
         let after = match &self.cursor {
             None => None,
-            Some(cursor) => Some(decode_seq(cursor).ok_or_else(bad_cursor)?),
+            Some(cursor) => Some(K::decode(cursor).ok_or_else(bad_cursor)?),
         };
         Ok((limit, after))
     }
+}
 
-    fn checked_limit(&self) -> Result<i64, ApiError> {
-        limit_between(self.limit, DEFAULT_LIMIT, MAX_LIMIT)
+/// The key a list is ordered by, carried opaquely in `cursor`.
+pub trait CursorKey: Sized {
+    fn encode(&self) -> String;
+    fn decode(cursor: &str) -> Option<Self>;
+}
+
+impl CursorKey for Uuid {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.as_bytes())
+    }
+    fn decode(cursor: &str) -> Option<Self> {
+        Uuid::from_slice(&URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()
+    }
+}
+
+impl CursorKey for i64 {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.to_be_bytes())
+    }
+    fn decode(cursor: &str) -> Option<Self> {
+        let bytes: [u8; 8] = URL_SAFE_NO_PAD.decode(cursor).ok()?.try_into().ok()?;
+        Some(i64::from_be_bytes(bytes))
+    }
+}
+
+/// A text key (a commune's INSEE code).
+impl CursorKey for String {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.as_bytes())
+    }
+    fn decode(cursor: &str) -> Option<Self> {
+        String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()
     }
 }
 
@@ -59,24 +91,6 @@ pub fn bad_cursor() -> ApiError {
     )
 }
 
-fn decode_seq(cursor: &str) -> Option<i64> {
-    let bytes: [u8; 8] = URL_SAFE_NO_PAD.decode(cursor).ok()?.try_into().ok()?;
-    Some(i64::from_be_bytes(bytes))
-}
-
-fn encode_seq(seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(seq.to_be_bytes())
-}
-
-fn decode_cursor(cursor: &str) -> Option<Uuid> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    Uuid::from_slice(&bytes).ok()
-}
-
-fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
-}
-
 /// One page of a list.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
@@ -87,28 +101,25 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// From `limit + 1` rows fetched in id order.
-    pub fn from_rows(mut rows: Vec<T>, request: PageRequest, id_of: impl Fn(&T) -> Uuid) -> Self {
-        let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(|last| encode_cursor(id_of(last)))
-        } else {
-            None
-        };
-        Self {
-            items: rows,
-            next_cursor,
-        }
+    pub fn from_rows(rows: Vec<T>, request: PageRequest, id_of: impl Fn(&T) -> Uuid) -> Self {
+        Self::from_keyed_rows(rows, request.limit, id_of)
     }
-}
 
-impl<T> Page<T> {
     /// From `limit + 1` rows fetched in sequence order.
-    pub fn from_seq_rows(mut rows: Vec<T>, limit: i64, seq_of: impl Fn(&T) -> i64) -> Self {
+    pub fn from_seq_rows(rows: Vec<T>, limit: i64, seq_of: impl Fn(&T) -> i64) -> Self {
+        Self::from_keyed_rows(rows, limit, seq_of)
+    }
+
+    /// From `limit + 1` rows fetched in the order of `K`.
+    pub fn from_keyed_rows<K: CursorKey>(
+        mut rows: Vec<T>,
+        limit: i64,
+        key_of: impl Fn(&T) -> K,
+    ) -> Self {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
-            rows.last().map(|last| encode_seq(seq_of(last)))
+            rows.last().map(|last| key_of(last).encode())
         } else {
             None
         };
@@ -141,7 +152,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)), Some(id));
+        assert_eq!(Uuid::decode(&id.encode()), Some(id));
         let params = PageParams {
             limit: Some(10),
             cursor: Some("not-a-cursor".into()),
@@ -156,8 +167,12 @@ mod tests {
 
     #[test]
     fn sequence_cursors_round_trip() {
-        assert_eq!(decode_seq(&encode_seq(42)), Some(42));
-        assert_eq!(decode_seq(&encode_cursor(Uuid::now_v7())), None);
+        assert_eq!(i64::decode(&42i64.encode()), Some(42));
+        assert_eq!(i64::decode(&Uuid::now_v7().encode()), None);
+        assert_eq!(
+            String::decode(&"05061".to_owned().encode()).as_deref(),
+            Some("05061")
+        );
     }
 
     #[test]
@@ -169,7 +184,7 @@ mod tests {
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
         let page = Page::from_rows(ids.clone(), request, |id| *id);
         assert_eq!(page.items.len(), 2);
-        assert_eq!(page.next_cursor, Some(encode_cursor(ids[1])));
+        assert_eq!(page.next_cursor, Some(ids[1].encode()));
         let last = Page::from_rows(ids[..2].to_vec(), request, |id| *id);
         assert_eq!(last.next_cursor, None);
     }

@@ -21,6 +21,7 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::http::caller::Authorized;
 use crate::http::commitments::CommitmentView;
 use crate::http::error::ApiError;
+use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams};
 use crate::services::partner_events::{FollowedStatus, coarse};
 
@@ -72,7 +73,7 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
 #[get("/v1/partner/pathways")]
 pub async fn list(
     caller: Authorized<FollowPathways>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<PartnerPathway>>, ApiError> {
     let page = page.validate()?;
     let who = caller.principal();

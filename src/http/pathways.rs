@@ -21,7 +21,7 @@ use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwaySt
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::services;
 use crate::services::pathways::Opening;
@@ -266,8 +266,8 @@ fn reason(checks: &mut Checks, value: &str) -> String {
 #[get("/v1/pathways")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
-    page: web::Query<PageParams>,
-    filters: web::Query<PathwayFilters>,
+    page: Query<PageParams>,
+    filters: Query<PathwayFilters>,
 ) -> Result<web::Json<Page<PathwayView>>, ApiError> {
     let page = page.validate()?;
     let f = filters.into_inner();
@@ -493,7 +493,7 @@ pub async fn clear_critical(
 pub async fn timeline(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<EventView>>, ApiError> {
     let (limit, after) = page.validate_seq()?;
     let mut conn = caller.conn().await?;

@@ -19,7 +19,7 @@ use crate::domain::values::{self, CommuneCode};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::etag::{IfMatch, tagged};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
@@ -269,8 +269,8 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
 #[get("/v1/persons")]
 pub async fn search(
     caller: Authorized<WorkOnCases>,
-    page: web::Query<PageParams>,
-    filters: web::Query<PersonSearch>,
+    page: Query<PageParams>,
+    filters: Query<PersonSearch>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PersonView>>, ApiError> {
     let filters = filters.into_inner();
@@ -319,7 +319,7 @@ pub async fn search(
 #[post("/v1/persons/search")]
 pub async fn search_by_body(
     caller: Authorized<WorkOnCases>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
     body: Json<SearchPersons>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<PersonView>>, ApiError> {
@@ -408,7 +408,7 @@ async fn find(
 #[post("/v1/persons")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
-    options: web::Query<CreateOptions>,
+    options: Query<CreateOptions>,
     body: Json<CreatePerson>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

@@ -24,7 +24,7 @@ use crate::domain::values::{self, CommuneCode};
 use crate::domain::{Domain, OrganizationKind, ReferralDeclineReason, ReferralStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::privacy::PersonalDataKeys;
@@ -295,8 +295,8 @@ pub struct QueueParams {
 #[get("/v1/referrals")]
 pub async fn queue(
     caller: Authorized<TriageReferrals>,
-    filters: web::Query<QueueParams>,
-    page: web::Query<PageParams>,
+    filters: Query<QueueParams>,
+    page: Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<QueuedReferral>>, ApiError> {
     let who = caller.principal();

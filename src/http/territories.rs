@@ -12,7 +12,7 @@ use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::services;
 
@@ -62,7 +62,7 @@ fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
 #[get("/v1/territories")]
 pub async fn list(
     caller: Authorized<ReadReferenceData>,
-    params: web::Query<PageParams>,
+    params: Query<PageParams>,
 ) -> Result<web::Json<Page<Territory>>, ApiError> {
     let page = params.validate()?;
     let mut conn = caller.conn().await?;

@@ -15,7 +15,7 @@ use crate::domain::{Domain, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::services::account_changes;
 use crate::services::accounts::{CreateUser, UserView};
@@ -78,8 +78,8 @@ fn respond_view(user: User, territories: Vec<Uuid>) -> HttpResponse {
 #[get("/v1/users")]
 pub async fn list(
     caller: Authorized<ManageAccounts>,
-    page: web::Query<PageParams>,
-    filters: web::Query<UserFilters>,
+    page: Query<PageParams>,
+    filters: Query<UserFilters>,
 ) -> Result<web::Json<Page<UserView>>, ApiError> {
     let page = page.validate()?;
     let mut conn = caller.conn().await?;

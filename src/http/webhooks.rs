@@ -16,7 +16,7 @@ use crate::domain::enums::name_of;
 use crate::domain::validation::Checks;
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 use crate::services::partner_events::FeedEventKind;
@@ -210,7 +210,7 @@ pub async fn create(
 #[get("/v1/webhooks")]
 pub async fn list(
     caller: Authorized<ManageWebhooks>,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<web::Json<Page<WebhookView>>, ApiError> {
     let page = page.validate()?;
     let mut conn = caller.conn().await?;
@@ -295,8 +295,8 @@ pub async fn rotate_secret(
 pub async fn deliveries(
     caller: Authorized<ManageWebhooks>,
     id: web::Path<Uuid>,
-    page: web::Query<PageParams>,
-    filter: web::Query<DeliveryFilter>,
+    page: Query<PageParams>,
+    filter: Query<DeliveryFilter>,
 ) -> Result<web::Json<Page<DeliveryView>>, ApiError> {
     let page = page.validate()?;
     let mut conn = caller.conn().await?;

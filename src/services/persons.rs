@@ -2,16 +2,15 @@
 //! already known, unless the caller confirms it is new) and change one.
 //! A NIR is unique; a person's territory is its commune's.
 
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::audit::Acting;
 use crate::audit::record;
 use crate::db::Error;
+use crate::db::communes;
 use crate::db::error::{Violation, violation};
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe};
-use crate::db::schema::communes;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::services::change::Change;
 
@@ -83,7 +82,9 @@ pub async fn update(
                 let person = persons::update(conn, by.who, id, version, changes)
                     .await
                     .map_err(nir_conflict)?;
-                check_commune_territory(conn, &person).await?;
+                if changes.commune_insee.is_some() || changes.territory_id.is_some() {
+                    check_commune_territory(conn, &person).await?;
+                }
                 Ok::<_, Error>(person)
             },
             |person| person.id,
@@ -91,25 +92,23 @@ pub async fn update(
         .await
 }
 
-/// A known commune must belong to the person's territory (checked inside
-/// the write's transaction, which it rolls back).
+/// A person's commune must be one their territory covers (checked inside
+/// the write's transaction, which it rolls back). Moving a commune to
+/// another territory moves no one: the rule applies when a person's
+/// commune or territory is recorded, not to every later change.
 async fn check_commune_territory(
     conn: &mut AsyncPgConnection,
     person: &Person,
 ) -> Result<(), Error> {
-    let territory: Option<Uuid> = communes::table
-        .find(&person.commune_insee)
-        .select(communes::territory_id)
-        .first(conn)
-        .await
-        .optional()?;
-    match territory {
-        Some(territory) if territory != person.territory_id => Err(Error::unprocessable(
+    let covering =
+        communes::covering_territory(conn, &person.commune_insee, "commune_insee").await?;
+    if covering != person.territory_id {
+        return Err(Error::unprocessable(
             "territory_id",
             "is not the territory of the commune `commune_insee`",
-        )),
-        _ => Ok(()),
+        ));
     }
+    Ok(())
 }
 
 /// The only unique constraint on persons is the NIR's blind index.

@@ -1,5 +1,5 @@
-//! The administration of reference data: territories, organizations and
-//! the rollout calendar of the domains.
+//! The administration of reference data: territories, organizations, the
+//! territory of each commune and the rollout calendar of the domains.
 
 use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::audit::{Acting, Entry, record};
 use crate::db::Error;
+use crate::db::communes::{self, Covered};
 use crate::db::domain_calendar::{self, Opening};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::db::territories::{self, NewTerritory, Territory};
@@ -85,24 +86,49 @@ pub async fn reschedule_domain(
     version: i32,
     opens_on: NaiveDate,
 ) -> Result<Opening, Error> {
-    let done = transaction(conn, async |conn| {
+    let action = AuditAction::Reschedule;
+    described(conn, by, action, AuditTarget::Domain, async |conn| {
         let opening = domain_calendar::reschedule(conn, domain, version, opens_on).await?;
         let asked = serde_json::json!({ "domain": domain, "opens_on": opens_on });
-        let entry = Entry::new(AuditAction::Reschedule, AuditOutcome::Success)
-            .on(AuditTarget::Domain, None)
-            .listing(asked, vec![]);
-        record::by(conn, by, entry).await?;
-        Ok::<_, Error>(opening)
+        Ok((opening, |entry: Entry| entry.listing(asked, vec![])))
+    })
+    .await
+}
+
+/// Moves a commune to another territory: referrals from it then go to that
+/// territory's queue. A commune has no id of its own: the record names it,
+/// with the territory before and after.
+pub async fn move_commune(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    insee: &str,
+    territory: Uuid,
+) -> Result<Covered, Error> {
+    let action = AuditAction::Update;
+    described(conn, by, action, AuditTarget::Commune, async |conn| {
+        let (before, after) = communes::move_to(conn, insee, territory).await?;
+        let was = serde_json::json!({ "insee": insee, "territory_id": before.territory_id });
+        let is = serde_json::json!({ "insee": insee, "territory_id": after.0.territory_id });
+        Ok((after, |entry: Entry| entry.changes(was, is)))
+    })
+    .await
+}
+
+/// A change of reference data that has no id of its own, in one
+/// transaction with its record; `work` says what the record tells of it.
+async fn described<T, F: FnOnce(Entry) -> Entry>(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    action: AuditAction,
+    target: AuditTarget,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<(T, F), Error>,
+) -> Result<T, Error> {
+    let done = transaction(conn, async |conn| {
+        let (value, tell) = work(conn).await?;
+        let entry = Entry::new(action, AuditOutcome::Success).on(target, None);
+        record::by(conn, by, tell(entry)).await?;
+        Ok::<_, Error>(value)
     })
     .await;
-    let target = (AuditTarget::Domain, None);
-    record::settled(
-        conn,
-        by.audit,
-        by.who,
-        AuditAction::Reschedule,
-        target,
-        done,
-    )
-    .await
+    record::settled(conn, by.audit, by.who, action, (target, None), done).await
 }

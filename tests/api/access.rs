@@ -32,6 +32,8 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET", "/v1/me") => Roles(EVERY_ROLE),
         ("POST", "/v1/me/password") => Roles(&[Admin, Supervisor, Coordinator, Auditor]),
         ("GET", "/v1/territories" | "/v1/territories/{id}") => Roles(EVERY_ROLE),
+        ("GET", "/v1/communes" | "/v1/communes/{insee}") => Roles(EVERY_ROLE),
+        ("PUT", "/v1/communes/{insee}/territory") => Roles(ADMIN),
         ("GET", "/v1/domains" | "/v1/domains/{domain}") => Roles(EVERY_ROLE),
         ("PUT", "/v1/domains/{domain}") => Roles(ADMIN),
         ("GET", "/v1/organizations" | "/v1/organizations/{id}") => Roles(EVERY_ROLE),
@@ -96,7 +98,8 @@ fn routes() -> Vec<(String, String, String)> {
                 .replace("{id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{file}", "index.html")
-                .replace("{domain}", "childhood");
+                .replace("{domain}", "childhood")
+                .replace("{insee}", "05061");
             routes.push((method.to_uppercase(), path.clone(), concrete));
         }
     }

@@ -6,7 +6,7 @@
 
 use actix_web::{HttpResponse, web};
 use parcours::http::error::ApiError;
-use parcours::http::extract::Json;
+use parcours::http::extract::{Json, Query};
 use serde::Deserialize;
 
 use crate::support::{TestApp, assert_problem};
@@ -42,7 +42,7 @@ fn test_routes(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/test/items",
-        web::get().to(|_: web::Query<Page>| async { HttpResponse::Ok().finish() }),
+        web::get().to(|_: Query<Page>| async { HttpResponse::Ok().finish() }),
     )
     .route(
         "/test/boom",
@@ -213,8 +213,10 @@ async fn bad_path_and_query_parameters_are_400() {
 
     assert_eq!(app.get("/test/items?limit=5").await.status(), 200);
     let body = assert_problem(app.get("/test/items?limit=lots").await, 400).await;
+    assert_eq!(body["errors"][0]["field"], "limit", "{body}");
+    let body = assert_problem(app.get("/test/items").await, 400).await;
     assert_eq!(body["errors"][0]["field"], "query", "{body}");
-    assert_problem(app.get("/test/items").await, 400).await;
+    assert!(body["detail"].as_str().unwrap().contains("limit"), "{body}");
 }
 
 #[tokio::test]

@@ -310,3 +310,27 @@ fn the_write_checker_sees_a_write() {
         "    let plan = services::plans::update(&mut conn, by, id, v, &c).await?;"
     ));
 }
+
+/// Query strings and bodies are read by `http::extract`, whose failures
+/// name the parameter or field; actix's own `web::Query` and `web::Form`
+/// say only "query" or "body".
+#[test]
+fn handlers_read_input_through_extractors_that_name_the_field() {
+    let http = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut files = Vec::new();
+    sources(&http, &mut files);
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("extract.rs")) {
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            if line.contains("web::Query<") || line.contains("web::Form<") {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "use http::extract::Query:\n{}",
+        found.join("\n")
+    );
+}

@@ -12,6 +12,7 @@ mod access;
 mod accounts;
 mod audit;
 mod auth;
+mod communes;
 mod contract;
 mod cors;
 mod database_outage;
