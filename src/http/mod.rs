@@ -399,7 +399,8 @@ impl Modify for CommonResponses {
                     |name: &str| RefOr::Ref(utoipa::openapi::Ref::from_response_name(name));
                 // Every secured operation can refuse a token (401) and a
                 // role, or a holder of a one-time password (403); every
-                // one that takes `IfMatch` answers 428 and 412. Every
+                // one that takes `IfMatch` answers 428 and 412, and 503
+                // while the database is unreachable. Every
                 // operation can refuse its input: a path segment, a query
                 // string or a header (`X-Purpose`) that does not parse.
                 responses
@@ -412,6 +413,11 @@ impl Modify for CommonResponses {
                     responses
                         .entry("403".to_owned())
                         .or_insert_with(|| shared("Forbidden"));
+                    // Every secured operation reads or records through the
+                    // database, and says so when it cannot reach it.
+                    responses
+                        .entry("503".to_owned())
+                        .or_insert_with(|| shared("Unavailable"));
                 }
                 if operation.request_body.is_some() {
                     responses

@@ -62,6 +62,7 @@ pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 pub struct Application {
     server: Server,
     port: u16,
+    metrics: web::Data<Metrics>,
     cluster: Option<PrivateCluster>,
     background: Vec<Periodic>,
 }
@@ -176,10 +177,13 @@ impl Application {
             &settings.database.data_dir,
         )?;
         let database = Database::resolve(&settings).await?;
-        match Self::build_on(&settings, &database.url, auth, privacy, seal_key, extra).await {
+        let metrics = web::Data::new(Metrics::new()?);
+        let keys = (auth, privacy, seal_key);
+        match Self::build_on(&settings, &database.url, keys, metrics.clone(), extra).await {
             Ok((server, port, background)) => Ok(Self {
                 server,
                 port,
+                metrics,
                 cluster: database.cluster,
                 background,
             }),
@@ -193,9 +197,8 @@ impl Application {
     async fn build_on(
         settings: &Settings,
         database_url: &str,
-        auth: AuthContext,
-        privacy: PersonalDataKeys,
-        seal_key: SealKey,
+        (auth, privacy, seal_key): (AuthContext, PersonalDataKeys, SealKey),
+        metrics: web::Data<Metrics>,
         extra: Option<ExtraRoutes>,
     ) -> anyhow::Result<(Server, u16, Vec<Periodic>)> {
         let applied = migrations::run_pending(database_url).await?;
@@ -234,7 +237,6 @@ impl Application {
         let routes = web::Data::new(RouteTable::from_openapi(&doc));
         let doc_json = web::Data::new(api::docs::OpenApiJson(doc.to_pretty_json()?));
         let docs_config = web::Data::new(api::docs::DocsConfig::new());
-        let metrics = web::Data::new(Metrics::new()?);
         let cors_origins = settings.cors_origins.clone();
         let max_body = settings.max_body_bytes;
 
@@ -267,6 +269,11 @@ impl Application {
 
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
+    }
+
+    /// What the server counts of its answers (also served at `/metrics`).
+    pub fn metrics(&self) -> web::Data<Metrics> {
+        self.metrics.clone()
     }
 
     /// Serves until SIGINT/SIGTERM (or [`ServerHandle::stop`]), lets requests

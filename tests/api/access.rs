@@ -216,7 +216,6 @@ async fn every_route_answers_each_role_as_the_policy_says() {
         }
         assert!(recorded, "{refusal} left no audit record");
     }
-    app.assert_answers_documented().await;
 }
 
 /// The document's `security` says what the door does: an operation that
@@ -291,5 +290,4 @@ async fn every_body_taking_operation_refuses_another_media_type_as_documented() 
         checked += 1;
     }
     assert!(checked >= 20, "{checked} operations take a body");
-    app.assert_answers_documented().await;
 }

@@ -79,7 +79,6 @@ async fn the_162_hautes_alpes_communes_are_listed_each_with_its_territory() {
     let briançonnais = all(&app, &path, &coordinator.token).await;
     assert_eq!(briançonnais.len(), 21);
     assert!(briançonnais.iter().any(|c| c.name == "Briançon"));
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -138,7 +137,6 @@ async fn communes_are_found_by_name_whatever_the_accents_and_dashes_or_by_code()
         .await
         .unwrap();
     assert_problem(response, 404).await;
-    app.assert_answers_documented().await;
 }
 
 /// A referral as the CAF sends it, from `commune`.
@@ -263,7 +261,6 @@ async fn an_admin_moves_a_commune_and_its_referrals_and_new_persons_follow() {
     }
     let still: CommuneView = app.get_as("/v1/communes/05024", &admin).await;
     assert_eq!(territory_of(&still), "05-CHA");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -299,5 +296,4 @@ async fn a_person_lives_in_a_commune_of_their_territory() {
         "commune_insee": "05113", "territory_id": gap});
     app.post_ok("/v1/persons?confirm_new=true", &staff.token, &rambaud, 201)
         .await;
-    app.assert_answers_documented().await;
 }

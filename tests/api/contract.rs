@@ -202,3 +202,22 @@ fn every_enumerated_value_says_what_it_means() {
     }
     assert!(silent.is_empty(), "values without a meaning: {silent:?}");
 }
+
+/// The check every test ends with (`TestApp`'s `Drop`) sees an answer the
+/// document does not list, and leaves aside routes outside the document.
+#[test]
+fn the_end_of_test_check_finds_an_undocumented_answer() {
+    let answer = |route: &str, method: &str, status: &str| {
+        (route.to_owned(), method.to_owned(), status.to_owned())
+    };
+    let answered = [
+        answer("/v1/persons", "GET", "200"),
+        answer("/v1/persons", "GET", "418"),
+        answer("/v1/persons/{id}", "DELETE", "405"),
+        answer("<unmatched>", "GET", "404"),
+    ];
+    assert_eq!(
+        crate::support::undocumented(&answered),
+        vec!["GET /v1/persons answered 418".to_owned()]
+    );
+}

@@ -126,7 +126,6 @@ async fn a_nul_byte_never_reaches_the_database() {
         .unwrap();
     refused(response, "password", None).await;
     assert_eq!(count(&app, "SELECT count(*) AS n FROM persons").await, 1);
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -163,7 +162,6 @@ async fn a_number_where_text_is_expected_is_never_echoed_nor_stored() {
     )
     .await;
     assert_eq!(stored, 0);
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -203,7 +201,6 @@ async fn dates_names_and_communes_that_were_wrongly_accepted_are_refused() {
         )
         .await;
     refused(response, "decided_on", None).await;
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -251,5 +248,4 @@ async fn broken_encodings_and_charsets_are_refused_not_guessed() {
     .await
     .unwrap();
     assert!(listed.is_empty(), "nothing was read");
-    app.assert_answers_documented().await;
 }

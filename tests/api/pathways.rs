@@ -99,7 +99,6 @@ async fn a_pathway_moves_through_its_statuses_with_a_history_and_a_timeline() {
         "nothing is allowed from closed: {problem}"
     );
     open(&app, &staff, &person, Insertion).await;
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -167,7 +166,6 @@ async fn every_forbidden_transition_is_refused_with_the_allowed_ones() {
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "closure_reason");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -192,7 +190,6 @@ async fn one_open_pathway_per_person_and_domain() {
     );
     // Another domain is fine.
     open(&app, &staff, &person, Childhood).await;
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -256,7 +253,6 @@ async fn a_domain_refuses_pathways_before_its_opening_date() {
     let problem = assert_problem(response, 422).await;
     assert_eq!(problem["opens_on"], "2019-01-01");
     open(&app, &staff, &person, Childhood).await;
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -322,7 +318,6 @@ async fn coordinators_steer_only_the_pathways_they_follow() {
         .await;
     let problem = assert_problem(response, 422).await;
     assert_eq!(problem["errors"][0]["field"], "referent_id");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -397,7 +392,6 @@ async fn critical_situations_are_flagged_escalated_and_cleared() {
             EventKind::CriticalCleared
         ]
     );
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -453,7 +447,6 @@ async fn out_of_scope_pathways_are_absent_everywhere() {
         .await;
     let problem = assert_problem(response, 400).await;
     assert_eq!(problem["errors"][0]["field"], "domain");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -518,7 +511,6 @@ async fn lists_filter_and_paginate_in_a_stable_order() {
         .await
         .unwrap();
     assert_problem(response, 400).await;
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -559,5 +551,4 @@ async fn two_clients_changing_one_pathway_never_lose_an_update() {
         .await;
     assert_eq!(read["status"], winner);
     assert_eq!(read["status_history"].as_array().unwrap().len(), 2);
-    app.assert_answers_documented().await;
 }

@@ -16,7 +16,7 @@ fn grant_api(app: &TestApp, role: &str) -> Value {
 
 #[tokio::test]
 async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
-    let app = TestApp::spawn().await;
+    let mut app = TestApp::spawn().await;
     let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
     let auditor = app.token_for(Auditor).await;
     let role = format!("parcours_api_{}", uuid::Uuid::now_v7().simple());

@@ -178,7 +178,6 @@ async fn a_receipt_tells_nothing_of_a_file_the_partner_was_never_given() {
         .unwrap()
         .clone();
     assert_eq!(last["kind"], "referral_accepted");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -282,7 +281,6 @@ async fn retried_and_concurrent_referrals_make_one_person_and_one_pathway() {
         )
         .await;
     assert_eq!(person["caf_number"], "1234567");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -343,7 +341,6 @@ async fn a_declined_referral_opens_nothing_and_tells_the_partner_why() {
         .await;
     let problem = assert_problem(response, 400).await;
     assert_eq!(problem["errors"][0]["field"], "reason");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -403,7 +400,6 @@ async fn the_queue_is_the_territorys_and_a_coordinator_can_take_the_file() {
         200,
     )
     .await;
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -436,7 +432,6 @@ async fn a_second_partner_adds_its_number_and_never_overwrites_one() {
     assert_eq!(other["partner_number_differs"], true);
     let person = app.get_json(&person_path, &staff.token).await;
     assert_eq!(person["caf_number"], "4444444");
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -478,7 +473,6 @@ async fn partners_see_only_their_receipts_and_nothing_of_an_objection() {
         .await
         .unwrap();
     assert_problem(response, 404).await;
-    app.assert_answers_documented().await;
 }
 
 #[tokio::test]
@@ -516,5 +510,4 @@ async fn referrals_follow_the_rollout_and_the_communes_covered() {
     let response = refer(&app, &caf, "c", &json!({"domain": "insertion"})).await;
     assert_problem(response, 400).await;
     assert_eq!(count(&app, "referrals").await, 0);
-    app.assert_answers_documented().await;
 }

@@ -440,7 +440,7 @@ async fn failing_deliveries_are_dead_lettered_then_sent_again_on_demand() {
 
 #[tokio::test]
 async fn two_instances_send_each_delivery_once() {
-    let app = TestApp::spawn_with(quick_retries, None).await;
+    let mut app = TestApp::spawn_with(quick_retries, None).await;
     let second = app.another_instance().await;
     let receiver = Receiver::start().await;
     let caf = app.partner_token("CAF des Hautes-Alpes").await;

@@ -62,6 +62,26 @@ impl Metrics {
         })
     }
 
+    /// Every `(route, method, status)` answered so far.
+    pub fn answered(&self) -> Vec<(String, String, String)> {
+        use prometheus::core::Collector;
+        let mut answered = Vec::new();
+        for family in self.requests.collect() {
+            for metric in family.get_metric() {
+                let label = |name: &str| {
+                    metric
+                        .get_label()
+                        .iter()
+                        .find(|l| l.name() == name)
+                        .map(|l| l.value().to_owned())
+                        .unwrap_or_default()
+                };
+                answered.push((label("route"), label("method"), label("status")));
+            }
+        }
+        answered
+    }
+
     fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         self.requests
             .with_label_values(&[route, method, &status.to_string()])

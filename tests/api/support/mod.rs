@@ -7,6 +7,7 @@ use actix_web::dev::ServerHandle;
 use parcours::auth::passwords::PasswordHasherPool;
 use parcours::config::Settings;
 use parcours::domain::{Domain, Role};
+use parcours::http::middleware::metrics::Metrics;
 use parcours::server::{Application, ExtraRoutes};
 use parcours::services::accounts::{self, CreateClient, CreateUser};
 use reqwest::header::HeaderMap;
@@ -20,6 +21,8 @@ pub struct TestApp {
     pub db: TestDatabase,
     handle: ServerHandle,
     served: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// What each server this app started answered (see [`Drop`]).
+    metrics: Vec<actix_web::web::Data<Metrics>>,
     settings: Settings,
     extra: Option<ExtraRoutes>,
     /// Holds the generated signing key (`jwt-signing-key.pem`); deleted with the app.
@@ -41,7 +44,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_tests(db.url.clone(), data_dir.path().to_owned());
         configure(&mut settings);
-        let (address, handle, served) = start(settings.clone(), extra).await;
+        let (address, handle, served, metrics) = start(settings.clone(), extra).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -52,6 +55,7 @@ impl TestApp {
             db,
             handle,
             served,
+            metrics: vec![metrics],
             settings,
             extra,
             data_dir,
@@ -63,27 +67,31 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.handle.stop(true).await;
         (&mut self.served).await.unwrap().unwrap();
-        let (address, handle, served) = start(self.settings.clone(), self.extra).await;
+        let (address, handle, served, metrics) = start(self.settings.clone(), self.extra).await;
         self.address = address;
         self.handle = handle;
         self.served = served;
+        self.metrics.push(metrics);
     }
 
     /// Another instance of the API on the same database (as behind a load
     /// balancer); it stops when the handle is dropped or stopped.
-    pub async fn another_instance(&self) -> ServerHandle {
-        start(self.settings.clone(), self.extra).await.1
+    pub async fn another_instance(&mut self) -> ServerHandle {
+        let (_, handle, _, metrics) = start(self.settings.clone(), self.extra).await;
+        self.metrics.push(metrics);
+        handle
     }
 
     /// Another instance whose settings `configure` adjusted; its address
     /// and handle.
     pub async fn another_instance_with(
-        &self,
+        &mut self,
         configure: impl FnOnce(&mut Settings),
     ) -> (String, ServerHandle) {
         let mut settings = self.settings.clone();
         configure(&mut settings);
-        let (address, handle, _) = start(settings, self.extra).await;
+        let (address, handle, _, metrics) = start(settings, self.extra).await;
+        self.metrics.push(metrics);
         (address, handle)
     }
 
@@ -125,13 +133,55 @@ async fn start(
     String,
     ServerHandle,
     tokio::task::JoinHandle<anyhow::Result<()>>,
+    actix_web::web::Data<Metrics>,
 ) {
     let app = Application::build(settings, extra)
         .await
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    (address, handle, tokio::spawn(app.run_until_stopped()))
+    let (handle, metrics) = (app.handle(), app.metrics());
+    (
+        address,
+        handle,
+        tokio::spawn(app.run_until_stopped()),
+        metrics,
+    )
+}
+
+/// The answers among `answered` (route, method, status) that the document
+/// does not list for their operation.
+pub fn undocumented(answered: &[(String, String, String)]) -> Vec<String> {
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let mut undocumented = Vec::new();
+    for (route, method, status) in answered {
+        let operation = &doc["paths"][route][method.to_lowercase()];
+        if !operation.is_null() && operation["responses"].get(status).is_none() {
+            undocumented.push(format!("{method} {route} answered {status}"));
+        }
+    }
+    undocumented
+}
+
+/// Every test ends by checking that each status its servers answered is
+/// documented for that operation (counted by the servers as `/metrics`
+/// serves them): a test cannot forget it. Routes outside the document
+/// (`<unmatched>`, a test's own extra routes) are left aside; a test that
+/// already failed is not failed twice.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the database is dropped after (TestDatabase).
+        drop(self.handle.stop(false));
+        if std::thread::panicking() {
+            return;
+        }
+        let answered: Vec<_> = self.metrics.iter().flat_map(|m| m.answered()).collect();
+        let undocumented = undocumented(&answered);
+        assert!(
+            undocumented.is_empty(),
+            "answers the document does not list:\n{}",
+            undocumented.join("\n")
+        );
+    }
 }
 
 /// A staff user made for a test, with its password.
@@ -242,45 +292,6 @@ impl TestApp {
     }
 
     /// `GET path` with a bearer token, as JSON.
-    /// Every status this server answered (read from its own `/metrics`:
-    /// requests by route pattern, method and status) is documented for
-    /// that operation. Routes outside the document (`<unmatched>`) and the
-    /// documentation page's own assets are left aside.
-    pub async fn assert_answers_documented(&self) {
-        let metrics = self.get("/metrics").await.text().await.unwrap();
-        let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
-        let mut undocumented = Vec::new();
-        let mut seen = 0;
-        for line in metrics
-            .lines()
-            .filter(|l| l.starts_with("parcours_http_requests_total{"))
-        {
-            let label = |name: &str| {
-                let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-                let rest = &line[start..];
-                rest[..rest.find('"').unwrap()].to_owned()
-            };
-            let (route, method, status) = (label("route"), label("method"), label("status"));
-            if route == "<unmatched>" {
-                continue;
-            }
-            let operation = &doc["paths"][&route][method.to_lowercase()];
-            if operation.is_null() {
-                continue;
-            }
-            seen += 1;
-            if operation["responses"].get(&status).is_none() {
-                undocumented.push(format!("{method} {route} answered {status}"));
-            }
-        }
-        assert!(seen > 0, "the server answered documented operations");
-        assert!(
-            undocumented.is_empty(),
-            "answers the document does not list:\n{}",
-            undocumented.join("\n")
-        );
-    }
-
     /// A successful GET, read as the view the API documents for it.
     pub async fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
         view(self.get_json(path, token).await)
@@ -348,13 +359,6 @@ async fn territory_ids(
         .load(conn)
         .await
         .unwrap()
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        // Sends the stop command now; the database is dropped after (TestDatabase).
-        drop(self.handle.stop(false));
-    }
 }
 
 /// Asserts a response is an RFC 9457 problem naming this request, and returns it.
