@@ -4,7 +4,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -15,8 +14,9 @@ use crate::db::schema::{commitments, plans};
 use crate::db::scope::{commitments_visible, plans_visible};
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events};
+use crate::domain::events::{self as event, EventData};
 use crate::domain::principal::Principal;
-use crate::domain::{CommitmentStatus, EventKind, PlanStatus};
+use crate::domain::{CommitmentStatus, PlanStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = commitments, check_for_backend(diesel::pg::Pg))]
@@ -94,13 +94,12 @@ pub async fn add(
         events::record(
             conn,
             pathway,
-            EventKind::CommitmentAdded,
             who.subject.id(),
-            json!({
-                "plan_id": new.plan_id,
-                "commitment_id": commitment.id,
-                "organization_id": commitment.organization_id,
-                "due_on": commitment.due_on,
+            EventData::CommitmentAdded(event::CommitmentAdded {
+                plan_id: new.plan_id,
+                commitment_id: commitment.id,
+                organization_id: commitment.organization_id,
+                due_on: commitment.due_on,
             }),
         )
         .await?;
@@ -179,14 +178,13 @@ pub async fn update(
         events::record(
             conn,
             pathway,
-            EventKind::CommitmentUpdated,
             who.subject.id(),
-            json!({
-                "plan_id": current.plan_id,
-                "commitment_id": id,
-                "organization_id": current.organization_id,
-                "from": current.status,
-                "to": updated.status,
+            EventData::CommitmentUpdated(event::CommitmentUpdated {
+                plan_id: current.plan_id,
+                commitment_id: id,
+                organization_id: current.organization_id,
+                from: current.status,
+                to: updated.status,
             }),
         )
         .await?;

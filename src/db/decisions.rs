@@ -3,7 +3,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -11,8 +10,9 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::decisions;
 use crate::db::{PageRequest, events, pathways};
+use crate::domain::events::{self as event, EventData};
 use crate::domain::principal::Principal;
-use crate::domain::{DecisionAuthority, EventKind, Qualification};
+use crate::domain::{DecisionAuthority, Qualification};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
@@ -61,14 +61,13 @@ pub async fn record(
         events::record(
             conn,
             new.pathway_id,
-            EventKind::DecisionRecorded,
             who.subject.id(),
-            json!({
-                "decision_id": decision.id,
-                "authority": decision.authority,
-                "qualification": decision.qualification,
-                "decided_on": decision.decided_on,
-                "valid_until": decision.valid_until,
+            EventData::DecisionRecorded(event::DecisionRecorded {
+                decision_id: decision.id,
+                authority: decision.authority,
+                qualification: decision.qualification,
+                decided_on: decision.decided_on,
+                valid_until: decision.valid_until,
             }),
         )
         .await?;

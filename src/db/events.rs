@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::db::schema::pathway_events;
 use crate::domain::EventKind;
+use crate::domain::events::EventData;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pathway_events, check_for_backend(diesel::pg::Pg))]
@@ -21,39 +22,37 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
+/// Records `data` in the timeline of `pathway`; its kind follows from it.
 pub async fn record(
     conn: &mut AsyncPgConnection,
     pathway: Uuid,
-    kind: EventKind,
     actor: Uuid,
-    data: serde_json::Value,
+    data: EventData,
 ) -> QueryResult<()> {
-    insert(conn, Some(pathway), kind, actor, data).await
+    insert(conn, Some(pathway), actor, data).await
 }
 
 /// An event of no pathway: a declined referral, for its partner's feed.
 pub async fn record_unattached(
     conn: &mut AsyncPgConnection,
-    kind: EventKind,
     actor: Uuid,
-    data: serde_json::Value,
+    data: EventData,
 ) -> QueryResult<()> {
-    insert(conn, None, kind, actor, data).await
+    insert(conn, None, actor, data).await
 }
 
 async fn insert(
     conn: &mut AsyncPgConnection,
     pathway: Option<Uuid>,
-    kind: EventKind,
     actor: Uuid,
-    data: serde_json::Value,
+    data: EventData,
 ) -> QueryResult<()> {
     diesel::insert_into(pathway_events::table)
         .values((
             pathway_events::pathway_id.eq(pathway),
-            pathway_events::kind.eq(kind),
+            pathway_events::kind.eq(data.kind()),
             pathway_events::actor_id.eq(actor),
-            pathway_events::data.eq(data),
+            pathway_events::data.eq(data.to_json()),
         ))
         .execute(conn)
         .await?;

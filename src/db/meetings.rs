@@ -3,7 +3,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -12,7 +11,7 @@ use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{meeting_organizations, meeting_users, meetings};
 use crate::db::{PageRequest, events, pathways};
-use crate::domain::EventKind;
+use crate::domain::events::{self as event, EventData};
 use crate::domain::principal::Principal;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -98,13 +97,12 @@ pub async fn record(
         events::record(
             conn,
             new.pathway_id,
-            EventKind::MeetingHeld,
             who.subject.id(),
-            json!({
-                "meeting_id": meeting.id,
-                "held_on": meeting.held_on,
-                "person_agreed": meeting.person_agreed,
-                "organization_ids": new.organizations,
+            EventData::MeetingHeld(event::MeetingHeld {
+                meeting_id: meeting.id,
+                held_on: meeting.held_on,
+                person_agreed: meeting.person_agreed,
+                organization_ids: new.organizations.clone(),
             }),
         )
         .await?;

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -12,9 +11,10 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::notes;
 use crate::db::{PageRequest, events, pathways};
+use crate::domain::NoteVisibility;
+use crate::domain::events::{self as event, EventData};
 use crate::domain::policy::{NoteReach, note_reach};
 use crate::domain::principal::Principal;
-use crate::domain::{EventKind, NoteVisibility};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notes, check_for_backend(diesel::pg::Pg))]
@@ -51,9 +51,11 @@ pub async fn add(
         events::record(
             conn,
             pathway,
-            EventKind::NoteAdded,
             who.subject.id(),
-            json!({ "note_id": note.id, "visibility": note.visibility }),
+            EventData::NoteAdded(event::NoteAdded {
+                note_id: note.id,
+                visibility: note.visibility,
+            }),
         )
         .await?;
         Ok(note)

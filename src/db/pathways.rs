@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -17,10 +16,11 @@ use crate::db::schema::{pathway_status_periods, pathways, user_territories, user
 use crate::db::scope::pathways_visible;
 use crate::db::versioned::at_version;
 use crate::domain::enums::name_of;
+use crate::domain::events::{self as event, EventData};
 use crate::domain::pathway::{TransitionError, check_transition};
 use crate::domain::policy::{REFERENT_ROLES, may_steer};
 use crate::domain::principal::Principal;
-use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus};
+use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
@@ -267,14 +267,13 @@ pub async fn open(
         events::record(
             conn,
             pathway.id,
-            EventKind::PathwayOpened,
             actor,
-            json!({
-                "domain": pathway.domain,
-                "status": pathway.status,
-                "opened_on": pathway.opened_on,
-                "referent_id": pathway.referent_id,
-                "reason": reason,
+            EventData::PathwayOpened(event::PathwayOpened {
+                domain: pathway.domain,
+                status: pathway.status,
+                opened_on: pathway.opened_on,
+                referent_id: pathway.referent_id,
+                reason: reason.map(str::to_owned),
             }),
         )
         .await?;
@@ -358,13 +357,12 @@ pub async fn transition(
         events::record(
             conn,
             id,
-            EventKind::StatusChanged,
             who.subject.id(),
-            json!({
-                "from": current.status,
-                "to": change.to,
-                "reason": change.reason,
-                "closure_reason": change.closure_reason,
+            EventData::StatusChanged(event::StatusChanged {
+                from: current.status,
+                to: change.to,
+                reason: change.reason.clone(),
+                closure_reason: change.closure_reason,
             }),
         )
         .await?;
@@ -400,9 +398,11 @@ pub async fn assign_referent(
         events::record(
             conn,
             id,
-            EventKind::ReferentAssigned,
             who.subject.id(),
-            json!({ "from": current.referent_id, "to": referent }),
+            EventData::ReferentAssigned(event::ReferentAssigned {
+                from: current.referent_id,
+                to: referent,
+            }),
         )
         .await?;
         Ok(updated)
@@ -427,9 +427,7 @@ pub async fn set_critical(
             ));
         }
         if level.is_none() && current.critical_level.is_none() {
-            return Err(Error::conflict(
-                "The pathway is not flagged critical.",
-            ));
+            return Err(Error::conflict("The pathway is not flagged critical."));
         }
         let since = match (level, current.critical_since) {
             (None, _) => None,
@@ -447,17 +445,19 @@ pub async fn set_critical(
             .returning(Pathway::as_returning())
             .get_result(&mut *conn)
             .await?;
-        let (kind, data) = match level {
-            Some(level) => (
-                EventKind::CriticalSet,
-                json!({ "level": level, "previous_level": current.critical_level, "reason": reason }),
-            ),
-            None => (
-                EventKind::CriticalCleared,
-                json!({ "previous_level": current.critical_level, "reason": reason }),
-            ),
+        let (previous_level, reason) = (current.critical_level, reason.to_owned());
+        let data = match level {
+            Some(level) => EventData::CriticalSet(event::CriticalSet {
+                level,
+                previous_level,
+                reason,
+            }),
+            None => EventData::CriticalCleared(event::CriticalCleared {
+                previous_level,
+                reason,
+            }),
         };
-        events::record(conn, id, kind, who.subject.id(), data).await?;
+        events::record(conn, id, who.subject.id(), data).await?;
         Ok(updated)
     })
     .await

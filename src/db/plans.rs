@@ -3,7 +3,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -15,9 +14,10 @@ use crate::db::scope::plans_visible;
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::enums::name_of;
+use crate::domain::events::{self as event, EventData};
 use crate::domain::plan::{allowed_next, kind_allowed, latest_review};
 use crate::domain::principal::Principal;
-use crate::domain::{ConsentBy, EventKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus};
+use crate::domain::{ConsentBy, PathwayStatus, PlanEndReason, PlanKind, PlanStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
@@ -105,9 +105,12 @@ pub async fn create(
         events::record(
             conn,
             pathway,
-            EventKind::PlanCreated,
             who.subject.id(),
-            json!({ "plan_id": plan.id, "kind": plan.kind, "coordinator_id": coordinator }),
+            EventData::PlanCreated(event::PlanCreated {
+                plan_id: plan.id,
+                kind: plan.kind,
+                coordinator_id: coordinator,
+            }),
         )
         .await?;
         Ok(plan)
@@ -210,12 +213,11 @@ pub async fn update(
         events::record(
             conn,
             plan.pathway_id,
-            EventKind::PlanUpdated,
             who.subject.id(),
-            json!({
-                "plan_id": id,
-                "coordinator_id": changes.coordinator_id,
-                "review_due": changes.review_due,
+            EventData::PlanUpdated(event::PlanUpdated {
+                plan_id: id,
+                coordinator_id: changes.coordinator_id,
+                review_due: changes.review_due,
             }),
         )
         .await?;
@@ -328,15 +330,14 @@ pub async fn transition(
         events::record(
             conn,
             plan.pathway_id,
-            EventKind::PlanStatusChanged,
             who.subject.id(),
-            json!({
-                "plan_id": id,
-                "from": plan.status,
-                "to": change.to,
-                "consent_by": updated.consent_by,
-                "review_due": updated.review_due,
-                "end_reason": updated.end_reason,
+            EventData::PlanStatusChanged(event::PlanStatusChanged {
+                plan_id: id,
+                from: plan.status,
+                to: change.to,
+                consent_by: updated.consent_by,
+                review_due: updated.review_due,
+                end_reason: updated.end_reason,
             }),
         )
         .await?;

@@ -9,7 +9,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bytea, Date, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -23,12 +22,13 @@ use crate::db::schema::{organizations, pathways as pathways_t, persons as person
 use crate::db::scope::{persons_visible, referrals_triaged};
 use crate::db::{domain_calendar, events};
 use crate::domain::enums::name_of;
+use crate::domain::events::{self as event, EventData};
 use crate::domain::nir::Nir;
 use crate::domain::principal::Principal;
 use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::{
-    Domain, EventKind, OrganizationKind, PathwayStatus, ReferralDeclineReason, ReferralStatus,
+    Domain, OrganizationKind, PathwayStatus, ReferralDeclineReason, ReferralStatus,
 };
 use crate::privacy::PersonalDataKeys;
 
@@ -368,14 +368,13 @@ pub async fn accept(
         events::record(
             conn,
             pathway_id,
-            EventKind::ReferralAccepted,
             actor,
-            json!({
-                "referral_id": referral.id,
-                "organization_id": referral.organization_id,
-                "domain": referral.domain,
-                "pathway_opened": opening.is_some(),
-                "partner_number_differs": partner_number_differs,
+            EventData::ReferralAccepted(event::ReferralAccepted {
+                referral_id: referral.id,
+                organization_id: referral.organization_id,
+                domain: referral.domain,
+                pathway_opened: opening.is_some(),
+                partner_number_differs,
             }),
         )
         .await?;
@@ -412,13 +411,12 @@ pub async fn decline(
             .await?;
         events::record_unattached(
             conn,
-            EventKind::ReferralDeclined,
             actor,
-            json!({
-                "referral_id": referral.id,
-                "organization_id": referral.organization_id,
-                "domain": referral.domain,
-                "decline_reason": reason,
+            EventData::ReferralDeclined(event::ReferralDeclined {
+                referral_id: referral.id,
+                organization_id: referral.organization_id,
+                domain: referral.domain,
+                decline_reason: reason,
             }),
         )
         .await?;
@@ -581,9 +579,11 @@ async fn take_as_referent(
     events::record(
         conn,
         pathway,
-        EventKind::ReferentAssigned,
         referent, // the caller, who takes the pathway
-        json!({ "from": current, "to": referent }),
+        EventData::ReferentAssigned(event::ReferentAssigned {
+            from: current,
+            to: referent,
+        }),
     )
     .await?;
     Ok(())

@@ -13,13 +13,13 @@ use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, U
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::demo::data::{
     COMMITMENTS, COMMUNES, DOMAIN_WEIGHTS, FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, OUTCOMES, ages,
     decision_labels,
 };
+use crate::domain::events::{self as event, EventData};
 use crate::domain::nir::Nir;
 use crate::domain::plan::latest_review;
 use crate::domain::{
@@ -109,6 +109,17 @@ pub struct Events {
     pub occurred_at: Vec<DateTime<Utc>>,
     pub actor: Vec<Option<Uuid>>,
     pub data: Vec<serde_json::Value>,
+}
+
+impl Events {
+    /// An event of the timeline, its kind and data as the API records them.
+    fn push(&mut self, pathway: Uuid, when: DateTime<Utc>, actor: Option<Uuid>, data: EventData) {
+        self.pathway.push(pathway);
+        self.kind.push(data.kind());
+        self.occurred_at.push(when);
+        self.actor.push(actor);
+        self.data.push(data.to_json());
+    }
 }
 
 #[derive(Default)]
@@ -455,31 +466,39 @@ fn pathway(
     pw.critical_since.push(critical.map(|(_, since)| since));
     pw.created_at.push(times[0]);
 
-    let mut event = |kind: EventKind, when: DateTime<Utc>, data: serde_json::Value| {
-        batch.events.pathway.push(id);
-        batch.events.kind.push(kind);
-        batch.events.occurred_at.push(when);
-        batch.events.actor.push(referent);
-        batch.events.data.push(data);
+    let mut record = |when: DateTime<Utc>, data: EventData| {
+        batch.events.push(id, when, referent, data);
     };
-    event(
-        EventKind::PathwayOpened,
+    record(
         times[0],
-        json!({"domain": domain, "status": "referred", "opened_on": opened_on, "referent_id": referent}),
+        EventData::PathwayOpened(event::PathwayOpened {
+            domain,
+            status: PathwayStatus::Referred,
+            opened_on,
+            referent_id: referent,
+            reason: None,
+        }),
     );
     for i in 1..steps.len() {
-        event(
-            EventKind::StatusChanged,
+        let closed = steps[i] == PathwayStatus::Closed;
+        record(
             times[i],
-            json!({"from": steps[i - 1], "to": steps[i], "reason": "Donnée de démonstration",
-                   "closure_reason": if steps[i] == PathwayStatus::Closed { closure_reason } else { None }}),
+            EventData::StatusChanged(event::StatusChanged {
+                from: steps[i - 1],
+                to: steps[i],
+                reason: "Donnée de démonstration".to_owned(),
+                closure_reason: if closed { closure_reason } else { None },
+            }),
         );
     }
     if let Some((level, since)) = critical {
-        event(
-            EventKind::CriticalSet,
+        record(
             since,
-            json!({"level": level, "reason": "Risque de rupture de parcours"}),
+            EventData::CriticalSet(event::CriticalSet {
+                level,
+                previous_level: None,
+                reason: "Risque de rupture de parcours".to_owned(),
+            }),
         );
     }
     for i in 0..steps.len() {
@@ -507,11 +526,12 @@ fn pathway(
     let d = &mut batch.decisions;
     d.id.push(decision_id);
     d.pathway.push(id);
-    d.authority.push(match domain {
+    let authority = match domain {
         Domain::Disability => DecisionAuthority::Cdaph,
         Domain::Childhood if rng.gen_bool(0.5) => DecisionAuthority::Judge,
         _ => DecisionAuthority::DepartmentPresident,
-    });
+    };
+    d.authority.push(authority);
     d.qualification.push(qualification);
     d.label.push(
         decision_labels(domain)
@@ -521,19 +541,20 @@ fn pathway(
             .to_owned(),
     );
     d.decided_on.push(decided_on);
-    d.valid_until
-        .push(Some(decided_on + Days::new(rng.gen_range(365..5 * 365))));
+    let valid_until = Some(decided_on + Days::new(rng.gen_range(365..5 * 365)));
+    d.valid_until.push(valid_until);
     d.implemented_on.push(supported);
     d.recorded_by.push(referent);
     d.created_at.push(times[oriented]);
-    batch.events.pathway.push(id);
-    batch.events.kind.push(EventKind::DecisionRecorded);
-    batch.events.occurred_at.push(times[oriented]);
-    batch.events.actor.push(referent);
-    batch
-        .events
-        .data
-        .push(json!({"decision_id": decision_id, "qualification": qualification}));
+    let recorded = event::DecisionRecorded {
+        decision_id,
+        authority,
+        qualification,
+        decided_on,
+        valid_until,
+    };
+    let data = EventData::DecisionRecorded(recorded);
+    batch.events.push(id, times[oriented], referent, data);
 
     let without_solution = reached(PathwayStatus::WithoutSolution);
     if let Some(ws) = without_solution
@@ -547,19 +568,21 @@ fn pathway(
         m.id.push(meeting_id);
         m.pathway.push(id);
         m.held_on.push(held_on);
-        m.person_agreed.push(rng.gen_bool(0.9));
+        let person_agreed = rng.gen_bool(0.9);
+        m.person_agreed.push(person_agreed);
         m.outcome
             .push(OUTCOMES.choose(rng).copied().unwrap_or("GOS").to_owned());
         m.recorded_by.push(referent);
         m.created_at.push(when);
-        batch.events.pathway.push(id);
-        batch.events.kind.push(EventKind::MeetingHeld);
-        batch.events.occurred_at.push(when);
-        batch.events.actor.push(referent);
+        let held = event::MeetingHeld {
+            meeting_id,
+            held_on,
+            person_agreed,
+            organization_ids: Vec::new(),
+        };
         batch
             .events
-            .data
-            .push(json!({"meeting_id": meeting_id, "held_on": held_on}));
+            .push(id, when, referent, EventData::MeetingHeld(held));
     }
 
     // A plan for most oriented pathways, at the stage the pathway reached.
@@ -639,14 +662,13 @@ fn pathway(
     pl.end_reason
         .push(ended_on.map(|_| PlanEndReason::PathwayClosed));
     pl.created_at.push(times[oriented]);
-    batch.events.pathway.push(id);
-    batch.events.kind.push(EventKind::PlanCreated);
-    batch.events.occurred_at.push(times[oriented]);
-    batch.events.actor.push(referent);
-    batch
-        .events
-        .data
-        .push(json!({"plan_id": plan_id, "kind": kind, "status": plan_status}));
+    let created = event::PlanCreated {
+        plan_id,
+        kind,
+        coordinator_id: coordinator,
+    };
+    let data = EventData::PlanCreated(created);
+    batch.events.push(id, times[oriented], referent, data);
 
     if activated_on.is_none() {
         return;

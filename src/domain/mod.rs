@@ -3,6 +3,7 @@
 #[macro_use]
 pub mod enums;
 pub mod audit;
+pub mod events;
 pub mod nir;
 pub mod passwords;
 pub mod pathway;

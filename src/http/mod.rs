@@ -30,6 +30,7 @@ pub mod problem_types;
 pub mod referrals;
 pub mod responses;
 pub mod territories;
+pub mod timeline;
 pub mod users;
 pub mod webhooks;
 

@@ -12,17 +12,18 @@ use uuid::Uuid;
 use crate::audit::{AuditContext, record};
 use crate::auth::Principal;
 use crate::auth::policy::{AssignReferent, WorkOnCases};
-use crate::db::events::{self, Event};
+use crate::db::events;
 use crate::db::pathways::{self, Filters, Pathway, StatusPeriod, Transition};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::values;
-use crate::domain::{ClosureReason, Domain, EscalationLevel, EventKind, PathwayStatus};
+use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
+pub use crate::http::timeline::EventView;
 use crate::services;
 use crate::services::pathways::Opening;
 
@@ -195,33 +196,6 @@ pub struct PathwayFilters {
     pub opened_to: Option<NaiveDate>,
     /// A person's id: that person's pathways.
     pub person: Option<Uuid>,
-}
-
-/// One event of the timeline.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EventView {
-    /// Position in the timeline; increases with each event.
-    pub seq: i64,
-    pub kind: EventKind,
-    pub occurred_at: DateTime<Utc>,
-    /// The user or client who caused it.
-    pub actor_id: Option<Uuid>,
-    /// What changed; its members depend on `kind` (e.g. `from`, `to`,
-    /// `reason` for `status_changed`).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
-impl From<Event> for EventView {
-    fn from(e: Event) -> Self {
-        Self {
-            seq: e.seq,
-            kind: e.kind,
-            occurred_at: e.occurred_at,
-            actor_id: e.actor_id,
-            data: e.data,
-        }
-    }
 }
 
 fn respond(status: StatusCode, pathway: Pathway) -> HttpResponse {

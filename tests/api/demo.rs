@@ -6,7 +6,9 @@ use diesel_async::RunQueryDsl;
 use parcours::config::Settings;
 use parcours::demo::{SeedDemoArgs, seed_demo};
 use parcours::domain::Domain::{Childhood, Disability, Elderly, Insertion};
+use parcours::domain::EventKind;
 use parcours::domain::Role::Supervisor;
+use parcours::domain::events::EventData;
 
 use crate::support::{TestApp, TestDatabase};
 
@@ -95,6 +97,31 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
         .await
             > 0
     );
+
+    // Every event is recorded as the API records it: its kind's payload.
+    #[derive(QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = diesel::sql_types::Jsonb)]
+        data: serde_json::Value,
+    }
+    let mut conn = db.connect().await;
+    let events: Vec<Stored> = diesel::sql_query("SELECT kind::text, data FROM pathway_events")
+        .load(&mut conn)
+        .await
+        .unwrap();
+    assert!(events.len() > 400, "{}", events.len());
+    for event in events {
+        let kind = EventKind::parse(&event.kind).unwrap();
+        let parsed = EventData::parse(kind, event.data.clone());
+        assert!(
+            parsed.is_ok(),
+            "{}: {} {parsed:?}",
+            kind.as_str(),
+            event.data
+        );
+    }
 
     // A supervisor of the whole département sees them, alerts included.
     let codes = ["05-GAP", "05-BRI", "05-EMB", "05-BUE", "05-CHA"];

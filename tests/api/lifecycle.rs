@@ -4,7 +4,10 @@
 
 use chrono::{Days, Utc};
 use parcours::domain::Domain::{self, Childhood, Disability, Elderly, Insertion};
+use parcours::domain::EventKind;
 use parcours::domain::Role::Coordinator;
+use parcours::http::pagination::Page;
+use parcours::http::pathways::EventView;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -242,17 +245,15 @@ async fn walk(domain: Domain) {
         ]
     );
 
-    let timeline = app
-        .get_json(&format!("{base}/timeline"), &staff.token)
-        .await;
-    let events: Vec<String> = timeline["items"]
-        .as_array()
-        .unwrap()
+    // Read as the document says an event is: each holds its kind's payload.
+    let timeline: Page<EventView> = app.get_as(&format!("{base}/timeline"), &staff.token).await;
+    let events: Vec<String> = timeline
+        .items
         .iter()
-        .map(|e| match e["kind"].as_str().unwrap() {
-            "status_changed" => format!("→{}", e["data"]["to"].as_str().unwrap()),
-            "plan_status_changed" => format!("plan→{}", e["data"]["to"].as_str().unwrap()),
-            other => other.to_owned(),
+        .map(|e| match e.kind {
+            EventKind::StatusChanged => format!("→{}", e.data["to"].as_str().unwrap()),
+            EventKind::PlanStatusChanged => format!("plan→{}", e.data["to"].as_str().unwrap()),
+            other => other.as_str().to_owned(),
         })
         .collect();
     assert_eq!(
@@ -274,8 +275,8 @@ async fn walk(domain: Domain) {
         ]
     );
     // Every event names who caused it.
-    for event in timeline["items"].as_array().unwrap() {
-        assert_eq!(event["actor_id"], staff.user.id.to_string());
+    for event in &timeline.items {
+        assert_eq!(event.actor_id, Some(staff.user.id));
     }
 }
 
