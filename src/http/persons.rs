@@ -140,25 +140,16 @@ pub struct CreateOptions {
     pub confirm_new: bool,
 }
 
-/// A search by name or birth date, in the query string. Identifiers (NIR,
-/// CAF or MSA number) never travel in a URL, which proxies and access logs
-/// keep: they are refused here (400) and go in the body of
+/// What `GET /v1/persons` refuses: a search names a person, and personal
+/// data never travels in a URL, which proxies and access logs keep. These
+/// parameters answer 400 naming them; the search goes in the body of
 /// `POST /v1/persons/search`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct PersonSearch {
-    /// Name, tolerant to accents, case and small typos ("dupond" finds
-    /// "Dupont"). With `q`, the best `limit` matches come first and there is
-    /// no next page.
-    pub q: Option<String>,
-    #[serde(default, deserialize_with = "values::optional_date")]
-    pub birth_date: Option<NaiveDate>,
-    /// Refused: see `POST /v1/persons/search`.
-    #[param(ignore)]
+    pub q: Option<serde::de::IgnoredAny>,
+    pub birth_date: Option<serde::de::IgnoredAny>,
     pub caf_number: Option<serde::de::IgnoredAny>,
-    #[param(ignore)]
     pub msa_number: Option<serde::de::IgnoredAny>,
-    #[param(ignore)]
     pub nir: Option<serde::de::IgnoredAny>,
 }
 
@@ -256,14 +247,18 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
     }
 }
 
-/// Search persons in your territories by name or birth date. A NIR, CAF or
-/// MSA number in the query string is refused with 400: send identifiers in
-/// the body of `POST /v1/persons/search`.
+/// List the persons of your territories, in creation order.
+///
+/// To search (by name, birth date, NIR, CAF or MSA number), send the
+/// criteria in the body of `POST /v1/persons/search`: they name a person,
+/// and personal data never travels in a URL (proxies and access logs keep
+/// URLs). `q`, `birth_date`, `nir`, `caf_number` or `msa_number` here
+/// answer 400 naming each one.
 #[utoipa::path(
     tag = "persons",
-    params(PageParams, PersonSearch),
+    params(PageParams),
     responses(
-        (status = 200, description = "Matching persons: best matches first with `q`, else in creation order.", body = Page<PersonView>),
+        (status = 200, description = "One page of persons, in creation order.", body = Page<PersonView>),
     )
 )]
 #[get("/v1/persons")]
@@ -275,6 +270,8 @@ pub async fn search(
 ) -> Result<web::Json<Page<PersonView>>, ApiError> {
     let filters = filters.into_inner();
     let in_url = [
+        ("q", filters.q.is_some()),
+        ("birth_date", filters.birth_date.is_some()),
         ("nir", filters.nir.is_some()),
         ("caf_number", filters.caf_number.is_some()),
         ("msa_number", filters.msa_number.is_some()),
@@ -285,19 +282,19 @@ pub async fn search(
         .map(|(field, _)| {
             FieldError::new(
                 *field,
-                "is an identifier: send it in the body of POST /v1/persons/search, never in a URL",
+                "names a person: send it in the body of POST /v1/persons/search, never in a URL",
             )
         })
         .collect();
     if !refused.is_empty() {
         return Err(ApiError::invalid(
-            "Identifiers do not travel in URLs (proxies and access logs keep them).",
+            "Personal data does not travel in URLs (proxies and access logs keep them).",
             refused,
         ));
     }
     let criteria = SearchPersons {
-        q: filters.q,
-        birth_date: filters.birth_date,
+        q: None,
+        birth_date: None,
         caf_number: None,
         msa_number: None,
         nir: None,
@@ -306,8 +303,8 @@ pub async fn search(
 }
 
 /// Search persons in your territories, by name, birth date, NIR, CAF or
-/// MSA number (any together): identifiers travel in the body, never in a
-/// URL. Audited like `GET /v1/persons`, each term as a keyed hash.
+/// MSA number (any together): they travel in the body, never in a URL.
+/// Audited as a search, each term as a keyed hash.
 #[utoipa::path(
     tag = "persons",
     params(PageParams),

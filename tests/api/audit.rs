@@ -180,7 +180,9 @@ async fn a_search_records_what_was_asked_and_returned_but_never_a_nir() {
     let auditor = app.token_for(Auditor).await;
     let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
     let found = person(&app, &staff, "Cherché").await;
-    let result = app.get_json("/v1/persons?q=cherche", &staff.token).await;
+    let result = app
+        .search_persons(&staff.token, &json!({ "q": "cherche" }))
+        .await;
     assert_eq!(result["items"][0]["id"], found.as_str());
     let number = nir("1850578006084");
     app.search_persons(&staff.token, &json!({ "nir": number }))
@@ -312,14 +314,15 @@ async fn a_read_that_cannot_be_recorded_is_not_answered() {
          FOR EACH ROW EXECUTE FUNCTION refuse_read_records()",
     )
     .await;
-    for path in [
-        format!("/v1/pathways/{pathway}"),
-        format!("/v1/persons/{who}"),
-        "/v1/pathways".to_owned(),
-        "/v1/persons?q=trace".to_owned(),
+    for (method, path) in [
+        (Method::GET, format!("/v1/pathways/{pathway}")),
+        (Method::GET, format!("/v1/persons/{who}")),
+        (Method::GET, "/v1/pathways".to_owned()),
+        (Method::POST, "/v1/persons/search".to_owned()),
     ] {
         let response = app
-            .with_token(Method::GET, &path, &staff.token)
+            .with_token(method, &path, &staff.token)
+            .json(&json!({ "q": "trace" }))
             .send()
             .await
             .unwrap();

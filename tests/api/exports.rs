@@ -135,7 +135,8 @@ async fn an_export_links_rows_by_reference_and_names_nobody() {
     assert_eq!(audited["items"][0]["query"]["format"], "csv");
     assert_eq!(audited["items"][1]["query"]["domain"], "elderly");
     // The trail exports the same way, resources as the same keyed hashes.
-    app.get_json("/v1/persons?q=brunet", &staff.token).await;
+    app.search_persons(&staff.token, &json!({ "q": "brunet" }))
+        .await;
     let response = app
         .with_token(Method::GET, "/v1/exports/audit?format=csv", &auditor)
         .send()

@@ -104,8 +104,8 @@ async fn a_nul_byte_never_reaches_the_database() {
     refused(response, "body", None).await;
     // In a query string, and in the login form.
     for path in [
-        "/v1/persons?q=%00",
-        "/v1/persons?q=Mar%00tin",
+        "/v1/communes?q=%00",
+        "/v1/communes?q=Gap%00",
         "/v1/pathways?status=%00",
     ] {
         let response = app
@@ -209,7 +209,7 @@ async fn broken_encodings_and_charsets_are_refused_not_guessed() {
     let staff = app.staff(Coordinator, &["05-GAP"], &[Insertion]).await;
     // Invalid UTF-8 once percent-decoded.
     let response = app
-        .with_token(Method::GET, "/v1/persons?q=%C3%28", &staff.token)
+        .with_token(Method::GET, "/v1/communes?q=%C3%28", &staff.token)
         .send()
         .await
         .unwrap();

@@ -37,7 +37,8 @@ async fn a_locked_table_stalls_only_the_requests_that_need_it() {
         .unwrap();
 
     let search = || async {
-        app.with_token(Method::GET, "/v1/persons?q=verrou", &staff.token)
+        app.with_token(Method::POST, "/v1/persons/search", &staff.token)
+            .json(&serde_json::json!({ "q": "verrou" }))
             .send()
             .await
             .unwrap()
