@@ -1,7 +1,8 @@
 //! Everything parcours holds about one person, as one JSON document built
 //! by PostgreSQL (`to_jsonb` of each row: a column added later shows up
-//! without a change here). The NIR's ciphertext and index are left out;
-//! the API adds the masked NIR.
+//! without a change here; `http::subject_access` documents each row). The
+//! NIR's ciphertext and index are left out (of the person and of its
+//! referrals); the API adds the masked NIR.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Jsonb, Nullable, Uuid as SqlUuid};
@@ -26,11 +27,11 @@ SELECT (SELECT jsonb_build_object(
                          FROM meetings m WHERE m.pathway_id = p.id),
             'notes', (SELECT coalesce(jsonb_agg(to_jsonb(n) ORDER BY n.id), '[]')
                       FROM notes n WHERE n.pathway_id = p.id),
-            'timeline', (SELECT coalesce(jsonb_agg(to_jsonb(e) - 'txid' ORDER BY e.seq), '[]')
+            'timeline', (SELECT coalesce(jsonb_agg(to_jsonb(e) - 'txid' - 'pathway_id' ORDER BY e.seq), '[]')
                          FROM pathway_events e WHERE e.pathway_id = p.id)
         ) ORDER BY p.id), '[]')
         FROM pathways p WHERE p.person_id = pe.id),
-    'referrals', (SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id), '[]')
+    'referrals', (SELECT coalesce(jsonb_agg(to_jsonb(r) - 'nir_ciphertext' - 'nir_index' ORDER BY r.id), '[]')
                   FROM referrals r WHERE r.person_id = pe.id),
     'access_log', (SELECT coalesce(jsonb_agg(to_jsonb(a) - 'txid' ORDER BY a.seq), '[]')
                    FROM audit_log a

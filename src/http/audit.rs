@@ -229,7 +229,8 @@ pub async fn access_log(
     responses(
         (status = 200, description = "The person's file: `person`, `pathways` (each with \
             `status_history`, `decisions`, `plans` with `commitments`, `meetings`, `notes`, \
-            `timeline`), `referrals`, `access_log`.", body = Object),
+            `timeline`), `referrals`, `access_log`; each record as stored.",
+            body = crate::http::subject_access::SubjectAccessDocument),
     )
 )]
 #[get("/v1/persons/{id}/export")]

@@ -37,6 +37,7 @@ pub mod webhooks;
 pub mod error;
 pub mod middleware;
 pub mod state;
+pub mod subject_access;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;

@@ -10,6 +10,8 @@ use parcours::domain::Role::{Auditor, Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::json;
 
+use parcours::http::subject_access::SubjectAccessDocument;
+
 use crate::support::TestApp;
 use crate::support::fixtures::{open, person};
 
@@ -160,7 +162,33 @@ async fn the_access_log_and_the_right_of_access_see_the_whole_file() {
         );
     }
 
-    // The right of access lists the same records.
+    // The right of access lists the same records, each row as documented
+    // (read through the document's schema: a member it lacks fails here).
+    let (meeting, _) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/meetings"),
+            &supervisor.token,
+            &json!({"held_on": "2025-02-01", "organization_ids": [organization],
+                    "user_ids": [], "person_agreed": true, "outcome": "Accueil de jour"}),
+            201,
+        )
+        .await;
+    let file: SubjectAccessDocument = app
+        .get_as(&format!("/v1/persons/{someone}/export"), &supervisor.token)
+        .await;
+    let held = &file.pathways[0];
+    assert_eq!(held.plans[0].id.to_string(), plan);
+    assert_eq!(held.plans[0].commitments[0].id.to_string(), commitment);
+    assert_eq!(held.notes[0].body, "Visite à domicile");
+    assert_eq!(
+        held.decisions[0].id.to_string(),
+        decision["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        held.meetings[0].id.to_string(),
+        meeting["id"].as_str().unwrap()
+    );
+    assert!(!held.status_history.is_empty() && !held.timeline.is_empty());
     let export = app
         .get_json(&format!("/v1/persons/{someone}/export"), &supervisor.token)
         .await;

@@ -8,6 +8,8 @@ use parcours::domain::Role::{Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use parcours::http::subject_access::SubjectAccessDocument;
+
 use crate::feed::{accept, feed_until};
 use crate::support::fixtures::transition;
 use crate::support::{TestApp, assert_problem, etag_of};
@@ -150,6 +152,18 @@ async fn a_receipt_tells_nothing_of_a_file_the_partner_was_never_given() {
         .await;
     assert_eq!(read["status"], "accepted");
     assert_eq!(read["pathway_id"], pathway.as_str());
+    // The child's file, as the right of access hands it over, holds the
+    // referral as recorded (read through its documented schema).
+    let child_id = child["id"].as_str().unwrap();
+    let file: SubjectAccessDocument = app
+        .get_as(&format!("/v1/persons/{child_id}/export"), &staff.token)
+        .await;
+    assert_eq!(file.referrals.len(), 1);
+    assert_eq!(
+        file.referrals[0].id.to_string(),
+        known["id"].as_str().unwrap()
+    );
+    assert_eq!(file.referrals[0].reason, "Signalement");
     let view = app
         .get_json(&format!("/v1/partner/pathways/{pathway}"), &caf)
         .await;
