@@ -2,7 +2,7 @@
 //! person's access log and full file (right of access) for the supervisors
 //! of its territory.
 
-use actix_web::{get, web};
+use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,7 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{AuditOutcome, Role};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
-use crate::http::extract::Query;
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
 
@@ -36,11 +36,32 @@ pub struct AuditParams {
     pub from: Option<DateTime<Utc>>,
     /// Up to this instant (excluded).
     pub to: Option<DateTime<Utc>>,
+    /// Refused: a searched term names a person; see `POST /v1/audit/search`.
+    #[param(ignore)]
+    pub searched: Option<serde::de::IgnoredAny>,
+}
+
+/// A search of the audit trail; every criterion given must match.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSearch {
+    /// The user or client who acted.
+    pub actor: Option<Uuid>,
+    #[schema(value_type = Option<AuditTarget>)]
+    pub resource_type: Option<String>,
+    pub resource_id: Option<Uuid>,
+    #[schema(value_type = Option<AuditAction>)]
+    pub action: Option<String>,
+    /// From this instant (included).
+    pub from: Option<DateTime<Utc>>,
+    /// Up to this instant (excluded).
+    pub to: Option<DateTime<Utc>>,
     /// A name, a birth date (`YYYY-MM-DD`) or a CAF or MSA number: the
     /// person searches that looked for it (case, accents and spacing
     /// folded). The trail keeps searched terms only as keyed hashes
     /// (`q_ref`, `birth_date_ref`, `caf_number_ref`, `msa_number_ref` in
-    /// `query`); this is how to find them.
+    /// `query`); this is how to find them. Up to 200 characters.
+    #[schema(max_length = 200)]
     pub searched: Option<String>,
 }
 
@@ -54,10 +75,15 @@ pub struct AuditRecord {
     pub actor_kind: String,
     pub actor_id: Option<Uuid>,
     pub actor_role: Option<Role>,
+    #[schema(value_type = AuditAction)]
     pub action: String,
+    #[schema(value_type = Option<AuditTarget>)]
     pub resource_type: Option<String>,
     pub resource_id: Option<Uuid>,
-    /// For a list or search: what was asked; for a refusal: what was tried.
+    /// For a list or search: what was asked (its filters; searched terms
+    /// only as keyed hashes, `…_ref`); for a change: `before` and `after`;
+    /// for a refusal: what was tried. Its members depend on the action.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub query: Option<serde_json::Value>,
     /// For a list or search: the ids it returned.
     pub result_ids: Option<Vec<Uuid>>,
@@ -93,7 +119,9 @@ impl From<Record> for AuditRecord {
 }
 
 /// Search the audit trail (auditors), oldest first. Each search is itself
-/// audited.
+/// audited. To find the searches that looked for a person (`searched`),
+/// send the term in the body of `POST /v1/audit/search`: it names a
+/// person, and never travels in a URL (400 here).
 #[utoipa::path(
     tag = "audit",
     params(AuditParams, PageParams),
@@ -108,8 +136,55 @@ pub async fn search(
     page: Query<PageParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
-    let (limit, after) = page.validate_seq()?;
     let p = params.into_inner();
+    if p.searched.is_some() {
+        return Err(ApiError::invalid(
+            "A searched term names a person and does not travel in URLs.",
+            vec![FieldError::new(
+                "searched",
+                "names a person: send it in the body of POST /v1/audit/search, never in a URL",
+            )],
+        ));
+    }
+    let criteria = AuditSearch {
+        actor: p.actor,
+        resource_type: p.resource_type,
+        resource_id: p.resource_id,
+        action: p.action,
+        from: p.from,
+        to: p.to,
+        searched: None,
+    };
+    find(&caller, criteria, &page, &state).await
+}
+
+/// Search the audit trail with criteria in the body, `searched` among
+/// them; as `GET /v1/audit` otherwise.
+#[utoipa::path(
+    tag = "audit",
+    params(PageParams),
+    request_body = AuditSearch,
+    responses(
+        (status = 200, description = "One page of records.", body = Page<AuditRecord>),
+    )
+)]
+#[post("/v1/audit/search")]
+pub async fn search_by_body(
+    caller: Authorized<ReadAuditTrail>,
+    body: Json<AuditSearch>,
+    page: Query<PageParams>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
+    find(&caller, body.0, &page, &state).await
+}
+
+async fn find(
+    caller: &Authorized<ReadAuditTrail>,
+    p: AuditSearch,
+    page: &PageParams,
+    state: &AppState,
+) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
+    let (limit, after) = page.validate_seq()?;
     let too_long = |name: &str, value: &Option<String>, max: usize| {
         value.as_ref().filter(|v| v.chars().count() > max).map(|_| {
             ApiError::invalid(

@@ -132,6 +132,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(webhooks::retry)
         .service(indicators::read)
         .service(audit::search)
+        .service(audit::search_by_body)
         .service(audit::verify)
         .service(audit::access_log)
         .service(exports::pathways)

@@ -216,7 +216,7 @@ pub struct AccessRecord {
     pub resource_type: Option<AuditTarget>,
     pub resource_id: Option<Uuid>,
     /// What was asked (a list's filters, a search's terms as keyed hashes) or, for a change, what it was before and after.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub query: Option<serde_json::Value>,
     pub result_ids: Option<Vec<Uuid>>,
     pub outcome: AuditOutcome,

@@ -76,6 +76,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
             "GET",
             "/v1/audit" | "/v1/audit/verify" | "/v1/exports/pathways" | "/v1/exports/audit",
         ) => Roles(&[Auditor]),
+        ("POST", "/v1/audit/search") => Roles(&[Auditor]),
         ("GET", "/v1/persons/{id}/access-log") => Roles(&[Supervisor, Auditor]),
         ("GET", "/v1/persons/{id}/export") => Roles(SUPERVISOR),
         ("GET", "/v1/partner/pathways" | "/v1/partner/pathways/{id}") => Roles(&[Partner]),

@@ -198,30 +198,45 @@ async fn a_search_records_what_was_asked_and_returned_but_never_a_nir() {
     assert_eq!(searches[0]["result_ids"], json!([found]));
     assert_eq!(searches[1]["query"]["nir"], true);
     assert!(searches[1]["query"]["q_ref"].is_null());
-    // The auditor finds a search by naming its term, however it is spelt.
-    let by_name = records(&app, &auditor, "searched=CHERCH%C3%89").await;
+    // The auditor finds a search by naming its term, however it is spelt;
+    // the term names a person, so it goes in a body.
+    let searched = |term: &str| {
+        let (app, auditor, term) = (&app, auditor.clone(), term.to_owned());
+        async move {
+            let (page, _) = app
+                .post_ok(
+                    "/v1/audit/search?limit=200",
+                    &auditor,
+                    &json!({ "searched": term }),
+                    200,
+                )
+                .await;
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let by_name = searched("CHERCHÉ").await;
     assert_eq!(by_name.len(), 1, "{by_name:?}");
     assert_eq!(by_name[0]["seq"], searches[0]["seq"]);
-    let by_number = records(&app, &auditor, "searched=1234567").await;
+    let by_number = searched("1234567").await;
     assert_eq!(by_number.len(), 1);
     assert_eq!(by_number[0]["seq"], searches[2]["seq"]);
-    assert!(
-        records(&app, &auditor, "searched=ailleurs")
-            .await
-            .is_empty()
-    );
-    // A term longer than any name a search accepts is refused, and says so.
+    assert!(searched("ailleurs").await.is_empty());
+    // A term longer than any name a search accepts is refused, and says so;
+    // in a URL, any term is refused.
+    let long = json!({ "searched": "a".repeat(201) });
     let response = app
-        .with_token(
-            Method::GET,
-            &format!("/v1/audit?searched={}", "a".repeat(201)),
-            &auditor,
-        )
+        .send_json(Method::POST, "/v1/audit/search", &auditor, None, &long)
+        .await;
+    let problem = assert_problem(response, 400).await;
+    assert_eq!(problem["errors"][0]["field"], "searched", "{problem}");
+    let response = app
+        .with_token(Method::GET, "/v1/audit?searched=cherche", &auditor)
         .send()
         .await
         .unwrap();
     let problem = assert_problem(response, 400).await;
     assert_eq!(problem["errors"][0]["field"], "searched", "{problem}");
+    assert!(!problem.to_string().contains("cherche"), "{problem}");
 
     // Nothing looked for is in the trail in clear, whoever reads it.
     let mut conn = app.db.connect().await;
