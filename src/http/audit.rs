@@ -137,15 +137,8 @@ pub async fn search(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Page<AuditRecord>>, ApiError> {
     let p = params.into_inner();
-    if p.searched.is_some() {
-        return Err(ApiError::invalid(
-            "A searched term names a person and does not travel in URLs.",
-            vec![FieldError::new(
-                "searched",
-                "names a person: send it in the body of POST /v1/audit/search, never in a URL",
-            )],
-        ));
-    }
+    let in_url = [("searched", p.searched.is_some())];
+    ApiError::refuse_in_url(&in_url, "POST /v1/audit/search")?;
     let criteria = AuditSearch {
         actor: p.actor,
         resource_type: p.resource_type,

@@ -154,6 +154,29 @@ impl ApiError {
         }
     }
 
+    /// 400 for query parameters that name a person (`given` says which
+    /// were sent), or `Ok` when none was: personal data never travels in
+    /// a URL, which proxies and access logs keep; `send_to` is the
+    /// operation taking them in a body.
+    pub fn refuse_in_url(given: &[(&str, bool)], send_to: &str) -> Result<(), Self> {
+        let errors: Vec<FieldError> = given
+            .iter()
+            .filter(|(_, sent)| *sent)
+            .map(|(field, _)| {
+                let message =
+                    format!("names a person: send it in the body of {send_to}, never in a URL");
+                FieldError::new(*field, message)
+            })
+            .collect();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(Self::invalid(
+            "Personal data does not travel in URLs (proxies and access logs keep them).",
+            errors,
+        ))
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::NotFound {
             detail: detail.into(),

@@ -17,7 +17,7 @@ use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
 use crate::http::caller::Authorized;
-use crate::http::error::{ApiError, FieldError};
+use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
@@ -276,22 +276,7 @@ pub async fn search(
         ("caf_number", filters.caf_number.is_some()),
         ("msa_number", filters.msa_number.is_some()),
     ];
-    let refused: Vec<FieldError> = in_url
-        .iter()
-        .filter(|(_, given)| *given)
-        .map(|(field, _)| {
-            FieldError::new(
-                *field,
-                "names a person: send it in the body of POST /v1/persons/search, never in a URL",
-            )
-        })
-        .collect();
-    if !refused.is_empty() {
-        return Err(ApiError::invalid(
-            "Personal data does not travel in URLs (proxies and access logs keep them).",
-            refused,
-        ));
-    }
+    ApiError::refuse_in_url(&in_url, "POST /v1/persons/search")?;
     let criteria = SearchPersons {
         q: None,
         birth_date: None,
