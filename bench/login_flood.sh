@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Does a flood of logins stall everything else? Measures the p99 latency of
-# GET /health idle, then while 50 connections log in continuously with the
-# production Argon2id cost (19 MiB, 2 iterations), and prints the ratio.
+# an authenticated, audited read (GET /v1/pathways/{id} as a supervisor) and
+# of GET /health, idle, then while 50 connections log in continuously with
+# the production Argon2id cost (19 MiB, 2 iterations), and prints the ratios.
 #
 #   bench/login_flood.sh            (needs wrk and a PostgreSQL server;
 #                                    BENCH_SERVER=postgres://… to choose it)
+#   SECONDS_PER_RUN=3 bench/login_flood.sh     quick check, under a minute
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
+seconds="${SECONDS_PER_RUN:-10}"
 db="parcours_bench_$$"
 port=18080
 work="$(mktemp -d)"
@@ -24,24 +27,42 @@ trap cleanup EXIT
 
 export DATABASE_URL="$server/$db" PARCOURS_BIND="127.0.0.1:$port" PARCOURS_LOG=warn \
        PARCOURS_DATA_DIR="$work" PARCOURS_TOKEN_RATE_PER_MINUTE=100000000
+./target/release/parcours seed-demo --persons 2000 >/dev/null
 start_server "$port"
 bench_user bench@hautes-alpes.example --role coordinator
+bench_user reader@hautes-alpes.example --role supervisor --territory 05-GAP \
+    --domain disability --domain elderly --domain childhood --domain insertion
+token=$(token_of "$port" reader@hautes-alpes.example)
+territory=$(psql "$DATABASE_URL" -Atc "SELECT id FROM territories WHERE code = '05-GAP'")
+pathway=$(psql "$DATABASE_URL" -Atc \
+    "SELECT id FROM pathways WHERE territory_id = '$territory' ORDER BY id LIMIT 1 OFFSET 10")
+read_url="http://127.0.0.1:$port/v1/pathways/$pathway"
+curl -sf "$read_url" -H "Authorization: Bearer $token" >/dev/null
 
 # p99 of a wrk --latency report, in milliseconds.
 p99() { awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
         f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.3f", v * f }' "$1"; }
+measure() { # measure NAME: both reads, one after the other
+    wrk -t1 -c4 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$read_url" \
+        > "$work/read-$1.txt"
+    wrk -t1 -c4 -d"${seconds}s" --latency "http://127.0.0.1:$port/health" > "$work/health-$1.txt"
+}
 
-wrk -t1 -c4 -d10s --latency "http://127.0.0.1:$port/health" > "$work/idle.txt"
-wrk -t1 -c50 -d16s -s bench/login.lua "http://127.0.0.1:$port/v1/auth/token" > "$work/logins.txt" &
+measure idle
+wrk -t1 -c50 -d"$((2 * seconds + 4))s" -s bench/login.lua "http://127.0.0.1:$port/v1/auth/token" \
+    > "$work/logins.txt" &
 flood=$!
-sleep 3
-wrk -t1 -c4 -d10s --latency "http://127.0.0.1:$port/health" > "$work/loaded.txt"
+sleep 2
+measure flood
 wait "$flood"
 
-idle=$(p99 "$work/idle.txt"); loaded=$(p99 "$work/loaded.txt")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 logins=$(awk '/Requests\/sec/ { print $2 }' "$work/logins.txt")
 non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/logins.txt")
-echo "GET /health p99 idle:                ${idle} ms"
-echo "GET /health p99 during 50 logins:    ${loaded} ms"
-echo "ratio (target ≤ 3):                  $(awk -v a="$loaded" -v b="$idle" 'BEGIN { printf "%.2f", a / b }')"
-echo "logins per second:                   ${logins} (non-2xx: ${non2xx:-0})"
+reads_failed=$(awk '/Non-2xx/ { print $5 }' "$work/read-flood.txt")
+for what in read health; do
+    idle=$(p99 "$work/$what-idle.txt"); loaded=$(p99 "$work/$what-flood.txt")
+    label=$([ "$what" = read ] && echo "GET /v1/pathways/{id}" || echo "GET /health          ")
+    echo "$label p99 idle ${idle} ms, during 50 logins ${loaded} ms: ratio $(ratio "$loaded" "$idle") (target ≤ 2)"
+done
+echo "logins per second: ${logins} (non-2xx: ${non2xx:-0}); reads refused during the flood: ${reads_failed:-0}"

@@ -1,11 +1,13 @@
 //! Password hashing with Argon2id, off the async workers.
 //!
-//! Every hash and verification runs in the blocking pool behind a semaphore,
-//! so a flood of logins queues here instead of taking every core from the
-//! requests that read case files. An unknown user is verified against a dummy
-//! hash, so that it costs the same time as a wrong password.
+//! Every hash and verification runs on a few threads of its own, behind a
+//! semaphore, at a lower scheduling priority (nice 10): a flood of logins
+//! queues here and takes only the CPU that requests reading case files (and
+//! PostgreSQL) leave, instead of an equal share of it. An unknown user is
+//! verified against a dummy hash, so that it costs the same time as a wrong
+//! password.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -18,10 +20,18 @@ use crate::config::AuthSettings;
 /// Longest wait for a hashing slot before the request answers 503.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The hashing threads' niceness: the scheduler gives a nice-0 thread about
+/// ten times their share of a busy core, so hashing yields to requests but
+/// still progresses while they run.
+const HASHING_NICENESS: libc::c_int = 10;
+
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Clone)]
 pub struct PasswordHasherPool {
     params: Params,
     permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     dummy_hash: Arc<String>,
 }
 
@@ -64,6 +74,7 @@ impl PasswordHasherPool {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
+            jobs: hashing_threads(concurrency)?,
             dummy_hash: Arc::new(dummy_hash),
         })
     }
@@ -120,12 +131,59 @@ impl PasswordHasherPool {
             .await
             .map_err(|_| HashError::Busy)?
             .map_err(|_| HashError::Busy)?;
-        tokio::task::spawn_blocking(move || {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))?
+            // The caller may have gone (a dropped request): nothing to tell.
+            let _ = done.send(work());
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| HashError::Failed("the hashing threads stopped".to_owned()))?;
+        result
+            .await
+            .map_err(|_| HashError::Failed("a hashing thread panicked".to_owned()))?
+    }
+}
+
+/// Starts `count` hashing threads at [`HASHING_NICENESS`], sharing one
+/// queue; they end when the last pool handle is dropped.
+fn hashing_threads(count: usize) -> anyhow::Result<mpsc::Sender<Job>> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    for n in 0..count {
+        let queue = queue.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{n}"))
+            .spawn(move || {
+                lower_priority();
+                loop {
+                    // The lock is held only while waiting for the next job.
+                    let next = queue.lock().map(|q| q.recv());
+                    match next {
+                        // A panicking job fails its request (its result is
+                        // never sent), not the thread.
+                        Ok(Ok(job)) => {
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
+                        _ => return,
+                    }
+                }
+            })?;
+    }
+    Ok(jobs)
+}
+
+/// Lowers the calling thread's scheduling priority (Linux schedules each
+/// thread on its own, so `setpriority` on its id touches no other thread).
+/// Best effort: where it fails, hashing runs at the normal priority.
+fn lower_priority() {
+    // SAFETY: plain system calls on the calling thread, no memory shared.
+    unsafe {
+        let thread = libc::syscall(libc::SYS_gettid);
+        if let Ok(thread) = libc::id_t::try_from(thread) {
+            libc::setpriority(libc::PRIO_PROCESS, thread, HASHING_NICENESS);
+        }
     }
 }
 
@@ -149,6 +207,36 @@ mod tests {
         let mut settings = crate::config::Settings::for_tests(String::new(), "./var".into()).auth;
         settings.argon2_memory_kib = memory_kib;
         PasswordHasherPool::new(&settings).unwrap()
+    }
+
+    /// The calling thread's niceness.
+    fn niceness() -> libc::c_int {
+        // SAFETY: plain system calls on the calling thread.
+        unsafe {
+            let thread = libc::syscall(libc::SYS_gettid);
+            libc::getpriority(
+                libc::PRIO_PROCESS,
+                libc::id_t::try_from(thread).unwrap_or(0),
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_at_a_lower_priority_than_requests_and_survives_a_panic() {
+        let pool = pool(1024);
+        let here = niceness();
+        let there = pool.run(|| Ok(niceness())).await.unwrap();
+        assert!(
+            there >= HASHING_NICENESS.max(here),
+            "{there} (requests at {here})"
+        );
+        let panicked = pool
+            .run(|| -> Result<(), HashError> { panic!("a bug") })
+            .await;
+        assert!(matches!(panicked, Err(HashError::Failed(_))));
+        // The threads still answer.
+        assert!(pool.hash("cheval agrafe pile".into()).await.is_ok());
+        assert!(pool.hash("cheval agrafe pile".into()).await.is_ok());
     }
 
     #[tokio::test]

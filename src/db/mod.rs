@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod audited;
+pub mod backlog;
 pub mod clients;
 pub mod commitments;
 pub mod communes;

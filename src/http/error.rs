@@ -503,6 +503,7 @@ impl From<crate::db::Error> for ApiError {
 impl From<crate::db::PoolError> for ApiError {
     fn from(error: crate::db::PoolError) -> Self {
         tracing::warn!(error = %error, "database connection unavailable");
+        crate::http::middleware::metrics::pool_unavailable();
         Self::unavailable("The database is unavailable. Retry after the delay in Retry-After.")
     }
 }

@@ -17,8 +17,17 @@ async fn ready_answers_503_while_the_database_is_gone_and_recovers() {
     assert!(retry_after > 0);
     let body = assert_problem(response, 503).await;
     assert_eq!(body["type"], "urn:parcours:problem:unavailable");
-    // Liveness does not depend on the database.
+    // Liveness does not depend on the database, nor do the metrics: they
+    // say the backlog could not be read, and count the requests refused.
     assert_eq!(app.get("/health").await.status(), 200);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("parcours_backlog_measured 0"), "{metrics}");
+    let refused = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("parcours_db_pool_unavailable_total "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap();
+    assert!(refused >= 1, "{refused}");
 
     app.db.recreate().await;
     let response = app.get("/ready").await;

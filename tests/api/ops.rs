@@ -1,5 +1,7 @@
 //! Health, readiness, metrics, request ids and security headers.
 
+use diesel_async::RunQueryDsl;
+
 use crate::support::TestApp;
 
 #[tokio::test]
@@ -59,6 +61,76 @@ async fn metrics_count_requests_by_route_and_status() {
         text.contains(r#"parcours_db_pool_connections{state="max"} 4"#),
         "{text}"
     );
+}
+
+/// The value of an unlabelled (or fully labelled) metric.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+}
+
+#[tokio::test]
+async fn metrics_show_what_waits_behind_the_requests() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.db.connect().await;
+    // An endpoint with two deliveries not yet attempted (one for 90 s), one
+    // failing and one dead, all due only tomorrow so the sender leaves them;
+    // and a request holding an Idempotency-Key.
+    diesel::sql_query(
+        "WITH hook AS (
+             INSERT INTO webhooks (organization_id, url, event_types, secret_ciphertext, created_by)
+             SELECT id, 'https://partner.example/hook', '{referral_declined}', '\\x00', id
+             FROM organizations LIMIT 1 RETURNING id),
+         events AS (
+             INSERT INTO pathway_events (kind, data)
+             SELECT 'referral_declined', '{}' FROM generate_series(1, 4) RETURNING seq),
+         numbered AS (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM events)
+         INSERT INTO webhook_deliveries
+             (webhook_id, event_seq, event_kind, status, attempts, next_attempt_at, created_at)
+         SELECT hook.id, seq, 'referral_declined',
+                (CASE WHEN n = 4 THEN 'dead' ELSE 'pending' END)::delivery_status,
+                CASE WHEN n >= 3 THEN 3 ELSE 0 END, now() + interval '1 day',
+                now() - CASE WHEN n = 1 THEN interval '90 seconds' ELSE interval '0' END
+         FROM numbered, hook",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    diesel::sql_query(
+        "INSERT INTO idempotency_keys (subject_id, key, fingerprint, claim, claimed_until, expires_at)
+         VALUES (uuid_generate_v7(), 'in-flight', '\\x00', uuid_generate_v7(),
+                 now() + interval '1 minute', now() + interval '1 day')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(metric(&text, "parcours_backlog_measured"), 1.0);
+    let deliveries = |state: &str| {
+        metric(
+            &text,
+            &format!("parcours_webhook_deliveries{{state=\"{state}\"}}"),
+        )
+    };
+    assert_eq!(
+        (
+            deliveries("pending"),
+            deliveries("failing"),
+            deliveries("dead")
+        ),
+        (2.0, 1.0, 1.0)
+    );
+    let oldest = metric(&text, "parcours_webhook_oldest_pending_seconds");
+    assert!((90.0..120.0).contains(&oldest), "{oldest}");
+    assert_eq!(metric(&text, "parcours_idempotency_keys_in_flight"), 1.0);
+    assert!(metric(&text, "parcours_audit_unsealed_records") >= 0.0);
+    assert!(metric(&text, "parcours_audit_unsealed_seconds") >= 0.0);
+    // Process-wide (other tests' outages count too): present, and a count.
+    assert!(metric(&text, "parcours_db_pool_unavailable_total") >= 0.0);
+    let resident = metric(&text, "parcours_process_resident_memory_bytes");
+    assert!(resident > 1_000_000.0, "{resident}");
 }
 
 #[tokio::test]

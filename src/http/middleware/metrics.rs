@@ -1,10 +1,14 @@
-//! Prometheus metrics: requests by route and status, a latency histogram, and
-//! the database pool's usage. Served as text at `GET /metrics`.
+//! Prometheus metrics: requests by route and status, a latency histogram,
+//! the database pool's usage and failures, what waits behind the requests
+//! (webhook deliveries, unsealed audit records, idempotency keys in flight)
+//! and the process's resident memory. Served as text at `GET /metrics`; the
+//! README says which alert to set on each.
 //!
 //! Each application owns its registry (tests run several in one process).
 //! Routes are labelled by their pattern (`/v1/persons/{id}`), never by the
 //! concrete path, so that ids do not explode the label space.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -12,16 +16,35 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 use crate::db::DbPool;
+use crate::db::backlog::Backlog;
+
+/// Requests that found no database connection in time (a process-wide
+/// count: one application serves per process).
+static POOL_UNAVAILABLE: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a request that found no connection (called where it is answered 503).
+pub fn pool_unavailable() {
+    POOL_UNAVAILABLE.fetch_add(1, Ordering::Relaxed);
+}
 
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    pool_unavailable: IntGauge,
+    webhooks: IntGaugeVec,
+    webhooks_oldest: Gauge,
+    audit_unsealed: IntGauge,
+    audit_unsealed_seconds: Gauge,
+    idempotency_in_flight: IntGauge,
+    backlog_up: IntGauge,
+    resident_memory: IntGauge,
 }
 
 impl Metrics {
@@ -51,14 +74,69 @@ impl Metrics {
             ),
             &["state"],
         )?;
+        let pool_unavailable = IntGauge::new(
+            "db_pool_unavailable_total",
+            "Requests answered 503 because no database connection came in time (since start).",
+        )?;
+        let webhooks = IntGaugeVec::new(
+            Opts::new(
+                "webhook_deliveries",
+                "Webhook deliveries: `pending` not yet attempted, `failing` retried with backoff, `dead` given up.",
+            ),
+            &["state"],
+        )?;
+        let webhooks_oldest = Gauge::new(
+            "webhook_oldest_pending_seconds",
+            "Age of the oldest webhook delivery not yet made (0 when none).",
+        )?;
+        let audit_unsealed = IntGauge::new(
+            "audit_unsealed_records",
+            "Audit records written after the last seal.",
+        )?;
+        let audit_unsealed_seconds = Gauge::new(
+            "audit_unsealed_seconds",
+            "Age of the oldest audit record not yet sealed (0 when none).",
+        )?;
+        let idempotency_in_flight = IntGauge::new(
+            "idempotency_keys_in_flight",
+            "Idempotency keys whose request is running (claimed, no response stored yet).",
+        )?;
+        let backlog_up = IntGauge::new(
+            "backlog_measured",
+            "1 when the webhook, audit and idempotency figures were read now; 0 when the database did not answer.",
+        )?;
+        let resident_memory = IntGauge::new(
+            "process_resident_memory_bytes",
+            "Resident memory of the process (from /proc/self/statm).",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        for gauge in [
+            &pool_unavailable,
+            &audit_unsealed,
+            &idempotency_in_flight,
+            &backlog_up,
+            &resident_memory,
+        ] {
+            registry.register(Box::new(gauge.clone()))?;
+        }
+        registry.register(Box::new(webhooks.clone()))?;
+        registry.register(Box::new(webhooks_oldest.clone()))?;
+        registry.register(Box::new(audit_unsealed_seconds.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             pool,
+            pool_unavailable,
+            webhooks,
+            webhooks_oldest,
+            audit_unsealed,
+            audit_unsealed_seconds,
+            idempotency_in_flight,
+            backlog_up,
+            resident_memory,
         })
     }
 
@@ -91,8 +169,9 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The Prometheus text exposition, with the pool gauges read now.
-    pub fn render(&self, pool: &DbPool) -> anyhow::Result<String> {
+    /// The Prometheus text exposition, with the pool gauges read now and
+    /// `backlog` when the database answered.
+    pub fn render(&self, pool: &DbPool, backlog: Option<&Backlog>) -> anyhow::Result<String> {
         let status = pool.status();
         let gauge = |state: &str, value: usize| {
             self.pool
@@ -103,10 +182,42 @@ impl Metrics {
         gauge("open", status.size);
         gauge("idle", status.available);
         gauge("waiting", status.waiting);
+        let unavailable = POOL_UNAVAILABLE.load(Ordering::Relaxed);
+        self.pool_unavailable
+            .set(i64::try_from(unavailable).unwrap_or(i64::MAX));
+        self.backlog_up.set(i64::from(backlog.is_some()));
+        if let Some(b) = backlog {
+            self.webhooks
+                .with_label_values(&["pending"])
+                .set(b.webhooks_pending);
+            self.webhooks
+                .with_label_values(&["failing"])
+                .set(b.webhooks_failing);
+            self.webhooks
+                .with_label_values(&["dead"])
+                .set(b.webhooks_dead);
+            self.webhooks_oldest.set(b.webhooks_oldest_pending_seconds);
+            self.audit_unsealed.set(b.audit_unsealed);
+            self.audit_unsealed_seconds.set(b.audit_unsealed_seconds);
+            self.idempotency_in_flight.set(b.idempotency_in_flight);
+        }
+        self.resident_memory.set(resident_memory_bytes());
         let mut buffer = Vec::new();
         prometheus::TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
         Ok(String::from_utf8(buffer)?)
     }
+}
+
+/// Resident set size from `/proc/self/statm` (its second field, in pages);
+/// 0 where there is no such file.
+fn resident_memory_bytes() -> i64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<i64>().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf reads a constant of the system.
+    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages.saturating_mul(page_size)
 }
 
 /// The middleware function (`actix_web::middleware::from_fn`).
