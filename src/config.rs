@@ -24,6 +24,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// How the password-hashing threads are scheduled beside the requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PasswordScheduling {
+    /// Like every other thread.
+    Normal,
+    /// At nice 10: about a tenth of a busy core's share.
+    Nice,
+    /// `SCHED_IDLE`: only on CPU time nothing else wants; under sustained
+    /// load, logins wait (and answer 503 after 10 s) rather than requests.
+    Idle,
+}
+
 /// Where the database is and how the pool behaves.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseSettings {
@@ -124,6 +136,16 @@ pub struct AuthSettings {
     /// least one), so that a flood of logins leaves a core for everything else.
     #[arg(long, env = "PARCOURS_PASSWORD_CONCURRENCY", default_value_t = 0)]
     pub password_concurrency: usize,
+
+    /// How the hashing threads are scheduled beside requests (see
+    /// `bench/login_flood.sh` and the README for what each measured).
+    #[arg(
+        long,
+        env = "PARCOURS_PASSWORD_SCHEDULING",
+        value_enum,
+        default_value_t = PasswordScheduling::Normal
+    )]
+    pub password_scheduling: PasswordScheduling,
 
     /// Token requests allowed per minute from one address (burst included).
     #[arg(long, env = "PARCOURS_TOKEN_RATE_PER_MINUTE", default_value_t = 60)]
@@ -300,6 +322,7 @@ impl Settings {
                 argon2_iterations: 1,
                 argon2_lanes: 1,
                 password_concurrency: 2,
+                password_scheduling: PasswordScheduling::Normal,
                 token_rate_per_minute: 1000,
             },
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),

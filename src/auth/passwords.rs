@@ -1,11 +1,11 @@
 //! Password hashing with Argon2id, off the async workers.
 //!
 //! Every hash and verification runs on a few threads of its own, behind a
-//! semaphore, at a lower scheduling priority (nice 10): a flood of logins
-//! queues here and takes only the CPU that requests reading case files (and
-//! PostgreSQL) leave, instead of an equal share of it. An unknown user is
-//! verified against a dummy hash, so that it costs the same time as a wrong
-//! password.
+//! semaphore, so a flood of logins queues here instead of taking every core
+//! from the requests that read case files; those threads can also run at a
+//! lower scheduling priority (`PARCOURS_PASSWORD_SCHEDULING`). An unknown
+//! user is verified against a dummy hash, so that it costs the same time as
+//! a wrong password.
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -15,14 +15,13 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use tokio::sync::Semaphore;
 
-use crate::config::AuthSettings;
+use crate::config::{AuthSettings, PasswordScheduling};
 
 /// Longest wait for a hashing slot before the request answers 503.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The hashing threads' niceness: the scheduler gives a nice-0 thread about
-/// ten times their share of a busy core, so hashing yields to requests but
-/// still progresses while they run.
+/// The hashing threads' niceness with `nice`: the scheduler gives a nice-0
+/// thread about ten times their share of a busy core.
 const HASHING_NICENESS: libc::c_int = 10;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -74,7 +73,7 @@ impl PasswordHasherPool {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
-            jobs: hashing_threads(concurrency)?,
+            jobs: hashing_threads(concurrency, settings.password_scheduling)?,
             dummy_hash: Arc::new(dummy_hash),
         })
     }
@@ -146,9 +145,12 @@ impl PasswordHasherPool {
     }
 }
 
-/// Starts `count` hashing threads at [`HASHING_NICENESS`], sharing one
-/// queue; they end when the last pool handle is dropped.
-fn hashing_threads(count: usize) -> anyhow::Result<mpsc::Sender<Job>> {
+/// Starts `count` hashing threads scheduled as `scheduling` says, sharing
+/// one queue; they end when the last pool handle is dropped.
+fn hashing_threads(
+    count: usize,
+    scheduling: PasswordScheduling,
+) -> anyhow::Result<mpsc::Sender<Job>> {
     let (jobs, queue) = mpsc::channel::<Job>();
     let queue = Arc::new(Mutex::new(queue));
     for n in 0..count {
@@ -156,7 +158,7 @@ fn hashing_threads(count: usize) -> anyhow::Result<mpsc::Sender<Job>> {
         std::thread::Builder::new()
             .name(format!("argon2-{n}"))
             .spawn(move || {
-                lower_priority();
+                lower_priority(scheduling);
                 loop {
                     // The lock is held only while waiting for the next job.
                     let next = queue.lock().map(|q| q.recv());
@@ -174,15 +176,25 @@ fn hashing_threads(count: usize) -> anyhow::Result<mpsc::Sender<Job>> {
     Ok(jobs)
 }
 
-/// Lowers the calling thread's scheduling priority (Linux schedules each
-/// thread on its own, so `setpriority` on its id touches no other thread).
-/// Best effort: where it fails, hashing runs at the normal priority.
-fn lower_priority() {
+/// Lowers the calling thread's scheduling priority as `scheduling` says
+/// (Linux schedules each thread on its own, so these calls touch no other
+/// thread). Best effort: where one fails, hashing runs at the normal
+/// priority.
+fn lower_priority(scheduling: PasswordScheduling) {
     // SAFETY: plain system calls on the calling thread, no memory shared.
     unsafe {
-        let thread = libc::syscall(libc::SYS_gettid);
-        if let Ok(thread) = libc::id_t::try_from(thread) {
-            libc::setpriority(libc::PRIO_PROCESS, thread, HASHING_NICENESS);
+        match scheduling {
+            PasswordScheduling::Normal => {}
+            PasswordScheduling::Nice => {
+                let thread = libc::syscall(libc::SYS_gettid);
+                if let Ok(thread) = libc::id_t::try_from(thread) {
+                    libc::setpriority(libc::PRIO_PROCESS, thread, HASHING_NICENESS);
+                }
+            }
+            PasswordScheduling::Idle => {
+                let param = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
+            }
         }
     }
 }
@@ -204,8 +216,13 @@ mod tests {
     use super::*;
 
     fn pool(memory_kib: u32) -> PasswordHasherPool {
+        scheduled(memory_kib, PasswordScheduling::Normal)
+    }
+
+    fn scheduled(memory_kib: u32, scheduling: PasswordScheduling) -> PasswordHasherPool {
         let mut settings = crate::config::Settings::for_tests(String::new(), "./var".into()).auth;
         settings.argon2_memory_kib = memory_kib;
+        settings.password_scheduling = scheduling;
         PasswordHasherPool::new(&settings).unwrap()
     }
 
@@ -222,14 +239,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn hashing_runs_at_a_lower_priority_than_requests_and_survives_a_panic() {
-        let pool = pool(1024);
+    async fn hashing_runs_at_the_priority_asked_and_survives_a_panic() {
         let here = niceness();
-        let there = pool.run(|| Ok(niceness())).await.unwrap();
+        let nice = scheduled(1024, PasswordScheduling::Nice);
+        let there = nice.run(|| Ok(niceness())).await.unwrap();
         assert!(
             there >= HASHING_NICENESS.max(here),
             "{there} (requests at {here})"
         );
+        let idle = scheduled(1024, PasswordScheduling::Idle);
+        // SAFETY: reads the calling thread's policy.
+        let policy = idle
+            .run(|| Ok(unsafe { libc::sched_getscheduler(0) }))
+            .await;
+        assert_eq!(policy.unwrap(), libc::SCHED_IDLE);
+        let pool = pool(1024);
+        assert_eq!(pool.run(|| Ok(niceness())).await.unwrap(), here);
         let panicked = pool
             .run(|| -> Result<(), HashError> { panic!("a bug") })
             .await;
