@@ -15,10 +15,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use uuid::Uuid;
 
-use crate::demo::data::{
-    COMMITMENTS, COMMUNES, DOMAIN_WEIGHTS, FAMILY_NAMES, FEMALE_NAMES, MALE_NAMES, OUTCOMES, ages,
-    decision_labels,
-};
+use crate::demo::data::{COMMITMENTS, COMMUNES, DOMAIN_WEIGHTS, OUTCOMES, ages, decision_labels};
+use crate::demo::names;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::nir::Nir;
 use crate::domain::plan::latest_review;
@@ -282,18 +280,7 @@ pub fn person(
     } else {
         Sex::Male
     };
-    let given = if sex == Sex::Female {
-        FEMALE_NAMES
-    } else {
-        MALE_NAMES
-    };
-    let mut given_names = given.choose(rng).copied().unwrap_or("Camille").to_owned();
-    if rng.gen_bool(0.3) {
-        given_names = format!(
-            "{given_names} {}",
-            given.choose(rng).copied().unwrap_or("Marie")
-        );
-    }
+    let given_names = names::given_names(sex == Sex::Female, rng);
     let created = at(first_opened, rng);
     let id = id_at(created, rng);
     let nir = rng
@@ -304,13 +291,7 @@ pub fn person(
     let minor_or_old = domains.contains(&Domain::Childhood) || age >= 80;
     let p = &mut batch.persons;
     p.id.push(id);
-    p.family_name.push(
-        FAMILY_NAMES
-            .choose(rng)
-            .copied()
-            .unwrap_or("Martin")
-            .to_owned(),
-    );
+    p.family_name.push(names::family_name(rng));
     p.given_names.push(given_names);
     p.birth_date.push(birth);
     p.sex.push(rng.gen_bool(0.98).then_some(sex));

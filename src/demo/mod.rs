@@ -1,5 +1,5 @@
 //! `parcours seed-demo`: fills a database with plausible, fictitious case
-//! files — French names, Hautes-Alpes communes and territories, the four
+//! files — French names distributed as a département's (`names.rs`), Hautes-Alpes communes and territories, the four
 //! domains in proportion and never before their opening date, every status
 //! and plan stage with consistent dates, some critical situations and
 //! overdue reviews. Deterministic for a given `--seed`; rows go in by
@@ -8,6 +8,7 @@
 mod data;
 mod generate;
 mod insert;
+mod names;
 
 use std::time::Instant;
 
