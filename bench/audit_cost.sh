@@ -86,6 +86,7 @@ for c in $clients; do
     printf '%-8s %-28s %10s %10s %8s\n' "$c" "audited (as served)" "$(rps "$work/api.txt")" \
         "$(p50 "$work/api.txt")" "$(non2xx "$work/api.txt")"
     served=$(awk '/requests in/ { print $1 }' "$work/api.txt")
+    eval "api_rps_$c=$(rps "$work/api.txt")"
     printf '         audited/reference: %.2fx the time per read (throughput); records written %s for %s requests\n' \
         "$(echo "$(rps "$work/ref.txt") / $(rps "$work/api.txt")" | bc -l)" "$written" "$served"
 done
@@ -123,6 +124,9 @@ for c in $clients; do
         printf '%-8s %-10s %10s\n' "$c" "$run" "$tps"
         eval "tps_$run=$tps"
     done
+    eval "api=\$api_rps_$c"
+    table_row "GET /v1/pathways/{id} audited, $c connection(s) (req/s)" "$api" \
+        "$tps_audited pgbench same statement" "$(printf '%.2f' "$(echo "$api / $tps_audited" | bc -l)")" "≥ 0.6"
     printf '         audited/read: %.2fx the time per read; two statements/one: %.2fx\n' \
         "$(echo "$tps_read / $tps_audited" | bc -l)" "$(echo "$tps_audited / $tps_two_stmts" | bc -l)"
 done

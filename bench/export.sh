@@ -74,5 +74,9 @@ for db in "${databases[@]}"; do
     printf '%-34s %10d %12d %12d %8.2f %12s %12s\n' "$db" "$rows" "$api_rate" "$psql_rate" \
         "$(echo "$api_rate / $psql_rate" | bc -l)" "$rss_before" "$rss_peak"
     [ "$rows" -eq "$psql_lines" ] || echo "  (api $rows rows, psql $psql_lines rows: they differ)"
+    table_row "pathways export, $rows rows (rows/s)" "$api_rate" "$psql_rate psql \\copy" \
+        "$(printf '%.2f' "$(echo "$api_rate / $psql_rate" | bc -l)")" "≥ 0.7"
+    table_row "export peak memory, $rows rows" "$rss_peak" "$rss_before before" \
+        "$(printf '%.2f' "$(echo "${rss_peak%% *} / ${rss_before%% *}" | bc -l)")" "flat (≈ 1)"
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 done

@@ -2,6 +2,12 @@
 # user with the bench password, get its access token.
 BENCH_PASSWORD='cheval agrafe pile correcte'
 
+# table_row FIGURE VALUE REFERENCE RATIO TARGET: one line of the table
+# bench/all.sh prints (appended to $BENCH_TABLE when it is set).
+table_row() {
+    if [ -n "${BENCH_TABLE:-}" ]; then printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$BENCH_TABLE"; fi
+}
+
 # start_server PORT: `parcours serve` in the background (its pid in $pid),
 # once it answers /ready.
 start_server() {

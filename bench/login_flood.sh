@@ -65,7 +65,9 @@ non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/logins.txt")
 reads_failed=$(awk '/Non-2xx/ { print $5 }' "$work/read-flood.txt")
 for what in read health; do
     idle=$(p99 "$work/$what-idle.txt"); loaded=$(p99 "$work/$what-flood.txt")
-    label=$([ "$what" = read ] && echo "GET /v1/pathways/{id}" || echo "GET /health          ")
+    name=$([ "$what" = read ] && echo "GET /v1/pathways/{id}" || echo "GET /health")
+    label=$(printf '%-21s' "$name")
     echo "$label p99 idle ${idle} ms, during 50 logins ${loaded} ms: ratio $(ratio "$loaded" "$idle") (target ≤ 2)"
+    table_row "$name p99 during 50 logins (ms)" "$loaded" "$idle idle" "$(ratio "$loaded" "$idle")" "≤ 2"
 done
 echo "logins per second: ${logins} (non-2xx: ${non2xx:-0}); reads refused during the flood: ${reads_failed:-0}"

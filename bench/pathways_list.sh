@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 persons="${PERSONS:-900000}"
 status="${STATUS:-without_solution}"
+seconds="${SECONDS_PER_RUN:-10}"
 port=18081
 work="$(mktemp -d)"
 
@@ -68,9 +69,9 @@ rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 p99() { awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
         f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.3f", v * f }' "$1"; }
 
-wrk -t2 -c8 -d10s --latency "http://127.0.0.1:$port/health" > "$work/health.txt"
-wrk -t2 -c8 -d10s --latency -H "Authorization: Bearer $token" "$url" > "$work/list.txt"
-pgbench -n -c8 -j2 -T10 -f "$work/list.sql" "$DATABASE_URL" > "$work/pgbench.txt" 2>&1
+wrk -t2 -c8 -d"${seconds}s" --latency "http://127.0.0.1:$port/health" > "$work/health.txt"
+wrk -t2 -c8 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url" > "$work/list.txt"
+pgbench -n -c8 -j2 -T"$seconds" -f "$work/list.sql" "$DATABASE_URL" > "$work/pgbench.txt" 2>&1
 tps=$(awk '/^tps/ { print $3; exit }' "$work/pgbench.txt")
 non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/list.txt")
 
@@ -79,7 +80,10 @@ echo "items on the first page:               $items"
 echo "GET /health:                           $(rps "$work/health.txt") req/s, p99 $(p99 "$work/health.txt") ms"
 echo "GET /v1/pathways (territory, status):  $(rps "$work/list.txt") req/s, p99 $(p99 "$work/list.txt") ms (non-2xx: ${non2xx:-0})"
 echo "pgbench, same statement:               $tps tps"
-echo "API / pgbench throughput (target ≥ 0.5): $(awk -v a="$(rps "$work/list.txt")" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')"
+ratio=$(awk -v a="$(rps "$work/list.txt")" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')
+echo "API / pgbench throughput (target ≥ 0.5): $ratio"
+table_row "GET /v1/pathways?territory&status, $total pathways (req/s)" "$(rps "$work/list.txt")" \
+    "$tps pgbench" "$ratio" "≥ 0.5"
 echo
 echo "EXPLAIN (ANALYZE, BUFFERS) of the statement:"
 psql "$DATABASE_URL" -c "EXPLAIN (ANALYZE, BUFFERS) $(cat "$work/list.sql")"
