@@ -131,11 +131,10 @@ pub async fn list(
     };
     let mut conn = caller.conn().await?;
     let rows = communes::list(&mut conn, &filter, limit, after.as_deref()).await?;
-    let page = Page::from_keyed_rows(rows, limit, |(commune, _)| commune.insee.clone());
-    Ok(web::Json(Page {
-        items: page.items.into_iter().map(CommuneView::from).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    let views = rows.into_iter().map(CommuneView::from).collect();
+    Ok(web::Json(Page::from_keyed_rows(views, limit, |c| {
+        c.insee.clone()
+    })))
 }
 
 /// Read one commune.

@@ -170,15 +170,17 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
-/// Deserializes a form body, naming the offending field on failure.
+/// Deserializes a form body, naming the offending field on failure. (A
+/// query string's encoding is checked once, for every request, by
+/// `middleware/input.rs`; a body's only here.)
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    check_urlencoded(body, None)?;
     parse_urlencoded(body, "body")
 }
 
 /// Deserializes `name=value&…` pairs; `whole` names them all when the
 /// fault is not one field's.
 fn parse_urlencoded<T: DeserializeOwned>(raw: &[u8], whole: &str) -> Result<T, ApiError> {
-    check_urlencoded(raw, Some(whole))?;
     let deserializer = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(raw));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();

@@ -178,8 +178,17 @@ impl Application {
         )?;
         let database = Database::resolve(&settings).await?;
         let metrics = web::Data::new(Metrics::new()?);
-        let keys = (auth, privacy, seal_key);
-        match Self::build_on(&settings, &database.url, keys, metrics.clone(), extra).await {
+        match Self::build_on(
+            &settings,
+            &database.url,
+            auth,
+            privacy,
+            seal_key,
+            metrics.clone(),
+            extra,
+        )
+        .await
+        {
             Ok((server, port, background)) => Ok(Self {
                 server,
                 port,
@@ -197,7 +206,9 @@ impl Application {
     async fn build_on(
         settings: &Settings,
         database_url: &str,
-        (auth, privacy, seal_key): (AuthContext, PersonalDataKeys, SealKey),
+        auth: AuthContext,
+        privacy: PersonalDataKeys,
+        seal_key: SealKey,
         metrics: web::Data<Metrics>,
         extra: Option<ExtraRoutes>,
     ) -> anyhow::Result<(Server, u16, Vec<Periodic>)> {
