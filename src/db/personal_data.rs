@@ -54,6 +54,15 @@ pub const REGISTRY: &[PersonalTable] = &[
         ),
     },
     PersonalTable {
+        table: "person_name_words",
+        resource_type: None,
+        of_person: None,
+        purge: Purge::Keeps(
+            "the words of a name, for search, kept by triggers on persons: anonymising the \
+             person removes them, and a word no one bears leaves name_words",
+        ),
+    },
+    PersonalTable {
         table: "pathways",
         resource_type: Some(AuditTarget::Pathway),
         of_person: Some("SELECT id FROM pathways WHERE person_id = $1"),

@@ -6,7 +6,9 @@ use crate::db::versioned::at_version;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Bool, Bytea, Date, Double, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, Bool, Bytea, Date, Double, Integer, Nullable, Text, Uuid as SqlUuid,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -83,6 +85,22 @@ pub struct Search {
     pub caf_number: Option<String>,
     pub msa_number: Option<String>,
     pub nir_index: Option<Vec<u8>>,
+}
+
+impl Search {
+    /// The name, when it is the only criterion.
+    fn name_alone(&self) -> Option<&str> {
+        match self {
+            Search {
+                name: Some(name),
+                birth_date: None,
+                caf_number: None,
+                msa_number: None,
+                nir_index: None,
+            } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// A person like another one, with how alike (0 to 1).
@@ -187,6 +205,9 @@ pub async fn search(
     if let Some(index) = &search.nir_index {
         query = query.filter(persons::nir_index.eq(index));
     }
+    if let Some(name) = search.name_alone() {
+        return by_name(conn, who, name, page.limit, record).await;
+    }
     match &search.name {
         Some(name) => {
             // `<%` finds a word of the name (a family name alone), `%` the
@@ -224,6 +245,34 @@ pub async fn search(
                 .await
         }
     }
+}
+
+/// The best `limit` matches of a name alone, read from the name words
+/// (`parcours_search_persons`, which documents the matching): only the
+/// rows returned are read, whatever the number of persons. Anonymised
+/// persons have no name to find.
+async fn by_name(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    name: &str,
+    limit: i64,
+    record: &NewRecord,
+) -> QueryResult<Vec<Person>> {
+    let (territories, _) = scope_arrays(who);
+    // Equal scores: the name closest as a whole first (« martin jean »
+    // before « martin jean-pierre »).
+    diesel::sql_query(
+        "SELECT p.* FROM parcours_search_persons($1, $2, $3) s \
+         JOIN persons p ON p.id = s.person_id \
+         WHERE p.territory_id = ANY($2) \
+         ORDER BY s.score DESC, similarity(p.search_name, parcours_fold($1)) DESC, p.id",
+    )
+    .bind::<Text, _>(name)
+    .bind::<Array<SqlUuid>, _>(territories)
+    .bind::<Integer, _>(i32::try_from(limit).unwrap_or(i32::MAX))
+    .audited_list(record, "id", limit)
+    .load(conn)
+    .await
 }
 
 /// Persons in scope who are likely the same as `probe`, most alike first:

@@ -262,6 +262,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    name_words (word) {
+        word -> Text,
+        persons -> Int4,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::NoteVisibility;
 
@@ -344,6 +351,14 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    person_name_words (word, person_id) {
+        word -> Text,
+        person_id -> Uuid,
+        territory_id -> Uuid,
     }
 }
 
@@ -542,6 +557,7 @@ diesel::joinable!(pathway_status_periods -> pathways (pathway_id));
 diesel::joinable!(pathways -> persons (person_id));
 diesel::joinable!(pathways -> territories (territory_id));
 diesel::joinable!(pathways -> users (referent_id));
+diesel::joinable!(person_name_words -> persons (person_id));
 diesel::joinable!(persons -> territories (territory_id));
 diesel::joinable!(plans -> pathways (pathway_id));
 diesel::joinable!(plans -> users (coordinator_id));
@@ -572,11 +588,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_organizations,
     meeting_users,
     meetings,
+    name_words,
     notes,
     organizations,
     pathway_events,
     pathway_status_periods,
     pathways,
+    person_name_words,
     persons,
     plans,
     referrals,

@@ -157,9 +157,13 @@ pub struct PersonSearch {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchPersons {
-    /// Name, tolerant to accents, case and small typos ("dupond" finds
-    /// "Dupont"). With `q`, the best `limit` matches come first and there is
-    /// no next page.
+    /// Name. Each of its words (up to five) is matched to the words of the
+    /// names, accents and case folded, tolerating small typos ("dupond"
+    /// finds "Dupont") and beginnings ("mar" finds "Martin"); every word
+    /// must match. With `q` alone, the best `limit` matches come first (the
+    /// same words before near ones, then the closest whole name) and there
+    /// is no next page; anonymised persons have no name to find. With other
+    /// criteria, the persons meeting them whose whole name is close.
     pub q: Option<String>,
     #[serde(default, deserialize_with = "values::optional_date")]
     pub birth_date: Option<NaiveDate>,

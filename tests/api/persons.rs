@@ -164,6 +164,171 @@ async fn search_tolerates_accents_case_and_typos() {
     assert!(none["items"].as_array().unwrap().is_empty());
 }
 
+/// The family and given names of a search's answers, in order.
+async fn names_found(app: &TestApp, token: &str, criteria: Value) -> Vec<String> {
+    let found = app.search_persons(token, &criteria).await;
+    found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["family_name"].as_str().unwrap(),
+                p["given_names"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_name_search_ranks_the_best_matches_first_and_follows_every_change() {
+    let app = TestApp::spawn().await;
+    let staff = app
+        .staff(Supervisor, &["05-GAP", "05-BRI"], &[Disability])
+        .await;
+    let gap_only = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let mut ids = std::collections::HashMap::new();
+    for (family, given) in [
+        ("Martin", "Jeanne"),
+        ("Martin", "Jean-Pierre"),
+        ("Martin", "Jean"),
+        ("Dupond", "Luc"),
+        ("Dupont", "Marie"),
+        ("Marchand", "Paul"),
+        ("de La Fontaine", "Jean"),
+        ("Bernard", "Jacques"),
+    ] {
+        let body = person_body(&app, family, given, "1970-02-02").await;
+        let (person, etag) = app
+            .post_ok("/v1/persons?confirm_new=true", &staff.token, &body, 201)
+            .await;
+        ids.insert(
+            family.to_owned() + " " + given,
+            (person["id"].clone(), etag),
+        );
+    }
+    // Every typed word must match; the same words first, then the closest
+    // whole name.
+    assert_eq!(
+        names_found(&app, &staff.token, json!({"q": "martin jean"})).await,
+        ["Martin Jean", "Martin Jean-Pierre", "Martin Jeanne"]
+    );
+    assert_eq!(
+        names_found(&app, &staff.token, json!({"q": "JEAN Martin"})).await,
+        ["Martin Jean", "Martin Jean-Pierre", "Martin Jeanne"]
+    );
+    // A typo: the exact name before the near one; nothing unrelated.
+    assert_eq!(
+        names_found(&app, &staff.token, json!({"q": "dupont"})).await,
+        ["Dupont Marie", "Dupond Luc"]
+    );
+    let typo = names_found(&app, &staff.token, json!({"q": "dupnt"})).await;
+    assert_eq!(typo.len(), 2, "{typo:?}");
+    assert!(typo.contains(&"Dupont Marie".to_owned()), "{typo:?}");
+    // A beginning finds the words it begins; a particle is a word too.
+    let begun = names_found(&app, &staff.token, json!({"q": "mar"})).await;
+    for name in [
+        "Martin Jean",
+        "Martin Jeanne",
+        "Marchand Paul",
+        "Dupont Marie",
+    ] {
+        assert!(begun.contains(&name.to_owned()), "{name} in {begun:?}");
+    }
+    assert!(!begun.contains(&"Bernard Jacques".to_owned()));
+    assert_eq!(
+        names_found(&app, &staff.token, json!({"q": "fontaine"})).await,
+        ["de La Fontaine Jean"]
+    );
+    // `limit` keeps the best ones.
+    let (two, _) = app
+        .post_ok(
+            "/v1/persons/search?limit=2",
+            &staff.token,
+            &json!({"q": "martin jean"}),
+            200,
+        )
+        .await;
+    let two: Vec<&str> = two["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["given_names"].as_str().unwrap())
+        .collect();
+    assert_eq!(two, ["Jean", "Jean-Pierre"]);
+
+    // A new name is found under it, no longer under the old one.
+    let (luc, etag) = &ids["Dupond Luc"];
+    let path = format!("/v1/persons/{}", luc.as_str().unwrap());
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &staff.token,
+            Some(etag),
+            &json!({"family_name": "Durand"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        names_found(&app, &staff.token, json!({"q": "dupont"})).await,
+        ["Dupont Marie"]
+    );
+    assert_eq!(
+        names_found(&app, &staff.token, json!({"q": "durand"})).await,
+        ["Durand Luc"]
+    );
+    // A person moved to another territory leaves the searches of those
+    // who do not work there.
+    let (marie, etag) = &ids["Dupont Marie"];
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &format!("/v1/persons/{}", marie.as_str().unwrap()),
+            &staff.token,
+            Some(etag),
+            &json!({"territory_id": app.territory("05-BRI").await, "commune_insee": "05023"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        names_found(&app, &staff.token, json!({"q": "dupont"})).await,
+        ["Dupont Marie"]
+    );
+    assert!(
+        names_found(&app, &gap_only.token, json!({"q": "dupont"}))
+            .await
+            .is_empty()
+    );
+    // The dictionary's counts are the words' rows, after all these changes:
+    // « dupond » left it with the last person bearing it.
+    let mut conn = app.db.connect().await;
+    let drift: Vec<Row> = {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query(
+            "SELECT coalesce(w.word, d.word) AS text FROM \
+                 (SELECT word, count(*)::int AS persons FROM person_name_words GROUP BY word) w \
+             FULL JOIN name_words d USING (word) \
+             WHERE w.persons IS DISTINCT FROM d.persons",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap()
+    };
+    let drift: Vec<&str> = drift.iter().map(|r| r.text.as_str()).collect();
+    assert!(drift.is_empty(), "{drift:?}");
+    let dupond: Vec<Row> = {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query("SELECT word AS text FROM name_words WHERE word IN ('dupond', 'durand')")
+            .load(&mut conn)
+            .await
+            .unwrap()
+    };
+    let dupond: Vec<&str> = dupond.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(dupond, ["durand"]);
+}
+
 #[tokio::test]
 async fn a_likely_duplicate_needs_confirmation() {
     let app = TestApp::spawn().await;

@@ -1,0 +1,11 @@
+DROP TRIGGER persons_name_words_deleted ON persons;
+DROP TRIGGER persons_name_words_updated ON persons;
+DROP TRIGGER persons_name_words_inserted ON persons;
+DROP FUNCTION parcours_search_persons(text, uuid[], integer);
+DROP FUNCTION parcours_persons_deleted();
+DROP FUNCTION parcours_persons_updated();
+DROP FUNCTION parcours_persons_inserted();
+DROP FUNCTION parcours_name_words_count(text[], text[]);
+DROP TABLE person_name_words;
+DROP TABLE name_words;
+DROP FUNCTION parcours_words(text);
