@@ -13,32 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 persons="${PERSONS:-900000}"
 status="${STATUS:-without_solution}"
 seconds="${SECONDS_PER_RUN:-10}"
 port=18081
-work="$(mktemp -d)"
 
 cargo build --release --quiet
-export PARCOURS_BIND="127.0.0.1:$port" PARCOURS_LOG=warn PARCOURS_DATA_DIR="$work" \
-       PARCOURS_TOKEN_RATE_PER_MINUTE=100000000
-if [ -n "${BENCH_DB:-}" ]; then
-    db="$BENCH_DB"; drop=""
-else
-    db="parcours_bench_$$"; drop=1
-    psql "$server/postgres" -q -c "CREATE DATABASE $db"
-fi
-export DATABASE_URL="$server/$db"
-cleanup() {
-    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-    [ -n "$drop" ] && psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -n "$drop" ]; then
-    /usr/bin/time -f "seed-demo: %e s, %M KiB peak" ./target/release/parcours seed-demo --persons "$persons"
-fi
+bench_database "$port" "$persons"
 
 start_server "$port"
 email="bench.$$@hautes-alpes.example"

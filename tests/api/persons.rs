@@ -259,18 +259,15 @@ async fn a_name_search_ranks_the_best_matches_first_and_follows_every_change() {
     assert_eq!(two, ["Jean", "Jean-Pierre"]);
 
     // A new name is found under it, no longer under the old one.
-    let (luc, etag) = &ids["Dupond Luc"];
-    let path = format!("/v1/persons/{}", luc.as_str().unwrap());
-    let response = app
-        .send_json(
-            Method::PATCH,
-            &path,
-            &staff.token,
-            Some(etag),
-            &json!({"family_name": "Durand"}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    let change = async |who: &str, body: Value| {
+        let (id, etag) = &ids[who];
+        let path = format!("/v1/persons/{}", id.as_str().unwrap());
+        let response = app
+            .send_json(Method::PATCH, &path, &staff.token, Some(etag), &body)
+            .await;
+        assert_eq!(response.status(), 200, "{who}");
+    };
+    change("Dupond Luc", json!({"family_name": "Durand"})).await;
     assert_eq!(
         names_found(&app, &staff.token, json!({"q": "dupont"})).await,
         ["Dupont Marie"]
@@ -281,17 +278,12 @@ async fn a_name_search_ranks_the_best_matches_first_and_follows_every_change() {
     );
     // A person moved to another territory leaves the searches of those
     // who do not work there.
-    let (marie, etag) = &ids["Dupont Marie"];
-    let response = app
-        .send_json(
-            Method::PATCH,
-            &format!("/v1/persons/{}", marie.as_str().unwrap()),
-            &staff.token,
-            Some(etag),
-            &json!({"territory_id": app.territory("05-BRI").await, "commune_insee": "05023"}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    let briancon = app.territory("05-BRI").await;
+    change(
+        "Dupont Marie",
+        json!({"territory_id": briancon, "commune_insee": "05023"}),
+    )
+    .await;
     assert_eq!(
         names_found(&app, &staff.token, json!({"q": "dupont"})).await,
         ["Dupont Marie"]
