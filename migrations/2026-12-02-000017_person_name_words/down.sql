@@ -6,6 +6,7 @@ DROP FUNCTION parcours_persons_deleted();
 DROP FUNCTION parcours_persons_updated();
 DROP FUNCTION parcours_persons_inserted();
 DROP FUNCTION parcours_name_words_count(text[], text[]);
+DROP FUNCTION parcours_name_words_delta(text[], text[]);
 DROP TABLE person_name_words;
 DROP TABLE name_words;
 DROP FUNCTION parcours_words(text);

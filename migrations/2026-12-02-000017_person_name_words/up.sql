@@ -21,7 +21,8 @@ $$ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE;
 -- (a HOT update) without touching the trigram index.
 CREATE TABLE name_words (
     word text PRIMARY KEY,
-    persons integer NOT NULL CHECK (persons > 0)
+    -- 0 only inside parcours_name_words_count, which then deletes it.
+    persons integer NOT NULL CHECK (persons >= 0)
 ) WITH (fillfactor = 50);
 CREATE INDEX name_words_trgm_idx ON name_words USING gin (word gin_trgm_ops);
 
@@ -34,27 +35,29 @@ CREATE TABLE person_name_words (
 );
 CREATE INDEX person_name_words_person_idx ON person_name_words (person_id, word);
 
--- Adds `delta` persons to each word of `words` (a word once per person),
--- in word order so that concurrent writers lock the counts alike; a word
--- no one bears any more leaves the dictionary.
+-- Counts each word of `added` once more and each of `removed` once less
+-- (a word once per person). The counts it changes are locked first, in
+-- word order, so that two writers never wait on each other in a cycle; a
+-- word no one bears any more then leaves the dictionary.
+CREATE FUNCTION parcours_name_words_delta(added text[], removed text[])
+RETURNS TABLE (word text, delta integer) AS $$
+    SELECT w, sum(d)::integer FROM (
+        SELECT w, 1 AS d FROM unnest(added) w
+        UNION ALL
+        SELECT w, -1 FROM unnest(removed) w) counted
+    GROUP BY w HAVING sum(d) <> 0
+$$ LANGUAGE sql IMMUTABLE;
+
 CREATE FUNCTION parcours_name_words_count(added text[], removed text[]) RETURNS void AS $$
-    WITH delta AS (
-        SELECT w, sum(d)::integer AS d FROM (
-            SELECT w, 1 AS d FROM unnest(added) w
-            UNION ALL
-            SELECT w, -1 FROM unnest(removed) w) x
-        GROUP BY w HAVING sum(d) <> 0),
-    raised AS (
-        INSERT INTO name_words AS nw (word, persons)
-        SELECT w, d FROM delta WHERE d > 0 ORDER BY w
-        ON CONFLICT (word) DO UPDATE SET persons = nw.persons + excluded.persons
-        RETURNING 1),
-    lowered AS (
-        UPDATE name_words nw SET persons = nw.persons + delta.d
-        FROM delta WHERE delta.d < 0 AND nw.word = delta.w AND nw.persons + delta.d > 0
-        RETURNING 1)
-    DELETE FROM name_words nw USING delta
-    WHERE delta.d < 0 AND nw.word = delta.w AND nw.persons + delta.d <= 0
+    SELECT count(*) FROM (
+        SELECT 1 FROM name_words WHERE word = ANY(added || removed) ORDER BY word FOR UPDATE) locked;
+    INSERT INTO name_words AS nw (word, persons)
+    SELECT word, delta FROM parcours_name_words_delta(added, removed) WHERE delta > 0 ORDER BY word
+    ON CONFLICT (word) DO UPDATE SET persons = nw.persons + excluded.persons;
+    UPDATE name_words nw SET persons = nw.persons + d.delta
+    FROM parcours_name_words_delta(added, removed) d
+    WHERE d.delta < 0 AND nw.word = d.word;
+    DELETE FROM name_words WHERE word = ANY(removed) AND persons = 0;
 $$ LANGUAGE sql VOLATILE;
 
 CREATE FUNCTION parcours_persons_inserted() RETURNS trigger AS $$
