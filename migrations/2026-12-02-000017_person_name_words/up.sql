@@ -49,15 +49,19 @@ RETURNS TABLE (word text, delta integer) AS $$
 $$ LANGUAGE sql IMMUTABLE;
 
 CREATE FUNCTION parcours_name_words_count(added text[], removed text[]) RETURNS void AS $$
-    SELECT count(*) FROM (
-        SELECT 1 FROM name_words WHERE word = ANY(added || removed) ORDER BY word FOR UPDATE) locked;
+    -- One primary-key lookup a word, in word order (a join could scan the
+    -- dictionary once per word while its statistics are young).
+    SELECT count(*)
+    FROM (SELECT word FROM parcours_name_words_delta(added, removed) ORDER BY word) d,
+    LATERAL (SELECT 1 FROM name_words nw WHERE nw.word = d.word FOR UPDATE) locked;
     INSERT INTO name_words AS nw (word, persons)
     SELECT word, delta FROM parcours_name_words_delta(added, removed) WHERE delta > 0 ORDER BY word
     ON CONFLICT (word) DO UPDATE SET persons = nw.persons + excluded.persons;
     UPDATE name_words nw SET persons = nw.persons + d.delta
     FROM parcours_name_words_delta(added, removed) d
     WHERE d.delta < 0 AND nw.word = d.word;
-    DELETE FROM name_words WHERE word = ANY(removed) AND persons = 0;
+    DELETE FROM name_words nw USING parcours_name_words_delta(added, removed) d
+    WHERE d.delta < 0 AND nw.word = d.word AND nw.persons = 0;
 $$ LANGUAGE sql VOLATILE;
 
 CREATE FUNCTION parcours_persons_inserted() RETURNS trigger AS $$
