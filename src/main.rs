@@ -52,9 +52,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain and check every seal; exit 1 if anything
-    /// was altered, removed or inserted out of place.
-    Verify(Settings),
+    /// Recompute the hash chain from the last intact verification (or all
+    /// of it with --full) and check the seals; exit 1 if anything was
+    /// altered, removed or inserted out of place.
+    Verify(cli::VerifyArgs),
 }
 
 #[tokio::main]
@@ -71,13 +72,11 @@ async fn main() -> ExitCode {
         Some(Command::SeedDemo(args)) => demo::seed_demo(args).await,
         Some(Command::Purge(args)) => cli::purge(args).await,
         Some(Command::GrantApi(args)) => cli::grant_api(args).await,
-        Some(Command::Audit(AuditCommand::Verify(settings))) => {
-            match cli::audit_verify(settings).await {
-                Ok(true) => Ok(()),
-                Ok(false) => return ExitCode::FAILURE,
-                Err(error) => Err(error),
-            }
-        }
+        Some(Command::Audit(AuditCommand::Verify(args))) => match cli::audit_verify(args).await {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

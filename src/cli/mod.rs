@@ -212,10 +212,30 @@ fn explain(error: crate::db::Error) -> anyhow::Error {
     }
 }
 
-/// `parcours audit verify`: recomputes the audit chain, checks every seal
-/// and prints the result as JSON. `Ok(false)` when something was tampered
-/// with (the exit status says so).
-pub async fn audit_verify(settings: Settings) -> anyhow::Result<bool> {
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Recompute the whole chain from the first record, not only what was
+    /// sealed since the last intact verification: the only way to find a
+    /// record altered after it was verified once. Run it regularly (say,
+    /// each month) besides the daily incremental run.
+    #[arg(long)]
+    pub full: bool,
+
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `parcours audit verify`: recomputes the audit chain (from the last
+/// intact verification, or all of it with `--full`), checks the seals and
+/// prints the result as JSON. `Ok(false)` when something was tampered with
+/// (the exit status says so).
+pub async fn audit_verify(args: VerifyArgs) -> anyhow::Result<bool> {
+    let VerifyArgs { full, settings } = args;
+    let scope = if full {
+        crate::audit::verify::Scope::Full
+    } else {
+        crate::audit::verify::Scope::SinceLastIntact
+    };
     let key = crate::audit::keys::SealKey::load(
         settings.audit_signing_key_file.as_deref(),
         settings.environment,
@@ -224,7 +244,7 @@ pub async fn audit_verify(settings: Settings) -> anyhow::Result<bool> {
     let database = Database::resolve_for_command(&settings).await?;
     let result = async {
         let mut conn = AsyncPgConnection::establish(&database.url).await?;
-        let report = crate::audit::verify::verify(&mut conn, &key).await?;
+        let report = crate::audit::verify::verify(&mut conn, &key, scope).await?;
         println!("{}", serde_json::to_string_pretty(&report)?);
         anyhow::Ok(report.intact)
     }

@@ -43,7 +43,8 @@ pub async fn grant_api_role(conn: &mut AsyncPgConnection, role: &str) -> anyhow:
     let append_only: Vec<Name> = diesel::sql_query(
         "SELECT DISTINCT quote_ident(c.relname) AS name FROM pg_trigger t \
          JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid \
-         WHERE p.proname = 'parcours_refuse_change' AND NOT t.tgisinternal ORDER BY 1",
+         WHERE p.proname = 'parcours_refuse_change' AND NOT t.tgisinternal \
+           AND NOT c.relispartition ORDER BY 1",
     )
     .load(conn)
     .await?;
@@ -63,6 +64,18 @@ pub async fn grant_api_role(conn: &mut AsyncPgConnection, role: &str) -> anyhow:
             "REVOKE UPDATE, DELETE ON {} FROM {quoted}",
             append_only.join(", ")
         ));
+    }
+    // Partitions (the audit trail's months) are reached through their
+    // table only, as the months added later (with no grant at all) are.
+    let partitions: Vec<Name> = diesel::sql_query(
+        "SELECT quote_ident(relname) AS name FROM pg_class \
+         WHERE relispartition AND relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1",
+    )
+    .load(conn)
+    .await?;
+    if !partitions.is_empty() {
+        let names: Vec<String> = partitions.into_iter().map(|n| n.name).collect();
+        statements.push(format!("REVOKE ALL ON {} FROM {quoted}", names.join(", ")));
     }
     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
         for statement in &statements {

@@ -6,7 +6,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::schema::{audit_chain, audit_log, audit_seals};
+use crate::db::schema::{audit_chain, audit_log, audit_seals, audit_verifications};
 use crate::domain::{AuditOutcome, Role};
 
 #[derive(Debug, Clone, PartialEq, Queryable, QueryableByName, Selectable)]
@@ -187,9 +187,20 @@ pub async fn links_with_records(
         .load(conn)
         .await?;
     let seqs: Vec<i64> = links.iter().map(|l| l.record_seq).collect();
-    let mut records: std::collections::HashMap<i64, Record> = audit_log::table
-        .filter(audit_log::seq.eq_any(&seqs))
-        .select(Record::as_select())
+    let (Some(&low), Some(&high)) = (seqs.iter().min(), seqs.iter().max()) else {
+        return Ok(vec![]);
+    };
+    // `seq` does not select a partition: a list of numbers is looked up in
+    // every month's index, a range is one short scan in each. Sealing
+    // order keeps a batch's numbers nearly consecutive; a batch that
+    // spans far more (a transaction that ran long) takes the list.
+    let query = audit_log::table.select(Record::as_select()).into_boxed();
+    let query = if high - low < 4 * limit {
+        query.filter(audit_log::seq.between(low, high))
+    } else {
+        query.filter(audit_log::seq.eq_any(&seqs))
+    };
+    let mut records: std::collections::HashMap<i64, Record> = query
         .load(conn)
         .await?
         .into_iter()
@@ -204,13 +215,26 @@ pub async fn links_with_records(
         .collect())
 }
 
-/// The first record of a transaction older than `horizon` (so due to have
-/// been sealed) that no link names: inserted after the fact.
+/// The link at `position`.
+pub async fn link_at(conn: &mut AsyncPgConnection, position: i64) -> QueryResult<Option<Link>> {
+    audit_chain::table
+        .find(position)
+        .select(Link::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The first record numbered after `after_seq`, of a transaction older
+/// than `horizon` (so due to have been sealed), that no link names:
+/// inserted after the fact.
 pub async fn first_unlinked_before(
     conn: &mut AsyncPgConnection,
     horizon: i64,
+    after_seq: i64,
 ) -> QueryResult<Option<i64>> {
     audit_log::table
+        .filter(audit_log::seq.gt(after_seq))
         .filter(audit_log::txid.lt(horizon))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             audit_chain::table.filter(audit_chain::record_seq.eq(audit_log::seq)),
@@ -220,6 +244,88 @@ pub async fn first_unlinked_before(
         .first(conn)
         .await
         .optional()
+}
+
+/// The highest number up to which every record after `after_seq` is
+/// linked: one before the first record not yet sealed, or the last record.
+pub async fn linked_upto(conn: &mut AsyncPgConnection, after_seq: i64) -> QueryResult<i64> {
+    let first_unlinked: Option<i64> = audit_log::table
+        .filter(audit_log::seq.gt(after_seq))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            audit_chain::table.filter(audit_chain::record_seq.eq(audit_log::seq)),
+        )))
+        .select(diesel::dsl::min(audit_log::seq))
+        .get_result(conn)
+        .await?;
+    if let Some(seq) = first_unlinked {
+        return Ok(seq - 1);
+    }
+    let last: Option<i64> = audit_log::table
+        .filter(audit_log::seq.gt(after_seq))
+        .select(diesel::dsl::max(audit_log::seq))
+        .get_result(conn)
+        .await?;
+    Ok(last.unwrap_or(after_seq))
+}
+
+/// Seals from `first` (an id) on, in order.
+pub async fn seals_from(conn: &mut AsyncPgConnection, first: i64) -> QueryResult<Vec<Seal>> {
+    audit_seals::table
+        .filter(audit_seals::id.ge(first))
+        .order(audit_seals::id)
+        .select(Seal::as_select())
+        .load(conn)
+        .await
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_verifications, check_for_backend(diesel::pg::Pg))]
+pub struct VerificationRun {
+    pub full_check: bool,
+    pub from_position: i64,
+    pub upto_seal_id: Option<i64>,
+    pub upto_position: i64,
+    pub linked_upto_seq: i64,
+    pub records_checked: i64,
+    pub intact: bool,
+}
+
+/// The last verification that found the trail intact.
+pub async fn last_intact_verification(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<Option<VerificationRun>> {
+    audit_verifications::table
+        .filter(audit_verifications::intact)
+        .order(audit_verifications::id.desc())
+        .select(VerificationRun::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn add_verification(
+    conn: &mut AsyncPgConnection,
+    run: &VerificationRun,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_verifications::table)
+        .values(run)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Makes sure this month's partition of the trail and the next two exist
+/// (`parcours_audit_log_prepare_months`); how many it added.
+pub async fn prepare_months(conn: &mut AsyncPgConnection) -> QueryResult<i32> {
+    #[derive(QueryableByName)]
+    struct Added {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        added: i32,
+    }
+    let row: Added = diesel::sql_query("SELECT parcours_audit_log_prepare_months() AS added")
+        .get_result(conn)
+        .await?;
+    Ok(row.added)
 }
 
 /// Filters of `GET /v1/audit`.

@@ -103,6 +103,16 @@ pub struct AuditRow {
     pub purpose: Option<String>,
 }
 
+/// The audit export's statement: the bounds are plain comparisons of the
+/// partition key, so that PostgreSQL reads only the months between them.
+pub const AUDIT_SQL: &str = "\
+SELECT seq, occurred_at, actor_kind, actor_id, actor_role, action, resource_type, resource_id,
+       coalesce(cardinality(result_ids), 0) AS result_count, outcome, request_id, purpose
+FROM audit_log
+WHERE occurred_at >= coalesce($1::timestamptz, '-infinity')
+  AND occurred_at < coalesce($2::timestamptz, 'infinity')
+ORDER BY seq";
+
 /// Audit records between two instants, oldest first, as the server sends them.
 pub async fn audit<'conn>(
     conn: &'conn mut AsyncPgConnection,
@@ -110,17 +120,9 @@ pub async fn audit<'conn>(
     to: Option<chrono::DateTime<chrono::Utc>>,
 ) -> diesel::QueryResult<impl Stream<Item = diesel::QueryResult<AuditRow>> + Send + 'conn> {
     use diesel::sql_types::Timestamptz;
-    diesel::sql_query(
-        "SELECT seq, occurred_at, actor_kind, actor_id, actor_role, action, resource_type, \
-                resource_id, coalesce(cardinality(result_ids), 0) AS result_count, outcome, \
-                request_id, purpose \
-         FROM audit_log \
-         WHERE ($1::timestamptz IS NULL OR occurred_at >= $1) \
-           AND ($2::timestamptz IS NULL OR occurred_at < $2) \
-         ORDER BY seq",
-    )
-    .bind::<Nullable<Timestamptz>, _>(from)
-    .bind::<Nullable<Timestamptz>, _>(to)
-    .load_stream::<AuditRow>(conn)
-    .await
+    diesel::sql_query(AUDIT_SQL)
+        .bind::<Nullable<Timestamptz>, _>(from)
+        .bind::<Nullable<Timestamptz>, _>(to)
+        .load_stream::<AuditRow>(conn)
+        .await
 }

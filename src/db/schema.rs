@@ -95,7 +95,7 @@ diesel::table! {
     use super::sql_types::Role;
     use super::sql_types::AuditOutcome;
 
-    audit_log (seq) {
+    audit_log (seq, occurred_at) {
         seq -> Int8,
         occurred_at -> Timestamptz,
         txid -> Int8,
@@ -126,6 +126,20 @@ diesel::table! {
         signature -> Bytea,
         key_id -> Text,
         sealed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_verifications (id) {
+        id -> Int8,
+        verified_at -> Timestamptz,
+        full_check -> Bool,
+        from_position -> Int8,
+        upto_seal_id -> Nullable<Int8>,
+        upto_position -> Int8,
+        linked_upto_seq -> Int8,
+        records_checked -> Int8,
+        intact -> Bool,
     }
 }
 
@@ -578,6 +592,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain,
     audit_log,
     audit_seals,
+    audit_verifications,
     clients,
     commitments,
     communes,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::audit::Entry;
 use crate::audit::record;
-use crate::audit::verify::{Verification, verify as verify_chain};
+use crate::audit::verify::{Scope, Verification, verify as verify_chain};
 use crate::auth::policy::{ReadAccessLog, ReadAuditTrail, SubjectAccess};
 use crate::db::audit::{self, Filter, Record};
 use crate::db::{persons, subject_access};
@@ -217,10 +217,26 @@ async fn find(
     Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
 }
 
-/// Recompute the audit chain and check every seal: `intact`, or the first
-/// record altered, removed or inserted out of place.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyParams {
+    /// Recompute the whole chain from the first record (minutes on tens of
+    /// millions of records), not only what was sealed since the last
+    /// intact verification: the only way to find a record altered after
+    /// it was verified once.
+    #[serde(default)]
+    pub full: bool,
+}
+
+/// Recompute the audit chain and check the seals: `intact`, or the first
+/// record altered, removed or inserted out of place. By default from the
+/// last verification that found the trail intact (`from_position`);
+/// `full=true` from the first record. Each verification is kept, and the
+/// next one starts from it.
 #[utoipa::path(
     tag = "audit",
+    params(VerifyParams),
     responses(
         (status = 200, description = "The verification's result.", body = Verification),
     )
@@ -228,10 +244,16 @@ async fn find(
 #[get("/v1/audit/verify")]
 pub async fn verify(
     caller: Authorized<ReadAuditTrail>,
+    params: Query<VerifyParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Verification>, ApiError> {
+    let scope = if params.full {
+        Scope::Full
+    } else {
+        Scope::SinceLastIntact
+    };
     let mut conn = state.pool.get().await?;
-    let report = verify_chain(&mut conn, &state.seal_key).await?;
+    let report = verify_chain(&mut conn, &state.seal_key, scope).await?;
     let entry = Entry::new(AuditAction::Verify, AuditOutcome::Success).on(AuditTarget::Audit, None);
     record::by(&mut conn, caller.acting(), entry).await?;
     Ok(web::Json(report))

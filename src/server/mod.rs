@@ -227,7 +227,9 @@ impl Application {
             ),
             environment: settings.environment,
         });
+        crate::jobs::audit_months::prepare(&state.pool).await;
         let background = vec![
+            crate::jobs::audit_months::spawn(state.pool.clone()),
             crate::jobs::webhooks::spawn(
                 state.pool.clone(),
                 state.privacy.clone(),

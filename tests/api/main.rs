@@ -11,6 +11,7 @@ mod support;
 mod access;
 mod accounts;
 mod audit;
+mod audit_months;
 mod auth;
 mod communes;
 mod contract;

@@ -26,7 +26,13 @@ async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
     let report = grant_api(&app, &role);
     assert_eq!(
         report["append_only"],
-        json!(["audit_chain", "audit_log", "audit_seals", "pathway_events"])
+        json!([
+            "audit_chain",
+            "audit_log",
+            "audit_seals",
+            "audit_verifications",
+            "pathway_events"
+        ])
     );
     assert_eq!(
         grant_api(&app, &role),
@@ -98,6 +104,15 @@ async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
             "must be owner",
         ),
         ("CREATE TABLE shadow (id int)", "permission denied"),
+        // The trail's months are reached through audit_log only.
+        (
+            "SELECT count(*) FROM audit_log_default",
+            "permission denied",
+        ),
+        (
+            "SELECT parcours_audit_log_add_month('2030-01-01')",
+            "permission denied",
+        ),
         (
             "DELETE FROM __diesel_schema_migrations",
             "permission denied",
@@ -110,12 +125,14 @@ async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
             .to_string();
         assert!(error.contains(refusal), "{sql}: {error}");
     }
-    // What the API needs still works: appending to the trail.
+    // What the API needs still works: appending to the trail, preparing
+    // its months (a function that runs as the owner).
     execute(
         &mut conn,
         "INSERT INTO audit_log (actor_kind, action, outcome) VALUES ('system', 'probe', 'success')",
     )
     .await;
+    execute(&mut conn, "SELECT parcours_audit_log_prepare_months()").await;
 
     drop(conn);
     handle.stop(true).await;
