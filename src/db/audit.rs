@@ -105,6 +105,24 @@ pub async fn horizon(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
     Ok(row.xmin)
 }
 
+/// `(txid, seq) > after`, as a row comparison: PostgreSQL starts each
+/// month's `(txid, seq)` index scan there. Spelt `txid > a OR (txid = a AND
+/// seq > b)`, the same condition is only a filter, and every round of
+/// sealing read the index from its first entry (10 million records: 0.65 s
+/// a batch of 5 000).
+fn after_in_sealing_order(
+    after: (i64, i64),
+) -> diesel::expression::SqlLiteral<
+    diesel::sql_types::Bool,
+    impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + diesel::query_builder::QueryId + Send,
+> {
+    diesel::dsl::sql::<diesel::sql_types::Bool>("(audit_log.txid, audit_log.seq) > (")
+        .bind::<BigInt, _>(after.0)
+        .sql(", ")
+        .bind::<BigInt, _>(after.1)
+        .sql(")")
+}
+
 /// Records after `after` in sealing order, of transactions older than `horizon`.
 pub async fn unsealed(
     conn: &mut AsyncPgConnection,
@@ -113,11 +131,7 @@ pub async fn unsealed(
     limit: i64,
 ) -> QueryResult<Vec<Record>> {
     audit_log::table
-        .filter(
-            audit_log::txid
-                .gt(after.0)
-                .or(audit_log::txid.eq(after.0).and(audit_log::seq.gt(after.1))),
-        )
+        .filter(after_in_sealing_order(after))
         .filter(audit_log::txid.lt(horizon))
         .order((audit_log::txid, audit_log::seq))
         .limit(limit)
@@ -129,11 +143,7 @@ pub async fn unsealed(
 /// How many records await sealing.
 pub async fn count_after(conn: &mut AsyncPgConnection, after: (i64, i64)) -> QueryResult<i64> {
     audit_log::table
-        .filter(
-            audit_log::txid
-                .gt(after.0)
-                .or(audit_log::txid.eq(after.0).and(audit_log::seq.gt(after.1))),
-        )
+        .filter(after_in_sealing_order(after))
         .count()
         .get_result(conn)
         .await
