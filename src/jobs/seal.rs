@@ -66,6 +66,13 @@ pub async fn seal_once(conn: &mut AsyncPgConnection, key: &SealKey) -> diesel::Q
             ),
             None => ((0, 0), 0, GENESIS.to_vec()),
         };
+        // The next records come from each month's (txid, seq) index, merged;
+        // after a backlog, or one large transaction, the planner may think
+        // few rows follow and sort them all instead (4 s a batch on 10
+        // million records, against 4 ms merged).
+        diesel::sql_query("SET LOCAL enable_sort = off")
+            .execute(conn)
+            .await?;
         let horizon = audit::horizon(conn).await?;
         let records = audit::unsealed(conn, after, horizon, BATCH).await?;
         let Some(newest) = records.last() else {
