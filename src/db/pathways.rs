@@ -55,7 +55,7 @@ pub struct NewPathway {
 }
 
 /// One status and how long it lasted; the current one has no end.
-#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pathway_status_periods, check_for_backend(diesel::pg::Pg))]
 pub struct StatusPeriod {
     pub status: PathwayStatus,
@@ -100,38 +100,6 @@ pub async fn find(
         .get_result(conn)
         .await
         .optional()
-}
-
-/// A pathway's status periods in order, as one JSON column of its row.
-const HISTORY_JSON: &str = "(SELECT coalesce(jsonb_agg(jsonb_build_object(\
-    'status', s.status, 'started_at', s.started_at, 'ended_at', s.ended_at, 'reason', s.reason) \
-    ORDER BY s.id), '[]'::jsonb) FROM pathway_status_periods s WHERE s.pathway_id = pathways.id)";
-
-/// The pathway and its status history, if in scope, with the read's audit
-/// record: one statement, so one round trip.
-pub async fn find_with_history(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-    record: &NewRecord,
-) -> QueryResult<Option<(Pathway, Vec<StatusPeriod>)>> {
-    let row: Option<(Pathway, serde_json::Value)> = pathways::table
-        .find(id)
-        .filter(pathways_visible(who))
-        .select((
-            Pathway::as_select(),
-            diesel::dsl::sql::<diesel::sql_types::Jsonb>(HISTORY_JSON),
-        ))
-        .audited_one(record)
-        .get_result(conn)
-        .await
-        .optional()?;
-    row.map(|(pathway, history)| {
-        let history = serde_json::from_value(history)
-            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-        Ok((pathway, history))
-    })
-    .transpose()
 }
 
 /// The pathway, locked for the rest of the transaction, if in scope.
