@@ -15,7 +15,7 @@ if [ -n "${QUICK:-}" ]; then
 fi
 cargo build --release --quiet
 mkdir -p bench-reports
-for script in pathways_list search audit_cost export login_flood; do
+for script in pathways_list search audit_cost audit_verify export login_flood; do
     echo "bench/$script.sh …" >&2
     started=$(date +%s)
     if ! bash "bench/$script.sh" > "bench-reports/$script.txt" 2>&1; then
