@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::support::db::execute;
 use crate::support::fixtures::{open, person};
+use crate::support::tamper;
 use crate::support::{TestApp, assert_problem, nir};
 
 async fn records(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
@@ -430,16 +431,8 @@ async fn tampering_with_the_trail_is_detected_and_named() {
 
     // A superuser alters a record behind the trigger's back (after a
     // verification found it intact: only a full one looks at it again).
-    execute(
-        &mut conn,
-        "ALTER TABLE audit_log DISABLE TRIGGER append_only",
-    )
-    .await;
-    execute(
-        &mut conn,
-        &format!("UPDATE audit_log SET purpose = 'Contrôle' WHERE seq = {first}"),
-    )
-    .await;
+    tamper::append_only(&mut conn, false).await;
+    tamper::set_purpose(&mut conn, first, Some("Contrôle")).await;
     let report = app.get_json(FULL, &auditor).await;
     assert_eq!(report["intact"], false);
     assert_eq!(report["problem"]["kind"], "altered");
@@ -447,11 +440,7 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     let (ok, cli) = verify_with_the_cli(&app, true);
     assert!(!ok, "the command fails on a tampered trail");
     assert_eq!(cli["problem"]["record_seq"], first);
-    execute(
-        &mut conn,
-        &format!("UPDATE audit_log SET purpose = NULL WHERE seq = {first}"),
-    )
-    .await;
+    tamper::set_purpose(&mut conn, first, None).await;
     assert_eq!(app.get_json(FULL, &auditor).await["intact"], true);
     assert!(verify_with_the_cli(&app, true).0);
 
@@ -477,23 +466,11 @@ async fn tampering_with_the_trail_is_detected_and_named() {
     assert_eq!(app.get_json(FULL, &auditor).await["intact"], true);
 
     // … slips one in among the sealed records.
-    execute(
-        &mut conn,
-        &format!(
-            "INSERT INTO audit_log (seq, txid, occurred_at, actor_kind, action, outcome) \
-             OVERRIDING SYSTEM VALUE \
-             SELECT 9000000, txid, occurred_at, 'user', 'read', 'success' FROM audit_log WHERE seq = {first}"
-        ),
-    )
-    .await;
-    execute(
-        &mut conn,
-        "ALTER TABLE audit_log ENABLE TRIGGER append_only",
-    )
-    .await;
+    tamper::slip_in_beside(&mut conn, first).await;
+    tamper::append_only(&mut conn, true).await;
     let report = app.get_json(FULL, &auditor).await;
     assert_eq!(report["problem"]["kind"], "inserted");
-    assert_eq!(report["problem"]["record_seq"], 9_000_000);
+    assert_eq!(report["problem"]["record_seq"], tamper::SLIPPED_IN);
 }
 
 #[tokio::test]

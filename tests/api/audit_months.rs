@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::support::TestApp;
 use crate::support::db::execute;
 use crate::support::fixtures::{open, person};
+use crate::support::tamper;
 
 #[derive(diesel::QueryableByName)]
 struct Name {
@@ -267,16 +268,8 @@ async fn a_verification_starts_from_the_last_intact_one_and_a_full_one_from_the_
     // A record sealed since the last verification, altered: found.
     let newer = read_and_seal(&app, &staff.token, &auditor, &pathway).await;
     let mut conn = app.db.connect().await;
-    execute(
-        &mut conn,
-        "ALTER TABLE audit_log DISABLE TRIGGER append_only",
-    )
-    .await;
-    execute(
-        &mut conn,
-        &format!("UPDATE audit_log SET purpose = 'Contrôle' WHERE seq = {newer}"),
-    )
-    .await;
+    tamper::append_only(&mut conn, false).await;
+    tamper::set_purpose(&mut conn, newer, Some("Contrôle")).await;
     let report = app.get_json("/v1/audit/verify", &auditor).await;
     assert_eq!(report["problem"]["kind"], "altered", "{report}");
     assert_eq!(report["problem"]["record_seq"], newer);
@@ -284,11 +277,7 @@ async fn a_verification_starts_from_the_last_intact_one_and_a_full_one_from_the_
     // checks that record.
     let output = app.command(&["audit", "verify"]);
     assert!(!output.status.success());
-    execute(
-        &mut conn,
-        &format!("UPDATE audit_log SET purpose = NULL WHERE seq = {newer}"),
-    )
-    .await;
+    tamper::set_purpose(&mut conn, newer, None).await;
     assert_eq!(
         app.get_json("/v1/audit/verify", &auditor).await["intact"],
         true
@@ -296,11 +285,7 @@ async fn a_verification_starts_from_the_last_intact_one_and_a_full_one_from_the_
 
     // One altered before the last intact verification: only a full one
     // recomputes it.
-    execute(
-        &mut conn,
-        &format!("UPDATE audit_log SET purpose = 'Contrôle' WHERE seq = {old}"),
-    )
-    .await;
+    tamper::set_purpose(&mut conn, old, Some("Contrôle")).await;
     assert_eq!(
         app.get_json("/v1/audit/verify", &auditor).await["intact"],
         true
@@ -310,31 +295,15 @@ async fn a_verification_starts_from_the_last_intact_one_and_a_full_one_from_the_
     assert_eq!(full["problem"]["record_seq"], old, "{full}");
     let output = app.command(&["audit", "verify", "--full"]);
     assert!(!output.status.success());
-    execute(
-        &mut conn,
-        &format!("UPDATE audit_log SET purpose = NULL WHERE seq = {old}"),
-    )
-    .await;
+    tamper::set_purpose(&mut conn, old, None).await;
 
     // A record slipped in among sealed ones is found from the last one.
-    execute(
-        &mut conn,
-        &format!(
-            "INSERT INTO audit_log (seq, txid, occurred_at, actor_kind, action, outcome) \
-             OVERRIDING SYSTEM VALUE \
-             SELECT 9000000, txid, occurred_at, 'user', 'read', 'success' FROM audit_log WHERE seq = {new}"
-        ),
-    )
-    .await;
-    execute(
-        &mut conn,
-        "ALTER TABLE audit_log ENABLE TRIGGER append_only",
-    )
-    .await;
+    tamper::slip_in_beside(&mut conn, new).await;
+    tamper::append_only(&mut conn, true).await;
     let report = app.get_json("/v1/audit/verify", &auditor).await;
     assert_eq!(report["full"], false);
     assert_eq!(report["problem"]["kind"], "inserted", "{report}");
-    assert_eq!(report["problem"]["record_seq"], 9_000_000);
+    assert_eq!(report["problem"]["record_seq"], tamper::SLIPPED_IN);
 
     // Unknown parameters are refused, not ignored.
     let response = app

@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod tamper;
 
 use actix_web::dev::ServerHandle;
 use parcours::auth::passwords::PasswordHasherPool;
