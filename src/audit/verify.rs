@@ -141,11 +141,14 @@ pub async fn verify(
         seals: start.seals.len() as i64,
         last_sealed_at: last.as_ref().map(|s| s.sealed_at),
     };
-    let found = find_problem(conn, key, &start, &mut report.records_checked).await?;
+    // Every record up to here is linked: the search for records slipped
+    // in starts after it (one scan of the records since the last run).
+    let linked_now = audit::linked_upto(conn, start.linked_upto_seq).await?;
+    let found = find_problem(conn, key, &start, linked_now, &mut report.records_checked).await?;
     report.intact = found.is_none();
     report.problem = found;
     let linked_upto_seq = if report.intact {
-        audit::linked_upto(conn, start.linked_upto_seq).await?
+        linked_now
     } else {
         start.linked_upto_seq
     };
@@ -169,6 +172,7 @@ async fn find_problem(
     conn: &mut AsyncPgConnection,
     key: &SealKey,
     start: &Start,
+    linked_upto_seq: i64,
     checked: &mut i64,
 ) -> diesel::QueryResult<Option<Problem>> {
     let seals = &start.seals;
@@ -268,8 +272,7 @@ async fn find_problem(
         )));
     }
     if let Some(seal) = seals.last()
-        && let Some(seq) =
-            audit::first_unlinked_before(conn, seal.horizon, start.linked_upto_seq).await?
+        && let Some(seq) = audit::first_unlinked_before(conn, seal.horizon, linked_upto_seq).await?
     {
         return Ok(Some(problem(
             ProblemKind::Inserted,
