@@ -68,6 +68,17 @@ pub enum Scope {
     SinceLastIntact,
 }
 
+impl Scope {
+    /// What `--full` (the command) and `full=true` (the API) ask for.
+    pub fn full_if(full: bool) -> Self {
+        if full {
+            Self::Full
+        } else {
+            Self::SinceLastIntact
+        }
+    }
+}
+
 fn problem(
     kind: ProblemKind,
     record_seq: Option<i64>,

@@ -231,11 +231,7 @@ pub struct VerifyArgs {
 /// (the exit status says so).
 pub async fn audit_verify(args: VerifyArgs) -> anyhow::Result<bool> {
     let VerifyArgs { full, settings } = args;
-    let scope = if full {
-        crate::audit::verify::Scope::Full
-    } else {
-        crate::audit::verify::Scope::SinceLastIntact
-    };
+    let scope = crate::audit::verify::Scope::full_if(full);
     let key = crate::audit::keys::SealKey::load(
         settings.audit_signing_key_file.as_deref(),
         settings.environment,

@@ -247,13 +247,8 @@ pub async fn verify(
     params: Query<VerifyParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Verification>, ApiError> {
-    let scope = if params.full {
-        Scope::Full
-    } else {
-        Scope::SinceLastIntact
-    };
     let mut conn = state.pool.get().await?;
-    let report = verify_chain(&mut conn, &state.seal_key, scope).await?;
+    let report = verify_chain(&mut conn, &state.seal_key, Scope::full_if(params.full)).await?;
     let entry = Entry::new(AuditAction::Verify, AuditOutcome::Success).on(AuditTarget::Audit, None);
     record::by(&mut conn, caller.acting(), entry).await?;
     Ok(web::Json(report))

@@ -11,23 +11,18 @@ use crate::jobs::periodic::Periodic;
 
 const EVERY: Duration = Duration::from_secs(3600);
 
-/// One round: how many partitions it added (a failure is logged; a lock
-/// held elsewhere makes the database function give up until next time).
-pub async fn prepare(pool: &DbPool) -> usize {
+/// One round (a failure is logged; a lock held elsewhere makes the
+/// database function give up until next time).
+pub async fn prepare(pool: &DbPool) {
     let added = async {
         let mut conn = pool.get().await?;
         anyhow::Ok(audit::prepare_months(&mut conn).await?)
     };
     match added.await {
-        Ok(added) => {
-            if added > 0 {
-                tracing::info!(added, "audit trail: monthly partitions added");
-            }
-            usize::try_from(added).unwrap_or_default()
-        }
+        Ok(0) => {}
+        Ok(added) => tracing::info!(added, "audit trail: monthly partitions added"),
         Err(error) => {
             tracing::warn!(error = %error, "audit trail: the monthly partitions could not be prepared");
-            0
         }
     }
 }
@@ -35,8 +30,6 @@ pub async fn prepare(pool: &DbPool) -> usize {
 pub fn spawn(pool: DbPool) -> Periodic {
     Periodic::spawn(EVERY, move || {
         let pool = pool.clone();
-        async move {
-            prepare(&pool).await;
-        }
+        async move { prepare(&pool).await }
     })
 }

@@ -14,7 +14,7 @@ use crate::support::fixtures::{open, person};
 use crate::support::tamper;
 use crate::support::{TestApp, assert_problem, nir};
 
-async fn records(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
+pub(crate) async fn records(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
     app.get_json(&format!("/v1/audit?limit=200&{query}"), auditor)
         .await["items"]
         .as_array()

@@ -213,14 +213,9 @@ async fn sealed(conn: &mut diesel_async::AsyncPgConnection, seq: i64) {
 }
 
 async fn last_read(app: &TestApp, auditor: &str, pathway: &str) -> i64 {
-    let found = app
-        .get_json(
-            &format!("/v1/audit?limit=200&action=read&resource_id={pathway}"),
-            auditor,
-        )
-        .await;
-    let items = found["items"].as_array().unwrap();
-    items.last().unwrap()["seq"].as_i64().unwrap()
+    let found =
+        crate::audit::records(app, auditor, &format!("action=read&resource_id={pathway}")).await;
+    found.last().unwrap()["seq"].as_i64().unwrap()
 }
 
 async fn read_and_seal(app: &TestApp, token: &str, auditor: &str, pathway: &str) -> i64 {
