@@ -2,6 +2,8 @@
 //! signature and hash, and names the first record altered, removed or
 //! inserted out of place.
 
+use std::collections::VecDeque;
+
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use serde::Serialize;
@@ -12,6 +14,9 @@ use crate::audit::keys::SealKey;
 use crate::db::audit;
 
 const BATCH: i64 = 5_000;
+/// Seals read at a time: years of seals (one a second with records) need
+/// not fit in memory.
+const SEAL_PAGE: i64 = 1_000;
 
 closed_set! {
     pub enum ProblemKind {
@@ -94,13 +99,61 @@ fn problem(
 }
 
 /// Where a verification starts: the position and chain hash after which it
-/// recomputes links, the seals it checks, and the number up to which every
-/// record is known to be linked.
+/// recomputes links, the seal before the first it checks, and the number up
+/// to which every record is known to be linked.
 struct Start {
     position: i64,
     head: Vec<u8>,
-    seals: Vec<audit::Seal>,
+    after_seal: i64,
     linked_upto_seq: i64,
+}
+
+/// The seals a verification checks, in order, read a page at a time; each
+/// seal's signature is checked as it is read.
+struct Seals<'k> {
+    key: &'k SealKey,
+    after: i64,
+    /// The last seal when the verification began: later ones wait for the next.
+    upto: i64,
+    page: VecDeque<audit::Seal>,
+    checked: i64,
+}
+
+impl Seals<'_> {
+    /// The next seal if `wanted` holds for it; a problem if it is not
+    /// signed by the audit key.
+    async fn next_if(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+        wanted: impl Fn(&audit::Seal) -> bool,
+    ) -> diesel::QueryResult<Result<Option<audit::Seal>, Problem>> {
+        if self.page.is_empty() && self.after < self.upto {
+            let page = audit::seals_page(conn, self.after, self.upto, SEAL_PAGE).await?;
+            self.after = page.last().map_or(self.upto, |s| s.id);
+            for seal in &page {
+                if !self.key.verify(
+                    &chain::seal_message(seal.upto_position, &seal.hash),
+                    &seal.signature,
+                ) {
+                    return Ok(Err(problem(
+                        ProblemKind::BadSeal,
+                        None,
+                        Some(seal.id),
+                        format!(
+                            "seal {} is not signed by this instance's audit key",
+                            seal.id
+                        ),
+                    )));
+                }
+                self.checked += 1;
+            }
+            self.page = page.into();
+        }
+        Ok(Ok(match self.page.front() {
+            Some(seal) if wanted(seal) => self.page.pop_front(),
+            _ => None,
+        }))
+    }
 }
 
 /// Verifies the trail and records the verification (`audit_verifications`),
@@ -118,25 +171,25 @@ pub async fn verify(
         .as_ref()
         .and_then(|run| run.upto_seal_id.map(|seal| (run, seal)));
     let full = from_seal.is_none();
+    let last = audit::last_seal(conn).await?;
     let start = match from_seal {
-        Some((run, seal)) => {
-            let seals = audit::seals_from(conn, seal).await?;
-            let head = seals.first().map(|s| s.hash.clone()).unwrap_or_default();
-            Start {
-                position: run.upto_position,
-                head,
-                seals,
-                linked_upto_seq: run.linked_upto_seq,
-            }
-        }
+        Some((run, seal)) => Start {
+            position: run.upto_position,
+            head: audit::seal(conn, seal)
+                .await?
+                .map(|s| s.hash)
+                .unwrap_or_default(),
+            // That seal is checked again.
+            after_seal: seal - 1,
+            linked_upto_seq: run.linked_upto_seq,
+        },
         _ => Start {
             position: 0,
             head: GENESIS.to_vec(),
-            seals: audit::seals(conn).await?,
+            after_seal: 0,
             linked_upto_seq: 0,
         },
     };
-    let last = start.seals.last().cloned();
     let pending = match &last {
         Some(seal) => audit::count_after(conn, (seal.upto_txid, seal.upto_seq)).await?,
         None => audit::count_after(conn, (0, 0)).await?,
@@ -149,13 +202,29 @@ pub async fn verify(
         records_checked: 0,
         records_sealed: last.as_ref().map_or(0, |s| s.upto_position),
         records_pending: pending,
-        seals: start.seals.len() as i64,
+        seals: 0,
         last_sealed_at: last.as_ref().map(|s| s.sealed_at),
+    };
+    let mut seals = Seals {
+        key,
+        after: start.after_seal,
+        upto: last.as_ref().map_or(0, |s| s.id),
+        page: VecDeque::new(),
+        checked: 0,
     };
     // Every record up to here is linked: the search for records slipped
     // in starts after it (one scan of the records since the last run).
     let linked_now = audit::linked_upto(conn, start.linked_upto_seq).await?;
-    let found = find_problem(conn, key, &start, linked_now, &mut report.records_checked).await?;
+    let found = find_problem(
+        conn,
+        &start,
+        last.as_ref(),
+        &mut seals,
+        linked_now,
+        &mut report.records_checked,
+    )
+    .await?;
+    report.seals = seals.checked;
     report.intact = found.is_none();
     report.problem = found;
     let linked_upto_seq = if report.intact {
@@ -181,35 +250,23 @@ pub async fn verify(
 
 async fn find_problem(
     conn: &mut AsyncPgConnection,
-    key: &SealKey,
     start: &Start,
+    last: Option<&audit::Seal>,
+    seals: &mut Seals<'_>,
     linked_upto_seq: i64,
     checked: &mut i64,
 ) -> diesel::QueryResult<Option<Problem>> {
-    let seals = &start.seals;
-    for seal in seals {
-        if !key.verify(
-            &chain::seal_message(seal.upto_position, &seal.hash),
-            &seal.signature,
-        ) {
-            return Ok(Some(problem(
-                ProblemKind::BadSeal,
-                None,
-                Some(seal.id),
-                format!(
-                    "seal {} is not signed by this instance's audit key",
-                    seal.id
-                ),
-            )));
-        }
-    }
     let mut position = start.position;
     let mut head = start.head.clone();
     let from = start.position;
-    let mut pending_seals = seals
-        .iter()
-        .skip_while(|s| s.upto_position <= from)
-        .peekable();
+    // The seals up to where it starts: their signatures only.
+    loop {
+        match seals.next_if(conn, |s| s.upto_position <= from).await? {
+            Err(found) => return Ok(Some(found)),
+            Ok(None) => break,
+            Ok(Some(_)) => {}
+        }
+    }
     if position > 0 {
         // The seal it starts from still closes the chain at its link.
         let link = audit::link_at(conn, position).await?;
@@ -217,7 +274,7 @@ async fn find_problem(
             return Ok(Some(problem(
                 ProblemKind::BadSeal,
                 link.map(|l| l.record_seq),
-                seals.first().map(|s| s.id),
+                Some(start.after_seal + 1),
                 format!("link {position}, checked by the last verification, has changed since"),
             )));
         }
@@ -259,7 +316,12 @@ async fn find_problem(
             head = hash.to_vec();
             position = link.position;
             *checked += 1;
-            while let Some(seal) = pending_seals.next_if(|s| s.upto_position == position) {
+            loop {
+                let seal = match seals.next_if(conn, |s| s.upto_position == position).await? {
+                    Err(found) => return Ok(Some(found)),
+                    Ok(None) => break,
+                    Ok(Some(seal)) => seal,
+                };
                 if seal.hash != head {
                     return Ok(Some(problem(
                         ProblemKind::BadSeal,
@@ -271,7 +333,11 @@ async fn find_problem(
             }
         }
     }
-    if let Some(seal) = pending_seals.next() {
+    let after_the_chain = match seals.next_if(conn, |_| true).await? {
+        Err(found) => return Ok(Some(found)),
+        Ok(seal) => seal,
+    };
+    if let Some(seal) = after_the_chain {
         return Ok(Some(problem(
             ProblemKind::Removed,
             None,
@@ -282,7 +348,7 @@ async fn find_problem(
             ),
         )));
     }
-    if let Some(seal) = seals.last()
+    if let Some(seal) = last
         && let Some(seq) = audit::first_unlinked_before(conn, seal.horizon, linked_upto_seq).await?
     {
         return Ok(Some(problem(

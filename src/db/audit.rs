@@ -158,12 +158,30 @@ pub async fn last_seal(conn: &mut AsyncPgConnection) -> QueryResult<Option<Seal>
         .optional()
 }
 
-pub async fn seals(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Seal>> {
+/// Up to `limit` seals numbered after `after` and up to `upto`, in order.
+pub async fn seals_page(
+    conn: &mut AsyncPgConnection,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> QueryResult<Vec<Seal>> {
     audit_seals::table
+        .filter(audit_seals::id.gt(after))
+        .filter(audit_seals::id.le(upto))
         .order(audit_seals::id)
+        .limit(limit)
         .select(Seal::as_select())
         .load(conn)
         .await
+}
+
+pub async fn seal(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Seal>> {
+    audit_seals::table
+        .find(id)
+        .select(Seal::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 pub async fn add_links(conn: &mut AsyncPgConnection, links: &[Link]) -> QueryResult<()> {
@@ -279,15 +297,6 @@ pub async fn linked_upto(conn: &mut AsyncPgConnection, after_seq: i64) -> QueryR
 }
 
 /// Seals from `first` (an id) on, in order.
-pub async fn seals_from(conn: &mut AsyncPgConnection, first: i64) -> QueryResult<Vec<Seal>> {
-    audit_seals::table
-        .filter(audit_seals::id.ge(first))
-        .order(audit_seals::id)
-        .select(Seal::as_select())
-        .load(conn)
-        .await
-}
-
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_verifications, check_for_backend(diesel::pg::Pg))]
 pub struct VerificationRun {

@@ -24,6 +24,12 @@ struct Name {
 }
 
 #[derive(diesel::QueryableByName)]
+struct Seq {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+#[derive(diesel::QueryableByName)]
 struct Flag {
     #[diesel(sql_type = Bool)]
     flag: bool,
@@ -307,4 +313,65 @@ async fn a_verification_starts_from_the_last_intact_one_and_a_full_one_from_the_
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+}
+
+/// Copies of the last seal, `copies` of them (as many seals closing the
+/// same link), the sealer kept out meanwhile; with `forged`, the copies'
+/// signature has its first byte changed.
+async fn copy_last_seal(conn: &mut diesel_async::AsyncPgConnection, copies: i64, forged: bool) {
+    let signature = if forged {
+        "set_byte(signature, 0, get_byte(signature, 0) # 1)"
+    } else {
+        "signature"
+    };
+    execute(
+        conn,
+        &format!(
+            "DO $$ BEGIN \
+             PERFORM pg_advisory_xact_lock(hashtext('parcours audit seal')); \
+             INSERT INTO audit_seals (upto_position, upto_txid, upto_seq, horizon, hash, \
+                 signature, key_id, sealed_at) \
+             SELECT upto_position, upto_txid, upto_seq, horizon, hash, {signature}, key_id, sealed_at \
+             FROM audit_seals, generate_series(1, {copies}) \
+             WHERE id = (SELECT max(id) FROM audit_seals); \
+             END $$"
+        ),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_verification_reads_the_seals_a_page_at_a_time_and_checks_every_one() {
+    let app = TestApp::spawn().await;
+    let auditor = app.token_for(Auditor).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let who = person(&app, &staff, "Pagination").await;
+    let (pathway, _) = open(&app, &staff, &who, Disability).await;
+    read_and_seal(&app, &staff.token, &auditor, &pathway).await;
+    let mut conn = app.db.connect().await;
+
+    // More seals than a page (1 000): every one is read and checked.
+    copy_last_seal(&mut conn, 1_100, false).await;
+    let report = app.get_json("/v1/audit/verify?full=true", &auditor).await;
+    assert_eq!(report["intact"], true, "{report}");
+    let sealed: Seq =
+        diesel::sql_query("SELECT count(*) AS seq FROM audit_seals WHERE upto_position <= $1")
+            .bind::<BigInt, _>(report["records_sealed"].as_i64().unwrap())
+            .get_result(&mut conn)
+            .await
+            .unwrap();
+    assert!(sealed.seq > 1_100);
+    assert_eq!(report["seals"], sealed.seq, "{report}");
+
+    // A forged one on the second page is found and named.
+    copy_last_seal(&mut conn, 1, true).await;
+    let forged: Seq = diesel::sql_query("SELECT max(id) AS seq FROM audit_seals")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
+    copy_last_seal(&mut conn, 50, false).await;
+    let report = app.get_json("/v1/audit/verify?full=true", &auditor).await;
+    assert_eq!(report["intact"], false, "{report}");
+    assert_eq!(report["problem"]["kind"], "bad_seal", "{report}");
+    assert_eq!(report["problem"]["seal_id"], forged.seq, "{report}");
 }
