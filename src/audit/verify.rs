@@ -99,12 +99,13 @@ fn problem(
 }
 
 /// Where a verification starts: the position and chain hash after which it
-/// recomputes links, the seal before the first it checks, and the number up
-/// to which every record is known to be linked.
+/// recomputes links, the seal it starts from (checked again; none from the
+/// first record), and the number up to which every record is known to be
+/// linked.
 struct Start {
     position: i64,
     head: Vec<u8>,
-    after_seal: i64,
+    from_seal: Option<i64>,
     linked_upto_seq: i64,
 }
 
@@ -179,14 +180,13 @@ pub async fn verify(
                 .await?
                 .map(|s| s.hash)
                 .unwrap_or_default(),
-            // That seal is checked again.
-            after_seal: seal - 1,
+            from_seal: Some(seal),
             linked_upto_seq: run.linked_upto_seq,
         },
         _ => Start {
             position: 0,
             head: GENESIS.to_vec(),
-            after_seal: 0,
+            from_seal: None,
             linked_upto_seq: 0,
         },
     };
@@ -207,7 +207,7 @@ pub async fn verify(
     };
     let mut seals = Seals {
         key,
-        after: start.after_seal,
+        after: start.from_seal.map_or(0, |id| id - 1),
         upto: last.as_ref().map_or(0, |s| s.id),
         page: VecDeque::new(),
         checked: 0,
@@ -274,7 +274,7 @@ async fn find_problem(
             return Ok(Some(problem(
                 ProblemKind::BadSeal,
                 link.map(|l| l.record_seq),
-                Some(start.after_seal + 1),
+                start.from_seal,
                 format!("link {position}, checked by the last verification, has changed since"),
             )));
         }

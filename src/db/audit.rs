@@ -296,7 +296,6 @@ pub async fn linked_upto(conn: &mut AsyncPgConnection, after_seq: i64) -> QueryR
     Ok(last.unwrap_or(after_seq))
 }
 
-/// Seals from `first` (an id) on, in order.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_verifications, check_for_backend(diesel::pg::Pg))]
 pub struct VerificationRun {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use std::sync::Arc;
 
@@ -40,6 +40,9 @@ pub fn spawn(pool: DbPool, key: Arc<SealKey>, every: Duration) -> Periodic {
     })
 }
 
+/// The advisory lock (its key's text) that one sealer at a time holds.
+pub const SEALING_LOCK: &str = "parcours audit seal";
+
 /// Seals the next batch; how many records it sealed (0 when another
 /// instance is sealing, or nothing is due).
 pub async fn seal_once(conn: &mut AsyncPgConnection, key: &SealKey) -> diesel::QueryResult<usize> {
@@ -49,11 +52,11 @@ pub async fn seal_once(conn: &mut AsyncPgConnection, key: &SealKey) -> diesel::Q
             #[diesel(sql_type = Bool)]
             locked: bool,
         }
-        let lock: Locked = diesel::sql_query(
-            "SELECT pg_try_advisory_xact_lock(hashtext('parcours audit seal')) AS locked",
-        )
-        .get_result(conn)
-        .await?;
+        let lock: Locked =
+            diesel::sql_query("SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked")
+                .bind::<Text, _>(SEALING_LOCK)
+                .get_result(conn)
+                .await?;
         if !lock.locked {
             return Ok(0);
         }

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use parcours::domain::Domain::Disability;
 use parcours::domain::Role::{Auditor, Supervisor};
+use parcours::jobs::seal::SEALING_LOCK;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -328,7 +329,7 @@ async fn copy_last_seal(conn: &mut diesel_async::AsyncPgConnection, copies: i64,
         conn,
         &format!(
             "DO $$ BEGIN \
-             PERFORM pg_advisory_xact_lock(hashtext('parcours audit seal')); \
+             PERFORM pg_advisory_xact_lock(hashtext('{SEALING_LOCK}')); \
              INSERT INTO audit_seals (upto_position, upto_txid, upto_seq, horizon, hash, \
                  signature, key_id, sealed_at) \
              SELECT upto_position, upto_txid, upto_seq, horizon, hash, {signature}, key_id, sealed_at \
