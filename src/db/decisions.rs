@@ -12,7 +12,7 @@ use crate::db::schema::decisions;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::events::{self as event, EventData};
 use crate::domain::principal::Principal;
-use crate::domain::{DecisionAuthority, Qualification};
+use crate::domain::{DecisionAuthority, DecisionKind, Qualification};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
@@ -28,6 +28,7 @@ pub struct Decision {
     pub implemented_on: Option<NaiveDate>,
     pub recorded_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub kind: DecisionKind,
 }
 
 #[derive(Debug, Insertable)]
@@ -43,6 +44,7 @@ pub struct NewDecision {
     pub valid_until: Option<NaiveDate>,
     pub implemented_on: Option<NaiveDate>,
     pub recorded_by: Option<Uuid>,
+    pub kind: DecisionKind,
 }
 
 /// Records a decision on an open pathway in scope, with its event.
@@ -64,6 +66,7 @@ pub async fn record(
             who.subject.id(),
             EventData::DecisionRecorded(event::DecisionRecorded {
                 decision_id: decision.id,
+                kind: decision.kind,
                 authority: decision.authority,
                 qualification: decision.qualification,
                 decided_on: decision.decided_on,

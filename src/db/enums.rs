@@ -100,6 +100,7 @@ pg_enums! {
     EscalationLevel => EscalationLevel ("escalation_level"),
     DecisionAuthority => DecisionAuthority ("decision_authority"),
     Qualification => DecisionQualification ("decision_qualification"),
+    DecisionKind => DecisionKind ("decision_kind"),
     PlanKind => PlanKind ("plan_kind"),
     PlanStatus => PlanStatus ("plan_status"),
     ConsentBy => ConsentBy ("consent_by"),

@@ -215,6 +215,7 @@ pub async fn location_of(
         T::Pathway => Some(format!("/v1/pathways/{id}")),
         T::Plan => Some(format!("/v1/plans/{id}")),
         T::Commitment => Some(format!("/v1/commitments/{id}")),
+        T::FacilityFollowUp => Some(format!("/v1/facility-follow-ups/{id}")),
         T::Referral => Some(format!("/v1/referrals/{id}")),
         T::Decision => under_pathway(
             decisions::table

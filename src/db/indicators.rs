@@ -105,10 +105,11 @@ UNION ALL
 SELECT domain, 'days_to_solution', 'p90', percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
 FROM solutions GROUP BY domain
 UNION ALL
-SELECT s.domain, 'decisions', d.qualification::text, count(*)
+SELECT s.domain, 'decisions',
+       CASE WHEN d.kind = 'orientation' THEN d.qualification::text ELSE d.kind::text END, count(*)
 FROM decisions d JOIN scoped s ON s.id = d.pathway_id
 WHERE d.decided_on >= $1 AND d.decided_on < $2
-GROUP BY s.domain, d.qualification
+GROUP BY 1, 3
 UNION ALL
 SELECT s.domain, 'plans_consented', '', count(*)
 FROM plans pl JOIN scoped s ON s.id = pl.pathway_id

@@ -14,6 +14,7 @@ pub mod enums;
 pub mod error;
 pub mod events;
 pub mod exports;
+pub mod facility_follow_ups;
 pub mod feed;
 pub mod idempotency;
 pub mod indicators;

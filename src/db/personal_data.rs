@@ -99,6 +99,24 @@ pub const REGISTRY: &[PersonalTable] = &[
         purge: Purge::Keeps("authority, qualification and dates feed the indicators"),
     },
     PersonalTable {
+        table: "facility_follow_ups",
+        resource_type: Some(AuditTarget::FacilityFollowUp),
+        of_person: Some(
+            "SELECT f.id FROM facility_follow_ups f JOIN pathways p ON p.id = f.pathway_id \
+             WHERE p.person_id = $1",
+        ),
+        purge: Purge::Keeps(
+            "a facility, a unit, national codes and dates: no free text; they feed the \
+             indicators of admissions and refusals",
+        ),
+    },
+    PersonalTable {
+        table: "facility_statuses",
+        resource_type: None,
+        of_person: None,
+        purge: Purge::Keeps("append-only history of national codes and dates, no free text"),
+    },
+    PersonalTable {
         table: "plans",
         resource_type: Some(AuditTarget::Plan),
         of_person: Some(

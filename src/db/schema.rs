@@ -22,6 +22,10 @@ pub mod sql_types {
     pub struct DecisionAuthority;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "decision_kind"))]
+    pub struct DecisionKind;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "decision_qualification"))]
     pub struct DecisionQualification;
 
@@ -192,6 +196,7 @@ diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::DecisionAuthority;
     use super::sql_types::DecisionQualification;
+    use super::sql_types::DecisionKind;
 
     decisions (id) {
         id -> Uuid,
@@ -205,6 +210,7 @@ diesel::table! {
         implemented_on -> Nullable<Date>,
         recorded_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        kind -> DecisionKind,
     }
 }
 
@@ -217,6 +223,35 @@ diesel::table! {
         opens_on -> Date,
         version -> Int4,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    facility_follow_ups (id) {
+        id -> Uuid,
+        decision_id -> Uuid,
+        pathway_id -> Uuid,
+        organization_id -> Uuid,
+        finess -> Text,
+        unit -> Nullable<Text>,
+        status -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        status_on -> Nullable<Date>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    facility_statuses (id) {
+        id -> Uuid,
+        follow_up_id -> Uuid,
+        status -> Text,
+        reason -> Nullable<Text>,
+        status_on -> Date,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
     }
 }
 
@@ -558,6 +593,10 @@ diesel::joinable!(commitments -> plans (plan_id));
 diesel::joinable!(communes -> territories (territory_id));
 diesel::joinable!(decisions -> pathways (pathway_id));
 diesel::joinable!(decisions -> users (recorded_by));
+diesel::joinable!(facility_follow_ups -> decisions (decision_id));
+diesel::joinable!(facility_follow_ups -> organizations (organization_id));
+diesel::joinable!(facility_follow_ups -> pathways (pathway_id));
+diesel::joinable!(facility_statuses -> facility_follow_ups (follow_up_id));
 diesel::joinable!(meeting_organizations -> meetings (meeting_id));
 diesel::joinable!(meeting_organizations -> organizations (organization_id));
 diesel::joinable!(meeting_users -> meetings (meeting_id));
@@ -598,6 +637,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     communes,
     decisions,
     domain_calendar,
+    facility_follow_ups,
+    facility_statuses,
     idempotency_keys,
     login_throttle,
     meeting_organizations,

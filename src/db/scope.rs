@@ -8,7 +8,9 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use crate::db::schema::{commitments, pathways, persons, plans, referrals, webhooks};
+use crate::db::schema::{
+    commitments, facility_follow_ups, pathways, persons, plans, referrals, webhooks,
+};
 use crate::domain::policy::{self, WebhookOwner};
 use crate::domain::principal::Principal;
 
@@ -65,6 +67,34 @@ pub fn webhooks_visible(who: &Principal) -> Predicate<webhooks::table> {
         }
         WebhookOwner::Any => Box::new(sql::<Bool>("TRUE")),
         WebhookOwner::Nobody => nothing(),
+    }
+}
+
+/// Staff: the facility follow-ups of the pathways they see. Partners: those
+/// addressed to their organization, never for a person who objected to
+/// sharing.
+pub fn facility_follow_ups_visible(who: &Principal) -> Predicate<facility_follow_ups::table> {
+    match policy::partner_organization(who) {
+        Some(organization) => Box::new(
+            facility_follow_ups::organization_id.eq(organization).and(
+                facility_follow_ups::pathway_id.eq_any(
+                    pathways::table
+                        .inner_join(persons::table)
+                        .filter(persons::sharing_objection.eq(false))
+                        .select(pathways::id)
+                        .into_boxed(),
+                ),
+            ),
+        ),
+        _ if is_staff_in_cases(who) => Box::new(
+            facility_follow_ups::pathway_id.eq_any(
+                pathways::table
+                    .filter(pathways_visible(who))
+                    .select(pathways::id)
+                    .into_boxed(),
+            ),
+        ),
+        _ => nothing(),
     }
 }
 

@@ -16,7 +16,13 @@ SELECT (SELECT jsonb_build_object(
         SELECT coalesce(jsonb_agg(to_jsonb(p) || jsonb_build_object(
             'status_history', (SELECT coalesce(jsonb_agg(to_jsonb(sp) ORDER BY sp.id), '[]')
                                FROM pathway_status_periods sp WHERE sp.pathway_id = p.id),
-            'decisions', (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.id), '[]')
+            'decisions', (SELECT coalesce(jsonb_agg(to_jsonb(d) || jsonb_build_object(
+                              'facilities', (SELECT coalesce(jsonb_agg(to_jsonb(f) || jsonb_build_object(
+                                  'statuses', (SELECT coalesce(jsonb_agg(to_jsonb(fs) ORDER BY fs.id), '[]')
+                                               FROM facility_statuses fs WHERE fs.follow_up_id = f.id))
+                                  ORDER BY f.id), '[]')
+                                  FROM facility_follow_ups f WHERE f.decision_id = d.id))
+                          ORDER BY d.id), '[]')
                           FROM decisions d WHERE d.pathway_id = p.id),
             'plans', (SELECT coalesce(jsonb_agg(to_jsonb(pl) || jsonb_build_object(
                           'commitments', (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.id), '[]')

@@ -61,6 +61,7 @@ versioned!(
     super::pathways::Pathway,
     super::plans::Plan,
     super::commitments::Commitment,
+    super::facility_follow_ups::FollowUp,
 );
 
 #[cfg(test)]

@@ -529,6 +529,7 @@ fn pathway(
     d.created_at.push(times[oriented]);
     let recorded = event::DecisionRecorded {
         decision_id,
+        kind: crate::domain::DecisionKind::Orientation,
         authority,
         qualification,
         decided_on,

@@ -96,6 +96,8 @@ closed_set! {
         Decision => "decision",
         /// A domain's opening date.
         Domain => "domain",
+        /// A facility's follow-up of an orientation (and its statuses).
+        FacilityFollowUp => "facility_follow_up",
         /// A partner's change feed.
         Feed => "feed",
         /// A stored response to an `Idempotency-Key`.

@@ -214,6 +214,18 @@ closed_set! {
 }
 
 closed_set! {
+    /// What an authority decided on a request.
+    pub enum DecisionKind {
+        /// An orientation towards a response (it may name facilities).
+        Orientation => "orientation",
+        /// The request was rejected: no orientation (never counted as one).
+        Rejection => "rejection",
+        /// The decision was deferred (sursis à statuer).
+        Deferral => "deferral",
+    }
+}
+
+closed_set! {
     /// Kind of support plan; `pag` is allowed in every domain.
     pub enum PlanKind {
         /// Plan d'accompagnement global.
@@ -333,6 +345,10 @@ closed_set! {
         ReferralAccepted => "referral_accepted",
         /// The département declined a partner's referral (no pathway).
         ReferralDeclined => "referral_declined",
+        /// An orientation was addressed to a facility.
+        FacilityNotified => "facility_notified",
+        /// A facility's follow-up of an orientation moved to a new status.
+        FacilityStatusChanged => "facility_status_changed",
     }
 }
 
@@ -428,6 +444,7 @@ mod tests {
         spelled_alike(EscalationLevel::VALUES, EscalationLevel::as_str);
         spelled_alike(DecisionAuthority::VALUES, DecisionAuthority::as_str);
         spelled_alike(Qualification::VALUES, Qualification::as_str);
+        spelled_alike(DecisionKind::VALUES, DecisionKind::as_str);
         spelled_alike(PlanKind::VALUES, PlanKind::as_str);
         spelled_alike(PlanStatus::VALUES, PlanStatus::as_str);
         spelled_alike(ConsentBy::VALUES, ConsentBy::as_str);

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{
-    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, Domain, EscalationLevel,
-    EventKind, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification,
-    ReferralDeclineReason,
+    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind, Domain,
+    EscalationLevel, EventKind, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
+    Qualification, ReferralDeclineReason,
 };
 
 /// `pathway_opened`: the pathway as it was opened.
@@ -78,6 +78,9 @@ pub struct CriticalCleared {
 #[serde(deny_unknown_fields)]
 pub struct DecisionRecorded {
     pub decision_id: Uuid,
+    /// Absent from events recorded before decisions had kinds: orientations.
+    #[serde(default = "orientation")]
+    pub kind: DecisionKind,
     pub authority: DecisionAuthority,
     pub qualification: Qualification,
     pub decided_on: NaiveDate,
@@ -193,6 +196,36 @@ pub struct ReferralDeclined {
     pub decline_reason: ReferralDeclineReason,
 }
 
+fn orientation() -> DecisionKind {
+    DecisionKind::Orientation
+}
+
+/// `facility_notified`: an orientation was addressed to a facility (an
+/// organization with a FINESS), which follows the pathway from then on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityNotified {
+    pub follow_up_id: Uuid,
+    pub decision_id: Uuid,
+    pub organization_id: Uuid,
+    pub finess: String,
+}
+
+/// `facility_status_changed`: where the person stands in that facility, as
+/// codes of TRE_R357 (status) and TRE_R358 (reason); `from` is absent for
+/// the first status.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityStatusChanged {
+    pub follow_up_id: Uuid,
+    pub decision_id: Uuid,
+    pub organization_id: Uuid,
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: Option<String>,
+    pub status_on: NaiveDate,
+}
+
 /// One variant per kind, named as its payload type.
 macro_rules! event_data {
     ($($kind:ident),* $(,)?) => {
@@ -264,6 +297,8 @@ event_data! {
     ReferralReceived,
     ReferralAccepted,
     ReferralDeclined,
+    FacilityNotified,
+    FacilityStatusChanged,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod enums;
 pub mod audit;
 pub mod events;
+pub mod facility_status;
 pub mod nir;
 pub mod passwords;
 pub mod pathway;
@@ -16,8 +17,8 @@ pub mod validation;
 pub mod values;
 
 pub use enums::{
-    AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DeliveryStatus,
-    Domain, EscalationLevel, EventKind, NoteVisibility, OrganizationKind, PathwayStatus,
-    PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus,
-    Role, Sex,
+    AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind,
+    DeliveryStatus, Domain, EscalationLevel, EventKind, NoteVisibility, OrganizationKind,
+    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
+    ReferralStatus, Role, Sex,
 };

@@ -32,6 +32,10 @@ pub enum Action {
     AssignReferent,
     /// Change the status of a commitment (partners: their organization's only).
     UpdateCommitments,
+    /// Read where a person stands in a facility an orientation is addressed
+    /// to, and report its new statuses (partners: the follow-ups addressed
+    /// to their organization; staff: those of their pathways).
+    FollowOrientations,
     /// Refer a person and follow the referral (partner clients).
     ReferPersons,
     /// See the referral queue of one's territories and domains, and accept
@@ -73,6 +77,10 @@ const TABLE: &[(Action, &[Role])] = &[
         Action::UpdateCommitments,
         &[Supervisor, Coordinator, Partner],
     ),
+    (
+        Action::FollowOrientations,
+        &[Supervisor, Coordinator, Partner],
+    ),
     (Action::ReferPersons, &[Partner]),
     (Action::TriageReferrals, &[Supervisor, Coordinator]),
     (Action::FollowPathways, &[Partner]),
@@ -109,6 +117,7 @@ permissions!(
     WorkOnCases,
     AssignReferent,
     UpdateCommitments,
+    FollowOrientations,
     ReferPersons,
     TriageReferrals,
     FollowPathways,
@@ -305,6 +314,9 @@ mod tests {
         assert!(allows(Supervisor, Action::AssignReferent));
         assert!(!allows(Coordinator, Action::AssignReferent));
         assert!(allows(Partner, Action::UpdateCommitments));
+        for role in [Admin, Auditor] {
+            assert!(!allows(role, Action::FollowOrientations), "{role:?}");
+        }
         for role in Role::VALUES.iter().copied() {
             assert_eq!(
                 allows(role, Action::ReferPersons),

@@ -25,8 +25,8 @@ pub struct Alert {
     pub person_id: Uuid,
     pub domain: Domain,
     /// When it is (or was) due: the review date, the end of the decision,
-    /// 30 days after the pathway became `without_solution`, or the day the
-    /// situation became critical.
+    /// 30 days after the pathway became `without_solution`, the day the
+    /// situation became critical, or the day of the last facility refusal.
     pub due_on: NaiveDate,
     /// Whether `due_on` has passed.
     pub overdue: bool,
@@ -34,6 +34,9 @@ pub struct Alert {
     pub subject_id: Uuid,
     /// The pathway's escalation level, when it is flagged critical.
     pub critical_level: Option<EscalationLevel>,
+    /// The alert suggests flagging the situation critical
+    /// (`PUT /v1/pathways/{id}/critical`), and it is not flagged yet.
+    pub suggests_critical: bool,
 }
 
 fn kind_of(row: &AlertRow) -> Option<AlertKind> {
@@ -94,8 +97,10 @@ pub async fn list(
     let mut items: Vec<Alert> = rows
         .into_iter()
         .filter_map(|row| {
+            let kind = kind_of(&row)?;
             Some(Alert {
-                kind: kind_of(&row)?,
+                kind,
+                suggests_critical: kind.suggests_critical() && row.critical_level.is_none(),
                 pathway_id: row.pathway_id,
                 person_id: row.person_id,
                 domain: row.domain,

@@ -1,5 +1,7 @@
 //! `/v1/pathways/{id}/decisions`: orientation decisions.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,11 +10,12 @@ use uuid::Uuid;
 
 use crate::auth::policy::WorkOnCases;
 use crate::db::decisions::{self, Decision, NewDecision};
+use crate::db::facility_follow_ups;
 use crate::domain::audit::AuditTarget;
 use crate::domain::validation::Checks;
 use crate::domain::validation::is_finess;
-use crate::domain::values;
-use crate::domain::{DecisionAuthority, Qualification};
+use crate::domain::{DecisionAuthority, DecisionKind, Qualification};
+use crate::domain::{facility_status, values};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::extract::{Json, Query};
@@ -24,6 +27,8 @@ use crate::services;
 pub struct DecisionView {
     pub id: Uuid,
     pub pathway_id: Uuid,
+    /// An orientation, a rejection or a deferral.
+    pub kind: DecisionKind,
     pub authority: DecisionAuthority,
     pub qualification: Qualification,
     /// What was decided, e.g. "Orientation en IME".
@@ -37,13 +42,26 @@ pub struct DecisionView {
     pub implemented_on: Option<NaiveDate>,
     pub recorded_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// An orientation not put into effect that no facility admits the
+    /// person to (yet): « sans solution » for this decision
+    /// (`GET /v1/decisions/{id}/facilities` says where each stands).
+    pub without_solution: bool,
 }
 
-impl From<Decision> for DecisionView {
-    fn from(d: Decision) -> Self {
+impl DecisionView {
+    /// The decision, with the current status of each facility it is
+    /// addressed to.
+    fn of<'a>(d: Decision, facilities: impl Iterator<Item = Option<&'a str>>) -> Self {
+        let without_solution = d.kind == DecisionKind::Orientation
+            && facility_status::orientation_without_solution(
+                d.implemented_on.is_some(),
+                facilities,
+            );
         Self {
+            without_solution,
             id: d.id,
             pathway_id: d.pathway_id,
+            kind: d.kind,
             authority: d.authority,
             qualification: d.qualification,
             label: d.label,
@@ -60,6 +78,11 @@ impl From<Decision> for DecisionView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDecision {
+    /// `orientation` when absent. Only orientations are addressed to
+    /// facilities and counted as orientations.
+    #[serde(default = "orientation")]
+    #[schema(default = "orientation")]
+    pub kind: DecisionKind,
     pub authority: DecisionAuthority,
     pub qualification: Qualification,
     #[schema(example = "Orientation en IME")]
@@ -72,6 +95,10 @@ pub struct CreateDecision {
     pub valid_until: Option<NaiveDate>,
     #[serde(default, deserialize_with = "values::optional_date")]
     pub implemented_on: Option<NaiveDate>,
+}
+
+fn orientation() -> DecisionKind {
+    DecisionKind::Orientation
 }
 
 /// Record a decision on an open pathway.
@@ -121,6 +148,7 @@ pub async fn create(
         valid_until: body.valid_until,
         implemented_on: body.implemented_on,
         recorded_by: Some(caller.principal().subject.id()),
+        kind: body.kind,
     };
     let mut conn = caller.conn().await?;
     let decision =
@@ -130,7 +158,7 @@ pub async fn create(
             actix_web::http::header::LOCATION,
             format!("/v1/pathways/{}/decisions", decision.pathway_id),
         ))
-        .json(DecisionView::from(decision)))
+        .json(DecisionView::of(decision, std::iter::empty())))
 }
 
 /// The decisions of a pathway, oldest first.
@@ -153,6 +181,17 @@ pub async fn list(
     let (pathway, record) =
         listing_under_pathway(&mut conn, caller.audit(), who, *id, AuditTarget::Decision).await?;
     let rows = decisions::of_pathway(&mut conn, pathway.id, page, &record).await?;
-    let views = rows.into_iter().map(DecisionView::from).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
+    let mut statuses: HashMap<Uuid, Vec<Option<String>>> = HashMap::new();
+    for (decision, status) in facility_follow_ups::statuses_of_decisions(&mut conn, &ids).await? {
+        statuses.entry(decision).or_default().push(status);
+    }
+    let views = rows
+        .into_iter()
+        .map(|d| {
+            let facilities = statuses.remove(&d.id).unwrap_or_default();
+            DecisionView::of(d, facilities.iter().map(Option::as_deref))
+        })
+        .collect();
     Ok(web::Json(Page::from_rows(views, page, |d| d.id)))
 }

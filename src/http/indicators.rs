@@ -46,10 +46,15 @@ pub struct DayStats {
 
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct DecisionCounts {
-    /// Decisions giving the answer the person needs (orientation cible).
+    /// Orientations towards the answer the person needs (orientation cible).
     pub target: i64,
-    /// Decisions for an alternative answer while the target is unavailable.
+    /// Orientations towards an alternative answer while the target is
+    /// unavailable.
     pub alternative: i64,
+    /// Requests rejected (not orientations).
+    pub rejection: i64,
+    /// Decisions deferred (not orientations).
+    pub deferral: i64,
 }
 
 /// One domain's indicators for the period.
@@ -151,6 +156,8 @@ fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainI
             ("days_to_solution", "p90") => out.days_to_solution.p90_days = days(row.value),
             ("decisions", "target") => out.decisions.target = count,
             ("decisions", "alternative") => out.decisions.alternative = count,
+            ("decisions", "rejection") => out.decisions.rejection = count,
+            ("decisions", "deferral") => out.decisions.deferral = count,
             ("plans_consented", _) => out.plans_consented = count,
             ("plans_active", _) => out.plans_active = count,
             ("overdue_reviews", _) => out.overdue_reviews = count,
@@ -199,6 +206,8 @@ fn csv(indicators: &Indicators) -> String {
             "alternative",
             d.decisions.alternative.to_string(),
         );
+        row("decisions", "rejection", d.decisions.rejection.to_string());
+        row("decisions", "deferral", d.decisions.deferral.to_string());
         row("plans_consented", "", d.plans_consented.to_string());
         row("plans_active", "", d.plans_active.to_string());
         row("overdue_reviews", "", d.overdue_reviews.to_string());

@@ -15,6 +15,7 @@ pub mod domains;
 pub mod etag;
 pub mod exports;
 pub mod extract;
+pub mod facility_follow_ups;
 pub mod feed;
 pub mod indicators;
 pub mod meetings;
@@ -101,6 +102,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(pathways::timeline)
         .service(decisions::list)
         .service(decisions::create)
+        .service(facility_follow_ups::address)
+        .service(facility_follow_ups::of_decision)
+        .service(facility_follow_ups::read)
+        .service(facility_follow_ups::report)
         .service(plans::list)
         .service(plans::create)
         .service(plans::read)
@@ -123,6 +128,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(feed::read)
         .service(partner_pathways::list)
         .service(partner_pathways::read)
+        .service(facility_follow_ups::addressed_to_me)
         .service(webhooks::create)
         .service(webhooks::list)
         .service(webhooks::read)
@@ -182,7 +188,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "partners", description = "What partner clients follow: the minimal view of the pathways they referred or hold a commitment in, the change feed, and webhooks.\n\nA webhook receives `POST` requests whose body is a `WebhookPayload` (`{type, timestamp, data}`, `data` being a `FeedEvent`), signed per Standard Webhooks: headers `webhook-id` (the delivery id, the same on every attempt), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>` with the bytes of the `whsec_` secret; several space-separated during a rotation). Answer 2xx to acknowledge; anything else, or no answer within 10 s, is retried with exponential backoff, then dead-lettered."),
         (name = "audit", description = "The audit trail: every login, token refusal, refused authorization, read, list, search and write of case files, and admin change; append-only, chained by hash and sealed with Ed25519. Send `X-Purpose` to record why you access a file."),
         (name = "indicators", description = "RAPT indicators per domain and year, for auditors (the whole département) and supervisors (their territories and domains): no personal data, only counts and durations."),
-        (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them.")
+        (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them."),
+        (name = "orientations", description = "The follow-up of an orientation in each facility it is addressed to, in the national codes of the ANS (statuses JDV_J252 of TRE_R357, reasons JDV_J251 of TRE_R358, which status takes which reason: ASS_A32). Staff address an orientation to facilities (organizations with a FINESS number); a facility's partner client lists what is addressed to it (`GET /v1/partner/orientations`), reads a follow-up for its `ETag`, and reports each status with `If-Match` and an `Idempotency-Key`, as the guide « suivi des décisions d'orientation » has facilities do.")
     )
 )]
 struct ApiDoc;

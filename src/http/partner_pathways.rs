@@ -1,9 +1,11 @@
 //! `/v1/partner/pathways`: the minimal view partners have of the pathways
-//! they were given — through an accepted referral or a commitment — from
-//! that moment on (DESIGN §2): domain, status in coarse terms, dates, the
-//! following service and their own commitments. Never the person, notes,
-//! decisions, plans, meetings, other partners' commitments or what came
-//! before; nothing at all of a person who objected to sharing.
+//! they were given — through an accepted referral, a commitment or an
+//! orientation addressed to them as a facility — from that moment on
+//! (DESIGN §2): domain, status in coarse terms, dates, the following
+//! service and their own commitments. Never the person, notes, decisions
+//! (a facility reads those addressed to it, `/v1/partner/orientations`),
+//! plans, meetings, other partners' commitments or what came before;
+//! nothing at all of a person who objected to sharing.
 
 use std::collections::HashMap;
 
@@ -35,7 +37,8 @@ pub struct PartnerPathway {
     /// is later: nothing before is shared.
     pub status_since: DateTime<Utc>,
     /// Since when your organization follows it: the acceptance of its
-    /// referral, or its first commitment.
+    /// referral, its first commitment, or the first orientation addressed
+    /// to it.
     pub followed_since: DateTime<Utc>,
     /// When it was opened, if that was while you follow it.
     pub opened_on: Option<NaiveDate>,

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::domain::audit::{ActorKind, AuditAction, AuditTarget};
 use crate::domain::{
-    AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, Domain,
-    EscalationLevel, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
+    AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind,
+    Domain, EscalationLevel, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
     Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
 };
 use crate::http::timeline::EventView;
@@ -110,6 +110,42 @@ pub struct DecisionRecord {
     pub implemented_on: Option<NaiveDate>,
     pub recorded_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub kind: DecisionKind,
+    /// The facilities it is addressed to, with where the person stands there.
+    pub facilities: Vec<FacilityFollowUpRecord>,
+}
+
+/// A row of `facility_follow_ups` as stored (codes of TRE_R357 and
+/// TRE_R358), with its statuses.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityFollowUpRecord {
+    pub id: Uuid,
+    pub decision_id: Uuid,
+    pub pathway_id: Uuid,
+    pub organization_id: Uuid,
+    pub finess: String,
+    pub unit: Option<String>,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    pub status_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub statuses: Vec<FacilityStatusRecord>,
+}
+
+/// A row of `facility_statuses` as stored.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityStatusRecord {
+    pub id: Uuid,
+    pub follow_up_id: Uuid,
+    pub status: String,
+    pub reason: Option<String>,
+    pub status_on: NaiveDate,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A row of `plans` as stored, with its commitments.

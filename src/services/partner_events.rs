@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::feed::FeedRow;
+use crate::domain::facility_status::{self, Coding};
 use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus, ReferralDeclineReason};
 
 closed_set! {
@@ -57,6 +58,12 @@ closed_set! {
         /// The département declined your referral (`referral_id`) for
         /// `decline_reason`; no pathway (`pathway_id` is absent).
         ReferralDeclined => "referral_declined",
+        /// An orientation was addressed to your organization, a facility
+        /// (`follow_up_id`): you follow the pathway from this event on.
+        FacilityNotified => "facility_notified",
+        /// Where the person stands in your facility moved to
+        /// `facility_status` (`follow_up_id`).
+        FacilityStatusChanged => "facility_status_changed",
     }
 }
 
@@ -72,6 +79,8 @@ impl FeedEventKind {
             EventKind::ReferralReceived => Some(Self::ReferralReceived),
             EventKind::ReferralAccepted => Some(Self::ReferralAccepted),
             EventKind::ReferralDeclined => Some(Self::ReferralDeclined),
+            EventKind::FacilityNotified => Some(Self::FacilityNotified),
+            EventKind::FacilityStatusChanged => Some(Self::FacilityStatusChanged),
             _ => None,
         }
     }
@@ -96,6 +105,10 @@ pub struct FeedEvent {
     pub referral_id: Option<Uuid>,
     /// For `referral_declined`: why.
     pub decline_reason: Option<ReferralDeclineReason>,
+    /// For facility events: the follow-up (`GET /v1/facility-follow-ups/{id}`).
+    pub follow_up_id: Option<Uuid>,
+    /// For `facility_status_changed`: the new status (TRE_R357).
+    pub facility_status: Option<Coding>,
 }
 
 /// The body of each webhook request (Standard Webhooks' envelope).
@@ -145,7 +158,9 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
         ),
         FeedEventKind::ReferralReceived
         | FeedEventKind::ReferralAccepted
-        | FeedEventKind::ReferralDeclined => (None, None),
+        | FeedEventKind::ReferralDeclined
+        | FeedEventKind::FacilityNotified
+        | FeedEventKind::FacilityStatusChanged => (None, None),
     };
     Some(FeedEvent {
         cursor: encode(row.txid, row.seq),
@@ -161,5 +176,14 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
             .data
             .get("decline_reason")
             .and_then(|reason| serde_json::from_value(reason.clone()).ok()),
+        follow_up_id: uuid_at(&row.data, "follow_up_id"),
+        facility_status: (kind == FeedEventKind::FacilityStatusChanged)
+            .then(|| {
+                row.data
+                    .get("to")?
+                    .as_str()
+                    .map(facility_status::status_coding)
+            })
+            .flatten(),
     })
 }

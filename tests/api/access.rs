@@ -67,6 +67,12 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET" | "PATCH", "/v1/plans/{id}") => Roles(CASEWORK),
         ("POST", "/v1/plans/{id}/transitions") => Roles(CASEWORK),
         ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
+        ("GET" | "POST", "/v1/decisions/{id}/facilities") => Roles(CASEWORK),
+        ("GET", "/v1/facility-follow-ups/{id}")
+        | ("POST", "/v1/facility-follow-ups/{id}/statuses") => {
+            Roles(&[Supervisor, Coordinator, Partner])
+        }
+        ("GET", "/v1/partner/orientations") => Roles(&[Partner]),
         ("GET", "/v1/alerts") => Roles(CASEWORK),
         ("POST", "/v1/referrals") | ("GET", "/v1/referrals/{id}" | "/v1/feed") => Roles(&[Partner]),
         ("GET", "/v1/referrals") => Roles(CASEWORK),

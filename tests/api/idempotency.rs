@@ -333,3 +333,55 @@ async fn partners_must_send_a_key() {
             .contains("Idempotency-Key")
     );
 }
+
+/// Every POST of the document either takes an `Idempotency-Key` or is
+/// named here with why not: a new route that changes case files cannot
+/// forget it (a partner's retry would then apply it twice).
+#[test]
+fn every_post_takes_a_key_or_says_why_not() {
+    use parcours::http::middleware::idempotency::covers;
+    const WITHOUT_KEY: &[(&str, &str)] = &[
+        (
+            "/v1/auth/token",
+            "a token request: repeating it is harmless",
+        ),
+        ("/v1/auth/revoke", "revoking twice revokes once"),
+        (
+            "/v1/me/password",
+            "a password change is the caller's own, by a person",
+        ),
+        ("/v1/users", "accounts: admins, by hand"),
+        ("/v1/users/{id}/password", "accounts: admins, by hand"),
+        ("/v1/clients", "accounts: admins, by hand"),
+        ("/v1/clients/{id}/secret", "accounts: admins, by hand"),
+        ("/v1/territories", "reference data: admins, by hand"),
+        ("/v1/organizations", "reference data: admins, by hand"),
+        (
+            "/v1/webhooks",
+            "one per URL: a retry is refused as a duplicate",
+        ),
+        (
+            "/v1/webhooks/{id}/secret",
+            "a rotation: a retry rotates again, both secrets shown",
+        ),
+        (
+            "/v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+            "a retry of a delivery is itself a retry",
+        ),
+        ("/v1/persons/search", "a search in a body: changes nothing"),
+        ("/v1/audit/search", "a search in a body: changes nothing"),
+    ];
+    let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
+    let mut unclassified = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if item.get("post").is_none() {
+            continue;
+        }
+        let exempt = WITHOUT_KEY.iter().any(|(p, _)| p == path);
+        let concrete = path.replace("{id}", "0").replace("{delivery_id}", "0");
+        if covers(&concrete) == exempt {
+            unclassified.push(path.clone());
+        }
+    }
+    assert!(unclassified.is_empty(), "classify: {unclassified:?}");
+}

@@ -247,7 +247,7 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
         "without_solution": {"count": 2, "median_days": 214.0, "p90_days": 262.8, "total_days": 428.0},
         // 50, 153, 276 days: median 153, p90 153 + 0.8 × 123 = 251.4.
         "days_to_solution": {"count": 3, "median_days": 153.0, "p90_days": 251.4},
-        "decisions": {"target": 1, "alternative": 1},
+        "decisions": {"target": 1, "alternative": 1, "rejection": 0, "deferral": 0},
         "plans_consented": 2,
         "plans_active": 2,
         "overdue_reviews": 1,

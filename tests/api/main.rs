@@ -33,6 +33,7 @@ mod lifecycle;
 mod migrations;
 mod notes;
 mod ops;
+mod orientations;
 mod partners;
 mod pathways;
 mod personal_data;

@@ -31,6 +31,7 @@ async fn the_api_role_serves_and_audits_but_cannot_alter_the_trail() {
             "audit_log",
             "audit_seals",
             "audit_verifications",
+            "facility_statuses",
             "pathway_events"
         ])
     );

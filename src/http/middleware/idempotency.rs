@@ -42,7 +42,14 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 
 /// Paths whose POSTs take a key.
-const COVERED: &[&str] = &["/v1/persons", "/v1/pathways", "/v1/plans", "/v1/referrals"];
+const COVERED: &[&str] = &[
+    "/v1/persons",
+    "/v1/pathways",
+    "/v1/plans",
+    "/v1/referrals",
+    "/v1/decisions",
+    "/v1/facility-follow-ups",
+];
 
 /// POSTs under them that change nothing (a search in a body): nothing to
 /// make idempotent, and no answer of personal data to keep.

@@ -1,0 +1,395 @@
+//! The follow-up of an orientation in each facility it is addressed to:
+//! staff address an orientation to facilities (organizations with a
+//! FINESS); the facility's partner client, or staff on its behalf, report
+//! where the person stands there, in the national codes
+//! ([`crate::domain::facility_status`]). Each status is kept in
+//! `facility_statuses` (append-only), the follow-up holds the current one.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::db::Error;
+use crate::db::audit::NewRecord;
+use crate::db::audited::AuditedDsl;
+use crate::db::error::{Violation, violation};
+use crate::db::schema::{decisions, facility_follow_ups, facility_statuses, organizations};
+use crate::db::scope::{facility_follow_ups_visible, pathways_visible};
+use crate::db::versioned::at_version;
+use crate::db::{PageRequest, events, pathways};
+use crate::domain::events::{self as event, EventData};
+use crate::domain::facility_status::StatusWithReason;
+use crate::domain::principal::Principal;
+use crate::domain::{DecisionKind, Qualification};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = facility_follow_ups, check_for_backend(diesel::pg::Pg))]
+pub struct FollowUp {
+    pub id: Uuid,
+    pub decision_id: Uuid,
+    pub pathway_id: Uuid,
+    pub organization_id: Uuid,
+    pub finess: String,
+    pub unit: Option<String>,
+    /// A code of TRE_R357 (JDV_J252), none until the first status.
+    pub status: Option<String>,
+    /// A code of TRE_R358 (JDV_J251).
+    pub reason: Option<String>,
+    pub status_on: Option<NaiveDate>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a facility is told of the decision it is addressed.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
+pub struct DecisionSummary {
+    pub kind: DecisionKind,
+    pub qualification: Qualification,
+    pub label: String,
+    pub decided_on: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// A follow-up with its decision.
+#[derive(Debug, Clone, Queryable)]
+pub struct Addressed {
+    pub follow_up: FollowUp,
+    pub decision: DecisionSummary,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = facility_statuses, check_for_backend(diesel::pg::Pg))]
+pub struct StatusRecord {
+    pub id: Uuid,
+    pub follow_up_id: Uuid,
+    pub status: String,
+    pub reason: Option<String>,
+    pub status_on: NaiveDate,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A facility to address an orientation to.
+#[derive(Debug)]
+pub struct NewFollowUp {
+    pub id: Uuid,
+    pub decision_id: Uuid,
+    pub organization_id: Uuid,
+    pub unit: Option<String>,
+}
+
+/// A status reported.
+#[derive(Debug)]
+pub struct NewStatus {
+    pub id: Uuid,
+    pub status: StatusWithReason,
+    pub status_on: NaiveDate,
+}
+
+pub fn not_found() -> Error {
+    Error::not_found("No such facility follow-up in your scope.")
+}
+
+pub fn decision_not_found() -> Error {
+    Error::not_found("No such decision in your scope.")
+}
+
+/// The decision `id` and its pathway, if the caller sees its pathway.
+pub async fn decision_in_scope(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> QueryResult<Option<(Uuid, DecisionKind)>> {
+    use crate::db::schema::pathways;
+    decisions::table
+        .find(id)
+        .filter(
+            decisions::pathway_id.eq_any(
+                pathways::table
+                    .filter(pathways_visible(who))
+                    .select(pathways::id)
+                    .into_boxed(),
+            ),
+        )
+        .select((decisions::pathway_id, decisions::kind))
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Addresses an orientation of an open pathway in scope to a facility,
+/// with its event (the facility follows the pathway from then on).
+pub async fn add(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    new: &NewFollowUp,
+) -> Result<FollowUp, Error> {
+    conn.transaction(async |conn| {
+        let Some((pathway, kind)) = decision_in_scope(conn, who, new.decision_id).await? else {
+            return Err(decision_not_found());
+        };
+        pathways::lock_open_for_child(conn, who, pathway).await?;
+        if kind != DecisionKind::Orientation {
+            return Err(Error::conflict(
+                "Only an orientation is addressed to facilities; this decision is not one.",
+            ));
+        }
+        let finess: Option<Option<String>> = organizations::table
+            .find(new.organization_id)
+            .select(organizations::finess)
+            .first(&mut *conn)
+            .await
+            .optional()?;
+        let finess = match finess {
+            None => {
+                return Err(Error::unprocessable(
+                    "organization_id",
+                    "names no organization",
+                ));
+            }
+            Some(None) => {
+                return Err(Error::unprocessable(
+                    "organization_id",
+                    "names an organization without a FINESS number: orientations are addressed \
+                     to facilities",
+                ));
+            }
+            Some(Some(finess)) => finess,
+        };
+        let follow_up: FollowUp = diesel::insert_into(facility_follow_ups::table)
+            .values((
+                facility_follow_ups::id.eq(new.id),
+                facility_follow_ups::decision_id.eq(new.decision_id),
+                facility_follow_ups::pathway_id.eq(pathway),
+                facility_follow_ups::organization_id.eq(new.organization_id),
+                facility_follow_ups::finess.eq(&finess),
+                facility_follow_ups::unit.eq(new.unit.as_deref()),
+            ))
+            .returning(FollowUp::as_returning())
+            .get_result(&mut *conn)
+            .await
+            .map_err(|e| match violation(&e) {
+                Some(Violation::Unique) => Error::conflict(
+                    "This decision is already addressed to this facility (and unit).",
+                ),
+                _ => e.into(),
+            })?;
+        events::record(
+            conn,
+            pathway,
+            who.subject.id(),
+            EventData::FacilityNotified(event::FacilityNotified {
+                follow_up_id: follow_up.id,
+                decision_id: follow_up.decision_id,
+                organization_id: follow_up.organization_id,
+                finess,
+            }),
+        )
+        .await?;
+        Ok(follow_up)
+    })
+    .await
+}
+
+/// The follow-up with its decision, if in the caller's scope; audited in
+/// the same statement with a `record`.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    record: Option<&NewRecord>,
+) -> QueryResult<Option<Addressed>> {
+    let found: Option<FollowUp> = facility_follow_ups::table
+        .find(id)
+        .filter(facility_follow_ups_visible(who))
+        .select(FollowUp::as_select())
+        .audited_one_if(record)
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    Ok(with_decisions(conn, vec![found]).await?.pop())
+}
+
+/// The follow-ups with their decisions (read once each).
+async fn with_decisions(
+    conn: &mut AsyncPgConnection,
+    rows: Vec<FollowUp>,
+) -> QueryResult<Vec<Addressed>> {
+    let ids: Vec<Uuid> = rows.iter().map(|f| f.decision_id).collect();
+    let summaries: HashMap<Uuid, DecisionSummary> = decisions::table
+        .filter(decisions::id.eq_any(&ids))
+        .select((decisions::id, DecisionSummary::as_select()))
+        .load::<(Uuid, DecisionSummary)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|follow_up| {
+            let decision = summaries.get(&follow_up.decision_id)?.clone();
+            Some(Addressed {
+                follow_up,
+                decision,
+            })
+        })
+        .collect())
+}
+
+/// Every status of a follow-up, oldest first (a handful per facility).
+pub async fn history(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Vec<StatusRecord>> {
+    facility_statuses::table
+        .filter(facility_statuses::follow_up_id.eq(id))
+        .select(StatusRecord::as_select())
+        .order(facility_statuses::id)
+        .load(conn)
+        .await
+}
+
+/// The follow-ups of a decision the caller was shown to see, in id order.
+pub async fn of_decision(
+    conn: &mut AsyncPgConnection,
+    decision: Uuid,
+    page: PageRequest,
+    record: &NewRecord,
+) -> QueryResult<Vec<Addressed>> {
+    let mut query = facility_follow_ups::table
+        .filter(facility_follow_ups::decision_id.eq(decision))
+        .select(FollowUp::as_select())
+        .order(facility_follow_ups::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(facility_follow_ups::id.gt(after));
+    }
+    let rows = query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await?;
+    with_decisions(conn, rows).await
+}
+
+/// The follow-ups addressed to the caller's organization (a partner), in
+/// id order; none for any other caller.
+pub async fn addressed_to_caller(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    page: PageRequest,
+    record: &NewRecord,
+) -> QueryResult<Vec<Addressed>> {
+    let mut query = facility_follow_ups::table
+        .filter(facility_follow_ups_visible(who))
+        .select(FollowUp::as_select())
+        .order(facility_follow_ups::id)
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(facility_follow_ups::id.gt(after));
+    }
+    let rows = query
+        .audited_list(record, "id", page.limit)
+        .load(conn)
+        .await?;
+    with_decisions(conn, rows).await
+}
+
+/// The current status of each follow-up of these decisions.
+pub async fn statuses_of_decisions(
+    conn: &mut AsyncPgConnection,
+    decisions: &[Uuid],
+) -> QueryResult<Vec<(Uuid, Option<String>)>> {
+    facility_follow_ups::table
+        .filter(facility_follow_ups::decision_id.eq_any(decisions))
+        .select((
+            facility_follow_ups::decision_id,
+            facility_follow_ups::status,
+        ))
+        .load(conn)
+        .await
+}
+
+/// Reports a status of a follow-up in scope, at `version`: kept in the
+/// history, made current, with its event.
+pub async fn report(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    new: &NewStatus,
+) -> Result<FollowUp, Error> {
+    conn.transaction(async |conn| {
+        let locked = facility_follow_ups::table
+            .find(id)
+            .filter(facility_follow_ups_visible(who))
+            .select(FollowUp::as_select())
+            .for_update()
+            .first(&mut *conn)
+            .await
+            .optional()?;
+        let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
+        let decided_on: NaiveDate = decisions::table
+            .find(current.decision_id)
+            .select(decisions::decided_on)
+            .first(&mut *conn)
+            .await?;
+        if new.status_on < decided_on {
+            return Err(Error::unprocessable(
+                "status_on",
+                "must not be before the decision was taken",
+            ));
+        }
+        if current.status_on.is_some_and(|on| new.status_on < on) {
+            return Err(Error::unprocessable(
+                "status_on",
+                "must not be before the date of the current status",
+            ));
+        }
+        let code = new.status.status.code;
+        let reason = new.status.reason;
+        diesel::insert_into(facility_statuses::table)
+            .values((
+                facility_statuses::id.eq(new.id),
+                facility_statuses::follow_up_id.eq(id),
+                facility_statuses::status.eq(code),
+                facility_statuses::reason.eq(reason),
+                facility_statuses::status_on.eq(new.status_on),
+                facility_statuses::recorded_by.eq(who.subject.id()),
+            ))
+            .execute(&mut *conn)
+            .await?;
+        let updated: FollowUp = diesel::update(facility_follow_ups::table.find(id))
+            .set((
+                facility_follow_ups::status.eq(code),
+                facility_follow_ups::reason.eq(reason),
+                facility_follow_ups::status_on.eq(new.status_on),
+                facility_follow_ups::version.eq(version + 1),
+            ))
+            .returning(FollowUp::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            current.pathway_id,
+            who.subject.id(),
+            EventData::FacilityStatusChanged(event::FacilityStatusChanged {
+                follow_up_id: id,
+                decision_id: current.decision_id,
+                organization_id: current.organization_id,
+                from: current.status,
+                to: code.to_owned(),
+                reason: reason.map(str::to_owned),
+                status_on: new.status_on,
+            }),
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}

@@ -1,0 +1,475 @@
+//! The orientation follow-up per facility, as a facility's software and a
+//! social worker would use it: staff address an orientation to facilities;
+//! each facility lists what is addressed to it, reports where the person
+//! stands in the ANS codes (TRE_R357 / TRE_R358), and follows it in its
+//! feed; nobody else learns of it.
+
+use parcours::domain::Domain::Disability;
+use parcours::domain::Role::{Admin, Supervisor};
+use parcours::domain::facility_status::{REASON_SYSTEM, STATUS_SYSTEM};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::feed::feed_until;
+use crate::support::fixtures::{open, person};
+use crate::support::{Staff, TestApp, assert_problem, etag_of};
+
+/// A facility (an organization with a FINESS number), created by an admin.
+async fn facility(app: &TestApp, admin: &str, name: &str, finess: &str) -> String {
+    let (organization, _) = app
+        .post_ok(
+            "/v1/organizations",
+            admin,
+            &json!({"kind": "facility", "name": name, "finess": finess}),
+            201,
+        )
+        .await;
+    organization["id"].as_str().unwrap().to_owned()
+}
+
+async fn decide(app: &TestApp, staff: &Staff, pathway: &str, kind: &str) -> String {
+    let (decision, _) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/decisions"),
+            &staff.token,
+            &json!({
+                "kind": kind,
+                "authority": "cdaph",
+                "qualification": "target",
+                "label": "Orientation en IME",
+                "decided_on": "2026-11-02",
+            }),
+            201,
+        )
+        .await;
+    assert_eq!(decision["kind"], kind);
+    decision["id"].as_str().unwrap().to_owned()
+}
+
+/// `POST /v1/facility-follow-ups/{id}/statuses` as a partner would send it.
+async fn report(
+    app: &TestApp,
+    token: &str,
+    follow_up: &str,
+    etag: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    app.with_token(
+        Method::POST,
+        &format!("/v1/facility-follow-ups/{follow_up}/statuses"),
+        token,
+    )
+    .header("if-match", etag)
+    .header("idempotency-key", key)
+    .json(body)
+    .send()
+    .await
+    .unwrap()
+}
+
+fn status(code: &str, reason: Option<&str>, on: &str) -> Value {
+    let mut body = json!({"status": {"system": STATUS_SYSTEM, "code": code}, "status_on": on});
+    if let Some(reason) = reason {
+        body["reason"] = json!({"system": REASON_SYSTEM, "code": reason});
+    }
+    body
+}
+
+#[tokio::test]
+async fn a_facility_reads_the_orientation_addressed_to_it_and_reports_in_national_codes() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(Admin).await;
+    let ime = facility(&app, &admin, "IME Les Écrins", "050000123").await;
+    facility(&app, &admin, "ESAT du Buëch", "050000456").await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let someone = person(&app, &staff, "Orientée").await;
+    let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+    let decision = decide(&app, &staff, &pathway, "orientation").await;
+
+    let (addressed, etag) = app
+        .post_ok(
+            &format!("/v1/decisions/{decision}/facilities"),
+            &staff.token,
+            &json!({"organization_id": ime, "unit": "Semi-internat"}),
+            201,
+        )
+        .await;
+    let follow_up = addressed["id"].as_str().unwrap().to_owned();
+    assert_eq!(addressed["finess"], "050000123");
+    assert_eq!(addressed["status"], Value::Null);
+    assert_eq!(addressed["outcome"], Value::Null);
+    assert_eq!(etag, "\"v1\"");
+
+    // Once per facility and unit; only facilities; only orientations.
+    let again = app
+        .send_json(
+            Method::POST,
+            &format!("/v1/decisions/{decision}/facilities"),
+            &staff.token,
+            None,
+            &json!({"organization_id": ime, "unit": "Semi-internat"}),
+        )
+        .await;
+    assert_problem(again, 409).await;
+    let caf = app
+        .get_json("/v1/organizations?limit=200", &staff.token)
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "CAF des Hautes-Alpes")
+        .unwrap()["id"]
+        .clone();
+    let not_a_facility = app
+        .send_json(
+            Method::POST,
+            &format!("/v1/decisions/{decision}/facilities"),
+            &staff.token,
+            None,
+            &json!({"organization_id": caf}),
+        )
+        .await;
+    let problem = assert_problem(not_a_facility, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "organization_id");
+    let rejection = decide(&app, &staff, &pathway, "rejection").await;
+    let rejected = app
+        .send_json(
+            Method::POST,
+            &format!("/v1/decisions/{rejection}/facilities"),
+            &staff.token,
+            None,
+            &json!({"organization_id": ime}),
+        )
+        .await;
+    assert_problem(rejected, 409).await;
+
+    let decisions = app
+        .get_json(&format!("/v1/pathways/{pathway}/decisions"), &staff.token)
+        .await;
+    assert_eq!(decisions["items"][0]["without_solution"], true);
+    // A rejection is no orientation: nothing to be without.
+    assert_eq!(decisions["items"][1]["without_solution"], false);
+
+    // The IME sees what is addressed to it, the ESAT nothing.
+    let ime_token = app.partner_token("IME Les Écrins").await;
+    let esat_token = app.partner_token("ESAT du Buëch").await;
+    let listed = app.get_json("/v1/partner/orientations", &ime_token).await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], follow_up.as_str());
+    assert_eq!(items[0]["decision"]["label"], "Orientation en IME");
+    assert_eq!(items[0]["decision"]["decided_on"], "2026-11-02");
+    let text = listed.to_string();
+    assert!(
+        !text.contains("Orientée") && !text.contains("Camille"),
+        "{text}"
+    );
+    let esat = app.get_json("/v1/partner/orientations", &esat_token).await;
+    assert_eq!(esat["items"], json!([]));
+    let path = format!("/v1/facility-follow-ups/{follow_up}");
+    let unseen = app
+        .with_token(Method::GET, &path, &esat_token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(unseen, 404).await;
+
+    // A refusal needs its reason, a code outside the value set is refused
+    // without being echoed (400, the field named), and the date is checked
+    // against the decision (422).
+    let read = app
+        .with_token(Method::GET, &path, &ime_token)
+        .send()
+        .await
+        .unwrap();
+    let etag = etag_of(&read);
+    let no_reason = report(
+        &app,
+        &ime_token,
+        &follow_up,
+        &etag,
+        "orientation-k1-0001",
+        &status("45", None, "2026-11-05"),
+    )
+    .await;
+    let problem = assert_problem(no_reason, 400).await;
+    assert_eq!(problem["errors"][0]["field"], "reason");
+    let unknown = report(
+        &app,
+        &ime_token,
+        &follow_up,
+        &etag,
+        "orientation-k2-0001",
+        &status("9173", None, "2026-11-05"),
+    )
+    .await;
+    let problem = assert_problem(unknown, 400).await;
+    assert_eq!(problem["errors"][0]["field"], "status.code");
+    assert!(!problem.to_string().contains("9173"), "{problem}");
+    let early = report(
+        &app,
+        &ime_token,
+        &follow_up,
+        &etag,
+        "orientation-k3-0001",
+        &status("42", None, "2026-10-01"),
+    )
+    .await;
+    let problem = assert_problem(early, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "status_on");
+    let no_key = app
+        .with_token(Method::POST, &format!("{path}/statuses"), &ime_token)
+        .header("if-match", &etag)
+        .json(&status("42", None, "2026-11-05"))
+        .send()
+        .await
+        .unwrap();
+    assert!(no_key.status().is_client_error(), "{}", no_key.status());
+
+    // Waiting list, then admitted: each kept, the current one shown.
+    let waiting = report(
+        &app,
+        &ime_token,
+        &follow_up,
+        &etag,
+        "orientation-k4-0001",
+        &status("42", None, "2026-11-05"),
+    )
+    .await;
+    assert_eq!(waiting.status(), 200);
+    let waiting_etag = etag_of(&waiting);
+    let body: Value = waiting.json().await.unwrap();
+    assert_eq!(body["status"]["code"], "42");
+    assert_eq!(body["outcome"], "pending");
+    let stale = report(
+        &app,
+        &ime_token,
+        &follow_up,
+        &etag,
+        "orientation-k5-0001",
+        &status("71", None, "2026-11-20"),
+    )
+    .await;
+    assert_problem(stale, 412).await;
+    let admitted = report(
+        &app,
+        &ime_token,
+        &follow_up,
+        &waiting_etag,
+        "orientation-k6-0001",
+        &status("71", None, "2026-11-20"),
+    )
+    .await;
+    assert_eq!(admitted.status(), 200);
+    // A retry of the same request is answered as the first time, not applied twice.
+    let retried = report(
+        &app,
+        &ime_token,
+        &follow_up,
+        &waiting_etag,
+        "orientation-k6-0001",
+        &status("71", None, "2026-11-20"),
+    )
+    .await;
+    assert_eq!(retried.status(), 200);
+    let detail = app.get_json(&path, &ime_token).await;
+    assert_eq!(detail["outcome"], "admits");
+    assert_eq!(
+        detail["status"]["display"],
+        "Liste d'attente. Admis dans l'ESMS"
+    );
+    let history: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["42", "71"]);
+
+    // Staff see it under the decision; a refusal with its reason is shown in full.
+    let (addressed_esat, _) = app
+        .post_ok(
+            &format!("/v1/decisions/{decision}/facilities"),
+            &staff.token,
+            &json!({"organization_id": facility(&app, &admin, "MAS du Champsaur", "050000789").await}),
+            201,
+        )
+        .await;
+    let mas = addressed_esat["id"].as_str().unwrap();
+    let refused = app
+        .send_json(
+            Method::POST,
+            &format!("/v1/facility-follow-ups/{mas}/statuses"),
+            &staff.token,
+            Some("\"v1\""),
+            &status("45", Some("113"), "2026-11-21"),
+        )
+        .await;
+    assert_eq!(refused.status(), 200);
+    let listed = app
+        .get_json(
+            &format!("/v1/decisions/{decision}/facilities"),
+            &staff.token,
+        )
+        .await;
+    let outcomes: Vec<(&str, &str)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["finess"].as_str().unwrap(),
+                f["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("050000123", "admits"), ("050000789", "refuses")]
+    );
+    assert_eq!(
+        listed["items"][1]["reason"]["display"],
+        "Eloignement géographique"
+    );
+
+    let decisions = app
+        .get_json(&format!("/v1/pathways/{pathway}/decisions"), &staff.token)
+        .await;
+    assert_eq!(decisions["items"][0]["without_solution"], false);
+
+    // The IME's feed: the orientation and its own statuses, not the MAS's.
+    let (events, _) = feed_until(&app, &ime_token, None, 3).await;
+    let kinds: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["facility_status"]["code"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("facility_notified", None),
+            ("facility_status_changed", Some("42")),
+            ("facility_status_changed", Some("71")),
+        ]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e["follow_up_id"] == follow_up.as_str())
+    );
+
+    // The person's file holds it all.
+    let export = app
+        .get_json(&format!("/v1/persons/{someone}/export"), &staff.token)
+        .await;
+    let facilities = &export["pathways"][0]["decisions"][0]["facilities"];
+    assert_eq!(facilities.as_array().unwrap().len(), 2);
+    assert_eq!(facilities[0]["statuses"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_rejection_is_counted_as_a_rejection_not_as_an_orientation() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let someone = person(&app, &staff, "Comptée").await;
+    let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+    decide(&app, &staff, &pathway, "orientation").await;
+    decide(&app, &staff, &pathway, "rejection").await;
+    decide(&app, &staff, &pathway, "rejection").await;
+    decide(&app, &staff, &pathway, "deferral").await;
+    let indicators = app.get_json("/v1/indicators?year=2026", &staff.token).await;
+    assert_eq!(
+        indicators["domains"][0]["decisions"],
+        json!({"target": 1, "alternative": 0, "rejection": 2, "deferral": 1})
+    );
+}
+
+#[tokio::test]
+async fn an_orientation_every_facility_refused_raises_an_alert_suggesting_a_critical_flag() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(Admin).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let someone = person(&app, &staff, "Refusée").await;
+    let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+    let decision = decide(&app, &staff, &pathway, "orientation").await;
+    let mut follow_ups = Vec::new();
+    for (name, finess) in [
+        ("FAM du Gapençais", "050000111"),
+        ("MAS de l'Embrunais", "050000222"),
+    ] {
+        let organization = facility(&app, &admin, name, finess).await;
+        let (addressed, _) = app
+            .post_ok(
+                &format!("/v1/decisions/{decision}/facilities"),
+                &staff.token,
+                &json!({"organization_id": organization}),
+                201,
+            )
+            .await;
+        follow_ups.push(addressed["id"].as_str().unwrap().to_owned());
+    }
+    let refusals = |alerts: &Value| -> Vec<Value> {
+        alerts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "facilities_refused")
+            .cloned()
+            .collect()
+    };
+    let refuse = async |follow_up: &str, on: &str| {
+        let response = app
+            .send_json(
+                Method::POST,
+                &format!("/v1/facility-follow-ups/{follow_up}/statuses"),
+                &staff.token,
+                Some("\"v1\""),
+                &status("46", Some("114"), on),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    };
+    // One refusal of two: the other facility may still admit.
+    refuse(&follow_ups[0], "2026-11-10").await;
+    let alerts = app.get_json("/v1/alerts", &staff.token).await;
+    assert!(refusals(&alerts).is_empty(), "{alerts}");
+    refuse(&follow_ups[1], "2026-11-12").await;
+    let alerts = app.get_json("/v1/alerts", &staff.token).await;
+    let raised = refusals(&alerts);
+    assert_eq!(raised.len(), 1, "{alerts}");
+    assert_eq!(raised[0]["subject_id"], decision.as_str());
+    assert_eq!(raised[0]["pathway_id"], pathway.as_str());
+    assert_eq!(raised[0]["due_on"], "2026-11-12");
+    assert_eq!(raised[0]["suggests_critical"], true);
+
+    // Flagged critical: the alert stays, the suggestion goes.
+    let read = app
+        .with_token(
+            Method::GET,
+            &format!("/v1/pathways/{pathway}"),
+            &staff.token,
+        )
+        .send()
+        .await
+        .unwrap();
+    let etag = etag_of(&read);
+    let flagged = app
+        .send_json(
+            Method::PUT,
+            &format!("/v1/pathways/{pathway}/critical"),
+            &staff.token,
+            Some(&etag),
+            &json!({"level": "department", "reason": "Aucune place adaptée"}),
+        )
+        .await;
+    assert_eq!(flagged.status(), 200, "{}", flagged.text().await.unwrap());
+    let alerts = app.get_json("/v1/alerts", &staff.token).await;
+    let raised = refusals(&alerts);
+    assert_eq!(raised.len(), 1);
+    assert_eq!(raised[0]["suggests_critical"], false);
+}
