@@ -306,3 +306,38 @@ pub const COMMITMENTS: &[(&str, &str)] = &[
     ("Visite à domicile du référent", "mensuel"),
     ("Bilan d'évaluation", "ponctuel"),
 ];
+
+/// Fictitious facilities (FINESS numbers of the département's range, none
+/// real) and the domain whose orientations they receive; `seed-demo`
+/// creates them as organizations of kind `facility`.
+pub const FACILITIES: &[(&str, &str, Domain)] = &[
+    ("IME Les Écrins (démo)", "050900011", Domain::Disability),
+    ("FAM du Champsaur (démo)", "050900029", Domain::Disability),
+    ("MAS de l'Embrunais (démo)", "050900037", Domain::Disability),
+    ("SESSAD du Buëch (démo)", "050900045", Domain::Disability),
+    ("ESAT du Gapençais (démo)", "050900052", Domain::Disability),
+    ("EHPAD Les Edelweiss (démo)", "050900060", Domain::Elderly),
+    ("EHPAD du Briançonnais (démo)", "050900078", Domain::Elderly),
+    (
+        "Accueil de jour du Queyras (démo)",
+        "050900086",
+        Domain::Elderly,
+    ),
+    ("MECS Les Mélèzes (démo)", "050900094", Domain::Childhood),
+    (
+        "Lieu de vie du Dévoluy (démo)",
+        "050900102",
+        Domain::Childhood,
+    ),
+];
+
+/// Why demo facilities refuse (codes of JDV_J251 that ASS_A32 gives
+/// « admission impossible »), with their weights.
+pub const REFUSAL_REASONS: &[(&str, u32)] = &[
+    ("114", 40),
+    ("113", 20),
+    ("115", 15),
+    ("116", 10),
+    ("86", 10),
+    ("122", 5),
+];

@@ -15,14 +15,17 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use uuid::Uuid;
 
-use crate::demo::data::{COMMITMENTS, COMMUNES, DOMAIN_WEIGHTS, OUTCOMES, ages, decision_labels};
+use crate::demo::data::{
+    COMMITMENTS, COMMUNES, DOMAIN_WEIGHTS, OUTCOMES, REFUSAL_REASONS, ages, decision_labels,
+};
 use crate::demo::names;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::nir::Nir;
 use crate::domain::plan::latest_review;
 use crate::domain::{
-    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, Domain, EscalationLevel,
-    EventKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, Sex,
+    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind, Domain,
+    EscalationLevel, EventKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification,
+    Sex,
 };
 use crate::privacy::PersonalDataKeys;
 
@@ -34,6 +37,8 @@ pub struct World {
     /// Territory code → (territory id, referents by domain, supervisor).
     pub territories: Vec<Territory>,
     pub organizations: Vec<Uuid>,
+    /// The facilities orientations are addressed to: id, FINESS, domain.
+    pub facilities: Vec<(Uuid, String, Domain)>,
 }
 
 pub struct Territory {
@@ -53,6 +58,35 @@ pub struct Batch {
     pub plans: Plans,
     pub commitments: Commitments,
     pub meetings: Meetings,
+    pub follow_ups: FollowUps,
+    pub facility_statuses: FacilityStatuses,
+}
+
+/// Facilities an orientation is addressed to, with their current status.
+#[derive(Default)]
+pub struct FollowUps {
+    pub id: Vec<Uuid>,
+    pub decision: Vec<Uuid>,
+    pub pathway: Vec<Uuid>,
+    pub organization: Vec<Uuid>,
+    pub finess: Vec<String>,
+    pub status: Vec<Option<String>>,
+    pub reason: Vec<Option<String>>,
+    pub status_on: Vec<Option<NaiveDate>>,
+    pub version: Vec<i32>,
+    pub created_at: Vec<DateTime<Utc>>,
+}
+
+/// Every status each facility reported.
+#[derive(Default)]
+pub struct FacilityStatuses {
+    pub id: Vec<Uuid>,
+    pub follow_up: Vec<Uuid>,
+    pub status: Vec<String>,
+    pub reason: Vec<Option<String>>,
+    pub status_on: Vec<NaiveDate>,
+    pub recorded_by: Vec<Uuid>,
+    pub recorded_at: Vec<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -123,6 +157,7 @@ impl Events {
 #[derive(Default)]
 pub struct Decisions {
     pub id: Vec<Uuid>,
+    pub kind: Vec<DecisionKind>,
     pub pathway: Vec<Uuid>,
     pub authority: Vec<DecisionAuthority>,
     pub qualification: Vec<Qualification>,
@@ -177,6 +212,145 @@ fn at(date: NaiveDate, rng: &mut StdRng) -> DateTime<Utc> {
     let seconds = rng.gen_range(8 * 3600..18 * 3600);
     let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds, 0).unwrap_or_default();
     Utc.from_utc_datetime(&date.and_time(time))
+}
+
+/// How the facilities answered an orientation, from the pathway's course.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// One admitted the person on this date (the pathway became supported).
+    Admitted(NaiveDate),
+    /// None has admitted the person: waiting lists and refusals.
+    Waiting,
+    /// Just notified.
+    Notified,
+}
+
+struct Orientation {
+    decision: Uuid,
+    pathway: Uuid,
+    domain: Domain,
+    decided_on: NaiveDate,
+    answer: Answer,
+    /// The last date the facilities report by (the pathway's last change).
+    until: NaiveDate,
+}
+
+/// Addresses an orientation to one to three facilities of its domain, and
+/// reports their statuses as ESMS do: notification, waiting list, then an
+/// admission (one of them, when the pathway found its solution), refusals
+/// with their national reason, or nothing yet.
+fn address_facilities(
+    batch: &mut Batch,
+    world: &World,
+    orientation: &Orientation,
+    referent: Option<Uuid>,
+    rng: &mut StdRng,
+) {
+    let mut candidates: Vec<&(Uuid, String, Domain)> = world
+        .facilities
+        .iter()
+        .filter(|(_, _, domain)| *domain == orientation.domain)
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    candidates.shuffle(rng);
+    let count = rng.gen_range(1..=3).min(candidates.len());
+    let notified_at = at(orientation.decided_on, rng);
+    for (n, (organization, finess, _)) in candidates.into_iter().take(count).enumerate() {
+        let follow_up = id_at(notified_at, rng);
+        let mut statuses: Vec<(&'static str, Option<&'static str>, NaiveDate)> = Vec::new();
+        let mut on = orientation.decided_on;
+        let end = match orientation.answer {
+            Answer::Admitted(date) => date.max(orientation.decided_on),
+            _ => orientation.until,
+        };
+        statuses.push(("39", None, step(&mut on, end, rng)));
+        match orientation.answer {
+            Answer::Notified => {
+                if rng.gen_bool(0.5) {
+                    statuses.push(("40", None, step(&mut on, end, rng)));
+                }
+            }
+            Answer::Admitted(date) if n == 0 => {
+                statuses.push(("42", None, step(&mut on, end, rng)));
+                statuses.push(("71", None, step(&mut on, end, rng)));
+                statuses.push(("47", None, date.max(on)));
+            }
+            Answer::Admitted(_) => {
+                // Admitted elsewhere: the others close their waiting list.
+                statuses.push(("42", None, step(&mut on, end, rng)));
+                if rng.gen_bool(0.6) {
+                    statuses.push(("45", Some("119"), step(&mut on, end, rng)));
+                }
+            }
+            Answer::Waiting => {
+                statuses.push(("42", None, step(&mut on, end, rng)));
+                if rng.gen_bool(0.35) {
+                    let reason = weighted(REFUSAL_REASONS, rng);
+                    statuses.push(("45", Some(reason), step(&mut on, end, rng)));
+                }
+            }
+        }
+        let f = &mut batch.follow_ups;
+        let (last, reason, status_on) = statuses[statuses.len() - 1];
+        f.id.push(follow_up);
+        f.decision.push(orientation.decision);
+        f.pathway.push(orientation.pathway);
+        f.organization.push(*organization);
+        f.finess.push(finess.clone());
+        f.status.push(Some(last.to_owned()));
+        f.reason.push(reason.map(str::to_owned));
+        f.status_on.push(Some(status_on));
+        f.version.push(1 + statuses.len() as i32);
+        f.created_at.push(notified_at);
+        let notified = event::FacilityNotified {
+            follow_up_id: follow_up,
+            decision_id: orientation.decision,
+            organization_id: *organization,
+            finess: finess.clone(),
+        };
+        let data = EventData::FacilityNotified(notified);
+        batch
+            .events
+            .push(orientation.pathway, notified_at, referent, data);
+        let mut from = None;
+        let mut last_at = notified_at;
+        for (status, reason, status_on) in statuses {
+            // Reported in order, a minute apart at least on the same day.
+            let recorded_at = at(status_on, rng).max(last_at + chrono::Duration::minutes(1));
+            last_at = recorded_at;
+            let s = &mut batch.facility_statuses;
+            s.id.push(id_at(recorded_at, rng));
+            s.follow_up.push(follow_up);
+            s.status.push(status.to_owned());
+            s.reason.push(reason.map(str::to_owned));
+            s.status_on.push(status_on);
+            // Reported by the facility's software: the demo has no client
+            // for it, so the facility's own id stands for its reporter.
+            s.recorded_by.push(*organization);
+            s.recorded_at.push(recorded_at);
+            let changed = event::FacilityStatusChanged {
+                follow_up_id: follow_up,
+                decision_id: orientation.decision,
+                organization_id: *organization,
+                from: from.replace(status.to_owned()),
+                to: status.to_owned(),
+                reason: reason.map(str::to_owned),
+                status_on,
+            };
+            let data = EventData::FacilityStatusChanged(changed);
+            batch
+                .events
+                .push(orientation.pathway, recorded_at, None, data);
+        }
+    }
+}
+
+/// The next date of a facility's statuses: on or after `on`, by `end`.
+fn step(on: &mut NaiveDate, end: NaiveDate, rng: &mut StdRng) -> NaiveDate {
+    *on = between(*on, end.max(*on), rng);
+    *on
 }
 
 /// A UUIDv7 for `when`, its random part from the seeded RNG.
@@ -504,8 +678,38 @@ fn pathway(
     } else {
         Qualification::Alternative
     };
+    // Some requests were first rejected, then oriented on a new request.
+    if rng.gen_bool(0.08) {
+        let rejected_on = between(dates[0], decided_on, rng);
+        let rejection_id = id_at(at(rejected_on, rng), rng);
+        let d = &mut batch.decisions;
+        d.id.push(rejection_id);
+        d.kind.push(DecisionKind::Rejection);
+        d.pathway.push(id);
+        d.authority.push(DecisionAuthority::DepartmentPresident);
+        d.qualification.push(Qualification::Target);
+        d.label.push("Rejet de la demande".to_owned());
+        d.decided_on.push(rejected_on);
+        d.valid_until.push(None);
+        d.implemented_on.push(None);
+        d.recorded_by.push(referent);
+        d.created_at.push(at(rejected_on, rng));
+        let recorded = event::DecisionRecorded {
+            decision_id: rejection_id,
+            kind: DecisionKind::Rejection,
+            authority: DecisionAuthority::DepartmentPresident,
+            qualification: Qualification::Target,
+            decided_on: rejected_on,
+            valid_until: None,
+        };
+        let when = at(rejected_on, rng);
+        batch
+            .events
+            .push(id, when, referent, EventData::DecisionRecorded(recorded));
+    }
     let d = &mut batch.decisions;
     d.id.push(decision_id);
+    d.kind.push(DecisionKind::Orientation);
     d.pathway.push(id);
     let authority = match domain {
         Domain::Disability => DecisionAuthority::Cdaph,
@@ -529,7 +733,7 @@ fn pathway(
     d.created_at.push(times[oriented]);
     let recorded = event::DecisionRecorded {
         decision_id,
-        kind: crate::domain::DecisionKind::Orientation,
+        kind: DecisionKind::Orientation,
         authority,
         qualification,
         decided_on,
@@ -537,6 +741,20 @@ fn pathway(
     };
     let data = EventData::DecisionRecorded(recorded);
     batch.events.push(id, times[oriented], referent, data);
+    let answer = match (supported, reached(PathwayStatus::WithoutSolution)) {
+        (Some(on), _) => Answer::Admitted(on),
+        (None, Some(_)) => Answer::Waiting,
+        (None, None) => Answer::Notified,
+    };
+    let orientation = Orientation {
+        decision: decision_id,
+        pathway: id,
+        domain,
+        decided_on,
+        answer,
+        until: dates.last().copied().unwrap_or(world.today).max(decided_on),
+    };
+    address_facilities(batch, world, &orientation, referent, rng);
 
     let without_solution = reached(PathwayStatus::WithoutSolution);
     if let Some(ws) = without_solution

@@ -118,8 +118,8 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     let d = &b.decisions;
     diesel::sql_query(
         "INSERT INTO decisions (id, pathway_id, authority, qualification, label, decided_on, \
-             valid_until, implemented_on, recorded_by, created_at) \
-         SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             valid_until, implemented_on, recorded_by, created_at, kind) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind::<Array<SqlUuid>, _>(&d.id)
     .bind::<Array<SqlUuid>, _>(&d.pathway)
@@ -131,6 +131,43 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<Date>>, _>(&d.implemented_on)
     .bind::<Array<Nullable<SqlUuid>>, _>(&d.recorded_by)
     .bind::<Array<Timestamptz>, _>(&d.created_at)
+    .bind::<Array<t::DecisionKind>, _>(&d.kind)
+    .execute(conn)
+    .await?;
+
+    let f = &b.follow_ups;
+    diesel::sql_query(
+        "INSERT INTO facility_follow_ups (id, decision_id, pathway_id, organization_id, finess, \
+             status, reason, status_on, version, created_at, updated_at) \
+         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             AS u(a, b, c0, d, e, f, g, h, i, c)",
+    )
+    .bind::<Array<SqlUuid>, _>(&f.id)
+    .bind::<Array<SqlUuid>, _>(&f.decision)
+    .bind::<Array<SqlUuid>, _>(&f.pathway)
+    .bind::<Array<SqlUuid>, _>(&f.organization)
+    .bind::<Array<Text>, _>(&f.finess)
+    .bind::<Array<Nullable<Text>>, _>(&f.status)
+    .bind::<Array<Nullable<Text>>, _>(&f.reason)
+    .bind::<Array<Nullable<Date>>, _>(&f.status_on)
+    .bind::<Array<diesel::sql_types::Integer>, _>(&f.version)
+    .bind::<Array<Timestamptz>, _>(&f.created_at)
+    .execute(conn)
+    .await?;
+
+    let s = &b.facility_statuses;
+    diesel::sql_query(
+        "INSERT INTO facility_statuses (id, follow_up_id, status, reason, status_on, \
+             recorded_by, recorded_at) \
+         SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind::<Array<SqlUuid>, _>(&s.id)
+    .bind::<Array<SqlUuid>, _>(&s.follow_up)
+    .bind::<Array<Text>, _>(&s.status)
+    .bind::<Array<Nullable<Text>>, _>(&s.reason)
+    .bind::<Array<Date>, _>(&s.status_on)
+    .bind::<Array<SqlUuid>, _>(&s.recorded_by)
+    .bind::<Array<Timestamptz>, _>(&s.recorded_at)
     .execute(conn)
     .await?;
 

@@ -25,7 +25,7 @@ use crate::auth::secrets::random_secret;
 use crate::config::{Environment, Settings};
 use crate::db::schema::{domain_calendar, organizations, territories, user_territories, users};
 use crate::demo::generate::{Batch, Territory, World};
-use crate::domain::{Domain, Role};
+use crate::domain::{Domain, OrganizationKind, Role};
 use crate::privacy::PersonalDataKeys;
 use crate::server::on_migrated_database;
 
@@ -122,10 +122,31 @@ async fn world(
         .select((territories::id, territories::code))
         .load(conn)
         .await?;
+    for (name, finess, _) in data::FACILITIES {
+        diesel::insert_into(organizations::table)
+            .values((
+                organizations::kind.eq(OrganizationKind::Facility),
+                organizations::name.eq(name),
+                organizations::finess.eq(finess),
+            ))
+            .on_conflict(organizations::name)
+            .do_nothing()
+            .execute(conn)
+            .await?;
+    }
     let organizations: Vec<Uuid> = organizations::table
         .select(organizations::id)
         .load(conn)
         .await?;
+    let mut facilities = Vec::new();
+    for (name, finess, domain) in data::FACILITIES {
+        let id: Uuid = organizations::table
+            .filter(organizations::name.eq(name))
+            .select(organizations::id)
+            .first(conn)
+            .await?;
+        facilities.push((id, (*finess).to_owned(), *domain));
+    }
     let hash = passwords
         .hash(random_secret(""))
         .await
@@ -179,6 +200,7 @@ async fn world(
         opens_on,
         territories,
         organizations,
+        facilities,
     })
 }
 

@@ -98,6 +98,50 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
             > 0
     );
 
+    // Orientations reach facilities, which answer in every way they do; each
+    // follow-up's current status is its last reported one, none before its
+    // decision, and its version counts them.
+    for (label, sql) in [
+        (
+            "admitted",
+            "SELECT count(*) AS n FROM facility_follow_ups WHERE status = '47'",
+        ),
+        (
+            "waiting",
+            "SELECT count(*) AS n FROM facility_follow_ups WHERE status = '42'",
+        ),
+        (
+            "refused",
+            "SELECT count(*) AS n FROM facility_follow_ups WHERE status = '45' AND reason IS NOT NULL",
+        ),
+        (
+            "rejections",
+            "SELECT count(*) AS n FROM decisions WHERE kind = 'rejection'",
+        ),
+    ] {
+        assert!(count(db, sql).await > 0, "{label}");
+    }
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM facility_follow_ups f \
+             JOIN decisions d ON d.id = f.decision_id \
+             WHERE f.status_on < d.decided_on OR d.kind <> 'orientation' \
+                OR f.version <> 1 + (SELECT count(*) FROM facility_statuses s \
+                                     WHERE s.follow_up_id = f.id) \
+                OR f.status <> (SELECT s.status FROM facility_statuses s \
+                                WHERE s.follow_up_id = f.id ORDER BY s.id DESC LIMIT 1)"
+        )
+        .await,
+        0
+    );
+    for row in [
+        "SELECT count(*) AS n FROM facility_statuses s1 JOIN facility_statuses s2 \
+         ON s2.follow_up_id = s1.follow_up_id AND s2.id > s1.id WHERE s2.status_on < s1.status_on",
+    ] {
+        assert_eq!(count(db, row).await, 0, "statuses in date order");
+    }
+
     // Every event is recorded as the API records it: its kind's payload.
     #[derive(QueryableByName)]
     struct Stored {
@@ -139,7 +183,12 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
         .iter()
         .map(|a| a["kind"].as_str().unwrap())
         .collect();
-    for kind in ["plan_review", "without_solution", "critical"] {
+    for kind in [
+        "plan_review",
+        "without_solution",
+        "critical",
+        "facilities_refused",
+    ] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
     // Paging through the alerts gives the same list, in the same order.
