@@ -22,5 +22,5 @@ GROUP BY followed.organization_id, followed.pathway_id;
 
 DROP TABLE facility_statuses;
 DROP TABLE facility_follow_ups;
-ALTER TABLE decisions DROP COLUMN kind;
+ALTER TABLE decisions DROP COLUMN facilities_refused_on, DROP COLUMN kind;
 DROP TYPE decision_kind;

@@ -2,6 +2,14 @@
 -- (a rejection is not an orientation). Earlier decisions were orientations.
 CREATE TYPE decision_kind AS ENUM ('orientation', 'rejection', 'deferral');
 ALTER TABLE decisions ADD COLUMN kind decision_kind NOT NULL DEFAULT 'orientation';
+-- The day every facility an orientation is addressed to had refused it
+-- (the last refusal), null while one may still admit: kept by the code
+-- that changes follow-ups (db::facility_follow_ups::refresh_refusals), so
+-- that the alert reads the orientations to act on in due order from an
+-- index, as the other alerts do, instead of grouping every follow-up.
+ALTER TABLE decisions ADD COLUMN facilities_refused_on date;
+CREATE INDEX decisions_facilities_refused_idx ON decisions (facilities_refused_on, id)
+    WHERE facilities_refused_on IS NOT NULL AND implemented_on IS NULL;
 
 -- Each facility an orientation is addressed to (an organization with a
 -- FINESS, and the unit when known), and where the person stands there: a

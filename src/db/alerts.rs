@@ -16,7 +16,6 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EscalationLevel as SqlLevel};
 use crate::db::scope::scope_arrays;
-use crate::domain::facility_status;
 use crate::domain::principal::Principal;
 use crate::domain::{Domain, EscalationLevel};
 
@@ -69,16 +68,6 @@ pub struct AlertRow {
     pub subject_id: Uuid,
     #[diesel(sql_type = Nullable<SqlLevel>)]
     pub critical_level: Option<EscalationLevel>,
-}
-
-/// The facility statuses that refuse an orientation: the value set's own
-/// classification ([`facility_status::Outcome`]).
-fn refusal_codes() -> Vec<&'static str> {
-    facility_status::STATUSES
-        .iter()
-        .filter(|s| s.outcome == facility_status::Outcome::Refuses)
-        .map(|s| s.code)
-        .collect()
 }
 
 /// Where a page of alerts starts: after this (due_on, kind, subject).
@@ -142,14 +131,11 @@ pub async fn of_caseload(
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
            UNION ALL \
            (SELECT * FROM (SELECT 'facilities_refused' AS kind, p.id AS pathway_id, p.person_id, \
-                   p.domain, r.refused_on AS due_on, d.id AS subject_id, p.critical_level \
-              FROM (SELECT f.decision_id, max(f.status_on) AS refused_on \
-                      FROM facility_follow_ups f \
-                      GROUP BY f.decision_id \
-                      HAVING bool_and(coalesce(f.status = ANY($8), false))) r \
-              JOIN decisions d ON d.id = r.decision_id \
-              JOIN pathways p ON p.id = d.pathway_id \
-              WHERE {scope} AND d.kind = 'orientation' AND d.implemented_on IS NULL \
+                   p.domain, d.facilities_refused_on AS due_on, d.id AS subject_id, \
+                   p.critical_level \
+              FROM decisions d JOIN pathways p ON p.id = d.pathway_id \
+              WHERE {scope} AND d.facilities_refused_on IS NOT NULL \
+                AND d.implemented_on IS NULL \
                 AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
          ) alerts \
@@ -164,7 +150,6 @@ pub async fn of_caseload(
     .bind::<Text, _>(after.map(|a| a.kind.clone()).unwrap_or_default())
     .bind::<SqlUuid, _>(after.map(|a| a.subject_id).unwrap_or_default())
     .bind::<diesel::sql_types::BigInt, _>(limit + 1)
-    .bind::<Array<Text>, _>(refusal_codes())
     .audited_list(record, "pathway_id", limit)
     .load(conn)
     .await

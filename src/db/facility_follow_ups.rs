@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -21,7 +22,7 @@ use crate::db::scope::{facility_follow_ups_visible, pathways_visible};
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::events::{self as event, EventData};
-use crate::domain::facility_status::StatusWithReason;
+use crate::domain::facility_status::{self, Outcome, StatusWithReason};
 use crate::domain::principal::Principal;
 use crate::domain::{DecisionKind, Qualification};
 
@@ -179,6 +180,7 @@ pub async fn add(
                 ),
                 _ => e.into(),
             })?;
+        refresh_refusals(conn, &[new.decision_id]).await?;
         events::record(
             conn,
             pathway,
@@ -315,6 +317,25 @@ pub async fn statuses_of_decisions(
         .await
 }
 
+/// Records on each of these decisions the day every facility it is
+/// addressed to had refused it, or none while one may still admit (or
+/// none was addressed): what the `facilities_refused` alert reads. Called
+/// in the transaction of every change of follow-ups.
+pub async fn refresh_refusals(conn: &mut AsyncPgConnection, decisions: &[Uuid]) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE decisions d SET facilities_refused_on = ( \
+             SELECT CASE WHEN bool_and(coalesce(f.status = ANY ($2), false)) \
+                         THEN max(f.status_on) END \
+             FROM facility_follow_ups f WHERE f.decision_id = d.id) \
+         WHERE d.id = ANY ($1)",
+    )
+    .bind::<Array<SqlUuid>, _>(decisions)
+    .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Refuses))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Reports a status of a follow-up in scope, at `version`: kept in the
 /// history, made current, with its event.
 pub async fn report(
@@ -374,6 +395,7 @@ pub async fn report(
             .returning(FollowUp::as_returning())
             .get_result(&mut *conn)
             .await?;
+        refresh_refusals(conn, &[current.decision_id]).await?;
         events::record(
             conn,
             current.pathway_id,

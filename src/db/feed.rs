@@ -1,6 +1,7 @@
 //! The partners' change feed: events of the pathways a partner follows,
-//! from the moment it was given them (an accepted referral, a commitment;
-//! never a person who objected to sharing), and the decisions on its own
+//! from the moment it was given them (an accepted referral, a commitment,
+//! an orientation addressed to it as a facility; never a person who
+//! objected to sharing), and the decisions on its own
 //! referrals; oldest first, resumable from any point, missing none.
 //!
 //! Event sequence numbers are taken when a row is written, not when its

@@ -211,6 +211,7 @@ diesel::table! {
         recorded_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         kind -> DecisionKind,
+        facilities_refused_on -> Nullable<Date>,
     }
 }
 

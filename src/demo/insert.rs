@@ -155,6 +155,8 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .execute(conn)
     .await?;
 
+    crate::db::facility_follow_ups::refresh_refusals(conn, &b.decisions.id).await?;
+
     let s = &b.facility_statuses;
     diesel::sql_query(
         "INSERT INTO facility_statuses (id, follow_up_id, status, reason, status_on, \

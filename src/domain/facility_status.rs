@@ -232,6 +232,15 @@ pub fn status(code: &str) -> Option<&'static Status> {
     STATUSES.iter().find(|s| s.code == code)
 }
 
+/// The codes of the statuses that say `outcome` (the refusals, say).
+pub fn codes_of(outcome: Outcome) -> Vec<&'static str> {
+    STATUSES
+        .iter()
+        .filter(|s| s.outcome == outcome)
+        .map(|s| s.code)
+        .collect()
+}
+
 /// The label of reason `code`, if JDV_J251 holds it.
 pub fn reason_display(code: &str) -> Option<&'static str> {
     REASONS.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)

@@ -111,6 +111,8 @@ pub struct DecisionRecord {
     pub recorded_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub kind: DecisionKind,
+    /// The day every facility it is addressed to had refused it, if so.
+    pub facilities_refused_on: Option<NaiveDate>,
     /// The facilities it is addressed to, with where the person stands there.
     pub facilities: Vec<FacilityFollowUpRecord>,
 }

@@ -472,4 +472,16 @@ async fn an_orientation_every_facility_refused_raises_an_alert_suggesting_a_crit
     let raised = refusals(&alerts);
     assert_eq!(raised.len(), 1);
     assert_eq!(raised[0]["suggests_critical"], false);
+
+    // Addressed to a third facility, the orientation may be answered again.
+    let third = facility(&app, &admin, "IME du Queyras", "050000333").await;
+    app.post_ok(
+        &format!("/v1/decisions/{decision}/facilities"),
+        &staff.token,
+        &json!({"organization_id": third}),
+        201,
+    )
+    .await;
+    let alerts = app.get_json("/v1/alerts", &staff.token).await;
+    assert!(refusals(&alerts).is_empty(), "{alerts}");
 }
