@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::db::schema::sql_types::Domain as SqlDomain;
 use crate::domain::Domain;
+use crate::domain::facility_status::{self, Outcome};
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct IndicatorRow {
@@ -37,12 +38,21 @@ pub struct Query {
     pub domains: Option<Vec<Domain>>,
 }
 
-const SQL: &str = "
-WITH scoped AS (
+/// The pathways counted: `$4` territories and `$5` domains, or all. The one
+/// definition both statements start from.
+macro_rules! scoped {
+    () => {
+        "WITH scoped AS (
     SELECT p.* FROM pathways p
     WHERE ($4::uuid[] IS NULL OR p.territory_id = ANY ($4))
       AND ($5::domain[] IS NULL OR p.domain = ANY ($5))
-), at_end AS (
+)"
+    };
+}
+
+const SQL: &str = concat!(
+    scoped!(),
+    ", at_end AS (
     -- The status each pathway had at the end of the period.
     SELECT s.domain, sp.status, sp.started_at
     FROM scoped s JOIN pathway_status_periods sp ON sp.pathway_id = s.id
@@ -50,6 +60,13 @@ WITH scoped AS (
 ), waits AS (
     SELECT domain, extract(epoch FROM $3 - started_at) / 86400.0 AS days
     FROM at_end WHERE status = 'without_solution'
+), ended_waits AS (
+    -- Waits without solution that ended during the period, however long
+    -- before it they began.
+    SELECT s.domain, extract(epoch FROM sp.ended_at - sp.started_at) / 86400.0 AS days
+    FROM scoped s JOIN pathway_status_periods sp ON sp.pathway_id = s.id
+    WHERE sp.status = 'without_solution'
+      AND sp.ended_at >= ($1::timestamp AT TIME ZONE 'UTC') AND sp.ended_at <= $3
 ), solutions AS (
     -- Days from opening (the referral) to the first solution, for the
     -- pathways whose first solution came within the period.
@@ -128,7 +145,115 @@ GROUP BY s.domain
 UNION ALL
 SELECT domain, 'critical_at_end', level, count(*)
 FROM critical WHERE kind = 'critical_set' GROUP BY domain, level
-";
+UNION ALL
+SELECT domain, 'without_solution_ended', 'count', count(*) FROM ended_waits GROUP BY domain
+UNION ALL
+SELECT domain, 'without_solution_ended', 'total', sum(days) FROM ended_waits GROUP BY domain
+UNION ALL
+SELECT domain, 'without_solution_ended', 'median', percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
+FROM ended_waits GROUP BY domain
+UNION ALL
+SELECT domain, 'without_solution_ended', 'p90', percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
+FROM ended_waits GROUP BY domain
+"
+);
+
+/// Per facility: the orientations addressed to it during the period, the
+/// admissions and the refusals (by the reason of the first refusal) whose
+/// first such status is dated in the period, and days from the decision to
+/// the admission. `$6`: the statuses that admit, `$7` those that refuse
+/// (from the value set). Statuses are dated in order (a report is never
+/// dated before the current status), so the earliest date is the first.
+/// Statuses are reduced to each follow-up's first admission and first
+/// refusal, and only the facts of the period meet the pathways: grouping
+/// every status with its pathway sorted a million rows on disk (2.4 s on
+/// 333 602 pathways, against 0.3 s so).
+const FACILITIES_SQL: &str = concat!(
+    scoped!(),
+    ", first_admissions AS (
+    SELECT follow_up_id, min(status_on) AS admitted_on
+    FROM facility_statuses WHERE status = ANY ($6)
+    GROUP BY follow_up_id
+), first_refusals AS (
+    SELECT DISTINCT ON (follow_up_id) follow_up_id, status_on AS refused_on,
+           coalesce(reason, 'none') AS reason
+    FROM facility_statuses WHERE status = ANY ($7)
+    ORDER BY follow_up_id, id
+), facts AS (
+    -- What happened in the period, one row per follow-up and fact.
+    SELECT f.id AS follow_up_id, 'addressed' AS fact, NULL::date AS on_date, '' AS reason
+    FROM facility_follow_ups f
+    WHERE f.created_at >= ($1::timestamp AT TIME ZONE 'UTC') AND f.created_at < $3
+    UNION ALL
+    SELECT follow_up_id, 'admitted', admitted_on, ''
+    FROM first_admissions WHERE admitted_on >= $1 AND admitted_on < $2
+    UNION ALL
+    SELECT follow_up_id, 'refused', refused_on, reason
+    FROM first_refusals WHERE refused_on >= $1 AND refused_on < $2
+), counted AS (
+    -- The facts of the pathways in scope, with their facility and decision.
+    SELECT s.domain, f.organization_id, f.finess, x.fact, x.reason,
+           x.on_date - d.decided_on AS days
+    FROM facts x
+    JOIN facility_follow_ups f ON f.id = x.follow_up_id
+    JOIN scoped s ON s.id = f.pathway_id
+    JOIN decisions d ON d.id = f.decision_id
+), rows AS (
+    SELECT domain, organization_id, finess, fact AS indicator, reason AS key,
+           count(*)::float8 AS value
+    FROM counted WHERE fact IN ('addressed', 'refused')
+    GROUP BY domain, organization_id, finess, fact, reason
+    UNION ALL
+    SELECT domain, organization_id, finess, 'admitted', 'count', count(*)
+    FROM counted WHERE fact = 'admitted' GROUP BY domain, organization_id, finess
+    UNION ALL
+    SELECT domain, organization_id, finess, 'admitted', 'median',
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
+    FROM counted WHERE fact = 'admitted' GROUP BY domain, organization_id, finess
+    UNION ALL
+    SELECT domain, organization_id, finess, 'admitted', 'p90',
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY days)
+    FROM counted WHERE fact = 'admitted' GROUP BY domain, organization_id, finess
+)
+SELECT r.domain, r.organization_id, r.finess, o.name, r.indicator, r.key, r.value
+FROM rows r JOIN organizations o ON o.id = r.organization_id
+ORDER BY r.domain, r.finess, r.organization_id"
+);
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct FacilityRow {
+    #[diesel(sql_type = SqlDomain)]
+    pub domain: Domain,
+    #[diesel(sql_type = SqlUuid)]
+    pub organization_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub finess: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub indicator: String,
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Double)]
+    pub value: f64,
+}
+
+/// The per-facility rows of the period.
+pub async fn facilities(
+    conn: &mut AsyncPgConnection,
+    query: &Query,
+) -> diesel::QueryResult<Vec<FacilityRow>> {
+    diesel::sql_query(FACILITIES_SQL)
+        .bind::<Date, _>(query.start)
+        .bind::<Date, _>(query.end)
+        .bind::<Timestamptz, _>(query.as_of)
+        .bind::<Nullable<Array<SqlUuid>>, _>(query.territories.clone())
+        .bind::<Nullable<Array<SqlDomain>>, _>(query.domains.clone())
+        .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Admits))
+        .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Refuses))
+        .load(conn)
+        .await
+}
 
 pub async fn compute(
     conn: &mut AsyncPgConnection,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::policy;
 use crate::auth::policy::ReadIndicators;
 use crate::db::domain_calendar;
-use crate::db::indicators::{self, IndicatorRow, Query};
+use crate::db::indicators::{self, FacilityRow, IndicatorRow, Query};
 use crate::domain::enums::name_of;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
@@ -78,6 +78,11 @@ pub struct DomainIndicators {
     /// Pathways `without_solution` at the end of the period, and how long
     /// each had been waiting then.
     pub without_solution: DayStats,
+    /// Waits without solution that ended during the period (a solution,
+    /// a closure, a new assessment), however long before they began: how
+    /// long each lasted. A wait that ended in March stays in the year's
+    /// figures.
+    pub without_solution_ended: DayStats,
     /// Pathways that reached their first solution (`supported`) during the
     /// period: days from opening (the referral) to it.
     pub days_to_solution: DayStats,
@@ -94,6 +99,68 @@ pub struct DomainIndicators {
     /// Pathways flagged critical at the end of the period, by escalation
     /// level (from the timeline; every level listed).
     pub critical_at_end: BTreeMap<String, i64>,
+    /// Each facility orientations of the domain were addressed to, by
+    /// FINESS, with what happened during the period (from the facilities'
+    /// status history).
+    pub facilities: Vec<FacilityOutcomes>,
+}
+
+/// What one facility did with the orientations addressed to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacilityOutcomes {
+    pub organization_id: Uuid,
+    pub finess: String,
+    pub name: String,
+    /// Orientations addressed to it during the period.
+    pub addressed: i64,
+    /// Persons it admitted during the period (first status that admits:
+    /// admitted, on trial or entered), and the days from the decision to
+    /// that admission.
+    pub admitted: DayStats,
+    /// Orientations it refused during the period (first refusal), by the
+    /// reason's code of TRE_R358 (`none`: a status that takes none, the
+    /// inconclusive trial).
+    pub refused_by_reason: BTreeMap<String, i64>,
+}
+
+/// The facility rows of one domain, one entry per facility.
+fn facilities_of(domain: Domain, rows: &[FacilityRow]) -> Vec<FacilityOutcomes> {
+    let days = |v: f64| Some((v * 10.0).round() / 10.0);
+    let mut out: Vec<FacilityOutcomes> = Vec::new();
+    for row in rows.iter().filter(|r| r.domain == domain) {
+        let index = match out
+            .iter()
+            .position(|f| f.organization_id == row.organization_id)
+        {
+            Some(index) => index,
+            None => {
+                out.push(FacilityOutcomes {
+                    organization_id: row.organization_id,
+                    finess: row.finess.clone(),
+                    name: row.name.clone(),
+                    addressed: 0,
+                    admitted: DayStats::default(),
+                    refused_by_reason: BTreeMap::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let Some(facility) = out.get_mut(index) else {
+            continue;
+        };
+        let count = row.value.round() as i64;
+        match (row.indicator.as_str(), row.key.as_str()) {
+            ("addressed", _) => facility.addressed = count,
+            ("admitted", "count") => facility.admitted.count = count,
+            ("admitted", "median") => facility.admitted.median_days = days(row.value),
+            ("admitted", "p90") => facility.admitted.p90_days = days(row.value),
+            ("refused", reason) => {
+                facility.refused_by_reason.insert(reason.to_owned(), count);
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -110,7 +177,12 @@ fn zeroed<T: Serialize>(keys: &[T]) -> BTreeMap<String, i64> {
     keys.iter().map(|k| (name_of(k), 0)).collect()
 }
 
-fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainIndicators {
+fn pivot(
+    domain: Domain,
+    opened_on: NaiveDate,
+    rows: &[IndicatorRow],
+    facilities: &[FacilityRow],
+) -> DomainIndicators {
     let mut out = DomainIndicators {
         domain,
         opened_on,
@@ -124,6 +196,10 @@ fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainI
             total_days: Some(0.0),
             ..Default::default()
         },
+        without_solution_ended: DayStats {
+            total_days: Some(0.0),
+            ..Default::default()
+        },
         days_to_solution: DayStats::default(),
         decisions: DecisionCounts::default(),
         plans_consented: 0,
@@ -131,6 +207,7 @@ fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainI
         overdue_reviews: 0,
         meetings_held: 0,
         critical_at_end: zeroed(EscalationLevel::VALUES),
+        facilities: facilities_of(domain, facilities),
     };
     let days = |v: f64| Some((v * 10.0).round() / 10.0);
     for row in rows.iter().filter(|r| r.domain == domain) {
@@ -151,6 +228,16 @@ fn pivot(domain: Domain, opened_on: NaiveDate, rows: &[IndicatorRow]) -> DomainI
             }
             ("without_solution_days", "p90") => out.without_solution.p90_days = days(row.value),
             ("without_solution_days", "total") => out.without_solution.total_days = days(row.value),
+            ("without_solution_ended", "count") => out.without_solution_ended.count = count,
+            ("without_solution_ended", "median") => {
+                out.without_solution_ended.median_days = days(row.value)
+            }
+            ("without_solution_ended", "p90") => {
+                out.without_solution_ended.p90_days = days(row.value)
+            }
+            ("without_solution_ended", "total") => {
+                out.without_solution_ended.total_days = days(row.value)
+            }
             ("days_to_solution", "count") => out.days_to_solution.count = count,
             ("days_to_solution", "median") => out.days_to_solution.median_days = days(row.value),
             ("days_to_solution", "p90") => out.days_to_solution.p90_days = days(row.value),
@@ -196,6 +283,11 @@ fn csv(indicators: &Indicators) -> String {
         row("without_solution", "median_days", opt(w.median_days));
         row("without_solution", "p90_days", opt(w.p90_days));
         row("without_solution", "total_days", opt(w.total_days));
+        let e = &d.without_solution_ended;
+        row("without_solution_ended", "count", e.count.to_string());
+        row("without_solution_ended", "median_days", opt(e.median_days));
+        row("without_solution_ended", "p90_days", opt(e.p90_days));
+        row("without_solution_ended", "total_days", opt(e.total_days));
         let s = &d.days_to_solution;
         row("days_to_solution", "count", s.count.to_string());
         row("days_to_solution", "median_days", opt(s.median_days));
@@ -215,6 +307,29 @@ fn csv(indicators: &Indicators) -> String {
         for (level, n) in &d.critical_at_end {
             row("critical_at_end", level, n.to_string());
         }
+        for f in &d.facilities {
+            // `finess.measure`: FINESS numbers hold no comma or dot.
+            let key = |measure: &str| format!("{}.{measure}", f.finess);
+            row("facility", &key("addressed"), f.addressed.to_string());
+            row("facility", &key("admitted"), f.admitted.count.to_string());
+            row(
+                "facility",
+                &key("admitted_median_days"),
+                opt(f.admitted.median_days),
+            );
+            row(
+                "facility",
+                &key("admitted_p90_days"),
+                opt(f.admitted.p90_days),
+            );
+            for (reason, n) in &f.refused_by_reason {
+                row(
+                    "facility",
+                    &key(&format!("refused.{reason}")),
+                    n.to_string(),
+                );
+            }
+        }
     }
     out
 }
@@ -228,10 +343,12 @@ fn wants_csv(req: &HttpRequest) -> bool {
 
 /// Indicators of a year, per domain: referrals, pathways opened and closed
 /// (by reason), pathways by status at the end of the period, the waits of
-/// those `without_solution` then, days from referral to solution, decisions
-/// (target vs alternative), plans consented and active, overdue reviews,
-/// GOS meetings held, critical situations by level, and when each domain
-/// opened. Auditors see the whole département; supervisors their
+/// those `without_solution` then and of the waits that ended during it,
+/// days from referral to solution, decisions (target vs alternative
+/// orientations, rejections, deferrals), plans consented and active,
+/// overdue reviews, GOS meetings held, critical situations by level, each
+/// facility's orientations addressed, admissions (days from the decision)
+/// and refusals by reason, and when each domain opened. Auditors see the whole département; supervisors their
 /// territories and domains. `Accept: text/csv` gives rows
 /// `year,domain,indicator,key,value` with the same numbers.
 #[utoipa::path(
@@ -301,6 +418,7 @@ pub async fn read(
         domains: domains.clone(),
     };
     let rows = indicators::compute(&mut conn, &query).await?;
+    let facilities = indicators::facilities(&mut conn, &query).await?;
     let calendar = domain_calendar::all(&mut conn).await?;
     let indicators = Indicators {
         year,
@@ -309,7 +427,7 @@ pub async fn read(
         domains: calendar
             .iter()
             .filter(|o| domains.as_ref().is_none_or(|d| d.contains(&o.domain)))
-            .map(|o| pivot(o.domain, o.opens_on, &rows))
+            .map(|o| pivot(o.domain, o.opens_on, &rows, &facilities))
             .collect(),
     };
     if wants_csv(&req) {

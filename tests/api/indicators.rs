@@ -246,13 +246,17 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
         // 275 and 153 days: median 214, p90 153 + 0.9 × 122 = 262.8.
         "without_solution": {"count": 2, "median_days": 214.0, "p90_days": 262.8, "total_days": 428.0},
         // 50, 153, 276 days: median 153, p90 153 + 0.8 × 123 = 251.4.
+        // Ended during 2025: C's 123 days (July to November) and D's 245
+        // (June 2024 to February 2025): median 184, p90 123 + 0.9 × 122.
+        "without_solution_ended": {"count": 2, "median_days": 184.0, "p90_days": 232.8, "total_days": 368.0},
         "days_to_solution": {"count": 3, "median_days": 153.0, "p90_days": 251.4},
         "decisions": {"target": 1, "alternative": 1, "rejection": 0, "deferral": 0},
         "plans_consented": 2,
         "plans_active": 2,
         "overdue_reviews": 1,
         "meetings_held": 2,
-        "critical_at_end": {"department": 0, "regional": 1, "national": 0}
+        "critical_at_end": {"department": 0, "regional": 1, "national": 0},
+        "facilities": []
     });
     assert_eq!(disability, &expected, "{disability:#}");
     let elderly = &all["domains"][1];

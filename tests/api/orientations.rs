@@ -485,3 +485,138 @@ async fn an_orientation_every_facility_refused_raises_an_alert_suggesting_a_crit
     let alerts = app.get_json("/v1/alerts", &staff.token).await;
     assert!(refusals(&alerts).is_empty(), "{alerts}");
 }
+
+/// Per-facility outcomes on a small data set, against numbers counted by
+/// hand: what each facility was addressed, admitted (days from the decision)
+/// and refused (by the reason of its first refusal) during the year.
+#[tokio::test]
+async fn facility_outcomes_equal_the_numbers_counted_by_hand() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(Admin).await;
+    let ime = facility(&app, &admin, "IME des Indicateurs", "050000401").await;
+    let mas = facility(&app, &admin, "MAS des Indicateurs", "050000402").await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let address = async |decision: &str, organization: &str| -> String {
+        let (follow_up, _) = app
+            .post_ok(
+                &format!("/v1/decisions/{decision}/facilities"),
+                &staff.token,
+                &json!({"organization_id": organization}),
+                201,
+            )
+            .await;
+        follow_up["id"].as_str().unwrap().to_owned()
+    };
+    let report_all = async |follow_up: &str, statuses: &[(&str, Option<&str>, &str)]| {
+        for (version, (code, reason, on)) in statuses.iter().enumerate() {
+            let response = app
+                .send_json(
+                    Method::POST,
+                    &format!("/v1/facility-follow-ups/{follow_up}/statuses"),
+                    &staff.token,
+                    Some(&format!("\"v{}\"", version + 1)),
+                    &status(code, *reason, on),
+                )
+                .await;
+            assert_eq!(response.status(), 200, "{code} {on}");
+        }
+    };
+    let decided = async |family: &str, on: &str| -> String {
+        let someone = person(&app, &staff, family).await;
+        let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+        let (decision, _) = app
+            .post_ok(
+                &format!("/v1/pathways/{pathway}/decisions"),
+                &staff.token,
+                &json!({"authority": "cdaph", "qualification": "target",
+                        "label": "Orientation en IME", "decided_on": on}),
+                201,
+            )
+            .await;
+        decision["id"].as_str().unwrap().to_owned()
+    };
+    // 1: decided 2 March. The IME admits on 1 April (30 days), the person
+    // enters on 1 May (the same admission); the MAS refuses for distance,
+    // then confirms it (one refusal, reason 113).
+    let first = decided("Premier", "2026-03-02").await;
+    let f = address(&first, &ime).await;
+    report_all(
+        &f,
+        &[
+            ("42", None, "2026-03-10"),
+            ("71", None, "2026-04-01"),
+            ("47", None, "2026-05-01"),
+        ],
+    )
+    .await;
+    let f = address(&first, &mas).await;
+    report_all(
+        &f,
+        &[
+            ("45", Some("113"), "2026-03-20"),
+            ("46", Some("113"), "2026-03-25"),
+        ],
+    )
+    .await;
+    // 2: decided 1 June. A trial at the IME from 11 June (10 days); an
+    // inconclusive trial at the MAS (a refusal that takes no reason).
+    let second = decided("Deuxième", "2026-06-01").await;
+    let f = address(&second, &ime).await;
+    report_all(&f, &[("43", None, "2026-06-11")]).await;
+    let f = address(&second, &mas).await;
+    report_all(&f, &[("44", None, "2026-06-05")]).await;
+    // 3: decided 10 January, admitted by the IME on 30 January (20 days).
+    let third = decided("Troisième", "2026-01-10").await;
+    let f = address(&third, &ime).await;
+    report_all(&f, &[("71", None, "2026-01-30")]).await;
+    // 4: a decision addressed to the MAS, still waiting.
+    let fourth = decided("Quatrième", "2026-09-01").await;
+    let f = address(&fourth, &mas).await;
+    report_all(&f, &[("42", None, "2026-09-15")]).await;
+
+    let indicators = app
+        .get_json("/v1/indicators?year=2026&domain=disability", &staff.token)
+        .await;
+    let facilities = &indicators["domains"][0]["facilities"];
+    // IME: 30, 10 and 20 days: median 20, p90 20 + 0.8 × 10 = 28.
+    assert_eq!(
+        facilities,
+        &json!([
+            {"organization_id": ime, "finess": "050000401", "name": "IME des Indicateurs",
+             "addressed": 3,
+             "admitted": {"count": 3, "median_days": 20.0, "p90_days": 28.0},
+             "refused_by_reason": {}},
+            {"organization_id": mas, "finess": "050000402", "name": "MAS des Indicateurs",
+             "addressed": 3,
+             "admitted": {"count": 0, "median_days": null, "p90_days": null},
+             "refused_by_reason": {"113": 1, "none": 1}},
+        ]),
+        "{facilities:#}"
+    );
+    let csv = app
+        .with_token(
+            Method::GET,
+            "/v1/indicators?year=2026&domain=disability",
+            &staff.token,
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "2026,disability,facility,050000401.admitted,3",
+        "2026,disability,facility,050000401.admitted_median_days,20",
+        "2026,disability,facility,050000402.refused.113,1",
+        "2026,disability,facility,050000402.refused.none,1",
+    ] {
+        assert!(csv.lines().any(|l| l == line), "{line} in\n{csv}");
+    }
+    // Another year: nothing happened then.
+    let before = app
+        .get_json("/v1/indicators?year=2025&domain=disability", &staff.token)
+        .await;
+    assert_eq!(before["domains"][0]["facilities"], json!([]));
+}
