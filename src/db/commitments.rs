@@ -14,9 +14,11 @@ use crate::db::schema::{commitments, plans};
 use crate::db::scope::{commitments_visible, plans_visible};
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events};
+use crate::domain::commitment::{after_new_terms, allowed_next, is_answer};
+use crate::domain::enums::name_of;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::principal::Principal;
-use crate::domain::{CommitmentStatus, PlanStatus};
+use crate::domain::{CommitmentRefusalReason, CommitmentStatus, PlanStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = commitments, check_for_backend(diesel::pg::Pg))]
@@ -31,6 +33,10 @@ pub struct Commitment {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub refusal_reason: Option<CommitmentRefusalReason>,
+    /// When and by whom (a user or partner client) the proposal was answered.
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by: Option<Uuid>,
 }
 
 #[derive(Debug, Insertable)]
@@ -44,13 +50,76 @@ pub struct NewCommitment {
     pub due_on: Option<NaiveDate>,
 }
 
-#[derive(Debug, Default, AsChangeset)]
-#[diesel(table_name = commitments, check_for_backend(diesel::pg::Pg))]
+/// What a caller asks to change.
+#[derive(Debug, Default)]
 pub struct CommitmentChanges {
     pub description: Option<String>,
     pub frequency: Option<Option<String>>,
     pub due_on: Option<Option<NaiveDate>>,
     pub status: Option<CommitmentStatus>,
+    pub refusal_reason: Option<CommitmentRefusalReason>,
+}
+
+impl CommitmentChanges {
+    /// Whether the terms change (description, frequency, due date).
+    pub fn changes_terms(&self) -> bool {
+        self.description.is_some() || self.frequency.is_some() || self.due_on.is_some()
+    }
+}
+
+/// What is written, once the commitment's rules have been applied.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = commitments, check_for_backend(diesel::pg::Pg))]
+struct Written<'a> {
+    description: Option<&'a str>,
+    frequency: Option<Option<&'a str>>,
+    due_on: Option<Option<NaiveDate>>,
+    status: CommitmentStatus,
+    #[diesel(treat_none_as_null = true)]
+    refusal_reason: Option<CommitmentRefusalReason>,
+    answered_at: Option<DateTime<Utc>>,
+    answered_by: Option<Uuid>,
+}
+
+/// The status a change leads to, by the commitment's rules
+/// ([`crate::domain::commitment`]), or why not.
+fn next_status(
+    current: &Commitment,
+    changes: &CommitmentChanges,
+) -> Result<CommitmentStatus, Error> {
+    if changes.changes_terms() {
+        if changes.status.is_some() {
+            return Err(Error::unprocessable(
+                "status",
+                "change the terms and the status in two requests: new terms are proposed again",
+            ));
+        }
+        return after_new_terms(current.status).ok_or_else(|| {
+            Error::conflict(
+                "A commitment under way or over keeps its terms: cancel it and add another.",
+            )
+        });
+    }
+    let to = changes.status.unwrap_or(current.status);
+    let allowed = allowed_next(current.status);
+    if to != current.status && !allowed.contains(&to) {
+        return Err(Error::forbidden_transition(
+            "commitment",
+            &name_of(&current.status),
+            &name_of(&to),
+            allowed.iter().map(name_of).collect(),
+        ));
+    }
+    match (to, changes.refusal_reason) {
+        (CommitmentStatus::Refused, None) if current.status != CommitmentStatus::Refused => Err(
+            Error::unprocessable("refusal_reason", "is required to refuse a commitment"),
+        ),
+        (to, Some(_)) if to != CommitmentStatus::Refused => Err(Error::unprocessable(
+            "refusal_reason",
+            "goes only with the status `refused`",
+        )),
+        _ => Ok(to),
+    }
 }
 
 pub fn not_found() -> Error {
@@ -165,13 +234,36 @@ pub async fn update(
             .await
             .optional()?;
         let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
+        let status = next_status(&current, changes)?;
+        let answered = is_answer(status) && status != current.status;
+        let refusal_reason = match status {
+            CommitmentStatus::Refused => changes.refusal_reason.or(current.refusal_reason),
+            _ => None,
+        };
+        let written = Written {
+            description: changes.description.as_deref(),
+            frequency: changes.frequency.as_ref().map(Option::as_deref),
+            due_on: changes.due_on,
+            status,
+            refusal_reason,
+            answered_at: if answered {
+                Some(Utc::now())
+            } else {
+                current.answered_at
+            },
+            answered_by: if answered {
+                Some(who.subject.id())
+            } else {
+                current.answered_by
+            },
+        };
         let pathway: Uuid = plans::table
             .find(current.plan_id)
             .select(plans::pathway_id)
             .first(&mut *conn)
             .await?;
         let updated: Commitment = diesel::update(commitments::table.find(id))
-            .set((changes, commitments::version.eq(version + 1)))
+            .set((written, commitments::version.eq(version + 1)))
             .returning(Commitment::as_returning())
             .get_result(&mut *conn)
             .await?;
@@ -185,6 +277,7 @@ pub async fn update(
                 organization_id: current.organization_id,
                 from: current.status,
                 to: updated.status,
+                refusal_reason: updated.refusal_reason,
             }),
         )
         .await?;

@@ -106,6 +106,7 @@ pg_enums! {
     ConsentBy => ConsentBy ("consent_by"),
     PlanEndReason => PlanEndReason ("plan_end_reason"),
     CommitmentStatus => CommitmentStatus ("commitment_status"),
+    CommitmentRefusalReason => CommitmentRefusalReason ("commitment_refusal_reason"),
     NoteVisibility => NoteVisibility ("note_visibility"),
     EventKind => EventKind ("event_kind"),
     ReferralStatus => ReferralStatus ("referral_status"),

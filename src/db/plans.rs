@@ -9,15 +9,18 @@ use crate::db::Error;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
-use crate::db::schema::plans;
+use crate::db::schema::{commitments, plans};
 use crate::db::scope::plans_visible;
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events, pathways};
+use crate::domain::commitment::lets_plan_be_consented;
 use crate::domain::enums::name_of;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::plan::{allowed_next, kind_allowed, latest_review};
 use crate::domain::principal::Principal;
-use crate::domain::{ConsentBy, PathwayStatus, PlanEndReason, PlanKind, PlanStatus};
+use crate::domain::{
+    CommitmentStatus, ConsentBy, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
@@ -285,6 +288,25 @@ pub async fn transition(
                         "consent.given_on",
                         "must not be in the future",
                     ));
+                }
+                // Read under a share lock: no commitment is refused while
+                // the consent that counted it accepted commits.
+                let statuses: Vec<CommitmentStatus> = commitments::table
+                    .filter(commitments::plan_id.eq(id))
+                    .select(commitments::status)
+                    .for_share()
+                    .load(&mut *conn)
+                    .await?;
+                let waiting = statuses
+                    .iter()
+                    .filter(|s| !lets_plan_be_consented(**s))
+                    .count();
+                if waiting > 0 {
+                    return Err(Error::conflict(format!(
+                        "{waiting} commitment(s) of this plan are not accepted by their \
+                         organization (proposed or refused): a plan is consented once every \
+                         commitment still standing is accepted."
+                    )));
                 }
                 consent = (Some(by), Some(on));
             }

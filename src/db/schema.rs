@@ -10,6 +10,10 @@ pub mod sql_types {
     pub struct ClosureReason;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "commitment_refusal_reason"))]
+    pub struct CommitmentRefusalReason;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "commitment_status"))]
     pub struct CommitmentStatus;
 
@@ -165,6 +169,7 @@ diesel::table! {
 diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::CommitmentStatus;
+    use super::sql_types::CommitmentRefusalReason;
 
     commitments (id) {
         id -> Uuid,
@@ -177,6 +182,9 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        refusal_reason -> Nullable<CommitmentRefusalReason>,
+        answered_at -> Nullable<Timestamptz>,
+        answered_by -> Nullable<Uuid>,
     }
 }
 

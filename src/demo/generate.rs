@@ -23,9 +23,9 @@ use crate::domain::events::{self as event, EventData};
 use crate::domain::nir::Nir;
 use crate::domain::plan::latest_review;
 use crate::domain::{
-    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind, Domain,
-    EscalationLevel, EventKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification,
-    Sex,
+    ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy, DecisionAuthority,
+    DecisionKind, Domain, EscalationLevel, EventKind, PathwayStatus, PlanEndReason, PlanKind,
+    PlanStatus, Qualification, Sex,
 };
 use crate::privacy::PersonalDataKeys;
 
@@ -194,6 +194,9 @@ pub struct Commitments {
     pub frequency: Vec<Option<String>>,
     pub due_on: Vec<Option<NaiveDate>>,
     pub status: Vec<CommitmentStatus>,
+    pub refusal_reason: Vec<Option<CommitmentRefusalReason>>,
+    pub answered_at: Vec<Option<DateTime<Utc>>>,
+    pub answered_by: Vec<Option<Uuid>>,
     pub created_at: Vec<DateTime<Utc>>,
 }
 
@@ -870,20 +873,28 @@ fn pathway(
     let data = EventData::PlanCreated(created);
     batch.events.push(id, times[oriented], referent, data);
 
-    if activated_on.is_none() {
+    // A plan not yet in force has proposals its organizations have not all
+    // accepted; one in force, only accepted commitments, under way or done.
+    let proposing = matches!(plan_status, PlanStatus::Draft | PlanStatus::Proposed);
+    let consented = plan_status == PlanStatus::Consented;
+    if activated_on.is_none() && !proposing && !consented {
         return;
     }
     for _ in 0..rng.gen_range(1..=3) {
         let (description, frequency) = *COMMITMENTS.choose(rng).unwrap_or(&COMMITMENTS[0]);
-        let c = &mut batch.commitments;
-        c.id.push(id_at(times[oriented], rng));
-        c.plan.push(plan_id);
-        c.organization
-            .push(*world.organizations.choose(rng).unwrap_or(&Uuid::nil()));
-        c.description.push(description.to_owned());
-        c.frequency.push(Some(frequency.to_owned()));
-        c.due_on.push(review_due);
-        c.status.push(if closed {
+        let organization = *world.organizations.choose(rng).unwrap_or(&Uuid::nil());
+        let status = if proposing {
+            weighted(
+                &[
+                    (CommitmentStatus::Proposed, 50),
+                    (CommitmentStatus::Accepted, 35),
+                    (CommitmentStatus::Refused, 15),
+                ],
+                rng,
+            )
+        } else if consented {
+            CommitmentStatus::Accepted
+        } else if closed {
             *[
                 CommitmentStatus::Fulfilled,
                 CommitmentStatus::Breached,
@@ -893,13 +904,40 @@ fn pathway(
             .unwrap_or(&CommitmentStatus::Fulfilled)
         } else {
             *[
-                CommitmentStatus::Planned,
+                CommitmentStatus::Accepted,
                 CommitmentStatus::InProgress,
                 CommitmentStatus::Fulfilled,
             ]
             .choose(rng)
-            .unwrap_or(&CommitmentStatus::Planned)
-        });
+            .unwrap_or(&CommitmentStatus::Accepted)
+        };
+        let answered = status != CommitmentStatus::Proposed;
+        let answered_at =
+            answered.then(|| times[oriented] + chrono::Duration::days(rng.gen_range(1..10)));
+        let c = &mut batch.commitments;
+        c.id.push(id_at(times[oriented], rng));
+        c.plan.push(plan_id);
+        c.organization.push(organization);
+        c.description.push(description.to_owned());
+        c.frequency.push(Some(frequency.to_owned()));
+        c.due_on.push(review_due);
+        c.status.push(status);
+        c.refusal_reason
+            .push((status == CommitmentStatus::Refused).then(|| {
+                weighted(
+                    &[
+                        (CommitmentRefusalReason::NoCapacity, 50),
+                        (CommitmentRefusalReason::OutsideMission, 20),
+                        (CommitmentRefusalReason::NotEligible, 15),
+                        (CommitmentRefusalReason::AlreadySupported, 10),
+                        (CommitmentRefusalReason::Other, 5),
+                    ],
+                    rng,
+                )
+            }));
+        c.answered_at.push(answered_at);
+        // The demo has no partner client: the organization stands for it.
+        c.answered_by.push(answered.then_some(organization));
         c.created_at.push(times[oriented]);
     }
 }

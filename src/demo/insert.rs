@@ -198,8 +198,9 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     let c = &b.commitments;
     diesel::sql_query(
         "INSERT INTO commitments (id, plan_id, organization_id, description, frequency, due_on, \
-             status, created_at, updated_at) \
-         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) AS u(a, b, c0, d, e, f, g, c)",
+             status, refusal_reason, answered_at, answered_by, created_at, updated_at) \
+         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             AS u(a, b, c0, d, e, f, g, h, i, j, c)",
     )
     .bind::<Array<SqlUuid>, _>(&c.id)
     .bind::<Array<SqlUuid>, _>(&c.plan)
@@ -208,6 +209,9 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<Text>>, _>(&c.frequency)
     .bind::<Array<Nullable<Date>>, _>(&c.due_on)
     .bind::<Array<t::CommitmentStatus>, _>(&c.status)
+    .bind::<Array<Nullable<t::CommitmentRefusalReason>>, _>(&c.refusal_reason)
+    .bind::<Array<Nullable<Timestamptz>>, _>(&c.answered_at)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&c.answered_by)
     .bind::<Array<Timestamptz>, _>(&c.created_at)
     .execute(conn)
     .await?;

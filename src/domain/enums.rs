@@ -214,6 +214,23 @@ closed_set! {
 }
 
 closed_set! {
+    /// Why an organization refused a commitment proposed to it. No national
+    /// list exists for PAG commitments: these codes are parcours' own.
+    pub enum CommitmentRefusalReason {
+        /// No place, time or staff available for it.
+        NoCapacity => "no_capacity",
+        /// Not within the organization's mission.
+        OutsideMission => "outside_mission",
+        /// The person is not eligible to the organization's support.
+        NotEligible => "not_eligible",
+        /// The person is already supported for this, by it or another.
+        AlreadySupported => "already_supported",
+        /// Another reason, said to the referent.
+        Other => "other",
+    }
+}
+
+closed_set! {
     /// What an authority decided on a request.
     pub enum DecisionKind {
         /// An orientation towards a response (it may name facilities).
@@ -285,8 +302,12 @@ closed_set! {
 closed_set! {
     /// Where an organization's commitment stands.
     pub enum CommitmentStatus {
-        /// Agreed, not started.
-        Planned => "planned",
+        /// Proposed to the organization, which has not answered yet.
+        Proposed => "proposed",
+        /// The organization accepted it; not started.
+        Accepted => "accepted",
+        /// The organization refused it (`refusal_reason`).
+        Refused => "refused",
         /// Under way.
         InProgress => "in_progress",
         /// Done as committed.
@@ -450,6 +471,10 @@ mod tests {
         spelled_alike(ConsentBy::VALUES, ConsentBy::as_str);
         spelled_alike(PlanEndReason::VALUES, PlanEndReason::as_str);
         spelled_alike(CommitmentStatus::VALUES, CommitmentStatus::as_str);
+        spelled_alike(
+            CommitmentRefusalReason::VALUES,
+            CommitmentRefusalReason::as_str,
+        );
         spelled_alike(NoteVisibility::VALUES, NoteVisibility::as_str);
         spelled_alike(EventKind::VALUES, EventKind::as_str);
         spelled_alike(ReferralStatus::VALUES, ReferralStatus::as_str);

@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{
-    ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind, Domain,
-    EscalationLevel, EventKind, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
-    Qualification, ReferralDeclineReason,
+    ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy, DecisionAuthority,
+    DecisionKind, Domain, EscalationLevel, EventKind, NoteVisibility, PathwayStatus, PlanEndReason,
+    PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
 };
 
 /// `pathway_opened`: the pathway as it was opened.
@@ -139,6 +139,9 @@ pub struct CommitmentUpdated {
     pub organization_id: Uuid,
     pub from: CommitmentStatus,
     pub to: CommitmentStatus,
+    /// When refused: why (absent from earlier events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal_reason: Option<CommitmentRefusalReason>,
 }
 
 /// `meeting_held`: a GOS meeting, with the organizations present.

@@ -3,6 +3,7 @@
 #[macro_use]
 pub mod enums;
 pub mod audit;
+pub mod commitment;
 pub mod events;
 pub mod facility_status;
 pub mod nir;
@@ -17,8 +18,8 @@ pub mod validation;
 pub mod values;
 
 pub use enums::{
-    AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind,
-    DeliveryStatus, Domain, EscalationLevel, EventKind, NoteVisibility, OrganizationKind,
-    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
-    ReferralStatus, Role, Sex,
+    AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
+    DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationLevel, EventKind,
+    NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
+    Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
 };

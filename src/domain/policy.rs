@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::Role::{Admin, Auditor, Coordinator, Partner, Supervisor};
 use crate::domain::principal::Principal;
-use crate::domain::{NoteVisibility, Role};
+use crate::domain::{CommitmentStatus, NoteVisibility, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -233,6 +233,17 @@ pub fn changes_only_commitment_status(role: Role) -> bool {
     role == Partner
 }
 
+/// Whether `role` may move a commitment to `to`: its organization (a
+/// partner) answers the proposal, carries it out or reports it broken;
+/// cancelling it or proposing it again is the referent's.
+pub fn may_set_commitment_status(role: Role, to: CommitmentStatus) -> bool {
+    match role {
+        Supervisor | Coordinator => true,
+        Partner => !matches!(to, CommitmentStatus::Cancelled | CommitmentStatus::Proposed),
+        Admin | Auditor => false,
+    }
+}
+
 /// Whose webhooks a caller manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookOwner {
@@ -317,6 +328,26 @@ mod tests {
         for role in [Admin, Auditor] {
             assert!(!allows(role, Action::FollowOrientations), "{role:?}");
         }
+        for to in CommitmentStatus::VALUES.iter().copied() {
+            assert!(may_set_commitment_status(Coordinator, to), "{to:?}");
+            assert!(!may_set_commitment_status(Auditor, to), "{to:?}");
+        }
+        assert!(may_set_commitment_status(
+            Partner,
+            CommitmentStatus::Accepted
+        ));
+        assert!(may_set_commitment_status(
+            Partner,
+            CommitmentStatus::Refused
+        ));
+        assert!(!may_set_commitment_status(
+            Partner,
+            CommitmentStatus::Cancelled
+        ));
+        assert!(!may_set_commitment_status(
+            Partner,
+            CommitmentStatus::Proposed
+        ));
         for role in Role::VALUES.iter().copied() {
             assert_eq!(
                 allows(role, Action::ReferPersons),

@@ -12,10 +12,10 @@ use crate::audit::record;
 use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::db::plans;
-use crate::domain::CommitmentStatus;
 use crate::domain::audit::AuditTarget;
 use crate::domain::validation::Checks;
 use crate::domain::values;
+use crate::domain::{CommitmentRefusalReason, CommitmentStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
@@ -34,6 +34,12 @@ pub struct CommitmentView {
     pub frequency: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub status: CommitmentStatus,
+    /// Why the organization refused it (`refused` only).
+    pub refusal_reason: Option<CommitmentRefusalReason>,
+    /// When the organization answered the proposal, and who (a user or
+    /// partner client).
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,6 +54,9 @@ impl From<Commitment> for CommitmentView {
             frequency: c.frequency,
             due_on: c.due_on,
             status: c.status,
+            refusal_reason: c.refusal_reason,
+            answered_at: c.answered_at,
+            answered_by: c.answered_by,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -64,11 +73,18 @@ pub struct CreateCommitment {
     pub due_on: Option<NaiveDate>,
 }
 
-/// Absent fields stay as they are. Partners may send `status` only.
+/// Absent fields stay as they are. Partners may send `status` (and
+/// `refusal_reason`) only. New terms put the commitment back to `proposed`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCommitment {
+    /// `proposed` → `accepted` | `refused` | `cancelled`; `accepted` →
+    /// `in_progress` | `fulfilled` | `breached` | `cancelled`; `in_progress`
+    /// → `fulfilled` | `breached` | `cancelled`; `refused` → `proposed` |
+    /// `cancelled`. Partners never cancel nor propose again.
     pub status: Option<CommitmentStatus>,
+    /// Required with `"status": "refused"`, and only then.
+    pub refusal_reason: Option<CommitmentRefusalReason>,
     pub description: Option<String>,
     #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
@@ -94,7 +110,7 @@ fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
     tag = "plans",
     request_body = CreateCommitment,
     responses(
-        (status = 201, description = "Added, `planned`.", body = CommitmentView, headers(("ETag" = String), ("Location" = String))),
+        (status = 201, description = "Added, `proposed` to the organization, which answers it.", body = CommitmentView, headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )
@@ -190,6 +206,8 @@ pub async fn read(
     params(IfMatch),
     responses(
         (status = 200, description = "Updated.", body = CommitmentView, headers(("ETag" = String))),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
 #[patch("/v1/commitments/{id}")]
@@ -215,6 +233,7 @@ pub async fn update(
         frequency,
         due_on: body.due_on,
         status: body.status,
+        refusal_reason: body.refusal_reason,
     };
     let mut conn = caller.conn().await?;
     let commitment =

@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use crate::domain::audit::{ActorKind, AuditAction, AuditTarget};
 use crate::domain::{
-    AuditOutcome, ClosureReason, CommitmentStatus, ConsentBy, DecisionAuthority, DecisionKind,
-    Domain, EscalationLevel, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
-    Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
+    AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
+    DecisionAuthority, DecisionKind, Domain, EscalationLevel, NoteVisibility, PathwayStatus,
+    PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus,
+    Role, Sex,
 };
 use crate::http::timeline::EventView;
 
@@ -186,6 +187,9 @@ pub struct CommitmentRecord {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub refusal_reason: Option<CommitmentRefusalReason>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub answered_by: Option<Uuid>,
 }
 
 /// A row of `meetings` (GOS) as stored.

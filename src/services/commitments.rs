@@ -1,5 +1,6 @@
-//! A commitment's use cases: an organization commits to a plan; staff
-//! change it, its organization's partner moves only its status.
+//! A commitment's use cases: a commitment is proposed to an organization;
+//! staff change it, its organization's partner answers it and moves only
+//! its status.
 
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
@@ -8,7 +9,7 @@ use crate::audit::Acting;
 use crate::db::Error;
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::policy::changes_only_commitment_status;
+use crate::domain::policy::{changes_only_commitment_status, may_set_commitment_status};
 use crate::services::change::Change;
 
 /// Adds a commitment to a plan of the caller's scope.
@@ -34,11 +35,18 @@ pub async fn update(
     version: i32,
     changes: &CommitmentChanges,
 ) -> Result<Commitment, Error> {
-    let beyond_status =
-        changes.description.is_some() || changes.frequency.is_some() || changes.due_on.is_some();
-    if changes_only_commitment_status(by.who.role) && beyond_status {
+    if changes_only_commitment_status(by.who.role) && changes.changes_terms() {
         return Err(Error::forbidden(
             "Partners change only the `status` of their commitments.",
+        ));
+    }
+    if changes
+        .status
+        .is_some_and(|to| !may_set_commitment_status(by.who.role, to))
+    {
+        return Err(Error::forbidden(
+            "Cancelling a commitment or proposing it again is the referent's: answer it \
+             (`accepted`, `refused`), carry it out or report it `breached`.",
         ));
     }
     Change::new(by, AuditAction::Update, AuditTarget::Commitment)

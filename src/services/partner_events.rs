@@ -46,7 +46,8 @@ closed_set! {
         PathwayOpened => "pathway_opened",
         /// Its status changed (see `status`).
         StatusChanged => "status_changed",
-        /// Your organization was given a commitment in its plan.
+        /// A commitment in its plan was proposed to your organization:
+        /// answer it (`accepted`, or `refused` with a reason).
         CommitmentAdded => "commitment_added",
         /// One of your organization's commitments changed status.
         CommitmentUpdated => "commitment_updated",
@@ -151,7 +152,7 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
     let (status, commitment_status) = match kind {
         FeedEventKind::PathwayOpened => (Some(FollowedStatus::InProgress), None),
         FeedEventKind::StatusChanged => (status_at("to"), None),
-        FeedEventKind::CommitmentAdded => (None, Some(CommitmentStatus::Planned)),
+        FeedEventKind::CommitmentAdded => (None, Some(CommitmentStatus::Proposed)),
         FeedEventKind::CommitmentUpdated => (
             None,
             serde_json::from_value(row.data.get("to")?.clone()).ok(),

@@ -190,12 +190,13 @@ async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
             &format!("/v1/commitments/{}", commitment["id"].as_str().unwrap()),
             &caf,
             Some(&etag),
-            &json!({"status": "in_progress"}),
+            &json!({"status": "accepted"}),
         )
         .await;
     assert_eq!(response.status(), 200);
 
-    // Resumed from the cursor: status changes and its own commitment only.
+    // Resumed from the cursor: status changes and its own commitment only,
+    // proposed then accepted.
     let (next, _) = feed_until(&app, &caf, cursor.as_deref(), 5).await;
     assert_eq!(
         kinds(&next),
@@ -207,7 +208,8 @@ async fn a_partner_follows_its_pathways_in_minimal_terms_and_resumes() {
             "commitment_updated:",
         ]
     );
-    assert_eq!(next[4]["commitment_status"], "in_progress");
+    assert_eq!(next[3]["commitment_status"], "proposed");
+    assert_eq!(next[4]["commitment_status"], "accepted");
     let text = Value::Array(next.clone()).to_string();
     assert!(
         !text.contains("confidentiel") && !text.contains("Note interne"),

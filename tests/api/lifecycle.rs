@@ -171,7 +171,7 @@ async fn walk(domain: Domain) {
             201,
         )
         .await;
-    assert_eq!(commitment["status"], "planned");
+    assert_eq!(commitment["status"], "proposed");
     let commitments = app
         .get_json(&format!("{plan_path}/commitments"), &staff.token)
         .await;

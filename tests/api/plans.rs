@@ -228,7 +228,7 @@ async fn partners_update_only_their_own_commitments() {
 
     // The CAF sees and moves its commitment, status only.
     let read: CommitmentView = app.get_as(&path, &caf).await;
-    assert_eq!(read.status, CommitmentStatus::Planned);
+    assert_eq!(read.status, CommitmentStatus::Proposed);
     let response = app
         .send_json(
             Method::PATCH,
@@ -239,12 +239,40 @@ async fn partners_update_only_their_own_commitments() {
         )
         .await;
     assert_problem(response, 403).await;
+    // Proposed: it is carried out only once the CAF accepted it.
     let response = app
         .send_json(
             Method::PATCH,
             &path,
             &caf,
             Some(etag),
+            &json!({"status": "in_progress"}),
+        )
+        .await;
+    let problem = assert_problem(response, 409).await;
+    assert_eq!(
+        problem["allowed"],
+        json!(["accepted", "refused", "cancelled"])
+    );
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &caf,
+            Some(etag),
+            &json!({"status": "accepted"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let accepted: Value = response.json().await.unwrap();
+    assert_eq!(accepted["status"], "accepted");
+    assert!(accepted["answered_at"].is_string());
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &caf,
+            Some("\"v2\""),
             &json!({"status": "in_progress"}),
         )
         .await;
@@ -290,4 +318,170 @@ async fn partners_update_only_their_own_commitments() {
     // Staff see the partner's change.
     let read: CommitmentView = app.get_as(&path, &staff.token).await;
     assert_eq!(read.status, CommitmentStatus::InProgress);
+}
+
+/// A PAG as signed commitments: each is proposed to its organization, which
+/// accepts it or refuses it with a reason; the plan is consented only once
+/// every commitment still standing is accepted.
+#[tokio::test]
+async fn a_plan_is_consented_only_once_every_organization_accepted_its_commitment() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let someone = person(&app, &staff, "Engagée").await;
+    let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+    let (plan, etag) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/plans"),
+            &staff.token,
+            &json!({"kind": "pag"}),
+            201,
+        )
+        .await;
+    let plan = plan["id"].as_str().unwrap().to_owned();
+    let organizations = app
+        .get_json("/v1/organizations?limit=200", &staff.token)
+        .await;
+    let id_of = |name: &str| {
+        organizations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
+    let mut commitments = Vec::new();
+    for (organization, description) in [
+        ("CAF des Hautes-Alpes", "Maintien de l'AEEH"),
+        ("MSA Alpes-Vaucluse", "Aide au répit"),
+    ] {
+        let (commitment, _) = app
+            .post_ok(
+                &format!("/v1/plans/{plan}/commitments"),
+                &staff.token,
+                &json!({"organization_id": id_of(organization), "description": description}),
+                201,
+            )
+            .await;
+        assert_eq!(commitment["status"], "proposed");
+        assert_eq!(commitment["answered_at"], Value::Null);
+        commitments.push(commitment["id"].as_str().unwrap().to_owned());
+    }
+    let patch = async |token: &str, id: &str, etag: &str, body: Value| {
+        app.send_json(
+            Method::PATCH,
+            &format!("/v1/commitments/{id}"),
+            token,
+            Some(etag),
+            &body,
+        )
+        .await
+    };
+    let consent = json!({"to": "consented", "consent": {"by": "person", "given_on": Utc::now().date_naive()}});
+    let response = move_plan(&app, &staff.token, &plan, &etag, json!({"to": "proposed"})).await;
+    let etag = etag_of(&response);
+
+    // The CAF refuses: a reason is required, and only with a refusal.
+    let response = patch(
+        &caf,
+        &commitments[0],
+        "\"v1\"",
+        json!({"status": "refused"}),
+    )
+    .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "refusal_reason");
+    let response = patch(
+        &caf,
+        &commitments[0],
+        "\"v1\"",
+        json!({"status": "accepted", "refusal_reason": "no_capacity"}),
+    )
+    .await;
+    assert_problem(response, 422).await;
+    let response = patch(
+        &caf,
+        &commitments[0],
+        "\"v1\"",
+        json!({"status": "refused", "refusal_reason": "no_capacity"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let refused: CommitmentView = view(response.json().await.unwrap());
+    assert_eq!(refused.status, CommitmentStatus::Refused);
+    assert!(refused.answered_at.is_some());
+    // A partner neither cancels nor proposes again: the referent does.
+    let response = patch(
+        &caf,
+        &commitments[0],
+        "\"v2\"",
+        json!({"status": "proposed"}),
+    )
+    .await;
+    assert_problem(response, 403).await;
+
+    // Neither a refusal nor a proposal left unanswered lets the plan be consented.
+    let response = move_plan(&app, &staff.token, &plan, &etag, consent.clone()).await;
+    let problem = assert_problem(response, 409).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("2 commitment"),
+        "{problem}"
+    );
+
+    // The referent renegotiates: new terms are proposed again, and accepted.
+    let response = patch(
+        &staff.token,
+        &commitments[0],
+        "\"v2\"",
+        json!({"description": "Maintien de l'AEEH, dossier déposé par la famille"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let renegotiated: Value = response.json().await.unwrap();
+    assert_eq!(renegotiated["status"], "proposed");
+    assert_eq!(renegotiated["refusal_reason"], Value::Null);
+    let response = patch(
+        &caf,
+        &commitments[0],
+        "\"v3\"",
+        json!({"status": "accepted"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    // The MSA's is still only proposed; the referent cancels it (no longer needed).
+    let response = move_plan(&app, &staff.token, &plan, &etag, consent.clone()).await;
+    let problem = assert_problem(response, 409).await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("1 commitment"),
+        "{problem}"
+    );
+    let response = patch(
+        &staff.token,
+        &commitments[1],
+        "\"v1\"",
+        json!({"status": "cancelled"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let response = move_plan(&app, &staff.token, &plan, &etag, consent).await;
+    assert_eq!(response.status(), 200);
+
+    // An accepted commitment under way keeps its terms.
+    let response = patch(
+        &caf,
+        &commitments[0],
+        "\"v4\"",
+        json!({"status": "in_progress"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let response = patch(
+        &staff.token,
+        &commitments[0],
+        "\"v5\"",
+        json!({"due_on": Utc::now().date_naive()}),
+    )
+    .await;
+    assert_problem(response, 409).await;
 }

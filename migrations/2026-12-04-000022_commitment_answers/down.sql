@@ -1,0 +1,7 @@
+ALTER TABLE commitments
+    DROP CONSTRAINT commitments_refused_why,
+    DROP COLUMN refusal_reason,
+    DROP COLUMN answered_at,
+    DROP COLUMN answered_by;
+DROP TYPE commitment_refusal_reason;
+ALTER TABLE commitments ALTER COLUMN status SET DEFAULT 'accepted';

@@ -1,0 +1,78 @@
+//! A commitment of a plan as a signed promise: proposed to an
+//! organization, which accepts or refuses it; only an accepted commitment
+//! is carried out (in progress, fulfilled) or broken (breached). A plan is
+//! consented only once every commitment still standing is accepted.
+
+use crate::domain::enums::CommitmentStatus::{
+    self, Accepted, Breached, Cancelled, Fulfilled, InProgress, Proposed, Refused,
+};
+
+/// The statuses a commitment may move to from `from`. A refused one may be
+/// proposed again (new terms, say); staff cancel what no longer stands.
+pub fn allowed_next(from: CommitmentStatus) -> &'static [CommitmentStatus] {
+    match from {
+        Proposed => &[Accepted, Refused, Cancelled],
+        Accepted => &[InProgress, Fulfilled, Breached, Cancelled],
+        Refused => &[Proposed, Cancelled],
+        InProgress => &[Fulfilled, Breached, Cancelled],
+        Fulfilled | Breached | Cancelled => &[],
+    }
+}
+
+/// Whether a commitment in `status` lets its plan be consented: accepted
+/// (or already under way or done), or cancelled (it no longer stands).
+pub fn lets_plan_be_consented(status: CommitmentStatus) -> bool {
+    matches!(status, Accepted | InProgress | Fulfilled | Cancelled)
+}
+
+/// Whether changing the terms (description, frequency, due date) of a
+/// commitment in `status` is allowed, and the status it then takes: an
+/// answered one is proposed again (its organization agreed to other terms);
+/// one under way or over keeps its terms.
+pub fn after_new_terms(status: CommitmentStatus) -> Option<CommitmentStatus> {
+    match status {
+        Proposed | Accepted | Refused => Some(Proposed),
+        InProgress | Fulfilled | Breached | Cancelled => None,
+    }
+}
+
+/// Whether moving to `to` is the organization's answer to the proposal.
+pub fn is_answer(to: CommitmentStatus) -> bool {
+    matches!(to, Accepted | Refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_accepted_commitment_is_carried_out_or_breached() {
+        for to in [InProgress, Fulfilled, Breached] {
+            assert!(!allowed_next(Proposed).contains(&to), "{to:?}");
+            assert!(!allowed_next(Refused).contains(&to), "{to:?}");
+            assert!(allowed_next(Accepted).contains(&to), "{to:?}");
+        }
+        assert!(allowed_next(Proposed).contains(&Accepted));
+        assert!(allowed_next(Proposed).contains(&Refused));
+        assert!(allowed_next(Refused).contains(&Proposed));
+        for done in [Fulfilled, Breached, Cancelled] {
+            assert!(allowed_next(done).is_empty(), "{done:?}");
+        }
+    }
+
+    #[test]
+    fn a_plan_waits_for_every_standing_commitment_to_be_accepted() {
+        assert!(!lets_plan_be_consented(Proposed));
+        assert!(!lets_plan_be_consented(Refused));
+        assert!(lets_plan_be_consented(Accepted));
+        assert!(lets_plan_be_consented(Cancelled));
+    }
+
+    #[test]
+    fn new_terms_are_proposed_again() {
+        assert_eq!(after_new_terms(Accepted), Some(Proposed));
+        assert_eq!(after_new_terms(Refused), Some(Proposed));
+        assert_eq!(after_new_terms(InProgress), None);
+        assert!(is_answer(Refused) && is_answer(Accepted) && !is_answer(InProgress));
+    }
+}
