@@ -16,7 +16,7 @@ use crate::db::{PageRequest, events, pathways};
 use crate::domain::commitment::lets_plan_be_consented;
 use crate::domain::enums::name_of;
 use crate::domain::events::{self as event, EventData};
-use crate::domain::plan::{allowed_next, kind_allowed, latest_review};
+use crate::domain::plan::{allowed_next, end_reason_allowed, kind_allowed, latest_review};
 use crate::domain::principal::Principal;
 use crate::domain::{
     CommitmentStatus, ConsentBy, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
@@ -323,6 +323,15 @@ pub async fn transition(
                         "is required to end a plan",
                     ));
                 };
+                if !end_reason_allowed(plan.kind, reason) {
+                    return Err(Error::unprocessable(
+                        "end_reason",
+                        "a PAG ends for a national reason (TRE_R421): target_reached, \
+                         alternative_sustained, specific_solution_became_target, \
+                         coordination_without_pag, person_request, derogations_ended, new_pag, \
+                         moved_out_of_department or deceased",
+                    ));
+                }
                 ended_on = Some(today);
                 end_reason = Some(reason);
             }

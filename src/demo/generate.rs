@@ -862,8 +862,24 @@ fn pathway(
     pl.activated_on.push(activated_on);
     pl.review_due.push(review_due);
     pl.ended_on.push(ended_on);
-    pl.end_reason
-        .push(ended_on.map(|_| PlanEndReason::PathwayClosed));
+    // A PAG ends for a national reason (TRE_R421); the other plans with
+    // their pathway.
+    let end_reason = ended_on.map(|_| match kind {
+        PlanKind::Pag => weighted(
+            &[
+                (PlanEndReason::TargetReached, 35),
+                (PlanEndReason::AlternativeSustained, 20),
+                (PlanEndReason::CoordinationWithoutPag, 15),
+                (PlanEndReason::PersonRequest, 10),
+                (PlanEndReason::NewPag, 10),
+                (PlanEndReason::MovedOutOfDepartment, 6),
+                (PlanEndReason::Deceased, 4),
+            ],
+            rng,
+        ),
+        _ => PlanEndReason::PathwayClosed,
+    });
+    pl.end_reason.push(end_reason);
     pl.created_at.push(times[oriented]);
     let created = event::PlanCreated {
         plan_id,

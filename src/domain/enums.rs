@@ -284,7 +284,9 @@ closed_set! {
 }
 
 closed_set! {
-    /// Why a plan ended.
+    /// Why a plan ended. A PAG ends for a national reason (TRE_R421, the
+    /// last nine, see `domain::plan::national_end_reason`); the first five
+    /// are parcours' own, for the other kinds of plan.
     pub enum PlanEndReason {
         /// Its objectives were met.
         ObjectivesMet => "objectives_met",
@@ -296,6 +298,24 @@ closed_set! {
         PathwayClosed => "pathway_closed",
         /// Another reason.
         Other => "other",
+        /// TRE_R421 1: the target response was reached.
+        TargetReached => "target_reached",
+        /// TRE_R421 2: the alternative response was stabilised and made lasting.
+        AlternativeSustained => "alternative_sustained",
+        /// TRE_R421 3: the PAG's specific solution, stabilised, became the target.
+        SpecificSolutionBecameTarget => "specific_solution_became_target",
+        /// TRE_R421 4: coordination works without a PAG.
+        CoordinationWithoutPag => "coordination_without_pag",
+        /// TRE_R421 5: at the person's request.
+        PersonRequest => "person_request",
+        /// TRE_R421 6: the derogations ended.
+        DerogationsEnded => "derogations_ended",
+        /// TRE_R421 7: a new PAG is being drawn up.
+        NewPag => "new_pag",
+        /// TRE_R421 8: the person moved out of the département.
+        MovedOutOfDepartment => "moved_out_of_department",
+        /// TRE_R421 9: the person died.
+        Deceased => "deceased",
     }
 }
 

@@ -14,31 +14,13 @@
 //! Source: `ansforge/IG-terminologie-de-sante` (terminologies v1.12.0; the
 //! value sets' version 20230922120000, the association's 20250411120000).
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
+pub use crate::domain::coding::Coding;
 use crate::domain::refusal::{FieldError, Refusal};
 
 /// The code system of the statuses.
 pub const STATUS_SYSTEM: &str = "https://mos.esante.gouv.fr/NOS/TRE_R357-StatutPersonnePriseCharge/FHIR/TRE-R357-StatutPersonnePriseCharge";
 /// The code system of the reasons.
 pub const REASON_SYSTEM: &str = "https://mos.esante.gouv.fr/NOS/TRE_R358-MotifStatutPersonnePriseCharge/FHIR/TRE-R358-MotifStatutPersonnePriseCharge";
-
-/// A code of a national code system, as FHIR's `Coding` carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Coding {
-    /// The code system's URL.
-    #[schema(
-        example = "https://mos.esante.gouv.fr/NOS/TRE_R357-StatutPersonnePriseCharge/FHIR/TRE-R357-StatutPersonnePriseCharge"
-    )]
-    pub system: String,
-    #[schema(example = "71")]
-    pub code: String,
-    /// The national label (ignored when sent: parcours gives the official one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display: Option<String>,
-}
 
 closed_set! {
     /// What a facility's current status says of its answer to the orientation.

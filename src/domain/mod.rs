@@ -3,6 +3,7 @@
 #[macro_use]
 pub mod enums;
 pub mod audit;
+pub mod coding;
 pub mod commitment;
 pub mod events;
 pub mod facility_status;

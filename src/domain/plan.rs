@@ -4,7 +4,7 @@
 use chrono::{Months, NaiveDate};
 
 use crate::domain::enums::PlanStatus::{self, Active, Consented, Draft, Ended, Proposed};
-use crate::domain::enums::{Domain, PlanKind};
+use crate::domain::enums::{Domain, PlanEndReason, PlanKind};
 
 /// A review is due at most this long after activation.
 pub const MAX_REVIEW_MONTHS: u32 = 12;
@@ -31,6 +31,38 @@ pub fn allowed_next(from: PlanStatus) -> &'static [PlanStatus] {
         Active => &[Ended],
         Ended => &[],
     }
+}
+
+/// The code system of the national reasons a PAG ends for: TRE_R421
+/// « Motif fin PAG » (value set JDV_J403; ANS terminologies, in draft since
+/// 2026-05-05, `ansforge/IG-terminologie-de-sante`).
+pub const PAG_END_REASON_SYSTEM: &str =
+    "https://smt.esante.gouv.fr/fhir/CodeSystem/tre-r421-motif-fin-pag";
+
+/// A reason's code and label in TRE_R421, if it is a national one.
+pub fn national_end_reason(reason: PlanEndReason) -> Option<(&'static str, &'static str)> {
+    use PlanEndReason::*;
+    Some(match reason {
+        TargetReached => ("1", "Réponse cible atteinte"),
+        AlternativeSustained => ("2", "Réponse alternative stabilisée et pérennisée"),
+        SpecificSolutionBecameTarget => (
+            "3",
+            "Solution spécifique du PAG stabilisée et pérennisée et devenue la cible",
+        ),
+        CoordinationWithoutPag => ("4", "Coordination effective sans recours au PAG"),
+        PersonRequest => ("5", "Demande de l’usager"),
+        DerogationsEnded => ("6", "Fin des dérogations"),
+        NewPag => ("7", "Elaboration d'un nouveau PAG"),
+        MovedOutOfDepartment => ("8", "Déménagement (hors département)"),
+        Deceased => ("9", "Décès usager"),
+        ObjectivesMet | Replaced | ConsentWithdrawn | PathwayClosed | Other => return None,
+    })
+}
+
+/// Whether a plan of `kind` may end for `reason`: a PAG for a national
+/// reason only; the other kinds for any.
+pub fn end_reason_allowed(kind: PlanKind, reason: PlanEndReason) -> bool {
+    kind != PlanKind::Pag || national_end_reason(reason).is_some()
 }
 
 /// The latest review date allowed for a plan activated on `activated_on`.
@@ -73,6 +105,25 @@ mod tests {
         assert!(allowed_next(Consented).contains(&Active));
         assert_eq!(allowed_next(Active), &[Ended]);
         assert!(allowed_next(Ended).is_empty());
+    }
+
+    #[test]
+    fn a_pag_ends_for_one_of_the_nine_national_reasons() {
+        let national: Vec<&str> = PlanEndReason::VALUES
+            .iter()
+            .filter_map(|r| national_end_reason(*r).map(|(code, _)| code))
+            .collect();
+        assert_eq!(national, ["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+        assert!(end_reason_allowed(PlanKind::Pag, PlanEndReason::Deceased));
+        assert!(!end_reason_allowed(
+            PlanKind::Pag,
+            PlanEndReason::PathwayClosed
+        ));
+        assert!(end_reason_allowed(
+            PlanKind::Ppe,
+            PlanEndReason::PathwayClosed
+        ));
+        assert!(end_reason_allowed(PlanKind::Ppe, PlanEndReason::NewPag));
     }
 
     #[test]

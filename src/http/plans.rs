@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::domain::coding::Coding;
+use crate::domain::plan::{PAG_END_REASON_SYSTEM, national_end_reason};
+
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
@@ -47,6 +50,9 @@ pub struct PlanView {
     pub review_due: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
     pub end_reason: Option<PlanEndReason>,
+    /// The end reason in the national list TRE_R421 « Motif fin PAG », when
+    /// it is one of its nine (always, for a PAG ended since they exist).
+    pub end_reason_code: Option<Coding>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -68,6 +74,14 @@ impl From<Plan> for PlanView {
             review_due: p.review_due,
             ended_on: p.ended_on,
             end_reason: p.end_reason,
+            end_reason_code: p
+                .end_reason
+                .and_then(national_end_reason)
+                .map(|(code, display)| Coding {
+                    system: PAG_END_REASON_SYSTEM.into(),
+                    code: code.into(),
+                    display: Some(display.into()),
+                }),
             created_at: p.created_at,
             updated_at: p.updated_at,
         }

@@ -149,7 +149,8 @@ async fn plans_follow_their_domain_consent_and_review_rules() {
     let problem = assert_problem(response, 409).await;
     assert!(problem["detail"].as_str().unwrap().contains("active plan"));
 
-    // Ending needs a coded reason; then the second plan can start.
+    // Ending needs a coded reason, for a PAG a national one (TRE_R421);
+    // then the second plan can start.
     let response = move_plan(&app, &staff.token, id, &etag, json!({"to": "ended"})).await;
     assert_problem(response, 422).await;
     let response = move_plan(
@@ -160,7 +161,23 @@ async fn plans_follow_their_domain_consent_and_review_rules() {
         json!({"to": "ended", "end_reason": "replaced"}),
     )
     .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "end_reason");
+    let response = move_plan(
+        &app,
+        &staff.token,
+        id,
+        &etag,
+        json!({"to": "ended", "end_reason": "new_pag"}),
+    )
+    .await;
     assert_eq!(response.status(), 200);
+    let ended: Value = response.json().await.unwrap();
+    assert_eq!(
+        ended["end_reason_code"],
+        json!({"system": "https://smt.esante.gouv.fr/fhir/CodeSystem/tre-r421-motif-fin-pag",
+               "code": "7", "display": "Elaboration d'un nouveau PAG"})
+    );
     let response = move_plan(&app, &staff.token, second, &etag2, json!({"to": "active"})).await;
     assert_eq!(response.status(), 200);
 }
