@@ -1,3 +1,4 @@
+DROP INDEX pathway_events_commitment_moves_idx;
 ALTER TABLE commitments
     DROP CONSTRAINT commitments_refused_why,
     DROP COLUMN refusal_reason,

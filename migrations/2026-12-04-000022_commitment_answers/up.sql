@@ -11,3 +11,8 @@ ALTER TABLE commitments
     ADD COLUMN answered_at timestamptz,
     ADD COLUMN answered_by uuid,
     ADD CONSTRAINT commitments_refused_why CHECK ((status = 'refused') = (refusal_reason IS NOT NULL));
+
+-- The commitment indicators read the year's commitment moves from the
+-- timeline, whatever its size.
+CREATE INDEX pathway_events_commitment_moves_idx ON pathway_events (occurred_at)
+    WHERE kind IN ('commitment_added', 'commitment_updated');

@@ -220,6 +220,59 @@ FROM rows r JOIN organizations o ON o.id = r.organization_id
 ORDER BY r.domain, r.finess, r.organization_id"
 );
 
+/// Per organization: the commitments proposed to it during the period, and
+/// those it accepted, refused (by reason) or broke then, from the timeline
+/// (each move is an event, so a past year never changes).
+const COMMITMENTS_SQL: &str = concat!(
+    scoped!(),
+    ", moves AS (
+    SELECT s.domain, (e.data->>'organization_id')::uuid AS organization_id,
+           CASE e.kind WHEN 'commitment_added' THEN 'proposed' ELSE e.data->>'to' END AS fact,
+           coalesce(e.data->>'refusal_reason', '') AS reason
+    FROM pathway_events e JOIN scoped s ON s.id = e.pathway_id
+    WHERE e.kind IN ('commitment_added', 'commitment_updated')
+      AND e.occurred_at >= ($1::timestamp AT TIME ZONE 'UTC') AND e.occurred_at < $3
+      AND (e.kind = 'commitment_added' OR e.data->>'to' IS DISTINCT FROM e.data->>'from')
+)
+SELECT m.domain, m.organization_id, o.name, m.fact AS indicator,
+       CASE WHEN m.fact = 'refused' THEN m.reason ELSE '' END AS key, count(*)::float8 AS value
+FROM moves m JOIN organizations o ON o.id = m.organization_id
+WHERE m.fact IN ('proposed', 'accepted', 'refused', 'breached')
+GROUP BY m.domain, m.organization_id, o.name, m.fact, 5
+ORDER BY m.domain, o.name, m.organization_id"
+);
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CommitmentRow {
+    #[diesel(sql_type = SqlDomain)]
+    pub domain: Domain,
+    #[diesel(sql_type = SqlUuid)]
+    pub organization_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub indicator: String,
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = Double)]
+    pub value: f64,
+}
+
+/// The per-organization commitment rows of the period.
+pub async fn commitments(
+    conn: &mut AsyncPgConnection,
+    query: &Query,
+) -> diesel::QueryResult<Vec<CommitmentRow>> {
+    diesel::sql_query(COMMITMENTS_SQL)
+        .bind::<Date, _>(query.start)
+        .bind::<Date, _>(query.end)
+        .bind::<Timestamptz, _>(query.as_of)
+        .bind::<Nullable<Array<SqlUuid>>, _>(query.territories.clone())
+        .bind::<Nullable<Array<SqlDomain>>, _>(query.domains.clone())
+        .load(conn)
+        .await
+}
+
 #[derive(Debug, Clone, QueryableByName)]
 pub struct FacilityRow {
     #[diesel(sql_type = SqlDomain)]

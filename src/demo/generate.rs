@@ -930,8 +930,9 @@ fn pathway(
         let answered = status != CommitmentStatus::Proposed;
         let answered_at =
             answered.then(|| times[oriented] + chrono::Duration::days(rng.gen_range(1..10)));
+        let commitment_id = id_at(times[oriented], rng);
         let c = &mut batch.commitments;
-        c.id.push(id_at(times[oriented], rng));
+        c.id.push(commitment_id);
         c.plan.push(plan_id);
         c.organization.push(organization);
         c.description.push(description.to_owned());
@@ -955,5 +956,48 @@ fn pathway(
         // The demo has no partner client: the organization stands for it.
         c.answered_by.push(answered.then_some(organization));
         c.created_at.push(times[oriented]);
+        let refusal_reason = c.refusal_reason.last().copied().flatten();
+        // Its timeline: proposed, answered, then carried out or broken.
+        let added = event::CommitmentAdded {
+            plan_id,
+            commitment_id,
+            organization_id: organization,
+            due_on: review_due,
+        };
+        let data = EventData::CommitmentAdded(added);
+        batch.events.push(id, times[oriented], referent, data);
+        let mut moves = Vec::new();
+        match status {
+            CommitmentStatus::Proposed => {}
+            CommitmentStatus::Accepted | CommitmentStatus::Refused => moves.push(status),
+            CommitmentStatus::InProgress | CommitmentStatus::Cancelled => {
+                moves.extend([CommitmentStatus::Accepted, status])
+            }
+            CommitmentStatus::Fulfilled | CommitmentStatus::Breached => moves.extend([
+                CommitmentStatus::Accepted,
+                CommitmentStatus::InProgress,
+                status,
+            ]),
+        }
+        let mut from = CommitmentStatus::Proposed;
+        let mut when = answered_at.unwrap_or(times[oriented]);
+        for to in moves {
+            let updated = event::CommitmentUpdated {
+                plan_id,
+                commitment_id,
+                organization_id: organization,
+                from,
+                to,
+                refusal_reason: (to == CommitmentStatus::Refused)
+                    .then_some(refusal_reason)
+                    .flatten(),
+            };
+            let at_most_now = when.min(Utc::now());
+            batch
+                .events
+                .push(id, at_most_now, None, EventData::CommitmentUpdated(updated));
+            from = to;
+            when += chrono::Duration::days(rng.gen_range(7..90));
+        }
     }
 }

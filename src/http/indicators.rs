@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::policy;
 use crate::auth::policy::ReadIndicators;
 use crate::db::domain_calendar;
-use crate::db::indicators::{self, FacilityRow, IndicatorRow, Query};
+use crate::db::indicators::{self, CommitmentRow, FacilityRow, IndicatorRow, Query};
 use crate::domain::enums::name_of;
 use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
@@ -103,6 +103,63 @@ pub struct DomainIndicators {
     /// FINESS, with what happened during the period (from the facilities'
     /// status history).
     pub facilities: Vec<FacilityOutcomes>,
+    /// Each organization commitments of the domain were proposed to, with
+    /// what it did with them during the period (from the timeline).
+    pub commitments: Vec<OrganizationCommitments>,
+}
+
+/// What one organization did with the commitments proposed to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationCommitments {
+    pub organization_id: Uuid,
+    pub name: String,
+    /// Commitments proposed to it (again, after new terms or a refusal).
+    pub proposed: i64,
+    pub accepted: i64,
+    /// Refusals, by reason.
+    pub refused_by_reason: BTreeMap<String, i64>,
+    /// Accepted commitments it did not keep.
+    pub breached: i64,
+}
+
+/// The commitment rows of one domain, one entry per organization.
+fn commitments_of(domain: Domain, rows: &[CommitmentRow]) -> Vec<OrganizationCommitments> {
+    let mut out: Vec<OrganizationCommitments> = Vec::new();
+    for row in rows.iter().filter(|r| r.domain == domain) {
+        let index = match out
+            .iter()
+            .position(|o| o.organization_id == row.organization_id)
+        {
+            Some(index) => index,
+            None => {
+                out.push(OrganizationCommitments {
+                    organization_id: row.organization_id,
+                    name: row.name.clone(),
+                    proposed: 0,
+                    accepted: 0,
+                    refused_by_reason: BTreeMap::new(),
+                    breached: 0,
+                });
+                out.len() - 1
+            }
+        };
+        let Some(organization) = out.get_mut(index) else {
+            continue;
+        };
+        let count = row.value.round() as i64;
+        match row.indicator.as_str() {
+            "proposed" => organization.proposed = count,
+            "accepted" => organization.accepted = count,
+            "refused" => {
+                organization
+                    .refused_by_reason
+                    .insert(row.key.clone(), count);
+            }
+            "breached" => organization.breached = count,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What one facility did with the orientations addressed to it.
@@ -182,6 +239,7 @@ fn pivot(
     opened_on: NaiveDate,
     rows: &[IndicatorRow],
     facilities: &[FacilityRow],
+    commitments: &[CommitmentRow],
 ) -> DomainIndicators {
     let mut out = DomainIndicators {
         domain,
@@ -208,6 +266,7 @@ fn pivot(
         meetings_held: 0,
         critical_at_end: zeroed(EscalationLevel::VALUES),
         facilities: facilities_of(domain, facilities),
+        commitments: commitments_of(domain, commitments),
     };
     let days = |v: f64| Some((v * 10.0).round() / 10.0);
     for row in rows.iter().filter(|r| r.domain == domain) {
@@ -330,6 +389,19 @@ fn csv(indicators: &Indicators) -> String {
                 );
             }
         }
+        for o in &d.commitments {
+            let key = |measure: &str| format!("{}.{measure}", o.organization_id);
+            row("commitments", &key("proposed"), o.proposed.to_string());
+            row("commitments", &key("accepted"), o.accepted.to_string());
+            for (reason, n) in &o.refused_by_reason {
+                row(
+                    "commitments",
+                    &key(&format!("refused.{reason}")),
+                    n.to_string(),
+                );
+            }
+            row("commitments", &key("breached"), o.breached.to_string());
+        }
     }
     out
 }
@@ -348,7 +420,8 @@ fn wants_csv(req: &HttpRequest) -> bool {
 /// orientations, rejections, deferrals), plans consented and active,
 /// overdue reviews, GOS meetings held, critical situations by level, each
 /// facility's orientations addressed, admissions (days from the decision)
-/// and refusals by reason, and when each domain opened. Auditors see the whole département; supervisors their
+/// and refusals by reason, each organization's commitments proposed,
+/// accepted, refused by reason and breached, and when each domain opened. Auditors see the whole département; supervisors their
 /// territories and domains. `Accept: text/csv` gives rows
 /// `year,domain,indicator,key,value` with the same numbers.
 #[utoipa::path(
@@ -419,6 +492,7 @@ pub async fn read(
     };
     let rows = indicators::compute(&mut conn, &query).await?;
     let facilities = indicators::facilities(&mut conn, &query).await?;
+    let commitments = indicators::commitments(&mut conn, &query).await?;
     let calendar = domain_calendar::all(&mut conn).await?;
     let indicators = Indicators {
         year,
@@ -427,7 +501,7 @@ pub async fn read(
         domains: calendar
             .iter()
             .filter(|o| domains.as_ref().is_none_or(|d| d.contains(&o.domain)))
-            .map(|o| pivot(o.domain, o.opens_on, &rows, &facilities))
+            .map(|o| pivot(o.domain, o.opens_on, &rows, &facilities, &commitments))
             .collect(),
     };
     if wants_csv(&req) {

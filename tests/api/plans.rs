@@ -501,4 +501,43 @@ async fn a_plan_is_consented_only_once_every_organization_accepted_its_commitmen
     )
     .await;
     assert_problem(response, 409).await;
+    let response = patch(
+        &caf,
+        &commitments[0],
+        "\"v5\"",
+        json!({"status": "breached"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+
+    // What each organization did, counted by hand: the CAF was proposed it
+    // twice (again after new terms), refused once for capacity, accepted
+    // once and broke it; the MSA was proposed one, cancelled unanswered.
+    let indicators = app
+        .get_json("/v1/indicators?domain=disability", &staff.token)
+        .await;
+    let by_name = |name: &str| {
+        indicators["domains"][0]["commitments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let caf_row = by_name("CAF des Hautes-Alpes");
+    assert_eq!(caf_row["proposed"], 2);
+    assert_eq!(caf_row["accepted"], 1);
+    assert_eq!(caf_row["refused_by_reason"], json!({"no_capacity": 1}));
+    assert_eq!(caf_row["breached"], 1);
+    let msa_row = by_name("MSA Alpes-Vaucluse");
+    assert_eq!(
+        (
+            msa_row["proposed"].clone(),
+            msa_row["accepted"].clone(),
+            msa_row["breached"].clone()
+        ),
+        (json!(1), json!(0), json!(0))
+    );
+    assert_eq!(msa_row["refused_by_reason"], json!({}));
 }
