@@ -160,6 +160,12 @@ pub async fn add(
                 }
                 _ => e.into(),
             })?;
+        crate::db::plans::content_changed(
+            conn,
+            new.plan_id,
+            &format!("commitment {} added", commitment.id),
+        )
+        .await?;
         events::record(
             conn,
             pathway,
@@ -262,6 +268,14 @@ pub async fn update(
             .select(plans::pathway_id)
             .first(&mut *conn)
             .await?;
+        // New terms or a cancellation change what the person agreed to.
+        if changes.changes_terms() {
+            let what = format!("commitment {id}: new terms");
+            crate::db::plans::content_changed(conn, current.plan_id, &what).await?;
+        } else if status == CommitmentStatus::Cancelled && current.status != status {
+            let what = format!("commitment {id} cancelled");
+            crate::db::plans::content_changed(conn, current.plan_id, &what).await?;
+        }
         let updated: Commitment = diesel::update(commitments::table.find(id))
             .set((written, commitments::version.eq(version + 1)))
             .returning(Commitment::as_returning())

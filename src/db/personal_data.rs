@@ -129,6 +129,18 @@ pub const REGISTRY: &[PersonalTable] = &[
         ),
     },
     PersonalTable {
+        table: "plan_versions",
+        resource_type: None,
+        of_person: None,
+        purge: Purge::Statement(
+            "UPDATE plan_versions SET objectives = NULL, \
+                 commitments = (SELECT coalesce(jsonb_agg(c || '{\"description\": \"[anonymisé]\"}'), '[]') \
+                                FROM jsonb_array_elements(commitments) c) \
+             WHERE plan_id IN (SELECT pl.id FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
+                               WHERE p.person_id = ANY($1))",
+        ),
+    },
+    PersonalTable {
         table: "commitments",
         resource_type: Some(AuditTarget::Commitment),
         of_person: Some(

@@ -9,7 +9,7 @@ use crate::db::Error;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
-use crate::db::schema::{commitments, plans};
+use crate::db::schema::{commitments, plan_versions, plans};
 use crate::db::scope::plans_visible;
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events, pathways};
@@ -40,6 +40,27 @@ pub struct Plan {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The version of its content (objectives, commitments) being worked on.
+    pub version_number: i32,
+    /// The last version the person agreed to.
+    pub consented_version_number: Option<i32>,
+    /// What changed since that version, until the next consent.
+    pub pending_changes: Option<String>,
+}
+
+/// A version of a plan the person agreed to.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = plan_versions, check_for_backend(diesel::pg::Pg))]
+pub struct PlanVersion {
+    pub plan_id: Uuid,
+    pub number: i32,
+    pub objectives: Option<String>,
+    pub commitments: serde_json::Value,
+    pub changes: Option<String>,
+    pub consent_by: ConsentBy,
+    pub consented_on: NaiveDate,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -208,6 +229,9 @@ pub async fn update(
                 "must be an active coordinator or supervisor of the pathway's territory and domain",
             ));
         }
+        if changes.objectives.is_some() {
+            content_changed(conn, id, "objectives changed").await?;
+        }
         let updated: Plan = diesel::update(plans::table.find(id))
             .set((changes, plans::version.eq(version + 1)))
             .returning(Plan::as_returning())
@@ -228,6 +252,185 @@ pub async fn update(
     })
     .await
 }
+
+/// Records that the content of plan `id` changed (`what`: ids and kinds of
+/// change, no free text). Before the first consent nothing is numbered;
+/// after a consent, the first change opens the next version, which needs
+/// consent again; later changes add to it.
+pub async fn content_changed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    what: &str,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE plans SET \
+             version_number = CASE WHEN consented_version_number = version_number \
+                                   THEN version_number + 1 ELSE version_number END, \
+             pending_changes = left(concat_ws('; ', \
+                 CASE WHEN consented_version_number = version_number THEN NULL \
+                      ELSE pending_changes END, $2), 4000) \
+         WHERE id = $1 AND consented_version_number IS NOT NULL",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .bind::<diesel::sql_types::Text, _>(what)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Refuses a consent while a commitment still standing is not accepted by
+/// its organization; reads them under a share lock, so that none is
+/// refused while the consent that counted it accepted commits.
+async fn check_commitments_accepted(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), Error> {
+    let statuses: Vec<CommitmentStatus> = commitments::table
+        .filter(commitments::plan_id.eq(id))
+        .select(commitments::status)
+        .for_share()
+        .load(&mut *conn)
+        .await?;
+    let waiting = statuses
+        .iter()
+        .filter(|s| !lets_plan_be_consented(**s))
+        .count();
+    if waiting > 0 {
+        return Err(Error::conflict(format!(
+            "{waiting} commitment(s) of this plan are not accepted by their organization \
+             (proposed or refused): a plan is consented once every commitment still standing \
+             is accepted."
+        )));
+    }
+    Ok(())
+}
+
+/// The commitments of plan `pl` standing when it is agreed to, as a
+/// version holds them: what the person agreed each organization would do.
+const COMMITMENTS_AGREED: &str = "coalesce((SELECT jsonb_agg(jsonb_build_object( \
+         'id', c.id, 'organization_id', c.organization_id, \
+         'description', c.description, 'frequency', c.frequency, \
+         'due_on', c.due_on, 'status', c.status) ORDER BY c.id) \
+       FROM commitments c WHERE c.plan_id = pl.id AND c.status <> 'cancelled'), '[]')";
+
+/// For `seed-demo`: the plans among `ids` already consented get their
+/// first version, as agreed by their coordinator's record.
+pub async fn freeze_first_versions(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "WITH frozen AS ( \
+             INSERT INTO plan_versions (plan_id, number, objectives, commitments, consent_by, \
+                 consented_on, recorded_by, recorded_at) \
+             SELECT pl.id, 1, pl.objectives, {COMMITMENTS_AGREED}, pl.consent_by, \
+                    pl.consented_on, pl.coordinator_id, pl.consented_on::timestamp AT TIME ZONE 'UTC' \
+             FROM plans pl \
+             WHERE pl.id = ANY ($1) AND pl.consented_on IS NOT NULL AND pl.consent_by IS NOT NULL \
+             RETURNING plan_id) \
+         UPDATE plans SET consented_version_number = 1 WHERE id IN (SELECT plan_id FROM frozen)"
+    ))
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Freezes the plan's content as version `number`, agreed by `by` on `on`.
+async fn freeze_version(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    plan: &Plan,
+    (by, on): (ConsentBy, NaiveDate),
+) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "INSERT INTO plan_versions (plan_id, number, objectives, commitments, changes, \
+             consent_by, consented_on, recorded_by) \
+         SELECT pl.id, pl.version_number, pl.objectives, {COMMITMENTS_AGREED}, \
+                pl.pending_changes, $2, $3, $4 \
+         FROM plans pl WHERE pl.id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(plan.id)
+    .bind::<crate::db::schema::sql_types::ConsentBy, _>(by)
+    .bind::<diesel::sql_types::Date, _>(on)
+    .bind::<diesel::sql_types::Uuid, _>(who.subject.id())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The person agrees to the version of a plan in force that changed since
+/// its last consent: every commitment standing must be accepted; the
+/// version is frozen with who agreed and when.
+pub async fn consent_version(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    consent: (ConsentBy, NaiveDate),
+) -> Result<Plan, Error> {
+    conn.transaction(async |conn| {
+        let (plan, _) = lock(conn, who, id, version).await?;
+        if !matches!(plan.status, PlanStatus::Consented | PlanStatus::Active) {
+            return Err(Error::conflict(
+                "Only a plan in force (consented or active) takes a new version's consent; \
+                 move a draft through `/transitions`.",
+            ));
+        }
+        if plan.consented_version_number == Some(plan.version_number) {
+            return Err(Error::conflict(format!(
+                "Nothing to consent: version {} is the one agreed to.",
+                plan.version_number
+            )));
+        }
+        if consent.1 > Utc::now().date_naive() {
+            return Err(Error::unprocessable(
+                "given_on",
+                "must not be in the future",
+            ));
+        }
+        check_commitments_accepted(conn, id).await?;
+        freeze_version(conn, who, &plan, consent).await?;
+        let updated: Plan = diesel::update(plans::table.find(id))
+            .set((
+                plans::consent_by.eq(consent.0),
+                plans::consented_on.eq(consent.1),
+                plans::consented_version_number.eq(plan.version_number),
+                plans::pending_changes.eq(None::<String>),
+                plans::version.eq(version + 1),
+            ))
+            .returning(Plan::as_returning())
+            .get_result(&mut *conn)
+            .await?;
+        events::record(
+            conn,
+            plan.pathway_id,
+            who.subject.id(),
+            EventData::PlanVersionConsented(event::PlanVersionConsented {
+                plan_id: id,
+                number: plan.version_number,
+                consent_by: consent.0,
+                consented_on: consent.1,
+            }),
+        )
+        .await?;
+        Ok(updated)
+    })
+    .await
+}
+
+/// The versions of a plan the caller was shown to see, oldest first.
+pub async fn versions_of(
+    conn: &mut AsyncPgConnection,
+    plan: Uuid,
+    record: &NewRecord,
+) -> QueryResult<Vec<PlanVersion>> {
+    plan_versions::table
+        .filter(plan_versions::plan_id.eq(plan))
+        .select(PlanVersion::as_select())
+        .order(plan_versions::number)
+        .limit(MAX_VERSIONS)
+        .audited_list(record, "plan_id", MAX_VERSIONS)
+        .load(conn)
+        .await
+}
+
+/// Versions listed at most (a plan is reviewed yearly: decades of them).
+pub const MAX_VERSIONS: i64 = 200;
 
 /// A review date must come after activation and at most 12 months later.
 fn check_review(activated_on: Option<NaiveDate>, review_due: NaiveDate) -> Result<(), Error> {
@@ -275,6 +478,7 @@ pub async fn transition(
         let mut activated_on = plan.activated_on;
         let mut review_due = plan.review_due;
         let (mut ended_on, mut end_reason) = (None, None);
+        let mut consented_version = plan.consented_version_number;
         match change.to {
             PlanStatus::Consented => {
                 let Some((by, on)) = change.consent else {
@@ -289,25 +493,9 @@ pub async fn transition(
                         "must not be in the future",
                     ));
                 }
-                // Read under a share lock: no commitment is refused while
-                // the consent that counted it accepted commits.
-                let statuses: Vec<CommitmentStatus> = commitments::table
-                    .filter(commitments::plan_id.eq(id))
-                    .select(commitments::status)
-                    .for_share()
-                    .load(&mut *conn)
-                    .await?;
-                let waiting = statuses
-                    .iter()
-                    .filter(|s| !lets_plan_be_consented(**s))
-                    .count();
-                if waiting > 0 {
-                    return Err(Error::conflict(format!(
-                        "{waiting} commitment(s) of this plan are not accepted by their \
-                         organization (proposed or refused): a plan is consented once every \
-                         commitment still standing is accepted."
-                    )));
-                }
+                check_commitments_accepted(conn, id).await?;
+                freeze_version(conn, who, &plan, (by, on)).await?;
+                consented_version = Some(plan.version_number);
                 consent = (Some(by), Some(on));
             }
             PlanStatus::Active => {
@@ -347,6 +535,7 @@ pub async fn transition(
                 plans::review_due.eq(review_due),
                 plans::ended_on.eq(ended_on),
                 plans::end_reason.eq(end_reason),
+                plans::consented_version_number.eq(consented_version),
                 plans::version.eq(version + 1),
             ))
             .returning(Plan::as_returning())

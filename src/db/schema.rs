@@ -448,6 +448,23 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use super::sql_types::ConsentBy;
+
+    plan_versions (plan_id, number) {
+        plan_id -> Uuid,
+        number -> Int4,
+        objectives -> Nullable<Text>,
+        commitments -> Jsonb,
+        changes -> Nullable<Text>,
+        consent_by -> ConsentBy,
+        consented_on -> Date,
+        recorded_by -> Uuid,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use super::sql_types::PlanKind;
     use super::sql_types::PlanStatus;
     use super::sql_types::ConsentBy;
@@ -469,6 +486,9 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version_number -> Int4,
+        consented_version_number -> Nullable<Int4>,
+        pending_changes -> Nullable<Text>,
     }
 }
 
@@ -621,6 +641,7 @@ diesel::joinable!(pathways -> territories (territory_id));
 diesel::joinable!(pathways -> users (referent_id));
 diesel::joinable!(person_name_words -> persons (person_id));
 diesel::joinable!(persons -> territories (territory_id));
+diesel::joinable!(plan_versions -> plans (plan_id));
 diesel::joinable!(plans -> pathways (pathway_id));
 diesel::joinable!(plans -> users (coordinator_id));
 diesel::joinable!(referrals -> clients (client_id));
@@ -661,6 +682,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pathways,
     person_name_words,
     persons,
+    plan_versions,
     plans,
     referrals,
     refresh_tokens,

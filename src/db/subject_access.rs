@@ -26,7 +26,9 @@ SELECT (SELECT jsonb_build_object(
                           FROM decisions d WHERE d.pathway_id = p.id),
             'plans', (SELECT coalesce(jsonb_agg(to_jsonb(pl) || jsonb_build_object(
                           'commitments', (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.id), '[]')
-                                          FROM commitments c WHERE c.plan_id = pl.id))
+                                          FROM commitments c WHERE c.plan_id = pl.id),
+                          'versions', (SELECT coalesce(jsonb_agg(to_jsonb(v) ORDER BY v.number), '[]')
+                                       FROM plan_versions v WHERE v.plan_id = pl.id))
                           ORDER BY pl.id), '[]')
                       FROM plans pl WHERE pl.pathway_id = p.id),
             'meetings', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.id), '[]')

@@ -216,6 +216,17 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .execute(conn)
     .await?;
 
+    // What each consented plan's person agreed to: its first version; a
+    // seventh of the plans in force changed since, and wait for a new one.
+    crate::db::plans::freeze_first_versions(conn, &b.plans.id).await?;
+    diesel::sql_query(
+        "UPDATE plans SET version_number = 2, pending_changes = 'objectives changed' \
+         WHERE id = ANY ($1) AND status = 'active' AND abs(hashtext(id::text)) % 7 = 0",
+    )
+    .bind::<Array<SqlUuid>, _>(&b.plans.id)
+    .execute(conn)
+    .await?;
+
     let m = &b.meetings;
     diesel::sql_query(
         "INSERT INTO meetings (id, pathway_id, held_on, person_agreed, outcome, recorded_by, \

@@ -390,6 +390,8 @@ closed_set! {
         FacilityNotified => "facility_notified",
         /// A facility's follow-up of an orientation moved to a new status.
         FacilityStatusChanged => "facility_status_changed",
+        /// The person agreed to a new version of a plan in force.
+        PlanVersionConsented => "plan_version_consented",
     }
 }
 

@@ -229,6 +229,18 @@ pub struct FacilityStatusChanged {
     pub status_on: NaiveDate,
 }
 
+/// `plan_version_consented`: the person (or representative) agreed to
+/// version `number` of a plan already in force (what changed is in the
+/// plan's versions, never in the event).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanVersionConsented {
+    pub plan_id: Uuid,
+    pub number: i32,
+    pub consent_by: ConsentBy,
+    pub consented_on: NaiveDate,
+}
+
 /// One variant per kind, named as its payload type.
 macro_rules! event_data {
     ($($kind:ident),* $(,)?) => {
@@ -302,6 +314,7 @@ event_data! {
     ReferralDeclined,
     FacilityNotified,
     FacilityStatusChanged,
+    PlanVersionConsented,
 }
 
 #[cfg(test)]

@@ -111,6 +111,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(plans::read)
         .service(plans::update)
         .service(plans::transition)
+        .service(plans::consent)
+        .service(plans::versions)
         .service(commitments::list)
         .service(commitments::create)
         .service(commitments::read)

@@ -1,5 +1,6 @@
 //! Support plans: `/v1/pathways/{id}/plans`, `/v1/plans/{id}` and its
-//! transitions `draft → proposed → consented → active → ended`.
+//! transitions `draft → proposed → consented → active → ended`, the
+//! consent to a new version of a plan in force and the versions agreed to.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
@@ -8,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::coding::Coding;
-use crate::domain::plan::{PAG_END_REASON_SYSTEM, national_end_reason};
-
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
-use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
+use crate::db::plans::{self, Plan, PlanChanges, PlanTransition, PlanVersion};
 use crate::domain::audit::AuditTarget;
+use crate::domain::coding::Coding;
+use crate::domain::plan::{PAG_END_REASON_SYSTEM, national_end_reason};
 use crate::domain::validation::Checks;
 use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 use crate::http::caller::Authorized;
@@ -53,6 +53,17 @@ pub struct PlanView {
     /// The end reason in the national list TRE_R421 « Motif fin PAG », when
     /// it is one of its nine (always, for a PAG ended since they exist).
     pub end_reason_code: Option<Coding>,
+    /// The version of its content (objectives, commitments): 1 until the
+    /// first consent; a change after a consent opens the next one.
+    pub version_number: i32,
+    /// The last version the person agreed to (`GET /v1/plans/{id}/versions`).
+    pub consented_version_number: Option<i32>,
+    /// The content changed since the version agreed to: the person must
+    /// agree again (`POST /v1/plans/{id}/consents`).
+    pub needs_consent: bool,
+    /// What changed since then (changes of objectives, commitments added,
+    /// given new terms or cancelled, by id).
+    pub pending_changes: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -82,8 +93,48 @@ impl From<Plan> for PlanView {
                     code: code.into(),
                     display: Some(display.into()),
                 }),
+            needs_consent: p
+                .consented_version_number
+                .is_some_and(|n| n != p.version_number),
+            version_number: p.version_number,
+            consented_version_number: p.consented_version_number,
+            pending_changes: p.pending_changes,
             created_at: p.created_at,
             updated_at: p.updated_at,
+        }
+    }
+}
+
+/// One version of a plan the person agreed to, frozen as it was.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanVersionView {
+    pub number: i32,
+    pub objectives: Option<String>,
+    /// The commitments standing then: `id`, `organization_id`,
+    /// `description`, `frequency`, `due_on`, `status`.
+    #[schema(value_type = Vec<Object>)]
+    pub commitments: serde_json::Value,
+    /// What changed from the version before (absent for the first).
+    pub changes: Option<String>,
+    pub consent: Consent,
+    /// Who recorded the consent, and when.
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<PlanVersion> for PlanVersionView {
+    fn from(v: PlanVersion) -> Self {
+        Self {
+            number: v.number,
+            objectives: v.objectives,
+            commitments: v.commitments,
+            changes: v.changes,
+            consent: Consent {
+                by: v.consent_by,
+                given_on: v.consented_on,
+            },
+            recorded_by: v.recorded_by,
+            recorded_at: v.recorded_at,
         }
     }
 }
@@ -274,4 +325,66 @@ pub async fn transition(
     let plan =
         services::plans::transition(&mut conn, caller.acting(), *id, version, &change).await?;
     Ok(respond(StatusCode::OK, plan))
+}
+
+/// The person (or representative) agrees to the new version of a plan in
+/// force, after its content changed (`needs_consent`): every commitment
+/// standing must be accepted; the version is frozen with who agreed and
+/// when. Requires `If-Match`.
+#[utoipa::path(
+    tag = "plans",
+    request_body = Consent,
+    params(IfMatch),
+    responses(
+        (status = 200, description = "Agreed; the plan with its new `ETag`.", body = PlanView, headers(("ETag" = String))),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
+    )
+)]
+#[post("/v1/plans/{id}/consents")]
+pub async fn consent(
+    caller: Authorized<WorkOnCases>,
+    id: web::Path<Uuid>,
+    body: Json<Consent>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.version()?;
+    let consent = (body.0.by, body.0.given_on);
+    let mut conn = caller.conn().await?;
+    let plan =
+        services::plans::consent_version(&mut conn, caller.acting(), *id, version, consent).await?;
+    Ok(respond(StatusCode::OK, plan))
+}
+
+/// The versions of a plan the person agreed to, oldest first: what each
+/// held, what changed from the one before, who agreed and when.
+#[utoipa::path(
+    tag = "plans",
+    responses(
+        (status = 200, description = "The versions agreed to (at most 200).", body = Vec<PlanVersionView>),
+    )
+)]
+#[get("/v1/plans/{id}/versions")]
+pub async fn versions(
+    caller: Authorized<WorkOnCases>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Vec<PlanVersionView>>, ApiError> {
+    let who = caller.principal();
+    let mut conn = caller.conn().await?;
+    let plan = plans::find(&mut conn, who, *id, None)
+        .await?
+        .ok_or_else(plans::not_found);
+    let (plan, record) = record::listing_under(
+        &mut conn,
+        caller.audit(),
+        who,
+        AuditTarget::Plan,
+        (AuditTarget::Plan, *id),
+        plan,
+    )
+    .await?;
+    let rows = plans::versions_of(&mut conn, plan.id, &record).await?;
+    Ok(web::Json(
+        rows.into_iter().map(PlanVersionView::from).collect(),
+    ))
 }

@@ -170,7 +170,28 @@ pub struct PlanRecord {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub version_number: i32,
+    pub consented_version_number: Option<i32>,
+    pub pending_changes: Option<String>,
     pub commitments: Vec<CommitmentRecord>,
+    /// The versions the person agreed to.
+    pub versions: Vec<PlanVersionRecord>,
+}
+
+/// A row of `plan_versions` as stored.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanVersionRecord {
+    pub plan_id: Uuid,
+    pub number: i32,
+    pub objectives: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub commitments: serde_json::Value,
+    pub changes: Option<String>,
+    pub consent_by: ConsentBy,
+    pub consented_on: NaiveDate,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A row of `commitments` as stored.

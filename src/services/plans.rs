@@ -1,14 +1,16 @@
 //! A plan's use cases: start one on an open pathway, change it, move its
-//! status (consent, activation with its review date, end).
+//! status (consent, activation with its review date, end), and consent to
+//! a new version of a plan in force.
 
+use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::audit::Acting;
 use crate::db::Error;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition};
-use crate::domain::PlanKind;
 use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::{ConsentBy, PlanKind};
 use crate::services::change::Change;
 
 /// What starting a plan asks for, its text already parsed.
@@ -73,6 +75,24 @@ pub async fn transition(
         .run(
             conn,
             async |conn| plans::transition(conn, by.who, id, version, change).await,
+            |plan| plan.id,
+        )
+        .await
+}
+
+/// The person agrees to the new version of a plan in force.
+pub async fn consent_version(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    id: Uuid,
+    version: i32,
+    consent: (ConsentBy, NaiveDate),
+) -> Result<Plan, Error> {
+    Change::new(by, AuditAction::Update, AuditTarget::Plan)
+        .of(id)
+        .run(
+            conn,
+            async |conn| plans::consent_version(conn, by.who, id, version, consent).await,
             |plan| plan.id,
         )
         .await

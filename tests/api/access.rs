@@ -65,7 +65,8 @@ fn expected(method: &str, path: &str) -> Option<Access> {
             | "/v1/plans/{id}/commitments",
         ) => Roles(CASEWORK),
         ("GET" | "PATCH", "/v1/plans/{id}") => Roles(CASEWORK),
-        ("POST", "/v1/plans/{id}/transitions") => Roles(CASEWORK),
+        ("POST", "/v1/plans/{id}/transitions" | "/v1/plans/{id}/consents") => Roles(CASEWORK),
+        ("GET", "/v1/plans/{id}/versions") => Roles(CASEWORK),
         ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
         ("GET" | "POST", "/v1/decisions/{id}/facilities") => Roles(CASEWORK),
         ("GET", "/v1/facility-follow-ups/{id}")

@@ -118,6 +118,15 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
             "rejections",
             "SELECT count(*) AS n FROM decisions WHERE kind = 'rejection'",
         ),
+        (
+            "refused commitments",
+            "SELECT count(*) AS n FROM commitments WHERE status = 'refused'",
+        ),
+        ("plan versions", "SELECT count(*) AS n FROM plan_versions"),
+        (
+            "plans awaiting a new consent",
+            "SELECT count(*) AS n FROM plans WHERE version_number > consented_version_number",
+        ),
     ] {
         assert!(count(db, sql).await > 0, "{label}");
     }
@@ -131,6 +140,26 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
                                      WHERE s.follow_up_id = f.id) \
                 OR f.status <> (SELECT s.status FROM facility_statuses s \
                                 WHERE s.follow_up_id = f.id ORDER BY s.id DESC LIMIT 1)"
+        )
+        .await,
+        0
+    );
+    // A plan is consented only once every commitment standing is accepted,
+    // and each consented plan has the version its person agreed to.
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM plans pl JOIN commitments c ON c.plan_id = pl.id \
+             WHERE pl.consented_on IS NOT NULL AND c.status IN ('proposed', 'refused')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM plans pl WHERE pl.consented_on IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM plan_versions v WHERE v.plan_id = pl.id)"
         )
         .await,
         0

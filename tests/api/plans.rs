@@ -541,3 +541,175 @@ async fn a_plan_is_consented_only_once_every_organization_accepted_its_commitmen
     );
     assert_eq!(msa_row["refused_by_reason"], json!({}));
 }
+
+/// A consented plan is frozen: a change of content opens a new version the
+/// person must agree to again, and every version agreed to stays readable.
+#[tokio::test]
+async fn a_change_after_consent_opens_a_new_version_that_needs_consent_again() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let msa = app.partner_token("MSA Alpes-Vaucluse").await;
+    let someone = person(&app, &staff, "Versionnée").await;
+    let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+    let organizations = app
+        .get_json("/v1/organizations?limit=200", &staff.token)
+        .await;
+    let id_of = |name: &str| {
+        organizations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
+    let (plan, etag) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/plans"),
+            &staff.token,
+            &json!({"kind": "pag", "objectives": "Scolarisation en ULIS"}),
+            201,
+        )
+        .await;
+    let plan = plan["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/plans/{plan}");
+    let add = async |organization: &str, description: &str| -> String {
+        let (commitment, _) = app
+            .post_ok(
+                &format!("{path}/commitments"),
+                &staff.token,
+                &json!({"organization_id": id_of(organization), "description": description}),
+                201,
+            )
+            .await;
+        commitment["id"].as_str().unwrap().to_owned()
+    };
+    let accept = async |token: &str, commitment: &str| {
+        let response = app
+            .send_json(
+                Method::PATCH,
+                &format!("/v1/commitments/{commitment}"),
+                token,
+                Some("\"v1\""),
+                &json!({"status": "accepted"}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    };
+    let today = Utc::now().date_naive();
+    let first = add("CAF des Hautes-Alpes", "Maintien de l'AEEH").await;
+    accept(&caf, &first).await;
+    let response = move_plan(&app, &staff.token, &plan, &etag, json!({"to": "proposed"})).await;
+    let etag = etag_of(&response);
+    let consent = json!({"to": "consented", "consent": {"by": "person", "given_on": today}});
+    let response = move_plan(&app, &staff.token, &plan, &etag, consent).await;
+    let etag = etag_of(&response);
+    let consented: PlanView = view(response.json().await.unwrap());
+    assert_eq!(consented.version_number, 1);
+    assert_eq!(consented.consented_version_number, Some(1));
+    assert!(!consented.needs_consent);
+    let response = move_plan(&app, &staff.token, &plan, &etag, json!({"to": "active"})).await;
+    let etag = etag_of(&response);
+
+    // New objectives and a new commitment: version 2, to be agreed again.
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &staff.token,
+            Some(&etag),
+            &json!({"objectives": "Scolarisation en ULIS et accueil de loisirs"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let second = add("MSA Alpes-Vaucluse", "Aide au répit").await;
+    let response = app
+        .with_token(Method::GET, &path, &staff.token)
+        .send()
+        .await
+        .unwrap();
+    let etag = etag_of(&response);
+    let changed: PlanView = view(response.json().await.unwrap());
+    assert_eq!(changed.status, PlanStatus::Active);
+    assert_eq!(
+        (changed.version_number, changed.consented_version_number),
+        (2, Some(1))
+    );
+    assert!(changed.needs_consent);
+    assert_eq!(
+        changed.pending_changes.as_deref(),
+        Some(format!("objectives changed; commitment {second} added").as_str())
+    );
+
+    // Not before the MSA accepted its commitment.
+    let again = json!({"by": "legal_representative", "given_on": today});
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("{path}/consents"),
+            &staff.token,
+            Some(&etag),
+            &again,
+        )
+        .await;
+    assert_problem(response, 409).await;
+    accept(&msa, &second).await;
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("{path}/consents"),
+            &staff.token,
+            Some(&etag),
+            &again,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let etag = etag_of(&response);
+    let agreed: PlanView = view(response.json().await.unwrap());
+    assert_eq!(agreed.consented_version_number, Some(2));
+    assert!(!agreed.needs_consent && agreed.pending_changes.is_none());
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("{path}/consents"),
+            &staff.token,
+            Some(&etag),
+            &again,
+        )
+        .await;
+    assert_problem(response, 409).await;
+
+    // Both versions, as each was agreed to.
+    let versions = app
+        .get_json(&format!("{path}/versions"), &staff.token)
+        .await;
+    let versions = versions.as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["number"], 1);
+    assert_eq!(versions[0]["objectives"], "Scolarisation en ULIS");
+    assert_eq!(versions[0]["commitments"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        versions[0]["consent"],
+        json!({"by": "person", "given_on": today})
+    );
+    assert_eq!(versions[0]["changes"], Value::Null);
+    assert_eq!(
+        versions[1]["objectives"],
+        "Scolarisation en ULIS et accueil de loisirs"
+    );
+    assert_eq!(versions[1]["commitments"].as_array().unwrap().len(), 2);
+    assert_eq!(versions[1]["consent"]["by"], "legal_representative");
+    assert!(versions[1]["changes"].as_str().unwrap().contains("added"));
+    let timeline = app
+        .get_json(&format!("/v1/pathways/{pathway}/timeline"), &staff.token)
+        .await;
+    assert!(
+        timeline["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "plan_version_consented" && e["data"]["number"] == 2),
+        "{timeline}"
+    );
+}
