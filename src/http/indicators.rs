@@ -83,6 +83,10 @@ pub struct DomainIndicators {
     /// long each lasted. A wait that ended in March stays in the year's
     /// figures.
     pub without_solution_ended: DayStats,
+    /// Pathways that spent days of the period in an alternative response
+    /// (an alternative orientation put into effect or admitted) while
+    /// their target orientation was pending, and how many days each.
+    pub alternative_while_target_pending: DayStats,
     /// Pathways that reached their first solution (`supported`) during the
     /// period: days from opening (the referral) to it.
     pub days_to_solution: DayStats,
@@ -258,6 +262,10 @@ fn pivot(
             total_days: Some(0.0),
             ..Default::default()
         },
+        alternative_while_target_pending: DayStats {
+            total_days: Some(0.0),
+            ..Default::default()
+        },
         days_to_solution: DayStats::default(),
         decisions: DecisionCounts::default(),
         plans_consented: 0,
@@ -287,6 +295,18 @@ fn pivot(
             }
             ("without_solution_days", "p90") => out.without_solution.p90_days = days(row.value),
             ("without_solution_days", "total") => out.without_solution.total_days = days(row.value),
+            ("alternative_while_target_pending", "count") => {
+                out.alternative_while_target_pending.count = count
+            }
+            ("alternative_while_target_pending", "median") => {
+                out.alternative_while_target_pending.median_days = days(row.value)
+            }
+            ("alternative_while_target_pending", "p90") => {
+                out.alternative_while_target_pending.p90_days = days(row.value)
+            }
+            ("alternative_while_target_pending", "total") => {
+                out.alternative_while_target_pending.total_days = days(row.value)
+            }
             ("without_solution_ended", "count") => out.without_solution_ended.count = count,
             ("without_solution_ended", "median") => {
                 out.without_solution_ended.median_days = days(row.value)
@@ -347,6 +367,12 @@ fn csv(indicators: &Indicators) -> String {
         row("without_solution_ended", "median_days", opt(e.median_days));
         row("without_solution_ended", "p90_days", opt(e.p90_days));
         row("without_solution_ended", "total_days", opt(e.total_days));
+        let a = &d.alternative_while_target_pending;
+        let name = "alternative_while_target_pending";
+        row(name, "count", a.count.to_string());
+        row(name, "median_days", opt(a.median_days));
+        row(name, "p90_days", opt(a.p90_days));
+        row(name, "total_days", opt(a.total_days));
         let s = &d.days_to_solution;
         row("days_to_solution", "count", s.count.to_string());
         row("days_to_solution", "median_days", opt(s.median_days));
@@ -490,9 +516,11 @@ pub async fn read(
         territories,
         domains: domains.clone(),
     };
-    let rows = indicators::compute(&mut conn, &query).await?;
-    let facilities = indicators::facilities(&mut conn, &query).await?;
-    let commitments = indicators::commitments(&mut conn, &query).await?;
+    let indicators::AllRows {
+        domains: rows,
+        facilities,
+        commitments,
+    } = indicators::all(&mut conn, &query).await?;
     let calendar = domain_calendar::all(&mut conn).await?;
     let indicators = Indicators {
         year,

@@ -249,6 +249,8 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
         // Ended during 2025: C's 123 days (July to November) and D's 245
         // (June 2024 to February 2025): median 184, p90 123 + 0.9 × 122.
         "without_solution_ended": {"count": 2, "median_days": 184.0, "p90_days": 232.8, "total_days": 368.0},
+        // B's alternative decision was never put into effect: no days.
+        "alternative_while_target_pending": {"count": 0, "median_days": null, "p90_days": null, "total_days": 0.0},
         "days_to_solution": {"count": 3, "median_days": 153.0, "p90_days": 251.4},
         "decisions": {"target": 1, "alternative": 1, "rejection": 0, "deferral": 0},
         "plans_consented": 2,

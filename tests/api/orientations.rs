@@ -620,3 +620,89 @@ async fn facility_outcomes_equal_the_numbers_counted_by_hand() {
         .await;
     assert_eq!(before["domains"][0]["facilities"], json!([]));
 }
+
+/// Days spent in an alternative response while the target orientation was
+/// pending, on three pathways counted by hand (the period: 2026 up to now).
+#[tokio::test]
+async fn time_in_an_alternative_response_while_the_target_is_pending() {
+    use chrono::NaiveDate;
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(Admin).await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let ime = facility(&app, &admin, "IME de l'Alternative", "050000501").await;
+    let decide_on =
+        async |pathway: &str, qualification: &str, on: &str, implemented: Option<&str>| {
+            let mut body = json!({"authority": "cdaph", "qualification": qualification,
+                              "label": "Orientation", "decided_on": on});
+            if let Some(implemented) = implemented {
+                body["implemented_on"] = json!(implemented);
+            }
+            let (decision, _) = app
+                .post_ok(
+                    &format!("/v1/pathways/{pathway}/decisions"),
+                    &staff.token,
+                    &body,
+                    201,
+                )
+                .await;
+            decision["id"].as_str().unwrap().to_owned()
+        };
+    let pathway_of = async |family: &str| {
+        let someone = person(&app, &staff, family).await;
+        open(&app, &staff, &someone, Disability).await.0
+    };
+    // 1: target pending since 1 February, alternative in effect from
+    // 1 March: every day since, up to now.
+    let first = pathway_of("Alternative").await;
+    decide_on(&first, "target", "2026-02-01", None).await;
+    decide_on(&first, "alternative", "2026-02-10", Some("2026-03-01")).await;
+    // 2: alternative in effect from 1 February; the target decided on
+    // 10 January is admitted by a facility on 10 June: 129 days.
+    let second = pathway_of("Admise").await;
+    let target = decide_on(&second, "target", "2026-01-10", None).await;
+    decide_on(&second, "alternative", "2026-01-15", Some("2026-02-01")).await;
+    let (follow_up, _) = app
+        .post_ok(
+            &format!("/v1/decisions/{target}/facilities"),
+            &staff.token,
+            &json!({"organization_id": ime}),
+            201,
+        )
+        .await;
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!(
+                "/v1/facility-follow-ups/{}/statuses",
+                follow_up["id"].as_str().unwrap()
+            ),
+            &staff.token,
+            Some("\"v1\""),
+            &status("71", None, "2026-06-10"),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    // 3: since 2025, the target put into effect on 31 January 2026: the
+    // period's 30 days only.
+    let third = pathway_of("Ancienne").await;
+    decide_on(&third, "target", "2025-06-01", Some("2026-01-31")).await;
+    decide_on(&third, "alternative", "2025-08-01", Some("2025-09-01")).await;
+    // 4: an alternative with no target: not a wait for one.
+    let fourth = pathway_of("Seule").await;
+    decide_on(&fourth, "alternative", "2026-04-01", Some("2026-04-15")).await;
+
+    let today = chrono::Utc::now().date_naive();
+    let end = today.min(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+    let first_days = (end - NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()).num_days() as f64;
+    let mut days = [30.0, 129.0, first_days];
+    days.sort_by(f64::total_cmp);
+    let indicators = app
+        .get_json("/v1/indicators?year=2026&domain=disability", &staff.token)
+        .await;
+    let p90 = days[1] + 0.8 * (days[2] - days[1]);
+    assert_eq!(
+        indicators["domains"][0]["alternative_while_target_pending"],
+        json!({"count": 3, "median_days": days[1], "p90_days": (p90 * 10.0).round() / 10.0,
+               "total_days": days.iter().sum::<f64>()}),
+    );
+}
