@@ -79,6 +79,33 @@ async fn closed_file(
              pe.territory_id, pe.family_name, pe.given_names, pe.birth_date, pe.commune_insee, '7654321' \
          FROM clients c, persons pe WHERE c.id = '{client}' AND pe.id = '{person}'"
     )).await;
+    // A consented PAG, its commitment and the version the person agreed to.
+    let plan = Uuid::now_v7();
+    execute(conn, &format!(
+        "INSERT INTO plans (id, pathway_id, kind, status, coordinator_id, objectives, consent_by, \
+             consented_on, consented_version_number) \
+         VALUES ('{plan}', '{pathway}', 'pag', 'consented', '{author}', 'Retour au domicile de sa fille', \
+             'person', '{opened}', 1)"
+    )).await;
+    execute(
+        conn,
+        &format!(
+            "INSERT INTO commitments (plan_id, organization_id, description, status) \
+         SELECT '{plan}', c.organization_id, 'Aide pour Mme {family}', 'accepted' FROM clients c \
+         WHERE c.id = '{client}'"
+        ),
+    )
+    .await;
+    execute(
+        conn,
+        &format!(
+            "INSERT INTO plan_versions (plan_id, number, objectives, commitments, consent_by, \
+             consented_on, recorded_by) \
+         VALUES ('{plan}', 1, 'Retour au domicile de sa fille', \
+             '[{{\"description\": \"Aide pour Mme {family}\"}}]', 'person', '{opened}', '{author}')"
+        ),
+    )
+    .await;
     person
 }
 
@@ -103,6 +130,7 @@ async fn snapshot(conn: &mut AsyncPgConnection) -> String {
              SELECT p::text AS t FROM persons p UNION ALL SELECT n::text FROM notes n \
              UNION ALL SELECT m::text FROM meetings m UNION ALL SELECT r::text FROM referrals r \
              UNION ALL SELECT s::text FROM pathway_status_periods s \
+             UNION ALL SELECT v::text FROM plan_versions v \
              UNION ALL SELECT a.action || a.resource_id::text FROM audit_log a WHERE a.actor_kind = 'system' \
          ) rows",
     )
@@ -208,6 +236,9 @@ async fn snapshot_of(conn: &mut AsyncPgConnection, person: Uuid) -> String {
              (SELECT string_agg(r::text, ',') FROM referrals r WHERE r.person_id = $1), \
              (SELECT string_agg(s::text, ',') FROM pathway_status_periods s JOIN pathways pa ON pa.id = s.pathway_id WHERE pa.person_id = $1), \
              (SELECT string_agg(w::text, ',') FROM person_name_words w WHERE w.person_id = $1), \
+             (SELECT string_agg(pl::text, ',') FROM plans pl JOIN pathways pa ON pa.id = pl.pathway_id WHERE pa.person_id = $1), \
+             (SELECT string_agg(c::text, ',') FROM commitments c JOIN plans pl ON pl.id = c.plan_id JOIN pathways pa ON pa.id = pl.pathway_id WHERE pa.person_id = $1), \
+             (SELECT string_agg(v::text, ',') FROM plan_versions v JOIN plans pl ON pl.id = v.plan_id JOIN pathways pa ON pa.id = pl.pathway_id WHERE pa.person_id = $1), \
              (SELECT string_agg(d::text, ',') FROM name_words d WHERE d.word = 'lagarde') \
          ) AS row",
     )
