@@ -8,6 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::QueryableByName;
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, Date, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
@@ -304,18 +306,11 @@ pub struct CommitmentRow {
 }
 
 /// The per-organization commitment rows of the period.
-pub async fn commitments(
+async fn commitments(
     conn: &mut AsyncPgConnection,
     query: &Query,
 ) -> diesel::QueryResult<Vec<CommitmentRow>> {
-    diesel::sql_query(COMMITMENTS_SQL)
-        .bind::<Date, _>(query.start)
-        .bind::<Date, _>(query.end)
-        .bind::<Timestamptz, _>(query.as_of)
-        .bind::<Nullable<Array<SqlUuid>>, _>(query.territories.clone())
-        .bind::<Nullable<Array<SqlDomain>>, _>(query.domains.clone())
-        .load(conn)
-        .await
+    within(COMMITMENTS_SQL, query).load(conn).await
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -337,20 +332,27 @@ pub struct FacilityRow {
 }
 
 /// The per-facility rows of the period.
-pub async fn facilities(
+async fn facilities(
     conn: &mut AsyncPgConnection,
     query: &Query,
 ) -> diesel::QueryResult<Vec<FacilityRow>> {
-    diesel::sql_query(FACILITIES_SQL)
+    within(FACILITIES_SQL, query)
+        .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Admits))
+        .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Refuses))
+        .load(conn)
+        .await
+}
+
+/// A statement of the report with the period and the scope bound as
+/// `$1` to `$5` (the `scoped` pathways), the one way each is called.
+fn within(sql: &'static str, query: &Query) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+    diesel::sql_query(sql)
+        .into_boxed()
         .bind::<Date, _>(query.start)
         .bind::<Date, _>(query.end)
         .bind::<Timestamptz, _>(query.as_of)
         .bind::<Nullable<Array<SqlUuid>>, _>(query.territories.clone())
         .bind::<Nullable<Array<SqlDomain>>, _>(query.domains.clone())
-        .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Admits))
-        .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Refuses))
-        .load(conn)
-        .await
 }
 
 /// Every row of the period: the domain rows, the facilities', the
@@ -381,16 +383,11 @@ pub async fn all(conn: &mut AsyncPgConnection, query: &Query) -> diesel::QueryRe
         .await
 }
 
-pub async fn compute(
+async fn compute(
     conn: &mut AsyncPgConnection,
     query: &Query,
 ) -> diesel::QueryResult<Vec<IndicatorRow>> {
-    diesel::sql_query(SQL)
-        .bind::<Date, _>(query.start)
-        .bind::<Date, _>(query.end)
-        .bind::<Timestamptz, _>(query.as_of)
-        .bind::<Nullable<Array<SqlUuid>>, _>(query.territories.clone())
-        .bind::<Nullable<Array<SqlDomain>>, _>(query.domains.clone())
+    within(SQL, query)
         .bind::<Array<Text>, _>(facility_status::codes_of(Outcome::Admits))
         .load(conn)
         .await
