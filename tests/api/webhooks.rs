@@ -598,3 +598,89 @@ async fn registration_is_checked_and_deleting_or_objecting_stops_deliveries() {
     );
     assert_eq!(deliveries(&app, &caf, id, "").await.len(), 1);
 }
+
+/// A facility's software is told of the orientations addressed to it and of
+/// their statuses, signed, as its feed says; another facility hears nothing.
+#[tokio::test]
+async fn a_facility_receives_its_orientations_and_their_statuses() {
+    use parcours::domain::Domain::Disability;
+    use parcours::domain::facility_status::STATUS_SYSTEM;
+    let app = TestApp::spawn_with(quick_retries, None).await;
+    let receiver = Receiver::start().await;
+    let other = Receiver::start().await;
+    let admin = app.token_for(Admin).await;
+    let mut facilities = Vec::new();
+    for (name, finess) in [
+        ("IME des Crêtes", "050000601"),
+        ("MAS des Crêtes", "050000602"),
+    ] {
+        let (organization, _) = app
+            .post_ok(
+                "/v1/organizations",
+                &admin,
+                &json!({"kind": "facility", "name": name, "finess": finess}),
+                201,
+            )
+            .await;
+        facilities.push(organization["id"].as_str().unwrap().to_owned());
+    }
+    let ime = app.partner_token("IME des Crêtes").await;
+    let mas = app.partner_token("MAS des Crêtes").await;
+    let types = ["facility_notified", "facility_status_changed"];
+    let (_, secret) = register(&app, &ime, &receiver.url(), &types).await;
+    register(&app, &mas, &other.url(), &types).await;
+
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let someone = crate::support::fixtures::person(&app, &staff, "Avertie").await;
+    let (pathway, _) = crate::support::fixtures::open(&app, &staff, &someone, Disability).await;
+    let (decision, _) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/decisions"),
+            &staff.token,
+            &json!({"authority": "cdaph", "qualification": "target",
+                    "label": "Orientation en IME", "decided_on": "2026-11-02"}),
+            201,
+        )
+        .await;
+    let (follow_up, _) = app
+        .post_ok(
+            &format!(
+                "/v1/decisions/{}/facilities",
+                decision["id"].as_str().unwrap()
+            ),
+            &staff.token,
+            &json!({"organization_id": facilities[0]}),
+            201,
+        )
+        .await;
+    let follow_up = follow_up["id"].as_str().unwrap();
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("/v1/facility-follow-ups/{follow_up}/statuses"),
+            &staff.token,
+            Some("\"v1\""),
+            &json!({"status": {"system": STATUS_SYSTEM, "code": "42"}, "status_on": "2026-11-10"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    let received = receiver.inbox.accepted_at_least(2).await;
+    assert_eq!(
+        types_of(&received),
+        ["facility_notified", "facility_status_changed"]
+    );
+    for delivery in &received {
+        assert!(signed_by(delivery, &secret));
+        assert_eq!(delivery.json()["data"]["follow_up_id"], follow_up);
+        assert!(!String::from_utf8_lossy(&delivery.body).contains("Avertie"));
+    }
+    let changed = received
+        .iter()
+        .find(|r| r.json()["type"] == "facility_status_changed")
+        .unwrap();
+    assert_eq!(changed.json()["data"]["facility_status"]["code"], "42");
+    // The MAS was addressed nothing: nothing reached it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(other.inbox.accepted().is_empty());
+}
