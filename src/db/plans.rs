@@ -255,8 +255,9 @@ pub async fn update(
 
 /// Records that the content of plan `id` changed (`what`: ids and kinds of
 /// change, no free text). Before the first consent nothing is numbered;
-/// after a consent, the first change opens the next version, which needs
-/// consent again; later changes add to it.
+/// while the plan is in force, the first change after a consent opens the
+/// next version, which needs consent again; later changes add to it. An
+/// ended plan has no next version.
 pub async fn content_changed(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -269,7 +270,8 @@ pub async fn content_changed(
              pending_changes = left(concat_ws('; ', \
                  CASE WHEN consented_version_number = version_number THEN NULL \
                       ELSE pending_changes END, $2), 4000) \
-         WHERE id = $1 AND consented_version_number IS NOT NULL",
+         WHERE id = $1 AND consented_version_number IS NOT NULL \
+           AND status IN ('consented', 'active')",
     )
     .bind::<diesel::sql_types::Uuid, _>(id)
     .bind::<diesel::sql_types::Text, _>(what)

@@ -19,10 +19,13 @@ pub fn allowed_next(from: CommitmentStatus) -> &'static [CommitmentStatus] {
     }
 }
 
-/// Whether a commitment in `status` lets its plan be consented: accepted
-/// (or already under way or done), or cancelled (it no longer stands).
+/// Whether a commitment in `status` lets its plan be consented: it was
+/// accepted (and may since be under way, fulfilled or breached), or it was
+/// cancelled (it no longer stands). Only a proposal left unanswered or a
+/// refusal holds the consent back: a breached commitment must not keep a
+/// plan from ever being agreed to again.
 pub fn lets_plan_be_consented(status: CommitmentStatus) -> bool {
-    matches!(status, Accepted | InProgress | Fulfilled | Cancelled)
+    !matches!(status, Proposed | Refused)
 }
 
 /// Whether changing the terms (description, frequency, due date) of a
@@ -66,6 +69,9 @@ mod tests {
         assert!(!lets_plan_be_consented(Refused));
         assert!(lets_plan_be_consented(Accepted));
         assert!(lets_plan_be_consented(Cancelled));
+        // Once accepted, whatever came of it: a new version can be agreed.
+        assert!(lets_plan_be_consented(Breached));
+        assert!(lets_plan_be_consented(Fulfilled));
     }
 
     #[test]

@@ -510,6 +510,40 @@ async fn a_plan_is_consented_only_once_every_organization_accepted_its_commitmen
     .await;
     assert_eq!(response.status(), 200);
 
+    // A breached commitment does not keep the plan from being agreed to again.
+    let plan_path = format!("/v1/plans/{plan}");
+    let read = app
+        .with_token(Method::GET, &plan_path, &staff.token)
+        .send()
+        .await
+        .unwrap();
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &plan_path,
+            &staff.token,
+            Some(&etag_of(&read)),
+            &json!({"objectives": "Maintien des droits malgré la rupture"}),
+        )
+        .await;
+    let changed: PlanView = view(response.json().await.unwrap());
+    assert!(changed.needs_consent);
+    let read = app
+        .with_token(Method::GET, &plan_path, &staff.token)
+        .send()
+        .await
+        .unwrap();
+    let response = app
+        .send_json(
+            Method::POST,
+            &format!("{plan_path}/consents"),
+            &staff.token,
+            Some(&etag_of(&read)),
+            &json!({"by": "person", "given_on": Utc::now().date_naive()}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
     // What each organization did, counted by hand: the CAF was proposed it
     // twice (again after new terms), refused once for capacity, accepted
     // once and broke it; the MSA was proposed one, cancelled unanswered.
