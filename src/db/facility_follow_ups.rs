@@ -18,7 +18,7 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{decisions, facility_follow_ups, facility_statuses, organizations};
-use crate::db::scope::{facility_follow_ups_visible, pathways_visible};
+use crate::db::scope::{Predicate, decisions_visible, facility_follow_ups_visible};
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events, pathways};
 use crate::domain::events::{self as event, EventData};
@@ -57,7 +57,7 @@ pub struct DecisionSummary {
 }
 
 /// A follow-up with its decision.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone)]
 pub struct Addressed {
     pub follow_up: FollowUp,
     pub decision: DecisionSummary,
@@ -100,23 +100,15 @@ pub fn decision_not_found() -> Error {
     Error::not_found("No such decision in your scope.")
 }
 
-/// The decision `id` and its pathway, if the caller sees its pathway.
+/// The decision `id`'s pathway and kind, if the caller sees its pathway.
 pub async fn decision_in_scope(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
 ) -> QueryResult<Option<(Uuid, DecisionKind)>> {
-    use crate::db::schema::pathways;
     decisions::table
         .find(id)
-        .filter(
-            decisions::pathway_id.eq_any(
-                pathways::table
-                    .filter(pathways_visible(who))
-                    .select(pathways::id)
-                    .into_boxed(),
-            ),
-        )
+        .filter(decisions_visible(who))
         .select((decisions::pathway_id, decisions::kind))
         .first(conn)
         .await
@@ -214,10 +206,26 @@ pub async fn find(
         .get_result(conn)
         .await
         .optional()?;
-    let Some(found) = found else {
-        return Ok(None);
-    };
-    Ok(with_decisions(conn, vec![found]).await?.pop())
+    match found {
+        Some(found) => with_decision(conn, found).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A follow-up just written, with its decision (its scope was the write's).
+pub async fn with_decision(
+    conn: &mut AsyncPgConnection,
+    follow_up: FollowUp,
+) -> QueryResult<Addressed> {
+    let decision = decisions::table
+        .find(follow_up.decision_id)
+        .select(DecisionSummary::as_select())
+        .first(conn)
+        .await?;
+    Ok(Addressed {
+        follow_up,
+        decision,
+    })
 }
 
 /// The follow-ups with their decisions (read once each).
@@ -262,20 +270,9 @@ pub async fn of_decision(
     page: PageRequest,
     record: &NewRecord,
 ) -> QueryResult<Vec<Addressed>> {
-    let mut query = facility_follow_ups::table
-        .filter(facility_follow_ups::decision_id.eq(decision))
-        .select(FollowUp::as_select())
-        .order(facility_follow_ups::id)
-        .limit(page.limit + 1)
-        .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(facility_follow_ups::id.gt(after));
-    }
-    let rows = query
-        .audited_list(record, "id", page.limit)
-        .load(conn)
-        .await?;
-    with_decisions(conn, rows).await
+    let of_it: Predicate<facility_follow_ups::table> =
+        Box::new(facility_follow_ups::decision_id.eq(decision));
+    page_where(conn, of_it, page, record).await
 }
 
 /// The follow-ups addressed to the caller's organization (a partner), in
@@ -286,8 +283,19 @@ pub async fn addressed_to_caller(
     page: PageRequest,
     record: &NewRecord,
 ) -> QueryResult<Vec<Addressed>> {
+    page_where(conn, facility_follow_ups_visible(who), page, record).await
+}
+
+/// One page of the follow-ups `filter` keeps, in id order, with their
+/// decisions; audited in the same statement.
+async fn page_where(
+    conn: &mut AsyncPgConnection,
+    filter: Predicate<facility_follow_ups::table>,
+    page: PageRequest,
+    record: &NewRecord,
+) -> QueryResult<Vec<Addressed>> {
     let mut query = facility_follow_ups::table
-        .filter(facility_follow_ups_visible(who))
+        .filter(filter)
         .select(FollowUp::as_select())
         .order(facility_follow_ups::id)
         .limit(page.limit + 1)

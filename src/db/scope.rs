@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::db::schema::{
-    commitments, facility_follow_ups, pathways, persons, plans, referrals, webhooks,
+    commitments, decisions, facility_follow_ups, pathways, persons, plans, referrals, webhooks,
 };
 use crate::domain::policy::{self, WebhookOwner};
 use crate::domain::principal::Principal;
@@ -68,6 +68,18 @@ pub fn webhooks_visible(who: &Principal) -> Predicate<webhooks::table> {
         WebhookOwner::Any => Box::new(sql::<Bool>("TRUE")),
         WebhookOwner::Nobody => nothing(),
     }
+}
+
+/// Decisions of the pathways the caller sees.
+pub fn decisions_visible(who: &Principal) -> Predicate<decisions::table> {
+    Box::new(
+        decisions::pathway_id.eq_any(
+            pathways::table
+                .filter(pathways_visible(who))
+                .select(pathways::id)
+                .into_boxed(),
+        ),
+    )
 }
 
 /// Staff: the facility follow-ups of the pathways they see. Partners: those

@@ -173,17 +173,6 @@ fn respond(status: StatusCode, row: Addressed) -> HttpResponse {
     )
 }
 
-/// The follow-up `id` as the caller may read it, after a change.
-async fn reread(
-    conn: &mut diesel_async::AsyncPgConnection,
-    who: &crate::domain::principal::Principal,
-    id: Uuid,
-) -> Result<Addressed, ApiError> {
-    Ok(facility_follow_ups::find(conn, who, id, None)
-        .await?
-        .ok_or_else(facility_follow_ups::not_found)?)
-}
-
 /// Address an orientation to a facility. The facility's partner clients
 /// then read it (`GET /v1/partner/orientations`), follow the pathway in
 /// their feed and report its statuses.
@@ -215,7 +204,7 @@ pub async fn address(
     let mut conn = caller.conn().await?;
     let follow_up =
         services::facility_follow_ups::address(&mut conn, caller.acting(), &new).await?;
-    let row = reread(&mut conn, caller.principal(), follow_up.id).await?;
+    let row = facility_follow_ups::with_decision(&mut conn, follow_up).await?;
     Ok(respond(StatusCode::CREATED, row))
 }
 
@@ -358,7 +347,9 @@ pub async fn report(
         status_on: body.status_on,
     };
     let mut conn = caller.conn().await?;
-    services::facility_follow_ups::report(&mut conn, caller.acting(), *id, version, &new).await?;
-    let row = reread(&mut conn, caller.principal(), *id).await?;
+    let follow_up =
+        services::facility_follow_ups::report(&mut conn, caller.acting(), *id, version, &new)
+            .await?;
+    let row = facility_follow_ups::with_decision(&mut conn, follow_up).await?;
     Ok(respond(StatusCode::OK, row))
 }
