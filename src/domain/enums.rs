@@ -242,6 +242,14 @@ closed_set! {
     }
 }
 
+/// A decision recorded without a kind, before kinds existed or in a
+/// request that names none, is an orientation.
+impl Default for DecisionKind {
+    fn default() -> Self {
+        Self::Orientation
+    }
+}
+
 closed_set! {
     /// Kind of support plan; `pag` is allowed in every domain.
     pub enum PlanKind {

@@ -79,7 +79,7 @@ pub struct CriticalCleared {
 pub struct DecisionRecorded {
     pub decision_id: Uuid,
     /// Absent from events recorded before decisions had kinds: orientations.
-    #[serde(default = "orientation")]
+    #[serde(default)]
     pub kind: DecisionKind,
     pub authority: DecisionAuthority,
     pub qualification: Qualification,
@@ -197,10 +197,6 @@ pub struct ReferralDeclined {
     pub organization_id: Uuid,
     pub domain: Domain,
     pub decline_reason: ReferralDeclineReason,
-}
-
-fn orientation() -> DecisionKind {
-    DecisionKind::Orientation
 }
 
 /// `facility_notified`: an orientation was addressed to a facility (an

@@ -14,6 +14,7 @@
 //! Source: `ansforge/IG-terminologie-de-sante` (terminologies v1.12.0; the
 //! value sets' version 20230922120000, the association's 20250411120000).
 
+use crate::domain::DecisionKind;
 pub use crate::domain::coding::Coding;
 use crate::domain::refusal::{FieldError, Refusal};
 
@@ -228,14 +229,17 @@ pub fn reason_display(code: &str) -> Option<&'static str> {
     REASONS.iter().find(|(c, _)| *c == code).map(|(_, d)| *d)
 }
 
-/// Whether an orientation is still « sans solution »: not put into effect,
-/// and no facility it is addressed to admits the person (`statuses`: the
-/// current status of each, if any).
-pub fn orientation_without_solution<'a>(
+/// Whether a decision is « sans solution »: an orientation (a rejection
+/// or a deferral is none) not put into effect, that no facility it is
+/// addressed to admits the person to (`statuses`: the current status of
+/// each, if any).
+pub fn decision_without_solution<'a>(
+    kind: DecisionKind,
     implemented: bool,
     mut statuses: impl Iterator<Item = Option<&'a str>>,
 ) -> bool {
-    !implemented
+    kind == DecisionKind::Orientation
+        && !implemented
         && !statuses.any(|code| {
             code.and_then(status)
                 .is_some_and(|s| s.outcome == Outcome::Admits)
@@ -362,16 +366,40 @@ mod tests {
 
     #[test]
     fn an_orientation_has_a_solution_once_a_facility_admits_or_it_is_in_effect() {
+        use DecisionKind::{Orientation, Rejection};
         let pending = [None, Some("42"), Some("45")];
-        assert!(orientation_without_solution(false, pending.into_iter()));
-        assert!(orientation_without_solution(false, std::iter::empty()));
+        assert!(decision_without_solution(
+            Orientation,
+            false,
+            pending.into_iter()
+        ));
+        assert!(decision_without_solution(
+            Orientation,
+            false,
+            std::iter::empty()
+        ));
         let admitted = [Some("45"), Some("71")];
-        assert!(!orientation_without_solution(false, admitted.into_iter()));
-        assert!(!orientation_without_solution(true, pending.into_iter()));
+        assert!(!decision_without_solution(
+            Orientation,
+            false,
+            admitted.into_iter()
+        ));
+        assert!(!decision_without_solution(
+            Orientation,
+            true,
+            pending.into_iter()
+        ));
         // The person left: no longer admitted there.
-        assert!(orientation_without_solution(
+        assert!(decision_without_solution(
+            Orientation,
             false,
             [Some("48")].into_iter()
+        ));
+        // A rejection is no orientation: nothing to be without.
+        assert!(!decision_without_solution(
+            Rejection,
+            false,
+            std::iter::empty()
         ));
     }
 

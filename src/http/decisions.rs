@@ -52,11 +52,11 @@ impl DecisionView {
     /// The decision, with the current status of each facility it is
     /// addressed to.
     fn of<'a>(d: Decision, facilities: impl Iterator<Item = Option<&'a str>>) -> Self {
-        let without_solution = d.kind == DecisionKind::Orientation
-            && facility_status::orientation_without_solution(
-                d.implemented_on.is_some(),
-                facilities,
-            );
+        let without_solution = facility_status::decision_without_solution(
+            d.kind,
+            d.implemented_on.is_some(),
+            facilities,
+        );
         Self {
             without_solution,
             id: d.id,
@@ -80,7 +80,7 @@ impl DecisionView {
 pub struct CreateDecision {
     /// `orientation` when absent. Only orientations are addressed to
     /// facilities and counted as orientations.
-    #[serde(default = "orientation")]
+    #[serde(default)]
     #[schema(default = "orientation")]
     pub kind: DecisionKind,
     pub authority: DecisionAuthority,
@@ -95,10 +95,6 @@ pub struct CreateDecision {
     pub valid_until: Option<NaiveDate>,
     #[serde(default, deserialize_with = "values::optional_date")]
     pub implemented_on: Option<NaiveDate>,
-}
-
-fn orientation() -> DecisionKind {
-    DecisionKind::Orientation
 }
 
 /// Record a decision on an open pathway.
