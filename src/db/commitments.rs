@@ -269,11 +269,14 @@ pub async fn update(
             .first(&mut *conn)
             .await?;
         // New terms or a cancellation change what the person agreed to.
-        if changes.changes_terms() {
-            let what = format!("commitment {id}: new terms");
-            crate::db::plans::content_changed(conn, current.plan_id, &what).await?;
+        let content_change = if changes.changes_terms() {
+            Some(format!("commitment {id}: new terms"))
         } else if status == CommitmentStatus::Cancelled && current.status != status {
-            let what = format!("commitment {id} cancelled");
+            Some(format!("commitment {id} cancelled"))
+        } else {
+            None
+        };
+        if let Some(what) = content_change {
             crate::db::plans::content_changed(conn, current.plan_id, &what).await?;
         }
         let updated: Commitment = diesel::update(commitments::table.find(id))

@@ -3,6 +3,7 @@
 
 use chrono::{Months, NaiveDate};
 
+use crate::domain::coding::Coding;
 use crate::domain::enums::PlanStatus::{self, Active, Consented, Draft, Ended, Proposed};
 use crate::domain::enums::{Domain, PlanEndReason, PlanKind};
 
@@ -56,6 +57,15 @@ pub fn national_end_reason(reason: PlanEndReason) -> Option<(&'static str, &'sta
         MovedOutOfDepartment => ("8", "Déménagement (hors département)"),
         Deceased => ("9", "Décès usager"),
         ObjectivesMet | Replaced | ConsentWithdrawn | PathwayClosed | Other => return None,
+    })
+}
+
+/// The national coding of `reason` (TRE_R421), if it is one of its nine.
+pub fn national_end_reason_coding(reason: PlanEndReason) -> Option<Coding> {
+    national_end_reason(reason).map(|(code, display)| Coding {
+        system: PAG_END_REASON_SYSTEM.into(),
+        code: code.into(),
+        display: Some(display.into()),
     })
 }
 

@@ -126,28 +126,40 @@ pub struct OrganizationCommitments {
     pub breached: i64,
 }
 
+/// Days as the report gives them: to a tenth.
+fn days(value: f64) -> Option<f64> {
+    Some((value * 10.0).round() / 10.0)
+}
+
+/// The entry of `out` that `is` picks, added by `new` the first time.
+fn entry<T>(out: &mut Vec<T>, is: impl Fn(&T) -> bool, new: impl FnOnce() -> T) -> Option<&mut T> {
+    let index = match out.iter().position(is) {
+        Some(index) => index,
+        None => {
+            out.push(new());
+            out.len() - 1
+        }
+    };
+    out.get_mut(index)
+}
+
 /// The commitment rows of one domain, one entry per organization.
 fn commitments_of(domain: Domain, rows: &[CommitmentRow]) -> Vec<OrganizationCommitments> {
     let mut out: Vec<OrganizationCommitments> = Vec::new();
     for row in rows.iter().filter(|r| r.domain == domain) {
-        let index = match out
-            .iter()
-            .position(|o| o.organization_id == row.organization_id)
-        {
-            Some(index) => index,
-            None => {
-                out.push(OrganizationCommitments {
-                    organization_id: row.organization_id,
-                    name: row.name.clone(),
-                    proposed: 0,
-                    accepted: 0,
-                    refused_by_reason: BTreeMap::new(),
-                    breached: 0,
-                });
-                out.len() - 1
-            }
-        };
-        let Some(organization) = out.get_mut(index) else {
+        let organization = entry(
+            &mut out,
+            |o| o.organization_id == row.organization_id,
+            || OrganizationCommitments {
+                organization_id: row.organization_id,
+                name: row.name.clone(),
+                proposed: 0,
+                accepted: 0,
+                refused_by_reason: BTreeMap::new(),
+                breached: 0,
+            },
+        );
+        let Some(organization) = organization else {
             continue;
         };
         let count = row.value.round() as i64;
@@ -186,27 +198,21 @@ pub struct FacilityOutcomes {
 
 /// The facility rows of one domain, one entry per facility.
 fn facilities_of(domain: Domain, rows: &[FacilityRow]) -> Vec<FacilityOutcomes> {
-    let days = |v: f64| Some((v * 10.0).round() / 10.0);
     let mut out: Vec<FacilityOutcomes> = Vec::new();
     for row in rows.iter().filter(|r| r.domain == domain) {
-        let index = match out
-            .iter()
-            .position(|f| f.organization_id == row.organization_id)
-        {
-            Some(index) => index,
-            None => {
-                out.push(FacilityOutcomes {
-                    organization_id: row.organization_id,
-                    finess: row.finess.clone(),
-                    name: row.name.clone(),
-                    addressed: 0,
-                    admitted: DayStats::default(),
-                    refused_by_reason: BTreeMap::new(),
-                });
-                out.len() - 1
-            }
-        };
-        let Some(facility) = out.get_mut(index) else {
+        let facility = entry(
+            &mut out,
+            |f| f.organization_id == row.organization_id,
+            || FacilityOutcomes {
+                organization_id: row.organization_id,
+                finess: row.finess.clone(),
+                name: row.name.clone(),
+                addressed: 0,
+                admitted: DayStats::default(),
+                refused_by_reason: BTreeMap::new(),
+            },
+        );
+        let Some(facility) = facility else {
             continue;
         };
         let count = row.value.round() as i64;
@@ -276,7 +282,6 @@ fn pivot(
         facilities: facilities_of(domain, facilities),
         commitments: commitments_of(domain, commitments),
     };
-    let days = |v: f64| Some((v * 10.0).round() / 10.0);
     for row in rows.iter().filter(|r| r.domain == domain) {
         let count = row.value.round() as i64;
         match (row.indicator.as_str(), row.key.as_str()) {

@@ -14,7 +14,7 @@ use crate::auth::policy::WorkOnCases;
 use crate::db::plans::{self, Plan, PlanChanges, PlanTransition, PlanVersion};
 use crate::domain::audit::AuditTarget;
 use crate::domain::coding::Coding;
-use crate::domain::plan::{PAG_END_REASON_SYSTEM, national_end_reason};
+use crate::domain::plan::national_end_reason_coding;
 use crate::domain::validation::Checks;
 use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 use crate::http::caller::Authorized;
@@ -85,14 +85,7 @@ impl From<Plan> for PlanView {
             review_due: p.review_due,
             ended_on: p.ended_on,
             end_reason: p.end_reason,
-            end_reason_code: p
-                .end_reason
-                .and_then(national_end_reason)
-                .map(|(code, display)| Coding {
-                    system: PAG_END_REASON_SYSTEM.into(),
-                    code: code.into(),
-                    display: Some(display.into()),
-                }),
+            end_reason_code: p.end_reason.and_then(national_end_reason_coding),
             needs_consent: p
                 .consented_version_number
                 .is_some_and(|n| n != p.version_number),
