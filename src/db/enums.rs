@@ -97,6 +97,7 @@ pg_enums! {
     Sex => Sex ("sex"),
     PathwayStatus => PathwayStatus ("pathway_status"),
     ClosureReason => ClosureReason ("closure_reason"),
+    ContinuationReason => ContinuationReason ("continuation_reason"),
     EscalationLevel => EscalationLevel ("escalation_level"),
     DecisionAuthority => DecisionAuthority ("decision_authority"),
     Qualification => DecisionQualification ("decision_qualification"),

@@ -135,6 +135,21 @@ SELECT domain, 'pathways_closed', closure_reason::text, count(*)
 FROM scoped WHERE closed_on >= $1 AND closed_on < $2
 GROUP BY domain, closure_reason
 UNION ALL
+-- Pathways opened during the period as the continuation of another, by the
+-- domain of the one continued (wherever it is: the move is counted where it
+-- lands), and those without a gap: opened while the one continued was
+-- open, or by the day after it closed.
+SELECT s.domain, 'continued_from', p.domain::text, count(*)
+FROM scoped s JOIN pathways p ON p.id = s.continues_from
+WHERE s.opened_on >= $1 AND s.opened_on < $2 AND s.opened_on <= ($3 AT TIME ZONE 'UTC')::date
+GROUP BY s.domain, p.domain
+UNION ALL
+SELECT s.domain, 'continued_without_gap', p.domain::text, count(*)
+FROM scoped s JOIN pathways p ON p.id = s.continues_from
+WHERE s.opened_on >= $1 AND s.opened_on < $2 AND s.opened_on <= ($3 AT TIME ZONE 'UTC')::date
+  AND (p.closed_on IS NULL OR s.opened_on <= p.closed_on + 1)
+GROUP BY s.domain, p.domain
+UNION ALL
 SELECT domain, 'status_at_end', status::text, count(*) FROM at_end GROUP BY domain, status
 UNION ALL
 SELECT domain, 'without_solution_days', 'count', count(*) FROM waits GROUP BY domain

@@ -12,15 +12,15 @@ use crate::db::PageRequest;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::events;
-use crate::db::schema::{pathway_status_periods, pathways, user_territories, users};
-use crate::db::scope::pathways_visible;
+use crate::db::schema::{pathway_status_periods, pathways, territories, user_territories, users};
+use crate::db::scope::{self, pathways_visible};
 use crate::db::versioned::at_version;
 use crate::domain::enums::name_of;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::pathway::{TransitionError, check_transition};
 use crate::domain::policy::{REFERENT_ROLES, may_steer};
 use crate::domain::principal::Principal;
-use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
+use crate::domain::{ClosureReason, ContinuationReason, Domain, EscalationLevel, PathwayStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
@@ -41,6 +41,8 @@ pub struct Pathway {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub continues_from: Option<Uuid>,
+    pub continuation_reason: Option<ContinuationReason>,
 }
 
 #[derive(Debug, Insertable)]
@@ -51,6 +53,20 @@ pub struct NewPathway {
     pub domain: Domain,
     pub territory_id: Uuid,
     pub referent_id: Option<Uuid>,
+    pub opened_on: NaiveDate,
+    /// The person's pathway this one continues, and why.
+    pub continues_from: Option<Uuid>,
+    pub continuation_reason: Option<ContinuationReason>,
+}
+
+/// A pathway of a person as another pathway of theirs names it
+/// (`continues_from`), whatever the caller's domains: the continuation
+/// records an event in its timeline.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
+pub struct Continued {
+    pub id: Uuid,
+    pub domain: Domain,
     pub opened_on: NaiveDate,
 }
 
@@ -274,12 +290,94 @@ pub async fn open(
                 opened_on: pathway.opened_on,
                 referent_id: pathway.referent_id,
                 reason: reason.map(str::to_owned),
+                continues_from: pathway.continues_from,
+                continuation_reason: pathway.continuation_reason,
             }),
         )
         .await?;
+        if let (Some(previous), Some(why)) = (pathway.continues_from, pathway.continuation_reason) {
+            let continued = EventData::PathwayContinued(event::PathwayContinued {
+                pathway_id: pathway.id,
+                domain: pathway.domain,
+                opened_on: pathway.opened_on,
+                reason: why,
+            });
+            events::record(conn, previous, actor, continued).await?;
+        }
         Ok(pathway)
     })
     .await
+}
+
+/// The pathway `id` of `person`, in any domain: what a new pathway of the
+/// person may continue. Another person's pathway is not found, so the
+/// answer tells nothing about it.
+pub async fn of_person(
+    conn: &mut AsyncPgConnection,
+    person: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Continued>> {
+    pathways::table
+        .find(id)
+        .filter(pathways::person_id.eq(person))
+        .select(Continued::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// An open pathway of a person outside the caller's domains and
+/// territories, as far as the caller may know it: where, in what status,
+/// since when, and who to call.
+#[derive(Debug, Clone, Queryable)]
+pub struct Elsewhere {
+    pub id: Uuid,
+    pub domain: Domain,
+    pub status: PathwayStatus,
+    pub status_since: DateTime<Utc>,
+    pub opened_on: NaiveDate,
+    pub territory_id: Uuid,
+    pub territory_name: String,
+    pub referent_name: Option<String>,
+    pub referent_email: Option<String>,
+}
+
+/// The open pathways of `person` that the caller does not see
+/// ([`scope::pathways_elsewhere`]), in domain order, with the record of the
+/// look in the same statement (its `result_ids`: the pathways shown). At
+/// most one is open per domain.
+pub async fn elsewhere(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    person: Uuid,
+    record: &NewRecord,
+) -> QueryResult<Vec<Elsewhere>> {
+    let shown = pathways::table
+        .filter(scope::pathways_elsewhere(who))
+        .filter(pathways::person_id.eq(person))
+        .filter(pathways::status.ne(PathwayStatus::Closed))
+        .select(pathways::id)
+        .into_boxed();
+    let at_most = i64::try_from(Domain::VALUES.len()).unwrap_or(i64::MAX);
+    pathways::table
+        .inner_join(territories::table)
+        .left_join(users::table)
+        .filter(pathways::id.eq_any(shown))
+        .order((pathways::domain, pathways::id))
+        .select((
+            pathways::id,
+            pathways::domain,
+            pathways::status,
+            pathways::status_since,
+            pathways::opened_on,
+            pathways::territory_id,
+            territories::name,
+            users::display_name.nullable(),
+            users::email.nullable(),
+        ))
+        .audited_list(record, "id", at_most)
+        .load(conn)
+        .await
 }
 
 /// The open pathway of a person in a domain, if any (to name it in a 409).

@@ -333,6 +333,8 @@ pub async fn accept(
                 territory_id: person.territory_id,
                 referent_id: referent,
                 opened_on: today,
+                continues_from: None,
+                continuation_reason: None,
             }),
         };
         let pathway_id = opening

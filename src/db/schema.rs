@@ -22,6 +22,10 @@ pub mod sql_types {
     pub struct ConsentBy;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "continuation_reason"))]
+    pub struct ContinuationReason;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "decision_authority"))]
     pub struct DecisionAuthority;
 
@@ -391,6 +395,7 @@ diesel::table! {
     use super::sql_types::PathwayStatus;
     use super::sql_types::ClosureReason;
     use super::sql_types::EscalationLevel;
+    use super::sql_types::ContinuationReason;
 
     pathways (id) {
         id -> Uuid,
@@ -409,6 +414,8 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        continues_from -> Nullable<Uuid>,
+        continuation_reason -> Nullable<ContinuationReason>,
     }
 }
 

@@ -110,6 +110,26 @@ pub fn facility_follow_ups_visible(who: &Principal) -> Predicate<facility_follow
     }
 }
 
+/// The pathways a caller may know exist without reading them (CASF
+/// L226-2-2, strictly necessary): those of the persons of the caller's
+/// territories that lie outside the caller's territories and domains.
+/// Staff only; every other role: none.
+pub fn pathways_elsewhere(who: &Principal) -> Predicate<pathways::table> {
+    if !is_staff_in_cases(who) {
+        return nothing();
+    }
+    Box::new(
+        pathways::person_id
+            .eq_any(
+                persons::table
+                    .filter(persons_visible(who))
+                    .select(persons::id)
+                    .into_boxed(),
+            )
+            .and(diesel::dsl::not(pathways_visible(who))),
+    )
+}
+
 /// Persons of the caller's territories.
 pub fn persons_visible(who: &Principal) -> Predicate<persons::table> {
     if !is_staff_in_cases(who) {

@@ -23,9 +23,9 @@ use crate::domain::events::{self as event, EventData};
 use crate::domain::nir::Nir;
 use crate::domain::plan::latest_review;
 use crate::domain::{
-    ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy, DecisionAuthority,
-    DecisionKind, Domain, EscalationLevel, EventKind, PathwayStatus, PlanEndReason, PlanKind,
-    PlanStatus, Qualification, Sex,
+    ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy, ContinuationReason,
+    DecisionAuthority, DecisionKind, Domain, EscalationLevel, EventKind, PathwayStatus,
+    PlanEndReason, PlanKind, PlanStatus, Qualification, Sex,
 };
 use crate::privacy::PersonalDataKeys;
 
@@ -123,6 +123,8 @@ pub struct Pathways {
     pub critical_reason: Vec<Option<String>>,
     pub critical_since: Vec<Option<DateTime<Utc>>>,
     pub created_at: Vec<DateTime<Utc>>,
+    pub continues_from: Vec<Option<Uuid>>,
+    pub continuation_reason: Vec<Option<ContinuationReason>>,
 }
 
 #[derive(Default)]
@@ -497,13 +499,29 @@ pub fn person(
         .push(nir.as_ref().map(|nir| keys.nir_index(nir)));
     p.created_at.push(created);
 
+    let mut first = None;
     for (n, domain) in domains.iter().enumerate() {
         let opened_on = if n == 0 {
             first_opened
         } else {
             between(world.opens_on(*domain).max(first_opened), world.today, rng)
         };
-        pathway(world, territory, id, *domain, opened_on, rng, batch);
+        // A quarter of second pathways continue the first: at an age
+        // threshold between child protection and disability, or disability
+        // and the elderly; after a change of situation otherwise.
+        let continues = first.filter(|_| rng.gen_bool(0.25)).map(|previous| {
+            let reason = match (first_domain, *domain) {
+                (Domain::Childhood, Domain::Disability) | (Domain::Disability, Domain::Elderly) => {
+                    ContinuationReason::Age
+                }
+                _ => ContinuationReason::ChangeOfSituation,
+            };
+            (previous, reason)
+        });
+        pathway(
+            world, territory, id, *domain, opened_on, continues, rng, batch,
+        );
+        first = first.or(batch.pathways.id.last().copied());
     }
 }
 
@@ -554,6 +572,7 @@ fn pathway(
     person: Uuid,
     domain: Domain,
     opened_on: NaiveDate,
+    continues: Option<(Uuid, ContinuationReason)>,
     rng: &mut StdRng,
     batch: &mut Batch,
 ) {
@@ -623,6 +642,19 @@ fn pathway(
         .push(critical.map(|_| "Risque de rupture de parcours".to_owned()));
     pw.critical_since.push(critical.map(|(_, since)| since));
     pw.created_at.push(times[0]);
+    pw.continues_from
+        .push(continues.map(|(previous, _)| previous));
+    pw.continuation_reason.push(continues.map(|(_, why)| why));
+    if let Some((previous, why)) = continues {
+        let continued = event::PathwayContinued {
+            pathway_id: id,
+            domain,
+            opened_on,
+            reason: why,
+        };
+        let data = EventData::PathwayContinued(continued);
+        batch.events.push(previous, times[0], referent, data);
+    }
 
     let mut record = |when: DateTime<Utc>, data: EventData| {
         batch.events.push(id, when, referent, data);
@@ -635,6 +667,8 @@ fn pathway(
             opened_on,
             referent_id: referent,
             reason: None,
+            continues_from: continues.map(|(previous, _)| previous),
+            continuation_reason: continues.map(|(_, why)| why),
         }),
     );
     for i in 1..steps.len() {

@@ -67,9 +67,10 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO pathways (id, person_id, domain, territory_id, referent_id, status, \
              status_since, opened_on, closed_on, closure_reason, critical_level, critical_reason, \
-             critical_since, created_at, updated_at) \
-         SELECT *, c FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             AS u(a, b, c0, d, e, f, g, h, i, j, k, l, m, c)",
+             critical_since, created_at, updated_at, continues_from, continuation_reason) \
+         SELECT a, b, c0, d, e, f, g, h, i, j, k, l, m, c, c, n, o \
+         FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             AS u(a, b, c0, d, e, f, g, h, i, j, k, l, m, c, n, o)",
     )
     .bind::<Array<SqlUuid>, _>(&w.id)
     .bind::<Array<SqlUuid>, _>(&w.person)
@@ -85,6 +86,8 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<Text>>, _>(&w.critical_reason)
     .bind::<Array<Nullable<Timestamptz>>, _>(&w.critical_since)
     .bind::<Array<Timestamptz>, _>(&w.created_at)
+    .bind::<Array<Nullable<SqlUuid>>, _>(&w.continues_from)
+    .bind::<Array<Nullable<t::ContinuationReason>>, _>(&w.continuation_reason)
     .execute(conn)
     .await?;
 

@@ -34,6 +34,9 @@ closed_set! {
         Read => "read",
         /// A person's access log read.
         ReadAccessLog => "read_access_log",
+        /// Where a person is followed outside the caller's domains and
+        /// territories looked at (`result_ids`: the pathways shown).
+        ReadOtherPathways => "read_other_pathways",
         /// A partner's referral received.
         Refer => "refer",
         /// A retried request answered from its stored response (`Idempotency-Key`).

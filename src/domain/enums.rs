@@ -178,6 +178,20 @@ closed_set! {
 }
 
 closed_set! {
+    /// Why a pathway continues another of the same person (`continues_from`).
+    pub enum ContinuationReason {
+        /// An age threshold: majority or 21 in child protection, 20 in a
+        /// children's facility (amendement Creton), 60 in disability.
+        Age => "age",
+        /// The person's needs or situation changed (a disability found in
+        /// child protection, a return to work, a move).
+        ChangeOfSituation => "change_of_situation",
+        /// Another reason, said in the opening's `reason`.
+        Other => "other",
+    }
+}
+
+closed_set! {
     /// How far a critical situation is escalated.
     pub enum EscalationLevel {
         /// Handled within the département (commission de situations critiques).
@@ -400,6 +414,8 @@ closed_set! {
         FacilityStatusChanged => "facility_status_changed",
         /// The person agreed to a new version of a plan in force.
         PlanVersionConsented => "plan_version_consented",
+        /// Another pathway of the person continues this one (`continues_from`).
+        PathwayContinued => "pathway_continued",
     }
 }
 
@@ -492,6 +508,7 @@ mod tests {
         spelled_alike(Sex::VALUES, Sex::as_str);
         spelled_alike(PathwayStatus::VALUES, PathwayStatus::as_str);
         spelled_alike(ClosureReason::VALUES, ClosureReason::as_str);
+        spelled_alike(ContinuationReason::VALUES, ContinuationReason::as_str);
         spelled_alike(EscalationLevel::VALUES, EscalationLevel::as_str);
         spelled_alike(DecisionAuthority::VALUES, DecisionAuthority::as_str);
         spelled_alike(Qualification::VALUES, Qualification::as_str);

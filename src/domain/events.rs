@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::{
-    ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy, DecisionAuthority,
-    DecisionKind, Domain, EscalationLevel, EventKind, NoteVisibility, PathwayStatus, PlanEndReason,
-    PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
+    ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy, ContinuationReason,
+    DecisionAuthority, DecisionKind, Domain, EscalationLevel, EventKind, NoteVisibility,
+    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
 };
 
 /// `pathway_opened`: the pathway as it was opened.
@@ -26,6 +26,25 @@ pub struct PathwayOpened {
     pub referent_id: Option<Uuid>,
     /// Why it was opened, when said.
     pub reason: Option<String>,
+    /// The pathway of the person it continues, when it continues one
+    /// (absent otherwise, and from events written before continuations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues_from: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation_reason: Option<ContinuationReason>,
+}
+
+/// `pathway_continued`: another pathway of the person continues this one
+/// (it was opened with `continues_from` naming this one).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathwayContinued {
+    /// The pathway that continues this one.
+    pub pathway_id: Uuid,
+    /// Its domain (the same one, or another).
+    pub domain: Domain,
+    pub opened_on: NaiveDate,
+    pub reason: ContinuationReason,
 }
 
 /// `status_changed`: a move of the pathway's state machine.
@@ -311,6 +330,7 @@ event_data! {
     FacilityNotified,
     FacilityStatusChanged,
     PlanVersionConsented,
+    PathwayContinued,
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub mod values;
 
 pub use enums::{
     AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
-    DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationLevel, EventKind,
-    NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
-    Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
+    ContinuationReason, DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationLevel,
+    EventKind, NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason, PlanKind,
+    PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
 };

@@ -1,5 +1,7 @@
 //! The pathway state machine of DESIGN.md §1, one table for every domain.
 
+use chrono::NaiveDate;
+
 use crate::domain::enums::ClosureReason;
 use crate::domain::enums::PathwayStatus::{
     self, Assessment, Closed, Orientation, Referred, Supported, WithoutSolution,
@@ -48,6 +50,26 @@ pub fn check_transition(
         (_, Some(_)) => Err(TransitionError::ClosureReasonUnexpected),
         (_, None) => Ok(()),
     }
+}
+
+/// Why a pathway cannot continue the one it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContinuationError {
+    /// It would be opened before the pathway it continues was.
+    OpenedBefore { previous_opened_on: NaiveDate },
+}
+
+/// Whether a pathway opened on `opened_on` may continue one opened on
+/// `previous_opened_on`: not before it (the same day is a continuation).
+/// The same person, and one open pathway per domain, are the database's.
+pub fn check_continuation(
+    previous_opened_on: NaiveDate,
+    opened_on: NaiveDate,
+) -> Result<(), ContinuationError> {
+    if opened_on < previous_opened_on {
+        return Err(ContinuationError::OpenedBefore { previous_opened_on });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -116,6 +138,20 @@ mod tests {
         assert_eq!(
             check_transition(Referred, Assessment, Some(ClosureReason::Deceased)),
             Err(TransitionError::ClosureReasonUnexpected)
+        );
+    }
+
+    #[test]
+    fn a_continuation_opens_on_or_after_the_pathway_it_continues() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let previous = day(2024, 2, 29);
+        assert_eq!(check_continuation(previous, day(2024, 2, 29)), Ok(()));
+        assert_eq!(check_continuation(previous, day(2024, 3, 1)), Ok(()));
+        assert_eq!(
+            check_continuation(previous, day(2024, 2, 28)),
+            Err(ContinuationError::OpenedBefore {
+                previous_opened_on: previous
+            })
         );
     }
 }

@@ -57,6 +57,17 @@ pub struct DecisionCounts {
     pub deferral: i64,
 }
 
+/// Pathways that continue one of another domain (or of the same one).
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Continuations {
+    /// Opened during the period as the continuation of a pathway of this
+    /// domain.
+    pub count: i64,
+    /// Of those, opened while the pathway continued was still open, or at
+    /// the latest the day after it closed: no day without a pathway.
+    pub without_gap: i64,
+}
+
 /// One domain's indicators for the period.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DomainIndicators {
@@ -68,6 +79,11 @@ pub struct DomainIndicators {
     pub referrals: i64,
     /// Pathways opened during the period.
     pub pathways_opened: i64,
+    /// Of the pathways opened during the period, those that continue
+    /// another (`continues_from`), by the domain of the one continued
+    /// (every domain listed): child protection → disability at majority,
+    /// disability → the elderly at 60.
+    pub continued_from: BTreeMap<String, Continuations>,
     /// Pathways closed during the period, in all and by closure reason
     /// (every reason listed, 0 included).
     pub pathways_closed: i64,
@@ -257,6 +273,10 @@ fn pivot(
         opened_year: opened_on.year(),
         referrals: 0,
         pathways_opened: 0,
+        continued_from: Domain::VALUES
+            .iter()
+            .map(|d| (name_of(d), Continuations::default()))
+            .collect(),
         pathways_closed: 0,
         closed_by_reason: zeroed(ClosureReason::VALUES),
         status_at_end: zeroed(PathwayStatus::VALUES),
@@ -287,6 +307,15 @@ fn pivot(
         match (row.indicator.as_str(), row.key.as_str()) {
             ("referrals", _) => out.referrals = count,
             ("pathways_opened", _) => out.pathways_opened = count,
+            ("continued_from", from) => {
+                out.continued_from.entry(from.to_owned()).or_default().count = count
+            }
+            ("continued_without_gap", from) => {
+                out.continued_from
+                    .entry(from.to_owned())
+                    .or_default()
+                    .without_gap = count
+            }
             ("pathways_closed", reason) => {
                 out.pathways_closed += count;
                 out.closed_by_reason.insert(reason.to_owned(), count);
@@ -355,6 +384,10 @@ fn csv(indicators: &Indicators) -> String {
         row("opened_on", "", d.opened_on.to_string());
         row("referrals", "", d.referrals.to_string());
         row("pathways_opened", "", d.pathways_opened.to_string());
+        for (from, c) in &d.continued_from {
+            row("continued_from", from, c.count.to_string());
+            row("continued_without_gap", from, c.without_gap.to_string());
+        }
         row("pathways_closed", "", d.pathways_closed.to_string());
         for (reason, n) in &d.closed_by_reason {
             row("closed_by_reason", reason, n.to_string());

@@ -92,6 +92,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(persons::read)
         .service(persons::update)
         .service(persons::duplicates)
+        .service(persons::other_pathways)
         .service(pathways::list)
         .service(pathways::create)
         .service(pathways::read)

@@ -17,7 +17,7 @@ use crate::db::pathways::{self, Filters, Pathway, StatusPeriod, Transition};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
 use crate::domain::values;
-use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
+use crate::domain::{ClosureReason, ContinuationReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
@@ -52,6 +52,11 @@ pub struct PathwayView {
     pub closure_reason: Option<ClosureReason>,
     /// Present while the situation is flagged critical.
     pub critical: Option<Critical>,
+    /// The person's pathway this one continues (perhaps in a domain you do
+    /// not work in: `GET /v1/persons/{id}/other-pathways` shows where it stands).
+    pub continues_from: Option<Uuid>,
+    /// Why it continues it; present with `continues_from`.
+    pub continuation_reason: Option<ContinuationReason>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -78,6 +83,8 @@ impl From<Pathway> for PathwayView {
             closed_on: p.closed_on,
             closure_reason: p.closure_reason,
             critical,
+            continues_from: p.continues_from,
+            continuation_reason: p.continuation_reason,
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -145,6 +152,12 @@ pub struct CreatePathway {
     pub opened_on: Option<NaiveDate>,
     /// Why the situation was signalled.
     pub reason: Option<String>,
+    /// Another pathway of the same person that this one continues, in
+    /// any domain (child protection then adult disability, disability then
+    /// the elderly) or the same one; opened on or before this one. Its
+    /// timeline records `pathway_continued`. Requires `continuation_reason`.
+    pub continues_from: Option<Uuid>,
+    pub continuation_reason: Option<ContinuationReason>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -294,6 +307,21 @@ pub async fn create(
     let body = body.0;
     let mut checks = Checks::new();
     let why = body.reason.as_deref().map(|r| reason(&mut checks, r));
+    let continues = match (body.continues_from, body.continuation_reason) {
+        (Some(previous), Some(why)) => Some((previous, why)),
+        (None, None) => None,
+        (Some(_), None) => {
+            checks.fail("continuation_reason", "is required with `continues_from`");
+            None
+        }
+        (None, Some(_)) => {
+            checks.fail(
+                "continuation_reason",
+                "is only for a pathway with `continues_from`",
+            );
+            None
+        }
+    };
     checks.finish()?;
     let today = Utc::now().date_naive();
     let opening = Opening {
@@ -303,6 +331,7 @@ pub async fn create(
         referent_id: body.referent_id,
         opened_on: body.opened_on.unwrap_or(today),
         reason: why,
+        continues,
     };
     let mut conn = caller.conn().await?;
     let pathway = services::pathways::open(&mut conn, caller.acting(), opening, today).await?;

@@ -10,12 +10,13 @@ use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
+use crate::db::pathways::{self, Elsewhere};
 use crate::db::persons::{self, Candidate, NewPerson, Person, PersonChanges, Probe, Search};
-use crate::domain::Sex;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::nir::Nir;
 use crate::domain::validation::{Checks, is_digits, is_msa_number};
 use crate::domain::values::{self, CommuneCode};
+use crate::domain::{Domain, PathwayStatus, Sex};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
@@ -600,5 +601,103 @@ pub async fn duplicates(
     let found = persons::candidates(&mut conn, who, &probe, &record).await?;
     Ok(web::Json(Candidates {
         items: candidates_view(found, keys),
+    }))
+}
+
+/// Where a person is followed outside your domains and territories.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OtherPathways {
+    /// The person's open pathways you do not see, one per domain at most,
+    /// in domain order; empty when there is none.
+    pub items: Vec<OtherPathway>,
+}
+
+/// An open pathway you may know exists but not read (CASF L226-2-2, the
+/// strictly necessary): its domain, where it stands and who to call. Its
+/// notes, decisions, plans and history stay with its own team.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OtherPathway {
+    /// To name it as `continues_from` when you open the next pathway;
+    /// reading it answers 404 outside your domains and territories.
+    pub pathway_id: Uuid,
+    pub domain: Domain,
+    pub status: PathwayStatus,
+    /// When the current status began.
+    pub status_since: DateTime<Utc>,
+    /// Followed there since.
+    pub opened_on: NaiveDate,
+    /// The service that follows it.
+    pub territory: TerritoryRef,
+    /// Absent while nobody is its referent.
+    pub referent: Option<ReferentContact>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TerritoryRef {
+    pub id: Uuid,
+    #[schema(example = "Gapençais")]
+    pub name: String,
+}
+
+/// Who to call about the pathway.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReferentContact {
+    #[schema(example = "Claire Roux")]
+    pub name: String,
+    #[schema(example = "claire.roux@hautes-alpes.example")]
+    pub email: String,
+}
+
+impl From<Elsewhere> for OtherPathway {
+    fn from(row: Elsewhere) -> Self {
+        Self {
+            pathway_id: row.id,
+            domain: row.domain,
+            status: row.status,
+            status_since: row.status_since,
+            opened_on: row.opened_on,
+            territory: TerritoryRef {
+                id: row.territory_id,
+                name: row.territory_name,
+            },
+            referent: row
+                .referent_name
+                .zip(row.referent_email)
+                .map(|(name, email)| ReferentContact { name, email }),
+        }
+    }
+}
+
+/// Where a person of your territories is followed outside your domains
+/// and territories: each open pathway's domain, status, since when, the
+/// service and the referent to call — nothing else (no notes, decisions,
+/// plans or history). Each look is audited as `read_other_pathways`, with
+/// the pathways shown; a person who objected to sharing is shown too (the
+/// objection concerns partners, not the département's staff).
+#[utoipa::path(
+    tag = "persons",
+    responses(
+        (status = 200, description = "The person's open pathways outside your scope.", body = OtherPathways),
+    )
+)]
+#[get("/v1/persons/{id}/other-pathways")]
+pub async fn other_pathways(
+    caller: Authorized<WorkOnCases>,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<web::Json<OtherPathways>, ApiError> {
+    let who = caller.principal();
+    let mut conn = state.pool.get().await?;
+    let action = AuditAction::ReadOtherPathways;
+    let person = persons::find(&mut conn, who, *id, None)
+        .await
+        .map_err(crate::db::Error::from)
+        .and_then(|found| found.ok_or_else(persons::not_found));
+    let target = (AuditTarget::Person, Some(*id));
+    let person = record::settled(&mut conn, caller.audit(), who, action, target, person).await?;
+    let record = record::about(caller.audit(), who, action, AuditTarget::Person, person.id);
+    let rows = pathways::elsewhere(&mut conn, who, person.id, &record).await?;
+    Ok(web::Json(OtherPathways {
+        items: rows.into_iter().map(OtherPathway::from).collect(),
     }))
 }

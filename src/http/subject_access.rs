@@ -13,9 +13,9 @@ use uuid::Uuid;
 use crate::domain::audit::{ActorKind, AuditAction, AuditTarget};
 use crate::domain::{
     AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
-    DecisionAuthority, DecisionKind, Domain, EscalationLevel, NoteVisibility, PathwayStatus,
-    PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus,
-    Role, Sex,
+    ContinuationReason, DecisionAuthority, DecisionKind, Domain, EscalationLevel, NoteVisibility,
+    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
+    ReferralStatus, Role, Sex,
 };
 use crate::http::timeline::EventView;
 
@@ -75,6 +75,9 @@ pub struct PathwayRecord {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The person's pathway this one continues, and why.
+    pub continues_from: Option<Uuid>,
+    pub continuation_reason: Option<ContinuationReason>,
     pub status_history: Vec<StatusPeriodRecord>,
     pub decisions: Vec<DecisionRecord>,
     pub plans: Vec<PlanRecord>,

@@ -13,11 +13,12 @@ use crate::db::pathways::{self, NewPathway, Pathway, Transition};
 use crate::db::{Error, domain_calendar, persons};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
+use crate::domain::pathway::{ContinuationError, check_continuation};
 use crate::domain::policy::default_referent;
 use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
-use crate::domain::{Domain, EscalationLevel};
+use crate::domain::{ContinuationReason, Domain, EscalationLevel};
 use crate::services::change::Change;
 
 /// What opening a pathway asks for, its text already parsed.
@@ -30,12 +31,18 @@ pub struct Opening {
     pub referent_id: Option<Uuid>,
     pub opened_on: NaiveDate,
     pub reason: Option<String>,
+    /// The person's pathway this one continues (in any domain), and why.
+    pub continues: Option<(Uuid, ContinuationReason)>,
 }
 
 /// Opens a pathway in status `referred`, recorded `today`: in one of the
 /// caller's domains and territories, for a person of the caller's scope,
 /// once the domain is open, with a referent of its territory and domain,
-/// and while the person has no open pathway in the domain.
+/// and while the person has no open pathway in the domain. A continuation
+/// names another pathway of the same person, in any domain (the caller
+/// need not see it: a coordinator of adult disability continues the
+/// child-protection pathway), opened on or before this one; that pathway's
+/// timeline records `pathway_continued`.
 pub async fn open(
     conn: &mut AsyncPgConnection,
     by: Acting<'_>,
@@ -80,6 +87,21 @@ pub async fn open(
             opens_on: closed.opens_on,
         }
     })?;
+    if let Some((previous, _)) = opening.continues {
+        let continued = pathways::of_person(conn, person.id, previous)
+            .await?
+            .ok_or_else(|| {
+                Error::unprocessable("continues_from", "names no pathway of this person")
+            })?;
+        check_continuation(continued.opened_on, opened_on).map_err(|error| match error {
+            ContinuationError::OpenedBefore { previous_opened_on } => Error::unprocessable(
+                "opened_on",
+                format!(
+                    "must not be before the pathway it continues was opened ({previous_opened_on})"
+                ),
+            ),
+        })?;
+    }
     let referent_id = opening.referent_id.or_else(|| default_referent(by.who));
     if let Some(referent) = referent_id
         && !pathways::can_be_referent(conn, referent, territory_id, domain).await?
@@ -96,6 +118,8 @@ pub async fn open(
         territory_id,
         referent_id,
         opened_on,
+        continues_from: opening.continues.map(|(previous, _)| previous),
+        continuation_reason: opening.continues.map(|(_, why)| why),
     };
     let reason = opening.reason.as_deref();
     let opened = Change::new(by, AuditAction::Create, AuditTarget::Pathway)

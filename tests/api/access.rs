@@ -50,7 +50,9 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET" | "POST", "/v1/persons") => Roles(CASEWORK),
         ("POST", "/v1/persons/search") => Roles(CASEWORK),
         ("GET" | "PATCH", "/v1/persons/{id}") => Roles(CASEWORK),
-        ("GET", "/v1/persons/{id}/duplicates") => Roles(CASEWORK),
+        ("GET", "/v1/persons/{id}/duplicates" | "/v1/persons/{id}/other-pathways") => {
+            Roles(CASEWORK)
+        }
         ("GET" | "POST", "/v1/pathways") => Roles(CASEWORK),
         ("GET", "/v1/pathways/{id}" | "/v1/pathways/{id}/timeline") => Roles(CASEWORK),
         ("PATCH", "/v1/pathways/{id}") => Roles(SUPERVISOR),

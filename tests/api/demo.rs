@@ -98,6 +98,28 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
             > 0
     );
 
+    // Some pathways continue another of their person, never one opened
+    // after them, and the one continued records it in its timeline.
+    assert!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM pathways WHERE continues_from IS NOT NULL"
+        )
+        .await
+            > 0
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM pathways p JOIN pathways previous \
+             ON previous.id = p.continues_from WHERE p.opened_on < previous.opened_on \
+             OR NOT EXISTS (SELECT 1 FROM pathway_events e WHERE e.pathway_id = previous.id \
+                 AND e.kind = 'pathway_continued' AND e.data->>'pathway_id' = p.id::text)"
+        )
+        .await,
+        0
+    );
+
     // Orientations reach facilities, which answer in every way they do; each
     // follow-up's current status is its last reported one, none before its
     // decision, and its version counts them.

@@ -234,6 +234,13 @@ async fn indicators_equal_the_numbers_counted_by_hand() {
         "opened_year": 2017,
         "referrals": 2,
         "pathways_opened": 4,
+        // None of them continues another pathway.
+        "continued_from": {
+            "disability": {"count": 0, "without_gap": 0},
+            "elderly": {"count": 0, "without_gap": 0},
+            "childhood": {"count": 0, "without_gap": 0},
+            "insertion": {"count": 0, "without_gap": 0}
+        },
         "pathways_closed": 2,
         "closed_by_reason": {
             "target_reached": 1, "alternative_sustained": 0, "person_request": 0,

@@ -10,6 +10,7 @@ mod support;
 
 mod access;
 mod accounts;
+mod across_domains;
 mod audit;
 mod audit_months;
 mod auth;
