@@ -213,9 +213,25 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        invalid_field(field, describe(&error.into_inner().to_string()))
+        let message = error.into_inner().to_string();
+        invalid_field(field_of(&path, &message), describe(&message))
     })
+}
+
+/// The field a deserialization error is about: its path, or, for a member
+/// missing from an object, that member under it (serde names it only in its
+/// message); the whole body when there is neither.
+fn field_of(path: &str, message: &str) -> String {
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    match (path, missing) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => "body".to_owned(),
+        (path, Some(name)) => format!("{path}.{name}"),
+        (path, None) => path.to_owned(),
+    }
 }
 
 fn invalid_field(field: String, message: String) -> ApiError {
@@ -423,10 +439,12 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_field_is_reported_on_the_body() {
+    fn a_missing_field_is_named() {
         let errors = field_errors(parse_json::<Person>(br#"{"name": "x"}"#).unwrap_err());
-        assert_eq!(errors[0].field, "body");
+        assert_eq!(errors[0].field, "age");
         assert!(errors[0].message.contains("missing field `age`"));
+        assert_eq!(field_of("consent", "missing field `by`"), "consent.by");
+        assert_eq!(field_of(".", "invalid type: string"), "body");
     }
 
     #[test]
