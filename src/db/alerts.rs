@@ -1,13 +1,15 @@
 //! Alerts of a caseload: plan reviews overdue or due within 30 days,
 //! decisions expiring within 60 days, pathways `without_solution` for more
-//! than 30 days, critical situations, orientations every facility refused.
+//! than 30 days, critical situations, orientations every facility refused,
+//! and the ages and legal deadlines of `domain::deadlines` within the
+//! windows it computes from the département's settings.
 //! Coordinators get those of the
 //! pathways they follow (or plans they coordinate); supervisors those of
 //! their territories and domains.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Date, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Date, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,8 +18,9 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EscalationLevel as SqlLevel};
 use crate::db::scope::scope_arrays;
+use crate::domain::deadlines::{CountsFrom, Window};
 use crate::domain::principal::Principal;
-use crate::domain::{Domain, EscalationLevel};
+use crate::domain::{AlertRule, Domain, EscalationLevel};
 
 /// How far ahead each alert looks, in days.
 pub const REVIEW_NOTICE_DAYS: i32 = 30;
@@ -40,7 +43,85 @@ closed_set! {
         /// refused it (admission impossible, trial inconclusive): due the
         /// day of the last refusal. Consider flagging the situation critical.
         FacilitiesRefused => "facilities_refused",
+        /// Child protection: the interview before majority (17½ by default).
+        MajorityInterview => "majority_interview",
+        /// Child protection: majority (18).
+        Majority => "majority",
+        /// Child protection: the end of a young adult's support (21).
+        YoungAdultEnd => "young_adult_end",
+        /// Disability: 20, a young adult in a children's facility (Creton).
+        CretonAge => "creton_age",
+        /// Disability: the age barrier (60).
+        AgeBarrier => "age_barrier",
+        /// Child protection: no child's project (PPE) consented to within 3
+        /// months of the opening.
+        PpeDue => "ppe_due",
+        /// Insertion: no engagement contract consented to within 1 month of
+        /// the first orientation.
+        EngagementContractDue => "engagement_contract_due",
     }
+}
+
+/// An age or deadline rule as the alerts read it today: its months and the
+/// window `domain::deadlines` computed.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleWindow {
+    pub rule: AlertRule,
+    pub months: i32,
+    pub window: Window,
+}
+
+const BINDS_PER_RULE: usize = 5;
+
+/// The sub-select of one rule's alerts: its kind, domain and plan are
+/// closed-set spellings written in (so the partial indexes apply); months
+/// and dates are binds from `$8` on, [`BINDS_PER_RULE`] per rule.
+fn rule_alerts(n: usize, rule: &RuleWindow, scope: &str, next: &str) -> String {
+    let [months, from_lo, from_hi, due_lo, due_hi] =
+        [0, 1, 2, 3, 4].map(|i| 8 + BINDS_PER_RULE * n + i);
+    let kind = rule.rule.as_str();
+    let domain = rule.rule.domain().as_str();
+    let due = |anchor: &str| format!("({anchor} + make_interval(months => ${months}))::date");
+    let unmet = match rule.rule.met_by() {
+        Some(plan) => format!(
+            "AND NOT EXISTS (SELECT 1 FROM plans pl WHERE pl.pathway_id = p.id \
+               AND pl.kind = '{}' AND pl.status IN ('consented', 'active', 'ended'))",
+            plan.as_str()
+        ),
+        None => String::new(),
+    };
+    let (due_on, from) = match rule.rule.counts_from() {
+        CountsFrom::Birth => (
+            due("pe.birth_date"),
+            format!(
+                "persons pe JOIN pathways p ON p.person_id = pe.id \
+                 WHERE pe.birth_date BETWEEN ${from_lo}::date AND ${from_hi}"
+            ),
+        ),
+        CountsFrom::Opening => (
+            due("p.opened_on"),
+            format!("pathways p WHERE p.opened_on <= ${from_hi}"),
+        ),
+        // The first orientation of the pathway.
+        CountsFrom::Orientation => (
+            due("d.decided_on"),
+            format!(
+                "decisions d JOIN pathways p ON p.id = d.pathway_id \
+                 WHERE d.kind = 'orientation' AND d.decided_on <= ${from_hi} \
+                   AND NOT EXISTS (SELECT 1 FROM decisions e WHERE e.pathway_id = d.pathway_id \
+                     AND e.kind = 'orientation' AND (e.decided_on, e.id) < (d.decided_on, d.id))"
+            ),
+        ),
+    };
+    format!(
+        "(SELECT * FROM (SELECT '{kind}' AS kind, p.id AS pathway_id, p.person_id, p.domain, \
+                {due_on} AS due_on, p.id AS subject_id, p.critical_level \
+            FROM {from} AND p.domain = '{domain}' AND {scope} {unmet} \
+              AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
+          WHERE (${due_lo}::date IS NULL OR due_on >= ${due_lo}) AND due_on <= ${due_hi} \
+            AND {next} \
+          ORDER BY due_on, subject_id LIMIT $7)"
+    )
 }
 
 impl AlertKind {
@@ -84,6 +165,7 @@ pub async fn of_caseload(
     who: &Principal,
     after: Option<&AlertCursor>,
     limit: i64,
+    rules: &[RuleWindow],
     record: &NewRecord,
 ) -> QueryResult<Vec<AlertRow>> {
     let (territories, domains) = scope_arrays(who);
@@ -94,7 +176,12 @@ pub async fn of_caseload(
     // the caseload's size.
     let scope = "p.territory_id = ANY($1) AND p.domain = ANY($2) AND p.status <> 'closed'";
     let next = "($4::date IS NULL OR (due_on >= $4 AND (due_on, kind, subject_id) > ($4, $5, $6)))";
-    diesel::sql_query(format!(
+    let by_rule: String = rules
+        .iter()
+        .enumerate()
+        .map(|(n, rule)| format!(" UNION ALL {}", rule_alerts(n, rule, scope, next)))
+        .collect();
+    let mut query = diesel::sql_query(format!(
         "SELECT * FROM ( \
            (SELECT * FROM (SELECT 'plan_review' AS kind, p.id AS pathway_id, p.person_id, \
                    p.domain, pl.review_due AS due_on, pl.id AS subject_id, p.critical_level \
@@ -138,6 +225,7 @@ pub async fn of_caseload(
                 AND d.implemented_on IS NULL \
                 AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
+           {by_rule} \
          ) alerts \
          WHERE $4::date IS NULL OR (due_on, kind, subject_id) > ($4, $5, $6) \
          ORDER BY due_on, kind, subject_id \
@@ -150,7 +238,30 @@ pub async fn of_caseload(
     .bind::<Text, _>(after.map(|a| a.kind.clone()).unwrap_or_default())
     .bind::<SqlUuid, _>(after.map(|a| a.subject_id).unwrap_or_default())
     .bind::<diesel::sql_types::BigInt, _>(limit + 1)
-    .audited_list(record, "pathway_id", limit)
-    .load(conn)
-    .await
+    .into_boxed();
+    for rule in rules {
+        let (from_lo, from_hi) = rule.window.from_between;
+        query = query
+            .bind::<Integer, _>(rule.months)
+            .bind::<Nullable<Date>, _>(from_lo)
+            .bind::<Date, _>(from_hi)
+            .bind::<Nullable<Date>, _>(rule.window.due_from)
+            .bind::<Date, _>(rule.window.due_to);
+    }
+    query
+        .audited_list(record, "pathway_id", limit)
+        .load(conn)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_raises_alerts_of_its_own_kind() {
+        for rule in AlertRule::VALUES.iter().copied() {
+            assert!(AlertKind::parse(rule.as_str()).is_some(), "{rule:?}");
+        }
+    }
 }

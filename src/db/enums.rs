@@ -92,6 +92,7 @@ macro_rules! pg_enums {
 
 pg_enums! {
     Domain => Domain ("domain"),
+    AlertRule => AlertRule ("alert_rule"),
     Role => Role ("role"),
     OrganizationKind => OrganizationKind ("organization_kind"),
     Sex => Sex ("sex"),

@@ -246,6 +246,7 @@ pub async fn location_of(
         ),
         // Not created by a POST the Idempotency-Key covers.
         T::Alert
+        | T::AlertRule
         | T::Audit
         | T::Client
         | T::Commune

@@ -2,6 +2,10 @@
 
 pub mod sql_types {
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "alert_rule"))]
+    pub struct AlertRule;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "audit_outcome"))]
     pub struct AuditOutcome;
 
@@ -92,6 +96,20 @@ pub mod sql_types {
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "sex"))]
     pub struct Sex;
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::AlertRule;
+
+    alert_rules (rule) {
+        rule -> AlertRule,
+        months -> Int4,
+        notice_days -> Int4,
+        active -> Bool,
+        version -> Int4,
+        updated_at -> Timestamptz,
+    }
 }
 
 diesel::table! {
@@ -665,6 +683,7 @@ diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhooks -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    alert_rules,
     audit_chain,
     audit_log,
     audit_seals,

@@ -56,6 +56,7 @@ versioned!(
     super::organizations::Organization,
     super::clients::Client,
     super::domain_calendar::Opening,
+    super::alert_rules::RuleSetting,
     super::persons::Person,
     super::users::User,
     super::pathways::Pathway,

@@ -34,6 +34,8 @@ pub struct World {
     pub today: NaiveDate,
     /// Opening date of each domain.
     pub opens_on: Vec<(Domain, NaiveDate)>,
+    /// The ages (in months) the alert rules watch in each domain.
+    pub age_thresholds: Vec<(Domain, u32)>,
     /// Territory code → (territory id, referents by domain, supervisor).
     pub territories: Vec<Territory>,
     pub organizations: Vec<Uuid>,
@@ -454,6 +456,22 @@ pub fn person(
         .checked_sub_months(Months::new(age * 12 + rng.gen_range(0..12)))
         .unwrap_or(first_opened)
         - Days::new(rng.gen_range(0..28));
+    // One person in twenty-five of a watched domain is near one of its age
+    // thresholds: the birthday within 60 days of today, either side.
+    let thresholds: Vec<u32> = world
+        .age_thresholds
+        .iter()
+        .filter(|(domain, _)| *domain == first_domain)
+        .map(|(_, months)| *months)
+        .collect();
+    let near = match thresholds.choose(rng) {
+        Some(months) if rng.gen_bool(0.04) => (world.today + Days::new(rng.gen_range(0..=120)))
+            .checked_sub_months(Months::new(*months))
+            .map(|day| day - Days::new(60))
+            .filter(|born| *born <= first_opened),
+        _ => None,
+    };
+    let birth = near.unwrap_or(birth);
     let sex = if rng.gen_bool(0.5) {
         Sex::Female
     } else {

@@ -195,8 +195,17 @@ async fn world(
             referents,
         });
     }
+    // The ages the département's alert rules watch, so that some persons
+    // are near each of them.
+    let ages = crate::db::alert_rules::all(conn)
+        .await?
+        .into_iter()
+        .filter(|r| r.rule.counts_from() == crate::domain::deadlines::CountsFrom::Birth)
+        .filter_map(|r| Some((r.rule.domain(), u32::try_from(r.months).ok()?)))
+        .collect();
     Ok(World {
         today: chrono::Utc::now().date_naive(),
+        age_thresholds: ages,
         opens_on,
         territories,
         organizations,

@@ -87,6 +87,9 @@ closed_set! {
     pub enum AuditTarget {
         /// The caseload's alerts.
         Alert => "alert",
+        /// A rule of the alerts on ages and legal deadlines (the record
+        /// names it, with its setting before and after).
+        AlertRule => "alert_rule",
         /// The audit trail itself.
         Audit => "audit",
         /// A partner client.

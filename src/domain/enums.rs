@@ -192,6 +192,32 @@ closed_set! {
 }
 
 closed_set! {
+    /// A rule raising alerts on an age or a legal deadline (what each
+    /// watches: `domain::deadlines`).
+    pub enum AlertRule {
+        /// Child protection: the interview before majority (CASF L222-5-1),
+        /// by default at 17½.
+        MajorityInterview => "majority_interview",
+        /// Child protection: majority (18), the end of the measure or a
+        /// young adult's support (loi du 7 février 2022).
+        Majority => "majority",
+        /// Child protection: 21, the end of a young adult's support.
+        YoungAdultEnd => "young_adult_end",
+        /// Disability: 20, a young adult kept in a children's facility
+        /// (amendement Creton).
+        CretonAge => "creton_age",
+        /// Disability: 60, the age barrier (towards the elderly's support).
+        AgeBarrier => "age_barrier",
+        /// Child protection: the child's project (PPE) within 3 months of
+        /// the pathway's opening; met by a PPE consented to.
+        PpeDue => "ppe_due",
+        /// Insertion: the engagement contract within 1 month of the first
+        /// orientation decision; met by a contract consented to.
+        EngagementContractDue => "engagement_contract_due",
+    }
+}
+
+closed_set! {
     /// How far a critical situation is escalated.
     pub enum EscalationLevel {
         /// Handled within the département (commission de situations critiques).
@@ -509,6 +535,7 @@ mod tests {
         spelled_alike(PathwayStatus::VALUES, PathwayStatus::as_str);
         spelled_alike(ClosureReason::VALUES, ClosureReason::as_str);
         spelled_alike(ContinuationReason::VALUES, ContinuationReason::as_str);
+        spelled_alike(AlertRule::VALUES, AlertRule::as_str);
         spelled_alike(EscalationLevel::VALUES, EscalationLevel::as_str);
         spelled_alike(DecisionAuthority::VALUES, DecisionAuthority::as_str);
         spelled_alike(Qualification::VALUES, Qualification::as_str);

@@ -5,6 +5,7 @@ pub mod enums;
 pub mod audit;
 pub mod coding;
 pub mod commitment;
+pub mod deadlines;
 pub mod events;
 pub mod facility_status;
 pub mod nir;
@@ -19,7 +20,7 @@ pub mod validation;
 pub mod values;
 
 pub use enums::{
-    AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
+    AlertRule, AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
     ContinuationReason, DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationLevel,
     EventKind, NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason, PlanKind,
     PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,

@@ -4,12 +4,13 @@ use actix_web::{get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
+use crate::db::alert_rules;
 use crate::db::alerts::{self, AlertCursor, AlertKind, AlertRow};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{Domain, EscalationLevel};
@@ -18,7 +19,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::Query;
 use crate::http::pagination::{Page, PageParams, bad_cursor};
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Alert {
     pub kind: AlertKind,
     pub pathway_id: Uuid,
@@ -26,8 +27,13 @@ pub struct Alert {
     pub domain: Domain,
     /// When it is (or was) due: the review date, the end of the decision,
     /// 30 days after the pathway became `without_solution`, the day the
-    /// situation became critical, or the day of the last facility refusal.
+    /// situation became critical, the day of the last facility refusal,
+    /// the birthday of an age threshold or a legal deadline
+    /// (`GET /v1/alert-rules`: how many months after what).
     pub due_on: NaiveDate,
+    /// Days from today to `due_on`; negative once it has passed.
+    #[schema(example = 42)]
+    pub days_left: i64,
     /// Whether `due_on` has passed.
     pub overdue: bool,
     /// The plan or decision concerned; the pathway itself otherwise.
@@ -62,7 +68,10 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
 
 /// Alerts of your caseload — coordinators: the pathways you follow and the
 /// plans you coordinate; supervisors: your territories and domains — most
-/// urgent (earliest due) first. Closed pathways raise none.
+/// urgent (earliest due) first. Closed pathways raise none. Beside plan
+/// reviews, expiring decisions, long waits, critical situations and
+/// refused orientations: the ages and legal deadlines of
+/// `GET /v1/alert-rules`, as the département set them.
 #[utoipa::path(
     tag = "pathways",
     params(PageParams),
@@ -92,8 +101,9 @@ pub async fn list(
         AuditTarget::Alert,
         asked,
     );
-    let rows = alerts::of_caseload(&mut conn, who, after.as_ref(), limit, &record).await?;
     let today = Utc::now().date_naive();
+    let rules = alert_rules::windows(&mut conn, &who.domains, today).await?;
+    let rows = alerts::of_caseload(&mut conn, who, after.as_ref(), limit, &rules, &record).await?;
     let mut items: Vec<Alert> = rows
         .into_iter()
         .filter_map(|row| {
@@ -105,6 +115,7 @@ pub async fn list(
                 person_id: row.person_id,
                 domain: row.domain,
                 overdue: row.due_on < today,
+                days_left: (row.due_on - today).num_days(),
                 due_on: row.due_on,
                 subject_id: row.subject_id,
                 critical_level: row.critical_level,

@@ -1,6 +1,7 @@
 //! HTTP resources, one module each. Handlers stay thin: parse, authorize,
 //! call one query function, respond.
 
+pub mod alert_rules;
 pub mod alerts;
 pub mod audit;
 pub mod audit_context;
@@ -65,6 +66,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(domains::list)
         .service(domains::read)
         .service(domains::reschedule)
+        .service(alert_rules::list)
+        .service(alert_rules::read)
+        .service(alert_rules::set)
         .service(territories::list)
         .service(territories::create)
         .service(territories::read)

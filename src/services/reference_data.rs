@@ -1,5 +1,6 @@
 //! The administration of reference data: territories, organizations, the
-//! territory of each commune and the rollout calendar of the domains.
+//! territory of each commune, the rollout calendar of the domains and the
+//! settings of the alerts on ages and legal deadlines.
 
 use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
@@ -7,12 +8,13 @@ use uuid::Uuid;
 
 use crate::audit::{Acting, Entry, record};
 use crate::db::Error;
+use crate::db::alert_rules::{self, RuleSetting, Setting};
 use crate::db::communes::{self, Covered};
 use crate::db::domain_calendar::{self, Opening};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::db::territories::{self, NewTerritory, Territory};
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::{AuditOutcome, Domain};
+use crate::domain::{AlertRule, AuditOutcome, Domain};
 use crate::services::change::{Change, transaction};
 
 pub async fn create_territory(
@@ -109,6 +111,30 @@ pub async fn move_commune(
         let (before, after) = communes::move_to(conn, insee, territory).await?;
         let was = serde_json::json!({ "insee": insee, "territory_id": before.territory_id });
         let is = serde_json::json!({ "insee": insee, "territory_id": after.0.territory_id });
+        Ok((after, |entry: Entry| entry.changes(was, is)))
+    })
+    .await
+}
+
+/// Sets an age or deadline rule of the alerts (months, notice, on or off).
+/// A rule has no id of its own: the record names it, before and after.
+pub async fn set_alert_rule(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    rule: AlertRule,
+    version: i32,
+    setting: Setting,
+) -> Result<RuleSetting, Error> {
+    let action = AuditAction::Update;
+    described(conn, by, action, AuditTarget::AlertRule, async |conn| {
+        let (before, after) = alert_rules::set(conn, rule, version, setting).await?;
+        let told = |r: &RuleSetting| {
+            serde_json::json!({
+                "rule": r.rule, "months": r.months, "notice_days": r.notice_days,
+                "active": r.active,
+            })
+        };
+        let (was, is) = (told(&before), told(&after));
         Ok((after, |entry: Entry| entry.changes(was, is)))
     })
     .await

@@ -36,6 +36,8 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("PUT", "/v1/communes/{insee}/territory") => Roles(ADMIN),
         ("GET", "/v1/domains" | "/v1/domains/{domain}") => Roles(EVERY_ROLE),
         ("PUT", "/v1/domains/{domain}") => Roles(ADMIN),
+        ("GET", "/v1/alert-rules" | "/v1/alert-rules/{rule}") => Roles(EVERY_ROLE),
+        ("PUT", "/v1/alert-rules/{rule}") => Roles(ADMIN),
         ("GET", "/v1/organizations" | "/v1/organizations/{id}") => Roles(EVERY_ROLE),
         ("POST", "/v1/territories" | "/v1/organizations") => Roles(ADMIN),
         ("PATCH", "/v1/territories/{id}" | "/v1/organizations/{id}") => Roles(ADMIN),
@@ -109,6 +111,7 @@ fn routes() -> Vec<(String, String, String)> {
                 .replace("{delivery_id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{file}", "index.html")
                 .replace("{domain}", "childhood")
+                .replace("{rule}", "majority")
                 .replace("{insee}", "05061");
             routes.push((method.to_uppercase(), path.clone(), concrete));
         }

@@ -242,6 +242,20 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
     ] {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
+    // Some persons are near an age threshold of their domain, and some
+    // child's projects are late.
+    let ages = [
+        "majority_interview",
+        "majority",
+        "young_adult_end",
+        "creton_age",
+        "age_barrier",
+    ];
+    assert!(
+        kinds.iter().filter(|k| ages.contains(k)).count() >= 3,
+        "ages in {kinds:?}"
+    );
+    assert!(kinds.contains(&"ppe_due"), "{kinds:?}");
     // Paging through the alerts gives the same list, in the same order.
     let all = alerts["items"].as_array().unwrap().clone();
     assert!(all.len() < 200 && all.len() > 10, "{}", all.len());

@@ -18,6 +18,7 @@ mod communes;
 mod contract;
 mod cors;
 mod database_outage;
+mod deadlines;
 mod demo;
 mod domains;
 mod duties;
