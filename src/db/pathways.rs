@@ -508,6 +508,110 @@ pub async fn assign_referent(
     .await
 }
 
+/// Which pathways of a referent's caseload a transfer takes: the open ones
+/// of the caller's scope, narrowed to a domain or a territory.
+#[derive(Debug, Clone, Copy)]
+pub struct Caseload {
+    pub referent: Uuid,
+    pub domain: Option<Domain>,
+    pub territory: Option<Uuid>,
+}
+
+/// What a transfer does, or would do: the pathways handed to the new
+/// referent, and those left because the new referent does not work in
+/// their territory and domain.
+#[derive(Debug, Default)]
+pub struct Transferred {
+    pub moved: Vec<Uuid>,
+    pub left: Vec<Uuid>,
+}
+
+/// The most pathways one transfer takes (narrow it by domain or territory
+/// beyond).
+pub const MAX_TRANSFER: usize = 1000;
+
+/// Hands `caseload` to `to` in one transaction: every pathway locked, those
+/// `to` may follow moved (version, `referent_assigned` event), the others
+/// left. With `dry_run`, nothing is written.
+pub async fn transfer(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    caseload: Caseload,
+    to: Uuid,
+    dry_run: bool,
+) -> Result<Transferred, Error> {
+    conn.transaction(async |conn| {
+        // Narrowed within the scope (which the predicate holds anyway).
+        let domains = caseload
+            .domain
+            .map_or_else(|| who.domains.clone(), |domain| vec![domain]);
+        let territories = caseload
+            .territory
+            .map_or_else(|| who.territories.clone(), |territory| vec![territory]);
+        let rows: Vec<(Uuid, Uuid, Domain)> = pathways::table
+            .filter(pathways_visible(who))
+            .filter(pathways::referent_id.eq(caseload.referent))
+            .filter(pathways::status.ne(PathwayStatus::Closed))
+            .filter(pathways::domain.eq_any(domains))
+            .filter(pathways::territory_id.eq_any(territories))
+            .select((pathways::id, pathways::territory_id, pathways::domain))
+            .order(pathways::id)
+            .limit(i64::try_from(MAX_TRANSFER).unwrap_or(i64::MAX) + 1)
+            .for_update()
+            .load(&mut *conn)
+            .await?;
+        if rows.len() > MAX_TRANSFER {
+            return Err(Error::unprocessable(
+                "from_referent_id",
+                format!(
+                    "has more than {MAX_TRANSFER} open pathways: transfer them by domain or \
+                     territory"
+                ),
+            ));
+        }
+        let mut allowed: Vec<((Uuid, Domain), bool)> = Vec::new();
+        let mut done = Transferred::default();
+        for (id, territory, domain) in rows {
+            let known = allowed.iter().find(|(key, _)| *key == (territory, domain));
+            let may = match known {
+                Some((_, may)) => *may,
+                None => {
+                    let may = to != caseload.referent
+                        && can_be_referent(conn, to, territory, domain).await?;
+                    allowed.push(((territory, domain), may));
+                    may
+                }
+            };
+            if may { &mut done.moved } else { &mut done.left }.push(id);
+        }
+        if dry_run || done.moved.is_empty() {
+            return Ok(done);
+        }
+        diesel::update(pathways::table.filter(pathways::id.eq_any(&done.moved)))
+            .set((
+                pathways::referent_id.eq(to),
+                pathways::version.eq(pathways::version + 1),
+            ))
+            .execute(&mut *conn)
+            .await?;
+        for id in &done.moved {
+            let assigned = event::ReferentAssigned {
+                from: Some(caseload.referent),
+                to,
+            };
+            events::record(
+                conn,
+                *id,
+                who.subject.id(),
+                EventData::ReferentAssigned(assigned),
+            )
+            .await?;
+        }
+        Ok(done)
+    })
+    .await
+}
+
 /// Sets (`Some`) or clears (`None`) the critical flag, with a reason.
 pub async fn set_critical(
     conn: &mut AsyncPgConnection,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod audit_context;
 pub mod auth;
 pub mod caller;
+pub mod caseload_transfers;
 pub mod clients;
 pub mod commitments;
 pub mod communes;
@@ -105,6 +106,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(pathways::set_critical)
         .service(pathways::clear_critical)
         .service(pathways::timeline)
+        .service(caseload_transfers::transfer)
         .service(decisions::list)
         .service(decisions::create)
         .service(facility_follow_ups::address)

@@ -8,9 +8,11 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::audit::Acting;
+use crate::audit::{Entry, record};
 use crate::db::error::{Violation, violation};
-use crate::db::pathways::{self, NewPathway, Pathway, Transition};
+use crate::db::pathways::{self, Caseload, NewPathway, Pathway, Transferred, Transition};
 use crate::db::{Error, domain_calendar, persons};
+use crate::domain::AuditOutcome;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::pathway::{ContinuationError, check_continuation};
@@ -19,7 +21,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
 use crate::domain::{ContinuationReason, Domain, EscalationLevel};
-use crate::services::change::Change;
+use crate::services::change::{Change, transaction};
 
 /// What opening a pathway asks for, its text already parsed.
 pub struct Opening {
@@ -205,4 +207,43 @@ pub async fn steer_critical(
             |pathway| pathway.id,
         )
         .await
+}
+
+/// Hands a referent's caseload (or part of it) to another referent, in one
+/// transaction with one audit record naming every pathway moved (staff
+/// turnover). A dry run writes nothing and records the look as a list.
+pub async fn transfer_caseload(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    caseload: Caseload,
+    to: Uuid,
+    dry_run: bool,
+) -> Result<Transferred, Error> {
+    let asked = serde_json::json!({
+        "from_referent_id": caseload.referent, "to_referent_id": to,
+        "domain": caseload.domain, "territory": caseload.territory, "dry_run": dry_run,
+    });
+    let action = if dry_run {
+        AuditAction::List
+    } else {
+        AuditAction::AssignReferent
+    };
+    let done = transaction(conn, async |conn| {
+        let done = pathways::transfer(conn, by.who, caseload, to, dry_run).await?;
+        let entry = Entry::new(action, AuditOutcome::Success)
+            .on(AuditTarget::Pathway, None)
+            .listing(asked, done.moved.clone());
+        record::by(conn, by, entry).await?;
+        Ok::<_, Error>(done)
+    })
+    .await;
+    record::settled(
+        conn,
+        by.audit,
+        by.who,
+        action,
+        (AuditTarget::Pathway, None),
+        done,
+    )
+    .await
 }

@@ -58,6 +58,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET" | "POST", "/v1/pathways") => Roles(CASEWORK),
         ("GET", "/v1/pathways/{id}" | "/v1/pathways/{id}/timeline") => Roles(CASEWORK),
         ("PATCH", "/v1/pathways/{id}") => Roles(SUPERVISOR),
+        ("POST", "/v1/caseload-transfers") => Roles(SUPERVISOR),
         ("POST", "/v1/pathways/{id}/transitions") => Roles(CASEWORK),
         ("PUT" | "DELETE", "/v1/pathways/{id}/critical") => Roles(CASEWORK),
         (

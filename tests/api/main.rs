@@ -14,6 +14,7 @@ mod across_domains;
 mod audit;
 mod audit_months;
 mod auth;
+mod caseload_transfers;
 mod communes;
 mod contract;
 mod cors;
