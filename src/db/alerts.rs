@@ -18,7 +18,7 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EscalationLevel as SqlLevel};
 use crate::db::scope::scope_arrays;
-use crate::domain::deadlines::{CountsFrom, Window};
+use crate::domain::deadlines::{CountsFrom, MONTH_END_SLACK, Window};
 use crate::domain::principal::Principal;
 use crate::domain::{AlertRule, Domain, EscalationLevel};
 
@@ -62,6 +62,14 @@ closed_set! {
     }
 }
 
+impl AlertKind {
+    /// Whether the alert suggests flagging the situation critical, when it
+    /// is not flagged already.
+    pub fn suggests_critical(self) -> bool {
+        self == Self::FacilitiesRefused
+    }
+}
+
 /// An age or deadline rule as the alerts read it today: its months and the
 /// window `domain::deadlines` computed.
 #[derive(Debug, Clone, Copy)]
@@ -76,12 +84,18 @@ const BINDS_PER_RULE: usize = 5;
 /// The sub-select of one rule's alerts: its kind, domain and plan are
 /// closed-set spellings written in (so the partial indexes apply); months
 /// and dates are binds from `$8` on, [`BINDS_PER_RULE`] per rule.
-fn rule_alerts(n: usize, rule: &RuleWindow, scope: &str, next: &str) -> String {
+///
+/// A due day is the anchor (birth, opening, first orientation) plus the
+/// rule's months, so anchor order is due order but for month ends, where
+/// up to [`MONTH_END_SLACK`] + 1 anchors fall due the same day. The page is
+/// read in two bounded index scans: the first `$7` anchors in order, then
+/// every row from the first of them to the last plus the slack, sorted by
+/// due day (a range the planner sees as narrow, so it keeps to the index).
+fn rule_alerts(n: usize, rule: &RuleWindow, scope: &str) -> String {
     let [months, from_lo, from_hi, due_lo, due_hi] =
         [0, 1, 2, 3, 4].map(|i| 8 + BINDS_PER_RULE * n + i);
     let kind = rule.rule.as_str();
     let domain = rule.rule.domain().as_str();
-    let due = |anchor: &str| format!("({anchor} + make_interval(months => ${months}))::date");
     let unmet = match rule.rule.met_by() {
         Some(plan) => format!(
             "AND NOT EXISTS (SELECT 1 FROM plans pl WHERE pl.pathway_id = p.id \
@@ -90,46 +104,53 @@ fn rule_alerts(n: usize, rule: &RuleWindow, scope: &str, next: &str) -> String {
         ),
         None => String::new(),
     };
-    let (due_on, from) = match rule.rule.counts_from() {
+    // What the due day counts from, and where the rows are read from in
+    // that order: persons by birth (each with its pathway looked up), or
+    // the open pathways of the domain by their own index.
+    let (anchor, anchored) = match rule.rule.counts_from() {
         CountsFrom::Birth => (
-            due("pe.birth_date"),
-            format!(
-                "persons pe JOIN pathways p ON p.person_id = pe.id \
-                 WHERE pe.birth_date BETWEEN ${from_lo}::date AND ${from_hi}"
-            ),
+            "pe.birth_date",
+            format!("pe.birth_date BETWEEN ${from_lo}::date AND ${from_hi}"),
         ),
-        CountsFrom::Opening => (
-            due("p.opened_on"),
-            format!("pathways p WHERE p.opened_on <= ${from_hi}"),
-        ),
-        // The first orientation of the pathway.
-        CountsFrom::Orientation => (
-            due("d.decided_on"),
+        CountsFrom::Opening => ("p.opened_on", format!("p.opened_on <= ${from_hi}")),
+        CountsFrom::Orientation => ("p.oriented_on", format!("p.oriented_on <= ${from_hi}")),
+    };
+    let due = format!("({anchor} + make_interval(months => ${months}))::date");
+    // The pathway's conditions; after the cursor (`$4`, `$5`, `$6`): due
+    // then, so anchored no earlier than its months before, less the slack.
+    let of_pathway = format!(
+        "p.domain = '{domain}' AND {scope} {unmet} \
+         AND ($3::uuid IS NULL OR p.referent_id = $3) \
+         AND {due} <= ${due_hi} AND (${due_lo}::date IS NULL OR {due} >= ${due_lo}) \
+         AND ($4::date IS NULL OR ({anchor} >= ($4::date - make_interval(months => ${months}))::date \
+              - {MONTH_END_SLACK} AND ({due}, '{kind}', p.id) > ($4, $5, $6)))"
+    );
+    let (first, from) = match rule.rule.counts_from() {
+        CountsFrom::Birth => (
             format!(
-                "decisions d JOIN pathways p ON p.id = d.pathway_id \
-                 WHERE d.kind = 'orientation' AND d.decided_on <= ${from_hi} \
-                   AND NOT EXISTS (SELECT 1 FROM decisions e WHERE e.pathway_id = d.pathway_id \
-                     AND e.kind = 'orientation' AND (e.decided_on, e.id) < (d.decided_on, d.id))"
+                "SELECT pe.birth_date AS anchor FROM persons pe WHERE {anchored} \
+                   AND EXISTS (SELECT 1 FROM pathways p WHERE p.person_id = pe.id AND {of_pathway}) \
+                 ORDER BY pe.birth_date LIMIT $7"
             ),
+            "persons pe JOIN pathways p ON p.person_id = pe.id",
+        ),
+        CountsFrom::Opening | CountsFrom::Orientation => (
+            format!(
+                "SELECT {anchor} AS anchor FROM pathways p WHERE {anchored} AND {of_pathway} \
+                 ORDER BY {anchor} LIMIT $7"
+            ),
+            "pathways p",
         ),
     };
     format!(
-        "(SELECT * FROM (SELECT '{kind}' AS kind, p.id AS pathway_id, p.person_id, p.domain, \
-                {due_on} AS due_on, p.id AS subject_id, p.critical_level \
-            FROM {from} AND p.domain = '{domain}' AND {scope} {unmet} \
-              AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
-          WHERE (${due_lo}::date IS NULL OR due_on >= ${due_lo}) AND due_on <= ${due_hi} \
-            AND {next} \
+        "(WITH first{n} AS ({first}) \
+          SELECT '{kind}' AS kind, p.id AS pathway_id, p.person_id, p.domain, {due} AS due_on, \
+                 p.id AS subject_id, p.critical_level \
+          FROM {from} WHERE {anchored} AND {of_pathway} \
+            AND {anchor} BETWEEN (SELECT min(anchor) FROM first{n}) \
+                             AND (SELECT max(anchor) FROM first{n}) + {MONTH_END_SLACK} \
           ORDER BY due_on, subject_id LIMIT $7)"
     )
-}
-
-impl AlertKind {
-    /// Whether the alert suggests flagging the situation critical, when it
-    /// is not flagged already.
-    pub fn suggests_critical(self) -> bool {
-        self == Self::FacilitiesRefused
-    }
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -179,7 +200,7 @@ pub async fn of_caseload(
     let by_rule: String = rules
         .iter()
         .enumerate()
-        .map(|(n, rule)| format!(" UNION ALL {}", rule_alerts(n, rule, scope, next)))
+        .map(|(n, rule)| format!(" UNION ALL {}", rule_alerts(n, rule, scope)))
         .collect();
     let mut query = diesel::sql_query(format!(
         "SELECT * FROM ( \

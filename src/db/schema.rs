@@ -434,6 +434,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         continues_from -> Nullable<Uuid>,
         continuation_reason -> Nullable<ContinuationReason>,
+        oriented_on -> Nullable<Date>,
     }
 }
 

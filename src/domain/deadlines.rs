@@ -77,8 +77,9 @@ pub struct Window {
 }
 
 /// Days of slack on the counted-from range: adding months moves a day to a
-/// month's end by at most three days (31 → 28).
-const MONTH_END_SLACK: u64 = 3;
+/// month's end by at most three days (31 → 28), so at most this many days
+/// plus one fall due the same day.
+pub const MONTH_END_SLACK: u64 = 3;
 
 pub fn window(rule: AlertRule, months: u32, notice: u32, today: NaiveDate) -> Option<Window> {
     let notice = Days::new(u64::from(notice));

@@ -78,6 +78,8 @@ pub struct PathwayRecord {
     /// The person's pathway this one continues, and why.
     pub continues_from: Option<Uuid>,
     pub continuation_reason: Option<ContinuationReason>,
+    /// The day of its first orientation decision.
+    pub oriented_on: Option<NaiveDate>,
     pub status_history: Vec<StatusPeriodRecord>,
     pub decisions: Vec<DecisionRecord>,
     pub plans: Vec<PlanRecord>,

@@ -276,7 +276,8 @@ async fn deadlines_show_until_the_plan_is_consented() {
     )
     .await;
     let decided_on = t.checked_sub_months(Months::new(2)).unwrap();
-    for (on, label) in [(decided_on, "Orientation sociale"), (t, "Réorientation")] {
+    // Recorded out of order: the earlier decision, entered late, counts.
+    for (on, label) in [(t, "Réorientation"), (decided_on, "Orientation sociale")] {
         app.post_ok(
             &format!("/v1/pathways/{adult}/decisions"),
             &staff.token,
