@@ -64,11 +64,9 @@ pub struct AlertRules {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAlertRule {
-    /// 1 to 1 200.
-    #[schema(example = 216)]
+    #[schema(example = 216, minimum = 1, maximum = 1200)]
     pub months: u32,
-    /// 0 to 730.
-    #[schema(example = 90)]
+    #[schema(example = 90, minimum = 0, maximum = 730)]
     pub notice_days: u32,
     pub active: bool,
 }
