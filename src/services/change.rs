@@ -12,8 +12,9 @@ use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager
 use uuid::Uuid;
 
 use crate::audit::record::{self, Outcome};
-use crate::audit::{Acting, AuditContext};
+use crate::audit::{Acting, AuditContext, Entry};
 use crate::db;
+use crate::domain::AuditOutcome;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::principal::Principal;
 
@@ -102,4 +103,24 @@ pub async fn transaction<T, E: From<QueryError>>(
             Err(rollback) => Err(rollback.into()),
         },
     }
+}
+
+/// A change with no id of its own (reference data, a caseload transfer),
+/// in one transaction with its record; `work` says what the record tells
+/// of it. A refused or failed change is recorded with its outcome.
+pub async fn described<T, F: FnOnce(Entry) -> Entry>(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    action: AuditAction,
+    target: AuditTarget,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<(T, F), db::Error>,
+) -> Result<T, db::Error> {
+    let done = transaction(conn, async |conn| {
+        let (value, tell) = work(conn).await?;
+        let entry = Entry::new(action, AuditOutcome::Success).on(target, None);
+        record::by(conn, by, tell(entry)).await?;
+        Ok::<_, db::Error>(value)
+    })
+    .await;
+    record::settled(conn, by.audit, by.who, action, (target, None), done).await
 }

@@ -8,11 +8,10 @@ use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::audit::Acting;
-use crate::audit::{Entry, record};
+use crate::audit::Entry;
 use crate::db::error::{Violation, violation};
 use crate::db::pathways::{self, Caseload, NewPathway, Pathway, Transferred, Transition};
 use crate::db::{Error, domain_calendar, persons};
-use crate::domain::AuditOutcome;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
 use crate::domain::pathway::{ContinuationError, check_continuation};
@@ -21,7 +20,7 @@ use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
 use crate::domain::{ContinuationReason, Domain, EscalationLevel};
-use crate::services::change::{Change, transaction};
+use crate::services::change::{Change, described};
 
 /// What opening a pathway asks for, its text already parsed.
 pub struct Opening {
@@ -228,22 +227,10 @@ pub async fn transfer_caseload(
     } else {
         AuditAction::AssignReferent
     };
-    let done = transaction(conn, async |conn| {
+    described(conn, by, action, AuditTarget::Pathway, async |conn| {
         let done = pathways::transfer(conn, by.who, caseload, to, dry_run).await?;
-        let entry = Entry::new(action, AuditOutcome::Success)
-            .on(AuditTarget::Pathway, None)
-            .listing(asked, done.moved.clone());
-        record::by(conn, by, entry).await?;
-        Ok::<_, Error>(done)
+        let moved = done.moved.clone();
+        Ok((done, |entry: Entry| entry.listing(asked, moved)))
     })
-    .await;
-    record::settled(
-        conn,
-        by.audit,
-        by.who,
-        action,
-        (AuditTarget::Pathway, None),
-        done,
-    )
     .await
 }

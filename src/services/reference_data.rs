@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use crate::audit::{Acting, Entry, record};
+use crate::audit::{Acting, Entry};
 use crate::db::Error;
 use crate::db::alert_rules::{self, RuleSetting, Setting};
 use crate::db::communes::{self, Covered};
@@ -14,8 +14,8 @@ use crate::db::domain_calendar::{self, Opening};
 use crate::db::organizations::{self, NewOrganization, Organization, OrganizationChanges};
 use crate::db::territories::{self, NewTerritory, Territory};
 use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::{AlertRule, AuditOutcome, Domain};
-use crate::services::change::{Change, transaction};
+use crate::domain::{AlertRule, Domain};
+use crate::services::change::{Change, described};
 
 pub async fn create_territory(
     conn: &mut AsyncPgConnection,
@@ -138,23 +138,4 @@ pub async fn set_alert_rule(
         Ok((after, |entry: Entry| entry.changes(was, is)))
     })
     .await
-}
-
-/// A change of reference data that has no id of its own, in one
-/// transaction with its record; `work` says what the record tells of it.
-async fn described<T, F: FnOnce(Entry) -> Entry>(
-    conn: &mut AsyncPgConnection,
-    by: Acting<'_>,
-    action: AuditAction,
-    target: AuditTarget,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<(T, F), Error>,
-) -> Result<T, Error> {
-    let done = transaction(conn, async |conn| {
-        let (value, tell) = work(conn).await?;
-        let entry = Entry::new(action, AuditOutcome::Success).on(target, None);
-        record::by(conn, by, tell(entry)).await?;
-        Ok::<_, Error>(value)
-    })
-    .await;
-    record::settled(conn, by.audit, by.who, action, (target, None), done).await
 }

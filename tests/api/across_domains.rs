@@ -101,19 +101,9 @@ async fn staff_see_where_else_a_person_is_followed_and_nothing_more() {
     assert_problem(response, 404).await;
 
     // A closed pathway is no longer shown.
-    let (detail, etag) = {
-        let response = app
-            .with_token(
-                reqwest::Method::GET,
-                &format!("/v1/pathways/{ase}"),
-                &childhood.token,
-            )
-            .send()
-            .await
-            .unwrap();
-        let etag = crate::support::etag_of(&response);
-        (response.json::<Value>().await.unwrap(), etag)
-    };
+    let path_ase = format!("/v1/pathways/{ase}");
+    let detail = app.get_json(&path_ase, &childhood.token).await;
+    let etag = app.etag(&path_ase, &childhood.token).await;
     assert_eq!(detail["status"], "referred");
     transition(
         &app,
@@ -285,19 +275,9 @@ async fn a_continuation_names_a_pathway_of_the_same_person_opened_before() {
     assert_eq!(page.items.len(), 1);
 
     // The same domain: once the first is closed.
-    let (_, etag) = {
-        let response = app
-            .with_token(
-                reqwest::Method::GET,
-                &format!("/v1/pathways/{mine}"),
-                &staff.token,
-            )
-            .send()
-            .await
-            .unwrap();
-        let etag = crate::support::etag_of(&response);
-        ((), etag)
-    };
+    let etag = app
+        .etag(&format!("/v1/pathways/{mine}"), &staff.token)
+        .await;
     let same = json!({
         "person_id": one, "domain": "childhood",
         "continues_from": mine, "continuation_reason": "change_of_situation",
@@ -405,16 +385,9 @@ async fn indicators_count_the_moves_between_domains_and_the_gaps() {
         previous.push((id, pathway["id"].as_str().unwrap().to_owned()));
     }
     for (_, pathway) in &previous[1..3] {
-        let response = app
-            .with_token(
-                reqwest::Method::GET,
-                &format!("/v1/pathways/{pathway}"),
-                &staff.token,
-            )
-            .send()
-            .await
-            .unwrap();
-        let etag = crate::support::etag_of(&response);
+        let etag = app
+            .etag(&format!("/v1/pathways/{pathway}"), &staff.token)
+            .await;
         let (_, etag) = transition(
             &app,
             &staff.token,

@@ -63,12 +63,7 @@ fn of(alerts: &[Alert], pathway: &str) -> Vec<(String, NaiveDate, i64)> {
 
 async fn set_rule(app: &TestApp, admin: &str, rule: &str, body: Value) -> reqwest::Response {
     let path = format!("/v1/alert-rules/{rule}");
-    let response = app
-        .with_token(Method::GET, &path, admin)
-        .send()
-        .await
-        .unwrap();
-    let etag = etag_of(&response);
+    let etag = app.etag(&path, admin).await;
     app.send_json(Method::PUT, &path, admin, Some(&etag), &body)
         .await
 }

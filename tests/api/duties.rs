@@ -13,17 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::fixtures::{open, person};
-use crate::support::{Staff, TestApp, TestUser, assert_problem, etag_of};
-
-async fn etag(app: &TestApp, path: &str, token: &str) -> String {
-    let response = app
-        .with_token(Method::GET, path, token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "GET {path}");
-    etag_of(&response)
-}
+use crate::support::{Staff, TestApp, TestUser, assert_problem};
 
 async fn patch_user(
     app: &TestApp,
@@ -32,7 +22,7 @@ async fn patch_user(
     body: Value,
 ) -> reqwest::Response {
     let path = format!("/v1/users/{user}");
-    let etag = etag(app, &path, admin).await;
+    let etag = app.etag(&path, admin).await;
     app.send_json(Method::PATCH, &path, admin, Some(&etag), &body)
         .await
 }

@@ -442,6 +442,17 @@ impl TestApp {
         request.send().await.unwrap()
     }
 
+    /// The ETag of what `GET path` answers, asserting it is found.
+    pub async fn etag(&self, path: &str, token: &str) -> String {
+        let response = self
+            .with_token(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        etag_of(&response)
+    }
+
     /// `POST path` with JSON; asserts `expected` and returns the body and ETag.
     /// `POST /v1/persons/search` with `criteria` (identifiers go in a body).
     pub async fn search_persons(&self, token: &str, criteria: &Value) -> Value {
