@@ -1,11 +1,9 @@
 //! The département's settings of the age and deadline rules
 //! (`domain::deadlines`): months counted, days of notice, on or off.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-
-use chrono::NaiveDate;
 
 use crate::db::Error;
 use crate::db::alerts::RuleWindow;
@@ -62,15 +60,10 @@ pub async fn windows(
     domains: &[Domain],
     today: NaiveDate,
 ) -> QueryResult<Vec<RuleWindow>> {
-    let settings = alert_rules::table
-        .filter(alert_rules::active.eq(true))
-        .select(RuleSetting::as_select())
-        .order(alert_rules::rule)
-        .load(conn)
-        .await?;
-    Ok(settings
+    Ok(all(conn)
+        .await?
         .into_iter()
-        .filter(|s| domains.contains(&s.rule.domain()))
+        .filter(|s| s.active && domains.contains(&s.rule.domain()))
         .filter_map(|s| {
             let months = u32::try_from(s.months).ok()?;
             let notice = u32::try_from(s.notice_days).ok()?;

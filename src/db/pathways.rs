@@ -59,17 +59,6 @@ pub struct NewPathway {
     pub continuation_reason: Option<ContinuationReason>,
 }
 
-/// A pathway of a person as another pathway of theirs names it
-/// (`continues_from`), whatever the caller's domains: the continuation
-/// records an event in its timeline.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
-pub struct Continued {
-    pub id: Uuid,
-    pub domain: Domain,
-    pub opened_on: NaiveDate,
-}
-
 /// One status and how long it lasted; the current one has no end.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = pathway_status_periods, check_for_backend(diesel::pg::Pg))]
@@ -309,18 +298,18 @@ pub async fn open(
     .await
 }
 
-/// The pathway `id` of `person`, in any domain: what a new pathway of the
-/// person may continue. Another person's pathway is not found, so the
-/// answer tells nothing about it.
-pub async fn of_person(
+/// The day the pathway `id` of `person` was opened, in any domain (the
+/// caller need not see it): what a new pathway of the person may continue.
+/// Another person's pathway is not found, so the answer tells nothing of it.
+pub async fn opened_on_of_person(
     conn: &mut AsyncPgConnection,
     person: Uuid,
     id: Uuid,
-) -> QueryResult<Option<Continued>> {
+) -> QueryResult<Option<NaiveDate>> {
     pathways::table
         .find(id)
         .filter(pathways::person_id.eq(person))
-        .select(Continued::as_select())
+        .select(pathways::opened_on)
         .first(conn)
         .await
         .optional()
@@ -576,8 +565,7 @@ pub async fn transfer(
             let may = match known {
                 Some((_, may)) => *may,
                 None => {
-                    let may = to != caseload.referent
-                        && can_be_referent(conn, to, territory, domain).await?;
+                    let may = can_be_referent(conn, to, territory, domain).await?;
                     allowed.push(((territory, domain), may));
                     may
                 }

@@ -136,20 +136,17 @@ pub async fn set(
     let version = if_match.version()?;
     let body = body.0;
     let mut checks = Checks::new();
-    let mut within = |field: &str, value: u32, max: u32| -> i32 {
-        if value > max {
-            checks.fail(field, format!("must be at most {max}"));
+    let mut within = |field: &str, value: u32, (min, max): (u32, u32)| -> i32 {
+        if !(min..=max).contains(&value) {
+            checks.fail(field, format!("must be between {min} and {max}"));
         }
-        i32::try_from(value.min(max)).unwrap_or_default()
+        i32::try_from(value).unwrap_or_default()
     };
     let setting = Setting {
-        months: within("months", body.months, 1200),
-        notice_days: within("notice_days", body.notice_days, 730),
+        months: within("months", body.months, (1, 1200)),
+        notice_days: within("notice_days", body.notice_days, (0, 730)),
         active: body.active,
     };
-    if body.months == 0 {
-        checks.fail("months", "must be at least 1");
-    }
     checks.finish()?;
     let mut conn = caller.conn().await?;
     let by = caller.acting();

@@ -89,12 +89,12 @@ pub async fn open(
         }
     })?;
     if let Some((previous, _)) = opening.continues {
-        let continued = pathways::of_person(conn, person.id, previous)
+        let previous_opened_on = pathways::opened_on_of_person(conn, person.id, previous)
             .await?
             .ok_or_else(|| {
                 Error::unprocessable("continues_from", "names no pathway of this person")
             })?;
-        check_continuation(continued.opened_on, opened_on).map_err(|error| match error {
+        check_continuation(previous_opened_on, opened_on).map_err(|error| match error {
             ContinuationError::OpenedBefore { previous_opened_on } => Error::unprocessable(
                 "opened_on",
                 format!(
