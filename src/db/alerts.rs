@@ -1,8 +1,9 @@
 //! Alerts of a caseload: plan reviews overdue or due within 30 days,
 //! decisions expiring within 60 days, pathways `without_solution` for more
 //! than 30 days, critical situations, orientations every facility refused,
-//! and the ages and legal deadlines of `domain::deadlines` within the
-//! windows it computes from the département's settings.
+//! the ages and legal deadlines of `domain::deadlines` within the
+//! windows it computes from the département's settings, and escalations
+//! whose answer is overdue.
 //! Coordinators get those of the
 //! pathways they follow (or plans they coordinate); supervisors those of
 //! their territories and domains.
@@ -19,6 +20,7 @@ use crate::db::audited::AuditedDsl;
 use crate::db::schema::sql_types::{Domain as SqlDomain, EscalationLevel as SqlLevel};
 use crate::db::scope::scope_arrays;
 use crate::domain::deadlines::{CountsFrom, MONTH_END_SLACK, Window};
+use crate::domain::escalation;
 use crate::domain::principal::Principal;
 use crate::domain::{AlertRule, Domain, EscalationLevel};
 
@@ -59,6 +61,9 @@ closed_set! {
         /// Insertion: no engagement contract consented to within 1 month of
         /// the first orientation.
         EngagementContractDue => "engagement_contract_due",
+        /// An escalation (`subject_id`) is still unanswered after the day
+        /// its answer was due.
+        EscalationOverdue => "escalation_overdue",
     }
 }
 
@@ -197,6 +202,10 @@ pub async fn of_caseload(
     // the caseload's size.
     let scope = "p.territory_id = ANY($1) AND p.domain = ANY($2) AND p.status <> 'closed'";
     let next = "($4::date IS NULL OR (due_on >= $4 AND (due_on, kind, subject_id) > ($4, $5, $6)))";
+    // As the partial index `escalations_unanswered_due_idx` lists them.
+    let unanswered = escalation::UNANSWERED
+        .map(|status| format!("'{}'", status.as_str()))
+        .join(", ");
     let by_rule: String = rules
         .iter()
         .enumerate()
@@ -245,6 +254,13 @@ pub async fn of_caseload(
               WHERE {scope} AND d.facilities_refused_on IS NOT NULL \
                 AND d.implemented_on IS NULL \
                 AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
+            WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
+           UNION ALL \
+           (SELECT * FROM (SELECT 'escalation_overdue' AS kind, p.id AS pathway_id, p.person_id, \
+                   p.domain, es.due_on, es.id AS subject_id, p.critical_level \
+              FROM escalations es JOIN pathways p ON p.id = es.pathway_id \
+              WHERE {scope} AND es.status IN ({unanswered}) AND es.due_on < current_date \
+                AND ($3::uuid IS NULL OR p.referent_id = $3 OR es.sent_by = $3)) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
            {by_rule} \
          ) alerts \

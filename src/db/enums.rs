@@ -100,6 +100,8 @@ pg_enums! {
     ClosureReason => ClosureReason ("closure_reason"),
     ContinuationReason => ContinuationReason ("continuation_reason"),
     EscalationLevel => EscalationLevel ("escalation_level"),
+    EscalationStatus => EscalationStatus ("escalation_status"),
+    EscalationClosure => EscalationClosure ("escalation_closure"),
     DecisionAuthority => DecisionAuthority ("decision_authority"),
     Qualification => DecisionQualification ("decision_qualification"),
     DecisionKind => DecisionKind ("decision_kind"),

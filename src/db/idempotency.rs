@@ -216,6 +216,7 @@ pub async fn location_of(
         T::Plan => Some(format!("/v1/plans/{id}")),
         T::Commitment => Some(format!("/v1/commitments/{id}")),
         T::FacilityFollowUp => Some(format!("/v1/facility-follow-ups/{id}")),
+        T::Escalation => Some(format!("/v1/escalations/{id}")),
         T::Referral => Some(format!("/v1/referrals/{id}")),
         T::Decision => under_pathway(
             decisions::table

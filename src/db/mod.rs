@@ -13,6 +13,7 @@ pub mod decisions;
 pub mod domain_calendar;
 pub mod enums;
 pub mod error;
+pub mod escalations;
 pub mod events;
 pub mod exports;
 pub mod facility_follow_ups;

@@ -147,11 +147,14 @@ async fn lock_for_steering(
 ) -> Result<Pathway, Error> {
     let pathway = lock_at(conn, who, id, version).await?;
     if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
-        return Err(Error::forbidden(
-            "Only the pathway's referent or a supervisor of its territory may do this.",
-        ));
+        return Err(not_steering());
     }
     Ok(pathway)
+}
+
+/// The refusal of a caller who sees a pathway but may not steer it.
+pub fn not_steering() -> Error {
+    Error::forbidden("Only the pathway's referent or a supervisor of its territory may do this.")
 }
 
 pub fn not_found() -> Error {
@@ -651,6 +654,20 @@ pub async fn set_critical(
         Ok(updated)
     })
     .await
+}
+
+/// Locks an open pathway in scope that the caller may steer (supervisor,
+/// or its referent), for a change under it that steers it (an escalation).
+pub async fn lock_open_to_steer(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Pathway, Error> {
+    let pathway = lock_open_for_child(conn, who, id).await?;
+    if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
+        return Err(not_steering());
+    }
+    Ok(pathway)
 }
 
 /// Locks a pathway in scope, for a change under it (decision, plan, …):

@@ -117,6 +117,19 @@ pub const REGISTRY: &[PersonalTable] = &[
         purge: Purge::Keeps("append-only history of national codes and dates, no free text"),
     },
     PersonalTable {
+        table: "escalations",
+        resource_type: Some(AuditTarget::Escalation),
+        of_person: Some(
+            "SELECT es.id FROM escalations es JOIN pathways p ON p.id = es.pathway_id \
+             WHERE p.person_id = $1",
+        ),
+        purge: Purge::Statement(
+            "UPDATE escalations SET summary = '[anonymisé]', \
+                 answer = CASE WHEN answer IS NULL THEN NULL ELSE '[anonymisé]' END \
+             WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
+        ),
+    },
+    PersonalTable {
         table: "plans",
         resource_type: Some(AuditTarget::Plan),
         of_person: Some(

@@ -50,8 +50,16 @@ pub mod sql_types {
     pub struct Domain;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "escalation_closure"))]
+    pub struct EscalationClosure;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "escalation_level"))]
     pub struct EscalationLevel;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "escalation_status"))]
+    pub struct EscalationStatus;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "event_kind"))]
@@ -253,6 +261,36 @@ diesel::table! {
         domain -> Domain,
         opens_on -> Date,
         version -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::EscalationLevel;
+    use super::sql_types::EscalationStatus;
+    use super::sql_types::EscalationClosure;
+
+    escalations (id) {
+        id -> Uuid,
+        pathway_id -> Uuid,
+        organization_id -> Uuid,
+        level -> EscalationLevel,
+        summary -> Text,
+        due_on -> Date,
+        status -> EscalationStatus,
+        sent_by -> Uuid,
+        sent_at -> Timestamptz,
+        acknowledged_by -> Nullable<Uuid>,
+        acknowledged_at -> Nullable<Timestamptz>,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Uuid>,
+        answered_at -> Nullable<Timestamptz>,
+        closure -> Nullable<EscalationClosure>,
+        closed_by -> Nullable<Uuid>,
+        closed_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
 }
@@ -648,6 +686,9 @@ diesel::joinable!(commitments -> plans (plan_id));
 diesel::joinable!(communes -> territories (territory_id));
 diesel::joinable!(decisions -> pathways (pathway_id));
 diesel::joinable!(decisions -> users (recorded_by));
+diesel::joinable!(escalations -> organizations (organization_id));
+diesel::joinable!(escalations -> pathways (pathway_id));
+diesel::joinable!(escalations -> users (sent_by));
 diesel::joinable!(facility_follow_ups -> decisions (decision_id));
 diesel::joinable!(facility_follow_ups -> organizations (organization_id));
 diesel::joinable!(facility_follow_ups -> pathways (pathway_id));
@@ -694,6 +735,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     communes,
     decisions,
     domain_calendar,
+    escalations,
     facility_follow_ups,
     facility_statuses,
     idempotency_keys,

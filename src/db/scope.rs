@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::db::schema::{
-    commitments, decisions, facility_follow_ups, pathways, persons, plans, referrals, webhooks,
+    commitments, decisions, escalations, facility_follow_ups, pathways, persons, plans, referrals,
+    webhooks,
 };
 use crate::domain::policy::{self, WebhookOwner};
 use crate::domain::principal::Principal;
@@ -100,6 +101,33 @@ pub fn facility_follow_ups_visible(who: &Principal) -> Predicate<facility_follow
         ),
         _ if is_staff_in_cases(who) => Box::new(
             facility_follow_ups::pathway_id.eq_any(
+                pathways::table
+                    .filter(pathways_visible(who))
+                    .select(pathways::id)
+                    .into_boxed(),
+            ),
+        ),
+        _ => nothing(),
+    }
+}
+
+/// Staff: the escalations of the pathways they see. Partners: those sent
+/// to their organization, never for a person who objected to sharing.
+pub fn escalations_visible(who: &Principal) -> Predicate<escalations::table> {
+    match policy::partner_organization(who) {
+        Some(organization) => Box::new(
+            escalations::organization_id.eq(organization).and(
+                escalations::pathway_id.eq_any(
+                    pathways::table
+                        .inner_join(persons::table)
+                        .filter(persons::sharing_objection.eq(false))
+                        .select(pathways::id)
+                        .into_boxed(),
+                ),
+            ),
+        ),
+        _ if is_staff_in_cases(who) => Box::new(
+            escalations::pathway_id.eq_any(
                 pathways::table
                     .filter(pathways_visible(who))
                     .select(pathways::id)

@@ -35,6 +35,8 @@ SELECT (SELECT jsonb_build_object(
                          FROM meetings m WHERE m.pathway_id = p.id),
             'notes', (SELECT coalesce(jsonb_agg(to_jsonb(n) ORDER BY n.id), '[]')
                       FROM notes n WHERE n.pathway_id = p.id),
+            'escalations', (SELECT coalesce(jsonb_agg(to_jsonb(es) ORDER BY es.id), '[]')
+                            FROM escalations es WHERE es.pathway_id = p.id),
             'timeline', (SELECT coalesce(jsonb_agg(to_jsonb(e) - 'txid' - 'pathway_id' ORDER BY e.seq), '[]')
                          FROM pathway_events e WHERE e.pathway_id = p.id)
         ) ORDER BY p.id), '[]')

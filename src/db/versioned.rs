@@ -63,6 +63,7 @@ versioned!(
     super::plans::Plan,
     super::commitments::Commitment,
     super::facility_follow_ups::FollowUp,
+    super::escalations::Escalation,
 );
 
 #[cfg(test)]

@@ -102,6 +102,8 @@ closed_set! {
         Decision => "decision",
         /// A domain's opening date.
         Domain => "domain",
+        /// A critical situation escalated to an organization.
+        Escalation => "escalation",
         /// A facility's follow-up of an orientation (and its statuses).
         FacilityFollowUp => "facility_follow_up",
         /// A partner's change feed.

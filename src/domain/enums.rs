@@ -230,6 +230,35 @@ closed_set! {
 }
 
 closed_set! {
+    /// Where an escalated situation stands (`domain::escalation` holds the
+    /// moves between them).
+    pub enum EscalationStatus {
+        /// Sent to the recipient; no word from it yet.
+        Sent => "sent",
+        /// The recipient acknowledged it.
+        Acknowledged => "acknowledged",
+        /// The recipient answered.
+        Answered => "answered",
+        /// The département closed it.
+        Closed => "closed",
+    }
+}
+
+closed_set! {
+    /// Why the département closed an escalation.
+    pub enum EscalationClosure {
+        /// The recipient's answer led to a solution for the person.
+        SolutionFound => "solution_found",
+        /// The recipient answered that it had no solution to offer.
+        NoSolution => "no_solution",
+        /// The situation was resolved otherwise.
+        SituationResolved => "situation_resolved",
+        /// Sent by mistake, or no longer needed.
+        Withdrawn => "withdrawn",
+    }
+}
+
+closed_set! {
     /// Who took an orientation decision.
     pub enum DecisionAuthority {
         /// Commission des droits et de l'autonomie (disability).
@@ -442,6 +471,10 @@ closed_set! {
         PlanVersionConsented => "plan_version_consented",
         /// Another pathway of the person continues this one (`continues_from`).
         PathwayContinued => "pathway_continued",
+        /// The critical situation was escalated to an organization.
+        EscalationSent => "escalation_sent",
+        /// An escalation was acknowledged, answered or closed.
+        EscalationStatusChanged => "escalation_status_changed",
     }
 }
 
@@ -537,6 +570,8 @@ mod tests {
         spelled_alike(ContinuationReason::VALUES, ContinuationReason::as_str);
         spelled_alike(AlertRule::VALUES, AlertRule::as_str);
         spelled_alike(EscalationLevel::VALUES, EscalationLevel::as_str);
+        spelled_alike(EscalationStatus::VALUES, EscalationStatus::as_str);
+        spelled_alike(EscalationClosure::VALUES, EscalationClosure::as_str);
         spelled_alike(DecisionAuthority::VALUES, DecisionAuthority::as_str);
         spelled_alike(Qualification::VALUES, Qualification::as_str);
         spelled_alike(DecisionKind::VALUES, DecisionKind::as_str);

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use crate::domain::{
     ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy, ContinuationReason,
-    DecisionAuthority, DecisionKind, Domain, EscalationLevel, EventKind, NoteVisibility,
-    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
+    DecisionAuthority, DecisionKind, Domain, EscalationClosure, EscalationLevel, EscalationStatus,
+    EventKind, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification,
+    ReferralDeclineReason,
 };
 
 /// `pathway_opened`: the pathway as it was opened.
@@ -256,6 +257,32 @@ pub struct PlanVersionConsented {
     pub consented_on: NaiveDate,
 }
 
+/// `escalation_sent`: the critical situation was escalated to an
+/// organization, which follows the pathway from then on. The summary sent
+/// is in the escalation, never in the event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationSent {
+    pub escalation_id: Uuid,
+    pub organization_id: Uuid,
+    pub level: EscalationLevel,
+    /// The answer is due by this day.
+    pub due_on: NaiveDate,
+}
+
+/// `escalation_status_changed`: the recipient acknowledged or answered,
+/// or the département closed it (with `closure`). The answer is in the
+/// escalation, never in the event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationStatusChanged {
+    pub escalation_id: Uuid,
+    pub organization_id: Uuid,
+    pub from: EscalationStatus,
+    pub to: EscalationStatus,
+    pub closure: Option<EscalationClosure>,
+}
+
 /// One variant per kind, named as its payload type.
 macro_rules! event_data {
     ($($kind:ident),* $(,)?) => {
@@ -331,6 +358,8 @@ event_data! {
     FacilityStatusChanged,
     PlanVersionConsented,
     PathwayContinued,
+    EscalationSent,
+    EscalationStatusChanged,
 }
 
 #[cfg(test)]

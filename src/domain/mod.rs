@@ -6,6 +6,7 @@ pub mod audit;
 pub mod coding;
 pub mod commitment;
 pub mod deadlines;
+pub mod escalation;
 pub mod events;
 pub mod facility_status;
 pub mod nir;
@@ -21,7 +22,8 @@ pub mod values;
 
 pub use enums::{
     AlertRule, AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
-    ContinuationReason, DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationLevel,
-    EventKind, NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason, PlanKind,
-    PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
+    ContinuationReason, DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationClosure,
+    EscalationLevel, EscalationStatus, EventKind, NoteVisibility, OrganizationKind, PathwayStatus,
+    PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus,
+    Role, Sex,
 };

@@ -12,6 +12,7 @@
 use uuid::Uuid;
 
 use crate::domain::Role::{Admin, Auditor, Coordinator, Partner, Supervisor};
+use crate::domain::escalation::Side;
 use crate::domain::principal::Principal;
 use crate::domain::{CommitmentStatus, NoteVisibility, Role};
 
@@ -36,6 +37,11 @@ pub enum Action {
     /// to, and report its new statuses (partners: the follow-ups addressed
     /// to their organization; staff: those of their pathways).
     FollowOrientations,
+    /// Read the critical situations escalated (partners: to their
+    /// organization; staff: of their pathways) and record the recipient's
+    /// acknowledgement and answer ([`may_move_escalation`] says who moves
+    /// which).
+    FollowEscalations,
     /// Refer a person and follow the referral (partner clients).
     ReferPersons,
     /// See the referral queue of one's territories and domains, and accept
@@ -81,6 +87,10 @@ const TABLE: &[(Action, &[Role])] = &[
         Action::FollowOrientations,
         &[Supervisor, Coordinator, Partner],
     ),
+    (
+        Action::FollowEscalations,
+        &[Supervisor, Coordinator, Partner],
+    ),
     (Action::ReferPersons, &[Partner]),
     (Action::TriageReferrals, &[Supervisor, Coordinator]),
     (Action::FollowPathways, &[Partner]),
@@ -118,6 +128,7 @@ permissions!(
     AssignReferent,
     UpdateCommitments,
     FollowOrientations,
+    FollowEscalations,
     ReferPersons,
     TriageReferrals,
     FollowPathways,
@@ -176,6 +187,17 @@ pub fn may_steer(role: Role, caller: Uuid, referent: Option<Uuid>) -> bool {
         Supervisor => true,
         Coordinator => referent == Some(caller),
         _ => false,
+    }
+}
+
+/// Moving an escalation: the recipient's side (acknowledge, answer) is
+/// its partner client's — the SQL scope keeps a partner to its own
+/// organization's — or staff who steer the pathway, recording what the
+/// recipient said; the département's side (close) is only theirs.
+pub fn may_move_escalation(role: Role, caller: Uuid, referent: Option<Uuid>, side: Side) -> bool {
+    match (role, side) {
+        (Partner, Side::Recipient) => true,
+        _ => may_steer(role, caller, referent),
     }
 }
 
@@ -367,6 +389,29 @@ mod tests {
         assert!(may_steer(Supervisor, me, Some(other)));
         assert!(!may_steer(Partner, me, Some(me)));
         assert!(!may_steer(Admin, me, Some(me)));
+    }
+
+    #[test]
+    fn a_partner_answers_escalations_and_only_the_department_closes_them() {
+        let me = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        assert!(may_move_escalation(
+            Partner,
+            me,
+            Some(other),
+            Side::Recipient
+        ));
+        assert!(!may_move_escalation(Partner, me, Some(me), Side::Sender));
+        for side in [Side::Recipient, Side::Sender] {
+            assert!(may_move_escalation(Supervisor, me, Some(other), side));
+            assert!(may_move_escalation(Coordinator, me, Some(me), side));
+            assert!(!may_move_escalation(Coordinator, me, Some(other), side));
+            assert!(!may_move_escalation(Admin, me, Some(me), side));
+            assert!(!may_move_escalation(Auditor, me, Some(me), side));
+        }
+        for role in [Admin, Auditor] {
+            assert!(!allows(role, Action::FollowEscalations), "{role:?}");
+        }
     }
 
     fn caller(role: Role) -> Principal {

@@ -14,6 +14,7 @@ pub mod communes;
 pub mod decisions;
 pub mod docs;
 pub mod domains;
+pub mod escalations;
 pub mod etag;
 pub mod exports;
 pub mod extract;
@@ -138,6 +139,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(partner_pathways::list)
         .service(partner_pathways::read)
         .service(facility_follow_ups::addressed_to_me)
+        .service(escalations::send)
+        .service(escalations::of_pathway)
+        .service(escalations::list)
+        .service(escalations::read)
+        .service(escalations::transition)
         .service(webhooks::create)
         .service(webhooks::list)
         .service(webhooks::read)
@@ -198,6 +204,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "audit", description = "The audit trail: every login, token refusal, refused authorization, read, list, search and write of case files, and admin change; append-only, chained by hash and sealed with Ed25519. Send `X-Purpose` to record why you access a file."),
         (name = "indicators", description = "RAPT indicators per domain and year, for auditors (the whole département) and supervisors (their territories and domains): no personal data, only counts and durations."),
         (name = "plans", description = "Support plans (PAG, care plan, PPE, engagement contract) and the commitments organizations make in them."),
+        (name = "escalations", description = "Critical situations escalated, not just labelled: the referent or a supervisor of a pathway flagged critical sends its situation to a named organization (the ARS, the national support cell) with a short summary written for it — never the person's name, notes or history — and the day an answer is due. The recipient's partner clients list what was sent to them (`GET /v1/escalations`), follow the pathway in their feed and webhooks (`escalation_sent`, `escalation_status_changed`), acknowledge and answer with `If-Match` and an `Idempotency-Key`; staff may record what a recipient without a client said. An answer still awaited after its day is an `escalation_overdue` alert; the département closes the escalation with why."),
         (name = "orientations", description = "The follow-up of an orientation in each facility it is addressed to, in the national codes of the ANS (statuses JDV_J252 of TRE_R357, reasons JDV_J251 of TRE_R358, which status takes which reason: ASS_A32). Staff address an orientation to facilities (organizations with a FINESS number); a facility's partner client lists what is addressed to it (`GET /v1/partner/orientations`), reads a follow-up for its `ETag`, and reports each status with `If-Match` and an `Idempotency-Key`, as the guide « suivi des décisions d'orientation » has facilities do.")
     )
 )]

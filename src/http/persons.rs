@@ -627,13 +627,13 @@ pub struct OtherPathway {
     /// Followed there since.
     pub opened_on: NaiveDate,
     /// The service that follows it.
-    pub territory: TerritoryRef,
+    pub territory: ServiceRef,
     /// Absent while nobody is its referent.
     pub referent: Option<ReferentContact>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TerritoryRef {
+pub struct ServiceRef {
     pub id: Uuid,
     #[schema(example = "Gapençais")]
     pub name: String,
@@ -656,7 +656,7 @@ impl From<Elsewhere> for OtherPathway {
             status: row.status,
             status_since: row.status_since,
             opened_on: row.opened_on,
-            territory: TerritoryRef {
+            territory: ServiceRef {
                 id: row.territory_id,
                 name: row.territory_name,
             },

@@ -13,9 +13,9 @@ use uuid::Uuid;
 use crate::domain::audit::{ActorKind, AuditAction, AuditTarget};
 use crate::domain::{
     AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
-    ContinuationReason, DecisionAuthority, DecisionKind, Domain, EscalationLevel, NoteVisibility,
-    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
-    ReferralStatus, Role, Sex,
+    ContinuationReason, DecisionAuthority, DecisionKind, Domain, EscalationClosure,
+    EscalationLevel, EscalationStatus, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind,
+    PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
 };
 use crate::http::timeline::EventView;
 
@@ -85,8 +85,37 @@ pub struct PathwayRecord {
     pub plans: Vec<PlanRecord>,
     pub meetings: Vec<MeetingRecord>,
     pub notes: Vec<NoteRecord>,
+    /// The critical situation escalated to other organizations.
+    pub escalations: Vec<EscalationRecord>,
     /// Its events, as `GET /v1/pathways/{id}/timeline` serves them.
     pub timeline: Vec<EventView>,
+}
+
+/// A row of `escalations` as stored: what was sent to which organization,
+/// and its answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationRecord {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub organization_id: Uuid,
+    pub level: EscalationLevel,
+    pub summary: String,
+    pub due_on: NaiveDate,
+    pub status: EscalationStatus,
+    pub sent_by: Uuid,
+    pub sent_at: DateTime<Utc>,
+    pub acknowledged_by: Option<Uuid>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub answer: Option<String>,
+    pub answered_by: Option<Uuid>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub closure: Option<EscalationClosure>,
+    pub closed_by: Option<Uuid>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A row of `pathway_status_periods`: one stretch of time in one status.

@@ -5,6 +5,7 @@ pub mod account_changes;
 pub mod accounts;
 pub mod change;
 pub mod commitments;
+pub mod escalations;
 pub mod facility_follow_ups;
 pub mod partner_events;
 pub mod pathway_records;

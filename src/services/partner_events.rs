@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use crate::db::feed::FeedRow;
 use crate::domain::facility_status::{self, Coding};
-use crate::domain::{CommitmentStatus, Domain, EventKind, PathwayStatus, ReferralDeclineReason};
+use crate::domain::{
+    CommitmentStatus, Domain, EscalationStatus, EventKind, PathwayStatus, ReferralDeclineReason,
+};
 
 closed_set! {
     /// Where a followed pathway stands, in the terms partners may know.
@@ -65,6 +67,12 @@ closed_set! {
         /// Where the person stands in your facility moved to
         /// `facility_status` (`follow_up_id`).
         FacilityStatusChanged => "facility_status_changed",
+        /// A critical situation was escalated to your organization
+        /// (`escalation_id`, `GET /v1/escalations/{id}`): you follow the
+        /// pathway from this event on.
+        EscalationSent => "escalation_sent",
+        /// An escalation sent to you moved to `escalation_status`.
+        EscalationStatusChanged => "escalation_status_changed",
     }
 }
 
@@ -82,6 +90,8 @@ impl FeedEventKind {
             EventKind::ReferralDeclined => Some(Self::ReferralDeclined),
             EventKind::FacilityNotified => Some(Self::FacilityNotified),
             EventKind::FacilityStatusChanged => Some(Self::FacilityStatusChanged),
+            EventKind::EscalationSent => Some(Self::EscalationSent),
+            EventKind::EscalationStatusChanged => Some(Self::EscalationStatusChanged),
             _ => None,
         }
     }
@@ -110,6 +120,10 @@ pub struct FeedEvent {
     pub follow_up_id: Option<Uuid>,
     /// For `facility_status_changed`: the new status (TRE_R357).
     pub facility_status: Option<Coding>,
+    /// For escalation events: which one (`GET /v1/escalations/{id}`).
+    pub escalation_id: Option<Uuid>,
+    /// For escalation events: where it stands after the event.
+    pub escalation_status: Option<EscalationStatus>,
 }
 
 /// The body of each webhook request (Standard Webhooks' envelope).
@@ -161,7 +175,9 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
         | FeedEventKind::ReferralAccepted
         | FeedEventKind::ReferralDeclined
         | FeedEventKind::FacilityNotified
-        | FeedEventKind::FacilityStatusChanged => (None, None),
+        | FeedEventKind::FacilityStatusChanged
+        | FeedEventKind::EscalationSent
+        | FeedEventKind::EscalationStatusChanged => (None, None),
     };
     Some(FeedEvent {
         cursor: encode(row.txid, row.seq),
@@ -186,5 +202,13 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
                     .map(facility_status::status_coding)
             })
             .flatten(),
+        escalation_id: uuid_at(&row.data, "escalation_id"),
+        escalation_status: match kind {
+            FeedEventKind::EscalationSent => Some(EscalationStatus::Sent),
+            FeedEventKind::EscalationStatusChanged => {
+                serde_json::from_value(row.data.get("to")?.clone()).ok()
+            }
+            _ => None,
+        },
     })
 }

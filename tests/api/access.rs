@@ -74,6 +74,11 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET", "/v1/plans/{id}/versions") => Roles(CASEWORK),
         ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
         ("GET" | "POST", "/v1/decisions/{id}/facilities") => Roles(CASEWORK),
+        ("GET" | "POST", "/v1/pathways/{id}/escalations") => Roles(CASEWORK),
+        ("GET", "/v1/escalations" | "/v1/escalations/{id}")
+        | ("POST", "/v1/escalations/{id}/transitions") => {
+            Roles(&[Supervisor, Coordinator, Partner])
+        }
         ("GET", "/v1/facility-follow-ups/{id}")
         | ("POST", "/v1/facility-follow-ups/{id}/statuses") => {
             Roles(&[Supervisor, Coordinator, Partner])

@@ -110,6 +110,64 @@ fn every_handler_that_takes_if_match_documents_it() {
     );
 }
 
+/// Two types documented under one name would share one component, the
+/// last registered silently replacing the other's schema (a commune's
+/// territory `{id, code}` was once documented as `{id, name}`): every type
+/// deriving `ToSchema` under `src/` has a name of its own.
+#[test]
+fn every_documented_type_has_a_name_of_its_own() {
+    fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for path in files {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut deriving = false;
+        for line in source.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                deriving = true;
+                continue;
+            }
+            if !deriving || line.starts_with("#[") || line.starts_with("///") {
+                continue;
+            }
+            deriving = false;
+            let Some(rest) = ["pub struct ", "pub enum ", "struct ", "enum "]
+                .iter()
+                .find_map(|item| line.strip_prefix(item))
+            else {
+                continue;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            seen.entry(name)
+                .or_default()
+                .push(path.display().to_string());
+        }
+    }
+    assert!(
+        seen.len() > 100,
+        "the documented types are found ({})",
+        seen.len()
+    );
+    let shared: Vec<_> = seen.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(shared.is_empty(), "one name, several types: {shared:?}");
+}
+
 /// Every `$ref` of the document names a component it defines: a client
 /// generator resolves them all.
 #[test]

@@ -24,6 +24,7 @@ mod demo;
 mod domains;
 mod duties;
 mod errors;
+mod escalations;
 mod exports;
 mod feed;
 mod idempotency;

@@ -100,9 +100,35 @@ async fn the_access_log_and_the_right_of_access_see_the_whole_file() {
         )
         .await;
 
-    // A colleague reads the plan, the commitment, the notes and the decisions.
+    let path = format!("/v1/pathways/{pathway}");
+    let etag = app.etag(&path, &supervisor.token).await;
+    let flagged = app
+        .send_json(
+            Method::PUT,
+            &format!("{path}/critical"),
+            &supervisor.token,
+            Some(&etag),
+            &json!({"level": "regional", "reason": "Sans solution"}),
+        )
+        .await;
+    assert_eq!(flagged.status(), 200);
+    let due_on = chrono::Utc::now().date_naive() + chrono::Duration::days(10);
+    let (escalation, _) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/escalations"),
+            &supervisor.token,
+            &json!({"organization_id": organization, "summary": "Besoin d'une place en FAM",
+                    "due_on": due_on}),
+            201,
+        )
+        .await;
+    let escalation = escalation["id"].as_str().unwrap().to_owned();
+
+    // A colleague reads the plan, the commitment, the notes, the decisions
+    // and the escalation.
     let colleague = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
     for path in [
+        format!("/v1/escalations/{escalation}"),
         format!("/v1/plans/{plan}"),
         format!("/v1/commitments/{commitment}"),
         format!("/v1/pathways/{pathway}/notes"),
@@ -139,6 +165,7 @@ async fn the_access_log_and_the_right_of_access_see_the_whole_file() {
         ("read", "commitment"),
         ("list", "note"),
         ("list", "decision"),
+        ("read", "escalation"),
     ] {
         assert!(
             by_colleague
@@ -150,6 +177,7 @@ async fn the_access_log_and_the_right_of_access_see_the_whole_file() {
     // The writes of the file are there too.
     for id in [
         &plan,
+        &escalation,
         &commitment,
         note["id"].as_str().unwrap(),
         decision["id"].as_str().unwrap(),
@@ -180,6 +208,7 @@ async fn the_access_log_and_the_right_of_access_see_the_whole_file() {
     assert_eq!(held.plans[0].id.to_string(), plan);
     assert_eq!(held.plans[0].commitments[0].id.to_string(), commitment);
     assert_eq!(held.notes[0].body, "Visite à domicile");
+    assert_eq!(held.escalations[0].summary, "Besoin d'une place en FAM");
     assert_eq!(
         held.decisions[0].id.to_string(),
         decision["id"].as_str().unwrap()

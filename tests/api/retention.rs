@@ -79,6 +79,16 @@ async fn closed_file(
              pe.territory_id, pe.family_name, pe.given_names, pe.birth_date, pe.commune_insee, '7654321' \
          FROM clients c, persons pe WHERE c.id = '{client}' AND pe.id = '{person}'"
     )).await;
+    // The situation escalated to the CAF, which answered.
+    execute(conn, &format!(
+        "INSERT INTO escalations (id, pathway_id, organization_id, level, summary, due_on, status, \
+             sent_by, acknowledged_by, acknowledged_at, answer, answered_by, answered_at) \
+         SELECT '{}', '{pathway}', c.organization_id, 'regional', 'Mme {family}, sans solution', \
+             '{opened}', 'answered', '{author}', c.id, '{opened}T12:00:00Z', \
+             'Hébergée chez sa fille', c.id, '{opened}T12:00:00Z' \
+         FROM clients c WHERE c.id = '{client}'",
+        Uuid::now_v7()
+    )).await;
     // A consented PAG, its commitment and the version the person agreed to.
     let plan = Uuid::now_v7();
     execute(conn, &format!(
@@ -131,6 +141,7 @@ async fn snapshot(conn: &mut AsyncPgConnection) -> String {
              UNION ALL SELECT m::text FROM meetings m UNION ALL SELECT r::text FROM referrals r \
              UNION ALL SELECT s::text FROM pathway_status_periods s \
              UNION ALL SELECT v::text FROM plan_versions v \
+             UNION ALL SELECT es::text FROM escalations es \
              UNION ALL SELECT a.action || a.resource_id::text FROM audit_log a WHERE a.actor_kind = 'system' \
          ) rows",
     )
@@ -237,6 +248,7 @@ async fn snapshot_of(conn: &mut AsyncPgConnection, person: Uuid) -> String {
              (SELECT string_agg(s::text, ',') FROM pathway_status_periods s JOIN pathways pa ON pa.id = s.pathway_id WHERE pa.person_id = $1), \
              (SELECT string_agg(w::text, ',') FROM person_name_words w WHERE w.person_id = $1), \
              (SELECT string_agg(pl::text, ',') FROM plans pl JOIN pathways pa ON pa.id = pl.pathway_id WHERE pa.person_id = $1), \
+             (SELECT string_agg(es::text, ',') FROM escalations es JOIN pathways pa ON pa.id = es.pathway_id WHERE pa.person_id = $1), \
              (SELECT string_agg(c::text, ',') FROM commitments c JOIN plans pl ON pl.id = c.plan_id JOIN pathways pa ON pa.id = pl.pathway_id WHERE pa.person_id = $1), \
              (SELECT string_agg(v::text, ',') FROM plan_versions v JOIN plans pl ON pl.id = v.plan_id JOIN pathways pa ON pa.id = pl.pathway_id WHERE pa.person_id = $1), \
              (SELECT string_agg(d::text, ',') FROM name_words d WHERE d.word = 'lagarde') \

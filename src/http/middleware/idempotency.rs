@@ -49,6 +49,7 @@ const COVERED: &[&str] = &[
     "/v1/referrals",
     "/v1/decisions",
     "/v1/facility-follow-ups",
+    "/v1/escalations",
 ];
 
 /// POSTs under them that change nothing (a search in a body): nothing to
