@@ -3,7 +3,8 @@
 //! than 30 days, critical situations, orientations every facility refused,
 //! the ages and legal deadlines of `domain::deadlines` within the
 //! windows it computes from the département's settings, and escalations
-//! whose answer is overdue.
+//! whose answer is overdue, GOS meetings convened whose outcome is still
+//! to record.
 //! Coordinators get those of the
 //! pathways they follow (or plans they coordinate); supervisors those of
 //! their territories and domains.
@@ -64,6 +65,10 @@ closed_set! {
         /// An escalation (`subject_id`) is still unanswered after the day
         /// its answer was due.
         EscalationOverdue => "escalation_overdue",
+        /// A GOS convened (`subject_id`) whose time has passed without its
+        /// outcome recorded (or its cancellation): due the day it was
+        /// convened for.
+        MeetingToRecord => "meeting_to_record",
     }
 }
 
@@ -261,6 +266,14 @@ pub async fn of_caseload(
               FROM escalations es JOIN pathways p ON p.id = es.pathway_id \
               WHERE {scope} AND es.status IN ({unanswered}) AND es.due_on < current_date \
                 AND ($3::uuid IS NULL OR p.referent_id = $3 OR es.sent_by = $3)) a \
+            WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
+           UNION ALL \
+           (SELECT * FROM (SELECT 'meeting_to_record' AS kind, p.id AS pathway_id, p.person_id, \
+                   p.domain, timezone('UTC', m.planned_at)::date AS due_on, m.id AS subject_id, \
+                   p.critical_level \
+              FROM meetings m JOIN pathways p ON p.id = m.pathway_id \
+              WHERE {scope} AND m.status = 'planned' AND m.planned_at < now() \
+                AND ($3::uuid IS NULL OR p.referent_id = $3 OR m.recorded_by = $3)) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
            {by_rule} \
          ) alerts \

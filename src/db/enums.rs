@@ -102,6 +102,7 @@ pg_enums! {
     EscalationLevel => EscalationLevel ("escalation_level"),
     EscalationStatus => EscalationStatus ("escalation_status"),
     EscalationClosure => EscalationClosure ("escalation_closure"),
+    MeetingStatus => MeetingStatus ("meeting_status"),
     DecisionAuthority => DecisionAuthority ("decision_authority"),
     Qualification => DecisionQualification ("decision_qualification"),
     DecisionKind => DecisionKind ("decision_kind"),

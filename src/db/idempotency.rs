@@ -201,7 +201,7 @@ pub async fn location_of(
     resource_type: &str,
     id: Uuid,
 ) -> QueryResult<Option<String>> {
-    use crate::db::schema::{decisions, meetings, notes};
+    use crate::db::schema::{decisions, notes};
     let under_pathway = |pathway: Option<Uuid>, list: &str| {
         pathway.map(|pathway| format!("/v1/pathways/{pathway}/{list}"))
     };
@@ -227,15 +227,7 @@ pub async fn location_of(
                 .optional()?,
             "decisions",
         ),
-        T::Meeting => under_pathway(
-            meetings::table
-                .find(id)
-                .select(meetings::pathway_id)
-                .first(conn)
-                .await
-                .optional()?,
-            "meetings",
-        ),
+        T::Meeting => Some(format!("/v1/meetings/{id}")),
         T::Note => under_pathway(
             notes::table
                 .find(id)

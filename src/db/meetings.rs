@@ -1,8 +1,12 @@
-//! GOS meetings (groupe opérationnel de synthèse) of a pathway.
+//! GOS meetings (groupe opérationnel de synthèse) of a pathway: convened
+//! for a time with their invitees (the invited organizations follow the
+//! pathway and receive the invitation in their feed), then held with their
+//! outcome or called off; or recorded once held. The moves are
+//! `domain::meeting`'s.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
@@ -10,8 +14,12 @@ use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{meeting_organizations, meeting_users, meetings};
+use crate::db::scope::meetings_visible;
+use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events, pathways};
+use crate::domain::MeetingStatus;
 use crate::domain::events::{self as event, EventData};
+use crate::domain::meeting;
 use crate::domain::principal::Principal;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -19,14 +27,19 @@ use crate::domain::principal::Principal;
 pub struct Meeting {
     pub id: Uuid,
     pub pathway_id: Uuid,
-    pub held_on: NaiveDate,
+    pub status: MeetingStatus,
+    pub planned_at: Option<DateTime<Utc>>,
+    pub plan_id: Option<Uuid>,
+    pub held_on: Option<NaiveDate>,
     pub person_agreed: bool,
-    pub outcome: String,
+    pub outcome: Option<String>,
+    pub cancel_reason: Option<String>,
     pub recorded_by: Option<Uuid>,
+    pub version: i32,
     pub created_at: DateTime<Utc>,
 }
 
-/// A meeting with who took part.
+/// A meeting with its invitees, or who took part once held.
 #[derive(Debug, Clone)]
 pub struct MeetingWithParticipants {
     pub meeting: Meeting,
@@ -34,85 +47,155 @@ pub struct MeetingWithParticipants {
     pub users: Vec<Uuid>,
 }
 
+/// When a new meeting is: convened for a time, or already held.
+#[derive(Debug, Clone)]
+pub enum When {
+    Planned(DateTime<Utc>),
+    Held { on: NaiveDate, outcome: String },
+}
+
 pub struct NewMeeting {
     pub pathway_id: Uuid,
-    pub held_on: NaiveDate,
+    pub when: When,
     pub person_agreed: bool,
-    pub outcome: String,
+    pub plan_id: Option<Uuid>,
     pub organizations: Vec<Uuid>,
     pub users: Vec<Uuid>,
 }
 
+/// A move of a convened meeting.
+#[derive(Debug, Clone)]
+pub enum Move {
+    /// Held, with who took part when they differ from the invitees.
+    Hold {
+        on: NaiveDate,
+        outcome: String,
+        person_agreed: bool,
+        organizations: Option<Vec<Uuid>>,
+        users: Option<Vec<Uuid>>,
+    },
+    Cancel(String),
+}
+
+impl Move {
+    fn to(&self) -> MeetingStatus {
+        match self {
+            Move::Hold { .. } => MeetingStatus::Held,
+            Move::Cancel(_) => MeetingStatus::Cancelled,
+        }
+    }
+}
+
+pub fn not_found() -> Error {
+    Error::not_found("No such meeting in your territories and domains.")
+}
+
+/// Records a meeting of an open pathway in scope, convened or held, with
+/// its participants and its event. Run in the caller's transaction.
 pub async fn record(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     new: &NewMeeting,
 ) -> Result<MeetingWithParticipants, Error> {
-    conn.transaction(async |conn| {
-        pathways::lock_open_for_child(conn, who, new.pathway_id).await?;
-        let meeting: Meeting = diesel::insert_into(meetings::table)
-            .values((
-                meetings::id.eq(Uuid::now_v7()),
-                meetings::pathway_id.eq(new.pathway_id),
-                meetings::held_on.eq(new.held_on),
-                meetings::person_agreed.eq(new.person_agreed),
-                meetings::outcome.eq(&new.outcome),
-                meetings::recorded_by.eq(who.subject.id()),
-            ))
-            .returning(Meeting::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        let organizations: Vec<_> = new
-            .organizations
-            .iter()
-            .map(|o| {
-                (
-                    meeting_organizations::meeting_id.eq(meeting.id),
-                    meeting_organizations::organization_id.eq(*o),
-                )
-            })
-            .collect();
-        diesel::insert_into(meeting_organizations::table)
-            .values(&organizations)
-            .on_conflict_do_nothing()
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| participant_error(e, "organization_ids"))?;
-        let users: Vec<_> = new
-            .users
-            .iter()
-            .map(|u| {
-                (
-                    meeting_users::meeting_id.eq(meeting.id),
-                    meeting_users::user_id.eq(*u),
-                )
-            })
-            .collect();
-        diesel::insert_into(meeting_users::table)
-            .values(&users)
-            .on_conflict_do_nothing()
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| participant_error(e, "user_ids"))?;
-        events::record(
-            conn,
-            new.pathway_id,
-            who.subject.id(),
-            EventData::MeetingHeld(event::MeetingHeld {
-                meeting_id: meeting.id,
-                held_on: meeting.held_on,
-                person_agreed: meeting.person_agreed,
-                organization_ids: new.organizations.clone(),
-            }),
-        )
-        .await?;
-        Ok(MeetingWithParticipants {
-            meeting,
-            organizations: new.organizations.clone(),
-            users: new.users.clone(),
-        })
+    pathways::lock_open_for_child(conn, who, new.pathway_id).await?;
+    let (status, planned_at, held_on, outcome) = match &new.when {
+        When::Planned(at) => (MeetingStatus::Planned, Some(*at), None, None),
+        When::Held { on, outcome } => (MeetingStatus::Held, None, Some(*on), Some(outcome)),
+    };
+    let meeting: Meeting = diesel::insert_into(meetings::table)
+        .values((
+            meetings::id.eq(Uuid::now_v7()),
+            meetings::pathway_id.eq(new.pathway_id),
+            meetings::status.eq(status),
+            meetings::planned_at.eq(planned_at),
+            meetings::plan_id.eq(new.plan_id),
+            meetings::held_on.eq(held_on),
+            meetings::person_agreed.eq(new.person_agreed),
+            meetings::outcome.eq(outcome),
+            meetings::recorded_by.eq(who.subject.id()),
+        ))
+        .returning(Meeting::as_returning())
+        .get_result(&mut *conn)
+        .await
+        .map_err(|e| match violation(&e) {
+            Some(Violation::ForeignKey) => {
+                Error::unprocessable("plan_id", "names no plan of this pathway")
+            }
+            _ => e.into(),
+        })?;
+    set_participants(conn, meeting.id, &new.organizations, &new.users).await?;
+    let data = match (&new.when, meeting.planned_at) {
+        (When::Planned(_), Some(planned_at)) => EventData::MeetingPlanned(event::MeetingPlanned {
+            meeting_id: meeting.id,
+            planned_at,
+            organization_ids: new.organizations.clone(),
+            plan_id: meeting.plan_id,
+        }),
+        _ => held(&meeting, &new.organizations),
+    };
+    events::record(conn, new.pathway_id, who.subject.id(), data).await?;
+    Ok(MeetingWithParticipants {
+        meeting,
+        organizations: new.organizations.clone(),
+        users: new.users.clone(),
     })
-    .await
+}
+
+fn held(meeting: &Meeting, organizations: &[Uuid]) -> EventData {
+    EventData::MeetingHeld(event::MeetingHeld {
+        meeting_id: meeting.id,
+        held_on: meeting.held_on.unwrap_or_default(),
+        person_agreed: meeting.person_agreed,
+        organization_ids: organizations.to_vec(),
+    })
+}
+
+/// Replaces who takes part in a meeting.
+async fn set_participants(
+    conn: &mut AsyncPgConnection,
+    meeting: Uuid,
+    organizations: &[Uuid],
+    users: &[Uuid],
+) -> Result<(), Error> {
+    diesel::delete(
+        meeting_organizations::table.filter(meeting_organizations::meeting_id.eq(meeting)),
+    )
+    .execute(&mut *conn)
+    .await?;
+    diesel::delete(meeting_users::table.filter(meeting_users::meeting_id.eq(meeting)))
+        .execute(&mut *conn)
+        .await?;
+    let organizations: Vec<_> = organizations
+        .iter()
+        .map(|o| {
+            (
+                meeting_organizations::meeting_id.eq(meeting),
+                meeting_organizations::organization_id.eq(*o),
+            )
+        })
+        .collect();
+    diesel::insert_into(meeting_organizations::table)
+        .values(&organizations)
+        .on_conflict_do_nothing()
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| participant_error(e, "organization_ids"))?;
+    let users: Vec<_> = users
+        .iter()
+        .map(|u| {
+            (
+                meeting_users::meeting_id.eq(meeting),
+                meeting_users::user_id.eq(*u),
+            )
+        })
+        .collect();
+    diesel::insert_into(meeting_users::table)
+        .values(&users)
+        .on_conflict_do_nothing()
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| participant_error(e, "user_ids"))?;
+    Ok(())
 }
 
 fn participant_error(error: diesel::result::Error, field: &str) -> Error {
@@ -122,6 +205,135 @@ fn participant_error(error: diesel::result::Error, field: &str) -> Error {
         }
         _ => error.into(),
     }
+}
+
+/// Holds or calls off a convened meeting in scope, read at `version`, with
+/// its event. Run in the caller's transaction.
+pub async fn advance(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+    change: &Move,
+) -> Result<MeetingWithParticipants, Error> {
+    let locked = meetings::table
+        .find(id)
+        .filter(meetings_visible(who))
+        .select(Meeting::as_select())
+        .for_update()
+        .first(&mut *conn)
+        .await
+        .optional()?;
+    let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
+    pathways::lock_open_for_child(conn, who, current.pathway_id).await?;
+    let to = change.to();
+    let allowed = meeting::allowed_next(current.status);
+    if !allowed.contains(&to) {
+        return Err(Error::forbidden_transition(
+            "meeting",
+            current.status.as_str(),
+            to.as_str(),
+            allowed.iter().map(|s| s.as_str().to_owned()).collect(),
+        ));
+    }
+    let (invited, invited_users) = participants(conn, id).await?;
+    let row = meetings::table.find(id);
+    let next = (meetings::status.eq(to), meetings::version.eq(version + 1));
+    match change {
+        Move::Hold {
+            on,
+            outcome,
+            person_agreed,
+            organizations,
+            users,
+        } => {
+            let updated: Meeting = diesel::update(row)
+                .set((
+                    next,
+                    meetings::held_on.eq(on),
+                    meetings::outcome.eq(outcome),
+                    meetings::person_agreed.eq(person_agreed),
+                    meetings::recorded_by.eq(who.subject.id()),
+                ))
+                .returning(Meeting::as_returning())
+                .get_result(&mut *conn)
+                .await?;
+            let organizations = organizations.clone().unwrap_or(invited);
+            let users = users.clone().unwrap_or(invited_users);
+            set_participants(conn, id, &organizations, &users).await?;
+            let data = held(&updated, &organizations);
+            events::record(conn, updated.pathway_id, who.subject.id(), data).await?;
+            Ok(MeetingWithParticipants {
+                meeting: updated,
+                organizations,
+                users,
+            })
+        }
+        Move::Cancel(reason) => {
+            let updated: Meeting = diesel::update(row)
+                .set((next, meetings::cancel_reason.eq(reason)))
+                .returning(Meeting::as_returning())
+                .get_result(&mut *conn)
+                .await?;
+            let data = EventData::MeetingCancelled(event::MeetingCancelled {
+                meeting_id: id,
+                organization_ids: invited.clone(),
+            });
+            events::record(conn, updated.pathway_id, who.subject.id(), data).await?;
+            Ok(MeetingWithParticipants {
+                meeting: updated,
+                organizations: invited,
+                users: invited_users,
+            })
+        }
+    }
+}
+
+/// The organizations and users of a meeting.
+async fn participants(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<(Vec<Uuid>, Vec<Uuid>)> {
+    let organizations = meeting_organizations::table
+        .filter(meeting_organizations::meeting_id.eq(id))
+        .select(meeting_organizations::organization_id)
+        .order(meeting_organizations::organization_id)
+        .load(&mut *conn)
+        .await?;
+    let users = meeting_users::table
+        .filter(meeting_users::meeting_id.eq(id))
+        .select(meeting_users::user_id)
+        .order(meeting_users::user_id)
+        .load(&mut *conn)
+        .await?;
+    Ok((organizations, users))
+}
+
+/// The meeting with its participants, if in the caller's scope; audited in
+/// the same statement with a `record`.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    record: Option<&NewRecord>,
+) -> QueryResult<Option<MeetingWithParticipants>> {
+    let found: Option<Meeting> = meetings::table
+        .find(id)
+        .filter(meetings_visible(who))
+        .select(Meeting::as_select())
+        .audited_one_if(record)
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(meeting) = found else {
+        return Ok(None);
+    };
+    let (organizations, users) = participants(conn, meeting.id).await?;
+    Ok(Some(MeetingWithParticipants {
+        meeting,
+        organizations,
+        users,
+    }))
 }
 
 pub async fn of_pathway(

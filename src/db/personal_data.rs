@@ -174,7 +174,9 @@ pub const REGISTRY: &[PersonalTable] = &[
              WHERE p.person_id = $1",
         ),
         purge: Purge::Statement(
-            "UPDATE meetings SET outcome = '[anonymisé]' \
+            "UPDATE meetings SET \
+                 outcome = CASE WHEN outcome IS NULL THEN NULL ELSE '[anonymisé]' END, \
+                 cancel_reason = CASE WHEN cancel_reason IS NULL THEN NULL ELSE '[anonymisé]' END \
              WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
         ),
     },

@@ -66,6 +66,10 @@ pub mod sql_types {
     pub struct EventKind;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "meeting_status"))]
+    pub struct MeetingStatus;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "note_visibility"))]
     pub struct NoteVisibility;
 
@@ -368,14 +372,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::MeetingStatus;
+
     meetings (id) {
         id -> Uuid,
         pathway_id -> Uuid,
-        held_on -> Date,
+        held_on -> Nullable<Date>,
         person_agreed -> Bool,
-        outcome -> Text,
+        outcome -> Nullable<Text>,
         recorded_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        status -> MeetingStatus,
+        planned_at -> Nullable<Timestamptz>,
+        plan_id -> Nullable<Uuid>,
+        cancel_reason -> Nullable<Text>,
+        version -> Int4,
     }
 }
 

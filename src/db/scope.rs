@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use crate::db::schema::{
-    commitments, decisions, escalations, facility_follow_ups, pathways, persons, plans, referrals,
-    webhooks,
+    commitments, decisions, escalations, facility_follow_ups, meetings, pathways, persons, plans,
+    referrals, webhooks,
 };
 use crate::domain::policy::{self, WebhookOwner};
 use crate::domain::principal::Principal;
@@ -109,6 +109,21 @@ pub fn facility_follow_ups_visible(who: &Principal) -> Predicate<facility_follow
         ),
         _ => nothing(),
     }
+}
+
+/// The GOS meetings of the pathways the caller sees (staff only).
+pub fn meetings_visible(who: &Principal) -> Predicate<meetings::table> {
+    if !is_staff_in_cases(who) {
+        return nothing();
+    }
+    Box::new(
+        meetings::pathway_id.eq_any(
+            pathways::table
+                .filter(pathways_visible(who))
+                .select(pathways::id)
+                .into_boxed(),
+        ),
+    )
 }
 
 /// Staff: the escalations of the pathways they see. Partners: those sent

@@ -64,6 +64,7 @@ versioned!(
     super::commitments::Commitment,
     super::facility_follow_ups::FollowUp,
     super::escalations::Escalation,
+    super::meetings::Meeting,
 );
 
 #[cfg(test)]

@@ -245,6 +245,18 @@ closed_set! {
 }
 
 closed_set! {
+    /// Where a GOS meeting stands (`domain::meeting` holds the moves).
+    pub enum MeetingStatus {
+        /// Convened for a time, with its invitees; not held yet.
+        Planned => "planned",
+        /// Held, with its outcome.
+        Held => "held",
+        /// Called off, with why.
+        Cancelled => "cancelled",
+    }
+}
+
+closed_set! {
     /// Why the département closed an escalation.
     pub enum EscalationClosure {
         /// The recipient's answer led to a solution for the person.
@@ -475,6 +487,10 @@ closed_set! {
         EscalationSent => "escalation_sent",
         /// An escalation was acknowledged, answered or closed.
         EscalationStatusChanged => "escalation_status_changed",
+        /// A GOS meeting was convened (its invitation).
+        MeetingPlanned => "meeting_planned",
+        /// A GOS meeting convened was called off.
+        MeetingCancelled => "meeting_cancelled",
     }
 }
 
@@ -572,6 +588,7 @@ mod tests {
         spelled_alike(EscalationLevel::VALUES, EscalationLevel::as_str);
         spelled_alike(EscalationStatus::VALUES, EscalationStatus::as_str);
         spelled_alike(EscalationClosure::VALUES, EscalationClosure::as_str);
+        spelled_alike(MeetingStatus::VALUES, MeetingStatus::as_str);
         spelled_alike(DecisionAuthority::VALUES, DecisionAuthority::as_str);
         spelled_alike(Qualification::VALUES, Qualification::as_str);
         spelled_alike(DecisionKind::VALUES, DecisionKind::as_str);

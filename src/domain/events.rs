@@ -3,7 +3,7 @@
 //! the document gives each kind its own schema (`EventView` is a `oneOf`
 //! discriminated by `kind`). A new kind without a payload does not compile.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -171,6 +171,28 @@ pub struct MeetingHeld {
     pub meeting_id: Uuid,
     pub held_on: NaiveDate,
     pub person_agreed: bool,
+    pub organization_ids: Vec<Uuid>,
+}
+
+/// `meeting_planned`: a GOS was convened for `planned_at`, with the
+/// organizations invited (they receive it in their feed), the person having
+/// agreed beforehand; `plan_id`: the plan it is to build, if named.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingPlanned {
+    pub meeting_id: Uuid,
+    pub planned_at: DateTime<Utc>,
+    pub organization_ids: Vec<Uuid>,
+    pub plan_id: Option<Uuid>,
+}
+
+/// `meeting_cancelled`: a GOS convened was called off (why is in the
+/// meeting, never in the event).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingCancelled {
+    pub meeting_id: Uuid,
+    /// The organizations that had been invited.
     pub organization_ids: Vec<Uuid>,
 }
 
@@ -360,6 +382,8 @@ event_data! {
     PathwayContinued,
     EscalationSent,
     EscalationStatusChanged,
+    MeetingPlanned,
+    MeetingCancelled,
 }
 
 #[cfg(test)]

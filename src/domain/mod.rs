@@ -9,6 +9,7 @@ pub mod deadlines;
 pub mod escalation;
 pub mod events;
 pub mod facility_status;
+pub mod meeting;
 pub mod nir;
 pub mod passwords;
 pub mod pathway;
@@ -23,7 +24,7 @@ pub mod values;
 pub use enums::{
     AlertRule, AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
     ContinuationReason, DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationClosure,
-    EscalationLevel, EscalationStatus, EventKind, NoteVisibility, OrganizationKind, PathwayStatus,
-    PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus,
-    Role, Sex,
+    EscalationLevel, EscalationStatus, EventKind, MeetingStatus, NoteVisibility, OrganizationKind,
+    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
+    ReferralStatus, Role, Sex,
 };

@@ -30,15 +30,15 @@ pub struct Alert {
     /// situation became critical, the day of the last facility refusal,
     /// the birthday of an age threshold or a legal deadline
     /// (`GET /v1/alert-rules`: how many months after what), the day an
-    /// escalation's answer was due.
+    /// escalation's answer was due, the day a GOS was convened for.
     pub due_on: NaiveDate,
     /// Days from today to `due_on`; negative once it has passed.
     #[schema(example = 42)]
     pub days_left: i64,
     /// Whether `due_on` has passed.
     pub overdue: bool,
-    /// The plan, decision or escalation concerned; the pathway itself
-    /// otherwise.
+    /// The plan, decision, escalation or meeting concerned; the pathway
+    /// itself otherwise.
     pub subject_id: Uuid,
     /// The pathway's escalation level, when it is flagged critical.
     pub critical_level: Option<EscalationLevel>,

@@ -127,6 +127,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(commitments::update)
         .service(meetings::list)
         .service(meetings::create)
+        .service(meetings::read)
+        .service(meetings::transition)
         .service(notes::list)
         .service(notes::create)
         .service(alerts::list)

@@ -14,8 +14,8 @@ use crate::domain::audit::{ActorKind, AuditAction, AuditTarget};
 use crate::domain::{
     AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
     ContinuationReason, DecisionAuthority, DecisionKind, Domain, EscalationClosure,
-    EscalationLevel, EscalationStatus, NoteVisibility, PathwayStatus, PlanEndReason, PlanKind,
-    PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
+    EscalationLevel, EscalationStatus, MeetingStatus, NoteVisibility, PathwayStatus, PlanEndReason,
+    PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
 };
 use crate::http::timeline::EventView;
 
@@ -253,11 +253,16 @@ pub struct CommitmentRecord {
 pub struct MeetingRecord {
     pub id: Uuid,
     pub pathway_id: Uuid,
-    pub held_on: NaiveDate,
+    pub held_on: Option<NaiveDate>,
     pub person_agreed: bool,
-    pub outcome: String,
+    pub outcome: Option<String>,
     pub recorded_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub status: MeetingStatus,
+    pub planned_at: Option<DateTime<Utc>>,
+    pub plan_id: Option<Uuid>,
+    pub cancel_reason: Option<String>,
+    pub version: i32,
 }
 
 /// A row of `notes` as stored, its text included.

@@ -73,6 +73,14 @@ closed_set! {
         EscalationSent => "escalation_sent",
         /// An escalation sent to you moved to `escalation_status`.
         EscalationStatusChanged => "escalation_status_changed",
+        /// You are invited to a GOS about the pathway (`meeting_id`) at
+        /// `meeting_planned_at`: you follow the pathway from this event on.
+        MeetingPlanned => "meeting_planned",
+        /// A GOS you were invited to or took part in was held (its outcome
+        /// stays with the département).
+        MeetingHeld => "meeting_held",
+        /// A GOS you were invited to was called off.
+        MeetingCancelled => "meeting_cancelled",
     }
 }
 
@@ -92,6 +100,9 @@ impl FeedEventKind {
             EventKind::FacilityStatusChanged => Some(Self::FacilityStatusChanged),
             EventKind::EscalationSent => Some(Self::EscalationSent),
             EventKind::EscalationStatusChanged => Some(Self::EscalationStatusChanged),
+            EventKind::MeetingPlanned => Some(Self::MeetingPlanned),
+            EventKind::MeetingHeld => Some(Self::MeetingHeld),
+            EventKind::MeetingCancelled => Some(Self::MeetingCancelled),
             _ => None,
         }
     }
@@ -124,6 +135,10 @@ pub struct FeedEvent {
     pub escalation_id: Option<Uuid>,
     /// For escalation events: where it stands after the event.
     pub escalation_status: Option<EscalationStatus>,
+    /// For meeting events: the GOS.
+    pub meeting_id: Option<Uuid>,
+    /// For `meeting_planned`: when it is to be held.
+    pub meeting_planned_at: Option<DateTime<Utc>>,
 }
 
 /// The body of each webhook request (Standard Webhooks' envelope).
@@ -177,7 +192,10 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
         | FeedEventKind::FacilityNotified
         | FeedEventKind::FacilityStatusChanged
         | FeedEventKind::EscalationSent
-        | FeedEventKind::EscalationStatusChanged => (None, None),
+        | FeedEventKind::EscalationStatusChanged
+        | FeedEventKind::MeetingPlanned
+        | FeedEventKind::MeetingHeld
+        | FeedEventKind::MeetingCancelled => (None, None),
     };
     Some(FeedEvent {
         cursor: encode(row.txid, row.seq),
@@ -210,5 +228,10 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
             }
             _ => None,
         },
+        meeting_id: uuid_at(&row.data, "meeting_id"),
+        meeting_planned_at: row
+            .data
+            .get("planned_at")
+            .and_then(|at| serde_json::from_value(at.clone()).ok()),
     })
 }

@@ -1,5 +1,5 @@
 //! What staff record under an open pathway of their scope: a decision of
-//! an authority, a GOS meeting, a note.
+//! an authority, a GOS meeting (convened, then held or called off), a note.
 
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::audit::Acting;
 use crate::db::Error;
 use crate::db::decisions::{self, Decision, NewDecision};
-use crate::db::meetings::{self, MeetingWithParticipants, NewMeeting};
+use crate::db::meetings::{self, MeetingWithParticipants, Move, NewMeeting};
 use crate::db::notes::{self, Note};
 use crate::domain::NoteVisibility;
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -36,6 +36,24 @@ pub async fn record_meeting(
         .run(
             conn,
             async |conn| meetings::record(conn, by.who, new).await,
+            |meeting| meeting.meeting.id,
+        )
+        .await
+}
+
+/// Holds or calls off the convened meeting `id`, read at `version`.
+pub async fn move_meeting(
+    conn: &mut AsyncPgConnection,
+    by: Acting<'_>,
+    id: Uuid,
+    version: i32,
+    change: &Move,
+) -> Result<MeetingWithParticipants, Error> {
+    Change::new(by, AuditAction::Transition, AuditTarget::Meeting)
+        .of(id)
+        .run(
+            conn,
+            async |conn| meetings::advance(conn, by.who, id, version, change).await,
             |meeting| meeting.meeting.id,
         )
         .await

@@ -75,6 +75,7 @@ fn expected(method: &str, path: &str) -> Option<Access> {
         ("GET" | "PATCH", "/v1/commitments/{id}") => Roles(&[Supervisor, Coordinator, Partner]),
         ("GET" | "POST", "/v1/decisions/{id}/facilities") => Roles(CASEWORK),
         ("GET" | "POST", "/v1/pathways/{id}/escalations") => Roles(CASEWORK),
+        ("GET", "/v1/meetings/{id}") | ("POST", "/v1/meetings/{id}/transitions") => Roles(CASEWORK),
         ("GET", "/v1/escalations" | "/v1/escalations/{id}")
         | ("POST", "/v1/escalations/{id}/transitions") => {
             Roles(&[Supervisor, Coordinator, Partner])

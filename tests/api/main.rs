@@ -34,6 +34,7 @@ mod jwt_attacks;
 mod key_rotation;
 mod layers;
 mod lifecycle;
+mod meetings;
 mod migrations;
 mod notes;
 mod ops;

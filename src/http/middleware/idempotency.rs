@@ -50,6 +50,7 @@ const COVERED: &[&str] = &[
     "/v1/decisions",
     "/v1/facility-follow-ups",
     "/v1/escalations",
+    "/v1/meetings",
 ];
 
 /// POSTs under them that change nothing (a search in a body): nothing to
