@@ -1,22 +1,23 @@
 //! The département's settings of the age and deadline rules
-//! (`domain::deadlines`): months counted, days of notice, on or off.
+//! (`domain::deadlines`): months counted (none for a rule due on a day its
+//! plan or decision records), days of notice, on or off.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::Error;
-use crate::db::alerts::RuleWindow;
+use crate::db::alerts::{InForce, RuleWindow};
 use crate::db::schema::alert_rules;
 use crate::db::versioned::at_version;
-use crate::domain::deadlines::window;
+use crate::domain::deadlines::{RecordedDue, window};
 use crate::domain::{AlertRule, Domain};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alert_rules, check_for_backend(diesel::pg::Pg))]
 pub struct RuleSetting {
     pub rule: AlertRule,
-    pub months: i32,
+    pub months: Option<i32>,
     pub notice_days: i32,
     pub active: bool,
     pub version: i32,
@@ -25,9 +26,10 @@ pub struct RuleSetting {
 
 /// A rule's new setting.
 #[derive(Debug, Clone, Copy, AsChangeset)]
-#[diesel(table_name = alert_rules)]
+#[diesel(table_name = alert_rules, treat_none_as_null = true)]
 pub struct Setting {
-    pub months: i32,
+    /// `None` exactly for a rule due on a recorded day.
+    pub months: Option<i32>,
     pub notice_days: i32,
     pub active: bool,
 }
@@ -53,27 +55,52 @@ pub async fn find(
         .optional()
 }
 
-/// The rules in force `today` for pathways of `domains`, with the window
-/// each alert shows in.
-pub async fn windows(
+/// The rules in force `today` for pathways of `domains`: the window each
+/// counted rule's alerts show in, and the notice of each rule due on a
+/// recorded day (none when turned off).
+pub async fn in_force(
     conn: &mut AsyncPgConnection,
     domains: &[Domain],
     today: NaiveDate,
-) -> QueryResult<Vec<RuleWindow>> {
-    Ok(all(conn)
-        .await?
-        .into_iter()
-        .filter(|s| s.active && domains.contains(&s.rule.domain()))
+) -> QueryResult<InForce> {
+    let settings = all(conn).await?;
+    let notice_of = |due: RecordedDue| {
+        settings
+            .iter()
+            .find(|s| s.active && s.rule.recorded_due() == Some(due))
+            .map(|s| s.notice_days)
+    };
+    let (review_notice, decision_notice) = (
+        notice_of(RecordedDue::ReviewDue),
+        notice_of(RecordedDue::ValidUntil),
+    );
+    let windows = settings
+        .iter()
+        .filter(|s| s.active)
         .filter_map(|s| {
-            let months = u32::try_from(s.months).ok()?;
-            let notice = u32::try_from(s.notice_days).ok()?;
+            let domain = s.rule.domain().filter(|d| domains.contains(d))?;
+            let counts_from = s.rule.counts_from()?;
+            let months = s.months?;
+            let window = window(
+                counts_from,
+                u32::try_from(months).ok()?,
+                u32::try_from(s.notice_days).ok()?,
+                today,
+            )?;
             Some(RuleWindow {
                 rule: s.rule,
-                months: s.months,
-                window: window(s.rule, months, notice, today)?,
+                domain,
+                counts_from,
+                months,
+                window,
             })
         })
-        .collect())
+        .collect();
+    Ok(InForce {
+        windows,
+        review_notice,
+        decision_notice,
+    })
 }
 
 pub fn not_found() -> Error {

@@ -1,5 +1,6 @@
-//! Alerts of a caseload: plan reviews overdue or due within 30 days,
-//! decisions expiring within 60 days, pathways `without_solution` for more
+//! Alerts of a caseload: plan reviews overdue or due within their notice,
+//! decisions whose validity ends within theirs (30 and 60 days unless the
+//! département set `alert_rules` otherwise), pathways `without_solution` for more
 //! than 30 days, critical situations, orientations every facility refused,
 //! the ages and legal deadlines of `domain::deadlines` within the
 //! windows it computes from the département's settings, and escalations
@@ -25,18 +26,17 @@ use crate::domain::escalation;
 use crate::domain::principal::Principal;
 use crate::domain::{AlertRule, Domain, EscalationLevel};
 
-/// How far ahead each alert looks, in days.
-pub const REVIEW_NOTICE_DAYS: i32 = 30;
-pub const DECISION_NOTICE_DAYS: i32 = 60;
 /// The index `pathways_without_solution_due_idx` holds this number too:
 /// change both together.
 pub const WITHOUT_SOLUTION_DAYS: i32 = 30;
 
 closed_set! {
     pub enum AlertKind {
-        /// An active plan's review is overdue or due within 30 days.
+        /// An active plan's review is overdue or due within the rule's
+        /// notice (30 days by default).
         PlanReview => "plan_review",
-        /// A decision's validity ends within 60 days.
+        /// A decision's validity ends within the rule's notice (60 days by
+        /// default).
         DecisionExpiring => "decision_expiring",
         /// The pathway has been `without_solution` for more than 30 days.
         WithoutSolution => "without_solution",
@@ -80,20 +80,37 @@ impl AlertKind {
     }
 }
 
-/// An age or deadline rule as the alerts read it today: its months and the
-/// window `domain::deadlines` computed.
+/// An age or deadline rule counting months, as the alerts read it today:
+/// its domain, what it counts from, its months and the window
+/// `domain::deadlines` computed.
 #[derive(Debug, Clone, Copy)]
 pub struct RuleWindow {
     pub rule: AlertRule,
+    pub domain: Domain,
+    pub counts_from: CountsFrom,
     pub months: i32,
     pub window: Window,
 }
 
+/// The département's rules as the alerts apply them today.
+#[derive(Debug, Clone, Default)]
+pub struct InForce {
+    pub windows: Vec<RuleWindow>,
+    /// Days of notice of a plan's review (`plan_review`), of a decision's
+    /// end of validity (`decision_expiring`); `None` while turned off.
+    pub review_notice: Option<i32>,
+    pub decision_notice: Option<i32>,
+}
+
+/// The binds before the rules': scope, caseload, cursor, page size and the
+/// two notices of the rules due on a recorded day.
+const FIRST_RULE_BIND: usize = 10;
 const BINDS_PER_RULE: usize = 5;
 
 /// The sub-select of one rule's alerts: its kind, domain and plan are
 /// closed-set spellings written in (so the partial indexes apply); months
-/// and dates are binds from `$8` on, [`BINDS_PER_RULE`] per rule.
+/// and dates are binds from [`FIRST_RULE_BIND`] on, [`BINDS_PER_RULE`] per
+/// rule.
 ///
 /// A due day is the anchor (birth, opening, first orientation) plus the
 /// rule's months, so anchor order is due order but for month ends, where
@@ -103,9 +120,9 @@ const BINDS_PER_RULE: usize = 5;
 /// due day (a range the planner sees as narrow, so it keeps to the index).
 fn rule_alerts(n: usize, rule: &RuleWindow, scope: &str) -> String {
     let [months, from_lo, from_hi, due_lo, due_hi] =
-        [0, 1, 2, 3, 4].map(|i| 8 + BINDS_PER_RULE * n + i);
+        [0, 1, 2, 3, 4].map(|i| FIRST_RULE_BIND + BINDS_PER_RULE * n + i);
     let kind = rule.rule.as_str();
-    let domain = rule.rule.domain().as_str();
+    let domain = rule.domain.as_str();
     let unmet = match rule.rule.met_by() {
         Some(plan) => format!(
             "AND NOT EXISTS (SELECT 1 FROM plans pl WHERE pl.pathway_id = p.id \
@@ -117,7 +134,7 @@ fn rule_alerts(n: usize, rule: &RuleWindow, scope: &str) -> String {
     // What the due day counts from, and where the rows are read from in
     // that order: persons by birth (each with its pathway looked up), or
     // the open pathways of the domain by their own index.
-    let (anchor, anchored) = match rule.rule.counts_from() {
+    let (anchor, anchored) = match rule.counts_from {
         CountsFrom::Birth => (
             "pe.birth_date",
             format!("pe.birth_date BETWEEN ${from_lo}::date AND ${from_hi}"),
@@ -135,7 +152,7 @@ fn rule_alerts(n: usize, rule: &RuleWindow, scope: &str) -> String {
          AND ($4::date IS NULL OR ({anchor} >= ($4::date - make_interval(months => ${months}))::date \
               - {MONTH_END_SLACK} AND ({due}, '{kind}', p.id) > ($4, $5, $6)))"
     );
-    let (first, from) = match rule.rule.counts_from() {
+    let (first, from) = match rule.counts_from {
         CountsFrom::Birth => (
             format!(
                 "SELECT pe.birth_date AS anchor FROM persons pe WHERE {anchored} \
@@ -196,7 +213,7 @@ pub async fn of_caseload(
     who: &Principal,
     after: Option<&AlertCursor>,
     limit: i64,
-    rules: &[RuleWindow],
+    rules: &InForce,
     record: &NewRecord,
 ) -> QueryResult<Vec<AlertRow>> {
     let (territories, domains) = scope_arrays(who);
@@ -212,6 +229,7 @@ pub async fn of_caseload(
         .map(|status| format!("'{}'", status.as_str()))
         .join(", ");
     let by_rule: String = rules
+        .windows
         .iter()
         .enumerate()
         .map(|(n, rule)| format!(" UNION ALL {}", rule_alerts(n, rule, scope)))
@@ -222,7 +240,7 @@ pub async fn of_caseload(
                    p.domain, pl.review_due AS due_on, pl.id AS subject_id, p.critical_level \
               FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
               WHERE {scope} AND pl.status = 'active' \
-                AND pl.review_due <= current_date + {REVIEW_NOTICE_DAYS} \
+                AND pl.review_due <= current_date + $8::int \
                 AND ($3::uuid IS NULL OR p.referent_id = $3 OR pl.coordinator_id = $3)) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
            UNION ALL \
@@ -230,7 +248,7 @@ pub async fn of_caseload(
                    p.domain, d.valid_until AS due_on, d.id AS subject_id, p.critical_level \
               FROM decisions d JOIN pathways p ON p.id = d.pathway_id \
               WHERE {scope} \
-                AND d.valid_until BETWEEN current_date AND current_date + {DECISION_NOTICE_DAYS} \
+                AND d.valid_until BETWEEN current_date AND current_date + $9::int \
                 AND ($3::uuid IS NULL OR p.referent_id = $3)) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
            UNION ALL \
@@ -288,8 +306,10 @@ pub async fn of_caseload(
     .bind::<Text, _>(after.map(|a| a.kind.clone()).unwrap_or_default())
     .bind::<SqlUuid, _>(after.map(|a| a.subject_id).unwrap_or_default())
     .bind::<diesel::sql_types::BigInt, _>(limit + 1)
+    .bind::<Nullable<Integer>, _>(rules.review_notice)
+    .bind::<Nullable<Integer>, _>(rules.decision_notice)
     .into_boxed();
-    for rule in rules {
+    for rule in &rules.windows {
         let (from_lo, from_hi) = rule.window.from_between;
         query = query
             .bind::<Integer, _>(rule.months)

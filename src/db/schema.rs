@@ -116,7 +116,7 @@ diesel::table! {
 
     alert_rules (rule) {
         rule -> AlertRule,
-        months -> Int4,
+        months -> Nullable<Int4>,
         notice_days -> Int4,
         active -> Bool,
         version -> Int4,

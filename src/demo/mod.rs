@@ -200,8 +200,8 @@ async fn world(
     let ages = crate::db::alert_rules::all(conn)
         .await?
         .into_iter()
-        .filter(|r| r.rule.counts_from() == crate::domain::deadlines::CountsFrom::Birth)
-        .filter_map(|r| Some((r.rule.domain(), u32::try_from(r.months).ok()?)))
+        .filter(|r| r.rule.counts_from() == Some(crate::domain::deadlines::CountsFrom::Birth))
+        .filter_map(|r| Some((r.rule.domain()?, u32::try_from(r.months?).ok()?)))
         .collect();
     Ok(World {
         today: chrono::Utc::now().date_naive(),

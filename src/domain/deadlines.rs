@@ -14,6 +14,17 @@ use chrono::{Days, Months, NaiveDate};
 use crate::domain::{AlertRule, Domain, PlanKind};
 
 closed_set! {
+    /// The day a plan or a decision records, on which a rule without
+    /// months falls due.
+    pub enum RecordedDue {
+        /// An active plan's `review_due`.
+        ReviewDue => "review_due",
+        /// A decision's `valid_until`.
+        ValidUntil => "valid_until",
+    }
+}
+
+closed_set! {
     /// What a rule's date counts from.
     pub enum CountsFrom {
         /// The person's birth date: an age.
@@ -26,22 +37,40 @@ closed_set! {
 }
 
 impl AlertRule {
-    /// The domain whose open pathways the rule watches.
-    pub fn domain(self) -> Domain {
+    /// The domain whose open pathways the rule watches; `None`: every one.
+    pub fn domain(self) -> Option<Domain> {
         match self {
             Self::MajorityInterview | Self::Majority | Self::YoungAdultEnd | Self::PpeDue => {
-                Domain::Childhood
+                Some(Domain::Childhood)
             }
-            Self::CretonAge | Self::AgeBarrier => Domain::Disability,
-            Self::EngagementContractDue => Domain::Insertion,
+            Self::CretonAge | Self::AgeBarrier => Some(Domain::Disability),
+            Self::EngagementContractDue => Some(Domain::Insertion),
+            Self::PlanReview | Self::DecisionExpiring => None,
         }
     }
 
-    pub fn counts_from(self) -> CountsFrom {
+    /// What the rule's months count from; `None` for a rule that falls due
+    /// on a day its plan or decision records ([`Self::recorded_due`]),
+    /// which counts no months.
+    pub fn counts_from(self) -> Option<CountsFrom> {
         match self {
-            Self::PpeDue => CountsFrom::Opening,
-            Self::EngagementContractDue => CountsFrom::Orientation,
-            _ => CountsFrom::Birth,
+            Self::MajorityInterview
+            | Self::Majority
+            | Self::YoungAdultEnd
+            | Self::CretonAge
+            | Self::AgeBarrier => Some(CountsFrom::Birth),
+            Self::PpeDue => Some(CountsFrom::Opening),
+            Self::EngagementContractDue => Some(CountsFrom::Orientation),
+            Self::PlanReview | Self::DecisionExpiring => None,
+        }
+    }
+
+    /// The recorded day the rule falls due on, for a rule of no months.
+    pub fn recorded_due(self) -> Option<RecordedDue> {
+        match self {
+            Self::PlanReview => Some(RecordedDue::ReviewDue),
+            Self::DecisionExpiring => Some(RecordedDue::ValidUntil),
+            _ => None,
         }
     }
 
@@ -81,10 +110,16 @@ pub struct Window {
 /// plus one fall due the same day.
 pub const MONTH_END_SLACK: u64 = 3;
 
-pub fn window(rule: AlertRule, months: u32, notice: u32, today: NaiveDate) -> Option<Window> {
+/// The window of a rule counting months from `counts_from`.
+pub fn window(
+    counts_from: CountsFrom,
+    months: u32,
+    notice: u32,
+    today: NaiveDate,
+) -> Option<Window> {
     let notice = Days::new(u64::from(notice));
     let due_to = today.checked_add_days(notice)?;
-    let due_from = match rule.counts_from() {
+    let due_from = match counts_from {
         CountsFrom::Birth => Some(today.checked_sub_days(notice)?),
         CountsFrom::Opening | CountsFrom::Orientation => None,
     };
@@ -133,14 +168,14 @@ mod tests {
     #[test]
     fn an_age_shows_from_notice_days_before_to_notice_days_after() {
         let today = day(2026, 3, 15);
-        let w = window(AlertRule::Majority, 216, 30, today).unwrap();
+        let w = window(CountsFrom::Birth, 216, 30, today).unwrap();
         assert!(!w.shows(day(2026, 2, 12)), "31 days ago");
         assert!(w.shows(day(2026, 2, 13)), "30 days ago");
         assert!(w.shows(today));
         assert!(w.shows(day(2026, 4, 14)), "in 30 days");
         assert!(!w.shows(day(2026, 4, 15)), "in 31 days");
         // The day before and the day of, with no notice at all.
-        let w = window(AlertRule::Majority, 216, 0, today).unwrap();
+        let w = window(CountsFrom::Birth, 216, 0, today).unwrap();
         assert!(w.shows(today));
         assert!(!w.shows(day(2026, 3, 14)));
         assert!(!w.shows(day(2026, 3, 16)));
@@ -149,7 +184,7 @@ mod tests {
     #[test]
     fn a_deadline_shows_from_notice_days_before_until_it_is_met() {
         let today = day(2026, 3, 15);
-        let w = window(AlertRule::PpeDue, 3, 15, today).unwrap();
+        let w = window(CountsFrom::Opening, 3, 15, today).unwrap();
         assert!(w.shows(day(2020, 1, 1)), "long overdue");
         assert!(w.shows(day(2026, 3, 30)));
         assert!(!w.shows(day(2026, 3, 31)));
@@ -160,7 +195,7 @@ mod tests {
     #[test]
     fn the_scanned_range_holds_every_day_that_can_show() {
         // The window depends on what the rule counts from only.
-        for rule in [AlertRule::Majority, AlertRule::PpeDue] {
+        for rule in [CountsFrom::Birth, CountsFrom::Opening] {
             for months in [1, 3, 6, 210, 216, 240, 252, 720] {
                 for notice in [0, 1, 30, 180] {
                     let mut today = day(2027, 12, 20);
@@ -187,8 +222,9 @@ mod tests {
 
     #[test]
     fn each_rule_watches_its_domain() {
-        assert_eq!(AlertRule::Majority.domain(), Domain::Childhood);
-        assert_eq!(AlertRule::AgeBarrier.domain(), Domain::Disability);
+        assert_eq!(AlertRule::Majority.domain(), Some(Domain::Childhood));
+        assert_eq!(AlertRule::AgeBarrier.domain(), Some(Domain::Disability));
+        assert_eq!(AlertRule::PlanReview.domain(), None);
         assert_eq!(
             AlertRule::EngagementContractDue.met_by(),
             Some(PlanKind::EngagementContract)
@@ -196,9 +232,18 @@ mod tests {
         for rule in AlertRule::VALUES.iter().copied() {
             assert_eq!(
                 rule.met_by().is_some(),
-                rule.counts_from() != CountsFrom::Birth,
+                matches!(
+                    rule.counts_from(),
+                    Some(CountsFrom::Opening | CountsFrom::Orientation)
+                ),
                 "{rule:?}: a deadline is met by a plan, an age by nothing"
             );
+            assert_eq!(
+                rule.counts_from().is_none(),
+                rule.recorded_due().is_some(),
+                "{rule:?}: counts months, or falls due on a recorded day"
+            );
+            assert_eq!(rule.domain().is_none(), rule.recorded_due().is_some());
         }
     }
 }

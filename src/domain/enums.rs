@@ -214,6 +214,11 @@ closed_set! {
         /// Insertion: the engagement contract within 1 month of the first
         /// orientation decision; met by a contract consented to.
         EngagementContractDue => "engagement_contract_due",
+        /// Every domain: an active plan's review, due the day the plan
+        /// records (at most 12 months after activation, `domain::plan`).
+        PlanReview => "plan_review",
+        /// Every domain: a decision's validity, ending the day it records.
+        DecisionExpiring => "decision_expiring",
     }
 }
 

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::auth::policy::{ManageReferenceData, ReadReferenceData};
 use crate::db::alert_rules::{self, RuleSetting, Setting};
-use crate::domain::deadlines::CountsFrom;
+use crate::domain::deadlines::{CountsFrom, RecordedDue};
 use crate::domain::validation::Checks;
 use crate::domain::{AlertRule, Domain, PlanKind};
 use crate::http::caller::Authorized;
@@ -22,15 +22,20 @@ use crate::services;
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AlertRuleView {
     pub rule: AlertRule,
-    /// The domain whose open pathways it watches.
-    pub domain: Domain,
-    /// What its date counts from.
-    pub counts_from: CountsFrom,
+    /// The domain whose open pathways it watches; absent: every domain.
+    pub domain: Option<Domain>,
+    /// What its months count from; absent for a rule due on `recorded_due`.
+    pub counts_from: Option<CountsFrom>,
+    /// The day each plan or decision records, on which the rule falls due
+    /// (a plan's review, a decision's end of validity); absent for a rule
+    /// counting months.
+    pub recorded_due: Option<RecordedDue>,
     /// For a deadline: the plan whose consent meets it.
     pub met_by: Option<PlanKind>,
-    /// Months after the day it counts from (an age: 216 is 18 years).
+    /// Months after the day it counts from (an age: 216 is 18 years);
+    /// absent for a rule due on a recorded day.
     #[schema(example = 216)]
-    pub months: i32,
+    pub months: Option<i32>,
     /// How many days ahead the alert shows (an age also shows that many
     /// days after the birthday; a deadline until it is met).
     #[schema(example = 90)]
@@ -46,6 +51,7 @@ impl From<RuleSetting> for AlertRuleView {
             rule: r.rule,
             domain: r.rule.domain(),
             counts_from: r.rule.counts_from(),
+            recorded_due: r.rule.recorded_due(),
             met_by: r.rule.met_by(),
             months: r.months,
             notice_days: r.notice_days,
@@ -64,8 +70,10 @@ pub struct AlertRules {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAlertRule {
+    /// Required for a rule counting months; refused for a rule due on a
+    /// recorded day (`plan_review`, `decision_expiring`).
     #[schema(example = 216, minimum = 1, maximum = 1200)]
-    pub months: u32,
+    pub months: Option<u32>,
     #[schema(example = 90, minimum = 0, maximum = 730)]
     pub notice_days: u32,
     pub active: bool,
@@ -136,15 +144,30 @@ pub async fn set(
     let version = if_match.version()?;
     let body = body.0;
     let mut checks = Checks::new();
-    let mut within = |field: &str, value: u32, (min, max): (u32, u32)| -> i32 {
+    let within = |checks: &mut Checks, field: &str, value: u32, (min, max): (u32, u32)| -> i32 {
         if !(min..=max).contains(&value) {
             checks.fail(field, format!("must be between {min} and {max}"));
         }
         i32::try_from(value).unwrap_or_default()
     };
+    let months = match (body.months, rule.counts_from()) {
+        (Some(months), Some(_)) => Some(within(&mut checks, "months", months, (1, 1200))),
+        (None, None) => None,
+        (None, Some(_)) => {
+            checks.fail("months", "is required: this rule counts months");
+            None
+        }
+        (Some(_), None) => {
+            checks.fail(
+                "months",
+                "this rule falls due on the day each plan or decision records: it counts no months",
+            );
+            None
+        }
+    };
     let setting = Setting {
-        months: within("months", body.months, (1, 1200)),
-        notice_days: within("notice_days", body.notice_days, (0, 730)),
+        months,
+        notice_days: within(&mut checks, "notice_days", body.notice_days, (0, 730)),
         active: body.active,
     };
     checks.finish()?;

@@ -104,7 +104,7 @@ pub async fn list(
         asked,
     );
     let today = Utc::now().date_naive();
-    let rules = alert_rules::windows(&mut conn, &who.domains, today).await?;
+    let rules = alert_rules::in_force(&mut conn, &who.domains, today).await?;
     let rows = alerts::of_caseload(&mut conn, who, after.as_ref(), limit, &rules, &record).await?;
     let mut items: Vec<Alert> = rows
         .into_iter()

@@ -77,7 +77,8 @@ fn expected(
     from: NaiveDate,
 ) -> Option<(NaiveDate, i64)> {
     let due = deadlines::due_on(from, months).unwrap();
-    let window = deadlines::window(rule, months, notice, today()).unwrap();
+    let counts_from = rule.counts_from().unwrap();
+    let window = deadlines::window(counts_from, months, notice, today()).unwrap();
     window.shows(due).then(|| (due, (due - today()).num_days()))
 }
 
@@ -316,14 +317,14 @@ async fn admins_set_the_rules_and_every_change_is_audited() {
 
     let rules: Value = app.get_json("/v1/alert-rules", &staff.token).await;
     let rules: Vec<AlertRuleView> = serde_json::from_value(rules["items"].clone()).unwrap();
-    assert_eq!(rules.len(), 7);
+    assert_eq!(rules.len(), AlertRule::VALUES.len());
     let barrier = rules
         .iter()
         .find(|r| r.rule.as_str() == "age_barrier")
         .unwrap();
     assert_eq!(
         (barrier.domain, barrier.months, barrier.notice_days),
-        (Disability, 720, 180)
+        (Some(Disability), Some(720), 180)
     );
 
     // Bad settings name their field; nothing changes.
@@ -414,6 +415,114 @@ async fn admins_set_the_rules_and_every_change_is_audited() {
     assert_eq!(last["query"]["before"]["notice_days"], 99);
     assert_eq!(last["query"]["after"]["notice_days"], 100);
     assert_eq!(last["query"]["after"]["rule"], "age_barrier");
+}
+
+/// The plan review and a decision's validity are rules of the same table:
+/// their notice is the département's, and they count no months.
+#[tokio::test]
+async fn the_notice_of_plan_reviews_and_expiring_decisions_is_the_departments() {
+    let app = TestApp::spawn().await;
+    let admin = app.token_for(Admin).await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let pathway = followed(
+        &app,
+        &staff,
+        NaiveDate::from_ymd_opt(1980, 5, 1).unwrap(),
+        "disability",
+    )
+    .await;
+    app.post_ok(
+        &format!("/v1/pathways/{pathway}/decisions"),
+        &staff.token,
+        &json!({"authority": "cdaph", "qualification": "target", "label": "SAVS",
+                "decided_on": today(), "valid_until": today() + Days::new(45)}),
+        201,
+    )
+    .await;
+    let mut conn = app.db.connect().await;
+    crate::support::db::execute(
+        &mut conn,
+        &format!(
+            "INSERT INTO plans (pathway_id, kind, status, coordinator_id, consent_by, consented_on, \
+                 consented_version_number, activated_on, review_due) \
+             VALUES ('{pathway}', 'pag', 'active', '{}', 'person', current_date, 1, current_date, \
+                 current_date + 20)",
+            staff.user.id
+        ),
+    )
+    .await;
+    let kinds = async || -> Vec<(String, i64)> {
+        let mut found: Vec<(String, i64)> = of(&alerts(&app, &staff).await, &pathway)
+            .into_iter()
+            .map(|(kind, _, left)| (kind, left))
+            .collect();
+        found.sort();
+        found
+    };
+    // The defaults: 30 days before a review, 60 before the end of validity.
+    assert_eq!(
+        kinds().await,
+        [
+            ("decision_expiring".to_owned(), 45),
+            ("plan_review".to_owned(), 20)
+        ]
+    );
+
+    let rules: Vec<AlertRuleView> = serde_json::from_value(
+        app.get_json("/v1/alert-rules", &staff.token).await["items"].clone(),
+    )
+    .unwrap();
+    let review = rules
+        .iter()
+        .find(|r| r.rule == AlertRule::PlanReview)
+        .unwrap();
+    assert_eq!(
+        (review.domain, review.months, review.notice_days),
+        (None, None, 30)
+    );
+    assert_eq!(review.recorded_due.map(|d| d.as_str()), Some("review_due"));
+
+    // A shorter notice, then the rule turned off: the alerts follow.
+    let set = set_rule(
+        &app,
+        &admin,
+        "decision_expiring",
+        json!({"notice_days": 44, "active": true}),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(kinds().await, [("plan_review".to_owned(), 20)]);
+    let set = set_rule(
+        &app,
+        &admin,
+        "plan_review",
+        json!({"notice_days": 30, "active": false}),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(kinds().await, []);
+    let set = set_rule(
+        &app,
+        &admin,
+        "decision_expiring",
+        json!({"notice_days": 45, "active": true}),
+    )
+    .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(kinds().await, [("decision_expiring".to_owned(), 45)]);
+
+    // They count no months; the others need theirs.
+    for (rule, body) in [
+        (
+            "plan_review",
+            json!({"months": 12, "notice_days": 30, "active": true}),
+        ),
+        ("majority", json!({"notice_days": 90, "active": true})),
+    ] {
+        let refused = set_rule(&app, &admin, rule, body).await;
+        let problem = assert_problem(refused, 400).await;
+        assert_eq!(problem["errors"][0]["field"], "months", "{rule}");
+    }
 }
 
 #[tokio::test]
