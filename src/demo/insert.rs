@@ -245,5 +245,70 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Timestamptz>, _>(&m.created_at)
     .execute(conn)
     .await?;
+    escalated_and_convened(conn, &b.pathways.id).await
+}
+
+/// Half the open critical situations (those with a referent) escalated to
+/// the ARS, a third each still awaiting, acknowledged or answered, due 15
+/// days after they were sent; one open pathway in 40 with a GOS convened
+/// from 10 days ago to 35 days ahead, the CAF invited. With their events.
+async fn escalated_and_convened(
+    conn: &mut AsyncPgConnection,
+    pathways: &[uuid::Uuid],
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "WITH candidates AS ( \
+             SELECT p.*, abs(hashtext(p.id::text)) AS h FROM pathways p \
+             JOIN persons pe ON pe.id = p.person_id \
+             WHERE p.id = ANY ($1) AND p.status <> 'closed' AND p.referent_id IS NOT NULL \
+               AND NOT pe.sharing_objection), \
+         sent AS ( \
+             INSERT INTO escalations (id, pathway_id, organization_id, level, summary, due_on, \
+                 status, sent_by, sent_at, acknowledged_by, acknowledged_at, answer, answered_by, \
+                 answered_at, created_at) \
+             SELECT uuid_generate_v7(), c.id, (SELECT id FROM organizations WHERE kind = 'ars' \
+                        ORDER BY id LIMIT 1), \
+                 c.critical_level, 'Aucune réponse adaptée à ce jour (démonstration).', \
+                 (t.at + interval '15 days')::date, \
+                 (ARRAY['sent', 'acknowledged', 'answered'])[c.h % 3 + 1]::escalation_status, \
+                 c.referent_id, t.at, \
+                 CASE WHEN c.h % 3 > 0 THEN c.referent_id END, \
+                 CASE WHEN c.h % 3 > 0 THEN t.at END, \
+                 CASE WHEN c.h % 3 = 2 THEN 'Proposition d''accueil transmise (démonstration).' END, \
+                 CASE WHEN c.h % 3 = 2 THEN c.referent_id END, \
+                 CASE WHEN c.h % 3 = 2 THEN t.at END, t.at \
+             FROM candidates c, LATERAL (SELECT least(c.critical_since + interval '1 day', now()) AS at) t \
+             WHERE c.critical_level IS NOT NULL AND c.h % 2 = 0 \
+             RETURNING *), \
+         convened AS ( \
+             INSERT INTO meetings (id, pathway_id, status, planned_at, person_agreed, recorded_by, \
+                 created_at) \
+             SELECT uuid_generate_v7(), c.id, 'planned', \
+                 date_trunc('day', now()) + interval '14 hours' + make_interval(days => c.h % 45 - 10), \
+                 true, c.referent_id, greatest(c.created_at, now() - interval '20 days') \
+             FROM candidates c WHERE c.h % 40 = 1 \
+             RETURNING *), \
+         invited AS ( \
+             INSERT INTO meeting_organizations (meeting_id, organization_id) \
+             SELECT id, (SELECT id FROM organizations WHERE kind = 'caf' ORDER BY id LIMIT 1) \
+             FROM convened RETURNING *) \
+         INSERT INTO pathway_events (pathway_id, kind, occurred_at, actor_id, data) \
+         SELECT pathway_id, 'escalation_sent'::event_kind, sent_at, sent_by, jsonb_build_object( \
+                 'escalation_id', id, 'organization_id', organization_id, 'level', level, \
+                 'due_on', due_on) FROM sent \
+         UNION ALL \
+         SELECT pathway_id, 'escalation_status_changed'::event_kind, acknowledged_at, sent_by, jsonb_build_object( \
+                 'escalation_id', id, 'organization_id', organization_id, 'from', 'sent', \
+                 'to', status, 'closure', NULL) FROM sent WHERE status <> 'sent' \
+         UNION ALL \
+         SELECT m.pathway_id, 'meeting_planned'::event_kind, m.created_at, m.recorded_by, jsonb_build_object( \
+                 'meeting_id', m.id, 'planned_at', m.planned_at, 'organization_ids', \
+                 (SELECT jsonb_agg(i.organization_id) FROM invited i WHERE i.meeting_id = m.id), \
+                 'plan_id', NULL) FROM convened m \
+         ORDER BY 3",
+    )
+    .bind::<Array<SqlUuid>, _>(pathways)
+    .execute(conn)
+    .await?;
     Ok(())
 }

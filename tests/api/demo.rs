@@ -256,6 +256,10 @@ async fn demo_data_follows_the_rules_and_shows_in_the_api() {
         "ages in {kinds:?}"
     );
     assert!(kinds.contains(&"ppe_due"), "{kinds:?}");
+    // Escalations still awaited after their day, GOS whose time passed.
+    for kind in ["escalation_overdue", "meeting_to_record"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
     // Paging through the alerts gives the same list, in the same order.
     let all = alerts["items"].as_array().unwrap().clone();
     assert!(all.len() < 200 && all.len() > 10, "{}", all.len());
