@@ -15,7 +15,6 @@ use crate::db::scope::{commitments_visible, plans_visible};
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events};
 use crate::domain::commitment::{after_new_terms, allowed_next, is_answer};
-use crate::domain::enums::name_of;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::principal::Principal;
 use crate::domain::{CommitmentRefusalReason, CommitmentStatus, PlanStatus};
@@ -101,14 +100,13 @@ fn next_status(
         });
     }
     let to = changes.status.unwrap_or(current.status);
-    let allowed = allowed_next(current.status);
-    if to != current.status && !allowed.contains(&to) {
-        return Err(Error::forbidden_transition(
+    if to != current.status {
+        Error::unless_allowed(
             "commitment",
-            &name_of(&current.status),
-            &name_of(&to),
-            allowed.iter().map(name_of).collect(),
-        ));
+            &current.status,
+            &to,
+            allowed_next(current.status),
+        )?;
     }
     match (to, changes.refusal_reason) {
         (CommitmentStatus::Refused, None) if current.status != CommitmentStatus::Refused => Err(

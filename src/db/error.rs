@@ -2,6 +2,7 @@
 //! one statement: a rule's refusal, or the database's own failure. HTTP
 //! renders both (`http::error`); the CLI prints them.
 
+use crate::domain::enums::name_of;
 use crate::domain::refusal::Refusal;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,25 @@ impl Error {
 
     pub fn forbidden_transition(what: &str, from: &str, to: &str, allowed: Vec<String>) -> Self {
         Refusal::forbidden_transition(what, from, to, allowed).into()
+    }
+
+    /// Refuses the move of a `what` from `from` to `to` unless its state
+    /// machine's `allowed` moves list it, naming those it lists.
+    pub fn unless_allowed<S: serde::Serialize + PartialEq>(
+        what: &str,
+        from: &S,
+        to: &S,
+        allowed: &[S],
+    ) -> Result<(), Self> {
+        if allowed.contains(to) {
+            return Ok(());
+        }
+        Err(Self::forbidden_transition(
+            what,
+            &name_of(from),
+            &name_of(to),
+            allowed.iter().map(name_of).collect(),
+        ))
     }
 
     /// The record changed since the caller read it (its version moved on).

@@ -191,14 +191,7 @@ pub async fn advance(
     let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
     let to = change.to();
     let allowed = escalation::allowed_next(current.status);
-    if !allowed.contains(&to) {
-        return Err(Error::forbidden_transition(
-            "escalation",
-            current.status.as_str(),
-            to.as_str(),
-            allowed.iter().map(|s| s.as_str().to_owned()).collect(),
-        ));
-    }
+    Error::unless_allowed("escalation", &current.status, &to, allowed)?;
     let referent: Option<Uuid> = pathways::table
         .find(current.pathway_id)
         .select(pathways::referent_id)

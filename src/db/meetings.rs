@@ -228,14 +228,7 @@ pub async fn advance(
     pathways::lock_open_for_child(conn, who, current.pathway_id).await?;
     let to = change.to();
     let allowed = meeting::allowed_next(current.status);
-    if !allowed.contains(&to) {
-        return Err(Error::forbidden_transition(
-            "meeting",
-            current.status.as_str(),
-            to.as_str(),
-            allowed.iter().map(|s| s.as_str().to_owned()).collect(),
-        ));
-    }
+    Error::unless_allowed("meeting", &current.status, &to, allowed)?;
     let (invited, invited_users) = participants(conn, id).await?;
     let row = meetings::table.find(id);
     let next = (meetings::status.eq(to), meetings::version.eq(version + 1));

@@ -461,15 +461,7 @@ pub async fn transition(
 ) -> Result<Plan, Error> {
     conn.transaction(async |conn| {
         let (plan, pathway) = lock(conn, who, id, version).await?;
-        let allowed = allowed_next(plan.status);
-        if !allowed.contains(&change.to) {
-            return Err(Error::forbidden_transition(
-                "plan",
-                &name_of(&plan.status),
-                &name_of(&change.to),
-                allowed.iter().map(name_of).collect(),
-            ));
-        }
+        Error::unless_allowed("plan", &plan.status, &change.to, allowed_next(plan.status))?;
         if pathway.status == PathwayStatus::Closed && change.to != PlanStatus::Ended {
             return Err(Error::conflict(
                 "The pathway is closed: its plans can only end.",

@@ -29,6 +29,31 @@ where
     Box::new(sql::<Bool>("FALSE"))
 }
 
+/// The ids of the pathways of persons who did not object to sharing: all
+/// a partner may ever be shown of.
+fn shared_pathway_ids() -> pathways::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
+    pathways::table
+        .filter(
+            pathways::person_id.eq_any(
+                persons::table
+                    .filter(persons::sharing_objection.eq(false))
+                    .select(persons::id),
+            ),
+        )
+        .select(pathways::id)
+        .into_boxed()
+}
+
+/// The ids of the pathways the caller sees.
+fn visible_pathway_ids(
+    who: &Principal,
+) -> pathways::BoxedQuery<'static, Pg, diesel::sql_types::Uuid> {
+    pathways::table
+        .filter(pathways_visible(who))
+        .select(pathways::id)
+        .into_boxed()
+}
+
 /// Pathways in the caller's territories and domains.
 pub fn pathways_visible(who: &Principal) -> Predicate<pathways::table> {
     if !is_staff_in_cases(who) {
@@ -73,14 +98,7 @@ pub fn webhooks_visible(who: &Principal) -> Predicate<webhooks::table> {
 
 /// Decisions of the pathways the caller sees.
 pub fn decisions_visible(who: &Principal) -> Predicate<decisions::table> {
-    Box::new(
-        decisions::pathway_id.eq_any(
-            pathways::table
-                .filter(pathways_visible(who))
-                .select(pathways::id)
-                .into_boxed(),
-        ),
-    )
+    Box::new(decisions::pathway_id.eq_any(visible_pathway_ids(who)))
 }
 
 /// Staff: the facility follow-ups of the pathways they see. Partners: those
@@ -89,24 +107,13 @@ pub fn decisions_visible(who: &Principal) -> Predicate<decisions::table> {
 pub fn facility_follow_ups_visible(who: &Principal) -> Predicate<facility_follow_ups::table> {
     match policy::partner_organization(who) {
         Some(organization) => Box::new(
-            facility_follow_ups::organization_id.eq(organization).and(
-                facility_follow_ups::pathway_id.eq_any(
-                    pathways::table
-                        .inner_join(persons::table)
-                        .filter(persons::sharing_objection.eq(false))
-                        .select(pathways::id)
-                        .into_boxed(),
-                ),
-            ),
+            facility_follow_ups::organization_id
+                .eq(organization)
+                .and(facility_follow_ups::pathway_id.eq_any(shared_pathway_ids())),
         ),
-        _ if is_staff_in_cases(who) => Box::new(
-            facility_follow_ups::pathway_id.eq_any(
-                pathways::table
-                    .filter(pathways_visible(who))
-                    .select(pathways::id)
-                    .into_boxed(),
-            ),
-        ),
+        _ if is_staff_in_cases(who) => {
+            Box::new(facility_follow_ups::pathway_id.eq_any(visible_pathway_ids(who)))
+        }
         _ => nothing(),
     }
 }
@@ -116,14 +123,7 @@ pub fn meetings_visible(who: &Principal) -> Predicate<meetings::table> {
     if !is_staff_in_cases(who) {
         return nothing();
     }
-    Box::new(
-        meetings::pathway_id.eq_any(
-            pathways::table
-                .filter(pathways_visible(who))
-                .select(pathways::id)
-                .into_boxed(),
-        ),
-    )
+    Box::new(meetings::pathway_id.eq_any(visible_pathway_ids(who)))
 }
 
 /// Staff: the escalations of the pathways they see. Partners: those sent
@@ -131,24 +131,13 @@ pub fn meetings_visible(who: &Principal) -> Predicate<meetings::table> {
 pub fn escalations_visible(who: &Principal) -> Predicate<escalations::table> {
     match policy::partner_organization(who) {
         Some(organization) => Box::new(
-            escalations::organization_id.eq(organization).and(
-                escalations::pathway_id.eq_any(
-                    pathways::table
-                        .inner_join(persons::table)
-                        .filter(persons::sharing_objection.eq(false))
-                        .select(pathways::id)
-                        .into_boxed(),
-                ),
-            ),
+            escalations::organization_id
+                .eq(organization)
+                .and(escalations::pathway_id.eq_any(shared_pathway_ids())),
         ),
-        _ if is_staff_in_cases(who) => Box::new(
-            escalations::pathway_id.eq_any(
-                pathways::table
-                    .filter(pathways_visible(who))
-                    .select(pathways::id)
-                    .into_boxed(),
-            ),
-        ),
+        _ if is_staff_in_cases(who) => {
+            Box::new(escalations::pathway_id.eq_any(visible_pathway_ids(who)))
+        }
         _ => nothing(),
     }
 }
@@ -194,14 +183,7 @@ pub fn scope_arrays(who: &Principal) -> (Vec<uuid::Uuid>, Vec<crate::domain::Dom
 
 /// Plans of the pathways the caller sees.
 pub fn plans_visible(who: &Principal) -> Predicate<plans::table> {
-    Box::new(
-        plans::pathway_id.eq_any(
-            pathways::table
-                .filter(pathways_visible(who))
-                .select(pathways::id)
-                .into_boxed(),
-        ),
-    )
+    Box::new(plans::pathway_id.eq_any(visible_pathway_ids(who)))
 }
 
 /// Staff: the commitments of the plans they see. Partners: their own

@@ -12,25 +12,13 @@ use serde_json::{Value, json};
 
 use crate::audit::records;
 use crate::feed::feed_until;
-use crate::support::fixtures::{open, person};
+use crate::support::fixtures::{open, organization, person};
 use crate::support::{Staff, TestApp, assert_problem, etag_of};
 
 const ARS: &str = "ARS Provence-Alpes-Côte d'Azur";
 
 fn in_days(days: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(days)).to_string()
-}
-
-async fn organization_id(app: &TestApp, token: &str, name: &str) -> String {
-    app.get_json("/v1/organizations?limit=200", token).await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("{name} is seeded"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn flag_critical(app: &TestApp, staff: &Staff, pathway: &str) {
@@ -93,7 +81,7 @@ async fn moved(app: &TestApp, token: &str, id: &str, etag: &str, body: &Value) -
 async fn a_critical_situation_is_sent_to_the_ars_which_acknowledges_and_answers_then_closed() {
     let app = TestApp::spawn().await;
     let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
-    let ars = organization_id(&app, &staff.token, ARS).await;
+    let ars = organization(&app, &staff.token, ARS).await;
     let someone = person(&app, &staff, "Escaladée").await;
     let (pathway, _) = open(&app, &staff, &someone, Disability).await;
     let ars_token = app.partner_token(ARS).await;
@@ -296,7 +284,7 @@ async fn an_answer_still_awaited_after_its_day_is_an_alert_of_the_referent() {
     let referent = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
     let colleague = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
     let supervisor = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
-    let ars = organization_id(&app, &referent.token, ARS).await;
+    let ars = organization(&app, &referent.token, ARS).await;
     let someone = person(&app, &referent, "Attendue").await;
     let (pathway, _) = open(&app, &referent, &someone, Disability).await;
     flag_critical(&app, &referent, &pathway).await;
@@ -312,7 +300,7 @@ async fn an_answer_still_awaited_after_its_day_is_an_alert_of_the_referent() {
         &app,
         &colleague.token,
         &pathway,
-        &json!({"organization_id": organization_id(&app, &referent.token, "MDPH des Hautes-Alpes").await,
+        &json!({"organization_id": organization(&app, &referent.token, "MDPH des Hautes-Alpes").await,
                 "summary": "Sans solution", "due_on": in_days(1)}),
     )
     .await;
@@ -394,7 +382,7 @@ async fn an_answer_still_awaited_after_its_day_is_an_alert_of_the_referent() {
 async fn nothing_is_escalated_of_a_person_who_objected_to_sharing_and_outside_scope_it_is_404() {
     let app = TestApp::spawn().await;
     let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
-    let ars = organization_id(&app, &staff.token, ARS).await;
+    let ars = organization(&app, &staff.token, ARS).await;
     let someone = person(&app, &staff, "Opposée").await;
     let (pathway, _) = open(&app, &staff, &someone, Disability).await;
     flag_critical(&app, &staff, &pathway).await;
@@ -437,7 +425,7 @@ async fn nothing_is_escalated_of_a_person_who_objected_to_sharing_and_outside_sc
         app.get_json("/v1/escalations", &ars_token).await["items"],
         json!([])
     );
-    let mdph = organization_id(&app, &staff.token, "MDPH des Hautes-Alpes").await;
+    let mdph = organization(&app, &staff.token, "MDPH des Hautes-Alpes").await;
     let refused = escalate(
         &app,
         &staff.token,

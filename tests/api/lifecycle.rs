@@ -11,7 +11,7 @@ use parcours::http::pathways::EventView;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::fixtures::{open, person, transition};
+use crate::support::fixtures::{open, organization, person, transition};
 use crate::support::{Staff, TestApp, etag_of};
 
 fn in_days(days: u64) -> String {
@@ -31,19 +31,6 @@ async fn alerts(app: &TestApp, staff: &Staff) -> Vec<(String, Option<bool>)> {
             )
         })
         .collect()
-}
-
-async fn organization(app: &TestApp, name: &str, token: &str) -> String {
-    let list = app.get_json("/v1/organizations?limit=200", token).await;
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// A month passes in `without_solution`: the status period started 40 days ago.
@@ -162,7 +149,7 @@ async fn walk(domain: Domain) {
     )
     .await;
     assert_eq!(active["status"], "active");
-    let caf = organization(&app, "CAF des Hautes-Alpes", &staff.token).await;
+    let caf = organization(&app, &staff.token, "CAF des Hautes-Alpes").await;
     let (commitment, _) = app
         .post_ok(
             &format!("{plan_path}/commitments"),

@@ -10,22 +10,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::feed::feed_until;
-use crate::support::fixtures::{open, person};
+use crate::support::fixtures::{open, organization, person};
 use crate::support::{Staff, TestApp, assert_problem, etag_of};
 
 const CAF: &str = "CAF des Hautes-Alpes";
-
-async fn organization_id(app: &TestApp, token: &str, name: &str) -> String {
-    app.get_json("/v1/organizations?limit=200", token).await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 fn in_hours(hours: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::hours(hours)).to_rfc3339()
@@ -89,7 +77,7 @@ async fn a_gos_is_convened_with_its_invitees_then_held_for_the_plan_it_builds() 
     let app = TestApp::spawn().await;
     let referent = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
     let colleague = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
-    let caf = organization_id(&app, &referent.token, CAF).await;
+    let caf = organization(&app, &referent.token, CAF).await;
     let (pathway, plan) = pathway_with_plan(&app, &referent, "Convoquée").await;
     let (other_pathway, other_plan) = pathway_with_plan(&app, &referent, "Autre").await;
     let caf_token = app.partner_token(CAF).await;
@@ -263,7 +251,7 @@ async fn a_gos_is_convened_with_its_invitees_then_held_for_the_plan_it_builds() 
 async fn a_convened_gos_is_called_off_with_why_and_its_invitees_hear_of_it() {
     let app = TestApp::spawn().await;
     let supervisor = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
-    let caf = organization_id(&app, &supervisor.token, CAF).await;
+    let caf = organization(&app, &supervisor.token, CAF).await;
     let (pathway, _) = pathway_with_plan(&app, &supervisor, "Annulée").await;
     let caf_token = app.partner_token(CAF).await;
     let convened = convene(

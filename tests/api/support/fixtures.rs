@@ -7,6 +7,19 @@ use serde_json::{Value, json};
 
 use crate::support::{Staff, TestApp, etag_of};
 
+/// The id of the organization named `name` (seeded, or created by a test).
+pub async fn organization(app: &TestApp, token: &str, name: &str) -> String {
+    app.get_json("/v1/organizations?limit=200", token).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no organization {name}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// A person of 05-GAP, recorded by `staff`.
 pub async fn person(app: &TestApp, staff: &Staff, family: &str) -> String {
     let body = json!({
