@@ -225,7 +225,11 @@ pub async fn advance(
         .await
         .optional()?;
     let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
-    pathways::lock_open_for_child(conn, who, current.pathway_id).await?;
+    // Held: a record of the pathway, which must be open; called off: also
+    // once the pathway closed, so that no GOS stays planned forever.
+    if matches!(change, Move::Hold { .. }) {
+        pathways::lock_open_for_child(conn, who, current.pathway_id).await?;
+    }
     let to = change.to();
     let allowed = meeting::allowed_next(current.status);
     Error::unless_allowed("meeting", &current.status, &to, allowed)?;

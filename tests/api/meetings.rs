@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::feed::feed_until;
-use crate::support::fixtures::{open, organization, person};
+use crate::support::fixtures::{open, organization, person, transition};
 use crate::support::{Staff, TestApp, assert_problem, etag_of};
 
 const CAF: &str = "CAF des Hautes-Alpes";
@@ -336,4 +336,48 @@ async fn a_convened_gos_is_called_off_with_why_and_its_invitees_hear_of_it() {
     )
     .await;
     assert_problem(moved, 409).await;
+
+    // Once the pathway is closed, a GOS still planned is called off, not held.
+    let convened = convene(
+        &app,
+        &supervisor,
+        &pathway,
+        &json!({"planned_at": in_hours(48), "person_agreed": true}),
+    )
+    .await;
+    let id = convened.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let etag = app
+        .etag(&format!("/v1/pathways/{pathway}"), &supervisor.token)
+        .await;
+    transition(
+        &app,
+        &supervisor.token,
+        &pathway,
+        &etag,
+        "closed",
+        Some("moved_away"),
+        200,
+    )
+    .await;
+    let held = move_meeting(
+        &app,
+        &supervisor,
+        &id,
+        "\"v1\"",
+        &json!({"to": "held", "held_on": "2026-01-05", "person_agreed": true, "outcome": "x"}),
+    )
+    .await;
+    assert_problem(held, 409).await;
+    let cancelled = move_meeting(
+        &app,
+        &supervisor,
+        &id,
+        "\"v1\"",
+        &json!({"to": "cancelled", "reason": "Parcours clos : déménagement"}),
+    )
+    .await;
+    assert_eq!(cancelled.status(), 200);
 }
