@@ -224,6 +224,33 @@ pub async fn of_caseload(
     // the caseload's size.
     let scope = "p.territory_id = ANY($1) AND p.domain = ANY($2) AND p.status <> 'closed'";
     let next = "($4::date IS NULL OR (due_on >= $4 AND (due_on, kind, subject_id) > ($4, $5, $6)))";
+    // Escalations and GOS: a coordinator's are read from their own
+    // pathways (`pathways_referent_idx`), a supervisor's in due order from
+    // the partial indexes, each looked up in its pathway (the fence keeps
+    // the planner from hashing every pathway of the scope instead).
+    let (escalations_of_caseload, meetings_of_caseload) = if caseload_of.is_some() {
+        (
+            format!(
+                "pathways p JOIN escalations es ON es.pathway_id = p.id \
+                     AND p.referent_id = $3 AND {scope}"
+            ),
+            format!(
+                "pathways p JOIN meetings m ON m.pathway_id = p.id \
+                     AND p.referent_id = $3 AND {scope}"
+            ),
+        )
+    } else {
+        let of = |child: &str| {
+            format!(
+                "LATERAL (SELECT p.* FROM pathways p WHERE p.id = {child}.pathway_id \
+                     AND {scope} OFFSET 0) p"
+            )
+        };
+        (
+            format!("escalations es, {}", of("es")),
+            format!("meetings m, {}", of("m")),
+        )
+    };
     // As the partial index `escalations_unanswered_due_idx` lists them.
     let unanswered = escalation::UNANSWERED
         .map(|status| format!("'{}'", status.as_str()))
@@ -281,17 +308,15 @@ pub async fn of_caseload(
            UNION ALL \
            (SELECT * FROM (SELECT 'escalation_overdue' AS kind, p.id AS pathway_id, p.person_id, \
                    p.domain, es.due_on, es.id AS subject_id, p.critical_level \
-              FROM escalations es JOIN pathways p ON p.id = es.pathway_id \
-              WHERE {scope} AND es.status IN ({unanswered}) AND es.due_on < current_date \
-                AND ($3::uuid IS NULL OR p.referent_id = $3 OR es.sent_by = $3)) a \
+              FROM {escalations_of_caseload} \
+              WHERE es.status IN ({unanswered}) AND es.due_on < current_date) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
            UNION ALL \
            (SELECT * FROM (SELECT 'meeting_to_record' AS kind, p.id AS pathway_id, p.person_id, \
                    p.domain, timezone('UTC', m.planned_at)::date AS due_on, m.id AS subject_id, \
                    p.critical_level \
-              FROM meetings m JOIN pathways p ON p.id = m.pathway_id \
-              WHERE {scope} AND m.status = 'planned' AND m.planned_at < now() \
-                AND ($3::uuid IS NULL OR p.referent_id = $3 OR m.recorded_by = $3)) a \
+              FROM {meetings_of_caseload} \
+              WHERE m.status = 'planned' AND m.planned_at < now()) a \
             WHERE {next} ORDER BY due_on, subject_id LIMIT $7) \
            {by_rule} \
          ) alerts \
