@@ -285,9 +285,14 @@ pub async fn find(
     }
 }
 
+/// An escalation just written, with what its reader is told around it.
+pub async fn shown_one(conn: &mut AsyncPgConnection, row: Escalation) -> Result<Shown, Error> {
+    shown(conn, vec![row]).await?.pop().ok_or_else(not_found)
+}
+
 /// Escalations already read in scope (or just written), each with what its
 /// reader is told around it, in the same order.
-pub async fn shown(conn: &mut AsyncPgConnection, rows: Vec<Escalation>) -> QueryResult<Vec<Shown>> {
+async fn shown(conn: &mut AsyncPgConnection, rows: Vec<Escalation>) -> QueryResult<Vec<Shown>> {
     let ids: Vec<Uuid> = rows.iter().map(|e| e.id).collect();
     let mut around: Vec<(Uuid, Domain, Uuid, String, String, String, String)> = escalations::table
         .inner_join(pathways::table.inner_join(territories::table))

@@ -124,14 +124,15 @@ pub async fn record(
             _ => e.into(),
         })?;
     set_participants(conn, meeting.id, &new.organizations, &new.users).await?;
-    let data = match (&new.when, meeting.planned_at) {
-        (When::Planned(_), Some(planned_at)) => EventData::MeetingPlanned(event::MeetingPlanned {
+    let data = match &new.when {
+        When::Planned(at) => EventData::MeetingPlanned(event::MeetingPlanned {
             meeting_id: meeting.id,
-            planned_at,
+            // As stored (PostgreSQL keeps microseconds).
+            planned_at: meeting.planned_at.unwrap_or(*at),
             organization_ids: new.organizations.clone(),
             plan_id: meeting.plan_id,
         }),
-        _ => held(&meeting, &new.organizations),
+        When::Held { on, .. } => held(&meeting, *on, &new.organizations),
     };
     events::record(conn, new.pathway_id, who.subject.id(), data).await?;
     Ok(MeetingWithParticipants {
@@ -141,10 +142,10 @@ pub async fn record(
     })
 }
 
-fn held(meeting: &Meeting, organizations: &[Uuid]) -> EventData {
+fn held(meeting: &Meeting, on: NaiveDate, organizations: &[Uuid]) -> EventData {
     EventData::MeetingHeld(event::MeetingHeld {
         meeting_id: meeting.id,
-        held_on: meeting.held_on.unwrap_or_default(),
+        held_on: on,
         person_agreed: meeting.person_agreed,
         organization_ids: organizations.to_vec(),
     })
@@ -233,7 +234,11 @@ pub async fn advance(
     let to = change.to();
     let allowed = meeting::allowed_next(current.status);
     Error::unless_allowed("meeting", &current.status, &to, allowed)?;
-    let (invited, invited_users) = participants(conn, id).await?;
+    let (invited, invited_users) = with_participants(conn, vec![current.clone()])
+        .await?
+        .pop()
+        .map(|m| (m.organizations, m.users))
+        .unwrap_or_default();
     let row = meetings::table.find(id);
     let next = (meetings::status.eq(to), meetings::version.eq(version + 1));
     match change {
@@ -258,7 +263,7 @@ pub async fn advance(
             let organizations = organizations.clone().unwrap_or(invited);
             let users = users.clone().unwrap_or(invited_users);
             set_participants(conn, id, &organizations, &users).await?;
-            let data = held(&updated, &organizations);
+            let data = held(&updated, *on, &organizations);
             events::record(conn, updated.pathway_id, who.subject.id(), data).await?;
             Ok(MeetingWithParticipants {
                 meeting: updated,
@@ -286,24 +291,43 @@ pub async fn advance(
     }
 }
 
-/// The organizations and users of a meeting.
-async fn participants(
+/// Meetings with who takes part in each (invitees, then participants once
+/// held), in the same order; each list in id order.
+async fn with_participants(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
-) -> QueryResult<(Vec<Uuid>, Vec<Uuid>)> {
-    let organizations = meeting_organizations::table
-        .filter(meeting_organizations::meeting_id.eq(id))
-        .select(meeting_organizations::organization_id)
+    rows: Vec<Meeting>,
+) -> QueryResult<Vec<MeetingWithParticipants>> {
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    let organizations: Vec<(Uuid, Uuid)> = meeting_organizations::table
+        .filter(meeting_organizations::meeting_id.eq_any(&ids))
+        .select((
+            meeting_organizations::meeting_id,
+            meeting_organizations::organization_id,
+        ))
         .order(meeting_organizations::organization_id)
         .load(&mut *conn)
         .await?;
-    let users = meeting_users::table
-        .filter(meeting_users::meeting_id.eq(id))
-        .select(meeting_users::user_id)
+    let users: Vec<(Uuid, Uuid)> = meeting_users::table
+        .filter(meeting_users::meeting_id.eq_any(&ids))
+        .select((meeting_users::meeting_id, meeting_users::user_id))
         .order(meeting_users::user_id)
         .load(&mut *conn)
         .await?;
-    Ok((organizations, users))
+    let of = |pairs: &[(Uuid, Uuid)], id: Uuid| -> Vec<Uuid> {
+        pairs
+            .iter()
+            .filter(|(m, _)| *m == id)
+            .map(|(_, x)| *x)
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|meeting| MeetingWithParticipants {
+            organizations: of(&organizations, meeting.id),
+            users: of(&users, meeting.id),
+            meeting,
+        })
+        .collect())
 }
 
 /// The meeting with its participants, if in the caller's scope; audited in
@@ -322,15 +346,10 @@ pub async fn find(
         .get_result(conn)
         .await
         .optional()?;
-    let Some(meeting) = found else {
-        return Ok(None);
-    };
-    let (organizations, users) = participants(conn, meeting.id).await?;
-    Ok(Some(MeetingWithParticipants {
-        meeting,
-        organizations,
-        users,
-    }))
+    match found {
+        Some(meeting) => Ok(with_participants(conn, vec![meeting]).await?.pop()),
+        None => Ok(None),
+    }
 }
 
 pub async fn of_pathway(
@@ -352,33 +371,5 @@ pub async fn of_pathway(
         .audited_list(record, "id", page.limit)
         .load(conn)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
-    let organizations: Vec<(Uuid, Uuid)> = meeting_organizations::table
-        .filter(meeting_organizations::meeting_id.eq_any(&ids))
-        .select((
-            meeting_organizations::meeting_id,
-            meeting_organizations::organization_id,
-        ))
-        .load(conn)
-        .await?;
-    let users: Vec<(Uuid, Uuid)> = meeting_users::table
-        .filter(meeting_users::meeting_id.eq_any(&ids))
-        .select((meeting_users::meeting_id, meeting_users::user_id))
-        .load(conn)
-        .await?;
-    let of = |pairs: &[(Uuid, Uuid)], id: Uuid| -> Vec<Uuid> {
-        pairs
-            .iter()
-            .filter(|(m, _)| *m == id)
-            .map(|(_, x)| *x)
-            .collect()
-    };
-    Ok(rows
-        .into_iter()
-        .map(|meeting| MeetingWithParticipants {
-            organizations: of(&organizations, meeting.id),
-            users: of(&users, meeting.id),
-            meeting,
-        })
-        .collect())
+    with_participants(conn, rows).await
 }

@@ -233,10 +233,7 @@ pub async fn send(
     };
     let mut conn = caller.conn().await?;
     let sent = services::escalations::send(&mut conn, caller.acting(), &new).await?;
-    let row = escalations::shown(&mut conn, vec![sent])
-        .await?
-        .pop()
-        .ok_or_else(escalations::not_found)?;
+    let row = escalations::shown_one(&mut conn, sent).await?;
     Ok(respond(StatusCode::CREATED, row))
 }
 
@@ -357,9 +354,6 @@ pub async fn transition(
     let mut conn = caller.conn().await?;
     let moved =
         services::escalations::advance(&mut conn, caller.acting(), *id, version, &change).await?;
-    let row = escalations::shown(&mut conn, vec![moved])
-        .await?
-        .pop()
-        .ok_or_else(escalations::not_found)?;
+    let row = escalations::shown_one(&mut conn, moved).await?;
     Ok(respond(StatusCode::OK, row))
 }
