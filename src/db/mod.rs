@@ -30,6 +30,7 @@ pub mod pathways;
 pub mod personal_data;
 pub mod persons;
 pub mod plans;
+pub mod pool;
 pub mod referrals;
 pub mod refresh_tokens;
 pub mod schema;
@@ -41,17 +42,8 @@ pub mod versioned;
 pub mod views;
 pub mod webhooks;
 
-use std::time::Duration;
-
-use diesel_async::pooled_connection::deadpool::{self, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-
-use crate::config::DatabaseSettings;
-
-pub type DbPool = Pool<AsyncPgConnection>;
-
 pub use error::Error;
+pub use pool::{Connection, DbPool, PoolError, build_pool};
 
 /// A page of a list in id order: up to `limit` rows after `after`. Query
 /// functions fetch `limit + 1` rows, so that the caller knows if more follow.
@@ -59,43 +51,6 @@ pub use error::Error;
 pub struct PageRequest {
     pub limit: i64,
     pub after: Option<uuid::Uuid>,
-}
-pub type PoolError = deadpool::PoolError;
-
-/// Builds the pool. Connections are opened lazily, so this succeeds even when
-/// the database is down; requests then answer 503 until it is back.
-///
-/// Every connection bounds its waits (`statement_timeout`, `lock_timeout`):
-/// a locked table holds a connection for at most the lock timeout, so the
-/// pool keeps serving the routes that do not touch it.
-pub fn build_pool(database_url: &str, settings: &DatabaseSettings) -> anyhow::Result<DbPool> {
-    let bounds = format!(
-        "SET statement_timeout = {}; SET lock_timeout = {}",
-        settings.statement_timeout_ms, settings.lock_timeout_ms
-    );
-    let mut config = ManagerConfig::<AsyncPgConnection>::default();
-    config.custom_setup = Box::new(move |url| {
-        let bounds = bounds.clone();
-        let url = url.to_owned();
-        Box::pin(async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
-            conn.batch_execute(&bounds)
-                .await
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(conn)
-        })
-    });
-    let manager =
-        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
-    let timeout = settings.timeout();
-    let pool = Pool::builder(manager)
-        .max_size(settings.pool_size)
-        .wait_timeout(Some(timeout))
-        .create_timeout(Some(timeout))
-        .recycle_timeout(Some(Duration::from_secs(2)))
-        .runtime(::deadpool::Runtime::Tokio1)
-        .build()?;
-    Ok(pool)
 }
 
 /// A database URL with its password hidden, for logs.

@@ -32,8 +32,7 @@ use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
 /// A pooled database connection.
-pub type Connection =
-    diesel_async::pooled_connection::deadpool::Object<diesel_async::AsyncPgConnection>;
+pub use crate::db::Connection;
 
 /// Whether a session that must first set a new password is let through.
 #[derive(Clone, Copy, PartialEq, Eq)]
