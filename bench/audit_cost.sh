@@ -9,7 +9,7 @@
 # at commit are what is left out).
 #
 # On the database (pgbench, the statements the API sends):
-#   read      — the scoped read of one pathway alone;
+#   read      — the scoped read of one pathway and its status history alone;
 #   audited   — the read and its record in one statement (src/db/audited.rs);
 #   two_stmts — the read, then the insert of its record;
 #   audited_flat — `audited` writing into one plain table shaped as
@@ -95,12 +95,17 @@ done
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
 # --- On the database ------------------------------------------------------
+# The statement the API sends (db::pathways::find_with_history): the row
+# with its status history as one JSON column, scoped, and its record.
 scope="territory_id = ANY('{$territory}'::uuid[]) AND domain = ANY('{disability,elderly,childhood,insertion}'::domain[])"
+history="(SELECT coalesce(jsonb_agg(jsonb_build_object('status', s.status, 'started_at', s.started_at, \
+'ended_at', s.ended_at, 'reason', s.reason) ORDER BY s.id), '[]'::jsonb) FROM pathway_status_periods s \
+WHERE s.pathway_id = pathways.id)"
 cat > "$work/read.sql" <<SQL
-SELECT * FROM pathways WHERE id = '$pathway' AND $scope;
+SELECT *, $history FROM pathways WHERE id = '$pathway' AND $scope;
 SQL
 cat > "$work/audited.sql" <<SQL
-WITH read AS (SELECT * FROM pathways WHERE id = '$pathway' AND $scope),
+WITH read AS (SELECT *, $history FROM pathways WHERE id = '$pathway' AND $scope),
 logged AS (INSERT INTO audit_log (actor_kind, actor_id, actor_role, action, resource_type,
     resource_id, query, request_id, source_address, user_agent, purpose, outcome, result_ids)
   SELECT 'user', '$actor', 'supervisor', 'read', 'pathway', '$pathway', NULL,

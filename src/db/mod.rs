@@ -18,6 +18,7 @@ pub mod events;
 pub mod exports;
 pub mod facility_follow_ups;
 pub mod feed;
+pub mod fixed_sql;
 pub mod idempotency;
 pub mod indicators;
 pub mod login_throttle;

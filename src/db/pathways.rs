@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Jsonb;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -12,6 +13,7 @@ use crate::db::PageRequest;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::events;
+use crate::db::fixed_sql::{Fixed, fixed};
 use crate::db::schema::{pathway_status_periods, pathways, territories, user_territories, users};
 use crate::db::scope::{self, pathways_visible};
 use crate::db::versioned::at_version;
@@ -60,7 +62,7 @@ pub struct NewPathway {
 }
 
 /// One status and how long it lasted; the current one has no end.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = pathway_status_periods, check_for_backend(diesel::pg::Pg))]
 pub struct StatusPeriod {
     pub status: PathwayStatus,
@@ -105,6 +107,39 @@ pub async fn find(
         .get_result(conn)
         .await
         .optional()
+}
+
+/// A pathway's status periods in order, as one JSON column of its row
+/// (the fields of [`StatusPeriod`]).
+const HISTORY_JSON: Fixed<Jsonb> = fixed(
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('status', s.status, \
+     'started_at', s.started_at, 'ended_at', s.ended_at, 'reason', s.reason) ORDER BY s.id), \
+     '[]'::jsonb) FROM pathway_status_periods s WHERE s.pathway_id = pathways.id)",
+);
+
+/// The pathway and its status history, if in scope, with the read's audit
+/// record: one statement, so one round trip (prepared once per connection:
+/// the history's text is fixed).
+pub async fn find_with_history(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+    record: &NewRecord,
+) -> QueryResult<Option<(Pathway, Vec<StatusPeriod>)>> {
+    let row: Option<(Pathway, serde_json::Value)> = pathways::table
+        .find(id)
+        .filter(pathways_visible(who))
+        .select((Pathway::as_select(), HISTORY_JSON))
+        .audited_one(record)
+        .get_result(conn)
+        .await
+        .optional()?;
+    row.map(|(pathway, history)| {
+        let history = serde_json::from_value(history)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        Ok((pathway, history))
+    })
+    .transpose()
 }
 
 /// The pathway, locked for the rest of the transaction, if in scope.

@@ -228,14 +228,18 @@ async fn respond_detail(
     pathway: Pathway,
 ) -> Result<HttpResponse, ApiError> {
     let history = pathways::history(conn, pathway.id).await?;
+    Ok(detail(status, pathway, history))
+}
+
+fn detail(status: StatusCode, pathway: Pathway, history: Vec<StatusPeriod>) -> HttpResponse {
     let (version, id) = (pathway.version, pathway.id);
-    Ok(tagged(
+    tagged(
         status,
         version,
         "/v1/pathways",
         id,
         PathwayDetail::new(pathway, history),
-    ))
+    )
 }
 
 fn reason(checks: &mut Checks, value: &str) -> String {
@@ -353,10 +357,10 @@ pub async fn read(
     let who = caller.principal();
     let mut conn = caller.conn().await?;
     let record = record::reading(caller.audit(), who, AuditTarget::Pathway, *id);
-    let pathway = pathways::find(&mut conn, who, *id, Some(&record))
+    let (pathway, history) = pathways::find_with_history(&mut conn, who, *id, &record)
         .await?
         .ok_or_else(pathways::not_found)?;
-    respond_detail(&mut conn, StatusCode::OK, pathway).await
+    Ok(detail(StatusCode::OK, pathway, history))
 }
 
 /// Hand the pathway to another referent (supervisors). Requires `If-Match`.

@@ -44,6 +44,13 @@ async fn a_pathway_moves_through_its_statuses_with_a_history_and_a_timeline() {
         200,
     )
     .await;
+    // A read (one statement with its record and the history) gives the
+    // history the write returned, to the microsecond.
+    let read = app
+        .get_json(&format!("/v1/pathways/{id}"), &staff.token)
+        .await;
+    assert_eq!(read["status_history"], closed["status_history"]);
+    assert_eq!(read["status_history"].as_array().unwrap().len(), 6);
     let closed: PathwayDetail = view(closed);
     assert_eq!(closed.pathway.status, PathwayStatus::Closed);
     assert_eq!(
