@@ -10,8 +10,12 @@
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::cell::RefCell;
+
+use argon2::password_hash::{
+    self, Output, ParamsString, PasswordHash, PasswordVerifier, Salt, SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::rngs::OsRng;
 use tokio::sync::Semaphore;
 
@@ -99,9 +103,7 @@ impl PasswordHasherPool {
         self.run(move || {
             let parsed =
                 PasswordHash::new(&stored).map_err(|e| HashError::Failed(e.to_string()))?;
-            let matches = argon2_with(&params)
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
+            let matches = matches(&params, password.as_bytes(), &parsed);
             if !(matches && known) {
                 return Ok(Verified::No);
             }
@@ -203,12 +205,74 @@ fn argon2_with(params: &Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
 }
 
+thread_local! {
+    /// Each hashing thread's Argon2 memory (19 MiB in production), kept from
+    /// one password to the next. Allocated anew each time, it was mapped and
+    /// unmapped by every login: the process's memory-map lock was then held
+    /// by a thread of low priority, and requests stalled behind it.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2id of `password` with `salt` (its bytes) into `out`, in this
+/// thread's memory.
+fn hash_into(params: &Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+    MEMORY.with_borrow_mut(|memory| {
+        memory.resize(params.block_count(), Block::default());
+        argon2_with(params).hash_password_into_with_memory(
+            password,
+            salt,
+            out,
+            memory.as_mut_slice(),
+        )
+    })
+}
+
 fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2_with(params)
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    let failed = |e: &dyn std::fmt::Display| anyhow::anyhow!("hashing a password: {e}");
+    let mut bytes = [0u8; Salt::MAX_LENGTH];
+    let salt_bytes = salt.decode_b64(&mut bytes).map_err(|e| failed(&e))?;
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        hash_into(params, password.as_bytes(), salt_bytes, out)
+            .map_err(|_| password_hash::Error::Crypto)
+    })
+    .map_err(|e| failed(&e))?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| failed(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` gives `stored`. A hash made with today's parameters
+/// is recomputed in this thread's memory and compared in constant time;
+/// another (an older cost, another variant) through the crate's verifier.
+fn matches(params: &Params, password: &[u8], stored: &PasswordHash) -> bool {
+    let current = stored.algorithm == Algorithm::Argon2id.ident()
+        && stored.version == Some(Version::V0x13.into())
+        && Params::try_from(stored).is_ok_and(|p| {
+            (p.m_cost(), p.t_cost(), p.p_cost())
+                == (params.m_cost(), params.t_cost(), params.p_cost())
+        });
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return false;
+    };
+    if !current {
+        return argon2_with(params)
+            .verify_password(password, stored)
+            .is_ok();
+    }
+    let mut bytes = [0u8; Salt::MAX_LENGTH];
+    let Ok(salt_bytes) = salt.decode_b64(&mut bytes) else {
+        return false;
+    };
+    Output::init_with(expected.len(), |out| {
+        hash_into(params, password, salt_bytes, out).map_err(|_| password_hash::Error::Crypto)
+    })
+    .is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]
@@ -293,6 +357,45 @@ mod tests {
             panic!("an old hash is upgraded");
         };
         assert!(upgraded.contains("m=2048"), "{upgraded}");
+    }
+
+    /// The hashes made in a thread's kept memory are the crate's own: each
+    /// verifies the other's, and a wrong password or a changed salt fails.
+    #[test]
+    fn hashes_in_kept_memory_are_the_crates_own() {
+        use argon2::password_hash::PasswordHasher;
+        let params = Params::new(1024, 2, 1, None).unwrap();
+        let ours = hash_with(&params, "cheval agrafe pile").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            argon2_with(&params)
+                .verify_password(b"cheval agrafe pile", &parsed)
+                .is_ok()
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = argon2_with(&params)
+            .hash_password(b"cheval agrafe pile", &salt)
+            .unwrap()
+            .to_string();
+        let parsed = PasswordHash::new(&theirs).unwrap();
+        assert!(matches(&params, b"cheval agrafe pile", &parsed));
+        assert!(!matches(&params, b"cheval agrafe pilE", &parsed));
+        let fresh = SaltString::generate(&mut OsRng);
+        let other_salt = theirs.replacen(salt.as_str(), fresh.as_str(), 1);
+        assert_ne!(other_salt, theirs);
+        assert!(!matches(
+            &params,
+            b"cheval agrafe pile",
+            &PasswordHash::new(&other_salt).unwrap()
+        ));
+        // The same memory serves the next password, and another cost.
+        let bigger = Params::new(2048, 2, 1, None).unwrap();
+        let again = hash_with(&bigger, "autre phrase de passe").unwrap();
+        assert!(matches(
+            &bigger,
+            b"autre phrase de passe",
+            &PasswordHash::new(&again).unwrap()
+        ));
     }
 
     #[tokio::test]
