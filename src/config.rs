@@ -143,7 +143,7 @@ pub struct AuthSettings {
         long,
         env = "PARCOURS_PASSWORD_SCHEDULING",
         value_enum,
-        default_value_t = PasswordScheduling::Normal
+        default_value_t = PasswordScheduling::Idle
     )]
     pub password_scheduling: PasswordScheduling,
 
