@@ -3,6 +3,10 @@
 # an authenticated, audited read (GET /v1/pathways/{id} as a supervisor) and
 # of GET /health, idle, then while 50 connections log in continuously with
 # the production Argon2id cost (19 MiB, 2 iterations), and prints the ratios.
+# The read is measured twice: 4 connections reading back to back, which
+# saturates this machine on its own (a queue's latency), and 4 connections
+# each pausing 10 ms between reads (bench/paced.lua, ~400 reads/s: a read's
+# latency as users make them).
 #
 #   bench/login_flood.sh            (needs wrk and a PostgreSQL server;
 #                                    BENCH_SERVER=postgres://… to choose it)
@@ -45,14 +49,16 @@ wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "$read_url" >/dev/null
 # p99 of a wrk --latency report, in milliseconds.
 p99() { awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
         f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.3f", v * f }' "$1"; }
-measure() { # measure NAME: both reads, one after the other
+measure() { # measure NAME: the reads, one after the other
     wrk -t1 -c4 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$read_url" \
         > "$work/read-$1.txt"
+    wrk -t1 -c4 -d"${seconds}s" --latency -s bench/paced.lua -H "Authorization: Bearer $token" \
+        "$read_url" > "$work/paced-$1.txt"
     wrk -t1 -c4 -d"${seconds}s" --latency "http://127.0.0.1:$port/health" > "$work/health-$1.txt"
 }
 
 measure idle
-wrk -t1 -c50 -d"$((2 * seconds + 4))s" -s bench/login.lua "http://127.0.0.1:$port/v1/auth/token" \
+wrk -t1 -c50 -d"$((3 * seconds + 4))s" -s bench/login.lua "http://127.0.0.1:$port/v1/auth/token" \
     > "$work/logins.txt" &
 flood=$!
 sleep 2
@@ -63,10 +69,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 logins=$(awk '/Requests\/sec/ { print $2 }' "$work/logins.txt")
 non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/logins.txt")
 reads_failed=$(awk '/Non-2xx/ { print $5 }' "$work/read-flood.txt")
-for what in read health; do
+for what in read paced health; do
     idle=$(p99 "$work/$what-idle.txt"); loaded=$(p99 "$work/$what-flood.txt")
-    name=$([ "$what" = read ] && echo "GET /v1/pathways/{id}" || echo "GET /health")
-    label=$(printf '%-21s' "$name")
+    case $what in
+        read) name="GET /v1/pathways/{id}" ;;
+        paced) name="GET /v1/pathways/{id} paced" ;;
+        health) name="GET /health" ;;
+    esac
+    label=$(printf '%-27s' "$name")
     echo "$label p99 idle ${idle} ms, during 50 logins ${loaded} ms: ratio $(ratio "$loaded" "$idle") (target ≤ 2)"
     table_row "$name p99 during 50 logins (ms)" "$loaded" "$idle idle" "$(ratio "$loaded" "$idle")" "≤ 2"
 done
