@@ -208,8 +208,9 @@ fn argon2_with(params: &Params) -> Argon2<'static> {
 thread_local! {
     /// Each hashing thread's Argon2 memory (19 MiB in production), kept from
     /// one password to the next. Allocated anew each time, it was mapped and
-    /// unmapped by every login: the process's memory-map lock was then held
-    /// by a thread of low priority, and requests stalled behind it.
+    /// unmapped by every login, and with the hashing threads at a low
+    /// priority requests stalled for tens of milliseconds (most likely behind
+    /// the process's memory-map lock, held by a preempted hashing thread).
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
