@@ -74,6 +74,8 @@ impl PasswordHasherPool {
             n => n,
         };
         let dummy_hash = hash_with(&params, "parcours-dummy-password-for-unknown-users")?;
+        // Only the hashing threads keep Argon2 memory, not the one starting.
+        MEMORY.with_borrow_mut(std::mem::take);
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
