@@ -109,14 +109,7 @@ impl PasswordHasherPool {
             if !(matches && known) {
                 return Ok(Verified::No);
             }
-            let current = Params::try_from(&parsed).ok();
-            let outdated = parsed.algorithm != Algorithm::Argon2id.ident()
-                || current.is_none_or(|p| {
-                    p.m_cost() != params.m_cost()
-                        || p.t_cost() != params.t_cost()
-                        || p.p_cost() != params.p_cost()
-                });
-            let rehash = if outdated {
+            let rehash = if !at_todays_cost(&params, &parsed) {
                 Some(hash_with(&params, &password).map_err(|e| HashError::Failed(e.to_string()))?)
             } else {
                 None
@@ -216,66 +209,69 @@ thread_local! {
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Argon2id of `password` with `salt` (its bytes) into `out`, in this
+/// Argon2id of `password` with `salt`, `len` bytes long, computed in this
 /// thread's memory.
-fn hash_into(params: &Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
-    MEMORY.with_borrow_mut(|memory| {
-        memory.resize(params.block_count(), Block::default());
-        argon2_with(params).hash_password_into_with_memory(
-            password,
-            salt,
-            out,
-            memory.as_mut_slice(),
-        )
+fn output_of(
+    params: &Params,
+    password: &[u8],
+    salt: Salt<'_>,
+    len: usize,
+) -> password_hash::Result<Output> {
+    let mut bytes = [0u8; Salt::MAX_LENGTH];
+    let salt = salt.decode_b64(&mut bytes)?;
+    Output::init_with(len, |out| {
+        MEMORY.with_borrow_mut(|memory| {
+            memory.resize(params.block_count(), Block::default());
+            argon2_with(params)
+                .hash_password_into_with_memory(password, salt, out, memory.as_mut_slice())
+                .map_err(|_| password_hash::Error::Crypto)
+        })
     })
 }
 
 fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
+    let failed = |e: password_hash::Error| anyhow::anyhow!("hashing a password: {e}");
     let salt = SaltString::generate(&mut OsRng);
-    let failed = |e: &dyn std::fmt::Display| anyhow::anyhow!("hashing a password: {e}");
-    let mut bytes = [0u8; Salt::MAX_LENGTH];
-    let salt_bytes = salt.decode_b64(&mut bytes).map_err(|e| failed(&e))?;
-    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
-        hash_into(params, password.as_bytes(), salt_bytes, out)
-            .map_err(|_| password_hash::Error::Crypto)
-    })
-    .map_err(|e| failed(&e))?;
+    let output = output_of(
+        params,
+        password.as_bytes(),
+        salt.as_salt(),
+        Params::DEFAULT_OUTPUT_LEN,
+    )
+    .map_err(failed)?;
     let hash = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(params).map_err(|e| failed(&e))?,
+        params: ParamsString::try_from(params).map_err(failed)?,
         salt: Some(salt.as_salt()),
         hash: Some(output),
     };
     Ok(hash.to_string())
 }
 
-/// Whether `password` gives `stored`. A hash made with today's parameters
-/// is recomputed in this thread's memory and compared in constant time;
-/// another (an older cost, another variant) through the crate's verifier.
-fn matches(params: &Params, password: &[u8], stored: &PasswordHash) -> bool {
-    let current = stored.algorithm == Algorithm::Argon2id.ident()
-        && stored.version == Some(Version::V0x13.into())
+/// Whether `stored` is an Argon2id hash of today's cost (memory,
+/// iterations, lanes); one that is not is made again at a successful login.
+fn at_todays_cost(params: &Params, stored: &PasswordHash) -> bool {
+    stored.algorithm == Algorithm::Argon2id.ident()
         && Params::try_from(stored).is_ok_and(|p| {
             (p.m_cost(), p.t_cost(), p.p_cost())
                 == (params.m_cost(), params.t_cost(), params.p_cost())
-        });
+        })
+}
+
+/// Whether `password` gives `stored`. A hash of today's cost and version
+/// is recomputed in this thread's memory and compared in constant time;
+/// another (an older cost, another variant) through the crate's verifier.
+fn matches(params: &Params, password: &[u8], stored: &PasswordHash) -> bool {
     let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
         return false;
     };
-    if !current {
+    if !(at_todays_cost(params, stored) && stored.version == Some(Version::V0x13.into())) {
         return argon2_with(params)
             .verify_password(password, stored)
             .is_ok();
     }
-    let mut bytes = [0u8; Salt::MAX_LENGTH];
-    let Ok(salt_bytes) = salt.decode_b64(&mut bytes) else {
-        return false;
-    };
-    Output::init_with(expected.len(), |out| {
-        hash_into(params, password, salt_bytes, out).map_err(|_| password_hash::Error::Crypto)
-    })
-    .is_ok_and(|computed| computed == expected)
+    output_of(params, password, salt, expected.len()).is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]
