@@ -74,8 +74,9 @@ async fn connections_the_database_ended_are_not_handed_out() {
     .unwrap();
     assert!(ended.len() >= 2, "{ended:?}");
     // The ended backends are gone before the next request.
+    let mut left = i64::MAX;
     for _ in 0..200 {
-        let left: i64 = diesel::select(
+        left = diesel::select(
             sql::<BigInt>("(SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(")
                 .bind::<Array<Integer>, _>(&ended)
                 .sql("))"),
@@ -88,6 +89,7 @@ async fn connections_the_database_ended_are_not_handed_out() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert_eq!(left, 0, "backends still there after 2 s");
 
     for _ in 0..8 {
         assert_eq!(read().await, 200);
