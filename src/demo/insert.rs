@@ -250,8 +250,10 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
 
 /// Half the open critical situations (those with a referent) escalated to
 /// the ARS, a third each still awaiting, acknowledged or answered, due 15
-/// days after they were sent; one open pathway in 40 with a GOS convened
-/// from 10 days ago to 35 days ahead, the CAF invited. With their events.
+/// days after they were sent; one open pathway in 40 with a GOS convened,
+/// the CAF invited: the first and every fourth in the last 10 days (their
+/// outcome to record, whatever the day the demo is seeded), the others in
+/// the next 35 days. With their events.
 async fn escalated_and_convened(
     conn: &mut AsyncPgConnection,
     pathways: &[uuid::Uuid],
@@ -284,9 +286,11 @@ async fn escalated_and_convened(
              INSERT INTO meetings (id, pathway_id, status, planned_at, person_agreed, recorded_by, \
                  created_at) \
              SELECT uuid_generate_v7(), c.id, 'planned', \
-                 date_trunc('day', now()) + interval '14 hours' + make_interval(days => c.h % 45 - 10), \
+                 date_trunc('day', now()) + interval '14 hours' + make_interval(days => \
+                     CASE WHEN c.n % 4 = 1 THEN -1 - c.h % 10 ELSE c.h % 36 END), \
                  true, c.referent_id, greatest(c.created_at, now() - interval '20 days') \
-             FROM candidates c WHERE c.h % 40 = 1 \
+             FROM (SELECT *, row_number() OVER (ORDER BY id) AS n FROM candidates \
+                   WHERE h % 40 = 1) c \
              RETURNING *), \
          invited AS ( \
              INSERT INTO meeting_organizations (meeting_id, organization_id) \
