@@ -56,7 +56,9 @@ pub struct DatabaseSettings {
     #[arg(long, env = "PARCOURS_PG_USER", default_value = "postgres")]
     pub pg_user: String,
 
-    /// Maximum number of database connections of this instance.
+    /// Maximum number of database connections of this instance: an eighth
+    /// for the background jobs, the rest shared evenly among the HTTP
+    /// workers, one pool each (at least one connection per pool).
     #[arg(long, env = "PARCOURS_DB_POOL_SIZE", default_value_t = 16)]
     pub pool_size: usize,
 

@@ -44,7 +44,7 @@ pub mod views;
 pub mod webhooks;
 
 pub use error::Error;
-pub use pool::{Connection, DbPool, PoolError, build_pool};
+pub use pool::{Connection, DbPool, PoolError, Pools, PoolsStatus};
 
 /// A page of a list in id order: up to `limit` rows after `after`. Query
 /// functions fetch `limit + 1` rows, so that the caller knows if more follow.

@@ -1,6 +1,8 @@
-//! The connection pool: deadpool over diesel-async, each connection with
-//! its waits bounded, and a test query only for connections that sat idle.
+//! The connection pools: deadpool over diesel-async, each connection with
+//! its waits bounded, and a test query only for connections that sat idle;
+//! one pool per HTTP worker thread and one for the background jobs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
@@ -52,13 +54,90 @@ impl managed::Manager for Manager {
     }
 }
 
-/// Builds the pool. Connections are opened lazily, so this succeeds even when
+/// The instance's pools. A connection's I/O is driven by a task on the
+/// thread that opened it, so a connection shared by every worker made each
+/// query of a request served on another worker cross threads twice. Each
+/// HTTP worker has its own pool instead, and the background jobs theirs;
+/// together they open at most `PARCOURS_DB_POOL_SIZE` connections (at least
+/// one per pool).
+#[derive(Clone)]
+pub struct Pools {
+    workers: Arc<[DbPool]>,
+    background: DbPool,
+}
+
+/// What `/metrics` shows of the pools, summed over all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolsStatus {
+    pub max: usize,
+    pub open: usize,
+    pub idle: usize,
+    pub waiting: usize,
+}
+
+impl Pools {
+    /// `workers` pools for the HTTP workers, one for the background jobs:
+    /// an eighth of the connections (at least one), the rest shared evenly.
+    pub fn build(
+        database_url: &str,
+        settings: &DatabaseSettings,
+        workers: usize,
+    ) -> anyhow::Result<Self> {
+        let workers = workers.max(1);
+        let background = (settings.pool_size / 8).max(1);
+        let for_requests = settings.pool_size.saturating_sub(background);
+        let pools = (0..workers)
+            .map(|i| {
+                let size = for_requests / workers + usize::from(i < for_requests % workers);
+                build_pool(database_url, settings, size.max(1))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Self {
+            workers: pools.into(),
+            background: build_pool(database_url, settings, background)?,
+        })
+    }
+
+    /// The pool of the `index`-th HTTP worker (wrapping around).
+    pub fn for_worker(&self, index: usize) -> DbPool {
+        // `build` made at least one worker pool; the fallback is never taken.
+        let pools = &self.workers;
+        pools
+            .get(index % pools.len().max(1))
+            .unwrap_or(&self.background)
+            .clone()
+    }
+
+    /// The background jobs' pool.
+    pub fn background(&self) -> DbPool {
+        self.background.clone()
+    }
+
+    pub fn status(&self) -> PoolsStatus {
+        self.workers
+            .iter()
+            .chain([&self.background])
+            .map(managed::Pool::status)
+            .fold(PoolsStatus::default(), |sum, s| PoolsStatus {
+                max: sum.max + s.max_size,
+                open: sum.open + s.size,
+                idle: sum.idle + s.available,
+                waiting: sum.waiting + s.waiting,
+            })
+    }
+}
+
+/// Builds one pool of at most `size` connections. Connections are opened lazily, so this succeeds even when
 /// the database is down; requests then answer 503 until it is back.
 ///
 /// Every connection bounds its waits (`statement_timeout`, `lock_timeout`):
 /// a locked table holds a connection for at most the lock timeout, so the
 /// pool keeps serving the routes that do not touch it.
-pub fn build_pool(database_url: &str, settings: &DatabaseSettings) -> anyhow::Result<DbPool> {
+fn build_pool(
+    database_url: &str,
+    settings: &DatabaseSettings,
+    size: usize,
+) -> anyhow::Result<DbPool> {
     let bounds = format!(
         "SET statement_timeout = {}; SET lock_timeout = {}",
         settings.statement_timeout_ms, settings.lock_timeout_ms
@@ -81,11 +160,44 @@ pub fn build_pool(database_url: &str, settings: &DatabaseSettings) -> anyhow::Re
     ));
     let timeout = settings.timeout();
     let pool = managed::Pool::builder(manager)
-        .max_size(settings.pool_size)
+        .max_size(size)
         .wait_timeout(Some(timeout))
         .create_timeout(Some(timeout))
         .recycle_timeout(Some(Duration::from_secs(2)))
         .runtime(deadpool::Runtime::Tokio1)
         .build()?;
     Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn sizes(pool_size: usize, workers: usize) -> (Vec<usize>, usize, usize) {
+        let mut settings = Settings::for_tests("postgres://unused".into(), "/unused".into());
+        settings.database.pool_size = pool_size;
+        let pools = Pools::build("postgres://unused", &settings.database, workers).unwrap();
+        let each = (0..workers)
+            .map(|i| pools.for_worker(i).status().max_size)
+            .collect();
+        (
+            each,
+            pools.background().status().max_size,
+            pools.status().max,
+        )
+    }
+
+    #[test]
+    fn the_configured_connections_are_shared_among_the_workers_and_the_jobs() {
+        assert_eq!(sizes(16, 2), (vec![7, 7], 2, 16));
+        assert_eq!(sizes(16, 3), (vec![5, 5, 4], 2, 16));
+        assert_eq!(sizes(4, 2), (vec![2, 1], 1, 4));
+        assert_eq!(sizes(64, 8), (vec![7; 8], 8, 64));
+    }
+
+    #[test]
+    fn every_pool_has_a_connection_even_when_there_are_fewer_than_pools() {
+        assert_eq!(sizes(2, 4), (vec![1; 4], 1, 5));
+    }
 }

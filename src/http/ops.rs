@@ -94,7 +94,7 @@ pub async fn metrics(
     .ok()
     .flatten();
     let text = metrics
-        .render(&state.pool, backlog.as_ref())
+        .render(state.pools.status(), backlog.as_ref())
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)

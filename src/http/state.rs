@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use crate::audit::keys::SealKey;
 use crate::config::Environment;
-use crate::db::DbPool;
+use crate::db::{DbPool, Pools};
 use crate::privacy::PersonalDataKeys;
 
-/// What handlers share.
+/// What handlers share: one copy per HTTP worker, each with its own pool.
+#[derive(Clone)]
 pub struct AppState {
+    /// This worker's connections.
     pub pool: DbPool,
+    /// Every pool of the instance, for the gauges of `/metrics`.
+    pub pools: Pools,
     /// Versions of the migrations built into this binary.
     pub migrations: BTreeSet<String>,
     /// Encrypts and indexes NIRs.

@@ -216,8 +216,15 @@ impl Application {
         if !applied.is_empty() {
             tracing::info!(applied = ?applied, "database migrated");
         }
-        let state = web::Data::new(AppState {
-            pool: db::build_pool(database_url, &settings.database)?,
+        let workers = if settings.workers > 0 {
+            settings.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        };
+        let pools = db::Pools::build(database_url, &settings.database, workers)?;
+        let state = AppState {
+            pool: pools.background(),
+            pools,
             migrations: migrations::expected_versions(),
             privacy: Arc::new(privacy),
             seal_key: Arc::new(seal_key),
@@ -226,7 +233,7 @@ impl Application {
                 settings.idempotency_lease_secs.into(),
             ),
             environment: settings.environment,
-        });
+        };
         crate::jobs::audit_months::prepare(&state.pool).await;
         let background = vec![
             crate::jobs::audit_months::spawn(state.pool.clone()),
@@ -256,9 +263,16 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
-        let mut server = HttpServer::new(move || {
+        // The factory runs once on each worker's thread: each takes its
+        // own pool, whose connections are then driven on that thread.
+        let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let server = HttpServer::new(move || {
+            let worker = started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let shared = Shared {
-                state: state.clone(),
+                state: web::Data::new(AppState {
+                    pool: state.pools.for_worker(worker),
+                    ..state.clone()
+                }),
                 auth: auth.clone(),
                 routes: routes.clone(),
                 doc_json: doc_json.clone(),
@@ -268,10 +282,8 @@ impl Application {
             app(shared, cors_origins.clone(), max_body, extra)
         })
         .listen(listener)?
-        .shutdown_timeout(30);
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
-        }
+        .shutdown_timeout(30)
+        .workers(workers);
         tracing::info!("parcours listening on http://{address} (docs at http://{address}/docs)");
         Ok((server.run(), address.port(), background))
     }

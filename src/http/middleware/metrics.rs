@@ -20,7 +20,7 @@ use prometheus::{
     Registry,
 };
 
-use crate::db::DbPool;
+use crate::db::PoolsStatus;
 use crate::db::backlog::Backlog;
 
 /// Requests that found no database connection in time (a process-wide
@@ -171,17 +171,16 @@ impl Metrics {
 
     /// The Prometheus text exposition, with the pool gauges read now and
     /// `backlog` when the database answered.
-    pub fn render(&self, pool: &DbPool, backlog: Option<&Backlog>) -> anyhow::Result<String> {
-        let status = pool.status();
+    pub fn render(&self, pools: PoolsStatus, backlog: Option<&Backlog>) -> anyhow::Result<String> {
         let gauge = |state: &str, value: usize| {
             self.pool
                 .with_label_values(&[state])
                 .set(i64::try_from(value).unwrap_or(i64::MAX));
         };
-        gauge("max", status.max_size);
-        gauge("open", status.size);
-        gauge("idle", status.available);
-        gauge("waiting", status.waiting);
+        gauge("max", pools.max);
+        gauge("open", pools.open);
+        gauge("idle", pools.idle);
+        gauge("waiting", pools.waiting);
         let unavailable = POOL_UNAVAILABLE.load(Ordering::Relaxed);
         self.pool_unavailable
             .set(i64::try_from(unavailable).unwrap_or(i64::MAX));
