@@ -17,8 +17,9 @@ export BENCH_TABLE
 BENCH_TABLE="$(mktemp)"
 server="${BENCH_SERVER:-postgres://postgres@127.0.0.1:5432}"
 created=()
+keys="$(mktemp -d)" # the seeding's generated keys, not the developer's ./var
 cleanup() {
-    rm -f "$BENCH_TABLE"
+    rm -rf "$BENCH_TABLE" "$keys"
     for db in "${created[@]}"; do
         psql "$server/postgres" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
     done
@@ -37,7 +38,7 @@ seeded() {
     local db="parcours_bench_${2}_$$"
     psql "$server/postgres" -q -c "CREATE DATABASE $db"
     echo "seed-demo --persons $2 …" >&2
-    DATABASE_URL="$server/$db" /usr/bin/time -f "  %e s" \
+    DATABASE_URL="$server/$db" PARCOURS_DATA_DIR="$keys" PARCOURS_LOG=warn /usr/bin/time -f "  %e s" \
         ./target/release/parcours seed-demo --persons "$2" >/dev/null
     echo "$db"
 }
