@@ -127,8 +127,9 @@ impl Pools {
     }
 }
 
-/// Builds one pool of at most `size` connections. Connections are opened lazily, so this succeeds even when
-/// the database is down; requests then answer 503 until it is back.
+/// Builds one pool of at most `size` connections. Connections are opened
+/// lazily, so this succeeds even when the database is down; requests then
+/// answer 503 until it is back.
 ///
 /// Every connection bounds its waits (`statement_timeout`, `lock_timeout`):
 /// a locked table holds a connection for at most the lock timeout, so the
