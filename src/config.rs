@@ -162,6 +162,21 @@ impl AuthSettings {
     pub fn refresh_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_ttl_secs)
     }
+
+    /// Password hashes computed at once: as configured, or one less than
+    /// the cores (at least one).
+    pub fn password_threads(&self) -> usize {
+        match self.password_concurrency {
+            0 => cores().saturating_sub(1).max(1),
+            n => n,
+        }
+    }
+}
+
+/// The cores this process may use; 2 when the system cannot tell, as
+/// actix-web assumes.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
 }
 
 /// How webhook deliveries are sent and retried.
@@ -296,6 +311,14 @@ pub struct LogSettings {
 impl Settings {
     pub fn audit_seal_interval(&self) -> Duration {
         Duration::from_millis(self.audit_seal_ms)
+    }
+
+    /// HTTP worker threads: as configured, or one per core.
+    pub fn http_workers(&self) -> usize {
+        match self.workers {
+            0 => cores(),
+            n => n,
+        }
     }
 
     /// Settings for a test: a given database, an ephemeral port, two workers,

@@ -7,10 +7,9 @@
 //! user is verified against a dummy hash, so that it costs the same time as
 //! a wrong password.
 
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
-
-use std::cell::RefCell;
 
 use argon2::password_hash::{
     self, Output, ParamsString, PasswordHash, PasswordVerifier, Salt, SaltString,
@@ -66,13 +65,7 @@ impl PasswordHasherPool {
             None,
         )
         .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
-        let concurrency = match settings.password_concurrency {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get().saturating_sub(1))
-                .unwrap_or(1)
-                .max(1),
-            n => n,
-        };
+        let concurrency = settings.password_threads();
         let dummy_hash = hash_with(&params, "parcours-dummy-password-for-unknown-users")?;
         // Only the hashing threads keep Argon2 memory, not the one starting.
         MEMORY.with_borrow_mut(std::mem::take);

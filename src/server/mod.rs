@@ -216,11 +216,7 @@ impl Application {
         if !applied.is_empty() {
             tracing::info!(applied = ?applied, "database migrated");
         }
-        let workers = if settings.workers > 0 {
-            settings.workers
-        } else {
-            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
-        };
+        let workers = settings.http_workers();
         let pools = db::Pools::build(database_url, &settings.database, workers)?;
         let state = AppState {
             pool: pools.background(),
