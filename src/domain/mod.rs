@@ -18,6 +18,7 @@ pub mod policy;
 pub mod principal;
 pub mod refusal;
 pub mod rollout;
+pub mod timestamps;
 pub mod validation;
 pub mod values;
 

@@ -16,8 +16,8 @@ use crate::db::events;
 use crate::db::pathways::{self, Filters, Pathway, StatusPeriod, Transition};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::validation::Checks;
-use crate::domain::values;
 use crate::domain::{ClosureReason, ContinuationReason, Domain, EscalationLevel, PathwayStatus};
+use crate::domain::{timestamps, values};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
@@ -33,6 +33,7 @@ pub struct Critical {
     pub level: EscalationLevel,
     pub reason: String,
     /// When the situation was first flagged critical.
+    #[serde(serialize_with = "timestamps::utc")]
     pub since: DateTime<Utc>,
 }
 
@@ -46,6 +47,7 @@ pub struct PathwayView {
     pub referent_id: Option<Uuid>,
     pub status: PathwayStatus,
     /// When the current status began.
+    #[serde(serialize_with = "timestamps::utc")]
     pub status_since: DateTime<Utc>,
     pub opened_on: NaiveDate,
     pub closed_on: Option<NaiveDate>,
@@ -57,7 +59,9 @@ pub struct PathwayView {
     pub continues_from: Option<Uuid>,
     /// Why it continues it; present with `continues_from`.
     pub continuation_reason: Option<ContinuationReason>,
+    #[serde(serialize_with = "timestamps::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "timestamps::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
