@@ -92,7 +92,7 @@ fn respond(status: StatusCode, rule: RuleSetting) -> HttpResponse {
         (status = 200, description = "Every rule.", body = AlertRules),
     )
 )]
-#[get("/v1/alert-rules")]
+#[get("")]
 pub async fn list(
     caller: Authorized<ReadReferenceData>,
 ) -> Result<web::Json<AlertRules>, ApiError> {
@@ -111,7 +111,7 @@ pub async fn list(
         (status = 200, description = "The rule.", body = AlertRuleView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/alert-rules/{rule}")]
+#[get("/{rule}")]
 pub async fn read(
     caller: Authorized<ReadReferenceData>,
     rule: web::Path<AlertRule>,
@@ -134,7 +134,7 @@ pub async fn read(
         (status = 200, description = "Set.", body = AlertRuleView, headers(("ETag" = String))),
     )
 )]
-#[put("/v1/alert-rules/{rule}")]
+#[put("/{rule}")]
 pub async fn set(
     caller: Authorized<ManageReferenceData>,
     rule: web::Path<AlertRule>,

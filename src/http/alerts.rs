@@ -81,7 +81,7 @@ fn decode(cursor: &str) -> Result<AlertCursor, ApiError> {
         (status = 200, description = "One page of alerts, earliest due first.", body = Page<Alert>),
     )
 )]
-#[get("/v1/alerts")]
+#[get("")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     page: Query<PageParams>,

@@ -129,7 +129,7 @@ impl From<Record> for AuditRecord {
         (status = 200, description = "One page of records.", body = Page<AuditRecord>),
     )
 )]
-#[get("/v1/audit")]
+#[get("")]
 pub async fn search(
     caller: Authorized<ReadAuditTrail>,
     params: Query<AuditParams>,
@@ -161,7 +161,7 @@ pub async fn search(
         (status = 200, description = "One page of records.", body = Page<AuditRecord>),
     )
 )]
-#[post("/v1/audit/search")]
+#[post("/search")]
 pub async fn search_by_body(
     caller: Authorized<ReadAuditTrail>,
     body: Json<AuditSearch>,
@@ -241,7 +241,7 @@ pub struct VerifyParams {
         (status = 200, description = "The verification's result.", body = Verification),
     )
 )]
-#[get("/v1/audit/verify")]
+#[get("/verify")]
 pub async fn verify(
     caller: Authorized<ReadAuditTrail>,
     params: Query<VerifyParams>,
@@ -263,7 +263,7 @@ pub async fn verify(
         (status = 200, description = "One page of records, oldest first.", body = Page<AuditRecord>),
     )
 )]
-#[get("/v1/persons/{id}/access-log")]
+#[get("/{id}/access-log")]
 pub async fn access_log(
     caller: Authorized<ReadAccessLog>,
     id: web::Path<Uuid>,
@@ -318,7 +318,7 @@ pub async fn access_log(
             body = crate::http::subject_access::SubjectAccessDocument),
     )
 )]
-#[get("/v1/persons/{id}/export")]
+#[get("/{id}/export")]
 pub async fn person_file(
     caller: Authorized<SubjectAccess>,
     id: web::Path<Uuid>,

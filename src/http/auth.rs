@@ -154,7 +154,7 @@ fn slow_down(until: DateTime<Utc>) -> ApiError {
         (status = 503, response = crate::http::responses::Unavailable),
     )
 )]
-#[post("/v1/auth/token")]
+#[post("/token")]
 pub async fn token(
     req: HttpRequest,
     body: FormOrJson<TokenRequest>,
@@ -448,7 +448,7 @@ fn respond(
         (status = 503, response = crate::http::responses::Unavailable),
     )
 )]
-#[post("/v1/auth/revoke")]
+#[post("/revoke")]
 pub async fn revoke(
     req: HttpRequest,
     body: FormOrJson<RevokeRequest>,
@@ -468,7 +468,7 @@ pub async fn revoke(
         (status = 200, description = "The caller.", body = Me),
     )
 )]
-#[get("/v1/me")]
+#[get("")]
 pub async fn me(
     principal: Principal,
     state: web::Data<AppState>,
@@ -556,7 +556,7 @@ pub struct ChangePassword {
         (status = 429, response = crate::http::responses::TooMany),
     )
 )]
-#[post("/v1/me/password")]
+#[post("/password")]
 pub async fn change_password(
     caller: PasswordPending,
     audit: AuditContext,

@@ -57,7 +57,7 @@ pub struct CaseloadTransfer {
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/caseload-transfers")]
+#[post("")]
 pub async fn transfer(
     caller: Authorized<AssignReferent>,
     body: Json<TransferCaseload>,

@@ -74,7 +74,7 @@ fn respond(status: StatusCode, client: &Client, body: impl Serialize) -> HttpRes
         (status = 200, description = "One page of clients.", body = Page<ClientView>),
     )
 )]
-#[get("/v1/clients")]
+#[get("")]
 pub async fn list(
     caller: Authorized<ManageAccounts>,
     page: Query<PageParams>,
@@ -93,7 +93,7 @@ pub async fn list(
         (status = 200, description = "The client.", body = ClientView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/clients/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,
@@ -119,7 +119,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/clients")]
+#[post("")]
 pub async fn create(
     caller: Authorized<ManageAccounts>,
     body: Json<CreateClient>,
@@ -143,7 +143,7 @@ pub async fn create(
         (status = 200, description = "Updated.", body = ClientView, headers(("ETag" = String))),
     )
 )]
-#[patch("/v1/clients/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,
@@ -176,7 +176,7 @@ pub async fn update(
         (status = 200, description = "The new secret.", body = ClientWithSecret, headers(("ETag" = String))),
     )
 )]
-#[post("/v1/clients/{id}/secret")]
+#[post("/{id}/secret")]
 pub async fn rotate_secret(
     caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,

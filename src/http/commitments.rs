@@ -115,7 +115,7 @@ fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/plans/{id}/commitments")]
+#[post("/{id}/commitments")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -150,7 +150,7 @@ pub async fn create(
         (status = 200, description = "One page of commitments.", body = Page<CommitmentView>),
     )
 )]
-#[get("/v1/plans/{id}/commitments")]
+#[get("/{id}/commitments")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -184,7 +184,7 @@ pub async fn list(
         (status = 200, description = "The commitment.", body = CommitmentView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/commitments/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<UpdateCommitments>,
     id: web::Path<Uuid>,
@@ -210,7 +210,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[patch("/v1/commitments/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<UpdateCommitments>,
     id: web::Path<Uuid>,

@@ -110,7 +110,7 @@ pub struct MoveCommune {
             body = Page<CommuneView>),
     )
 )]
-#[get("/v1/communes")]
+#[get("")]
 pub async fn list(
     caller: Authorized<ReadReferenceData>,
     filter: Query<CommuneFilter>,
@@ -147,7 +147,7 @@ pub async fn list(
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
-#[get("/v1/communes/{insee}")]
+#[get("/{insee}")]
 pub async fn read(
     caller: Authorized<ReadReferenceData>,
     insee: web::Path<CommuneCode>,
@@ -177,7 +177,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[put("/v1/communes/{insee}/territory")]
+#[put("/{insee}/territory")]
 pub async fn move_to_territory(
     caller: Authorized<ManageReferenceData>,
     insee: web::Path<CommuneCode>,

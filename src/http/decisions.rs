@@ -106,7 +106,7 @@ pub struct CreateDecision {
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[post("/v1/pathways/{id}/decisions")]
+#[post("/{id}/decisions")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -165,7 +165,7 @@ pub async fn create(
         (status = 200, description = "One page of decisions.", body = Page<DecisionView>),
     )
 )]
-#[get("/v1/pathways/{id}/decisions")]
+#[get("/{id}/decisions")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,

@@ -70,7 +70,7 @@ fn respond(status: StatusCode, opening: &Opening) -> HttpResponse {
         (status = 200, description = "The four domains.", body = Calendar),
     )
 )]
-#[get("/v1/domains")]
+#[get("")]
 pub async fn list(caller: Authorized<ReadReferenceData>) -> Result<web::Json<Calendar>, ApiError> {
     let mut conn = caller.conn().await?;
     let items = domain_calendar::all(&mut conn)
@@ -89,7 +89,7 @@ pub async fn list(caller: Authorized<ReadReferenceData>) -> Result<web::Json<Cal
         (status = 200, description = "The domain.", body = DomainState, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/domains/{domain}")]
+#[get("/{domain}")]
 pub async fn read(
     caller: Authorized<ReadReferenceData>,
     domain: web::Path<Domain>,
@@ -114,7 +114,7 @@ pub async fn read(
         (status = 200, description = "Rescheduled.", body = DomainState, headers(("ETag" = String))),
     )
 )]
-#[put("/v1/domains/{domain}")]
+#[put("/{domain}")]
 pub async fn reschedule(
     caller: Authorized<ManageReferenceData>,
     domain: web::Path<Domain>,

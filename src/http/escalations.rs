@@ -211,7 +211,7 @@ fn respond(status: StatusCode, row: Shown) -> HttpResponse {
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/pathways/{id}/escalations")]
+#[post("/{id}/escalations")]
 pub async fn send(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -245,7 +245,7 @@ pub async fn send(
         (status = 200, description = "One page of escalations.", body = Page<EscalationView>),
     )
 )]
-#[get("/v1/pathways/{id}/escalations")]
+#[get("/{id}/escalations")]
 pub async fn of_pathway(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -276,7 +276,7 @@ pub async fn of_pathway(
         (status = 200, description = "One page of escalations.", body = Page<EscalationView>),
     )
 )]
-#[get("/v1/escalations")]
+#[get("")]
 pub async fn list(
     caller: Authorized<FollowEscalations>,
     page: Query<PageParams>,
@@ -314,7 +314,7 @@ pub async fn list(
         (status = 200, description = "The escalation.", body = EscalationView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/escalations/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<FollowEscalations>,
     id: web::Path<Uuid>,
@@ -342,7 +342,7 @@ pub async fn read(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[post("/v1/escalations/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<FollowEscalations>,
     id: web::Path<Uuid>,

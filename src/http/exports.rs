@@ -152,7 +152,7 @@ fn csv_line(row: &PathwayExportRow, out: &mut String) {
         )),
     )
 )]
-#[get("/v1/exports/pathways")]
+#[get("/pathways")]
 pub async fn pathways(
     caller: Authorized<ExportPseudonymised>,
     params: Query<ExportParams>,
@@ -413,7 +413,7 @@ fn audit_csv_line(row: &AuditExportRow, out: &mut String) {
         )),
     )
 )]
-#[get("/v1/exports/audit")]
+#[get("/audit")]
 pub async fn audit(
     caller: Authorized<ExportPseudonymised>,
     params: Query<AuditExportParams>,

@@ -185,7 +185,7 @@ fn respond(status: StatusCode, row: Addressed) -> HttpResponse {
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/decisions/{id}/facilities")]
+#[post("/{id}/facilities")]
 pub async fn address(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -216,7 +216,7 @@ pub async fn address(
         (status = 200, description = "One page of follow-ups.", body = Page<FacilityFollowUpView>),
     )
 )]
-#[get("/v1/decisions/{id}/facilities")]
+#[get("/{id}/facilities")]
 pub async fn of_decision(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -251,7 +251,7 @@ pub async fn of_decision(
         (status = 200, description = "One page of follow-ups.", body = Page<FacilityFollowUpView>),
     )
 )]
-#[get("/v1/partner/orientations")]
+#[get("/orientations")]
 pub async fn addressed_to_me(
     caller: Authorized<FollowPathways>,
     page: Query<PageParams>,
@@ -280,7 +280,7 @@ pub async fn addressed_to_me(
         (status = 200, description = "The follow-up.", body = FacilityFollowUpDetail, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/facility-follow-ups/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<FollowOrientations>,
     id: web::Path<Uuid>,
@@ -322,7 +322,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/facility-follow-ups/{id}/statuses")]
+#[post("/{id}/statuses")]
 pub async fn report(
     caller: Authorized<FollowOrientations>,
     id: web::Path<Uuid>,

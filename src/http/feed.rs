@@ -52,7 +52,7 @@ pub struct FeedPage {
         (status = 200, description = "One page of events.", body = FeedPage),
     )
 )]
-#[get("/v1/feed")]
+#[get("")]
 pub async fn read(
     caller: Authorized<FollowPathways>,
     params: Query<FeedParams>,

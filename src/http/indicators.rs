@@ -499,7 +499,7 @@ fn wants_csv(req: &HttpRequest) -> bool {
         (status = 404, response = crate::http::responses::NotFound),
     )
 )]
-#[get("/v1/indicators")]
+#[get("")]
 pub async fn read(
     caller: Authorized<ReadIndicators>,
     req: HttpRequest,

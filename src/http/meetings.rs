@@ -272,7 +272,7 @@ fn respond(status: StatusCode, meeting: MeetingWithParticipants) -> HttpResponse
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/pathways/{id}/meetings")]
+#[post("/{id}/meetings")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -292,7 +292,7 @@ pub async fn create(
         (status = 200, description = "The meeting.", body = MeetingView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/meetings/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -319,7 +319,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/meetings/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -343,7 +343,7 @@ pub async fn transition(
         (status = 200, description = "One page of meetings.", body = Page<MeetingView>),
     )
 )]
-#[get("/v1/pathways/{id}/meetings")]
+#[get("/{id}/meetings")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,

@@ -60,7 +60,7 @@ pub struct CreateNote {
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[post("/v1/pathways/{id}/notes")]
+#[post("/{id}/notes")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -90,7 +90,7 @@ pub async fn create(
         (status = 200, description = "Team notes, and the restricted ones you may read.", body = Page<NoteView>),
     )
 )]
-#[get("/v1/pathways/{id}/notes")]
+#[get("/{id}/notes")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,

@@ -82,7 +82,7 @@ fn respond(status: StatusCode, organization: &Organization) -> HttpResponse {
         (status = 200, description = "One page of organizations.", body = Page<Organization>),
     )
 )]
-#[get("/v1/organizations")]
+#[get("")]
 pub async fn list(
     caller: Authorized<ReadReferenceData>,
     page: Query<PageParams>,
@@ -101,7 +101,7 @@ pub async fn list(
         (status = 200, description = "The organization.", body = Organization, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/organizations/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<ReadReferenceData>,
     id: web::Path<Uuid>,
@@ -122,7 +122,7 @@ pub async fn read(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[post("/v1/organizations")]
+#[post("")]
 pub async fn create(
     caller: Authorized<ManageReferenceData>,
     body: Json<CreateOrganization>,
@@ -156,7 +156,7 @@ pub async fn create(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[patch("/v1/organizations/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<ManageReferenceData>,
     id: web::Path<Uuid>,

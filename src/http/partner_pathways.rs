@@ -73,7 +73,7 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
         (status = 200, description = "One page of pathways.", body = Page<PartnerPathway>),
     )
 )]
-#[get("/v1/partner/pathways")]
+#[get("/pathways")]
 pub async fn list(
     caller: Authorized<FollowPathways>,
     page: Query<PageParams>,
@@ -116,7 +116,7 @@ pub async fn list(
         (status = 200, description = "The pathway, in minimal terms.", body = PartnerPathway),
     )
 )]
-#[get("/v1/partner/pathways/{id}")]
+#[get("/pathways/{id}")]
 pub async fn read(
     caller: Authorized<FollowPathways>,
     id: web::Path<Uuid>,

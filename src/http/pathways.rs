@@ -258,7 +258,7 @@ fn reason(checks: &mut Checks, value: &str) -> String {
         (status = 200, description = "One page of pathways.", body = Page<PathwayView>),
     )
 )]
-#[get("/v1/pathways")]
+#[get("")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     page: Query<PageParams>,
@@ -307,7 +307,7 @@ pub async fn list(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/pathways")]
+#[post("")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
     body: Json<CreatePathway>,
@@ -353,7 +353,7 @@ pub async fn create(
         (status = 200, description = "The pathway.", body = PathwayDetail, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/pathways/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -377,7 +377,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[patch("/v1/pathways/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<AssignReferent>,
     id: web::Path<Uuid>,
@@ -407,7 +407,7 @@ pub async fn update(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/pathways/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -459,7 +459,7 @@ async fn steer_critical(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[put("/v1/pathways/{id}/critical")]
+#[put("/{id}/critical")]
 pub async fn set_critical(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -482,7 +482,7 @@ pub async fn set_critical(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[delete("/v1/pathways/{id}/critical")]
+#[delete("/{id}/critical")]
 pub async fn clear_critical(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -500,7 +500,7 @@ pub async fn clear_critical(
         (status = 200, description = "One page of the timeline.", body = Page<EventView>),
     )
 )]
-#[get("/v1/pathways/{id}/timeline")]
+#[get("/{id}/timeline")]
 pub async fn timeline(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,

@@ -266,7 +266,7 @@ fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territo
         (status = 200, description = "One page of persons, in creation order.", body = Page<PersonView>),
     )
 )]
-#[get("/v1/persons")]
+#[get("")]
 pub async fn search(
     caller: Authorized<WorkOnCases>,
     page: Query<PageParams>,
@@ -303,7 +303,7 @@ pub async fn search(
         (status = 200, description = "Matching persons: best matches first with `q`, else in creation order.", body = Page<PersonView>),
     )
 )]
-#[post("/v1/persons/search")]
+#[post("/search")]
 pub async fn search_by_body(
     caller: Authorized<WorkOnCases>,
     page: Query<PageParams>,
@@ -392,7 +392,7 @@ async fn find(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[post("/v1/persons")]
+#[post("")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
     options: Query<CreateOptions>,
@@ -468,7 +468,7 @@ pub async fn create(
         (status = 200, description = "The person.", body = PersonView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/persons/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -493,7 +493,7 @@ pub async fn read(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[patch("/v1/persons/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -565,7 +565,7 @@ pub async fn update(
         (status = 200, description = "Likely duplicates, with a score.", body = Candidates),
     )
 )]
-#[get("/v1/persons/{id}/duplicates")]
+#[get("/{id}/duplicates")]
 pub async fn duplicates(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -680,7 +680,7 @@ impl From<Elsewhere> for OtherPathway {
         (status = 200, description = "The person's open pathways outside your scope.", body = OtherPathways),
     )
 )]
-#[get("/v1/persons/{id}/other-pathways")]
+#[get("/{id}/other-pathways")]
 pub async fn other_pathways(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,

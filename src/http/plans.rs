@@ -180,7 +180,7 @@ fn respond(status: StatusCode, plan: Plan) -> HttpResponse {
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/pathways/{id}/plans")]
+#[post("/{id}/plans")]
 pub async fn create(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -212,7 +212,7 @@ pub async fn create(
         (status = 200, description = "One page of plans.", body = Page<PlanView>),
     )
 )]
-#[get("/v1/pathways/{id}/plans")]
+#[get("/{id}/plans")]
 pub async fn list(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -235,7 +235,7 @@ pub async fn list(
         (status = 200, description = "The plan.", body = PlanView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/plans/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -260,7 +260,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[patch("/v1/plans/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -299,7 +299,7 @@ pub async fn update(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/plans/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -334,7 +334,7 @@ pub async fn transition(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/plans/{id}/consents")]
+#[post("/{id}/consents")]
 pub async fn consent(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
@@ -357,7 +357,7 @@ pub async fn consent(
         (status = 200, description = "The versions agreed to (at most 200).", body = Vec<PlanVersionView>),
     )
 )]
-#[get("/v1/plans/{id}/versions")]
+#[get("/{id}/versions")]
 pub async fn versions(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,

@@ -108,7 +108,7 @@ pub fn organization_of(caller: &crate::auth::Principal) -> Result<Uuid, ApiError
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/referrals")]
+#[post("")]
 pub async fn create(
     caller: Authorized<ReferPersons>,
     body: Json<CreateReferral>,
@@ -189,7 +189,7 @@ pub async fn create(
         (status = 200, description = "The receipt.", body = ReferralReceipt),
     )
 )]
-#[get("/v1/referrals/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<ReferPersons>,
     id: web::Path<Uuid>,
@@ -292,7 +292,7 @@ pub struct QueueParams {
         (status = 200, description = "One page of referrals.", body = Page<QueuedReferral>),
     )
 )]
-#[get("/v1/referrals")]
+#[get("")]
 pub async fn queue(
     caller: Authorized<TriageReferrals>,
     filters: Query<QueueParams>,
@@ -363,7 +363,7 @@ pub struct AcceptedReferral {
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/referrals/{id}/accept")]
+#[post("/{id}/accept")]
 pub async fn accept(
     caller: Authorized<TriageReferrals>,
     id: web::Path<Uuid>,
@@ -407,7 +407,7 @@ pub struct DeclineReferral {
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[post("/v1/referrals/{id}/decline")]
+#[post("/{id}/decline")]
 pub async fn decline(
     caller: Authorized<TriageReferrals>,
     id: web::Path<Uuid>,

@@ -59,7 +59,7 @@ fn respond(status: StatusCode, territory: &Territory) -> HttpResponse {
         (status = 200, description = "One page of territories, in creation order.", body = Page<Territory>),
     )
 )]
-#[get("/v1/territories")]
+#[get("")]
 pub async fn list(
     caller: Authorized<ReadReferenceData>,
     params: Query<PageParams>,
@@ -78,7 +78,7 @@ pub async fn list(
             headers(("ETag" = String, description = "Version, for If-Match."))),
     )
 )]
-#[get("/v1/territories/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<ReadReferenceData>,
     id: web::Path<Uuid>,
@@ -100,7 +100,7 @@ pub async fn read(
         (status = 409, response = crate::http::responses::Conflict),
     )
 )]
-#[post("/v1/territories")]
+#[post("")]
 pub async fn create(
     caller: Authorized<ManageReferenceData>,
     body: Json<CreateTerritory>,
@@ -134,7 +134,7 @@ pub async fn create(
         (status = 200, description = "Updated.", body = Territory, headers(("ETag" = String))),
     )
 )]
-#[patch("/v1/territories/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<ManageReferenceData>,
     id: web::Path<Uuid>,

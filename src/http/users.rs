@@ -75,7 +75,7 @@ fn respond_view(user: User, territories: Vec<Uuid>) -> HttpResponse {
         (status = 200, description = "One page of users, in creation order.", body = Page<UserView>),
     )
 )]
-#[get("/v1/users")]
+#[get("")]
 pub async fn list(
     caller: Authorized<ManageAccounts>,
     page: Query<PageParams>,
@@ -107,7 +107,7 @@ pub async fn list(
         (status = 200, description = "The user.", body = UserView, headers(("ETag" = String))),
     )
 )]
-#[get("/v1/users/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,
@@ -131,7 +131,7 @@ pub async fn read(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/users")]
+#[post("")]
 pub async fn create(
     caller: Authorized<ManageAccounts>,
     body: Json<CreateUser>,
@@ -162,7 +162,7 @@ pub async fn create(
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[patch("/v1/users/{id}")]
+#[patch("/{id}")]
 pub async fn update(
     caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,
@@ -207,7 +207,7 @@ pub async fn update(
         (status = 200, description = "The new password.", body = NewPassword),
     )
 )]
-#[post("/v1/users/{id}/password")]
+#[post("/{id}/password")]
 pub async fn reset_password(
     caller: Authorized<ManageAccounts>,
     id: web::Path<Uuid>,

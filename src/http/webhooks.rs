@@ -153,7 +153,7 @@ fn not_found() -> ApiError {
         (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
-#[post("/v1/webhooks")]
+#[post("")]
 pub async fn create(
     caller: Authorized<ManageWebhooks>,
     body: Json<CreateWebhook>,
@@ -207,7 +207,7 @@ pub async fn create(
         (status = 200, description = "One page of webhooks.", body = Page<WebhookView>),
     )
 )]
-#[get("/v1/webhooks")]
+#[get("")]
 pub async fn list(
     caller: Authorized<ManageWebhooks>,
     page: Query<PageParams>,
@@ -226,7 +226,7 @@ pub async fn list(
         (status = 200, description = "The webhook.", body = WebhookView),
     )
 )]
-#[get("/v1/webhooks/{id}")]
+#[get("/{id}")]
 pub async fn read(
     caller: Authorized<ManageWebhooks>,
     id: web::Path<Uuid>,
@@ -246,7 +246,7 @@ pub async fn read(
         (status = 204, description = "Deleted."),
     )
 )]
-#[delete("/v1/webhooks/{id}")]
+#[delete("/{id}")]
 pub async fn remove(
     caller: Authorized<ManageWebhooks>,
     id: web::Path<Uuid>,
@@ -265,7 +265,7 @@ pub async fn remove(
         (status = 200, description = "The new secret.", body = RotatedSecret),
     )
 )]
-#[post("/v1/webhooks/{id}/secret")]
+#[post("/{id}/secret")]
 pub async fn rotate_secret(
     caller: Authorized<ManageWebhooks>,
     id: web::Path<Uuid>,
@@ -291,7 +291,7 @@ pub async fn rotate_secret(
         (status = 200, description = "One page of deliveries.", body = Page<DeliveryView>),
     )
 )]
-#[get("/v1/webhooks/{id}/deliveries")]
+#[get("/{id}/deliveries")]
 pub async fn deliveries(
     caller: Authorized<ManageWebhooks>,
     id: web::Path<Uuid>,
@@ -315,7 +315,7 @@ pub async fn deliveries(
         (status = 200, description = "Queued again.", body = DeliveryView),
     )
 )]
-#[post("/v1/webhooks/{id}/deliveries/{delivery_id}/retry")]
+#[post("/{id}/deliveries/{delivery_id}/retry")]
 pub async fn retry(
     caller: Authorized<ManageWebhooks>,
     path: web::Path<(Uuid, Uuid)>,
