@@ -209,13 +209,12 @@ pub async fn of_plan(
         .filter(commitments::plan_id.eq(plan))
         .select(Commitment::as_select())
         .order(commitments::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(commitments::id.gt(after));
     }
     query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await
 }

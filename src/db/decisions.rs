@@ -90,13 +90,12 @@ pub async fn of_pathway(
         .filter(decisions::pathway_id.eq(pathway))
         .select(Decision::as_select())
         .order(decisions::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(decisions::id.gt(after));
     }
     query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await
 }

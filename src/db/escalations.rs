@@ -343,7 +343,6 @@ pub async fn list(
         .filter(escalations_visible(who))
         .select(Escalation::as_select())
         .order(escalations::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(escalations::id.gt(after));
@@ -360,7 +359,7 @@ pub async fn list(
             .filter(escalations::due_on.lt(today));
     }
     let rows = query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await?;
     shown(conn, rows).await

@@ -298,13 +298,12 @@ async fn page_where(
         .filter(filter)
         .select(FollowUp::as_select())
         .order(facility_follow_ups::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(facility_follow_ups::id.gt(after));
     }
     let rows = query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await?;
     with_decisions(conn, rows).await

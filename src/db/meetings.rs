@@ -362,13 +362,12 @@ pub async fn of_pathway(
         .filter(meetings::pathway_id.eq(pathway))
         .select(Meeting::as_select())
         .order(meetings::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(meetings::id.gt(after));
     }
     let rows: Vec<Meeting> = query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await?;
     with_participants(conn, rows).await

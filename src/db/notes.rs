@@ -76,7 +76,6 @@ pub async fn readable(
         .filter(notes::pathway_id.eq(pathway))
         .select(Note::as_select())
         .order(notes::id)
-        .limit(page.limit + 1)
         .into_boxed();
     query = match note_reach(who) {
         NoteReach::All => query,
@@ -91,7 +90,7 @@ pub async fn readable(
         query = query.filter(notes::id.gt(after));
     }
     query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await
 }

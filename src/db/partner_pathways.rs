@@ -84,13 +84,12 @@ pub async fn list(
     let mut query = followed(who)
         .inner_join(pathways::table.inner_join(territories::table))
         .select(COLUMNS)
-        .order(pathways::id)
-        .limit(page.limit + 1);
+        .order(pathways::id);
     if let Some(after) = page.after {
         query = query.filter(pathways::id.gt(after));
     }
     query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await
 }

@@ -208,7 +208,6 @@ pub async fn list(
         .filter(pathways_visible(who))
         .select(Pathway::as_select())
         .order(pathways::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(pathways::id.gt(after));
@@ -240,7 +239,7 @@ pub async fn list(
         query = query.filter(pathways::person_id.eq(person));
     }
     query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await
 }

@@ -239,8 +239,7 @@ pub async fn search(
             }
             query
                 .order(persons::id)
-                .limit(page.limit + 1)
-                .audited_list(record, "id", page.limit)
+                .audited_page(record, "id", page.limit)
                 .load(conn)
                 .await
         }

@@ -170,13 +170,12 @@ pub async fn of_pathway(
         .filter(plans::pathway_id.eq(pathway))
         .select(Plan::as_select())
         .order(plans::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(after) = page.after {
         query = query.filter(plans::id.gt(after));
     }
     query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await
 }

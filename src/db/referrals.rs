@@ -187,7 +187,6 @@ pub async fn queue(
         .filter(referrals_triaged(who))
         .select(Referral::as_select())
         .order(referrals::id)
-        .limit(page.limit + 1)
         .into_boxed();
     if let Some(status) = filters.status {
         query = query.filter(referrals::status.eq(status));
@@ -202,7 +201,7 @@ pub async fn queue(
         query = query.filter(referrals::id.gt(after));
     }
     query
-        .audited_list(record, "id", page.limit)
+        .audited_page(record, "id", page.limit)
         .load(conn)
         .await
 }
