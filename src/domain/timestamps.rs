@@ -12,7 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serializer;
 
 /// The instant's text, as chrono's `Serialize` writes it.
-pub fn text(at: &DateTime<Utc>) -> String {
+fn text(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 

@@ -99,8 +99,10 @@ impl From<Pathway> for PathwayView {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StatusPeriodView {
     pub status: PathwayStatus,
+    #[serde(serialize_with = "timestamps::utc")]
     pub start: DateTime<Utc>,
     /// Absent for the current status.
+    #[serde(serialize_with = "timestamps::optional")]
     pub end: Option<DateTime<Utc>>,
     /// Why the pathway entered this status.
     pub reason: Option<String>,
