@@ -15,6 +15,12 @@
 # the reads' p99; the flood against the busy loops is what the logins cost
 # beyond that floor.
 #
+# The kernel's autogroups matter, so the run prints the setting and the
+# table names it: with kernel.sched_autogroup_enabled=1, the hashing
+# threads' low priority holds only within this server's share of a core,
+# not against PostgreSQL's (src/auth/passwords.rs, warn_if_autogrouped).
+# The README gives what each setting measured.
+#
 #   bench/login_flood.sh            (needs wrk and a PostgreSQL server;
 #                                    BENCH_SERVER=postgres://… to choose it)
 #   SECONDS_PER_RUN=3 bench/login_flood.sh     quick check, under a minute
@@ -66,6 +72,8 @@ measure() { # measure NAME: the reads, one after the other
     wrk -t1 -c4 -d"${seconds}s" --latency "http://127.0.0.1:$port/health" > "$work/health-$1.txt"
 }
 
+autogroups=$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo unknown)
+echo "kernel.sched_autogroup_enabled: $autogroups"
 measure idle
 # The busy loops: one per hashing thread, at the hashing threads' priority.
 cores=$(nproc)
@@ -102,7 +110,8 @@ for what in read paced health; do
     echo "$label p99 idle ${idle} ms, beside $hashers busy loop(s) ${busy} ms," \
         "during 50 logins ${loaded} ms: ratio $(ratio "$loaded" "$idle") to idle (target ≤ 2)," \
         "$(ratio "$loaded" "$busy") to the busy loops; busy loops to idle $(ratio "$busy" "$idle")"
-    table_row "$name p99 during 50 logins (ms)" "$loaded" "$idle idle" "$(ratio "$loaded" "$idle")" "≤ 2"
+    table_row "$name p99 during 50 logins (ms), autogroups $autogroups" "$loaded" "$idle idle" \
+        "$(ratio "$loaded" "$idle")" "≤ 2"
     table_row "$name p99 during 50 logins (ms)" "$loaded" "$busy beside busy loops" \
         "$(ratio "$loaded" "$busy")" "≈ 1 (the floor)"
 done

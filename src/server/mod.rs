@@ -281,6 +281,7 @@ impl Application {
         .shutdown_timeout(30)
         .workers(workers);
         tracing::info!("parcours listening on http://{address} (docs at http://{address}/docs)");
+        crate::auth::passwords::warn_if_autogrouped(settings.auth.password_scheduling);
         Ok((server.run(), address.port(), background))
     }
 
