@@ -6,6 +6,7 @@
 #     server's resident memory before and at its peak: VmRSS, VmHWM);
 #   - psql "\copy (the same statement) to stdout" on the same database, the
 #     reference (rows/s).
+# Each is run RUNS times (default 3), alternated, and its median kept.
 #
 #   bench/export.sh                                   (needs psql, curl)
 #   SIZES="9000" bench/export.sh                      (persons to seed, per volume)
@@ -58,15 +59,23 @@ for db in "${databases[@]}"; do
     token=$(token_of "$port" "$email")
     rss_before=$(awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status")
 
-    start=$(date +%s.%N)
-    api_lines=$(curl -sf "http://127.0.0.1:$port/v1/exports/pathways?format=csv" \
-        -H "Authorization: Bearer $token" | wc -l)
-    api_secs=$(echo "$(date +%s.%N) - $start" | bc)
+    # Each side RUNS times (3 by default), alternated; the median of each.
+    # One export of 10 thousand rows takes a tenth of a second, so a single
+    # one measured the machine's mood as much as the export.
+    api_times=() psql_times=()
+    for _ in $(seq 1 "${RUNS:-3}"); do
+        start=$(date +%s.%N)
+        api_lines=$(curl -sf "http://127.0.0.1:$port/v1/exports/pathways?format=csv" \
+            -H "Authorization: Bearer $token" | wc -l)
+        api_times+=("$(echo "$(date +%s.%N) - $start" | bc)")
+        start=$(date +%s.%N)
+        psql_lines=$(psql "$DATABASE_URL" -Atc "\\copy ($reference_sql) to stdout with csv" | wc -l)
+        psql_times+=("$(echo "$(date +%s.%N) - $start" | bc)")
+    done
     rss_peak=$(awk '/VmHWM/ {print $2 " kB"}' "/proc/$pid/status")
-
-    start=$(date +%s.%N)
-    psql_lines=$(psql "$DATABASE_URL" -Atc "\\copy ($reference_sql) to stdout with csv" | wc -l)
-    psql_secs=$(echo "$(date +%s.%N) - $start" | bc)
+    median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+    api_secs=$(median "${api_times[@]}")
+    psql_secs=$(median "${psql_times[@]}")
 
     rows=$((api_lines - 1))
     api_rate=$(echo "$rows / $api_secs" | bc)
