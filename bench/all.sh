@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 small_persons=9000 large_persons=1000000
 if [ -n "${QUICK:-}" ]; then
-    export SECONDS_PER_RUN=3 PERSONS=3000
+    export SECONDS_PER_RUN=3 PERSONS=3000 ROUNDS=1 RUNS=1
     small_persons=1000 large_persons=3000
 fi
 cargo build --release --quiet
