@@ -135,7 +135,6 @@ tps_of() { # tps_of CLIENTS SCRIPT
     pgbench -n -M prepared -c "$1" -j "$(( $1 < 2 ? 1 : 2 ))" -T "$seconds" \
         -f "$work/$2.sql" "$DATABASE_URL" 2>/dev/null | awk '/^tps/ {print int($3)}'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for c in $clients; do
     for run in read two_stmts; do
         tps=$(tps_of "$c" "$run")

@@ -73,7 +73,6 @@ for db in "${databases[@]}"; do
         psql_times+=("$(echo "$(date +%s.%N) - $start" | bc)")
     done
     rss_peak=$(awk '/VmHWM/ {print $2 " kB"}' "/proc/$pid/status")
-    median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
     api_secs=$(median "${api_times[@]}")
     psql_secs=$(median "${psql_times[@]}")
 

@@ -8,6 +8,9 @@ table_row() {
     if [ -n "${BENCH_TABLE:-}" ]; then printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$BENCH_TABLE"; fi
 }
 
+# median NUMBER...: the middle one (the lower middle of an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # start_server PORT: `parcours serve` in the background (its pid in $pid),
 # once it answers /ready.
 start_server() {
