@@ -3,7 +3,7 @@
 # the same run, the ratio and the target. Each script's own report goes to
 # bench-reports/<script>.txt.
 #
-#   bench/all.sh            full sizes (on 2 cores: about 30 min to seed 1 M persons, once, then 15 min)
+#   bench/all.sh            full sizes (on 2 cores: 22 to 32 min to seed 1 M persons, once, then 13 to 15 min)
 #   QUICK=1 bench/all.sh    small sizes and 3 s runs: each script under a minute
 #   BENCH_DB_SMALL=demo9k BENCH_DB_LARGE=demo1m bench/all.sh
 #                           reuse seeded databases (seed-demo --persons 9000 and
