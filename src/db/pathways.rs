@@ -20,7 +20,7 @@ use crate::db::versioned::at_version;
 use crate::domain::enums::name_of;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::pathway::{TransitionError, check_transition};
-use crate::domain::policy::{REFERENT_ROLES, may_steer};
+use crate::domain::policy::{REFERENT_ROLES, may_move_pathway, may_steer};
 use crate::domain::principal::Principal;
 use crate::domain::{ClosureReason, ContinuationReason, Domain, EscalationLevel, PathwayStatus};
 
@@ -432,7 +432,10 @@ pub async fn transition(
     change: &Transition,
 ) -> Result<Pathway, Error> {
     conn.transaction(async |conn| {
-        let current = lock_for_steering(conn, who, id, version).await?;
+        let current = lock_at(conn, who, id, version).await?;
+        if !may_move_pathway(who.role, who.subject.id(), current.referent_id, change.to) {
+            return Err(not_steering());
+        }
         check_transition(current.status, change.to, change.closure_reason).map_err(|error| {
             match error {
                 TransitionError::Forbidden { from, to, allowed } => Error::forbidden_transition(

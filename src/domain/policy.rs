@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::domain::Role::{Admin, Auditor, Coordinator, Partner, Supervisor};
 use crate::domain::escalation::Side;
 use crate::domain::principal::Principal;
-use crate::domain::{CommitmentStatus, NoteVisibility, Role};
+use crate::domain::{CommitmentStatus, NoteVisibility, PathwayStatus, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -186,6 +186,22 @@ pub fn may_steer(role: Role, caller: Uuid, referent: Option<Uuid>) -> bool {
     match role {
         Supervisor => true,
         Coordinator => referent == Some(caller),
+        _ => false,
+    }
+}
+
+/// Moving a pathway's status: staff who see it may record any move (a
+/// colleague on duty records a move; the timeline names who did), but
+/// closing it is steering: its referent's or a supervisor's.
+pub fn may_move_pathway(
+    role: Role,
+    caller: Uuid,
+    referent: Option<Uuid>,
+    to: PathwayStatus,
+) -> bool {
+    match (role, to) {
+        (_, PathwayStatus::Closed) => may_steer(role, caller, referent),
+        (Supervisor | Coordinator, _) => true,
         _ => false,
     }
 }
@@ -389,6 +405,21 @@ mod tests {
         assert!(may_steer(Supervisor, me, Some(other)));
         assert!(!may_steer(Partner, me, Some(me)));
         assert!(!may_steer(Admin, me, Some(me)));
+    }
+
+    #[test]
+    fn staff_who_see_a_pathway_move_it_and_only_who_steers_closes_it() {
+        let me = Uuid::now_v7();
+        let other = Uuid::now_v7();
+        for &to in PathwayStatus::VALUES {
+            let closing = to == PathwayStatus::Closed;
+            assert_eq!(may_move_pathway(Coordinator, me, Some(other), to), !closing);
+            assert!(may_move_pathway(Coordinator, me, Some(me), to));
+            assert!(may_move_pathway(Supervisor, me, None, to));
+            for role in [Partner, Admin, Auditor] {
+                assert!(!may_move_pathway(role, me, Some(me), to), "{role:?}");
+            }
+        }
     }
 
     #[test]

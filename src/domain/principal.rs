@@ -5,6 +5,7 @@
 
 use uuid::Uuid;
 
+use crate::domain::refusal::Refusal;
 use crate::domain::{Domain, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,23 @@ pub struct Principal {
     pub organization: Option<Uuid>,
     /// The login the token belongs to (staff).
     pub session: Option<Uuid>,
+}
+
+impl Principal {
+    /// The one rule for a territory named in a body (a person's, a
+    /// pathway's): it must be one of the caller's, or the request breaks a
+    /// rule (422 naming `field`), as any other reference outside the
+    /// caller's scope does.
+    pub fn own_territory(&self, field: &str, territory: Uuid) -> Result<Uuid, Refusal> {
+        if self.territories.contains(&territory) {
+            Ok(territory)
+        } else {
+            Err(Refusal::unprocessable(
+                field,
+                "must be one of your territories",
+            ))
+        }
+    }
 }
 
 closed_set! {

@@ -12,12 +12,11 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::extract::Query;
-use crate::http::pagination::limit_between;
+use crate::http::pagination::page_limit;
 use crate::http::referrals::organization_of;
 use crate::services::partner_events::{FeedEvent, decode, encode, event_view};
 
 const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 500;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -25,7 +24,7 @@ pub struct FeedParams {
     /// A `cursor` (of an event, or `next_cursor` of a page): events after it.
     /// Absent: from the beginning.
     pub after: Option<String>,
-    /// Events per page, 1 to 500 (default 100).
+    /// Events per page, 1 to 200 as on every list (default 100).
     pub limit: Option<i64>,
 }
 
@@ -58,7 +57,7 @@ pub async fn read(
     params: Query<FeedParams>,
 ) -> Result<web::Json<FeedPage>, ApiError> {
     let organization = organization_of(caller.principal())?;
-    let limit = limit_between(params.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let limit = page_limit(params.limit, DEFAULT_LIMIT)?;
     let after = match params.after.as_deref() {
         None => None,
         Some(cursor) => Some(decode(cursor).ok_or_else(|| {

@@ -36,7 +36,7 @@ impl PageParams {
 
     /// The limit and the key to start after, for a list ordered by `K`.
     pub fn validate_by<K: CursorKey>(&self) -> Result<(i64, Option<K>), ApiError> {
-        let limit = limit_between(self.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+        let limit = page_limit(self.limit, DEFAULT_LIMIT)?;
         let after = match &self.cursor {
             None => None,
             Some(cursor) => Some(K::decode(cursor).ok_or_else(bad_cursor)?),
@@ -130,15 +130,16 @@ impl<T> Page<T> {
     }
 }
 
-/// A page size: `default` when absent, 400 naming `limit` outside 1..=`max`.
-pub fn limit_between(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+/// A page size: `default` when absent, 400 naming `limit` outside
+/// 1..=[`MAX_LIMIT`], the one bound of every list.
+pub fn page_limit(limit: Option<i64>, default: i64) -> Result<i64, ApiError> {
     let limit = limit.unwrap_or(default);
-    if !(1..=max).contains(&limit) {
+    if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::invalid(
             "`limit` is out of range.",
             vec![FieldError::new(
                 "limit",
-                format!("must be between 1 and {max}"),
+                format!("must be between 1 and {MAX_LIMIT}"),
             )],
         ));
     }

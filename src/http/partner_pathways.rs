@@ -40,7 +40,10 @@ pub struct PartnerPathway {
     /// referral, its first commitment, or the first orientation addressed
     /// to it.
     pub followed_since: DateTime<Utc>,
-    /// When it was opened, if that was while you follow it.
+    /// When it was opened, if that was while you follow it (the pathway
+    /// was recorded at or after the instant you began following it: a
+    /// pathway opened by the acceptance of your referral, say). A pathway
+    /// you began to follow later the same day gives none.
     pub opened_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
     /// The département's service (territory) that follows the person.
@@ -58,7 +61,7 @@ fn view(row: Followed, commitments: Vec<CommitmentView>) -> PartnerPathway {
         status: coarse(row.status),
         status_since: row.status_since.max(row.since),
         followed_since: row.since,
-        opened_on: (row.opened_on >= row.since.date_naive()).then_some(row.opened_on),
+        opened_on: (row.opened_at >= row.since).then_some(row.opened_on),
         closed_on: row.closed_on,
         service: row.service,
         commitments,

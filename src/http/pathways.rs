@@ -396,8 +396,9 @@ pub async fn update(
 }
 
 /// Move the pathway's status as its state machine allows (the table
-/// below). Coordinators move only the
-/// pathways they are the referent of. A move the state machine forbids is
+/// below). Staff who see the pathway may move it (the timeline names who
+/// did); closing it is for its referent or a supervisor (403 otherwise).
+/// A move the state machine forbids is
 /// 409 `forbidden-transition`, listing the allowed ones. Requires `If-Match`.
 #[utoipa::path(
     tag = "pathways",

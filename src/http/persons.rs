@@ -246,12 +246,6 @@ fn check_nir(checks: &mut Checks, value: &str) -> Option<Nir> {
     }
 }
 
-fn check_territory(checks: &mut Checks, caller: &crate::auth::Principal, territory: Uuid) {
-    if !caller.territories.contains(&territory) {
-        checks.fail("territory_id", "must be one of your territories");
-    }
-}
-
 /// List the persons of your territories, in creation order.
 ///
 /// To search (by name, birth date, NIR, CAF or MSA number), send the
@@ -406,7 +400,6 @@ pub async fn create(
     let given_names = checks.text("given_names", &body.given_names, 200);
     check_birth_date(&mut checks, body.birth_date);
     let commune_insee = body.commune_insee.into_string();
-    check_territory(&mut checks, who, body.territory_id);
     let caf_number = body
         .caf_number
         .as_deref()
@@ -421,6 +414,7 @@ pub async fn create(
         .map(|v| checks.text("legal_representative", v, 300));
     let nir = body.nir.as_deref().and_then(|n| check_nir(&mut checks, n));
     checks.finish()?;
+    who.own_territory("territory_id", body.territory_id)?;
 
     let id = Uuid::now_v7();
     let keys = &state.privacy;
@@ -483,7 +477,8 @@ pub async fn read(
 }
 
 /// Change a person. Requires `If-Match`. Moving a person to another
-/// territory needs both territories to be yours.
+/// territory needs both territories to be yours: a person outside yours
+/// answers 404, a `territory_id` outside yours 422 naming it.
 #[utoipa::path(
     tag = "persons",
     request_body = UpdatePerson,
@@ -491,6 +486,7 @@ pub async fn read(
     responses(
         (status = 200, description = "Updated.", body = PersonView, headers(("ETag" = String))),
         (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::Unprocessable),
     )
 )]
 #[patch("/{id}")]
@@ -517,9 +513,6 @@ pub async fn update(
         check_birth_date(&mut checks, birth_date);
     }
     let commune_insee = body.commune_insee.map(CommuneCode::into_string);
-    if let Some(territory) = body.territory_id {
-        check_territory(&mut checks, who, territory);
-    }
     let caf_number = body
         .caf_number
         .map(|v| v.map(|v| check_caf(&mut checks, &v)));
@@ -531,6 +524,9 @@ pub async fn update(
         .map(|v| v.map(|v| checks.text("legal_representative", &v, 300)));
     let nir = body.nir.map(|v| v.and_then(|v| check_nir(&mut checks, &v)));
     checks.finish()?;
+    if let Some(territory) = body.territory_id {
+        who.own_territory("territory_id", territory)?;
+    }
     let keys = &state.privacy;
     let changes = PersonChanges {
         family_name,

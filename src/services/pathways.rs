@@ -67,13 +67,10 @@ pub async fn open(
     let person = persons::find(conn, by.who, person_id, None)
         .await?
         .ok_or_else(|| Error::unprocessable("person_id", "names no person of your territories"))?;
-    let territory_id = opening.territory_id.unwrap_or(person.territory_id);
-    if !by.who.territories.contains(&territory_id) {
-        return Err(Error::unprocessable(
-            "territory_id",
-            "must be one of your territories",
-        ));
-    }
+    let territory_id = by.who.own_territory(
+        "territory_id",
+        opening.territory_id.unwrap_or(person.territory_id),
+    )?;
     let calendar = domain_calendar::find(conn, domain)
         .await?
         .ok_or_else(|| Error::unprocessable("domain", "has no opening date"))?;

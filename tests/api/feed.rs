@@ -275,3 +275,22 @@ async fn a_slow_transaction_is_not_skipped() {
         "the slow event, then the later one: {after:?}"
     );
 }
+
+#[tokio::test]
+async fn the_feed_pages_within_the_bound_of_every_list() {
+    let app = TestApp::spawn().await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let ok = app
+        .with_token(Method::GET, "/v1/feed?limit=200", &caf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let response = app
+        .with_token(Method::GET, "/v1/feed?limit=201", &caf)
+        .send()
+        .await
+        .unwrap();
+    let problem = crate::support::assert_problem(response, 400).await;
+    assert_eq!(problem["errors"][0]["field"], "limit", "{problem}");
+}

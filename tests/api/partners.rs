@@ -146,6 +146,9 @@ async fn a_partner_reads_the_pathways_it_follows_in_minimal_terms() {
     let msa_view = app
         .get_json(&format!("/v1/partner/pathways/{referred}"), &msa)
         .await;
+    // The MSA began to follow it by a commitment, after it was opened
+    // (the same day): the opening is not shared with it.
+    assert!(msa_view["opened_on"].is_null(), "{msa_view}");
     let msa_commitments = msa_view["commitments"].as_array().unwrap();
     assert_eq!(msa_commitments.len(), 1);
     assert_eq!(

@@ -271,11 +271,32 @@ async fn coordinators_steer_only_the_pathways_they_follow() {
     let person = person(&app, &referent, "Fabre").await;
     let (id, etag) = open(&app, &referent, &person, Disability).await;
 
-    // The colleague sees it but may not move it, flag it or reassign it.
+    // The colleague on duty records a move, and the timeline says who did;
+    // closing it, flagging it or reassigning it stays with its referent
+    // and supervisors.
     app.get_json(&format!("/v1/pathways/{id}"), &colleague.token)
         .await;
-    let (problem, _) =
-        transition(&app, &colleague.token, &id, &etag, "assessment", None, 403).await;
+    let (_, etag) = transition(&app, &colleague.token, &id, &etag, "assessment", None, 200).await;
+    let timeline = app
+        .get_json(&format!("/v1/pathways/{id}/timeline"), &referent.token)
+        .await;
+    let moved = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "status_changed")
+        .unwrap();
+    assert_eq!(moved["actor_id"], colleague.user.id.to_string(), "{moved}");
+    let (problem, _) = transition(
+        &app,
+        &colleague.token,
+        &id,
+        &etag,
+        "closed",
+        Some("person_request"),
+        403,
+    )
+    .await;
     assert!(problem["detail"].as_str().unwrap().contains("referent"));
     let response = app
         .send_json(
@@ -310,8 +331,17 @@ async fn coordinators_steer_only_the_pathways_they_follow() {
         .await;
     assert_eq!(response.status(), 200);
     let etag = etag_of(&response);
-    transition(&app, &referent.token, &id, &etag, "assessment", None, 403).await;
-    let (_, etag) = transition(&app, &colleague.token, &id, &etag, "assessment", None, 200).await;
+    transition(
+        &app,
+        &referent.token,
+        &id,
+        &etag,
+        "closed",
+        Some("person_request"),
+        403,
+    )
+    .await;
+    let (_, etag) = transition(&app, &colleague.token, &id, &etag, "orientation", None, 200).await;
     // A referent must work in the pathway's territory and domain.
     let elsewhere = app.staff(Coordinator, &["05-BRI"], &[Disability]).await;
     let response = app

@@ -396,12 +396,26 @@ async fn persons_outside_your_territories_do_not_exist_for_you() {
         let found = app.search_persons(&briancon.token, &criteria).await;
         assert!(found["items"].as_array().unwrap().is_empty(), "{criteria}");
     }
-    // Nor can a person be recorded in a territory that is not yours.
+    // Nor can a person be recorded in a territory that is not yours, or
+    // moved to one: the rule a referenced id outside your scope breaks.
     let response = app
         .send_json(Method::POST, "/v1/persons", &briancon.token, None, &body)
         .await;
-    let problem = assert_problem(response, 400).await;
+    let problem = assert_problem(response, 422).await;
     assert_eq!(problem["errors"][0]["field"], "territory_id");
+    let elsewhere = app.territory("05-BRI").await;
+    let response = app
+        .send_json(
+            Method::PATCH,
+            &path,
+            &gap.token,
+            Some(&etag),
+            &json!({"territory_id": elsewhere, "commune_insee": "05023"}),
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "territory_id");
+    assert!(!problem.to_string().contains(&elsewhere.to_string()));
 }
 
 #[tokio::test]
