@@ -18,6 +18,7 @@ use crate::domain::enums::name_of;
 use crate::domain::events::{self as event, EventData};
 use crate::domain::plan::{allowed_next, end_reason_allowed, kind_allowed, latest_review};
 use crate::domain::principal::Principal;
+use crate::domain::refusal::{Refusal, WaitingCommitment};
 use crate::domain::{
     CommitmentStatus, ConsentBy, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
 };
@@ -283,22 +284,28 @@ pub async fn content_changed(
 /// its organization; reads them under a share lock, so that none is
 /// refused while the consent that counted it accepted commits.
 async fn check_commitments_accepted(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), Error> {
-    let statuses: Vec<CommitmentStatus> = commitments::table
+    let statuses: Vec<(Uuid, CommitmentStatus)> = commitments::table
         .filter(commitments::plan_id.eq(id))
-        .select(commitments::status)
+        .select((commitments::id, commitments::status))
+        .order(commitments::id)
         .for_share()
         .load(&mut *conn)
         .await?;
-    let waiting = statuses
-        .iter()
-        .filter(|s| !lets_plan_be_consented(**s))
-        .count();
-    if waiting > 0 {
-        return Err(Error::conflict(format!(
-            "{waiting} commitment(s) of this plan are not accepted by their organization \
-             (proposed or refused): a plan is consented once every commitment still standing \
-             is accepted."
-        )));
+    let waiting: Vec<WaitingCommitment> = statuses
+        .into_iter()
+        .filter(|(_, status)| !lets_plan_be_consented(*status))
+        .map(|(id, status)| WaitingCommitment { id, status })
+        .collect();
+    if !waiting.is_empty() {
+        return Err(Error::Refused(Refusal::CommitmentsNotAccepted {
+            detail: format!(
+                "{} commitment(s) of this plan are not accepted by their organization \
+                 (proposed or refused; listed in `commitments`): a plan is consented once \
+                 every commitment still standing is accepted.",
+                waiting.len()
+            ),
+            waiting,
+        }));
     }
     Ok(())
 }

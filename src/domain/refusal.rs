@@ -25,6 +25,15 @@ impl FieldError {
     }
 }
 
+/// A commitment that holds a plan's consent back: proposed and not yet
+/// answered, or refused by its organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WaitingCommitment {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    pub status: crate::domain::CommitmentStatus,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// The input is malformed or invalid; `errors` names the fields.
@@ -56,6 +65,11 @@ pub enum Refusal {
     DomainNotOpen {
         detail: String,
         opens_on: chrono::NaiveDate,
+    },
+    /// A plan cannot be consented while these commitments stand unaccepted.
+    CommitmentsNotAccepted {
+        detail: String,
+        waiting: Vec<WaitingCommitment>,
     },
 }
 
@@ -118,7 +132,8 @@ impl std::fmt::Display for Refusal {
             | Self::Conflict { detail }
             | Self::ForbiddenTransition { detail, .. }
             | Self::Unprocessable { detail, .. }
-            | Self::DomainNotOpen { detail, .. } => f.write_str(detail),
+            | Self::DomainNotOpen { detail, .. }
+            | Self::CommitmentsNotAccepted { detail, .. } => f.write_str(detail),
             Self::InProgress { .. } => {
                 f.write_str("a request with this Idempotency-Key is running")
             }

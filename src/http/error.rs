@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use crate::domain::refusal::FieldError;
-use crate::domain::refusal::Refusal;
+use crate::domain::refusal::{Refusal, WaitingCommitment};
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -65,6 +65,10 @@ pub struct ProblemDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<crate::http::persons::PersonCandidate>>)]
     pub candidates: Option<serde_json::Value>,
+    /// For `commitments-not-accepted`: each commitment that holds the
+    /// consent back, with its status (`proposed` or `refused`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<WaitingCommitment>,
 }
 
 /// Every way a request can fail.
@@ -128,6 +132,11 @@ pub enum ApiError {
     ForbiddenTransition {
         detail: String,
         allowed: Vec<String>,
+    },
+    /// A plan's consent waits for these commitments' answers (409).
+    CommitmentsNotAccepted {
+        detail: String,
+        waiting: Vec<WaitingCommitment>,
     },
     /// The person looks like one already known (409); resend with
     /// `confirm_new=true` if it is really someone else.
@@ -251,6 +260,7 @@ impl ApiError {
             Self::DomainNotOpen { .. } => &problem_types::DOMAIN_NOT_OPEN,
             Self::ForbiddenTransition { .. } => &problem_types::FORBIDDEN_TRANSITION,
             Self::PossibleDuplicate { .. } => &problem_types::POSSIBLE_DUPLICATE,
+            Self::CommitmentsNotAccepted { .. } => &problem_types::COMMITMENTS_NOT_ACCEPTED,
             Self::Internal(_) => &problem_types::INTERNAL,
         }
     }
@@ -269,7 +279,8 @@ impl ApiError {
             | Self::Unavailable { detail }
             | Self::DomainNotOpen { detail, .. }
             | Self::ForbiddenTransition { detail, .. }
-            | Self::PossibleDuplicate { detail, .. } => detail.clone(),
+            | Self::PossibleDuplicate { detail, .. }
+            | Self::CommitmentsNotAccepted { detail, .. } => detail.clone(),
             Self::IdempotencyInProgress { retry_after } => format!(
                 "A request with this Idempotency-Key is still being processed; send the same \
                  request again in {} s.",
@@ -331,6 +342,10 @@ impl ApiError {
             candidates: match self {
                 Self::PossibleDuplicate { candidates, .. } => Some(candidates.clone()),
                 _ => None,
+            },
+            commitments: match self {
+                Self::CommitmentsNotAccepted { waiting, .. } => waiting.clone(),
+                _ => Vec::new(),
             },
         };
         let mut response = problem.to_response();
@@ -396,6 +411,7 @@ impl ProblemDetails {
             allowed: Vec::new(),
             opens_on: None,
             candidates: None,
+            commitments: Vec::new(),
         }
     }
 
@@ -439,9 +455,9 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::DomainNotOpen { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::ForbiddenTransition { .. } | Self::PossibleDuplicate { .. } => {
-                StatusCode::CONFLICT
-            }
+            Self::ForbiddenTransition { .. }
+            | Self::PossibleDuplicate { .. }
+            | Self::CommitmentsNotAccepted { .. } => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -485,6 +501,9 @@ impl From<Refusal> for ApiError {
             },
             Refusal::Unprocessable { detail, errors } => Self::Unprocessable { detail, errors },
             Refusal::DomainNotOpen { detail, opens_on } => Self::DomainNotOpen { detail, opens_on },
+            Refusal::CommitmentsNotAccepted { detail, waiting } => {
+                Self::CommitmentsNotAccepted { detail, waiting }
+            }
         }
     }
 }

@@ -151,15 +151,108 @@ pub struct AddressFacility {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportStatus {
-    /// A status of JDV_J252, in system TRE_R357.
+    #[schema(schema_with = status_schema)]
     pub status: Coding,
-    /// Required exactly when the status takes reasons (association
-    /// ASS_A32): one of its reasons of JDV_J251, in system TRE_R358.
+    #[schema(schema_with = reason_schema)]
     pub reason: Option<Coding>,
     /// When the status took effect: not before the decision nor the
     /// current status, not in the future.
     #[serde(deserialize_with = "values::date")]
     pub status_on: NaiveDate,
+}
+
+/// A coding of `system` whose code is one of `codes`, described by `table`:
+/// the value sets as the document lists them, from the tables of
+/// `domain::facility_status`.
+fn coding_schema(
+    system: &str,
+    codes: Vec<&'static str>,
+    description: String,
+    nullable: bool,
+) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let kind = if nullable {
+        SchemaType::from_iter([Type::Object, Type::Null])
+    } else {
+        SchemaType::new(Type::Object)
+    };
+    ObjectBuilder::new()
+        .schema_type(kind)
+        .description(Some(description))
+        .property(
+            "system",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([system.to_owned()]))
+                .description(Some("The code system's URL.")),
+        )
+        .required("system")
+        .property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(codes)),
+        )
+        .required("code")
+        .property(
+            "display",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "Ignored when sent: parcours gives the national label.",
+                )),
+        )
+        .build()
+}
+
+fn status_schema() -> utoipa::openapi::schema::Object {
+    let mut table = String::from(
+        "A status of the value set JDV_J252 « Statut de la personne prise en charge au \
+         sein d'un ESMS » (ANS), in the code system TRE_R357. A status listed with \
+         reasons requires one of them in `reason` (association ASS_A32); the others \
+         take none.\n\n| code | label | outcome | reasons |\n|---|---|---|---|\n",
+    );
+    for status in facility_status::STATUSES {
+        let reasons = if status.reasons.is_empty() {
+            "—".to_owned()
+        } else {
+            status.reasons.join(", ")
+        };
+        table.push_str(&format!(
+            "| `{}` | {} | `{}` | {} |\n",
+            status.code,
+            status.display,
+            status.outcome.as_str(),
+            reasons
+        ));
+    }
+    coding_schema(
+        facility_status::STATUS_SYSTEM,
+        facility_status::STATUSES.iter().map(|s| s.code).collect(),
+        table,
+        false,
+    )
+}
+
+fn reason_schema() -> utoipa::openapi::schema::Object {
+    let mut table = String::from(
+        "Required exactly when the status takes reasons (see `status`): one of its \
+         reasons, from the value set JDV_J251 « Motif du statut de la personne prise en \
+         charge au sein d'un ESMS » (ANS), in the code system TRE_R358.\n\n\
+         | code | label |\n|---|---|\n",
+    );
+    for (code, label) in facility_status::REASONS {
+        table.push_str(&format!("| `{code}` | {label} |\n"));
+    }
+    coding_schema(
+        facility_status::REASON_SYSTEM,
+        facility_status::REASONS
+            .iter()
+            .map(|(code, _)| *code)
+            .collect(),
+        table,
+        true,
+    )
 }
 
 fn respond(status: StatusCode, row: Addressed) -> HttpResponse {

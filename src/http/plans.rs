@@ -16,7 +16,7 @@ use crate::domain::audit::AuditTarget;
 use crate::domain::coding::Coding;
 use crate::domain::plan::national_end_reason_coding;
 use crate::domain::validation::Checks;
-use crate::domain::{ConsentBy, PlanEndReason, PlanKind, PlanStatus};
+use crate::domain::{CommitmentStatus, ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::ApiError;
 use crate::http::etag::{IfMatch, tagged};
@@ -98,14 +98,25 @@ impl From<Plan> for PlanView {
     }
 }
 
+/// A commitment as a version of a plan froze it: what the person agreed
+/// the organization would do.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AgreedCommitment {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub description: String,
+    pub frequency: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub status: CommitmentStatus,
+}
+
 /// One version of a plan the person agreed to, frozen as it was.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanVersionView {
     pub number: i32,
     pub objectives: Option<String>,
-    /// The commitments standing then: `id`, `organization_id`,
-    /// `description`, `frequency`, `due_on`, `status`.
-    #[schema(value_type = Vec<Object>)]
+    /// The commitments standing then.
+    #[schema(value_type = Vec<AgreedCommitment>)]
     pub commitments: serde_json::Value,
     /// What changed from the version before (absent for the first).
     pub changes: Option<String>,
@@ -289,6 +300,13 @@ pub async fn update(
 /// sets the review date (at most 12 months on), `ended` needs a reason. A
 /// move the status machine forbids is 409 `forbidden-transition`. Requires
 /// `If-Match`.
+///
+/// A plan is consented once every commitment still standing — every one
+/// not `cancelled` — has been accepted by its organization (`accepted`,
+/// and whatever came of it since: `in_progress`, `fulfilled`, `breached`).
+/// A `proposed` (unanswered) or `refused` one holds the consent back: 409
+/// `commitments-not-accepted`, whose `commitments` lists each with its
+/// status. Have the organization answer, or cancel the commitment.
 #[utoipa::path(
     tag = "plans",
     request_body = PlanTransitionRequest,
@@ -322,8 +340,9 @@ pub async fn transition(
 
 /// The person (or representative) agrees to the new version of a plan in
 /// force, after its content changed (`needs_consent`): every commitment
-/// standing must be accepted; the version is frozen with who agreed and
-/// when. Requires `If-Match`.
+/// still standing (not `cancelled`) must be accepted by its organization,
+/// or it is 409 `commitments-not-accepted` listing those that are not; the
+/// version is frozen with who agreed and when. Requires `If-Match`.
 #[utoipa::path(
     tag = "plans",
     request_body = Consent,

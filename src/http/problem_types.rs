@@ -83,6 +83,8 @@ catalogue! {
         "A request with this `Idempotency-Key` has not finished. Send the same request, with the same key, after `Retry-After`.";
     FORBIDDEN_TRANSITION = "forbidden-transition", "409", No, "This status change is not allowed",
         "The state machine forbids this move from the current status; `allowed` lists the moves it allows.";
+    COMMITMENTS_NOT_ACCEPTED = "commitments-not-accepted", "409", AfterFixing, "Commitments still wait for their organization",
+        "A plan is consented once every commitment still standing (not `cancelled`) has been accepted by its organization; `commitments` lists those proposed and unanswered or refused. Have each organization answer, or cancel those that no longer stand, then retry.";
     POSSIBLE_DUPLICATE = "possible-duplicate", "409", AfterFixing, "This person may already be known",
         "Known persons look like this one (`candidates`). Use one of them, or send the request again with `?confirm_new=true` if none is the same person.";
     STALE_VERSION = "stale-version", "412", AfterFixing, "The resource has changed",

@@ -219,7 +219,7 @@ pub struct PlanVersionRecord {
     pub plan_id: Uuid,
     pub number: i32,
     pub objectives: Option<String>,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<crate::http::plans::AgreedCommitment>)]
     pub commitments: serde_json::Value,
     pub changes: Option<String>,
     pub consent_by: ConsentBy,

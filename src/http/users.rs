@@ -121,12 +121,14 @@ pub async fn read(
 }
 
 /// Create a staff user (admin). Without `password`, a one-time password is
-/// generated and returned once.
+/// generated and returned once. Either way the password is one-time: the
+/// holder's first call must be `POST /v1/me/password`, and every other
+/// route answers 403 `password-change-required` until then.
 #[utoipa::path(
     tag = "accounts",
     request_body = CreateUser,
     responses(
-        (status = 201, description = "Created.", body = CreatedUser, headers(("ETag" = String), ("Location" = String))),
+        (status = 201, description = "Created. The account's password, given or generated, is one-time: its holder sets their own with `POST /v1/me/password` before anything else.", body = CreatedUser, headers(("ETag" = String), ("Location" = String))),
         (status = 409, response = crate::http::responses::Conflict),
         (status = 422, response = crate::http::responses::Unprocessable),
     )

@@ -31,7 +31,11 @@ pub struct CreateUser {
     /// Domains the user works in.
     #[serde(default)]
     pub domains: Vec<Domain>,
-    /// Omit it to have a one-time password generated and returned once.
+    /// A first password for the account. Given or generated, it is a
+    /// one-time password: until its holder sets their own with
+    /// `POST /v1/me/password`, every other route answers 403
+    /// `password-change-required`. Omit it to have one generated and
+    /// returned once in `one_time_password`.
     #[serde(default)]
     pub password: Option<String>,
 }

@@ -445,6 +445,29 @@ async fn a_plan_is_consented_only_once_every_organization_accepted_its_commitmen
         problem["detail"].as_str().unwrap().contains("2 commitment"),
         "{problem}"
     );
+    // The problem names each one that holds the consent back.
+    assert_eq!(
+        problem["type"], "urn:parcours:problem:commitments-not-accepted",
+        "{problem}"
+    );
+    let mut waiting: Vec<(String, String)> = problem["commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    waiting.sort();
+    let mut expected = vec![
+        (commitments[0].clone(), "refused".to_owned()),
+        (commitments[1].clone(), "proposed".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(waiting, expected);
 
     // The referent renegotiates: new terms are proposed again, and accepted.
     let response = patch(
