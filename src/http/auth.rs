@@ -67,7 +67,8 @@ pub struct TokenResponse {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
-    /// A refresh token: it and every token of its login stop working.
+    /// A refresh token, or an access token of a staff login: either way
+    /// the whole login ends (its refresh tokens and its access tokens).
     pub token: String,
 }
 
@@ -434,8 +435,13 @@ fn respond(
     })
 }
 
-/// Revoke a refresh token (RFC 7009): it and every token of its login stop
-/// working. Answers 200 whether or not the token was known.
+/// End a login (RFC 7009): send its refresh token or one of its access
+/// tokens, and every token of that login stops working — refresh tokens at
+/// once, access tokens within a second on every instance. Answers 200
+/// whether or not the token was known (an unknown, expired or already
+/// revoked token changes nothing). A partner client's access token belongs
+/// to no login: it cannot be revoked and lives until `expires_in`; an admin
+/// deactivates the client to stop it.
 #[utoipa::path(
     tag = "auth",
     request_body(content(
@@ -443,7 +449,7 @@ fn respond(
         (RevokeRequest = "application/json")
     )),
     responses(
-        (status = 200, description = "Revoked, or was not a live token."),
+        (status = 200, description = "The login behind the token is ended, or the token was not a live one."),
         (status = 429, response = crate::http::responses::TooMany),
         (status = 503, response = crate::http::responses::Unavailable),
     )
@@ -456,8 +462,18 @@ pub async fn revoke(
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     auth.check_rate(req.peer_addr().map(|a| a.ip()))?;
+    let presented = body.0.token;
+    // An access token names its login; a refresh token is found by digest.
+    let session = auth
+        .tokens
+        .verify(&presented)
+        .ok()
+        .and_then(|claims| claims.sid);
     let mut conn = state.pool.get().await?;
-    refresh_tokens::revoke(&mut conn, &digest(&body.0.token)).await?;
+    match session {
+        Some(session) => refresh_tokens::revoke_login(&mut conn, session).await?,
+        None => refresh_tokens::revoke(&mut conn, &digest(&presented)).await?,
+    }
     Ok(HttpResponse::Ok().finish())
 }
 

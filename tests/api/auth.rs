@@ -151,6 +151,48 @@ async fn a_revoked_refresh_token_no_longer_works() {
     assert_problem(refused, 400).await;
 }
 
+/// RFC 7009 with an access token: the login behind it ends, its refresh
+/// token and its access tokens alike; another login goes on.
+#[tokio::test]
+async fn revoking_an_access_token_ends_its_login() {
+    let app = TestApp::spawn().await;
+    let user = app.user(Role::Auditor, &[], &[]).await;
+    let tokens = app.login(&user).await;
+    let other = app.login(&user).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let me = |token: String| {
+        let app = &app;
+        async move {
+            app.with_token(Method::GET, "/v1/me", &token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(me(access.to_owned()).await, 200);
+    let revoke = app
+        .client
+        .post(app.url("/v1/auth/revoke"))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let refused = app
+        .token_request(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
+    assert_eq!(assert_problem(refused, 400).await["error"], "invalid_grant");
+    crate::support::eventually(std::time::Duration::from_secs(3), || async {
+        (me(access.to_owned()).await == 401).then_some(())
+    })
+    .await;
+    let still = other["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(me(still).await, 200, "another login is not ended");
+}
+
 /// A password login of `name` from `client` (bound to one source address).
 async fn login_from(
     app: &TestApp,

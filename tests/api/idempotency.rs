@@ -391,3 +391,52 @@ fn every_post_takes_a_key_or_says_why_not() {
     }
     assert!(unclassified.is_empty(), "classify: {unclassified:?}");
 }
+
+/// A request that answered 503 ("retry the request") with nothing
+/// committed frees its key as soon as the database lets it, even when it
+/// could not at the moment it answered: the retry the API invited runs.
+#[tokio::test]
+async fn a_retry_invited_by_a_503_runs_once_the_database_is_back() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Coordinator, &["05-GAP"], &[Disability]).await;
+    let bytes = serde_json::to_vec(&body(&app, "Relancee").await).unwrap();
+    let mut conn = app.db.connect().await;
+    // The write fails as a lost connection or a serialization failure
+    // does (503), and the key cannot be settled at that moment either.
+    for statement in [
+        "CREATE FUNCTION fail_retryably() RETURNS trigger AS $$ BEGIN \
+             RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001'; \
+         END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER fail_retryably BEFORE INSERT ON persons \
+             FOR EACH ROW EXECUTE FUNCTION fail_retryably()",
+        "CREATE FUNCTION refuse_settle() RETURNS trigger AS $$ BEGIN \
+             RAISE EXCEPTION 'database away'; \
+         END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_settle BEFORE UPDATE OR DELETE ON idempotency_keys \
+             FOR EACH ROW EXECUTE FUNCTION refuse_settle()",
+    ] {
+        crate::support::db::execute(&mut conn, statement).await;
+    }
+    let response = post_bytes(&app, &staff.token, "after-503", &bytes).await;
+    assert_problem(response, 503).await;
+    // The database is back.
+    for statement in [
+        "DROP TRIGGER fail_retryably ON persons",
+        "DROP TRIGGER refuse_settle ON idempotency_keys",
+    ] {
+        crate::support::db::execute(&mut conn, statement).await;
+    }
+    let started = std::time::Instant::now();
+    let created = crate::support::eventually(std::time::Duration::from_secs(5), || async {
+        let response = post_bytes(&app, &staff.token, "after-503", &bytes).await;
+        (response.status() == 201).then_some(response)
+    })
+    .await;
+    assert!(created.headers().get("idempotent-replayed").is_none());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the retry waited {:?}",
+        started.elapsed()
+    );
+    assert_eq!(persons(&app).await, 1);
+}

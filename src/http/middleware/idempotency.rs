@@ -280,7 +280,37 @@ async fn forget(state: &AppState, claim: &Claim) {
     };
     if let Err(error) = released.await {
         tracing::warn!(error = ?error, "could not release an Idempotency-Key");
+        settle_later(state, claim.clone());
     }
+}
+
+/// How often a claim left unsettled is tried again.
+const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Settles, in the background, the claim of a request whose outcome this
+/// process knows but could not write (the database was away when it
+/// answered, typically a 503 that invites a retry): the key is freed if
+/// nothing committed, else its lease ends and a retry reads the outcome.
+/// Tried until it lands or the lease would have run out anyway, so a retry
+/// sent once the database is back is not held off by its own key; only a
+/// request whose fate is unknown (the process died) keeps its lease.
+fn settle_later(state: &AppState, claim: Claim) {
+    let pool = state.pool.clone();
+    let until = tokio::time::Instant::now() + state.idempotency_lease;
+    tokio::spawn(async move {
+        while tokio::time::Instant::now() < until {
+            tokio::time::sleep(SETTLE_EVERY).await;
+            let settled = async {
+                let mut conn = pool.get().await?;
+                idempotency::release(&mut conn, &claim).await?;
+                idempotency::end_lease(&mut conn, &claim).await?;
+                Ok::<_, ApiError>(())
+            };
+            if settled.await.is_ok() {
+                return;
+            }
+        }
+    });
 }
 
 /// Where the committed outcome of a lost response can be read.
@@ -407,6 +437,7 @@ async fn remember(
         };
         if let Err(error) = ended.await {
             tracing::warn!(error = ?error, "could not end an Idempotency-Key's lease");
+            settle_later(state, claim.clone());
         }
     }
     let res = head.set_body(bytes).map_into_boxed_body();

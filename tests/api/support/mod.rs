@@ -494,3 +494,24 @@ pub fn nir(body: &str) -> String {
     let n: u64 = body.parse().unwrap();
     format!("{body}{:02}", 97 - n % 97)
 }
+
+/// Polls `attempt` every 50 ms until it gives a value, for at most
+/// `timeout` (then the test fails): for what a test waits to see happen in
+/// the background.
+pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, mut attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = attempt().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still not so after {timeout:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
