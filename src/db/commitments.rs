@@ -14,10 +14,12 @@ use crate::db::schema::{commitments, plans};
 use crate::db::scope::{commitments_visible, plans_visible};
 use crate::db::versioned::at_version;
 use crate::db::{PageRequest, events};
-use crate::domain::commitment::{after_new_terms, allowed_next, is_answer};
+use crate::domain::commitment::{
+    OnBehalf, after_new_terms, allowed_next, check_on_behalf, is_answer,
+};
 use crate::domain::events::{self as event, EventData};
 use crate::domain::principal::Principal;
-use crate::domain::{CommitmentRefusalReason, CommitmentStatus, PlanStatus};
+use crate::domain::{AnswerChannel, CommitmentRefusalReason, CommitmentStatus, PlanStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = commitments, check_for_backend(diesel::pg::Pg))]
@@ -36,6 +38,21 @@ pub struct Commitment {
     /// When and by whom (a user or partner client) the proposal was answered.
     pub answered_at: Option<DateTime<Utc>>,
     pub answered_by: Option<Uuid>,
+    /// How and when the answer was received, when staff recorded it on the
+    /// organization's behalf.
+    pub answer_received_via: Option<AnswerChannel>,
+    pub answer_received_on: Option<NaiveDate>,
+}
+
+impl Commitment {
+    /// The answer recorded on the organization's behalf, if it was.
+    pub fn on_behalf_of(&self) -> Option<OnBehalf> {
+        Some(OnBehalf {
+            organization_id: self.organization_id,
+            received_via: self.answer_received_via?,
+            received_on: self.answer_received_on?,
+        })
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -57,6 +74,8 @@ pub struct CommitmentChanges {
     pub due_on: Option<Option<NaiveDate>>,
     pub status: Option<CommitmentStatus>,
     pub refusal_reason: Option<CommitmentRefusalReason>,
+    /// Staff recording the organization's answer, received another way.
+    pub on_behalf_of: Option<OnBehalf>,
 }
 
 impl CommitmentChanges {
@@ -78,6 +97,10 @@ struct Written<'a> {
     refusal_reason: Option<CommitmentRefusalReason>,
     answered_at: Option<DateTime<Utc>>,
     answered_by: Option<Uuid>,
+    #[diesel(treat_none_as_null = true)]
+    answer_received_via: Option<AnswerChannel>,
+    #[diesel(treat_none_as_null = true)]
+    answer_received_on: Option<NaiveDate>,
 }
 
 /// The status a change leads to, by the commitment's rules
@@ -238,7 +261,22 @@ pub async fn update(
             .optional()?;
         let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
         let status = next_status(&current, changes)?;
+        if let Some(on_behalf) = &changes.on_behalf_of {
+            check_on_behalf(
+                current.status,
+                status,
+                current.organization_id,
+                on_behalf,
+                Utc::now().date_naive(),
+            )?;
+        }
         let answered = is_answer(status) && status != current.status;
+        // A new answer replaces how the last one was received.
+        let (received_via, received_on) = match (answered, &changes.on_behalf_of) {
+            (true, Some(on_behalf)) => (Some(on_behalf.received_via), Some(on_behalf.received_on)),
+            (true, None) => (None, None),
+            (false, _) => (current.answer_received_via, current.answer_received_on),
+        };
         let refusal_reason = match status {
             CommitmentStatus::Refused => changes.refusal_reason.or(current.refusal_reason),
             _ => None,
@@ -259,6 +297,8 @@ pub async fn update(
             } else {
                 current.answered_by
             },
+            answer_received_via: received_via,
+            answer_received_on: received_on,
         };
         let pathway: Uuid = plans::table
             .find(current.plan_id)
@@ -292,6 +332,7 @@ pub async fn update(
                 from: current.status,
                 to: updated.status,
                 refusal_reason: updated.refusal_reason,
+                on_behalf_of: changes.on_behalf_of,
             }),
         )
         .await?;

@@ -112,6 +112,7 @@ pg_enums! {
     PlanEndReason => PlanEndReason ("plan_end_reason"),
     CommitmentStatus => CommitmentStatus ("commitment_status"),
     CommitmentRefusalReason => CommitmentRefusalReason ("commitment_refusal_reason"),
+    AnswerChannel => AnswerChannel ("answer_channel"),
     NoteVisibility => NoteVisibility ("note_visibility"),
     EventKind => EventKind ("event_kind"),
     ReferralStatus => ReferralStatus ("referral_status"),

@@ -6,6 +6,10 @@ pub mod sql_types {
     pub struct AlertRule;
 
     #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "answer_channel"))]
+    pub struct AnswerChannel;
+
+    #[derive(diesel::query_builder::QueryId, diesel::sql_types::SqlType)]
     #[diesel(postgres_type(name = "audit_outcome"))]
     pub struct AuditOutcome;
 
@@ -204,6 +208,7 @@ diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::CommitmentStatus;
     use super::sql_types::CommitmentRefusalReason;
+    use super::sql_types::AnswerChannel;
 
     commitments (id) {
         id -> Uuid,
@@ -219,6 +224,8 @@ diesel::table! {
         refusal_reason -> Nullable<CommitmentRefusalReason>,
         answered_at -> Nullable<Timestamptz>,
         answered_by -> Nullable<Uuid>,
+        answer_received_via -> Nullable<AnswerChannel>,
+        answer_received_on -> Nullable<Date>,
     }
 }
 

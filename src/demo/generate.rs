@@ -1043,6 +1043,7 @@ fn pathway(
                 refusal_reason: (to == CommitmentStatus::Refused)
                     .then_some(refusal_reason)
                     .flatten(),
+                on_behalf_of: None,
             };
             let at_most_now = when.min(Utc::now());
             batch

@@ -39,6 +39,9 @@ closed_set! {
         ReadOtherPathways => "read_other_pathways",
         /// A partner's referral received.
         Refer => "refer",
+        /// An organization's answer to a commitment recorded by staff on
+        /// its behalf (received by phone, letter…).
+        RecordAnswer => "record_answer",
         /// A retried request answered from its stored response (`Idempotency-Key`).
         Replay => "replay",
         /// A domain's opening date moved.

@@ -300,6 +300,23 @@ closed_set! {
 }
 
 closed_set! {
+    /// How an organization's answer to a commitment reached the staff who
+    /// record it on its behalf.
+    pub enum AnswerChannel {
+        /// By telephone.
+        Phone => "phone",
+        /// By post.
+        Letter => "letter",
+        /// By e-mail.
+        Email => "email",
+        /// Said in a meeting (a GOS, say).
+        Meeting => "meeting",
+        /// Another way, said in the timeline's reason.
+        Other => "other",
+    }
+}
+
+closed_set! {
     /// Why an organization refused a commitment proposed to it. No national
     /// list exists for PAG commitments: these codes are parcours' own.
     pub enum CommitmentRefusalReason {
@@ -606,6 +623,7 @@ mod tests {
             CommitmentRefusalReason::VALUES,
             CommitmentRefusalReason::as_str,
         );
+        spelled_alike(AnswerChannel::VALUES, AnswerChannel::as_str);
         spelled_alike(NoteVisibility::VALUES, NoteVisibility::as_str);
         spelled_alike(EventKind::VALUES, EventKind::as_str);
         spelled_alike(ReferralStatus::VALUES, ReferralStatus::as_str);

@@ -162,6 +162,11 @@ pub struct CommitmentUpdated {
     /// When refused: why (absent from earlier events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal_reason: Option<CommitmentRefusalReason>,
+    /// Present when staff recorded the organization's answer on its
+    /// behalf (received by phone, letter…); the actor is then that staff
+    /// member, not the organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<crate::domain::commitment::OnBehalf>,
 }
 
 /// `meeting_held`: a GOS meeting, with the organizations present.

@@ -23,9 +23,9 @@ pub mod validation;
 pub mod values;
 
 pub use enums::{
-    AlertRule, AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
-    ContinuationReason, DecisionAuthority, DecisionKind, DeliveryStatus, Domain, EscalationClosure,
-    EscalationLevel, EscalationStatus, EventKind, MeetingStatus, NoteVisibility, OrganizationKind,
-    PathwayStatus, PlanEndReason, PlanKind, PlanStatus, Qualification, ReferralDeclineReason,
-    ReferralStatus, Role, Sex,
+    AlertRule, AnswerChannel, AuditOutcome, ClosureReason, CommitmentRefusalReason,
+    CommitmentStatus, ConsentBy, ContinuationReason, DecisionAuthority, DecisionKind,
+    DeliveryStatus, Domain, EscalationClosure, EscalationLevel, EscalationStatus, EventKind,
+    MeetingStatus, NoteVisibility, OrganizationKind, PathwayStatus, PlanEndReason, PlanKind,
+    PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
 };

@@ -12,6 +12,7 @@
 use uuid::Uuid;
 
 use crate::domain::Role::{Admin, Auditor, Coordinator, Partner, Supervisor};
+use crate::domain::commitment::is_answer;
 use crate::domain::escalation::Side;
 use crate::domain::principal::Principal;
 use crate::domain::{CommitmentStatus, NoteVisibility, PathwayStatus, Role};
@@ -273,11 +274,15 @@ pub fn changes_only_commitment_status(role: Role) -> bool {
 
 /// Whether `role` may move a commitment to `to`: its organization (a
 /// partner) answers the proposal, carries it out or reports it broken;
-/// cancelling it or proposing it again is the referent's.
-pub fn may_set_commitment_status(role: Role, to: CommitmentStatus) -> bool {
+/// cancelling it or proposing it again is the referent's. An answer
+/// (`accepted`, `refused`) is the organization's own: staff record one
+/// only `on_behalf` of the organization, when it answered another way.
+pub fn may_set_commitment_status(role: Role, to: CommitmentStatus, on_behalf: bool) -> bool {
     match role {
-        Supervisor | Coordinator => true,
-        Partner => !matches!(to, CommitmentStatus::Cancelled | CommitmentStatus::Proposed),
+        Supervisor | Coordinator => !is_answer(to) || on_behalf,
+        Partner => {
+            !on_behalf && !matches!(to, CommitmentStatus::Cancelled | CommitmentStatus::Proposed)
+        }
         Admin | Auditor => false,
     }
 }
@@ -366,26 +371,26 @@ mod tests {
         for role in [Admin, Auditor] {
             assert!(!allows(role, Action::FollowOrientations), "{role:?}");
         }
+        use CommitmentStatus::{Accepted, Cancelled, Proposed, Refused};
         for to in CommitmentStatus::VALUES.iter().copied() {
-            assert!(may_set_commitment_status(Coordinator, to), "{to:?}");
-            assert!(!may_set_commitment_status(Auditor, to), "{to:?}");
+            let answer = matches!(to, Accepted | Refused);
+            for staff in [Coordinator, Supervisor] {
+                // Staff answer only on the organization's behalf.
+                assert_eq!(
+                    may_set_commitment_status(staff, to, false),
+                    !answer,
+                    "{to:?}"
+                );
+                assert!(may_set_commitment_status(staff, to, true), "{to:?}");
+            }
+            assert!(!may_set_commitment_status(Auditor, to, false), "{to:?}");
+            // A partner answers as itself, never on another's behalf.
+            assert!(!may_set_commitment_status(Partner, to, true), "{to:?}");
         }
-        assert!(may_set_commitment_status(
-            Partner,
-            CommitmentStatus::Accepted
-        ));
-        assert!(may_set_commitment_status(
-            Partner,
-            CommitmentStatus::Refused
-        ));
-        assert!(!may_set_commitment_status(
-            Partner,
-            CommitmentStatus::Cancelled
-        ));
-        assert!(!may_set_commitment_status(
-            Partner,
-            CommitmentStatus::Proposed
-        ));
+        assert!(may_set_commitment_status(Partner, Accepted, false));
+        assert!(may_set_commitment_status(Partner, Refused, false));
+        assert!(!may_set_commitment_status(Partner, Cancelled, false));
+        assert!(!may_set_commitment_status(Partner, Proposed, false));
         for role in Role::VALUES.iter().copied() {
             assert_eq!(
                 allows(role, Action::ReferPersons),

@@ -13,6 +13,7 @@ use crate::auth::policy::{UpdateCommitments, WorkOnCases};
 use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
 use crate::db::plans;
 use crate::domain::audit::AuditTarget;
+use crate::domain::commitment::OnBehalf;
 use crate::domain::validation::Checks;
 use crate::domain::values;
 use crate::domain::{CommitmentRefusalReason, CommitmentStatus};
@@ -36,16 +37,20 @@ pub struct CommitmentView {
     pub status: CommitmentStatus,
     /// Why the organization refused it (`refused` only).
     pub refusal_reason: Option<CommitmentRefusalReason>,
-    /// When the organization answered the proposal, and who (a user or
-    /// partner client).
+    /// When the organization answered the proposal, and who (its partner
+    /// client, or the staff member who recorded its answer on its behalf).
     pub answered_at: Option<DateTime<Utc>>,
     pub answered_by: Option<Uuid>,
+    /// Present when staff recorded the answer on the organization's
+    /// behalf: how and when it was received.
+    pub answered_on_behalf_of: Option<OnBehalf>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl From<Commitment> for CommitmentView {
     fn from(c: Commitment) -> Self {
+        let answered_on_behalf_of = c.on_behalf_of();
         Self {
             id: c.id,
             plan_id: c.plan_id,
@@ -57,6 +62,7 @@ impl From<Commitment> for CommitmentView {
             refusal_reason: c.refusal_reason,
             answered_at: c.answered_at,
             answered_by: c.answered_by,
+            answered_on_behalf_of,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -92,6 +98,12 @@ pub struct UpdateCommitment {
     #[schema(value_type = Option<NaiveDate>)]
     #[serde(default, deserialize_with = "values::nullable_date")]
     pub due_on: Option<Option<NaiveDate>>,
+    /// Staff only, with `status` `accepted` or `refused` on a proposed
+    /// commitment: the organization answered another way (by phone, by
+    /// letter…) and you record its answer for it. The timeline, the
+    /// organization's feed and the audit trail (`record_answer`) show it
+    /// as such. Without it, only the organization answers (403).
+    pub on_behalf_of: Option<OnBehalf>,
 }
 
 fn respond(status: StatusCode, commitment: Commitment) -> HttpResponse {
@@ -234,6 +246,7 @@ pub async fn update(
         due_on: body.due_on,
         status: body.status,
         refusal_reason: body.refusal_reason,
+        on_behalf_of: body.on_behalf_of,
     };
     let mut conn = caller.conn().await?;
     let commitment =

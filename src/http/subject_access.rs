@@ -245,6 +245,8 @@ pub struct CommitmentRecord {
     pub refusal_reason: Option<CommitmentRefusalReason>,
     pub answered_at: Option<DateTime<Utc>>,
     pub answered_by: Option<Uuid>,
+    pub answer_received_via: Option<crate::domain::AnswerChannel>,
+    pub answer_received_on: Option<NaiveDate>,
 }
 
 /// A row of `meetings` (GOS) as stored.

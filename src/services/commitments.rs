@@ -40,16 +40,29 @@ pub async fn update(
             "Partners change only the `status` of their commitments.",
         ));
     }
-    if changes
-        .status
-        .is_some_and(|to| !may_set_commitment_status(by.who.role, to))
+    let on_behalf = changes.on_behalf_of.is_some();
+    if let Some(to) = changes.status
+        && !may_set_commitment_status(by.who.role, to, on_behalf)
     {
         return Err(Error::forbidden(
-            "Cancelling a commitment or proposing it again is the referent's: answer it \
-             (`accepted`, `refused`), carry it out or report it `breached`.",
+            if changes_only_commitment_status(by.who.role) {
+                "Cancelling a commitment or proposing it again is the referent's, and a partner \
+             answers as itself: answer it (`accepted`, `refused`), carry it out or report it \
+             `breached`."
+            } else {
+                "Only the organization a commitment is proposed to answers it. To record an \
+             answer it gave another way (by phone, by letter…), send it in `on_behalf_of`."
+            },
         ));
     }
-    Change::new(by, AuditAction::Update, AuditTarget::Commitment)
+    // An answer recorded for the organization is an act of its own in the
+    // audit trail.
+    let action = if on_behalf {
+        AuditAction::RecordAnswer
+    } else {
+        AuditAction::Update
+    };
+    Change::new(by, action, AuditTarget::Commitment)
         .of(id)
         .run(
             conn,

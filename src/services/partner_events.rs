@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::db::feed::FeedRow;
 use crate::domain::facility_status::{self, Coding};
 use crate::domain::{
-    CommitmentStatus, Domain, EscalationStatus, EventKind, PathwayStatus, ReferralDeclineReason,
+    AnswerChannel, CommitmentStatus, Domain, EscalationStatus, EventKind, PathwayStatus,
+    ReferralDeclineReason,
 };
 
 closed_set! {
@@ -123,6 +124,10 @@ pub struct FeedEvent {
     /// For commitment events: which one, and its status.
     pub commitment_id: Option<Uuid>,
     pub commitment_status: Option<CommitmentStatus>,
+    /// For `commitment_updated`: present when the département recorded
+    /// your organization's answer on its behalf, having received it this
+    /// way (by phone, by letter…) rather than through the API.
+    pub answer_received_via: Option<AnswerChannel>,
     /// For referral events: your referral.
     pub referral_id: Option<Uuid>,
     /// For `referral_declined`: why.
@@ -206,6 +211,11 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
         status,
         commitment_id: uuid_at(&row.data, "commitment_id"),
         commitment_status,
+        answer_received_via: row
+            .data
+            .get("on_behalf_of")
+            .and_then(|on_behalf| on_behalf.get("received_via"))
+            .and_then(|via| serde_json::from_value(via.clone()).ok()),
         referral_id: uuid_at(&row.data, "referral_id"),
         decline_reason: row
             .data

@@ -770,3 +770,131 @@ async fn a_change_after_consent_opens_a_new_version_that_needs_consent_again() {
         "{timeline}"
     );
 }
+
+/// A proposal is answered by the organization it is addressed to. Staff
+/// record an answer it gave another way only as such (`on_behalf_of`),
+/// and the timeline, its feed and the audit trail say so.
+#[tokio::test]
+async fn only_the_organization_answers_unless_staff_record_its_answer_on_its_behalf() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(Supervisor, &["05-GAP"], &[Disability]).await;
+    let auditor = app.staff(parcours::domain::Role::Auditor, &[], &[]).await;
+    let caf = app.partner_token("CAF des Hautes-Alpes").await;
+    let someone = person(&app, &staff, "Répondue").await;
+    let (pathway, _) = open(&app, &staff, &someone, Disability).await;
+    let (plan, _) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/plans"),
+            &staff.token,
+            &json!({"kind": "pag"}),
+            201,
+        )
+        .await;
+    let organizations = app
+        .get_json("/v1/organizations?limit=200", &staff.token)
+        .await;
+    let id_of = |name: &str| {
+        organizations["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let caf_id = id_of("CAF des Hautes-Alpes");
+    let (commitment, _) = app
+        .post_ok(
+            &format!("/v1/plans/{}/commitments", plan["id"].as_str().unwrap()),
+            &staff.token,
+            &json!({"organization_id": caf_id, "description": "Maintien de l'AEEH"}),
+            201,
+        )
+        .await;
+    let path = format!("/v1/commitments/{}", commitment["id"].as_str().unwrap());
+    let patch = async |token: &str, body: Value| {
+        app.send_json(Method::PATCH, &path, token, Some("\"v1\""), &body)
+            .await
+    };
+    let today = Utc::now().date_naive();
+
+    // Staff cannot answer for the CAF as if it had.
+    for status in ["accepted", "refused"] {
+        let mut body = json!({"status": status});
+        if status == "refused" {
+            body["refusal_reason"] = json!("no_capacity");
+        }
+        let problem = assert_problem(patch(&staff.token, body).await, 403).await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("on_behalf_of"),
+            "{problem}"
+        );
+    }
+    // On behalf of another organization, or with a date to come: refused.
+    let msa_id = id_of("MSA Alpes-Vaucluse");
+    let on_behalf = |organization: &str, on: chrono::NaiveDate| {
+        json!({"status": "accepted", "on_behalf_of": {
+            "organization_id": organization, "received_via": "phone", "received_on": on}})
+    };
+    let problem = assert_problem(patch(&staff.token, on_behalf(&msa_id, today)).await, 422).await;
+    assert_eq!(
+        problem["errors"][0]["field"],
+        "on_behalf_of.organization_id"
+    );
+    let tomorrow = today.succ_opt().unwrap();
+    let problem =
+        assert_problem(patch(&staff.token, on_behalf(&caf_id, tomorrow)).await, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "on_behalf_of.received_on");
+    // A partner answers as itself.
+    let response = patch(&caf, on_behalf(&caf_id, today)).await;
+    assert_problem(response, 403).await;
+
+    // The CAF said yes on the phone: the referent records it as such.
+    let response = patch(&staff.token, on_behalf(&caf_id, today)).await;
+    assert_eq!(response.status(), 200);
+    let answered: Value = response.json().await.unwrap();
+    assert_eq!(answered["status"], "accepted");
+    assert_eq!(answered["answered_by"], staff.user.id.to_string());
+    assert_eq!(
+        answered["answered_on_behalf_of"],
+        json!({"organization_id": caf_id, "received_via": "phone", "received_on": today})
+    );
+    // The timeline says so.
+    let timeline = app
+        .get_json(&format!("/v1/pathways/{pathway}/timeline"), &staff.token)
+        .await;
+    let event = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "commitment_updated")
+        .unwrap()
+        .clone();
+    assert_eq!(event["data"]["on_behalf_of"]["received_via"], "phone");
+    assert_eq!(event["actor_id"], staff.user.id.to_string());
+    // So does the CAF's feed.
+    let (events, _) = crate::feed::feed_until(&app, &caf, None, 2).await;
+    let updated = events
+        .iter()
+        .find(|e| e["kind"] == "commitment_updated")
+        .unwrap();
+    assert_eq!(updated["commitment_status"], "accepted");
+    assert_eq!(updated["answer_received_via"], "phone");
+    // And the audit trail, as an act of its own.
+    let recorded = crate::support::eventually(std::time::Duration::from_secs(5), || async {
+        let page = app
+            .get_json("/v1/audit?action=record_answer", &auditor.token)
+            .await;
+        let items = page["items"].as_array().unwrap().clone();
+        (!items.is_empty()).then_some(items)
+    })
+    .await;
+    let succeeded: Vec<&Value> = recorded
+        .iter()
+        .filter(|r| r["outcome"] == "success")
+        .collect();
+    assert_eq!(succeeded.len(), 1, "{recorded:?}");
+    assert_eq!(succeeded[0]["resource_id"], commitment["id"]);
+}
