@@ -23,9 +23,20 @@ use crate::config::{AuthSettings, PasswordScheduling};
 /// Longest wait for a hashing slot before the request answers 503.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The hashing threads' niceness with `nice`: the scheduler gives a nice-0
-/// thread about ten times their share of a busy core.
-const HASHING_NICENESS: libc::c_int = 10;
+/// How many steps of niceness the hashing threads take below the server's
+/// own with `nice`: the scheduler gives a thread about ten times the share
+/// of a busy core of one ten steps nicer.
+const HASHING_NICENESS_STEPS: libc::c_int = 10;
+/// The nicest a thread can be.
+const NICEST: libc::c_int = 19;
+
+/// The niceness of hashing threads spawned by a thread of niceness
+/// `server`: ten steps below it, as far as the scale goes. Relative, so
+/// that a server started under `nice` (a systemd `Nice=`) never hashes
+/// above its own requests.
+fn hashing_niceness(server: libc::c_int) -> libc::c_int {
+    server.saturating_add(HASHING_NICENESS_STEPS).min(NICEST)
+}
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -178,7 +189,9 @@ fn lower_priority(scheduling: PasswordScheduling) {
             PasswordScheduling::Nice => {
                 let thread = libc::syscall(libc::SYS_gettid);
                 if let Ok(thread) = libc::id_t::try_from(thread) {
-                    libc::setpriority(libc::PRIO_PROCESS, thread, HASHING_NICENESS);
+                    // A new thread starts at its spawner's niceness: the server's.
+                    let server = libc::getpriority(libc::PRIO_PROCESS, thread);
+                    libc::setpriority(libc::PRIO_PROCESS, thread, hashing_niceness(server));
                 }
             }
             PasswordScheduling::Idle => {
@@ -319,8 +332,9 @@ mod tests {
         let here = niceness();
         let nice = scheduled(1024, PasswordScheduling::Nice);
         let there = nice.run(|| Ok(niceness())).await.unwrap();
+        assert_eq!(there, hashing_niceness(here), "requests at {here}");
         assert!(
-            there >= HASHING_NICENESS.max(here),
+            there > here || here == NICEST,
             "{there} (requests at {here})"
         );
         let idle = scheduled(1024, PasswordScheduling::Idle);
@@ -338,6 +352,15 @@ mod tests {
         // The threads still answer.
         assert!(pool.hash("cheval agrafe pile".into()).await.is_ok());
         assert!(pool.hash("cheval agrafe pile".into()).await.is_ok());
+    }
+
+    #[test]
+    fn hashing_is_ten_steps_nicer_than_the_server_as_far_as_the_scale_goes() {
+        assert_eq!(hashing_niceness(0), 10);
+        assert_eq!(hashing_niceness(-5), 5);
+        assert_eq!(hashing_niceness(5), 15);
+        assert_eq!(hashing_niceness(15), 19);
+        assert_eq!(hashing_niceness(19), 19);
     }
 
     #[tokio::test]
