@@ -168,7 +168,9 @@ pub async fn add(
             .await
             .map_err(|e| match violation(&e) {
                 Some(Violation::Unique) => Error::conflict(
-                    "This decision is already addressed to this facility (and unit).",
+                    "This decision is already addressed to this facility: one follow-up per \
+                     decision and facility, whatever its unit (read it in \
+                     `GET /v1/decisions/{id}/facilities`).",
                 ),
                 _ => e.into(),
             })?;

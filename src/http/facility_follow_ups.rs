@@ -268,7 +268,10 @@ fn respond(status: StatusCode, row: Addressed) -> HttpResponse {
 
 /// Address an orientation to a facility. The facility's partner clients
 /// then read it (`GET /v1/partner/orientations`), follow the pathway in
-/// their feed and report its statuses.
+/// their feed and report its statuses. A decision has one follow-up per
+/// facility, as the national SDO model has it, whatever its unit (a detail
+/// of the follow-up): addressing it again to the same facility is 409, and
+/// the indicators count each facility once per decision.
 #[utoipa::path(
     tag = "orientations",
     request_body = AddressFacility,

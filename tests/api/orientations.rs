@@ -101,17 +101,28 @@ async fn a_facility_reads_the_orientation_addressed_to_it_and_reports_in_nationa
     assert_eq!(addressed["outcome"], Value::Null);
     assert_eq!(etag, "\"v1\"");
 
-    // Once per facility and unit; only facilities; only orientations.
-    let again = app
-        .send_json(
-            Method::POST,
+    // Once per decision and facility, whatever the unit (the national SDO
+    // model: the unit is a detail of the follow-up); only facilities; only
+    // orientations.
+    for unit in [json!("Semi-internat"), json!("Internat"), Value::Null] {
+        let again = app
+            .send_json(
+                Method::POST,
+                &format!("/v1/decisions/{decision}/facilities"),
+                &staff.token,
+                None,
+                &json!({"organization_id": ime, "unit": unit}),
+            )
+            .await;
+        assert_problem(again, 409).await;
+    }
+    let listed = app
+        .get_json(
             &format!("/v1/decisions/{decision}/facilities"),
             &staff.token,
-            None,
-            &json!({"organization_id": ime, "unit": "Semi-internat"}),
         )
         .await;
-    assert_problem(again, 409).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
     let caf = app
         .get_json("/v1/organizations?limit=200", &staff.token)
         .await["items"]
