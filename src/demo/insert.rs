@@ -104,11 +104,14 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .execute(conn)
     .await?;
 
-    // Events in time order, so that their sequence follows the timeline.
+    // Events in time order, so that their sequence follows the timeline;
+    // events of one instant in the order they were made (a pathway opened
+    // and moved within the same instant), as the API would have written them.
     let e = &b.events;
     diesel::sql_query(
         "INSERT INTO pathway_events (pathway_id, kind, occurred_at, actor_id, data) \
-         SELECT * FROM unnest($1, $2, $3, $4, $5) AS u(p, k, o, a, d) ORDER BY o",
+         SELECT p, k, o, a, d FROM unnest($1, $2, $3, $4, $5) WITH ORDINALITY \
+             AS u(p, k, o, a, d, n) ORDER BY o, n",
     )
     .bind::<Array<SqlUuid>, _>(&e.pathway)
     .bind::<Array<t::EventKind>, _>(&e.kind)

@@ -52,6 +52,51 @@ pub fn check_transition(
     }
 }
 
+/// One step of a pathway's timeline, as its state machine reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `pathway_opened`, in this status.
+    Opened(PathwayStatus),
+    /// `status_changed`.
+    Moved {
+        from: PathwayStatus,
+        to: PathwayStatus,
+    },
+}
+
+/// The status a timeline leads to, replayed through the state machine:
+/// opened once, first; each move from the status reached and allowed from
+/// it. `Err` names the first step (by position) the API could not have
+/// written.
+pub fn replay(steps: impl IntoIterator<Item = Step>) -> Result<PathwayStatus, String> {
+    let mut reached: Option<PathwayStatus> = None;
+    for (n, step) in steps.into_iter().enumerate() {
+        reached = Some(match (reached, step) {
+            (None, Step::Opened(status)) => status,
+            (Some(_), Step::Opened(_)) => return Err(format!("step {n}: opened twice")),
+            (None, Step::Moved { .. }) => return Err(format!("step {n}: moved before opening")),
+            (Some(current), Step::Moved { from, to }) => {
+                if from != current {
+                    return Err(format!(
+                        "step {n}: moves from {} but the pathway was {}",
+                        from.as_str(),
+                        current.as_str()
+                    ));
+                }
+                if !allowed_next(from).contains(&to) {
+                    return Err(format!(
+                        "step {n}: {} → {} is not allowed",
+                        from.as_str(),
+                        to.as_str()
+                    ));
+                }
+                to
+            }
+        });
+    }
+    reached.ok_or_else(|| "no opening".to_owned())
+}
+
 /// Why a pathway cannot continue the one it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContinuationError {
@@ -75,6 +120,71 @@ pub fn check_continuation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeline_replays_only_as_the_state_machine_writes_it() {
+        use Step::{Moved, Opened};
+        let course = [
+            Opened(Referred),
+            Moved {
+                from: Referred,
+                to: Assessment,
+            },
+            Moved {
+                from: Assessment,
+                to: Orientation,
+            },
+            Moved {
+                from: Orientation,
+                to: Supported,
+            },
+            Moved {
+                from: Supported,
+                to: Closed,
+            },
+        ];
+        assert_eq!(replay(course), Ok(Closed));
+        // Closed, then supported: the seed's swapped pair.
+        let swapped = [
+            Opened(Referred),
+            Moved {
+                from: Referred,
+                to: Assessment,
+            },
+            Moved {
+                from: Assessment,
+                to: Orientation,
+            },
+            Moved {
+                from: Supported,
+                to: Closed,
+            },
+            Moved {
+                from: Orientation,
+                to: Supported,
+            },
+        ];
+        assert!(replay(swapped).unwrap_err().starts_with("step 3"));
+        assert!(
+            replay([
+                Opened(Referred),
+                Moved {
+                    from: Referred,
+                    to: Supported
+                }
+            ])
+            .is_err()
+        );
+        assert!(
+            replay([Moved {
+                from: Referred,
+                to: Assessment
+            }])
+            .is_err()
+        );
+        assert!(replay([Opened(Referred), Opened(Referred)]).is_err());
+        assert!(replay([]).is_err());
+    }
 
     const ALL: [PathwayStatus; 6] = [
         Referred,

@@ -243,17 +243,20 @@ async fn a_slow_transaction_is_not_skipped() {
     let other = refer(&app, &caf, &staff, "Rapide").await;
     let (_, cursor) = feed_until(&app, &caf, None, 4).await;
 
-    // A transaction writes an event and stays open…
+    // A transaction moves a pathway, writes its event and stays open…
     let mut slow = app.db.connect().await;
     diesel::sql_query("BEGIN").execute(&mut slow).await.unwrap();
-    diesel::sql_query(
+    for statement in [
+        "UPDATE pathways SET status = 'assessment' WHERE id = $1",
         "INSERT INTO pathway_events (pathway_id, kind, data) \
          VALUES ($1, 'status_changed', '{\"from\": \"referred\", \"to\": \"assessment\"}')",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(pathway.parse::<uuid::Uuid>().unwrap())
-    .execute(&mut slow)
-    .await
-    .unwrap();
+    ] {
+        diesel::sql_query(statement)
+            .bind::<diesel::sql_types::Uuid, _>(pathway.parse::<uuid::Uuid>().unwrap())
+            .execute(&mut slow)
+            .await
+            .unwrap();
+    }
     // …while a later change commits (on another pathway: the open
     // transaction holds a key-share lock on the first one).
     move_to(&app, &staff, &other, "assessment").await;

@@ -57,8 +57,9 @@ async fn closed_file(
         conn,
         &format!(
             "INSERT INTO pathway_events (pathway_id, kind, occurred_at, data) VALUES \
-         ('{pathway}', 'pathway_opened', '{opened}T08:00:00Z', '{{}}'), \
-         ('{pathway}', 'status_changed', '{touched}T08:00:00Z', '{{\"to\": \"{status}\"}}')"
+         ('{pathway}', 'pathway_opened', '{opened}T08:00:00Z', '{{\"status\": \"referred\"}}'), \
+         ('{pathway}', 'status_changed', '{touched}T08:00:00Z', \
+          '{{\"from\": \"referred\", \"to\": \"{status}\"}}')"
         ),
     )
     .await;

@@ -3,6 +3,7 @@
 pub mod db;
 pub mod fixtures;
 pub mod tamper;
+pub mod timelines;
 
 use actix_web::dev::ServerHandle;
 use parcours::auth::passwords::PasswordHasherPool;
@@ -182,7 +183,36 @@ impl Drop for TestApp {
             "answers the document does not list:\n{}",
             undocumented.join("\n")
         );
+        let unreplayable = unreplayable_timelines(self.db.url.clone());
+        assert!(
+            unreplayable.is_empty(),
+            "timelines the state machine could not have written:\n{}",
+            unreplayable.join("\n")
+        );
     }
+}
+
+/// The timelines of the test's database that do not replay; none when the
+/// database is gone (the outage tests drop it).
+fn unreplayable_timelines(url: String) -> Vec<String> {
+    // Drop runs inside the test's runtime: a runtime of its own, on another thread.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            use diesel_async::AsyncConnection;
+            let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+                .await
+                .ok()?;
+            Some(timelines::unreplayable(&mut conn).await)
+        })
+    })
+    .join()
+    .ok()
+    .flatten()
+    .unwrap_or_default()
 }
 
 /// A staff user made for a test, with its password.
