@@ -78,14 +78,31 @@ pub struct DatabaseSettings {
 
     /// Longest a statement may wait for a lock, in milliseconds
     /// (`lock_timeout`); past it the request answers 503 with Retry-After,
-    /// and its connection serves other requests again.
-    #[arg(long, env = "PARCOURS_DB_LOCK_TIMEOUT_MS", default_value_t = 5_000)]
+    /// and its connection serves other requests again. Shorter than
+    /// `PARCOURS_DB_TIMEOUT_MS`, or start-up stops.
+    #[arg(long, env = "PARCOURS_DB_LOCK_TIMEOUT_MS", default_value_t = 1_000)]
     pub lock_timeout_ms: u64,
 }
 
 impl DatabaseSettings {
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
+    }
+
+    /// The waits must nest: a request waiting on a lock holds its
+    /// connection, so a lock wait as long as the wait for a connection
+    /// lets one locked table make every other request time out too.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.lock_timeout_ms >= self.timeout_ms {
+            anyhow::bail!(
+                "PARCOURS_DB_LOCK_TIMEOUT_MS ({} ms) must be shorter than PARCOURS_DB_TIMEOUT_MS \
+                 ({} ms): requests waiting on a locked table would hold every connection longer \
+                 than the others wait for one",
+                self.lock_timeout_ms,
+                self.timeout_ms
+            );
+        }
+        Ok(())
     }
 }
 
@@ -333,7 +350,7 @@ impl Settings {
                 pool_size: 4,
                 timeout_ms: 2000,
                 statement_timeout_ms: 30_000,
-                lock_timeout_ms: 5_000,
+                lock_timeout_ms: 1_000,
             },
             auth: AuthSettings {
                 signing_key_file: None,
@@ -367,5 +384,19 @@ impl Settings {
             idempotency_ttl_secs: 86_400,
             idempotency_lease_secs: 60,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_is_waited_for_less_than_a_connection() {
+        let mut settings = Settings::for_tests(String::new(), "./var".into()).database;
+        assert!(settings.check().is_ok());
+        settings.lock_timeout_ms = settings.timeout_ms;
+        let refused = settings.check().unwrap_err().to_string();
+        assert!(refused.contains("PARCOURS_DB_LOCK_TIMEOUT_MS"), "{refused}");
     }
 }

@@ -64,6 +64,9 @@ impl managed::Manager for Manager {
 pub struct Pools {
     workers: Arc<[DbPool]>,
     background: DbPool,
+    /// One connection for `/ready`, so that requests waiting on a locked
+    /// table never make a load balancer think the database is gone.
+    health: DbPool,
 }
 
 /// What `/metrics` shows of the pools, summed over all of them.
@@ -95,7 +98,13 @@ impl Pools {
         Ok(Self {
             workers: pools.into(),
             background: build_pool(database_url, settings, background)?,
+            health: build_pool(database_url, settings, HEALTH_CONNECTIONS)?,
         })
+    }
+
+    /// The readiness check's connection.
+    pub fn health(&self) -> DbPool {
+        self.health.clone()
     }
 
     /// The pool of the `index`-th HTTP worker (wrapping around).
@@ -116,7 +125,7 @@ impl Pools {
     pub fn status(&self) -> PoolsStatus {
         self.workers
             .iter()
-            .chain([&self.background])
+            .chain([&self.background, &self.health])
             .map(managed::Pool::status)
             .fold(PoolsStatus::default(), |sum, s| PoolsStatus {
                 max: sum.max + s.max_size,
@@ -124,6 +133,55 @@ impl Pools {
                 idle: sum.idle + s.available,
                 waiting: sum.waiting + s.waiting,
             })
+    }
+}
+
+/// The readiness check's own connections.
+const HEALTH_CONNECTIONS: usize = 1;
+
+/// Whether `ours` more connections fit under the server's
+/// `max_connections`, beside the `reserved` ones (superusers') and those
+/// `in_use` now; otherwise what an operator must read. The rule: instances
+/// × connections each ≤ `max_connections` − reserved − other clients.
+pub fn connections_fit(max: i64, reserved: i64, in_use: i64, ours: usize) -> Result<(), String> {
+    let ours = i64::try_from(ours).unwrap_or(i64::MAX);
+    let free = max - reserved - in_use;
+    if ours <= free {
+        return Ok(());
+    }
+    Err(format!(
+        "this instance may open {ours} connections but the database has {free} left \
+         (max_connections {max}, {reserved} reserved, {in_use} in use): requests will answer 503 \
+         when they are all needed; lower PARCOURS_DB_POOL_SIZE or raise max_connections \
+         (instances × connections each ≤ max_connections − reserved)"
+    ))
+}
+
+/// Warns at start when this instance's connections would not fit in what
+/// the database has left. Best effort: a failed reading says nothing.
+pub async fn warn_if_oversized(conn: &mut AsyncPgConnection, ours: usize) {
+    #[derive(diesel::QueryableByName)]
+    struct Limits {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        max: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        reserved: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        in_use: i64,
+    }
+    use diesel_async::RunQueryDsl;
+    let limits: Result<Limits, _> = diesel::sql_query(
+        "SELECT current_setting('max_connections')::bigint AS max, \
+                current_setting('superuser_reserved_connections')::bigint AS reserved, \
+                (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') \
+                    - 1 AS in_use",
+    )
+    .get_result(conn)
+    .await;
+    if let Ok(l) = limits
+        && let Err(warning) = connections_fit(l.max, l.reserved, l.in_use, ours)
+    {
+        tracing::warn!("{warning}");
     }
 }
 
@@ -175,6 +233,8 @@ mod tests {
     use super::*;
     use crate::config::Settings;
 
+    /// Each worker's pool, the jobs' pool, and all of them with the
+    /// readiness check's connection.
     fn sizes(pool_size: usize, workers: usize) -> (Vec<usize>, usize, usize) {
         let mut settings = Settings::for_tests("postgres://unused".into(), "/unused".into());
         settings.database.pool_size = pool_size;
@@ -190,15 +250,25 @@ mod tests {
     }
 
     #[test]
+    fn an_instance_fits_beside_the_reserved_connections_and_the_others() {
+        assert!(connections_fit(100, 3, 10, 17).is_ok());
+        assert!(connections_fit(100, 3, 80, 17).is_ok());
+        let refused = connections_fit(12, 3, 0, 17).unwrap_err();
+        assert!(refused.contains("9 left"), "{refused}");
+        assert!(connections_fit(12, 3, 5, 4).is_ok());
+        assert!(connections_fit(12, 3, 6, 4).is_err());
+    }
+
+    #[test]
     fn the_configured_connections_are_shared_among_the_workers_and_the_jobs() {
-        assert_eq!(sizes(16, 2), (vec![7, 7], 2, 16));
-        assert_eq!(sizes(16, 3), (vec![5, 5, 4], 2, 16));
-        assert_eq!(sizes(4, 2), (vec![2, 1], 1, 4));
-        assert_eq!(sizes(64, 8), (vec![7; 8], 8, 64));
+        assert_eq!(sizes(16, 2), (vec![7, 7], 2, 17));
+        assert_eq!(sizes(16, 3), (vec![5, 5, 4], 2, 17));
+        assert_eq!(sizes(4, 2), (vec![2, 1], 1, 5));
+        assert_eq!(sizes(64, 8), (vec![7; 8], 8, 65));
     }
 
     #[test]
     fn every_pool_has_a_connection_even_when_there_are_fewer_than_pools() {
-        assert_eq!(sizes(2, 4), (vec![1; 4], 1, 5));
+        assert_eq!(sizes(2, 4), (vec![1; 4], 1, 6));
     }
 }

@@ -51,7 +51,9 @@ pub struct Readiness {
 )]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
-    let mut conn = state.pool.get().await?;
+    // Its own connection: requests waiting on a locked table do not make
+    // the instance look unready.
+    let mut conn = state.pools.health().get().await?;
     diesel::sql_query("SELECT 1").execute(&mut conn).await?;
     // An error here means the migrations table does not exist yet: none applied.
     let applied = migrations::applied_versions(&mut conn)

@@ -212,12 +212,16 @@ impl Application {
         metrics: web::Data<Metrics>,
         extra: Option<ExtraRoutes>,
     ) -> anyhow::Result<(Server, u16, Vec<Periodic>)> {
+        settings.database.check()?;
         let applied = migrations::run_pending(database_url).await?;
         if !applied.is_empty() {
             tracing::info!(applied = ?applied, "database migrated");
         }
         let workers = settings.http_workers();
         let pools = db::Pools::build(database_url, &settings.database, workers)?;
+        if let Ok(mut conn) = pools.health().get().await {
+            db::pool::warn_if_oversized(&mut conn, pools.status().max).await;
+        }
         let state = AppState {
             pool: pools.background(),
             pools,

@@ -57,8 +57,9 @@ async fn metrics_count_requests_by_route_and_status() {
         "{text}"
     );
     assert!(text.contains("parcours_http_request_duration_seconds_bucket"));
+    // The pools' 4, and the readiness check's own.
     assert!(
-        text.contains(r#"parcours_db_pool_connections{state="max"} 4"#),
+        text.contains(r#"parcours_db_pool_connections{state="max"} 5"#),
         "{text}"
     );
 }
