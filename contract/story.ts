@@ -20,12 +20,18 @@ async function main(): Promise<void> {
   const baseUrl = required("PARCOURS_URL");
   const api = createClient<paths>({ baseUrl });
 
+  // A form, as RFC 6749 and the document have it.
   const login = await api.POST("/v1/auth/token", {
     body: {
       grant_type: "client_credentials",
       client_id: required("PARCOURS_CLIENT_ID"),
       client_secret: required("PARCOURS_CLIENT_SECRET"),
     },
+    bodySerializer: (body) =>
+      new URLSearchParams(
+        Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"),
+      ).toString(),
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
   });
   if (!login.data) {
     throw new Error(`login refused: ${JSON.stringify(login.error)}`);

@@ -33,7 +33,7 @@ use crate::services::account_changes;
 use crate::services::change::refused;
 use serde_json::json;
 
-/// A token request (RFC 6749), as a form or as JSON.
+/// A token request (RFC 6749).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `password` (staff), `client_credentials` (partner clients) or `refresh_token`.
@@ -134,15 +134,16 @@ fn slow_down(until: DateTime<Utc>) -> ApiError {
 ///
 /// Staff: `grant_type=password` with `username` (e-mail) and `password`, then
 /// `grant_type=refresh_token`. Partner clients: `grant_type=client_credentials`
-/// with `client_id` and `client_secret` (or HTTP Basic). Accepts a form
-/// (`application/x-www-form-urlencoded`) or JSON. After 5 consecutive
+/// with `client_id` and `client_secret` (or HTTP Basic). The body is a form
+/// (`application/x-www-form-urlencoded`), as RFC 6749 has it; a JSON object
+/// with the same fields is accepted too, for clients that cannot send a
+/// form. After 5 consecutive
 /// failures an account locks for 1 minute, then 2, 4, … up to an hour (429);
 /// each address may ask for a limited number of tokens per minute (429).
 #[utoipa::path(
     tag = "auth",
     request_body(content(
-        (TokenRequest = "application/x-www-form-urlencoded"),
-        (TokenRequest = "application/json")
+        (TokenRequest = "application/x-www-form-urlencoded")
     )),
     responses(
         (status = 200, description = "Tokens issued.", body = TokenResponse),
@@ -441,12 +442,12 @@ fn respond(
 /// whether or not the token was known (an unknown, expired or already
 /// revoked token changes nothing). A partner client's access token belongs
 /// to no login: it cannot be revoked and lives until `expires_in`; an admin
-/// deactivates the client to stop it.
+/// deactivates the client to stop it. The body is a form (RFC 7009); a
+/// JSON object with the same field is accepted too.
 #[utoipa::path(
     tag = "auth",
     request_body(content(
-        (RevokeRequest = "application/x-www-form-urlencoded"),
-        (RevokeRequest = "application/json")
+        (RevokeRequest = "application/x-www-form-urlencoded")
     )),
     responses(
         (status = 200, description = "The login behind the token is ended, or the token was not a live one."),
