@@ -241,10 +241,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
             approach: each person's support pathway across disability, the elderly, childhood \
             and insertion.\n\nEvery error is an RFC 9457 `application/problem+json` document \
             (`ProblemDetails`) whose `instance` names the request (`X-Request-Id`); \
-            `ProblemDetails.type` lists every problem type with what to do about it. One \
-            exception: a request the HTTP parser cannot read at all (a header holding a NUL, \
-            headers or a URL over the server's limits) is refused before the API sees it, \
-            with 400 or 431 and an empty body.",
+            `ProblemDetails.type` lists every problem type with what to do about it. That \
+            includes requests the HTTP parser refuses before any operation sees them: a \
+            header holding a NUL (400 `validation`), a request line over 65 534 bytes (414 \
+            `uri-too-long`), more than 96 headers or a head over 128 KiB (431 \
+            `headers-too-large`); the connection is then closed.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2")
     ),
     servers((url = "/", description = "The server that serves this document.")),

@@ -91,6 +91,10 @@ catalogue! {
         "The record changed since the ETag you sent in `If-Match`. Read it again, then retry with its new ETag.";
     PAYLOAD_TOO_LARGE = "payload-too-large", "413", No, "Request body too large",
         "The body exceeds the limit given in `detail`.";
+    URI_TOO_LONG = "uri-too-long", "414", No, "Request line too long",
+        "The request line is longer than 65 534 bytes. Send the criteria in a body where the operation takes one, or fewer query parameters.";
+    HEADERS_TOO_LARGE = "headers-too-large", "431", No, "Request headers too large",
+        "The request head exceeds 96 headers or 128 KiB. Send fewer or smaller headers.";
     UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type", "415", No, "Unsupported media type",
         "Send the body in the media type the operation reads (`application/json`, or a form where it says so), with a matching `Content-Type`.";
     UNPROCESSABLE = "unprocessable", "422", No, "The request breaks a rule",

@@ -2,14 +2,17 @@
 //! migrations, the HTTP server and its middleware, the jobs, graceful shutdown.
 
 pub mod cluster;
+pub mod front_door;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
 use actix_web::body::MessageBody;
+use actix_web::dev::AppConfig;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::{Context, bail};
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -266,24 +269,43 @@ impl Application {
         // The factory runs once on each worker's thread: each takes its
         // own pool, whose connections are then driven on that thread.
         let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let server = HttpServer::new(move || {
-            let worker = started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let shared = Shared {
-                state: web::Data::new(AppState {
-                    pool: state.pools.for_worker(worker),
-                    ..state.clone()
-                }),
-                auth: auth.clone(),
-                routes: routes.clone(),
-                doc_json: doc_json.clone(),
-                docs_config: docs_config.clone(),
-                metrics: metrics.clone(),
-            };
-            app(shared, cors_origins.clone(), max_body, extra)
-        })
-        .listen(listener)?
-        .shutdown_timeout(30)
-        .workers(workers);
+        // actix-web's HttpServer, built by hand for one difference: each
+        // connection's stream passes through `front_door::Guarded`, so
+        // that the HTTP parser's own refusals are problems too.
+        let server = actix_server::Server::build()
+            .listen("parcours", listener, move || {
+                let worker = started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let shared = Shared {
+                    state: web::Data::new(AppState {
+                        pool: state.pools.for_worker(worker),
+                        ..state.clone()
+                    }),
+                    auth: auth.clone(),
+                    routes: routes.clone(),
+                    doc_json: doc_json.clone(),
+                    docs_config: docs_config.clone(),
+                    metrics: metrics.clone(),
+                };
+                let app = app(shared, cors_origins.clone(), max_body, extra)
+                    .into_factory()
+                    .map_err(|error| error.error_response());
+                let http = actix_http::HttpService::build()
+                    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                    .h1_allow_half_closed(true)
+                    .local_addr(address)
+                    .h1(map_config(app, |_| AppConfig::default()));
+                fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+                    let peer = stream.peer_addr().ok();
+                    stream.set_nodelay(true)?;
+                    Ok::<_, actix_http::error::DispatchError>((
+                        front_door::Guarded::new(stream),
+                        peer,
+                    ))
+                })
+                .and_then(http)
+            })?
+            .shutdown_timeout(30)
+            .workers(workers);
         tracing::info!("parcours listening on http://{address} (docs at http://{address}/docs)");
         crate::auth::passwords::warn_if_autogrouped(settings.auth.password_scheduling);
         Ok((server.run(), address.port(), background))

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use parcours::http::error::ApiError;
 use parcours::http::extract::{Json, Query};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::support::{TestApp, assert_problem};
 
@@ -231,42 +232,90 @@ async fn internal_errors_keep_their_cause_out_of_the_body() {
     assert_eq!(body["type"], "urn:parcours:problem:internal");
 }
 
-/// What the document says of requests the HTTP parser cannot read: refused
-/// before the API sees them, with 400 or 431 and an empty body.
-#[tokio::test]
-async fn unreadable_requests_are_refused_by_the_parser_as_documented() {
+/// Sends `raw` as it is on a new connection; the whole answer, head and body.
+async fn raw_exchange(app: &TestApp, raw: &[u8]) -> (u16, String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    // The parser may answer before the request is all sent.
+    let _ = stream.write_all(raw).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// What the HTTP parser refuses before any route sees it is a problem too,
+/// with a request id, and never echoes what was sent.
+#[tokio::test]
+async fn the_http_parsers_refusals_are_problems() {
     let app = TestApp::spawn().await;
-    let host = app.address.trim_start_matches("http://").to_owned();
-    let long = format!("/health?pad={}", "a".repeat(80_000));
-    for (request, statuses) in [
-        (
-            "GET /health HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n".to_owned(),
-            &["400"][..],
-        ),
-        (
-            format!("GET {long} HTTP/1.1\r\nHost: x\r\n\r\n"),
-            &["400", "431"][..],
-        ),
+    let long_query = [
+        b"GET /v1/pathways?".to_vec(),
+        vec![b'a'; 70_000],
+        b" HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    let many_parameters = [
+        b"GET /v1/pathways?".to_vec(),
+        (0..10_000)
+            .map(|i| format!("p{i}=1"))
+            .collect::<Vec<_>>()
+            .join("&")
+            .into_bytes(),
+        b" HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    let nul_in_if_match =
+        b"PATCH /v1/persons/00000000-0000-0000-0000-000000000000 HTTP/1.1\r\nHost: x\r\n\
+          If-Match: \"v\x001\"\r\ncontent-length: 0\r\n\r\n"
+            .to_vec();
+    let many_headers = [
+        b"GET /v1/pathways HTTP/1.1\r\nHost: x\r\n".to_vec(),
+        (0..120)
+            .map(|i| format!("X-H{i}: 1\r\n"))
+            .collect::<String>()
+            .into_bytes(),
+        b"\r\n".to_vec(),
+    ]
+    .concat();
+    for (raw, status, kind) in [
+        (long_query, 414, "uri-too-long"),
+        (many_parameters, 414, "uri-too-long"),
+        (nul_in_if_match, 400, "validation"),
+        (many_headers, 431, "headers-too-large"),
     ] {
-        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut answer = Vec::new();
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            stream.read_to_end(&mut answer),
-        )
-        .await;
-        let answer = String::from_utf8_lossy(&answer);
-        let status = answer.split(' ').nth(1).unwrap_or_default();
-        assert!(statuses.contains(&status), "{answer}");
-        let body = answer
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or_default();
-        assert!(body.is_empty(), "an empty body: {answer}");
+        let (answered, head, body) = raw_exchange(&app, &raw).await;
+        assert_eq!(answered, status, "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
+        let id = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-request-id: "))
+            .unwrap_or_else(|| panic!("no request id: {head}"))
+            .to_owned();
+        let problem: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["status"], status);
+        assert_eq!(problem["type"], format!("urn:parcours:problem:{kind}"));
+        assert_eq!(problem["instance"], format!("urn:request:{id}"));
+        assert!(!body.contains("aaaa") && !body.contains("p9999"), "{body}");
     }
+    // And the application answers as before on the next connection.
+    assert_eq!(app.get("/health").await.status(), 200);
+    // The document says so.
     let doc = serde_json::to_value(parcours::http::openapi()).unwrap();
     let description = doc["info"]["description"].as_str().unwrap();
-    assert!(description.contains("400 or 431 and an empty body"));
+    assert!(description.contains("414 `uri-too-long`"), "{description}");
 }
