@@ -15,11 +15,12 @@
 # the reads' p99; the flood against the busy loops is what the logins cost
 # beyond that floor.
 #
-# The kernel's autogroups matter, so the run prints the setting and the
-# table names it: with kernel.sched_autogroup_enabled=1, the hashing
-# threads' low priority holds only within this server's share of a core,
-# not against PostgreSQL's (src/auth/passwords.rs, warn_if_autogrouped).
-# The README gives what each setting measured.
+# The kernel's autogroups matter: with kernel.sched_autogroup_enabled=1 a
+# thread's low priority holds only within its own session's share of a
+# core, not against PostgreSQL's. What bounds the hashing either way is its
+# CPU budget (PARCOURS_PASSWORD_CPU_SHARE, src/auth/passwords.rs). Run as
+# root, the script measures with autogroups on, then off, and puts the
+# setting back; otherwise it measures the setting it finds.
 #
 #   bench/login_flood.sh            (needs wrk and a PostgreSQL server;
 #                                    BENCH_SERVER=postgres://… to choose it)
@@ -72,6 +73,8 @@ measure() { # measure NAME: the reads, one after the other
     wrk -t1 -c4 -d"${seconds}s" --latency "http://127.0.0.1:$port/health" > "$work/health-$1.txt"
 }
 
+# One full measure under the kernel's current autogroup setting.
+measure_all() {
 autogroups=$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo unknown)
 echo "kernel.sched_autogroup_enabled: $autogroups"
 measure idle
@@ -110,9 +113,25 @@ for what in read paced health; do
     echo "$label p99 idle ${idle} ms, beside $hashers busy loop(s) ${busy} ms," \
         "during 50 logins ${loaded} ms: ratio $(ratio "$loaded" "$idle") to idle (target ≤ 2)," \
         "$(ratio "$loaded" "$busy") to the busy loops; busy loops to idle $(ratio "$busy" "$idle")"
-    table_row "$name p99 during 50 logins (ms), autogroups $autogroups" "$loaded" "$idle idle" \
+    table_row "$name p99 during 50 logins (ms), autogroups $autogroups, $logins logins/s" \
+        "$loaded" "$idle idle" \
         "$(ratio "$loaded" "$idle")" "≤ 2"
     table_row "$name p99 during 50 logins (ms)" "$loaded" "$busy beside busy loops" \
         "$(ratio "$loaded" "$busy")" "≈ 1 (the floor)"
 done
 echo "logins per second: ${logins} (non-2xx: ${non2xx:-0}); reads refused during the flood: ${reads_failed:-0}"
+}
+
+# Both settings of the kernel's autogroups, when this user may change them
+# (root); the setting found is put back at the end.
+setting=/proc/sys/kernel/sched_autogroup_enabled
+if [ -w "$setting" ]; then
+    found=$(cat "$setting")
+    trap 'echo "$found" > "$setting"; cleanup' EXIT
+    for value in 1 0; do
+        echo "$value" > "$setting"
+        measure_all
+    done
+else
+    measure_all
+fi

@@ -166,6 +166,18 @@ pub struct AuthSettings {
     )]
     pub password_scheduling: PasswordScheduling,
 
+    /// The share of the machine's cores that password hashing may take on
+    /// average (0.25: a quarter of each core), measured in CPU time, so
+    /// that it holds whatever the kernel's scheduling does; logins beyond
+    /// it wait in the queue. Between 0 (excluded) and 1.
+    #[arg(long, env = "PARCOURS_PASSWORD_CPU_SHARE", default_value_t = 0.25)]
+    pub password_cpu_share: f64,
+
+    /// Logins that may wait for the hashing at once; one more answers 503
+    /// with `Retry-After` at once.
+    #[arg(long, env = "PARCOURS_PASSWORD_QUEUE", default_value_t = 64)]
+    pub password_queue: usize,
+
     /// Token requests allowed per minute from one address (burst included).
     #[arg(long, env = "PARCOURS_TOKEN_RATE_PER_MINUTE", default_value_t = 60)]
     pub token_rate_per_minute: u32,
@@ -178,6 +190,17 @@ impl AuthSettings {
 
     pub fn refresh_ttl(&self) -> Duration {
         Duration::from_secs(self.refresh_ttl_secs)
+    }
+
+    pub fn check(&self) -> anyhow::Result<()> {
+        if !(self.password_cpu_share > 0.0 && self.password_cpu_share <= 1.0) {
+            anyhow::bail!(
+                "PARCOURS_PASSWORD_CPU_SHARE must be above 0 and at most 1 (a share of the \
+                 cores), not {}",
+                self.password_cpu_share
+            );
+        }
+        Ok(())
     }
 
     /// Password hashes computed at once: as configured, or one less than
@@ -365,6 +388,8 @@ impl Settings {
                 argon2_lanes: 1,
                 password_concurrency: 2,
                 password_scheduling: PasswordScheduling::Normal,
+                password_cpu_share: 1.0,
+                password_queue: 64,
                 token_rate_per_minute: 1000,
             },
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),

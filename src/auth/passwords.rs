@@ -1,15 +1,20 @@
 //! Password hashing with Argon2id, off the async workers.
 //!
 //! Every hash and verification runs on a few threads of its own, behind a
-//! semaphore, so a flood of logins queues here instead of taking every core
-//! from the requests that read case files; those threads can also run at a
-//! lower scheduling priority (`PARCOURS_PASSWORD_SCHEDULING`). An unknown
-//! user is verified against a dummy hash, so that it costs the same time as
-//! a wrong password.
+//! bounded queue, so a flood of logins waits here instead of taking every
+//! core from the requests that read case files. What those threads may take
+//! is a budget of CPU time (`PARCOURS_PASSWORD_CPU_SHARE` of the cores, on
+//! average), paid with the CPU time each hash measurably took: it holds
+//! whatever the kernel's scheduling does, autogroups or not. The threads
+//! also run at a lower scheduling priority (`PARCOURS_PASSWORD_SCHEDULING`).
+//! A login beyond the queue (`PARCOURS_PASSWORD_QUEUE`) answers 503 with
+//! `Retry-After`. An unknown user is verified against a dummy hash, so that
+//! it costs the same time as a wrong password.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{
     self, Output, ParamsString, PasswordHash, PasswordVerifier, Salt, SaltString,
@@ -40,12 +45,94 @@ fn hashing_niceness(server: libc::c_int) -> libc::c_int {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// CPU time the hashing may save up while idle, in seconds: a few hashes'
+/// worth, so that a lone login never waits for the budget.
+const BUDGET_BURST_SECS: f64 = 0.2;
+
+/// A budget of CPU time shared by the hashing threads: `rate` CPU-seconds
+/// per second on average, at most [`BUDGET_BURST_SECS`] saved up. A thread
+/// takes its next job only while the budget is not overdrawn, and pays for
+/// each job with the CPU time the job took on that thread.
+struct CpuBudget {
+    rate: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl CpuBudget {
+    fn new(rate: f64) -> Self {
+        Self {
+            rate,
+            state: Mutex::new((BUDGET_BURST_SECS, Instant::now())),
+        }
+    }
+
+    /// The balance now, credited for the time since it was last read.
+    fn balance(&self, change: f64) -> f64 {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (balance, at) = *state;
+        let now = Instant::now();
+        let credited = (balance + now.duration_since(at).as_secs_f64() * self.rate)
+            .min(BUDGET_BURST_SECS)
+            + change;
+        *state = (credited, now);
+        credited
+    }
+
+    /// Sleeps until the budget is no longer overdrawn.
+    fn wait(&self) {
+        loop {
+            let balance = self.balance(0.0);
+            if balance >= 0.0 {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs_f64(-balance / self.rate));
+        }
+    }
+
+    fn pay(&self, seconds: f64) {
+        self.balance(-seconds);
+    }
+}
+
+/// CPU time the calling thread has used, in seconds.
+fn thread_cpu_seconds() -> f64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: writes the calling thread's clock into a local.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    now.tv_sec as f64 + now.tv_nsec as f64 / 1e9
+}
+
+/// How loaded the hashing is, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PasswordLoad {
+    /// Logins waiting for a hashing thread or for the budget now.
+    pub queued: usize,
+    /// Logins answered 503 because the queue was full, since start.
+    pub refused: u64,
+}
+
 #[derive(Clone)]
 pub struct PasswordHasherPool {
     params: Params,
     permits: Arc<Semaphore>,
     jobs: mpsc::Sender<Job>,
     dummy_hash: Arc<String>,
+    queued: Arc<AtomicUsize>,
+    refused: Arc<AtomicU64>,
+    max_queued: usize,
+}
+
+/// A login's place in the queue, given up when its hash starts or when
+/// the login is abandoned.
+struct InQueue(Arc<AtomicUsize>);
+
+impl Drop for InQueue {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// The outcome of a verification.
@@ -69,6 +156,7 @@ pub enum HashError {
 
 impl PasswordHasherPool {
     pub fn new(settings: &AuthSettings) -> anyhow::Result<Self> {
+        settings.check()?;
         let params = Params::new(
             settings.argon2_memory_kib,
             settings.argon2_iterations,
@@ -80,12 +168,25 @@ impl PasswordHasherPool {
         let dummy_hash = hash_with(&params, "parcours-dummy-password-for-unknown-users")?;
         // Only the hashing threads keep Argon2 memory, not the one starting.
         MEMORY.with_borrow_mut(std::mem::take);
+        let budget = Arc::new(CpuBudget::new(
+            settings.password_cpu_share * crate::config::cores() as f64,
+        ));
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(concurrency)),
-            jobs: hashing_threads(concurrency, settings.password_scheduling)?,
+            jobs: hashing_threads(concurrency, settings.password_scheduling, budget)?,
             dummy_hash: Arc::new(dummy_hash),
+            queued: Arc::default(),
+            refused: Arc::default(),
+            max_queued: settings.password_queue,
         })
+    }
+
+    pub fn current_load(&self) -> PasswordLoad {
+        PasswordLoad {
+            queued: self.queued.load(Ordering::Acquire),
+            refused: self.refused.load(Ordering::Acquire),
+        }
     }
 
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
@@ -127,12 +228,19 @@ impl PasswordHasherPool {
         &self,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            self.refused.fetch_add(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        let in_queue = InQueue(self.queued.clone());
         let permit = tokio::time::timeout(QUEUE_TIMEOUT, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| HashError::Busy)?
             .map_err(|_| HashError::Busy)?;
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            drop(in_queue);
             let _permit = permit;
             // The caller may have gone (a dropped request): nothing to tell.
             let _ = done.send(work());
@@ -151,11 +259,13 @@ impl PasswordHasherPool {
 fn hashing_threads(
     count: usize,
     scheduling: PasswordScheduling,
+    budget: Arc<CpuBudget>,
 ) -> anyhow::Result<mpsc::Sender<Job>> {
     let (jobs, queue) = mpsc::channel::<Job>();
     let queue = Arc::new(Mutex::new(queue));
     for n in 0..count {
         let queue = queue.clone();
+        let budget = budget.clone();
         std::thread::Builder::new()
             .name(format!("argon2-{n}"))
             .spawn(move || {
@@ -167,7 +277,10 @@ fn hashing_threads(
                         // A panicking job fails its request (its result is
                         // never sent), not the thread.
                         Ok(Ok(job)) => {
+                            budget.wait();
+                            let started = thread_cpu_seconds();
                             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            budget.pay(thread_cpu_seconds() - started);
                         }
                         _ => return,
                     }
@@ -352,6 +465,76 @@ mod tests {
         // The threads still answer.
         assert!(pool.hash("cheval agrafe pile".into()).await.is_ok());
         assert!(pool.hash("cheval agrafe pile".into()).await.is_ok());
+    }
+
+    /// Busy for `seconds` of this thread's CPU time.
+    fn spin(seconds: f64) {
+        let started = thread_cpu_seconds();
+        while thread_cpu_seconds() - started < seconds {
+            std::hint::spin_loop();
+        }
+    }
+
+    #[test]
+    fn the_hashing_takes_no_more_cpu_than_its_budget() {
+        // A tenth of a core: after the burst saved up, 0.3 s of CPU more
+        // cannot be spent in less than 3 s.
+        let budget = CpuBudget::new(0.1);
+        let started = Instant::now();
+        let mut spent = 0.0;
+        while spent < BUDGET_BURST_SECS + 0.3 {
+            budget.wait();
+            spin(0.05);
+            budget.pay(0.05);
+            spent += 0.05;
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(2_500),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn logins_beyond_the_queue_are_refused_at_once_and_counted() {
+        let mut settings = crate::config::Settings::for_tests(String::new(), "./var".into()).auth;
+        settings.argon2_memory_kib = 1024;
+        settings.password_concurrency = 1;
+        settings.password_queue = 1;
+        let pool = PasswordHasherPool::new(&settings).unwrap();
+        // One hash runs (held), one waits for it: the queue is full.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, has_started) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn({
+            let pool = pool.clone();
+            async move {
+                pool.run(move || {
+                    let _ = started.send(());
+                    Ok(held.recv().is_ok())
+                })
+                .await
+            }
+        });
+        has_started.await.unwrap();
+        let waiting = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(|| Ok(())).await }
+        });
+        while pool.current_load().queued == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(pool.run(|| Ok(())).await, Err(HashError::Busy)));
+        assert_eq!(
+            pool.current_load(),
+            PasswordLoad {
+                queued: 1,
+                refused: 1
+            }
+        );
+        release.send(()).unwrap();
+        assert!(running.await.unwrap().unwrap());
+        waiting.await.unwrap().unwrap();
+        assert_eq!(pool.current_load().queued, 0);
     }
 
     #[test]

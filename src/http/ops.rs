@@ -84,6 +84,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Readiness>, A
 pub async fn metrics(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
+    auth: web::Data<crate::auth::AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     // The backlog is read on a connection of its own, within a second; a
     // database that does not answer leaves it out (`backlog_measured 0`),
@@ -96,7 +97,11 @@ pub async fn metrics(
     .ok()
     .flatten();
     let text = metrics
-        .render(state.pools.status(), backlog.as_ref())
+        .render(
+            state.pools.status(),
+            backlog.as_ref(),
+            auth.passwords.current_load(),
+        )
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)

@@ -57,6 +57,12 @@ async fn metrics_count_requests_by_route_and_status() {
         "{text}"
     );
     assert!(text.contains("parcours_http_request_duration_seconds_bucket"));
+    // Password hashing: its queue and its refusals.
+    assert!(text.contains("parcours_password_queue_length 0"), "{text}");
+    assert!(
+        text.contains("parcours_password_queue_refused_total 0"),
+        "{text}"
+    );
     // The pools' 4, and the readiness check's own.
     assert!(
         text.contains(r#"parcours_db_pool_connections{state="max"} 5"#),

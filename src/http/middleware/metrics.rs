@@ -20,6 +20,7 @@ use prometheus::{
     Registry,
 };
 
+use crate::auth::passwords::PasswordLoad;
 use crate::db::PoolsStatus;
 use crate::db::backlog::Backlog;
 
@@ -45,6 +46,8 @@ pub struct Metrics {
     idempotency_in_flight: IntGauge,
     backlog_up: IntGauge,
     resident_memory: IntGauge,
+    password_queued: IntGauge,
+    password_refused: IntGauge,
 }
 
 impl Metrics {
@@ -105,6 +108,14 @@ impl Metrics {
             "backlog_measured",
             "1 when the webhook, audit and idempotency figures were read now; 0 when the database did not answer.",
         )?;
+        let password_queued = IntGauge::new(
+            "password_queue_length",
+            "Logins waiting for password hashing (a hashing thread or the CPU budget) now.",
+        )?;
+        let password_refused = IntGauge::new(
+            "password_queue_refused_total",
+            "Logins answered 503 because the password hashing queue was full (since start).",
+        )?;
         let resident_memory = IntGauge::new(
             "process_resident_memory_bytes",
             "Resident memory of the process (from /proc/self/statm).",
@@ -118,6 +129,8 @@ impl Metrics {
             &idempotency_in_flight,
             &backlog_up,
             &resident_memory,
+            &password_queued,
+            &password_refused,
         ] {
             registry.register(Box::new(gauge.clone()))?;
         }
@@ -137,6 +150,8 @@ impl Metrics {
             idempotency_in_flight,
             backlog_up,
             resident_memory,
+            password_queued,
+            password_refused,
         })
     }
 
@@ -171,7 +186,16 @@ impl Metrics {
 
     /// The Prometheus text exposition, with the pool gauges read now and
     /// `backlog` when the database answered.
-    pub fn render(&self, pools: PoolsStatus, backlog: Option<&Backlog>) -> anyhow::Result<String> {
+    pub fn render(
+        &self,
+        pools: PoolsStatus,
+        backlog: Option<&Backlog>,
+        passwords: PasswordLoad,
+    ) -> anyhow::Result<String> {
+        self.password_queued
+            .set(i64::try_from(passwords.queued).unwrap_or(i64::MAX));
+        self.password_refused
+            .set(i64::try_from(passwords.refused).unwrap_or(i64::MAX));
         let gauge = |state: &str, value: usize| {
             self.pool
                 .with_label_values(&[state])
