@@ -156,8 +156,9 @@ pub struct AuthSettings {
     #[arg(long, env = "PARCOURS_PASSWORD_CONCURRENCY", default_value_t = 0)]
     pub password_concurrency: usize,
 
-    /// How the hashing threads are scheduled beside requests (see
-    /// `bench/login_flood.sh` and the README for what each measured).
+    /// How the hashing threads are scheduled beside requests: a priority
+    /// ranks them below this server's own threads; what bounds them against
+    /// everything else is `password_cpu_share`.
     #[arg(
         long,
         env = "PARCOURS_PASSWORD_SCHEDULING",

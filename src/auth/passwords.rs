@@ -315,22 +315,21 @@ fn lower_priority(scheduling: PasswordScheduling) {
     }
 }
 
-/// Warns, once at start, when a lower priority cannot shelter PostgreSQL
-/// from the hashing. With autogroups (`kernel.sched_autogroup_enabled=1`,
-/// Debian's default), the kernel first shares each core between sessions —
-/// this server's, PostgreSQL's, each systemd service's — and `SCHED_IDLE` or
-/// nice only rank threads within this server's share. A flood of logins
-/// then takes PostgreSQL's time as a normal thread would: on 2 cores, a
-/// read's p99 during 50 logins was 7.3-10.4 ms with autogroups and
-/// 4.2-4.5 ms without (idle 3.2), `bench/login_flood.sh`.
+/// Warns, once at start, when the kernel's autogroups are on
+/// (`kernel.sched_autogroup_enabled=1`, Debian's default): each core is then
+/// shared first between sessions — this server's, PostgreSQL's — and a
+/// priority ranks the hashing only within this server's share. The CPU
+/// budget still bounds what the hashing takes on average, but a hash that
+/// runs beside a PostgreSQL backend takes half its core for its whole
+/// time slice, which reads feel.
 pub fn warn_if_autogrouped(scheduling: PasswordScheduling) {
     const SYSCTL: &str = "/proc/sys/kernel/sched_autogroup_enabled";
     let grouped = std::fs::read_to_string(SYSCTL).is_ok_and(|on| on.trim() == "1");
     if grouped && scheduling != PasswordScheduling::Normal {
         tracing::warn!(
-            "kernel.sched_autogroup_enabled is 1: the password hashing's lower priority \
-             holds only against this server's own threads, not PostgreSQL's; \
-             set it to 0 (sysctl) so that logins yield to reads"
+            "kernel.sched_autogroup_enabled is 1: password hashing stays within its CPU budget, \
+             but its lower priority does not hold against PostgreSQL; set it to 0 (sysctl) so \
+             that reads keep their latency during a flood of logins"
         );
     }
 }
