@@ -61,15 +61,8 @@ fn alerts_of_kind(alerts: &Value, kind: &str) -> Vec<String> {
 async fn pathway_with_plan(app: &TestApp, staff: &Staff, family: &str) -> (String, String) {
     let someone = person(app, staff, family).await;
     let (pathway, _) = open(app, staff, &someone, Disability).await;
-    let (plan, _) = app
-        .post_ok(
-            &format!("/v1/pathways/{pathway}/plans"),
-            &staff.token,
-            &json!({"kind": "pag"}),
-            201,
-        )
-        .await;
-    (pathway, plan["id"].as_str().unwrap().to_owned())
+    let plan = crate::support::fixtures::plan(app, staff, &pathway, "pag").await;
+    (pathway, plan)
 }
 
 #[tokio::test]

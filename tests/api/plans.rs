@@ -10,7 +10,7 @@ use parcours::http::plans::PlanView;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::fixtures::{open, person};
+use crate::support::fixtures::{open, organization, person};
 use crate::support::{TestApp, assert_problem, etag_of, view};
 
 async fn move_plan(
@@ -782,32 +782,11 @@ async fn only_the_organization_answers_unless_staff_record_its_answer_on_its_beh
     let caf = app.partner_token("CAF des Hautes-Alpes").await;
     let someone = person(&app, &staff, "Répondue").await;
     let (pathway, _) = open(&app, &staff, &someone, Disability).await;
-    let (plan, _) = app
-        .post_ok(
-            &format!("/v1/pathways/{pathway}/plans"),
-            &staff.token,
-            &json!({"kind": "pag"}),
-            201,
-        )
-        .await;
-    let organizations = app
-        .get_json("/v1/organizations?limit=200", &staff.token)
-        .await;
-    let id_of = |name: &str| {
-        organizations["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["name"] == name)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    let caf_id = id_of("CAF des Hautes-Alpes");
+    let plan = crate::support::fixtures::plan(&app, &staff, &pathway, "pag").await;
+    let caf_id = organization(&app, &staff.token, "CAF des Hautes-Alpes").await;
     let (commitment, _) = app
         .post_ok(
-            &format!("/v1/plans/{}/commitments", plan["id"].as_str().unwrap()),
+            &format!("/v1/plans/{plan}/commitments"),
             &staff.token,
             &json!({"organization_id": caf_id, "description": "Maintien de l'AEEH"}),
             201,
@@ -833,7 +812,7 @@ async fn only_the_organization_answers_unless_staff_record_its_answer_on_its_beh
         );
     }
     // On behalf of another organization, or with a date to come: refused.
-    let msa_id = id_of("MSA Alpes-Vaucluse");
+    let msa_id = organization(&app, &staff.token, "MSA Alpes-Vaucluse").await;
     let on_behalf = |organization: &str, on: chrono::NaiveDate| {
         json!({"status": "accepted", "on_behalf_of": {
             "organization_id": organization, "received_via": "phone", "received_on": on}})

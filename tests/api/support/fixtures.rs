@@ -20,6 +20,19 @@ pub async fn organization(app: &TestApp, token: &str, name: &str) -> String {
         .to_owned()
 }
 
+/// A plan of `kind` in draft on `pathway`; returns its id.
+pub async fn plan(app: &TestApp, staff: &Staff, pathway: &str, kind: &str) -> String {
+    let (plan, _) = app
+        .post_ok(
+            &format!("/v1/pathways/{pathway}/plans"),
+            &staff.token,
+            &json!({ "kind": kind }),
+            201,
+        )
+        .await;
+    plan["id"].as_str().unwrap().to_owned()
+}
+
 /// A person of 05-GAP, recorded by `staff`.
 pub async fn person(app: &TestApp, staff: &Staff, family: &str) -> String {
     let body = json!({
