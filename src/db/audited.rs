@@ -13,8 +13,7 @@
 //! A page's size is written into the statement's text (`LIMIT 51`), not
 //! bound: with `LIMIT $n` PostgreSQL's generic plan guesses a tenth of the
 //! matching rows, costs it far above the custom plans, and so plans the
-//! statement again on every call (0.4 ms of a caseload list's 1 ms on a
-//! million pathways). Page sizes are bounded (`MAX_LIMIT`), so each
+//! statement again on every call. Page sizes are bounded (`MAX_LIMIT`), so each
 //! connection prepares a handful of such statements at most.
 
 use diesel::QueryResult;

@@ -228,8 +228,7 @@ FROM ended_waits GROUP BY domain
 /// dated before the current status), so the earliest date is the first.
 /// Statuses are reduced to each follow-up's first admission and first
 /// refusal, and only the facts of the period meet the pathways: grouping
-/// every status with its pathway sorted a million rows on disk (2.4 s on
-/// 333 602 pathways, against 0.3 s so).
+/// every status with its pathway sorts them all on disk.
 const FACILITIES_SQL: &str = concat!(
     scoped!(),
     ", first_admissions AS (
@@ -379,8 +378,8 @@ pub struct AllRows {
 }
 
 /// The three statements in one read-only snapshot (their numbers agree),
-/// without JIT compilation: on 333 602 pathways it added 1.8 to 4 s to a
-/// 2.8 s report, compiling more than the statements then ran.
+/// without JIT compilation: on large scopes it compiled for longer than the
+/// statements then ran.
 pub async fn all(conn: &mut AsyncPgConnection, query: &Query) -> diesel::QueryResult<AllRows> {
     conn.build_transaction()
         .read_only()

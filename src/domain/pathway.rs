@@ -1,4 +1,4 @@
-//! The pathway state machine of DESIGN.md §1, one table for every domain.
+//! The pathway state machine of docs/DOMAIN.md, one table for every domain.
 
 use chrono::NaiveDate;
 
@@ -195,7 +195,7 @@ mod tests {
         Closed,
     ];
 
-    /// DESIGN.md §1, written out pair by pair.
+    /// docs/DOMAIN.md's table, written out pair by pair.
     const ALLOWED: &[(PathwayStatus, PathwayStatus)] = &[
         (Referred, Assessment),
         (Referred, Closed),

@@ -1,4 +1,4 @@
-//! Who may do what: DESIGN.md §2 as one table, and every other decision
+//! Who may do what: docs/DOMAIN.md's roles as one table, and every other decision
 //! that depends on the caller's role (who steers a pathway, who reads which
 //! notes, whose caseload an alert list covers, what a partner may change,
 //! which webhooks a caller owns, how far indicators and the access log

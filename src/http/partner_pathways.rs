@@ -1,7 +1,7 @@
 //! `/v1/partner/pathways`: the minimal view partners have of the pathways
 //! they were given — through an accepted referral, a commitment or an
 //! orientation addressed to them as a facility — from that moment on
-//! (DESIGN §2): domain, status in coarse terms, dates, the following
+//! (docs/DOMAIN.md, the roles): domain, status in coarse terms, dates, the following
 //! service and their own commitments. Never the person, notes, decisions
 //! (a facility reads those addressed to it, `/v1/partner/orientations`),
 //! plans, meetings, other partners' commitments or what came before;

@@ -71,8 +71,7 @@ pub async fn seal_once(conn: &mut AsyncPgConnection, key: &SealKey) -> diesel::Q
         };
         // The next records come from each month's (txid, seq) index, merged;
         // after a backlog, or one large transaction, the planner may think
-        // few rows follow and sort them all instead (4 s a batch on 10
-        // million records, against 4 ms merged).
+        // few rows follow and sort them all instead.
         diesel::sql_query("SET LOCAL enable_sort = off")
             .execute(conn)
             .await?;

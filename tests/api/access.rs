@@ -1,5 +1,5 @@
 //! The route × role matrix: every documented route, called by every role,
-//! answers as DESIGN.md §2 says. A route missing from the table below fails
+//! answers as docs/DOMAIN.md says of the roles. A route missing from the table below fails
 //! the test, so no route ships without an access decision.
 
 use parcours::domain::Role;

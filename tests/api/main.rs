@@ -21,6 +21,7 @@ mod cors;
 mod database_outage;
 mod deadlines;
 mod demo;
+mod docs;
 mod domains;
 mod duties;
 mod errors;
