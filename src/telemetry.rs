@@ -6,7 +6,12 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{LogFormat, LogSettings};
 
 pub fn init(settings: &LogSettings) {
-    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The HTTP parser's refusals are logged by `server::front_door`, with
+    // the request id they were answered under; actix-http's own line for
+    // each says the same at ERROR, without it.
+    let quiet = "actix_http::h1::dispatcher=off";
+    let filter = EnvFilter::try_new(format!("{quiet},{}", settings.log))
+        .unwrap_or_else(|_| EnvFilter::new(format!("{quiet},info")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
