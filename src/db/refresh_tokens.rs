@@ -110,13 +110,9 @@ pub async fn revoke(conn: &mut AsyncPgConnection, digest: &[u8]) -> QueryResult<
     Ok(())
 }
 
-/// Revokes every token of a login (a refresh token family).
-pub async fn revoke_login(conn: &mut AsyncPgConnection, family_id: Uuid) -> QueryResult<()> {
-    revoke_family(conn, family_id).await?;
-    Ok(())
-}
-
-async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> QueryResult<usize> {
+/// Revokes every token of a login (a refresh token family) still live;
+/// how many.
+pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))

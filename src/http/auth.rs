@@ -472,7 +472,9 @@ pub async fn revoke(
         .and_then(|claims| claims.sid);
     let mut conn = state.pool.get().await?;
     match session {
-        Some(session) => refresh_tokens::revoke_login(&mut conn, session).await?,
+        Some(session) => {
+            refresh_tokens::revoke_family(&mut conn, session).await?;
+        }
         None => refresh_tokens::revoke(&mut conn, &digest(&presented)).await?,
     }
     Ok(HttpResponse::Ok().finish())
