@@ -131,20 +131,25 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_login() {
     assert_eq!(ok.status(), 200);
 }
 
+/// `POST /v1/auth/revoke` of `token`, as a form (RFC 7009); its status.
+async fn revoke(app: &TestApp, token: &str) -> u16 {
+    app.client
+        .post(app.url("/v1/auth/revoke"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn a_revoked_refresh_token_no_longer_works() {
     let app = TestApp::spawn().await;
     let user = app.user(Role::Auditor, &[], &[]).await;
     let tokens = app.login(&user).await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let revoke = app
-        .client
-        .post(app.url("/v1/auth/revoke"))
-        .form(&[("token", refresh)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoke.status(), 200);
+    assert_eq!(revoke(&app, refresh).await, 200);
     let refused = app
         .token_request(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
         .await;
@@ -173,14 +178,7 @@ async fn revoking_an_access_token_ends_its_login() {
         }
     };
     assert_eq!(me(access.to_owned()).await, 200);
-    let revoke = app
-        .client
-        .post(app.url("/v1/auth/revoke"))
-        .form(&[("token", access)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoke.status(), 200);
+    assert_eq!(revoke(&app, access).await, 200);
     let refused = app
         .token_request(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
         .await;

@@ -200,27 +200,34 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
-        // Drop runs inside the test's runtime, which cannot be blocked on:
-        // use a runtime of its own on another thread.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let mut conn = AsyncPgConnection::establish(&admin_url).await.unwrap();
-                execute(
-                    &mut conn,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                )
-                .await;
-            });
-        })
-        .join();
+        let dropped = on_own_runtime(async move {
+            let mut conn = AsyncPgConnection::establish(&admin_url).await.unwrap();
+            execute(
+                &mut conn,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await;
+        });
         if dropped.is_err() && !std::thread::panicking() {
             panic!("dropping the test database failed");
         }
     }
+}
+
+/// Runs `work` to its end on a runtime of its own, on another thread: a
+/// `Drop` runs inside the test's runtime, which cannot be blocked on. `Err`
+/// when `work` panicked.
+pub fn on_own_runtime<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> std::thread::Result<T> {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work)
+    })
+    .join()
 }
 
 pub async fn execute(conn: &mut AsyncPgConnection, sql: &str) {

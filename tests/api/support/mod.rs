@@ -195,21 +195,13 @@ impl Drop for TestApp {
 /// The timelines of the test's database that do not replay; none when the
 /// database is gone (the outage tests drop it).
 fn unreplayable_timelines(url: String) -> Vec<String> {
-    // Drop runs inside the test's runtime: a runtime of its own, on another thread.
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    db::on_own_runtime(async move {
+        use diesel_async::AsyncConnection;
+        let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+            .await
             .ok()?;
-        runtime.block_on(async {
-            use diesel_async::AsyncConnection;
-            let mut conn = diesel_async::AsyncPgConnection::establish(&url)
-                .await
-                .ok()?;
-            Some(timelines::unreplayable(&mut conn).await)
-        })
+        Some(timelines::unreplayable(&mut conn).await)
     })
-    .join()
     .ok()
     .flatten()
     .unwrap_or_default()
