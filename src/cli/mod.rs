@@ -112,9 +112,10 @@ pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<()> {
         };
         // The operator chose the password: it is theirs. A generated one
         // must be replaced at first login.
-        let (user, _, generated) = accounts::create_user(conn, &passwords, input, false)
-            .await
-            .map_err(explain)?;
+        let (user, _, generated) =
+            accounts::create_user_as_operator(conn, &passwords, input, false)
+                .await
+                .map_err(explain)?;
         println!("created user {} ({})", user.email, user.id);
         if let Some(password) = generated {
             println!("one-time password (shown once): {password}");
@@ -149,7 +150,7 @@ pub async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
             name: args.name.clone(),
             organization_id,
         };
-        let (client, secret) = accounts::create_client(conn, input)
+        let (client, secret) = accounts::create_client_as_operator(conn, input)
             .await
             .map_err(explain)?;
         println!("created client {} ({})", client.client_id, client.id);

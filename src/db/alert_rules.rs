@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::alerts::{InForce, RuleWindow};
 use crate::db::schema::alert_rules;
 use crate::db::versioned::at_version;
@@ -109,7 +110,7 @@ pub fn not_found() -> Error {
 
 /// Sets the rule if `version` is current; returns it before and after.
 pub async fn set(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     rule: AlertRule,
     version: i32,
     setting: Setting,
@@ -118,14 +119,14 @@ pub async fn set(
         .find(rule)
         .select(RuleSetting::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     let before = at_version(locked, version).map_err(|e| e.refused(not_found))?;
     let after = diesel::update(alert_rules::table.find(rule))
         .set((setting, alert_rules::version.eq(version + 1)))
         .returning(RuleSetting::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     Ok((before, after))
 }

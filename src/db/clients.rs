@@ -1,6 +1,7 @@
 //! Partner clients: machine accounts of partner organizations.
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::versioned::at_version;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -75,16 +76,16 @@ pub async fn list(conn: &mut AsyncPgConnection, page: PageRequest) -> QueryResul
     query.load(conn).await
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewClient) -> QueryResult<Client> {
+pub async fn insert(tx: &mut Tx<'_>, new: &NewClient) -> QueryResult<Client> {
     diesel::insert_into(clients::table)
         .values(new)
         .returning(Client::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     id: Uuid,
     version: i32,
     changes: &ClientChanges,
@@ -93,20 +94,20 @@ pub async fn update(
         .find(id)
         .select(Client::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     at_version(locked, version).map_err(|e| e.refused(|| Error::not_found("No such client.")))?;
     Ok(diesel::update(clients::table.find(id))
         .set((changes, clients::version.eq(version + 1)))
         .returning(Client::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?)
 }
 
 /// Replaces the secret; the old one stops working at once.
 pub async fn rotate_secret(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     id: Uuid,
     digest: &[u8],
 ) -> QueryResult<Option<Client>> {
@@ -117,7 +118,7 @@ pub async fn rotate_secret(
             clients::version.eq(clients::version + 1),
         ))
         .returning(Client::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
         .optional()
 }

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
@@ -149,59 +150,56 @@ pub fn not_found() -> Error {
 
 /// Adds a commitment to a plan in scope that has not ended.
 pub async fn add(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     new: &NewCommitment,
 ) -> Result<Commitment, Error> {
-    conn.transaction(async |conn| {
-        let plan: Option<(Uuid, PlanStatus)> = plans::table
-            .find(new.plan_id)
-            .filter(plans_visible(who))
-            .select((plans::pathway_id, plans::status))
-            .for_update()
-            .first(&mut *conn)
-            .await
-            .optional()?;
-        let Some((pathway, status)) = plan else {
-            return Err(crate::db::plans::not_found());
-        };
-        if status == PlanStatus::Ended {
-            return Err(Error::conflict(
-                "The plan has ended; add commitments to a current plan.",
-            ));
-        }
-        let commitment: Commitment = diesel::insert_into(commitments::table)
-            .values(new)
-            .returning(Commitment::as_returning())
-            .get_result(&mut *conn)
-            .await
-            .map_err(|e| match violation(&e) {
-                Some(Violation::ForeignKey) => {
-                    Error::unprocessable("organization_id", "names no organization")
-                }
-                _ => e.into(),
-            })?;
-        crate::db::plans::content_changed(
-            conn,
-            new.plan_id,
-            &format!("commitment {} added", commitment.id),
-        )
-        .await?;
-        events::record(
-            conn,
-            pathway,
-            who.subject.id(),
-            EventData::CommitmentAdded(event::CommitmentAdded {
-                plan_id: new.plan_id,
-                commitment_id: commitment.id,
-                organization_id: commitment.organization_id,
-                due_on: commitment.due_on,
-            }),
-        )
-        .await?;
-        Ok(commitment)
-    })
-    .await
+    let plan: Option<(Uuid, PlanStatus)> = plans::table
+        .find(new.plan_id)
+        .filter(plans_visible(who))
+        .select((plans::pathway_id, plans::status))
+        .for_update()
+        .first(tx.conn())
+        .await
+        .optional()?;
+    let Some((pathway, status)) = plan else {
+        return Err(crate::db::plans::not_found());
+    };
+    if status == PlanStatus::Ended {
+        return Err(Error::conflict(
+            "The plan has ended; add commitments to a current plan.",
+        ));
+    }
+    let commitment: Commitment = diesel::insert_into(commitments::table)
+        .values(new)
+        .returning(Commitment::as_returning())
+        .get_result(tx.conn())
+        .await
+        .map_err(|e| match violation(&e) {
+            Some(Violation::ForeignKey) => {
+                Error::unprocessable("organization_id", "names no organization")
+            }
+            _ => e.into(),
+        })?;
+    crate::db::plans::content_changed(
+        tx,
+        new.plan_id,
+        &format!("commitment {} added", commitment.id),
+    )
+    .await?;
+    events::record(
+        tx,
+        pathway,
+        who.subject.id(),
+        EventData::CommitmentAdded(event::CommitmentAdded {
+            plan_id: new.plan_id,
+            commitment_id: commitment.id,
+            organization_id: commitment.organization_id,
+            due_on: commitment.due_on,
+        }),
+    )
+    .await?;
+    Ok(commitment)
 }
 
 /// The commitment, if in the caller's scope: an answer, audited in the same statement,
@@ -244,99 +242,96 @@ pub async fn of_plan(
 
 /// Applies `changes` to a commitment in scope, at `version`, with its event.
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
     changes: &CommitmentChanges,
 ) -> Result<Commitment, Error> {
-    conn.transaction(async |conn| {
-        let locked = commitments::table
-            .find(id)
-            .filter(commitments_visible(who))
-            .select(Commitment::as_select())
-            .for_update()
-            .first(&mut *conn)
-            .await
-            .optional()?;
-        let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
-        let status = next_status(&current, changes)?;
-        if let Some(on_behalf) = &changes.on_behalf_of {
-            check_on_behalf(
-                current.status,
-                status,
-                current.organization_id,
-                on_behalf,
-                Utc::now().date_naive(),
-            )?;
-        }
-        let answered = is_answer(status) && status != current.status;
-        // A new answer replaces how the last one was received.
-        let (received_via, received_on) = match (answered, &changes.on_behalf_of) {
-            (true, Some(on_behalf)) => (Some(on_behalf.received_via), Some(on_behalf.received_on)),
-            (true, None) => (None, None),
-            (false, _) => (current.answer_received_via, current.answer_received_on),
-        };
-        let refusal_reason = match status {
-            CommitmentStatus::Refused => changes.refusal_reason.or(current.refusal_reason),
-            _ => None,
-        };
-        let written = Written {
-            description: changes.description.as_deref(),
-            frequency: changes.frequency.as_ref().map(Option::as_deref),
-            due_on: changes.due_on,
+    let locked = commitments::table
+        .find(id)
+        .filter(commitments_visible(who))
+        .select(Commitment::as_select())
+        .for_update()
+        .first(tx.conn())
+        .await
+        .optional()?;
+    let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
+    let status = next_status(&current, changes)?;
+    if let Some(on_behalf) = &changes.on_behalf_of {
+        check_on_behalf(
+            current.status,
             status,
-            refusal_reason,
-            answered_at: if answered {
-                Some(Utc::now())
-            } else {
-                current.answered_at
-            },
-            answered_by: if answered {
-                Some(who.subject.id())
-            } else {
-                current.answered_by
-            },
-            answer_received_via: received_via,
-            answer_received_on: received_on,
-        };
-        let pathway: Uuid = plans::table
-            .find(current.plan_id)
-            .select(plans::pathway_id)
-            .first(&mut *conn)
-            .await?;
-        // New terms or a cancellation change what the person agreed to.
-        let content_change = if changes.changes_terms() {
-            Some(format!("commitment {id}: new terms"))
-        } else if status == CommitmentStatus::Cancelled && current.status != status {
-            Some(format!("commitment {id} cancelled"))
+            current.organization_id,
+            on_behalf,
+            Utc::now().date_naive(),
+        )?;
+    }
+    let answered = is_answer(status) && status != current.status;
+    // A new answer replaces how the last one was received.
+    let (received_via, received_on) = match (answered, &changes.on_behalf_of) {
+        (true, Some(on_behalf)) => (Some(on_behalf.received_via), Some(on_behalf.received_on)),
+        (true, None) => (None, None),
+        (false, _) => (current.answer_received_via, current.answer_received_on),
+    };
+    let refusal_reason = match status {
+        CommitmentStatus::Refused => changes.refusal_reason.or(current.refusal_reason),
+        _ => None,
+    };
+    let written = Written {
+        description: changes.description.as_deref(),
+        frequency: changes.frequency.as_ref().map(Option::as_deref),
+        due_on: changes.due_on,
+        status,
+        refusal_reason,
+        answered_at: if answered {
+            Some(Utc::now())
         } else {
-            None
-        };
-        if let Some(what) = content_change {
-            crate::db::plans::content_changed(conn, current.plan_id, &what).await?;
-        }
-        let updated: Commitment = diesel::update(commitments::table.find(id))
-            .set((written, commitments::version.eq(version + 1)))
-            .returning(Commitment::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            pathway,
-            who.subject.id(),
-            EventData::CommitmentUpdated(event::CommitmentUpdated {
-                plan_id: current.plan_id,
-                commitment_id: id,
-                organization_id: current.organization_id,
-                from: current.status,
-                to: updated.status,
-                refusal_reason: updated.refusal_reason,
-                on_behalf_of: changes.on_behalf_of,
-            }),
-        )
+            current.answered_at
+        },
+        answered_by: if answered {
+            Some(who.subject.id())
+        } else {
+            current.answered_by
+        },
+        answer_received_via: received_via,
+        answer_received_on: received_on,
+    };
+    let pathway: Uuid = plans::table
+        .find(current.plan_id)
+        .select(plans::pathway_id)
+        .first(tx.conn())
         .await?;
-        Ok(updated)
-    })
-    .await
+    // New terms or a cancellation change what the person agreed to.
+    let content_change = if changes.changes_terms() {
+        Some(format!("commitment {id}: new terms"))
+    } else if status == CommitmentStatus::Cancelled && current.status != status {
+        Some(format!("commitment {id} cancelled"))
+    } else {
+        None
+    };
+    if let Some(what) = content_change {
+        crate::db::plans::content_changed(tx, current.plan_id, &what).await?;
+    }
+    let updated: Commitment = diesel::update(commitments::table.find(id))
+        .set((written, commitments::version.eq(version + 1)))
+        .returning(Commitment::as_returning())
+        .get_result(tx.conn())
+        .await?;
+    events::record(
+        tx,
+        pathway,
+        who.subject.id(),
+        EventData::CommitmentUpdated(event::CommitmentUpdated {
+            plan_id: current.plan_id,
+            commitment_id: id,
+            organization_id: current.organization_id,
+            from: current.status,
+            to: updated.status,
+            refusal_reason: updated.refusal_reason,
+            on_behalf_of: changes.on_behalf_of,
+        }),
+    )
+    .await?;
+    Ok(updated)
 }

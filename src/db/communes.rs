@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::schema::{communes, territories};
 
 /// A commune, with the territory that covers it (none outside the
@@ -115,7 +116,7 @@ pub async fn covering_territory(
 
 /// Moves a commune to a territory; the commune as it was and as it is.
 pub async fn move_to(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     insee: &str,
     territory: Uuid,
 ) -> Result<(Commune, Covered), Error> {
@@ -123,21 +124,21 @@ pub async fn move_to(
         .find(insee)
         .select(Commune::as_select())
         .for_update()
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| Error::not_found("No such commune."))?;
     let code: String = territories::table
         .find(territory)
         .select(territories::code)
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?
         .ok_or_else(|| Error::unprocessable("territory_id", "is not a territory"))?;
     let after = diesel::update(communes::table.find(insee))
         .set(communes::territory_id.eq(territory))
         .returning(Commune::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     Ok((before, (after, Some(code))))
 }

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::decisions;
@@ -49,34 +50,31 @@ pub struct NewDecision {
 
 /// Records a decision on an open pathway in scope, with its event.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     new: &NewDecision,
 ) -> Result<Decision, Error> {
-    conn.transaction(async |conn| {
-        pathways::lock_open_for_child(conn, who, new.pathway_id).await?;
-        let decision: Decision = diesel::insert_into(decisions::table)
-            .values(new)
-            .returning(Decision::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            new.pathway_id,
-            who.subject.id(),
-            EventData::DecisionRecorded(event::DecisionRecorded {
-                decision_id: decision.id,
-                kind: decision.kind,
-                authority: decision.authority,
-                qualification: decision.qualification,
-                decided_on: decision.decided_on,
-                valid_until: decision.valid_until,
-            }),
-        )
+    pathways::lock_open_for_child(tx, who, new.pathway_id).await?;
+    let decision: Decision = diesel::insert_into(decisions::table)
+        .values(new)
+        .returning(Decision::as_returning())
+        .get_result(tx.conn())
         .await?;
-        Ok(decision)
-    })
-    .await
+    events::record(
+        tx,
+        new.pathway_id,
+        who.subject.id(),
+        EventData::DecisionRecorded(event::DecisionRecorded {
+            decision_id: decision.id,
+            kind: decision.kind,
+            authority: decision.authority,
+            qualification: decision.qualification,
+            decided_on: decision.decided_on,
+            valid_until: decision.valid_until,
+        }),
+    )
+    .await?;
+    Ok(decision)
 }
 
 /// Decisions of a pathway the caller was shown to see, in id order.

@@ -1,6 +1,7 @@
 //! The rollout calendar: when each domain opens.
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::versioned::at_version;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -38,7 +39,7 @@ pub async fn find(conn: &mut AsyncPgConnection, domain: Domain) -> QueryResult<O
 
 /// Moves the domain's opening date if `version` is current.
 pub async fn reschedule(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     domain: Domain,
     version: i32,
     opens_on: NaiveDate,
@@ -47,7 +48,7 @@ pub async fn reschedule(
         .find(domain)
         .select(Opening::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     at_version(locked, version).map_err(|e| e.refused(|| Error::not_found("No such domain.")))?;
@@ -57,6 +58,6 @@ pub async fn reschedule(
             domain_calendar::version.eq(version + 1),
         ))
         .returning(Opening::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?)
 }

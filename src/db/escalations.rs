@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
@@ -103,11 +104,11 @@ pub fn not_found() -> Error {
 /// organization, with its event (the recipient follows the pathway from
 /// then on). Run in the caller's transaction.
 pub async fn send(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     new: &NewEscalation,
 ) -> Result<Escalation, Error> {
-    let pathway = pathway_rows::lock_open_to_steer(conn, who, new.pathway_id).await?;
+    let pathway = pathway_rows::lock_open_to_steer(tx, who, new.pathway_id).await?;
     let Some(level) = pathway.critical_level else {
         return Err(Error::conflict(
             "The situation is not flagged critical: flag it first \
@@ -117,7 +118,7 @@ pub async fn send(
     let objected: bool = persons::table
         .find(pathway.person_id)
         .select(persons::sharing_objection)
-        .first(&mut *conn)
+        .first(tx.conn())
         .await?;
     if objected {
         return Err(Error::conflict(
@@ -128,7 +129,7 @@ pub async fn send(
     let known: Option<Uuid> = organizations::table
         .find(new.organization_id)
         .select(organizations::id)
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     if known.is_none() {
@@ -148,7 +149,7 @@ pub async fn send(
             escalations::sent_by.eq(who.subject.id()),
         ))
         .returning(Escalation::as_returning())
-        .get_result(&mut *conn)
+        .get_result(tx.conn())
         .await
         .map_err(|e| match violation(&e) {
             Some(Violation::Unique) => Error::conflict(
@@ -157,7 +158,7 @@ pub async fn send(
             _ => e.into(),
         })?;
     events::record(
-        conn,
+        tx,
         sent.pathway_id,
         who.subject.id(),
         EventData::EscalationSent(event::EscalationSent {
@@ -174,7 +175,7 @@ pub async fn send(
 /// Moves an escalation in scope, read at `version`, as `change` says, with
 /// its event. Run in the caller's transaction.
 pub async fn advance(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
@@ -185,7 +186,7 @@ pub async fn advance(
         .filter(escalations_visible(who))
         .select(Escalation::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
@@ -195,7 +196,7 @@ pub async fn advance(
     let referent: Option<Uuid> = pathways::table
         .find(current.pathway_id)
         .select(pathways::referent_id)
-        .first(&mut *conn)
+        .first(tx.conn())
         .await?;
     if !may_move_escalation(who.role, who.subject.id(), referent, side_of(to)) {
         return Err(pathway_rows::not_steering());
@@ -216,7 +217,7 @@ pub async fn advance(
                     escalations::acknowledged_at.eq(now),
                 ))
                 .returning(Escalation::as_returning())
-                .get_result(&mut *conn)
+                .get_result(tx.conn())
                 .await?
         }
         Move::Answer(answer) => {
@@ -231,7 +232,7 @@ pub async fn advance(
                     escalations::answered_at.eq(now),
                 ))
                 .returning(Escalation::as_returning())
-                .get_result(&mut *conn)
+                .get_result(tx.conn())
                 .await?
         }
         Move::Close(closure) => {
@@ -243,12 +244,12 @@ pub async fn advance(
                     escalations::closed_at.eq(now),
                 ))
                 .returning(Escalation::as_returning())
-                .get_result(&mut *conn)
+                .get_result(tx.conn())
                 .await?
         }
     };
     events::record(
-        conn,
+        tx,
         current.pathway_id,
         by,
         EventData::EscalationStatusChanged(event::EscalationStatusChanged {

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::Tx;
 use crate::db::schema::pathway_events;
 use crate::domain::EventKind;
 use crate::domain::events::EventData;
@@ -24,25 +25,21 @@ pub struct Event {
 
 /// Records `data` in the timeline of `pathway`; its kind follows from it.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     pathway: Uuid,
     actor: Uuid,
     data: EventData,
 ) -> QueryResult<()> {
-    insert(conn, Some(pathway), actor, data).await
+    insert(tx, Some(pathway), actor, data).await
 }
 
 /// An event of no pathway: a declined referral, for its partner's feed.
-pub async fn record_unattached(
-    conn: &mut AsyncPgConnection,
-    actor: Uuid,
-    data: EventData,
-) -> QueryResult<()> {
-    insert(conn, None, actor, data).await
+pub async fn record_unattached(tx: &mut Tx<'_>, actor: Uuid, data: EventData) -> QueryResult<()> {
+    insert(tx, None, actor, data).await
 }
 
 async fn insert(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     pathway: Option<Uuid>,
     actor: Uuid,
     data: EventData,
@@ -54,7 +51,7 @@ async fn insert(
             pathway_events::actor_id.eq(actor),
             pathway_events::data.eq(data.to_json()),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }

@@ -377,24 +377,19 @@ pub struct AllRows {
     pub commitments: Vec<CommitmentRow>,
 }
 
-/// The three statements in one read-only snapshot (their numbers agree),
-/// without JIT compilation: on large scopes it compiled for longer than the
-/// statements then ran.
+/// The three statements of a period, to run in one read-only snapshot
+/// ([`crate::services::change::snapshot`]) so that their numbers agree;
+/// without JIT compilation: on large scopes it compiled for longer than
+/// the statements then ran.
 pub async fn all(conn: &mut AsyncPgConnection, query: &Query) -> diesel::QueryResult<AllRows> {
-    conn.build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run(async |conn| {
-            diesel::sql_query("SET LOCAL jit = off")
-                .execute(conn)
-                .await?;
-            Ok(AllRows {
-                domains: compute(conn, query).await?,
-                facilities: facilities(conn, query).await?,
-                commitments: commitments(conn, query).await?,
-            })
-        })
-        .await
+    diesel::sql_query("SET LOCAL jit = off")
+        .execute(conn)
+        .await?;
+    Ok(AllRows {
+        domains: compute(conn, query).await?,
+        facilities: facilities(conn, query).await?,
+        commitments: commitments(conn, query).await?,
+    })
 }
 
 async fn compute(

@@ -10,6 +10,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
@@ -93,11 +94,11 @@ pub fn not_found() -> Error {
 /// Records a meeting of an open pathway in scope, convened or held, with
 /// its participants and its event. Run in the caller's transaction.
 pub async fn record(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     new: &NewMeeting,
 ) -> Result<MeetingWithParticipants, Error> {
-    pathways::lock_open_for_child(conn, who, new.pathway_id).await?;
+    pathways::lock_open_for_child(tx, who, new.pathway_id).await?;
     let (status, planned_at, held_on, outcome) = match &new.when {
         When::Planned(at) => (MeetingStatus::Planned, Some(*at), None, None),
         When::Held { on, outcome } => (MeetingStatus::Held, None, Some(*on), Some(outcome)),
@@ -115,7 +116,7 @@ pub async fn record(
             meetings::recorded_by.eq(who.subject.id()),
         ))
         .returning(Meeting::as_returning())
-        .get_result(&mut *conn)
+        .get_result(tx.conn())
         .await
         .map_err(|e| match violation(&e) {
             Some(Violation::ForeignKey) => {
@@ -123,7 +124,7 @@ pub async fn record(
             }
             _ => e.into(),
         })?;
-    set_participants(conn, meeting.id, &new.organizations, &new.users).await?;
+    set_participants(tx, meeting.id, &new.organizations, &new.users).await?;
     let data = match &new.when {
         When::Planned(at) => EventData::MeetingPlanned(event::MeetingPlanned {
             meeting_id: meeting.id,
@@ -134,7 +135,7 @@ pub async fn record(
         }),
         When::Held { on, .. } => held(&meeting, *on, &new.organizations),
     };
-    events::record(conn, new.pathway_id, who.subject.id(), data).await?;
+    events::record(tx, new.pathway_id, who.subject.id(), data).await?;
     Ok(MeetingWithParticipants {
         meeting,
         organizations: new.organizations.clone(),
@@ -153,7 +154,7 @@ fn held(meeting: &Meeting, on: NaiveDate, organizations: &[Uuid]) -> EventData {
 
 /// Replaces who takes part in a meeting.
 async fn set_participants(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     meeting: Uuid,
     organizations: &[Uuid],
     users: &[Uuid],
@@ -161,10 +162,10 @@ async fn set_participants(
     diesel::delete(
         meeting_organizations::table.filter(meeting_organizations::meeting_id.eq(meeting)),
     )
-    .execute(&mut *conn)
+    .execute(tx.conn())
     .await?;
     diesel::delete(meeting_users::table.filter(meeting_users::meeting_id.eq(meeting)))
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
     let organizations: Vec<_> = organizations
         .iter()
@@ -178,7 +179,7 @@ async fn set_participants(
     diesel::insert_into(meeting_organizations::table)
         .values(&organizations)
         .on_conflict_do_nothing()
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await
         .map_err(|e| participant_error(e, "organization_ids"))?;
     let users: Vec<_> = users
@@ -193,7 +194,7 @@ async fn set_participants(
     diesel::insert_into(meeting_users::table)
         .values(&users)
         .on_conflict_do_nothing()
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await
         .map_err(|e| participant_error(e, "user_ids"))?;
     Ok(())
@@ -211,7 +212,7 @@ fn participant_error(error: diesel::result::Error, field: &str) -> Error {
 /// Holds or calls off a convened meeting in scope, read at `version`, with
 /// its event. Run in the caller's transaction.
 pub async fn advance(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
@@ -222,19 +223,19 @@ pub async fn advance(
         .filter(meetings_visible(who))
         .select(Meeting::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
     // Held: a record of the pathway, which must be open; called off: also
     // once the pathway closed, so that no GOS stays planned forever.
     if matches!(change, Move::Hold { .. }) {
-        pathways::lock_open_for_child(conn, who, current.pathway_id).await?;
+        pathways::lock_open_for_child(tx, who, current.pathway_id).await?;
     }
     let to = change.to();
     let allowed = meeting::allowed_next(current.status);
     Error::unless_allowed("meeting", &current.status, &to, allowed)?;
-    let (invited, invited_users) = with_participants(conn, vec![current.clone()])
+    let (invited, invited_users) = with_participants(tx, vec![current.clone()])
         .await?
         .pop()
         .map(|m| (m.organizations, m.users))
@@ -258,13 +259,13 @@ pub async fn advance(
                     meetings::recorded_by.eq(who.subject.id()),
                 ))
                 .returning(Meeting::as_returning())
-                .get_result(&mut *conn)
+                .get_result(tx.conn())
                 .await?;
             let organizations = organizations.clone().unwrap_or(invited);
             let users = users.clone().unwrap_or(invited_users);
-            set_participants(conn, id, &organizations, &users).await?;
+            set_participants(tx, id, &organizations, &users).await?;
             let data = held(&updated, *on, &organizations);
-            events::record(conn, updated.pathway_id, who.subject.id(), data).await?;
+            events::record(tx, updated.pathway_id, who.subject.id(), data).await?;
             Ok(MeetingWithParticipants {
                 meeting: updated,
                 organizations,
@@ -275,13 +276,13 @@ pub async fn advance(
             let updated: Meeting = diesel::update(row)
                 .set((next, meetings::cancel_reason.eq(reason)))
                 .returning(Meeting::as_returning())
-                .get_result(&mut *conn)
+                .get_result(tx.conn())
                 .await?;
             let data = EventData::MeetingCancelled(event::MeetingCancelled {
                 meeting_id: id,
                 organization_ids: invited.clone(),
             });
-            events::record(conn, updated.pathway_id, who.subject.id(), data).await?;
+            events::record(tx, updated.pathway_id, who.subject.id(), data).await?;
             Ok(MeetingWithParticipants {
                 meeting: updated,
                 organizations: invited,

@@ -34,10 +34,12 @@ pub mod plans;
 pub mod pool;
 pub mod referrals;
 pub mod refresh_tokens;
+pub mod retention;
 pub mod schema;
 pub mod scope;
 pub mod subject_access;
 pub mod territories;
+pub mod tx;
 pub mod users;
 pub mod versioned;
 pub mod views;
@@ -45,6 +47,7 @@ pub mod webhooks;
 
 pub use error::Error;
 pub use pool::{Connection, DbPool, PoolError, Pools, PoolsStatus};
+pub use tx::Tx;
 
 /// A page of a list in id order: up to `limit` rows after `after`. Query
 /// functions fetch `limit + 1` rows, so that the caller knows if more follow.

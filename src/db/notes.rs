@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::notes;
@@ -28,39 +29,36 @@ pub struct Note {
 }
 
 pub async fn add(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     pathway: Uuid,
     visibility: NoteVisibility,
     body: &str,
 ) -> Result<Note, Error> {
-    conn.transaction(async |conn| {
-        pathways::lock_open_for_child(conn, who, pathway).await?;
-        let note: Note = diesel::insert_into(notes::table)
-            .values((
-                notes::id.eq(Uuid::now_v7()),
-                notes::pathway_id.eq(pathway),
-                notes::author_id.eq(who.subject.id()),
-                notes::visibility.eq(visibility),
-                notes::body.eq(body),
-            ))
-            .returning(Note::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        // The event names the note, never its text.
-        events::record(
-            conn,
-            pathway,
-            who.subject.id(),
-            EventData::NoteAdded(event::NoteAdded {
-                note_id: note.id,
-                visibility: note.visibility,
-            }),
-        )
+    pathways::lock_open_for_child(tx, who, pathway).await?;
+    let note: Note = diesel::insert_into(notes::table)
+        .values((
+            notes::id.eq(Uuid::now_v7()),
+            notes::pathway_id.eq(pathway),
+            notes::author_id.eq(who.subject.id()),
+            notes::visibility.eq(visibility),
+            notes::body.eq(body),
+        ))
+        .returning(Note::as_returning())
+        .get_result(tx.conn())
         .await?;
-        Ok(note)
-    })
-    .await
+    // The event names the note, never its text.
+    events::record(
+        tx,
+        pathway,
+        who.subject.id(),
+        EventData::NoteAdded(event::NoteAdded {
+            note_id: note.id,
+            visibility: note.visibility,
+        }),
+    )
+    .await?;
+    Ok(note)
 }
 
 /// The notes of a pathway the caller may read: every `team` note; the

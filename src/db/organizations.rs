@@ -1,6 +1,7 @@
 //! Organizations: the département and its partners (CAF, MSA, MDPH, …).
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::versioned::at_version;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -76,19 +77,16 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    new: &NewOrganization,
-) -> QueryResult<Organization> {
+pub async fn insert(tx: &mut Tx<'_>, new: &NewOrganization) -> QueryResult<Organization> {
     diesel::insert_into(organizations::table)
         .values(new)
         .returning(Organization::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     id: Uuid,
     version: i32,
     changes: &OrganizationChanges,
@@ -97,7 +95,7 @@ pub async fn update(
         .find(id)
         .select(Organization::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     at_version(locked, version)
@@ -105,6 +103,6 @@ pub async fn update(
     Ok(diesel::update(organizations::table.find(id))
         .set((changes, organizations::version.eq(version + 1)))
         .returning(Organization::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?)
 }

@@ -5,11 +5,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Jsonb;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
 use crate::db::PageRequest;
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::events;
@@ -286,53 +287,50 @@ pub async fn can_be_referent(
 /// its `pathway_opened` event. A second open pathway for the same person
 /// and domain is a unique violation (409).
 pub async fn open(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     new: &NewPathway,
     actor: Uuid,
     reason: Option<&str>,
 ) -> QueryResult<Pathway> {
-    conn.transaction(async |conn| {
-        let pathway: Pathway = diesel::insert_into(pathways::table)
-            .values(new)
-            .returning(Pathway::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        diesel::insert_into(pathway_status_periods::table)
-            .values((
-                pathway_status_periods::pathway_id.eq(pathway.id),
-                pathway_status_periods::status.eq(pathway.status),
-                pathway_status_periods::started_at.eq(pathway.status_since),
-                pathway_status_periods::reason.eq(reason),
-            ))
-            .execute(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            pathway.id,
-            actor,
-            EventData::PathwayOpened(event::PathwayOpened {
-                domain: pathway.domain,
-                status: pathway.status,
-                opened_on: pathway.opened_on,
-                referent_id: pathway.referent_id,
-                reason: reason.map(str::to_owned),
-                continues_from: pathway.continues_from,
-                continuation_reason: pathway.continuation_reason,
-            }),
-        )
+    let pathway: Pathway = diesel::insert_into(pathways::table)
+        .values(new)
+        .returning(Pathway::as_returning())
+        .get_result(tx.conn())
         .await?;
-        if let (Some(previous), Some(why)) = (pathway.continues_from, pathway.continuation_reason) {
-            let continued = EventData::PathwayContinued(event::PathwayContinued {
-                pathway_id: pathway.id,
-                domain: pathway.domain,
-                opened_on: pathway.opened_on,
-                reason: why,
-            });
-            events::record(conn, previous, actor, continued).await?;
-        }
-        Ok(pathway)
-    })
-    .await
+    diesel::insert_into(pathway_status_periods::table)
+        .values((
+            pathway_status_periods::pathway_id.eq(pathway.id),
+            pathway_status_periods::status.eq(pathway.status),
+            pathway_status_periods::started_at.eq(pathway.status_since),
+            pathway_status_periods::reason.eq(reason),
+        ))
+        .execute(tx.conn())
+        .await?;
+    events::record(
+        tx,
+        pathway.id,
+        actor,
+        EventData::PathwayOpened(event::PathwayOpened {
+            domain: pathway.domain,
+            status: pathway.status,
+            opened_on: pathway.opened_on,
+            referent_id: pathway.referent_id,
+            reason: reason.map(str::to_owned),
+            continues_from: pathway.continues_from,
+            continuation_reason: pathway.continuation_reason,
+        }),
+    )
+    .await?;
+    if let (Some(previous), Some(why)) = (pathway.continues_from, pathway.continuation_reason) {
+        let continued = EventData::PathwayContinued(event::PathwayContinued {
+            pathway_id: pathway.id,
+            domain: pathway.domain,
+            opened_on: pathway.opened_on,
+            reason: why,
+        });
+        events::record(tx, previous, actor, continued).await?;
+    }
+    Ok(pathway)
 }
 
 /// The day the pathway `id` of `person` was opened, in any domain (the
@@ -425,116 +423,110 @@ pub async fn open_in_domain(
 /// Moves the status as the state machine allows, closing the current
 /// status period and opening the next one.
 pub async fn transition(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
     change: &Transition,
 ) -> Result<Pathway, Error> {
-    conn.transaction(async |conn| {
-        let current = lock_at(conn, who, id, version).await?;
-        if !may_move_pathway(who.role, who.subject.id(), current.referent_id, change.to) {
-            return Err(not_steering());
-        }
-        check_transition(current.status, change.to, change.closure_reason).map_err(|error| {
-            match error {
-                TransitionError::Forbidden { from, to, allowed } => Error::forbidden_transition(
-                    "pathway",
-                    &name_of(&from),
-                    &name_of(&to),
-                    allowed.iter().map(name_of).collect(),
-                ),
-                TransitionError::ClosureReasonMissing => {
-                    Error::unprocessable("closure_reason", "is required to close a pathway")
-                }
-                TransitionError::ClosureReasonUnexpected => {
-                    Error::unprocessable("closure_reason", "is only for a move to `closed`")
-                }
+    let current = lock_at(tx, who, id, version).await?;
+    if !may_move_pathway(who.role, who.subject.id(), current.referent_id, change.to) {
+        return Err(not_steering());
+    }
+    check_transition(current.status, change.to, change.closure_reason).map_err(
+        |error| match error {
+            TransitionError::Forbidden { from, to, allowed } => Error::forbidden_transition(
+                "pathway",
+                &name_of(&from),
+                &name_of(&to),
+                allowed.iter().map(name_of).collect(),
+            ),
+            TransitionError::ClosureReasonMissing => {
+                Error::unprocessable("closure_reason", "is required to close a pathway")
             }
-        })?;
-        let closing = change.to == PathwayStatus::Closed;
-        let updated: Pathway = diesel::update(pathways::table.find(id))
-            .set((
-                pathways::status.eq(change.to),
-                pathways::status_since.eq(diesel::dsl::now),
-                pathways::closure_reason.eq(change.closure_reason),
-                pathways::closed_on.eq(closing.then(|| Utc::now().date_naive())),
-                pathways::version.eq(version + 1),
-            ))
-            .returning(Pathway::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        diesel::update(
-            pathway_status_periods::table
-                .filter(pathway_status_periods::pathway_id.eq(id))
-                .filter(pathway_status_periods::ended_at.is_null()),
-        )
-        .set(pathway_status_periods::ended_at.eq(updated.status_since))
-        .execute(&mut *conn)
+            TransitionError::ClosureReasonUnexpected => {
+                Error::unprocessable("closure_reason", "is only for a move to `closed`")
+            }
+        },
+    )?;
+    let closing = change.to == PathwayStatus::Closed;
+    let updated: Pathway = diesel::update(pathways::table.find(id))
+        .set((
+            pathways::status.eq(change.to),
+            pathways::status_since.eq(diesel::dsl::now),
+            pathways::closure_reason.eq(change.closure_reason),
+            pathways::closed_on.eq(closing.then(|| Utc::now().date_naive())),
+            pathways::version.eq(version + 1),
+        ))
+        .returning(Pathway::as_returning())
+        .get_result(tx.conn())
         .await?;
-        diesel::insert_into(pathway_status_periods::table)
-            .values((
-                pathway_status_periods::pathway_id.eq(id),
-                pathway_status_periods::status.eq(change.to),
-                pathway_status_periods::started_at.eq(updated.status_since),
-                pathway_status_periods::reason.eq(&change.reason),
-            ))
-            .execute(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            id,
-            who.subject.id(),
-            EventData::StatusChanged(event::StatusChanged {
-                from: current.status,
-                to: change.to,
-                reason: change.reason.clone(),
-                closure_reason: change.closure_reason,
-            }),
-        )
+    diesel::update(
+        pathway_status_periods::table
+            .filter(pathway_status_periods::pathway_id.eq(id))
+            .filter(pathway_status_periods::ended_at.is_null()),
+    )
+    .set(pathway_status_periods::ended_at.eq(updated.status_since))
+    .execute(tx.conn())
+    .await?;
+    diesel::insert_into(pathway_status_periods::table)
+        .values((
+            pathway_status_periods::pathway_id.eq(id),
+            pathway_status_periods::status.eq(change.to),
+            pathway_status_periods::started_at.eq(updated.status_since),
+            pathway_status_periods::reason.eq(&change.reason),
+        ))
+        .execute(tx.conn())
         .await?;
-        Ok(updated)
-    })
-    .await
+    events::record(
+        tx,
+        id,
+        who.subject.id(),
+        EventData::StatusChanged(event::StatusChanged {
+            from: current.status,
+            to: change.to,
+            reason: change.reason.clone(),
+            closure_reason: change.closure_reason,
+        }),
+    )
+    .await?;
+    Ok(updated)
 }
 
 /// Hands the pathway to another referent (supervisors; checked by policy).
 pub async fn assign_referent(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
     referent: Uuid,
 ) -> Result<Pathway, Error> {
-    conn.transaction(async |conn| {
-        let current = lock_at(conn, who, id, version).await?;
-        if !can_be_referent(conn, referent, current.territory_id, current.domain).await? {
-            return Err(Error::unprocessable(
-                "referent_id",
-                "must be an active coordinator or supervisor of the pathway's territory and domain",
-            ));
-        }
-        let updated: Pathway = diesel::update(pathways::table.find(id))
-            .set((
-                pathways::referent_id.eq(referent),
-                pathways::version.eq(version + 1),
-            ))
-            .returning(Pathway::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            id,
-            who.subject.id(),
-            EventData::ReferentAssigned(event::ReferentAssigned {
-                from: current.referent_id,
-                to: referent,
-            }),
-        )
+    let current = lock_at(tx, who, id, version).await?;
+    if !can_be_referent(tx, referent, current.territory_id, current.domain).await? {
+        return Err(Error::unprocessable(
+            "referent_id",
+            "must be an active coordinator or supervisor of the pathway's territory and domain",
+        ));
+    }
+    let updated: Pathway = diesel::update(pathways::table.find(id))
+        .set((
+            pathways::referent_id.eq(referent),
+            pathways::version.eq(version + 1),
+        ))
+        .returning(Pathway::as_returning())
+        .get_result(tx.conn())
         .await?;
-        Ok(updated)
-    })
-    .await
+    events::record(
+        tx,
+        id,
+        who.subject.id(),
+        EventData::ReferentAssigned(event::ReferentAssigned {
+            from: current.referent_id,
+            to: referent,
+        }),
+    )
+    .await?;
+    Ok(updated)
 }
 
 /// Which pathways of a referent's caseload a transfer takes: the open ones
@@ -563,134 +555,128 @@ pub const MAX_TRANSFER: usize = 1000;
 /// `to` may follow moved (version, `referent_assigned` event), the others
 /// left. With `dry_run`, nothing is written.
 pub async fn transfer(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     caseload: Caseload,
     to: Uuid,
     dry_run: bool,
 ) -> Result<Transferred, Error> {
-    conn.transaction(async |conn| {
-        // Narrowed within the scope (which the predicate holds anyway).
-        let domains = caseload
-            .domain
-            .map_or_else(|| who.domains.clone(), |domain| vec![domain]);
-        let territories = caseload
-            .territory
-            .map_or_else(|| who.territories.clone(), |territory| vec![territory]);
-        let rows: Vec<(Uuid, Uuid, Domain)> = pathways::table
-            .filter(pathways_visible(who))
-            .filter(pathways::referent_id.eq(caseload.referent))
-            .filter(pathways::status.ne(PathwayStatus::Closed))
-            .filter(pathways::domain.eq_any(domains))
-            .filter(pathways::territory_id.eq_any(territories))
-            .select((pathways::id, pathways::territory_id, pathways::domain))
-            .order(pathways::id)
-            .limit(i64::try_from(MAX_TRANSFER).unwrap_or(i64::MAX) + 1)
-            .for_update()
-            .load(&mut *conn)
-            .await?;
-        if rows.len() > MAX_TRANSFER {
-            return Err(Error::unprocessable(
-                "from_referent_id",
-                format!(
-                    "has more than {MAX_TRANSFER} open pathways: transfer them by domain or \
-                     territory"
-                ),
-            ));
-        }
-        let mut allowed: Vec<((Uuid, Domain), bool)> = Vec::new();
-        let mut done = Transferred::default();
-        for (id, territory, domain) in rows {
-            let known = allowed.iter().find(|(key, _)| *key == (territory, domain));
-            let may = match known {
-                Some((_, may)) => *may,
-                None => {
-                    let may = can_be_referent(conn, to, territory, domain).await?;
-                    allowed.push(((territory, domain), may));
-                    may
-                }
-            };
-            if may { &mut done.moved } else { &mut done.left }.push(id);
-        }
-        if dry_run || done.moved.is_empty() {
-            return Ok(done);
-        }
-        diesel::update(pathways::table.filter(pathways::id.eq_any(&done.moved)))
-            .set((
-                pathways::referent_id.eq(to),
-                pathways::version.eq(pathways::version + 1),
-            ))
-            .execute(&mut *conn)
-            .await?;
-        for id in &done.moved {
-            let assigned = event::ReferentAssigned {
-                from: Some(caseload.referent),
-                to,
-            };
-            events::record(
-                conn,
-                *id,
-                who.subject.id(),
-                EventData::ReferentAssigned(assigned),
-            )
-            .await?;
-        }
-        Ok(done)
-    })
-    .await
+    // Narrowed within the scope (which the predicate holds anyway).
+    let domains = caseload
+        .domain
+        .map_or_else(|| who.domains.clone(), |domain| vec![domain]);
+    let territories = caseload
+        .territory
+        .map_or_else(|| who.territories.clone(), |territory| vec![territory]);
+    let rows: Vec<(Uuid, Uuid, Domain)> = pathways::table
+        .filter(pathways_visible(who))
+        .filter(pathways::referent_id.eq(caseload.referent))
+        .filter(pathways::status.ne(PathwayStatus::Closed))
+        .filter(pathways::domain.eq_any(domains))
+        .filter(pathways::territory_id.eq_any(territories))
+        .select((pathways::id, pathways::territory_id, pathways::domain))
+        .order(pathways::id)
+        .limit(i64::try_from(MAX_TRANSFER).unwrap_or(i64::MAX) + 1)
+        .for_update()
+        .load(tx.conn())
+        .await?;
+    if rows.len() > MAX_TRANSFER {
+        return Err(Error::unprocessable(
+            "from_referent_id",
+            format!(
+                "has more than {MAX_TRANSFER} open pathways: transfer them by domain or \
+                 territory"
+            ),
+        ));
+    }
+    let mut allowed: Vec<((Uuid, Domain), bool)> = Vec::new();
+    let mut done = Transferred::default();
+    for (id, territory, domain) in rows {
+        let known = allowed.iter().find(|(key, _)| *key == (territory, domain));
+        let may = match known {
+            Some((_, may)) => *may,
+            None => {
+                let may = can_be_referent(tx, to, territory, domain).await?;
+                allowed.push(((territory, domain), may));
+                may
+            }
+        };
+        if may { &mut done.moved } else { &mut done.left }.push(id);
+    }
+    if dry_run || done.moved.is_empty() {
+        return Ok(done);
+    }
+    diesel::update(pathways::table.filter(pathways::id.eq_any(&done.moved)))
+        .set((
+            pathways::referent_id.eq(to),
+            pathways::version.eq(pathways::version + 1),
+        ))
+        .execute(tx.conn())
+        .await?;
+    for id in &done.moved {
+        let assigned = event::ReferentAssigned {
+            from: Some(caseload.referent),
+            to,
+        };
+        events::record(
+            tx,
+            *id,
+            who.subject.id(),
+            EventData::ReferentAssigned(assigned),
+        )
+        .await?;
+    }
+    Ok(done)
 }
 
 /// Sets (`Some`) or clears (`None`) the critical flag, with a reason.
 pub async fn set_critical(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
     level: Option<EscalationLevel>,
     reason: &str,
 ) -> Result<Pathway, Error> {
-    conn.transaction(async |conn| {
-        let current = lock_for_steering(conn, who, id, version).await?;
-        if current.status == PathwayStatus::Closed && level.is_some() {
-            return Err(Error::conflict(
-                "The pathway is closed; a closed pathway cannot be flagged critical.",
-            ));
-        }
-        if level.is_none() && current.critical_level.is_none() {
-            return Err(Error::conflict("The pathway is not flagged critical."));
-        }
-        let since = match (level, current.critical_since) {
-            (None, _) => None,
-            // Escalating keeps the date the situation became critical.
-            (Some(_), Some(since)) => Some(since),
-            (Some(_), None) => Some(Utc::now()),
-        };
-        let updated: Pathway = diesel::update(pathways::table.find(id))
-            .set((
-                pathways::critical_level.eq(level),
-                pathways::critical_reason.eq(level.map(|_| reason)),
-                pathways::critical_since.eq(since),
-                pathways::version.eq(version + 1),
-            ))
-            .returning(Pathway::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        let (previous_level, reason) = (current.critical_level, reason.to_owned());
-        let data = match level {
-            Some(level) => EventData::CriticalSet(event::CriticalSet {
-                level,
-                previous_level,
-                reason,
-            }),
-            None => EventData::CriticalCleared(event::CriticalCleared {
-                previous_level,
-                reason,
-            }),
-        };
-        events::record(conn, id, who.subject.id(), data).await?;
-        Ok(updated)
-    })
-    .await
+    let current = lock_for_steering(tx, who, id, version).await?;
+    if current.status == PathwayStatus::Closed && level.is_some() {
+        return Err(Error::conflict(
+            "The pathway is closed; a closed pathway cannot be flagged critical.",
+        ));
+    }
+    if level.is_none() && current.critical_level.is_none() {
+        return Err(Error::conflict("The pathway is not flagged critical."));
+    }
+    let since = match (level, current.critical_since) {
+        (None, _) => None,
+        // Escalating keeps the date the situation became critical.
+        (Some(_), Some(since)) => Some(since),
+        (Some(_), None) => Some(Utc::now()),
+    };
+    let updated: Pathway = diesel::update(pathways::table.find(id))
+        .set((
+            pathways::critical_level.eq(level),
+            pathways::critical_reason.eq(level.map(|_| reason)),
+            pathways::critical_since.eq(since),
+            pathways::version.eq(version + 1),
+        ))
+        .returning(Pathway::as_returning())
+        .get_result(tx.conn())
+        .await?;
+    let (previous_level, reason) = (current.critical_level, reason.to_owned());
+    let data = match level {
+        Some(level) => EventData::CriticalSet(event::CriticalSet {
+            level,
+            previous_level,
+            reason,
+        }),
+        None => EventData::CriticalCleared(event::CriticalCleared {
+            previous_level,
+            reason,
+        }),
+    };
+    events::record(tx, id, who.subject.id(), data).await?;
+    Ok(updated)
 }
 
 /// Locks an open pathway in scope that the caller may steer (supervisor,

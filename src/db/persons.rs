@@ -2,6 +2,7 @@
 //! duplicates. Every query is scoped to the caller (`db::scope`).
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::versioned::at_version;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::sql;
@@ -123,11 +124,11 @@ pub struct Probe {
     pub nir_index: Option<Vec<u8>>,
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewPerson) -> QueryResult<Person> {
+pub async fn insert(tx: &mut Tx<'_>, new: &NewPerson) -> QueryResult<Person> {
     diesel::insert_into(persons::table)
         .values(new)
         .returning(Person::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
 }
 
@@ -158,7 +159,7 @@ pub async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool>
 
 /// Applies `changes` if `version` is current and the person is in scope.
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
@@ -169,14 +170,14 @@ pub async fn update(
         .filter(persons_visible(who))
         .select(Person::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     at_version(locked, version).map_err(|e| e.refused(not_found))?;
     Ok(diesel::update(persons::table.find(id))
         .set((changes, persons::version.eq(version + 1)))
         .returning(Person::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?)
 }
 

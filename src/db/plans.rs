@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
@@ -87,60 +88,56 @@ pub fn not_found() -> Error {
 
 /// Creates a draft plan on an open pathway in scope.
 pub async fn create(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     pathway: Uuid,
     kind: PlanKind,
     coordinator: Option<Uuid>,
     objectives: Option<String>,
 ) -> Result<Plan, Error> {
-    conn.transaction(async |conn| {
-        let parent = pathways::lock_open_for_child(conn, who, pathway).await?;
-        if !kind_allowed(parent.domain, kind) {
-            return Err(Error::unprocessable(
-                "kind",
-                format!(
-                    "`{}` is not a plan of the `{}` domain; `pag` fits every domain",
-                    name_of(&kind),
-                    name_of(&parent.domain)
-                ),
-            ));
-        }
-        let coordinator = coordinator
-            .or(parent.referent_id)
-            .unwrap_or(who.subject.id());
-        if !pathways::can_be_referent(conn, coordinator, parent.territory_id, parent.domain).await?
-        {
-            return Err(Error::unprocessable(
-                "coordinator_id",
-                "must be an active coordinator or supervisor of the pathway's territory and domain",
-            ));
-        }
-        let plan: Plan = diesel::insert_into(plans::table)
-            .values((
-                plans::id.eq(Uuid::now_v7()),
-                plans::pathway_id.eq(pathway),
-                plans::kind.eq(kind),
-                plans::coordinator_id.eq(coordinator),
-                plans::objectives.eq(objectives),
-            ))
-            .returning(Plan::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            pathway,
-            who.subject.id(),
-            EventData::PlanCreated(event::PlanCreated {
-                plan_id: plan.id,
-                kind: plan.kind,
-                coordinator_id: coordinator,
-            }),
-        )
+    let parent = pathways::lock_open_for_child(tx, who, pathway).await?;
+    if !kind_allowed(parent.domain, kind) {
+        return Err(Error::unprocessable(
+            "kind",
+            format!(
+                "`{}` is not a plan of the `{}` domain; `pag` fits every domain",
+                name_of(&kind),
+                name_of(&parent.domain)
+            ),
+        ));
+    }
+    let coordinator = coordinator
+        .or(parent.referent_id)
+        .unwrap_or(who.subject.id());
+    if !pathways::can_be_referent(tx, coordinator, parent.territory_id, parent.domain).await? {
+        return Err(Error::unprocessable(
+            "coordinator_id",
+            "must be an active coordinator or supervisor of the pathway's territory and domain",
+        ));
+    }
+    let plan: Plan = diesel::insert_into(plans::table)
+        .values((
+            plans::id.eq(Uuid::now_v7()),
+            plans::pathway_id.eq(pathway),
+            plans::kind.eq(kind),
+            plans::coordinator_id.eq(coordinator),
+            plans::objectives.eq(objectives),
+        ))
+        .returning(Plan::as_returning())
+        .get_result(tx.conn())
         .await?;
-        Ok(plan)
-    })
-    .await
+    events::record(
+        tx,
+        pathway,
+        who.subject.id(),
+        EventData::PlanCreated(event::PlanCreated {
+            plan_id: plan.id,
+            kind: plan.kind,
+            coordinator_id: coordinator,
+        }),
+    )
+    .await?;
+    Ok(plan)
 }
 
 /// The plan, if in the caller's scope: an answer, audited in the same statement,
@@ -204,53 +201,49 @@ async fn lock(
 }
 
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
     changes: &PlanChanges,
 ) -> Result<Plan, Error> {
-    conn.transaction(async |conn| {
-        let (plan, pathway) = lock(conn, who, id, version).await?;
-        if plan.status == PlanStatus::Ended {
-            return Err(Error::conflict(
-                "The plan has ended; it can no longer change.",
-            ));
-        }
-        if let Some(review_due) = changes.review_due {
-            check_review(plan.activated_on, review_due)?;
-        }
-        if let Some(coordinator) = changes.coordinator_id
-            && !pathways::can_be_referent(conn, coordinator, pathway.territory_id, pathway.domain)
-                .await?
-        {
-            return Err(Error::unprocessable(
-                "coordinator_id",
-                "must be an active coordinator or supervisor of the pathway's territory and domain",
-            ));
-        }
-        if changes.objectives.is_some() {
-            content_changed(conn, id, "objectives changed").await?;
-        }
-        let updated: Plan = diesel::update(plans::table.find(id))
-            .set((changes, plans::version.eq(version + 1)))
-            .returning(Plan::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            plan.pathway_id,
-            who.subject.id(),
-            EventData::PlanUpdated(event::PlanUpdated {
-                plan_id: id,
-                coordinator_id: changes.coordinator_id,
-                review_due: changes.review_due,
-            }),
-        )
+    let (plan, pathway) = lock(tx, who, id, version).await?;
+    if plan.status == PlanStatus::Ended {
+        return Err(Error::conflict(
+            "The plan has ended; it can no longer change.",
+        ));
+    }
+    if let Some(review_due) = changes.review_due {
+        check_review(plan.activated_on, review_due)?;
+    }
+    if let Some(coordinator) = changes.coordinator_id
+        && !pathways::can_be_referent(tx, coordinator, pathway.territory_id, pathway.domain).await?
+    {
+        return Err(Error::unprocessable(
+            "coordinator_id",
+            "must be an active coordinator or supervisor of the pathway's territory and domain",
+        ));
+    }
+    if changes.objectives.is_some() {
+        content_changed(tx, id, "objectives changed").await?;
+    }
+    let updated: Plan = diesel::update(plans::table.find(id))
+        .set((changes, plans::version.eq(version + 1)))
+        .returning(Plan::as_returning())
+        .get_result(tx.conn())
         .await?;
-        Ok(updated)
-    })
-    .await
+    events::record(
+        tx,
+        plan.pathway_id,
+        who.subject.id(),
+        EventData::PlanUpdated(event::PlanUpdated {
+            plan_id: id,
+            coordinator_id: changes.coordinator_id,
+            review_due: changes.review_due,
+        }),
+    )
+    .await?;
+    Ok(updated)
 }
 
 /// Records that the content of plan `id` changed (`what`: ids and kinds of
@@ -258,11 +251,7 @@ pub async fn update(
 /// while the plan is in force, the first change after a consent opens the
 /// next version, which needs consent again; later changes add to it. An
 /// ended plan has no next version.
-pub async fn content_changed(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    what: &str,
-) -> QueryResult<()> {
+pub async fn content_changed(tx: &mut Tx<'_>, id: Uuid, what: &str) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE plans SET \
              version_number = CASE WHEN consented_version_number = version_number \
@@ -275,7 +264,7 @@ pub async fn content_changed(
     )
     .bind::<diesel::sql_types::Uuid, _>(id)
     .bind::<diesel::sql_types::Text, _>(what)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -320,7 +309,7 @@ const COMMITMENTS_AGREED: &str = "coalesce((SELECT jsonb_agg(jsonb_build_object(
 
 /// For `seed-demo`: the plans among `ids` already consented get their
 /// first version, as agreed by their coordinator's record.
-pub async fn freeze_first_versions(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<()> {
+pub async fn freeze_first_versions(tx: &mut Tx<'_>, ids: &[Uuid]) -> QueryResult<()> {
     diesel::sql_query(format!(
         "WITH frozen AS ( \
              INSERT INTO plan_versions (plan_id, number, objectives, commitments, consent_by, \
@@ -333,14 +322,14 @@ pub async fn freeze_first_versions(conn: &mut AsyncPgConnection, ids: &[Uuid]) -
          UPDATE plans SET consented_version_number = 1 WHERE id IN (SELECT plan_id FROM frozen)"
     ))
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
 
 /// Freezes the plan's content as version `number`, agreed by `by` on `on`.
 async fn freeze_version(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     plan: &Plan,
     (by, on): (ConsentBy, NaiveDate),
@@ -356,7 +345,7 @@ async fn freeze_version(
     .bind::<crate::db::schema::sql_types::ConsentBy, _>(by)
     .bind::<diesel::sql_types::Date, _>(on)
     .bind::<diesel::sql_types::Uuid, _>(who.subject.id())
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -365,60 +354,57 @@ async fn freeze_version(
 /// its last consent: every commitment standing must be accepted; the
 /// version is frozen with who agreed and when.
 pub async fn consent_version(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
     consent: (ConsentBy, NaiveDate),
 ) -> Result<Plan, Error> {
-    conn.transaction(async |conn| {
-        let (plan, _) = lock(conn, who, id, version).await?;
-        if !matches!(plan.status, PlanStatus::Consented | PlanStatus::Active) {
-            return Err(Error::conflict(
-                "Only a plan in force (consented or active) takes a new version's consent; \
-                 move a draft through `/transitions`.",
-            ));
-        }
-        if plan.consented_version_number == Some(plan.version_number) {
-            return Err(Error::conflict(format!(
-                "Nothing to consent: version {} is the one agreed to.",
-                plan.version_number
-            )));
-        }
-        if consent.1 > Utc::now().date_naive() {
-            return Err(Error::unprocessable(
-                "given_on",
-                "must not be in the future",
-            ));
-        }
-        check_commitments_accepted(conn, id).await?;
-        freeze_version(conn, who, &plan, consent).await?;
-        let updated: Plan = diesel::update(plans::table.find(id))
-            .set((
-                plans::consent_by.eq(consent.0),
-                plans::consented_on.eq(consent.1),
-                plans::consented_version_number.eq(plan.version_number),
-                plans::pending_changes.eq(None::<String>),
-                plans::version.eq(version + 1),
-            ))
-            .returning(Plan::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        events::record(
-            conn,
-            plan.pathway_id,
-            who.subject.id(),
-            EventData::PlanVersionConsented(event::PlanVersionConsented {
-                plan_id: id,
-                number: plan.version_number,
-                consent_by: consent.0,
-                consented_on: consent.1,
-            }),
-        )
+    let (plan, _) = lock(tx, who, id, version).await?;
+    if !matches!(plan.status, PlanStatus::Consented | PlanStatus::Active) {
+        return Err(Error::conflict(
+            "Only a plan in force (consented or active) takes a new version's consent; \
+             move a draft through `/transitions`.",
+        ));
+    }
+    if plan.consented_version_number == Some(plan.version_number) {
+        return Err(Error::conflict(format!(
+            "Nothing to consent: version {} is the one agreed to.",
+            plan.version_number
+        )));
+    }
+    if consent.1 > Utc::now().date_naive() {
+        return Err(Error::unprocessable(
+            "given_on",
+            "must not be in the future",
+        ));
+    }
+    check_commitments_accepted(tx, id).await?;
+    freeze_version(tx, who, &plan, consent).await?;
+    let updated: Plan = diesel::update(plans::table.find(id))
+        .set((
+            plans::consent_by.eq(consent.0),
+            plans::consented_on.eq(consent.1),
+            plans::consented_version_number.eq(plan.version_number),
+            plans::pending_changes.eq(None::<String>),
+            plans::version.eq(version + 1),
+        ))
+        .returning(Plan::as_returning())
+        .get_result(tx.conn())
         .await?;
-        Ok(updated)
-    })
-    .await
+    events::record(
+        tx,
+        plan.pathway_id,
+        who.subject.id(),
+        EventData::PlanVersionConsented(event::PlanVersionConsented {
+            plan_id: id,
+            number: plan.version_number,
+            consent_by: consent.0,
+            consented_on: consent.1,
+        }),
+    )
+    .await?;
+    Ok(updated)
 }
 
 /// The versions of a plan the caller was shown to see, oldest first.
@@ -459,109 +445,106 @@ fn check_review(activated_on: Option<NaiveDate>, review_due: NaiveDate) -> Resul
 }
 
 pub async fn transition(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     version: i32,
     change: &PlanTransition,
 ) -> Result<Plan, Error> {
-    conn.transaction(async |conn| {
-        let (plan, pathway) = lock(conn, who, id, version).await?;
-        Error::unless_allowed("plan", &plan.status, &change.to, allowed_next(plan.status))?;
-        if pathway.status == PathwayStatus::Closed && change.to != PlanStatus::Ended {
-            return Err(Error::conflict(
-                "The pathway is closed: its plans can only end.",
-            ));
+    let (plan, pathway) = lock(tx, who, id, version).await?;
+    Error::unless_allowed("plan", &plan.status, &change.to, allowed_next(plan.status))?;
+    if pathway.status == PathwayStatus::Closed && change.to != PlanStatus::Ended {
+        return Err(Error::conflict(
+            "The pathway is closed: its plans can only end.",
+        ));
+    }
+    let today = Utc::now().date_naive();
+    let mut consent = (plan.consent_by, plan.consented_on);
+    let mut activated_on = plan.activated_on;
+    let mut review_due = plan.review_due;
+    let (mut ended_on, mut end_reason) = (None, None);
+    let mut consented_version = plan.consented_version_number;
+    match change.to {
+        PlanStatus::Consented => {
+            let Some((by, on)) = change.consent else {
+                return Err(Error::unprocessable(
+                    "consent",
+                    "is required: who agreed (`person` or `legal_representative`) and when",
+                ));
+            };
+            if on > today {
+                return Err(Error::unprocessable(
+                    "consent.given_on",
+                    "must not be in the future",
+                ));
+            }
+            check_commitments_accepted(tx, id).await?;
+            freeze_version(tx, who, &plan, (by, on)).await?;
+            consented_version = Some(plan.version_number);
+            consent = (Some(by), Some(on));
         }
-        let today = Utc::now().date_naive();
-        let mut consent = (plan.consent_by, plan.consented_on);
-        let mut activated_on = plan.activated_on;
-        let mut review_due = plan.review_due;
-        let (mut ended_on, mut end_reason) = (None, None);
-        let mut consented_version = plan.consented_version_number;
-        match change.to {
-            PlanStatus::Consented => {
-                let Some((by, on)) = change.consent else {
-                    return Err(Error::unprocessable(
-                        "consent",
-                        "is required: who agreed (`person` or `legal_representative`) and when",
-                    ));
-                };
-                if on > today {
-                    return Err(Error::unprocessable(
-                        "consent.given_on",
-                        "must not be in the future",
-                    ));
-                }
-                check_commitments_accepted(conn, id).await?;
-                freeze_version(conn, who, &plan, (by, on)).await?;
-                consented_version = Some(plan.version_number);
-                consent = (Some(by), Some(on));
-            }
-            PlanStatus::Active => {
-                let due = change.review_due.unwrap_or_else(|| latest_review(today));
-                check_review(Some(today), due)?;
-                activated_on = Some(today);
-                review_due = Some(due);
-            }
-            PlanStatus::Ended => {
-                let Some(reason) = change.end_reason else {
-                    return Err(Error::unprocessable(
-                        "end_reason",
-                        "is required to end a plan",
-                    ));
-                };
-                if !end_reason_allowed(plan.kind, reason) {
-                    return Err(Error::unprocessable(
-                        "end_reason",
-                        "a PAG ends for a national reason (TRE_R421): target_reached, \
-                         alternative_sustained, specific_solution_became_target, \
-                         coordination_without_pag, person_request, derogations_ended, new_pag, \
-                         moved_out_of_department or deceased",
-                    ));
-                }
-                ended_on = Some(today);
-                end_reason = Some(reason);
-            }
-            // Back to draft: the proposal was not agreed.
-            PlanStatus::Draft | PlanStatus::Proposed => consent = (None, None),
+        PlanStatus::Active => {
+            let due = change.review_due.unwrap_or_else(|| latest_review(today));
+            check_review(Some(today), due)?;
+            activated_on = Some(today);
+            review_due = Some(due);
         }
-        let updated: Plan = diesel::update(plans::table.find(id))
-            .set((
-                plans::status.eq(change.to),
-                plans::consent_by.eq(consent.0),
-                plans::consented_on.eq(consent.1),
-                plans::activated_on.eq(activated_on),
-                plans::review_due.eq(review_due),
-                plans::ended_on.eq(ended_on),
-                plans::end_reason.eq(end_reason),
-                plans::consented_version_number.eq(consented_version),
-                plans::version.eq(version + 1),
-            ))
-            .returning(Plan::as_returning())
-            .get_result(&mut *conn)
-            .await
-            .map_err(|e| match violation(&e) {
-                Some(Violation::Unique) => Error::conflict(
-                    "The pathway already has an active plan; end it before activating another.",
-                ),
-                _ => e.into(),
-            })?;
-        events::record(
-            conn,
-            plan.pathway_id,
-            who.subject.id(),
-            EventData::PlanStatusChanged(event::PlanStatusChanged {
-                plan_id: id,
-                from: plan.status,
-                to: change.to,
-                consent_by: updated.consent_by,
-                review_due: updated.review_due,
-                end_reason: updated.end_reason,
-            }),
-        )
-        .await?;
-        Ok(updated)
-    })
-    .await
+        PlanStatus::Ended => {
+            let Some(reason) = change.end_reason else {
+                return Err(Error::unprocessable(
+                    "end_reason",
+                    "is required to end a plan",
+                ));
+            };
+            if !end_reason_allowed(plan.kind, reason) {
+                return Err(Error::unprocessable(
+                    "end_reason",
+                    "a PAG ends for a national reason (TRE_R421): target_reached, \
+                     alternative_sustained, specific_solution_became_target, \
+                     coordination_without_pag, person_request, derogations_ended, new_pag, \
+                     moved_out_of_department or deceased",
+                ));
+            }
+            ended_on = Some(today);
+            end_reason = Some(reason);
+        }
+        // Back to draft: the proposal was not agreed.
+        PlanStatus::Draft | PlanStatus::Proposed => consent = (None, None),
+    }
+    let updated: Plan = diesel::update(plans::table.find(id))
+        .set((
+            plans::status.eq(change.to),
+            plans::consent_by.eq(consent.0),
+            plans::consented_on.eq(consent.1),
+            plans::activated_on.eq(activated_on),
+            plans::review_due.eq(review_due),
+            plans::ended_on.eq(ended_on),
+            plans::end_reason.eq(end_reason),
+            plans::consented_version_number.eq(consented_version),
+            plans::version.eq(version + 1),
+        ))
+        .returning(Plan::as_returning())
+        .get_result(tx.conn())
+        .await
+        .map_err(|e| match violation(&e) {
+            Some(Violation::Unique) => Error::conflict(
+                "The pathway already has an active plan; end it before activating another.",
+            ),
+            _ => e.into(),
+        })?;
+    events::record(
+        tx,
+        plan.pathway_id,
+        who.subject.id(),
+        EventData::PlanStatusChanged(event::PlanStatusChanged {
+            plan_id: id,
+            from: plan.status,
+            to: change.to,
+            consent_by: updated.consent_by,
+            review_due: updated.review_due,
+            end_reason: updated.end_reason,
+        }),
+    )
+    .await?;
+    Ok(updated)
 }

@@ -8,11 +8,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Bytea, Date, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
 use crate::db::PageRequest;
+use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::communes;
@@ -88,14 +89,14 @@ pub struct Receipt {
 /// domain must be open today and the commune covered; nothing else is
 /// looked at.
 pub async fn receive(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     keys: &PersonalDataKeys,
     incoming: &Incoming,
 ) -> Result<Referral, Error> {
     let today = Utc::now().date_naive();
-    check_open(conn, incoming.domain, today).await?;
+    check_open(tx, incoming.domain, today).await?;
     let territory =
-        communes::covering_territory(conn, &incoming.commune_insee, "commune_insee").await?;
+        communes::covering_territory(tx, &incoming.commune_insee, "commune_insee").await?;
     let id = Uuid::now_v7();
     let referral = diesel::insert_into(referrals::table)
         .values((
@@ -115,7 +116,7 @@ pub async fn receive(
             referrals::contact.eq(&incoming.contact),
         ))
         .returning(Referral::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?;
     Ok(referral)
 }
@@ -261,7 +262,7 @@ pub struct Accepted {
 /// decision and its events, in one transaction. From this moment the
 /// referring partner follows the pathway.
 pub async fn accept(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     keys: &PersonalDataKeys,
     who: &Principal,
     id: Uuid,
@@ -269,161 +270,154 @@ pub async fn accept(
 ) -> Result<Accepted, Error> {
     let today = Utc::now().date_naive();
     let actor = who.subject.id();
-    conn.transaction(async |conn| {
-        let referral = lock_pending(conn, who, id).await?;
-        check_open(conn, referral.domain, today).await?;
-        // Two referrals of one person accepted at once must find one person
-        // and one pathway: those for one birth date are taken one at a time.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('referral ' || $1::text))")
-            .bind::<Date, _>(referral.birth_date)
-            .execute(&mut *conn)
-            .await?;
-        let kind: OrganizationKind = organizations::table
-            .find(referral.organization_id)
-            .select(organizations::kind)
-            .first(&mut *conn)
-            .await?;
-        let nir = referral
-            .nir_ciphertext
-            .as_deref()
-            .and_then(|sealed| keys.decrypt_nir(referral.id, sealed));
-        let nir_index = nir.as_ref().map(|n| keys.nir_index(n));
-        let chosen = match acceptance.person_id {
-            Some(person) => Some(chosen_person(conn, who, person).await?),
-            None => find_person(conn, who, &referral, kind, nir_index.as_deref()).await?,
-        };
-        let person_matched = chosen.is_some();
-        let (person, partner_number_differs) = match chosen {
-            Some(person) => {
-                let differs =
-                    merge_identifiers(conn, keys, &person, &referral, kind, nir.as_ref()).await?;
-                (person, differs)
-            }
-            None => (
-                create_person(conn, keys, &referral, kind, nir.as_ref()).await?,
-                false,
-            ),
-        };
-        let referent = acceptance.take_as_referent.then_some(actor);
-        if let Some(referent) = referent
-            && !pathways::can_be_referent(conn, referent, person.territory_id, referral.domain)
-                .await?
-        {
-            return Err(Error::unprocessable(
-                "take_as_referent",
-                "you do not work in the person's territory and the referral's domain",
-            ));
-        }
-        let open: Option<(Uuid, Option<Uuid>)> = pathways_t::table
-            .filter(pathways_t::person_id.eq(person.id))
-            .filter(pathways_t::domain.eq(referral.domain))
-            .filter(pathways_t::status.ne(PathwayStatus::Closed))
-            .select((pathways_t::id, pathways_t::referent_id))
-            .for_update()
-            .first(&mut *conn)
-            .await
-            .optional()?;
-        let opening = match open {
-            Some(_) => None,
-            None => Some(NewPathway {
-                id: Uuid::now_v7(),
-                person_id: person.id,
-                domain: referral.domain,
-                territory_id: person.territory_id,
-                referent_id: referent,
-                opened_on: today,
-                continues_from: None,
-                continuation_reason: None,
-            }),
-        };
-        let pathway_id = opening
-            .as_ref()
-            .map(|new| new.id)
-            .or(open.map(|(id, _)| id))
-            .ok_or_else(|| Error::internal(anyhow::anyhow!("no pathway to accept into")))?;
-        // The decision comes first (the foreign key to the pathway is checked
-        // at commit), so that the events below already count the partner
-        // among those who follow the pathway (feed and webhook outbox).
-        let referral: Referral = diesel::update(referrals::table.find(referral.id))
-            .set((
-                referrals::status.eq(ReferralStatus::Accepted),
-                referrals::person_id.eq(person.id),
-                referrals::pathway_id.eq(pathway_id),
-                referrals::person_matched.eq(person_matched),
-                referrals::pathway_opened.eq(opening.is_some()),
-                referrals::decided_at.eq(diesel::dsl::now),
-                referrals::decided_by.eq(actor),
-            ))
-            .returning(Referral::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        match (&opening, open, referent) {
-            (Some(new), _, _) => {
-                pathways::open(conn, new, actor, Some(&referral.reason)).await?;
-            }
-            (None, Some((_, current)), Some(referent)) if current != Some(referent) => {
-                take_as_referent(conn, acceptance, pathway_id, current, referent).await?;
-            }
-            _ => {}
-        }
-        events::record(
-            conn,
-            pathway_id,
-            actor,
-            EventData::ReferralAccepted(event::ReferralAccepted {
-                referral_id: referral.id,
-                organization_id: referral.organization_id,
-                domain: referral.domain,
-                pathway_opened: opening.is_some(),
-                partner_number_differs,
-            }),
-        )
+    let referral = lock_pending(tx, who, id).await?;
+    check_open(tx, referral.domain, today).await?;
+    // Two referrals of one person accepted at once must find one person
+    // and one pathway: those for one birth date are taken one at a time.
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('referral ' || $1::text))")
+        .bind::<Date, _>(referral.birth_date)
+        .execute(tx.conn())
         .await?;
-        Ok(Accepted {
-            referral,
+    let kind: OrganizationKind = organizations::table
+        .find(referral.organization_id)
+        .select(organizations::kind)
+        .first(tx.conn())
+        .await?;
+    let nir = referral
+        .nir_ciphertext
+        .as_deref()
+        .and_then(|sealed| keys.decrypt_nir(referral.id, sealed));
+    let nir_index = nir.as_ref().map(|n| keys.nir_index(n));
+    let chosen = match acceptance.person_id {
+        Some(person) => Some(chosen_person(tx, who, person).await?),
+        None => find_person(tx, who, &referral, kind, nir_index.as_deref()).await?,
+    };
+    let person_matched = chosen.is_some();
+    let (person, partner_number_differs) = match chosen {
+        Some(person) => {
+            let differs =
+                merge_identifiers(tx, keys, &person, &referral, kind, nir.as_ref()).await?;
+            (person, differs)
+        }
+        None => (
+            create_person(tx, keys, &referral, kind, nir.as_ref()).await?,
+            false,
+        ),
+    };
+    let referent = acceptance.take_as_referent.then_some(actor);
+    if let Some(referent) = referent
+        && !pathways::can_be_referent(tx, referent, person.territory_id, referral.domain).await?
+    {
+        return Err(Error::unprocessable(
+            "take_as_referent",
+            "you do not work in the person's territory and the referral's domain",
+        ));
+    }
+    let open: Option<(Uuid, Option<Uuid>)> = pathways_t::table
+        .filter(pathways_t::person_id.eq(person.id))
+        .filter(pathways_t::domain.eq(referral.domain))
+        .filter(pathways_t::status.ne(PathwayStatus::Closed))
+        .select((pathways_t::id, pathways_t::referent_id))
+        .for_update()
+        .first(tx.conn())
+        .await
+        .optional()?;
+    let opening = match open {
+        Some(_) => None,
+        None => Some(NewPathway {
+            id: Uuid::now_v7(),
+            person_id: person.id,
+            domain: referral.domain,
+            territory_id: person.territory_id,
+            referent_id: referent,
+            opened_on: today,
+            continues_from: None,
+            continuation_reason: None,
+        }),
+    };
+    let pathway_id = opening
+        .as_ref()
+        .map(|new| new.id)
+        .or(open.map(|(id, _)| id))
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("no pathway to accept into")))?;
+    // The decision comes first (the foreign key to the pathway is checked
+    // at commit), so that the events below already count the partner
+    // among those who follow the pathway (feed and webhook outbox).
+    let referral: Referral = diesel::update(referrals::table.find(referral.id))
+        .set((
+            referrals::status.eq(ReferralStatus::Accepted),
+            referrals::person_id.eq(person.id),
+            referrals::pathway_id.eq(pathway_id),
+            referrals::person_matched.eq(person_matched),
+            referrals::pathway_opened.eq(opening.is_some()),
+            referrals::decided_at.eq(diesel::dsl::now),
+            referrals::decided_by.eq(actor),
+        ))
+        .returning(Referral::as_returning())
+        .get_result(tx.conn())
+        .await?;
+    match (&opening, open, referent) {
+        (Some(new), _, _) => {
+            pathways::open(tx, new, actor, Some(&referral.reason)).await?;
+        }
+        (None, Some((_, current)), Some(referent)) if current != Some(referent) => {
+            take_as_referent(tx, acceptance, pathway_id, current, referent).await?;
+        }
+        _ => {}
+    }
+    events::record(
+        tx,
+        pathway_id,
+        actor,
+        EventData::ReferralAccepted(event::ReferralAccepted {
+            referral_id: referral.id,
+            organization_id: referral.organization_id,
+            domain: referral.domain,
+            pathway_opened: opening.is_some(),
             partner_number_differs,
-        })
+        }),
+    )
+    .await?;
+    Ok(Accepted {
+        referral,
+        partner_number_differs,
     })
-    .await
 }
 
 /// Declines a pending referral with a coded reason; the partner is told
 /// through its receipt and its feed.
 pub async fn decline(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     reason: ReferralDeclineReason,
     comment: Option<&str>,
 ) -> Result<Referral, Error> {
     let actor = who.subject.id();
-    conn.transaction(async |conn| {
-        let referral = lock_pending(conn, who, id).await?;
-        let referral: Referral = diesel::update(referrals::table.find(referral.id))
-            .set((
-                referrals::status.eq(ReferralStatus::Declined),
-                referrals::decline_reason.eq(reason),
-                referrals::decision_comment.eq(comment),
-                referrals::decided_at.eq(diesel::dsl::now),
-                referrals::decided_by.eq(actor),
-            ))
-            .returning(Referral::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        events::record_unattached(
-            conn,
-            actor,
-            EventData::ReferralDeclined(event::ReferralDeclined {
-                referral_id: referral.id,
-                organization_id: referral.organization_id,
-                domain: referral.domain,
-                decline_reason: reason,
-            }),
-        )
+    let referral = lock_pending(tx, who, id).await?;
+    let referral: Referral = diesel::update(referrals::table.find(referral.id))
+        .set((
+            referrals::status.eq(ReferralStatus::Declined),
+            referrals::decline_reason.eq(reason),
+            referrals::decision_comment.eq(comment),
+            referrals::decided_at.eq(diesel::dsl::now),
+            referrals::decided_by.eq(actor),
+        ))
+        .returning(Referral::as_returning())
+        .get_result(tx.conn())
         .await?;
-        Ok(referral)
-    })
-    .await
+    events::record_unattached(
+        tx,
+        actor,
+        EventData::ReferralDeclined(event::ReferralDeclined {
+            referral_id: referral.id,
+            organization_id: referral.organization_id,
+            domain: referral.domain,
+            decline_reason: reason,
+        }),
+    )
+    .await?;
+    Ok(referral)
 }
 
 /// The person staff chose, if in their territories, locked.
@@ -492,7 +486,7 @@ fn number_column(kind: OrganizationKind) -> &'static str {
 /// Gives the person the partner's number and the NIR where it has none;
 /// never overwrites a different one. Whether the partner's number differed.
 async fn merge_identifiers(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     keys: &PersonalDataKeys,
     person: &Person,
     referral: &Referral,
@@ -520,14 +514,14 @@ async fn merge_identifiers(
         .bind::<Nullable<Text>, _>(number)
         .bind::<Nullable<Bytea>, _>(nir.map(|n| keys.encrypt_nir(person.id, n)))
         .bind::<Nullable<Bytea>, _>(nir.map(|n| keys.nir_index(n)))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     }
     Ok(differs)
 }
 
 async fn create_person(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     keys: &PersonalDataKeys,
     referral: &Referral,
     kind: OrganizationKind,
@@ -553,13 +547,13 @@ async fn create_person(
         nir_ciphertext: nir.map(|n| keys.encrypt_nir(id, n)),
         nir_index: nir.map(|n| keys.nir_index(n)),
     };
-    Ok(persons::insert(conn, &new).await?)
+    Ok(persons::insert(tx, &new).await?)
 }
 
 /// The accepting staff member becomes the referent of a pathway already
 /// open: a coordinator only of one that has none, a supervisor of any.
 async fn take_as_referent(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     acceptance: &Acceptance,
     pathway: Uuid,
     current: Option<Uuid>,
@@ -575,10 +569,10 @@ async fn take_as_referent(
             pathways_t::referent_id.eq(referent),
             pathways_t::version.eq(pathways_t::version + 1),
         ))
-        .execute(&mut *conn)
+        .execute(tx.conn())
         .await?;
     events::record(
-        conn,
+        tx,
         pathway,
         referent, // the caller, who takes the pathway
         EventData::ReferentAssigned(event::ReferentAssigned {

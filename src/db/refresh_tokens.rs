@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use uuid::Uuid;
 
+use crate::db::Tx;
 use crate::db::schema::refresh_tokens;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -30,7 +31,7 @@ pub enum Rotation {
 }
 
 pub async fn issue(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     user_id: Uuid,
     family_id: Uuid,
     digest: &[u8],
@@ -44,7 +45,7 @@ pub async fn issue(
             refresh_tokens::token_digest.eq(digest),
             refresh_tokens::expires_at.eq(expires_at),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -53,72 +54,69 @@ pub async fn issue(
 /// one transaction; the row lock makes two concurrent uses of one token end
 /// as one rotation and one reuse.
 pub async fn rotate(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     digest: &[u8],
     next_digest: &[u8],
     next_expires_at: DateTime<Utc>,
 ) -> QueryResult<Rotation> {
-    conn.transaction(async |conn| {
-        let stored: Option<Stored> = refresh_tokens::table
-            .filter(refresh_tokens::token_digest.eq(digest))
-            .select(Stored::as_select())
-            .for_update()
-            .first(&mut *conn)
-            .await
-            .optional()?;
-        let Some(stored) = stored else {
-            return Ok(Rotation::Invalid);
-        };
-        if stored.revoked_at.is_some() || stored.expires_at <= Utc::now() {
-            return Ok(Rotation::Invalid);
-        }
-        if stored.used_at.is_some() {
-            revoke_family(conn, stored.family_id).await?;
-            return Ok(Rotation::Reused);
-        }
-        diesel::update(refresh_tokens::table.find(stored.id))
-            .set(refresh_tokens::used_at.eq(diesel::dsl::now))
-            .execute(&mut *conn)
-            .await?;
-        issue(
-            conn,
-            stored.user_id,
-            stored.family_id,
-            next_digest,
-            next_expires_at,
-        )
+    let stored: Option<Stored> = refresh_tokens::table
+        .filter(refresh_tokens::token_digest.eq(digest))
+        .select(Stored::as_select())
+        .for_update()
+        .first(tx.conn())
+        .await
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(Rotation::Invalid);
+    };
+    if stored.revoked_at.is_some() || stored.expires_at <= Utc::now() {
+        return Ok(Rotation::Invalid);
+    }
+    if stored.used_at.is_some() {
+        revoke_family(tx, stored.family_id).await?;
+        return Ok(Rotation::Reused);
+    }
+    diesel::update(refresh_tokens::table.find(stored.id))
+        .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+        .execute(tx.conn())
         .await?;
-        Ok(Rotation::Rotated {
-            user_id: stored.user_id,
-            family_id: stored.family_id,
-        })
+    issue(
+        tx,
+        stored.user_id,
+        stored.family_id,
+        next_digest,
+        next_expires_at,
+    )
+    .await?;
+    Ok(Rotation::Rotated {
+        user_id: stored.user_id,
+        family_id: stored.family_id,
     })
-    .await
 }
 
 /// Revokes the family of the token of `digest`, if there is one.
-pub async fn revoke(conn: &mut AsyncPgConnection, digest: &[u8]) -> QueryResult<()> {
+pub async fn revoke(tx: &mut Tx<'_>, digest: &[u8]) -> QueryResult<()> {
     let family: Option<Uuid> = refresh_tokens::table
         .filter(refresh_tokens::token_digest.eq(digest))
         .select(refresh_tokens::family_id)
-        .first(conn)
+        .first(tx.conn())
         .await
         .optional()?;
     if let Some(family) = family {
-        revoke_family(conn, family).await?;
+        revoke_family(tx, family).await?;
     }
     Ok(())
 }
 
 /// Revokes every token of a login (a refresh token family) still live;
 /// how many.
-pub async fn revoke_family(conn: &mut AsyncPgConnection, family_id: Uuid) -> QueryResult<usize> {
+pub async fn revoke_family(tx: &mut Tx<'_>, family_id: Uuid) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
-    .execute(conn)
+    .execute(tx.conn())
     .await
 }

@@ -1,6 +1,7 @@
 //! Territories: the département's areas of social action.
 
 use crate::db::Error;
+use crate::db::Tx;
 use crate::db::versioned::at_version;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -56,18 +57,18 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .optional()
 }
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewTerritory) -> QueryResult<Territory> {
+pub async fn insert(tx: &mut Tx<'_>, new: &NewTerritory) -> QueryResult<Territory> {
     diesel::insert_into(territories::table)
         .values(new)
         .returning(Territory::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
 }
 
 /// Renames the territory if `version` is current; `None` when it is not
 /// (or the territory does not exist).
 pub async fn rename(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     id: Uuid,
     version: i32,
     name: &str,
@@ -76,7 +77,7 @@ pub async fn rename(
         .find(id)
         .select(Territory::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
         .optional()?;
     at_version(locked, version)
@@ -87,6 +88,6 @@ pub async fn rename(
             territories::version.eq(version + 1),
         ))
         .returning(Territory::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await?)
 }

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::Tx;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{refresh_tokens, user_territories, users};
 use crate::db::versioned::at_version;
@@ -102,15 +103,11 @@ pub async fn find_active_credentials_by_id(
 }
 
 /// A successful login stores an upgraded hash, if any.
-pub async fn record_success(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    rehash: Option<&str>,
-) -> QueryResult<()> {
+pub async fn record_success(tx: &mut Tx<'_>, id: Uuid, rehash: Option<&str>) -> QueryResult<()> {
     if let Some(hash) = rehash {
         diesel::update(users::table.find(id))
             .set(users::password_hash.eq(hash))
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
     }
     Ok(())
@@ -170,22 +167,14 @@ pub async fn territories_of_many(
         .await
 }
 
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    new: &NewUser,
-    territories: &[Uuid],
-) -> QueryResult<User> {
-    use diesel_async::AsyncConnection;
-    conn.transaction(async |conn| {
-        let user = diesel::insert_into(users::table)
-            .values(new)
-            .returning(User::as_returning())
-            .get_result(&mut *conn)
-            .await?;
-        set_territories(conn, user.id, territories).await?;
-        Ok(user)
-    })
-    .await
+pub async fn insert(tx: &mut Tx<'_>, new: &NewUser, territories: &[Uuid]) -> QueryResult<User> {
+    let user = diesel::insert_into(users::table)
+        .values(new)
+        .returning(User::as_returning())
+        .get_result(tx.conn())
+        .await?;
+    set_territories(tx, user.id, territories).await?;
+    Ok(user)
 }
 
 /// The account, locked for a change inside the caller's transaction, if
@@ -205,7 +194,7 @@ pub async fn lock_at(conn: &mut AsyncPgConnection, id: Uuid, version: i32) -> Re
 /// deactivating it also ends its logins. Run inside the caller's
 /// transaction.
 pub async fn update(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     locked: &User,
     changes: &UserChanges,
     territories: Option<&[Uuid]>,
@@ -213,10 +202,10 @@ pub async fn update(
     let user = diesel::update(users::table.find(locked.id))
         .set((changes, users::version.eq(locked.version + 1)))
         .returning(User::as_returning())
-        .get_result(&mut *conn)
+        .get_result(tx.conn())
         .await?;
     if let Some(territories) = territories {
-        set_territories(conn, user.id, territories)
+        set_territories(tx, user.id, territories)
             .await
             .map_err(|e| match violation(&e) {
                 Some(Violation::ForeignKey) => {
@@ -226,7 +215,7 @@ pub async fn update(
             })?;
     }
     if changes.active == Some(false) {
-        revoke_refresh_tokens(conn, user.id).await?;
+        revoke_refresh_tokens(tx, user.id).await?;
     }
     Ok(user)
 }
@@ -236,39 +225,32 @@ pub async fn update(
 /// `handed_out`, the password is one somebody else knows (an admin's reset):
 /// its holder must set a new one before anything else.
 pub async fn set_password(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     id: Uuid,
     hash: &str,
     handed_out: bool,
 ) -> QueryResult<usize> {
-    conn.transaction(async |conn| {
-        let changed = diesel::update(users::table.find(id))
-            .set((
-                users::password_hash.eq(hash),
-                users::password_change_required.eq(handed_out),
-                users::tokens_valid_after.eq(diesel::dsl::now),
-                users::version.eq(users::version + 1),
-            ))
-            .execute(&mut *conn)
-            .await?;
-        diesel::update(refresh_tokens::table)
-            .filter(refresh_tokens::user_id.eq(id))
-            .filter(refresh_tokens::revoked_at.is_null())
-            .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
-            .execute(&mut *conn)
-            .await?;
-        Ok(changed)
-    })
-    .await
+    let changed = diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(hash),
+            users::password_change_required.eq(handed_out),
+            users::tokens_valid_after.eq(diesel::dsl::now),
+            users::version.eq(users::version + 1),
+        ))
+        .execute(tx.conn())
+        .await?;
+    diesel::update(refresh_tokens::table)
+        .filter(refresh_tokens::user_id.eq(id))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+        .execute(tx.conn())
+        .await?;
+    Ok(changed)
 }
 
-async fn set_territories(
-    conn: &mut AsyncPgConnection,
-    id: Uuid,
-    territories: &[Uuid],
-) -> QueryResult<()> {
+async fn set_territories(tx: &mut Tx<'_>, id: Uuid, territories: &[Uuid]) -> QueryResult<()> {
     diesel::delete(user_territories::table.filter(user_territories::user_id.eq(id)))
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     let rows: Vec<_> = territories
         .iter()
@@ -282,18 +264,18 @@ async fn set_territories(
     diesel::insert_into(user_territories::table)
         .values(&rows)
         .on_conflict_do_nothing()
-        .execute(conn)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
 
-async fn revoke_refresh_tokens(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {
+async fn revoke_refresh_tokens(tx: &mut Tx<'_>, id: Uuid) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(id))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
-    .execute(conn)
+    .execute(tx.conn())
     .await
 }

@@ -6,10 +6,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{
     BigInt, Bool, Bytea, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid,
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::PageRequest;
+use crate::db::Tx;
 use crate::db::feed::FeedRow;
 use crate::db::schema::{webhook_deliveries, webhooks};
 use crate::db::scope::webhooks_visible;
@@ -61,15 +62,12 @@ pub struct Delivery {
 /// Registers `new`, or `Err` with the id of the organization's active
 /// webhook already on this URL (one per URL: a retried registration must
 /// not double every delivery).
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    new: &NewWebhook,
-) -> QueryResult<Result<Webhook, Uuid>> {
+pub async fn insert(tx: &mut Tx<'_>, new: &NewWebhook) -> QueryResult<Result<Webhook, Uuid>> {
     let inserted = diesel::insert_into(webhooks::table)
         .values(new)
         .on_conflict_do_nothing()
         .returning(Webhook::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
         .optional()?;
     match inserted {
@@ -79,7 +77,7 @@ pub async fn insert(
             .filter(webhooks::url.eq(&new.url))
             .filter(webhooks::active)
             .select(webhooks::id)
-            .first(conn)
+            .first(tx.conn())
             .await
             .map(Err),
     }
@@ -118,43 +116,36 @@ pub async fn find(
 
 /// Stops a webhook: nothing more is queued for it and what was pending is
 /// cancelled. `None` when it is not the caller's.
-pub async fn disable(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-) -> QueryResult<Option<Webhook>> {
-    conn.transaction(async |conn| {
-        let disabled: Option<Webhook> = diesel::update(webhooks::table)
-            .filter(webhooks::id.eq(id))
-            .filter(webhooks_visible(who))
+pub async fn disable(tx: &mut Tx<'_>, who: &Principal, id: Uuid) -> QueryResult<Option<Webhook>> {
+    let disabled: Option<Webhook> = diesel::update(webhooks::table)
+        .filter(webhooks::id.eq(id))
+        .filter(webhooks_visible(who))
+        .set((
+            webhooks::active.eq(false),
+            webhooks::disabled_at.eq(diesel::dsl::now),
+        ))
+        .returning(Webhook::as_returning())
+        .get_result(tx.conn())
+        .await
+        .optional()?;
+    if disabled.is_some() {
+        diesel::update(webhook_deliveries::table)
+            .filter(webhook_deliveries::webhook_id.eq(id))
+            .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
             .set((
-                webhooks::active.eq(false),
-                webhooks::disabled_at.eq(diesel::dsl::now),
+                webhook_deliveries::status.eq(DeliveryStatus::Cancelled),
+                webhook_deliveries::last_error.eq("the webhook was deleted"),
             ))
-            .returning(Webhook::as_returning())
-            .get_result(conn)
-            .await
-            .optional()?;
-        if disabled.is_some() {
-            diesel::update(webhook_deliveries::table)
-                .filter(webhook_deliveries::webhook_id.eq(id))
-                .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending))
-                .set((
-                    webhook_deliveries::status.eq(DeliveryStatus::Cancelled),
-                    webhook_deliveries::last_error.eq("the webhook was deleted"),
-                ))
-                .execute(conn)
-                .await?;
-        }
-        Ok(disabled)
-    })
-    .await
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(disabled)
 }
 
 /// Makes `secret` the signing secret; the current one keeps signing until
 /// `previous_until`. `None` when the webhook is not the caller's or deleted.
 pub async fn rotate(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
     secret_ciphertext: Vec<u8>,
@@ -170,7 +161,7 @@ pub async fn rotate(
             webhooks::secret_ciphertext.eq(secret_ciphertext),
         ))
         .returning(Webhook::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
         .optional()
 }
@@ -200,7 +191,7 @@ pub async fn deliveries(
 /// Queues a dead-lettered delivery again, with a fresh count of attempts.
 /// `None` when the webhook has no such dead delivery.
 pub async fn retry(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     webhook: Uuid,
     delivery: Uuid,
 ) -> QueryResult<Option<Delivery>> {
@@ -214,7 +205,7 @@ pub async fn retry(
             webhook_deliveries::next_attempt_at.eq(diesel::dsl::now),
         ))
         .returning(Delivery::as_returning())
-        .get_result(conn)
+        .get_result(tx.conn())
         .await
         .optional()
 }
@@ -304,7 +295,7 @@ pub enum Outcome {
 /// Records the attempt: delivered, retried after `retry_in`, or dead after
 /// `max_attempts`.
 pub async fn settle(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     id: Uuid,
     outcome: &Outcome,
     retry_in: std::time::Duration,
@@ -323,7 +314,7 @@ pub async fn settle(
                     webhook_deliveries::last_response_status.eq(Some(*status)),
                     webhook_deliveries::last_error.eq(None::<String>),
                 ))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
         }
         Outcome::Failed { status, error } => {
@@ -341,7 +332,7 @@ pub async fn settle(
             .bind::<Text, _>(error)
             .bind::<Integer, _>(max_attempts)
             .bind::<diesel::sql_types::Double, _>(retry_in.as_seconds_f64())
-            .execute(conn)
+            .execute(tx.conn())
             .await?;
         }
         Outcome::Withdrawn => {
@@ -351,7 +342,7 @@ pub async fn settle(
                     webhook_deliveries::last_error
                         .eq("not sent: the webhook is deleted or the pathway left your scope"),
                 ))
-                .execute(conn)
+                .execute(tx.conn())
                 .await?;
         }
     }

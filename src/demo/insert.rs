@@ -7,6 +7,7 @@ use diesel::sql_types::{
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::db::Tx;
 use crate::db::schema::sql_types as t;
 use crate::demo::generate::Batch;
 
@@ -37,7 +38,7 @@ pub async fn drop_known_nirs(conn: &mut AsyncPgConnection, b: &mut Batch) -> Que
     Ok(())
 }
 
-pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
+pub async fn batch(tx: &mut Tx<'_>, b: &Batch) -> QueryResult<()> {
     let p = &b.persons;
     diesel::sql_query(
         "INSERT INTO persons (id, family_name, given_names, birth_date, sex, commune_insee, \
@@ -60,7 +61,7 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<Bytea>>, _>(&p.nir_ciphertext)
     .bind::<Array<Nullable<Bytea>>, _>(&p.nir_index)
     .bind::<Array<Timestamptz>, _>(&p.created_at)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let w = &b.pathways;
@@ -88,7 +89,7 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Timestamptz>, _>(&w.created_at)
     .bind::<Array<Nullable<SqlUuid>>, _>(&w.continues_from)
     .bind::<Array<Nullable<t::ContinuationReason>>, _>(&w.continuation_reason)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let s = &b.periods;
@@ -101,7 +102,7 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Timestamptz>, _>(&s.started_at)
     .bind::<Array<Nullable<Timestamptz>>, _>(&s.ended_at)
     .bind::<Array<Nullable<Text>>, _>(&s.reason)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     // Events in time order, so that their sequence follows the timeline;
@@ -118,7 +119,7 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Timestamptz>, _>(&e.occurred_at)
     .bind::<Array<Nullable<SqlUuid>>, _>(&e.actor)
     .bind::<Array<Jsonb>, _>(&e.data)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let d = &b.decisions;
@@ -138,7 +139,7 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<SqlUuid>>, _>(&d.recorded_by)
     .bind::<Array<Timestamptz>, _>(&d.created_at)
     .bind::<Array<t::DecisionKind>, _>(&d.kind)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let f = &b.follow_ups;
@@ -158,10 +159,10 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<Date>>, _>(&f.status_on)
     .bind::<Array<diesel::sql_types::Integer>, _>(&f.version)
     .bind::<Array<Timestamptz>, _>(&f.created_at)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
-    crate::db::facility_follow_ups::refresh_refusals(conn, &b.decisions.id).await?;
+    crate::db::facility_follow_ups::refresh_refusals(tx, &b.decisions.id).await?;
 
     let s = &b.facility_statuses;
     diesel::sql_query(
@@ -176,7 +177,7 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Date>, _>(&s.status_on)
     .bind::<Array<SqlUuid>, _>(&s.recorded_by)
     .bind::<Array<Timestamptz>, _>(&s.recorded_at)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let l = &b.plans;
@@ -198,7 +199,7 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<Date>>, _>(&l.ended_on)
     .bind::<Array<Nullable<t::PlanEndReason>>, _>(&l.end_reason)
     .bind::<Array<Timestamptz>, _>(&l.created_at)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let c = &b.commitments;
@@ -219,18 +220,18 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Nullable<Timestamptz>>, _>(&c.answered_at)
     .bind::<Array<Nullable<SqlUuid>>, _>(&c.answered_by)
     .bind::<Array<Timestamptz>, _>(&c.created_at)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     // What each consented plan's person agreed to: its first version; a
     // seventh of the plans in force changed since, and wait for a new one.
-    crate::db::plans::freeze_first_versions(conn, &b.plans.id).await?;
+    crate::db::plans::freeze_first_versions(tx, &b.plans.id).await?;
     diesel::sql_query(
         "UPDATE plans SET version_number = 2, pending_changes = 'objectives changed' \
          WHERE id = ANY ($1) AND status = 'active' AND abs(hashtext(id::text)) % 7 = 0",
     )
     .bind::<Array<SqlUuid>, _>(&b.plans.id)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
 
     let m = &b.meetings;
@@ -246,9 +247,9 @@ pub async fn batch(conn: &mut AsyncPgConnection, b: &Batch) -> QueryResult<()> {
     .bind::<Array<Text>, _>(&m.outcome)
     .bind::<Array<Nullable<SqlUuid>>, _>(&m.recorded_by)
     .bind::<Array<Timestamptz>, _>(&m.created_at)
-    .execute(conn)
+    .execute(tx.conn())
     .await?;
-    escalated_and_convened(conn, &b.pathways.id).await
+    escalated_and_convened(tx, &b.pathways.id).await
 }
 
 /// Half the open critical situations (those with a referent) escalated to

@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use uuid::Uuid;
@@ -28,6 +28,7 @@ use crate::demo::generate::{Batch, Territory, World};
 use crate::domain::{Domain, OrganizationKind, Role};
 use crate::privacy::PersonalDataKeys;
 use crate::server::on_migrated_database;
+use crate::services::change::transaction;
 
 #[derive(Debug, Args)]
 pub struct SeedDemoArgs {
@@ -81,9 +82,9 @@ pub async fn seed_demo(args: SeedDemoArgs) -> anyhow::Result<()> {
                 generate::person(&world, &keys, &mut nirs, &mut rng, &mut batch);
             }
             pathways += batch.pathways.id.len();
-            conn.transaction(async |conn| {
-                insert::drop_known_nirs(conn, &mut batch).await?;
-                insert::batch(conn, &batch).await
+            transaction(conn, async |tx| {
+                insert::drop_known_nirs(tx, &mut batch).await?;
+                insert::batch(tx, &batch).await
             })
             .await
             .context("inserting a batch of demo data")?;

@@ -9,28 +9,23 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{Acting, Actor, AuditContext, Entry};
 use crate::auth::keys::Jwks;
-use crate::auth::passwords::{HashError, Verified};
-use crate::auth::secrets::{digest, random_secret};
+use crate::auth::passwords::HashError;
 use crate::auth::tokens::{Grant, SubjectKind};
 use crate::auth::{AuthContext, Principal, Subject};
-use crate::db::refresh_tokens::{self, Rotation};
-use crate::db::{clients, login_throttle, users};
+use crate::db::{clients, users};
 use crate::domain::AuditOutcome;
-use crate::domain::audit::{AuditAction, AuditTarget};
-use crate::domain::passwords::MAX_LENGTH;
+use crate::domain::audit::AuditAction;
 use crate::domain::{Domain, Role};
 use crate::http::caller::PasswordPending;
 use crate::http::error::{ApiError, ProblemDetails};
 use crate::http::extract::FormOrJson;
 use crate::http::state::AppState;
-use crate::services::account_changes;
-use crate::services::change::refused;
+use crate::services::sessions::{self, PasswordChange, Refused, SessionError};
 use serde_json::json;
 
 /// A token request (RFC 6749).
@@ -238,74 +233,10 @@ async fn password_grant(
             "`password` grants need `username` (the e-mail) and `password`.",
         ));
     };
-    if password.chars().count() > MAX_LENGTH {
-        return Err(invalid_grant("The e-mail or the password is wrong."));
-    }
-    // Failures slow down this name from this address, and this address;
-    // never the account, and a name that exists no differently from one
-    // that does not.
-    let name = email.trim().to_lowercase();
-    let from = address.map(|a| a.to_string()).unwrap_or_default();
-    let name_key = state
-        .privacy
-        .throttle_key("name", &format!("{name}|{from}"));
-    let address_key = state.privacy.throttle_key("address", &from);
-    let credentials = {
-        let mut conn = state.pool.get().await?;
-        let keys = [name_key.clone(), address_key.clone()];
-        if let Some(until) = login_throttle::blocked_until(&mut conn, &keys).await? {
-            return Err(slow_down(until));
-        }
-        users::find_credentials(&mut conn, &name).await?
-    };
-    let now = Utc::now();
-    let usable = credentials.filter(|c| c.active);
-    // Always one verification, against a dummy hash for an unknown or
-    // deactivated account, so that timing does not tell who exists.
-    let verified = auth
-        .passwords
-        .verify(password, usable.as_ref().map(|c| c.password_hash.clone()))
+    let session = sessions::log_in(&state.pool, auth, &state.privacy, &email, password, address)
         .await
-        .map_err(from_hash_error)?;
-    let mut conn = state.pool.get().await?;
-    let (credentials, rehash) = match (verified, usable) {
-        (Verified::Yes { rehash }, Some(credentials)) => (credentials, rehash),
-        _ => {
-            login_throttle::record_failure(&mut conn, &name_key, login_throttle::NAME_FAILURES)
-                .await?;
-            login_throttle::record_failure(
-                &mut conn,
-                &address_key,
-                login_throttle::ADDRESS_FAILURES,
-            )
-            .await?;
-            return Err(invalid_grant("The e-mail or the password is wrong."));
-        }
-    };
-    login_throttle::forget(&mut conn, &name_key).await?;
-    users::record_success(&mut conn, credentials.id, rehash.as_deref()).await?;
-    let territories = users::territories_of(&mut conn, credentials.id).await?;
-    let refresh = random_secret("pcr_");
-    let expires_at = now + auth.refresh_ttl;
-    let session = Uuid::now_v7();
-    refresh_tokens::issue(
-        &mut conn,
-        credentials.id,
-        session,
-        &digest(&refresh),
-        expires_at,
-    )
-    .await?;
-    let grant = Grant {
-        subject: credentials.id,
-        kind: SubjectKind::User,
-        role: credentials.role,
-        territories,
-        domains: users::present(&credentials.domains),
-        organization: None,
-        session: Some(session),
-    };
-    respond(auth, &grant, Some(refresh))
+        .map_err(refused)?;
+    respond(auth, &session.grant, Some(session.refresh_token))
 }
 
 async fn refresh_grant(
@@ -318,43 +249,11 @@ async fn refresh_grant(
             "`refresh_token` grants need `refresh_token`.",
         ));
     };
-    let next = random_secret("pcr_");
     let mut conn = state.pool.get().await?;
-    let rotation = refresh_tokens::rotate(
-        &mut conn,
-        &digest(&presented),
-        &digest(&next),
-        Utc::now() + auth.refresh_ttl,
-    )
-    .await?;
-    let (user_id, session) = match rotation {
-        Rotation::Rotated { user_id, family_id } => (user_id, family_id),
-        Rotation::Invalid => {
-            return Err(invalid_grant(
-                "The refresh token is unknown, expired or revoked. Log in again.",
-            ));
-        }
-        Rotation::Reused => {
-            tracing::warn!("a spent refresh token was presented again; its login is revoked");
-            return Err(invalid_grant(
-                "This refresh token was already used, so every token of this login is now revoked. Log in again.",
-            ));
-        }
-    };
-    let Some(credentials) = users::find_active_credentials_by_id(&mut conn, user_id).await? else {
-        return Err(invalid_grant("The account is deactivated."));
-    };
-    let territories = users::territories_of(&mut conn, user_id).await?;
-    let grant = Grant {
-        subject: user_id,
-        kind: SubjectKind::User,
-        role: credentials.role,
-        territories,
-        domains: users::present(&credentials.domains),
-        organization: None,
-        session: Some(session),
-    };
-    respond(auth, &grant, Some(next))
+    let session = sessions::refresh(&mut conn, auth, &presented)
+        .await
+        .map_err(refused)?;
+    respond(auth, &session.grant, Some(session.refresh_token))
 }
 
 async fn client_grant(
@@ -377,22 +276,30 @@ async fn client_grant(
         }
     };
     let mut conn = state.pool.get().await?;
-    let found = clients::find_for_login(&mut conn, &client_id).await?;
-    let presented = digest(&secret);
-    let client = match found {
-        Some((client, stored)) if client.active && bool::from(stored.ct_eq(&presented)) => client,
-        _ => return Err(invalid_client()),
-    };
-    let grant = Grant {
-        subject: client.id,
-        kind: SubjectKind::Client,
-        role: Role::Partner,
-        territories: Vec::new(),
-        domains: Vec::new(),
-        organization: Some(client.organization_id),
-        session: None,
-    };
+    let grant = sessions::log_in_client(&mut conn, &client_id, &secret)
+        .await
+        .map_err(refused)?;
     respond(auth, &grant, None)
+}
+
+/// A session's refusal, in the words of RFC 6749 where it has them.
+fn refused(error: SessionError) -> ApiError {
+    match error {
+        SessionError::Refused(why) => match why {
+            Refused::SlowDown(until) => slow_down(until),
+            Refused::WrongCredentials => invalid_grant("The e-mail or the password is wrong."),
+            Refused::UnknownRefreshToken => {
+                invalid_grant("The refresh token is unknown, expired or revoked. Log in again.")
+            }
+            Refused::ReplayedRefreshToken => invalid_grant(
+                "This refresh token was already used, so every token of this login is now revoked. Log in again.",
+            ),
+            Refused::Deactivated => invalid_grant("The account is deactivated."),
+            Refused::WrongClient => invalid_client(),
+        },
+        SessionError::Hashing(error) => from_hash_error(error),
+        SessionError::Failed(error) => error.into(),
+    }
 }
 
 /// `Authorization: Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
@@ -463,20 +370,8 @@ pub async fn revoke(
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     auth.check_rate(req.peer_addr().map(|a| a.ip()))?;
-    let presented = body.0.token;
-    // An access token names its login; a refresh token is found by digest.
-    let session = auth
-        .tokens
-        .verify(&presented)
-        .ok()
-        .and_then(|claims| claims.sid);
     let mut conn = state.pool.get().await?;
-    match session {
-        Some(session) => {
-            refresh_tokens::revoke_family(&mut conn, session).await?;
-        }
-        None => refresh_tokens::revoke(&mut conn, &digest(&presented)).await?,
-    }
+    sessions::end(&mut conn, &auth, &body.0.token).await?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -584,7 +479,7 @@ pub async fn change_password(
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     let who = caller.0;
-    let Subject::User(id) = who.subject else {
+    let Subject::User(_) = who.subject else {
         return Err(ApiError::forbidden("Partner clients have no password."));
     };
     let ChangePassword {
@@ -597,52 +492,21 @@ pub async fn change_password(
             vec![crate::http::error::FieldError::new("new_password", message)],
         ));
     }
-    // Wrong current passwords are slowed down like failed logins.
-    let key = state
-        .privacy
-        .throttle_key("password-change", &id.to_string());
-    let credentials = {
-        let mut conn = state.pool.get().await?;
-        if let Some(until) =
-            login_throttle::blocked_until(&mut conn, std::slice::from_ref(&key)).await?
-        {
-            return Err(slow_down(until));
-        }
-        users::find_active_credentials_by_id(&mut conn, id).await?
-    };
-    let Some(credentials) = credentials else {
-        return Err(ApiError::invalid_token(
-            "Refused: the account is deactivated.",
-        ));
-    };
-    let verified = auth
-        .passwords
-        .verify(current_password.clone(), Some(credentials.password_hash))
-        .await
-        .map_err(from_hash_error)?;
-    let mut conn = state.pool.get().await?;
     let by = Acting {
         who: &who,
         audit: &audit,
     };
-    let refusal = match verified {
-        Verified::Yes { .. } if current_password == new_password => {
-            ApiError::unprocessable("new_password", "must differ from the current one")
-        }
-        Verified::Yes { .. } => {
-            let hash = auth
-                .passwords
-                .hash(new_password)
-                .await
-                .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-            account_changes::change_own_password(&mut conn, by, &hash).await?;
-            return Ok(HttpResponse::NoContent().finish());
-        }
-        Verified::No => {
-            login_throttle::record_failure(&mut conn, &key, login_throttle::NAME_FAILURES).await?;
-            ApiError::unprocessable("current_password", "is not your current password")
-        }
+    let change = PasswordChange {
+        current: current_password,
+        new: new_password,
     };
-    let target = (AuditTarget::User, Some(id));
-    Err(refused(&mut conn, by, AuditAction::ChangePassword, target, refusal).await)
+    sessions::change_own_password(&state.pool, &auth, &state.privacy, by, change)
+        .await
+        .map_err(|error| match error {
+            SessionError::Refused(Refused::Deactivated) => {
+                ApiError::invalid_token("Refused: the account is deactivated.")
+            }
+            error => refused(error),
+        })?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -20,6 +20,7 @@ use crate::domain::{ClosureReason, Domain, EscalationLevel, PathwayStatus};
 use crate::http::caller::Authorized;
 use crate::http::error::{ApiError, FieldError};
 use crate::http::extract;
+use crate::services::change::snapshot;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -558,7 +559,7 @@ pub async fn read(
         domains: rows,
         facilities,
         commitments,
-    } = indicators::all(&mut conn, &query).await?;
+    } = snapshot(&mut conn, async |conn| indicators::all(conn, &query).await).await?;
     let calendar = domain_calendar::all(&mut conn).await?;
     let indicators = Indicators {
         year,

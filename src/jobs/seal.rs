@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use diesel::sql_types::{Bool, Text};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use std::sync::Arc;
 
 use crate::audit::chain::{self, GENESIS};
@@ -15,6 +15,7 @@ use crate::audit::keys::SealKey;
 use crate::db::DbPool;
 use crate::db::audit::{self, Link, NewSeal};
 use crate::jobs::periodic::Periodic;
+use crate::services::change::transaction;
 
 const BATCH: i64 = 5_000;
 
@@ -46,7 +47,8 @@ pub const SEALING_LOCK: &str = "parcours audit seal";
 /// Seals the next batch; how many records it sealed (0 when another
 /// instance is sealing, or nothing is due).
 pub async fn seal_once(conn: &mut AsyncPgConnection, key: &SealKey) -> diesel::QueryResult<usize> {
-    conn.transaction(async |conn| {
+    transaction(conn, async |tx| {
+        let conn = tx.conn();
         #[derive(diesel::QueryableByName)]
         struct Locked {
             #[diesel(sql_type = Bool)]

@@ -20,6 +20,7 @@ use crate::db::DbPool;
 use crate::db::webhooks::{self, Claimed, Outcome};
 use crate::jobs::periodic::Periodic;
 use crate::privacy::PersonalDataKeys;
+use crate::services::change::transaction;
 use crate::services::partner_events::{WebhookPayload, event_view};
 use crate::services::webhooks::endpoint::PublicOnly;
 use crate::services::webhooks::signature;
@@ -101,7 +102,10 @@ impl Sender {
         let max_attempts = i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX);
         let settled = async {
             let mut conn = self.pool.get().await?;
-            webhooks::settle(&mut conn, claimed.id, &outcome, retry_in, max_attempts).await?;
+            transaction(&mut conn, async |tx| {
+                webhooks::settle(tx, claimed.id, &outcome, retry_in, max_attempts).await
+            })
+            .await?;
             anyhow::Ok(())
         };
         match settled.await {

@@ -9,12 +9,13 @@ use uuid::Uuid;
 
 use crate::auth::passwords::PasswordHasherPool;
 use crate::auth::secrets::{digest, one_time_password, random_secret};
-use crate::db::Error;
 use crate::db::clients::{self, Client, NewClient};
 use crate::db::error::{Violation, violation};
 use crate::db::users::{self, NewUser, User, present};
+use crate::db::{Error, Tx};
 use crate::domain::validation::{Checks, is_email};
 use crate::domain::{Domain, Role, passwords};
+use crate::services::change::transaction;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,7 +90,7 @@ impl UserView {
 /// password (an admin, or a generated one shown once): its holder must set
 /// a new one before anything else.
 pub async fn create_user(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     passwords: &PasswordHasherPool,
     input: CreateUser,
     handed_out: bool,
@@ -128,7 +129,7 @@ pub async fn create_user(
         password_hash,
         password_change_required: handed_out || generated,
     };
-    let user = users::insert(conn, &new, &territories)
+    let user = users::insert(tx, &new, &territories)
         .await
         .map_err(|e| match violation(&e) {
             Some(Violation::Unique) => Error::conflict("A user with this e-mail already exists."),
@@ -142,7 +143,7 @@ pub async fn create_user(
 
 /// A new client and its secret, to hand over once.
 pub async fn create_client(
-    conn: &mut AsyncPgConnection,
+    tx: &mut Tx<'_>,
     input: CreateClient,
 ) -> Result<(Client, String), Error> {
     let mut checks = Checks::new();
@@ -162,7 +163,7 @@ pub async fn create_client(
         organization_id: input.organization_id,
         secret_digest: digest(&secret),
     };
-    let client = clients::insert(conn, &new)
+    let client = clients::insert(tx, &new)
         .await
         .map_err(|e| match violation(&e) {
             Some(Violation::Unique) => {
@@ -175,6 +176,28 @@ pub async fn create_client(
             None => e.into(),
         })?;
     Ok((client, secret))
+}
+
+/// An operator's account, made at the command line (no one is logged in
+/// to record it under): see [`create_user`].
+pub async fn create_user_as_operator(
+    conn: &mut AsyncPgConnection,
+    passwords: &PasswordHasherPool,
+    input: CreateUser,
+    handed_out: bool,
+) -> Result<(User, Vec<Uuid>, Option<String>), Error> {
+    transaction(conn, async |tx| {
+        create_user(tx, passwords, input, handed_out).await
+    })
+    .await
+}
+
+/// An operator's partner client, made at the command line.
+pub async fn create_client_as_operator(
+    conn: &mut AsyncPgConnection,
+    input: CreateClient,
+) -> Result<(Client, String), Error> {
+    transaction(conn, async |tx| create_client(tx, input).await).await
 }
 
 fn is_client_id(value: &str) -> bool {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::audit::record::{self, Outcome};
 use crate::audit::{Acting, AuditContext, Entry};
-use crate::db;
+use crate::db::{self, Tx};
 use crate::domain::AuditOutcome;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::principal::Principal;
@@ -54,16 +54,16 @@ impl<'a> Change<'a> {
     pub async fn run<T, E>(
         self,
         conn: &mut AsyncPgConnection,
-        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+        work: impl AsyncFnOnce(&mut Tx<'_>) -> Result<T, E>,
         id_of: impl FnOnce(&T) -> Uuid,
     ) -> Result<T, E>
     where
         E: From<db::Error> + From<QueryError> + Outcome,
     {
-        let done = transaction(conn, async |conn| {
-            let value = work(conn).await?;
+        let done = transaction(conn, async |tx| {
+            let value = work(tx).await?;
             let id = id_of(&value);
-            record::changed(conn, self.audit, self.who, self.action, self.target, id).await?;
+            record::changed(tx, self.audit, self.who, self.action, self.target, id).await?;
             Ok(value)
         })
         .await;
@@ -87,13 +87,34 @@ pub async fn refused<E: Outcome>(
 
 /// `work` in a transaction: committed when it succeeds, rolled back when
 /// it fails (as diesel-async's own, without requiring `work` to be `Send`:
-/// a handler's future need not be).
+/// a handler's future need not be). The only place a [`Tx`] is made.
 pub async fn transaction<T, E: From<QueryError>>(
     conn: &mut AsyncPgConnection,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+    work: impl AsyncFnOnce(&mut Tx<'_>) -> Result<T, E>,
 ) -> Result<T, E> {
     AnsiTransactionManager::begin_transaction(conn).await?;
-    match work(conn).await {
+    let done = work(&mut Tx::begun(conn)).await;
+    settle(conn, done).await
+}
+
+/// `read` in one read-only, repeatable-read snapshot: statements that must
+/// agree with each other (a report's figures) see the same data.
+pub async fn snapshot<T>(
+    conn: &mut AsyncPgConnection,
+    read: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, QueryError>,
+) -> Result<T, QueryError> {
+    let begin = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+    AnsiTransactionManager::begin_transaction_sql(conn, begin).await?;
+    let done = read(conn).await;
+    settle(conn, done).await
+}
+
+/// Commits what succeeded, rolls back what failed.
+async fn settle<T, E: From<QueryError>>(
+    conn: &mut AsyncPgConnection,
+    done: Result<T, E>,
+) -> Result<T, E> {
+    match done {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn).await?;
             Ok(value)
@@ -113,12 +134,12 @@ pub async fn described<T, F: FnOnce(Entry) -> Entry>(
     by: Acting<'_>,
     action: AuditAction,
     target: AuditTarget,
-    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<(T, F), db::Error>,
+    work: impl AsyncFnOnce(&mut Tx<'_>) -> Result<(T, F), db::Error>,
 ) -> Result<T, db::Error> {
-    let done = transaction(conn, async |conn| {
-        let (value, tell) = work(conn).await?;
+    let done = transaction(conn, async |tx| {
+        let (value, tell) = work(tx).await?;
         let entry = Entry::new(action, AuditOutcome::Success).on(target, None);
-        record::by(conn, by, tell(entry)).await?;
+        record::by(tx, by, tell(entry)).await?;
         Ok::<_, db::Error>(value)
     })
     .await;

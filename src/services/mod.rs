@@ -15,4 +15,5 @@ pub mod plans;
 pub mod reference_data;
 pub mod referrals;
 pub mod retention;
+pub mod sessions;
 pub mod webhooks;

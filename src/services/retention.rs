@@ -9,17 +9,15 @@
 //! person the département never took in, are anonymised the same way.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel::QueryableByName;
-use diesel::sql_types::{Array, Timestamptz, Uuid as SqlUuid};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::audit::record::{AuditContext, record};
 use crate::audit::{Actor, Entry};
-use crate::db::personal_data;
+use crate::db::retention;
 use crate::domain::AuditOutcome;
 use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::services::change::transaction;
 
 #[derive(Debug, Serialize)]
 pub struct PurgeReport {
@@ -33,36 +31,6 @@ pub struct PurgeReport {
     pub declined_referrals: usize,
 }
 
-#[derive(QueryableByName)]
-struct Due {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-}
-
-/// The persons due, locked for the transaction.
-async fn due(
-    conn: &mut AsyncPgConnection,
-    cutoff: DateTime<Utc>,
-) -> diesel::QueryResult<Vec<Uuid>> {
-    let rows: Vec<Due> = diesel::sql_query(
-        "SELECT pe.id FROM persons pe \
-         WHERE pe.anonymised_at IS NULL \
-           AND pe.updated_at < $1 \
-           AND EXISTS (SELECT 1 FROM pathways p WHERE p.person_id = pe.id) \
-           AND NOT EXISTS (SELECT 1 FROM pathways p WHERE p.person_id = pe.id \
-                           AND (p.status <> 'closed' OR p.closed_on >= ($1 AT TIME ZONE 'UTC')::date)) \
-           AND NOT EXISTS (SELECT 1 FROM pathway_events e JOIN pathways p ON p.id = e.pathway_id \
-                           WHERE p.person_id = pe.id AND e.occurred_at >= $1) \
-           AND NOT EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = pe.id AND r.received_at >= $1) \
-         ORDER BY pe.id \
-         FOR UPDATE OF pe",
-    )
-    .bind::<Timestamptz, _>(cutoff)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|row| row.id).collect())
-}
-
 /// Anonymises the persons due, each with its audit record, in one
 /// transaction. Running it again changes nothing more: an anonymised person
 /// is never due again.
@@ -72,13 +40,9 @@ pub async fn purge(
     dry_run: bool,
 ) -> diesel::QueryResult<PurgeReport> {
     let cutoff = Utc::now() - Duration::days(retention_days.into());
-    conn.transaction(async |conn| {
-        let ids = due(conn, cutoff).await?;
-        let declined: Vec<Due> = diesel::sql_query(personal_data::DECLINED_REFERRALS_DUE)
-            .bind::<Timestamptz, _>(cutoff)
-            .load(&mut *conn)
-            .await?;
-        let declined: Vec<Uuid> = declined.into_iter().map(|row| row.id).collect();
+    transaction(conn, async |tx| {
+        let ids = retention::persons_due(tx, cutoff).await?;
+        let declined = retention::declined_referrals_due(tx, cutoff).await?;
         let report = PurgeReport {
             dry_run,
             retention_days,
@@ -89,18 +53,8 @@ pub async fn purge(
         if dry_run || (ids.is_empty() && declined.is_empty()) {
             return Ok(report);
         }
-        diesel::sql_query(personal_data::DECLINED_REFERRALS_PURGE)
-            .bind::<Array<SqlUuid>, _>(&declined)
-            .execute(&mut *conn)
-            .await?;
-        // What the purge does to each table is the personal-data registry's.
-        let statements = personal_data::purge_statements();
-        for statement in statements {
-            diesel::sql_query(statement)
-                .bind::<Array<SqlUuid>, _>(&ids)
-                .execute(conn)
-                .await?;
-        }
+        retention::anonymise_declined_referrals(tx, &declined).await?;
+        retention::anonymise_persons(tx, &ids).await?;
         let context = AuditContext {
             user_agent: Some("parcours purge".to_owned()),
             ..Default::default()
@@ -108,18 +62,18 @@ pub async fn purge(
         for id in &ids {
             let entry = Entry::new(AuditAction::Anonymise, AuditOutcome::Success)
                 .on(AuditTarget::Person, Some(*id));
-            record(conn, &context, Actor::System, entry).await?;
+            record(tx, &context, Actor::System, entry).await?;
         }
         for id in &declined {
             let entry = Entry::new(AuditAction::Anonymise, AuditOutcome::Success)
                 .on(AuditTarget::Referral, Some(*id));
-            record(conn, &context, Actor::System, entry).await?;
+            record(tx, &context, Actor::System, entry).await?;
         }
         let summary = Entry::new(AuditAction::Purge, AuditOutcome::Success).listing(
             serde_json::json!({ "retention_days": retention_days, "cutoff": cutoff }),
             ids.clone(),
         );
-        record(conn, &context, Actor::System, summary).await?;
+        record(tx, &context, Actor::System, summary).await?;
         Ok(report)
     })
     .await

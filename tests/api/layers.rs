@@ -334,3 +334,182 @@ fn handlers_read_input_through_extractors_that_name_the_field() {
         found.join("\n")
     );
 }
+
+/// The transactions: `services::change` opens every one and is the only
+/// maker of a `db::Tx`. A transaction opened anywhere else fails here.
+#[test]
+fn transactions_are_opened_in_one_place() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).unwrap().display().to_string();
+        if ["services/change.rs", "db/tx.rs"].contains(&relative.as_str()) {
+            continue;
+        }
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            if opens_a_transaction(line) {
+                found.push(format!("src/{relative}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "transactions opened outside services::change (use change::transaction or Change::run):\n{}",
+        found.join("\n")
+    );
+}
+
+fn opens_a_transaction(line: &str) -> bool {
+    [
+        ".transaction(",
+        "build_transaction(",
+        "begin_transaction",
+        "Tx::begun(",
+        "\"BEGIN",
+        "START TRANSACTION",
+    ]
+    .iter()
+    .any(|pattern| line.contains(pattern))
+}
+
+/// The files of `db/` whose writes are no use case's, and why.
+const BOOKKEEPING: &[(&str, &str)] = &[
+    (
+        "audit.rs",
+        "the audit trail: reads and refusals are recorded too",
+    ),
+    ("audited.rs", "an audited read records itself"),
+    ("idempotency.rs", "the middleware's Idempotency-Key leases"),
+    (
+        "login_throttle.rs",
+        "a refused login's failure must outlive its rollback",
+    ),
+    ("migrations.rs", "the schema"),
+    ("pool.rs", "the connections"),
+];
+
+/// Whether a function body changes rows.
+fn changes_rows(body: &str) -> bool {
+    [
+        "insert_into(",
+        "diesel::update(",
+        "diesel::delete(",
+        "INSERT INTO",
+        "DELETE FROM",
+        "purge_statements(",
+    ]
+    .iter()
+    .any(|pattern| body.contains(pattern))
+        || body
+            .split("UPDATE ")
+            .skip(1)
+            .any(|rest| rest.split_whitespace().nth(1) == Some("SET"))
+}
+
+/// `(name, signature, body)` of each function of `code`.
+fn functions(code: &str) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("fn ") {
+        let from = &rest[at + 3..];
+        let name = identifier(from).to_owned();
+        let opened = {
+            let mut depth = 0i32;
+            let mut opened = None;
+            for (i, c) in from.char_indices() {
+                match c {
+                    '(' | '<' | '[' => depth += 1,
+                    ')' | ']' => depth -= 1,
+                    '>' if !from[..i].ends_with('-') => depth -= 1,
+                    ';' if depth == 0 => break,
+                    '{' if depth == 0 => {
+                        opened = Some(i);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            opened
+        };
+        let Some(opened) = opened else {
+            rest = from;
+            continue;
+        };
+        let mut depth = 0;
+        let mut end = from.len();
+        for (i, c) in from[opened..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = opened + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        found.push((
+            name,
+            from[..opened].to_owned(),
+            from[opened..end].to_owned(),
+        ));
+        rest = &from[end..];
+    }
+    found
+}
+
+/// `(function, why)` for each function of a `db/` file that changes rows
+/// without taking the transaction of a use case.
+fn writes_outside_a_use_case(code: &str) -> Vec<String> {
+    functions(&code_of(code))
+        .into_iter()
+        .filter(|(_, signature, body)| changes_rows(body) && !signature.contains("Tx<'_>"))
+        .map(|(name, _, _)| name)
+        .collect()
+}
+
+/// A change of case data compiles only inside a use case: every query of
+/// `db/` that changes rows takes a `db::Tx`, which only
+/// `services::change` makes. A new writing query that takes a plain
+/// connection fails here.
+#[test]
+fn every_writing_query_takes_a_transaction() {
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db");
+    let mut files = Vec::new();
+    sources(&db, &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&db).unwrap().display().to_string();
+        if BOOKKEEPING.iter().any(|(name, _)| *name == relative) {
+            continue;
+        }
+        for name in writes_outside_a_use_case(&fs::read_to_string(file).unwrap()) {
+            found.push(format!("src/db/{relative}: {name}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "queries that change rows without a use case's transaction (take `tx: &mut Tx<'_>`):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_transaction_checker_sees_a_write_without_one() {
+    let careless = "pub async fn close(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {\n    diesel::update(pathways::table.find(id)).set(x).execute(conn).await\n}";
+    assert_eq!(writes_outside_a_use_case(careless), vec!["close"]);
+    let raw = "async fn purge(conn: &mut AsyncPgConnection) -> QueryResult<usize> {\n    sql_query(\"UPDATE persons SET x = 1\").execute(conn).await\n}";
+    assert_eq!(writes_outside_a_use_case(raw), vec!["purge"]);
+    let proper = "pub async fn close(tx: &mut Tx<'_>, id: Uuid) -> QueryResult<usize> {\n    diesel::update(pathways::table.find(id)).set(x).execute(tx.conn()).await\n}";
+    assert!(writes_outside_a_use_case(proper).is_empty());
+    let read = "pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<X> {\n    x::table.find(id).first(conn).await\n}";
+    assert!(writes_outside_a_use_case(read).is_empty());
+    assert!(opens_a_transaction("    conn.transaction(async |conn| {"));
+    assert!(opens_a_transaction("    let tx = Tx::begun(conn);"));
+    assert!(!opens_a_transaction("    transaction(conn, async |tx| {"));
+}

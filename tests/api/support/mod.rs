@@ -229,9 +229,10 @@ impl TestApp {
             domains: domains.to_vec(),
             password: Some(password.clone()),
         };
-        let (user, _, _) = accounts::create_user(&mut conn, &test_hasher(), input, false)
-            .await
-            .unwrap();
+        let (user, _, _) =
+            accounts::create_user_as_operator(&mut conn, &test_hasher(), input, false)
+                .await
+                .unwrap();
         TestUser {
             id: user.id,
             email,
@@ -257,7 +258,9 @@ impl TestApp {
             name: "Test client".into(),
             organization_id,
         };
-        let (client, secret) = accounts::create_client(&mut conn, input).await.unwrap();
+        let (client, secret) = accounts::create_client_as_operator(&mut conn, input)
+            .await
+            .unwrap();
         (client.id, client_id, secret)
     }
 
