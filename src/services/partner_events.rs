@@ -87,7 +87,8 @@ closed_set! {
 
 impl FeedEventKind {
     /// The timeline events partners may know of (the rest is the
-    /// département's own business).
+    /// département's own business). Every kind is named: a new one does
+    /// not compile until it says whether partners hear of it.
     pub fn of(kind: EventKind) -> Option<Self> {
         match kind {
             EventKind::PathwayOpened => Some(Self::PathwayOpened),
@@ -104,7 +105,17 @@ impl FeedEventKind {
             EventKind::MeetingPlanned => Some(Self::MeetingPlanned),
             EventKind::MeetingHeld => Some(Self::MeetingHeld),
             EventKind::MeetingCancelled => Some(Self::MeetingCancelled),
-            _ => None,
+            EventKind::ReferentAssigned
+            | EventKind::PathwayUpdated
+            | EventKind::CriticalSet
+            | EventKind::CriticalCleared
+            | EventKind::DecisionRecorded
+            | EventKind::PlanCreated
+            | EventKind::PlanUpdated
+            | EventKind::PlanStatusChanged
+            | EventKind::NoteAdded
+            | EventKind::PlanVersionConsented
+            | EventKind::PathwayContinued => None,
         }
     }
 }
@@ -183,11 +194,19 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
             .map(coarse)
     };
     let kind = FeedEventKind::of(row.kind)?;
-    let (status, commitment_status) = match kind {
-        FeedEventKind::PathwayOpened => (Some(FollowedStatus::InProgress), None),
-        FeedEventKind::StatusChanged => (status_at("to"), None),
-        FeedEventKind::CommitmentAdded => (None, Some(CommitmentStatus::Proposed)),
+    // What each kind says of where things stand: every kind is named.
+    let (status, commitment_status, escalation_status) = match kind {
+        FeedEventKind::PathwayOpened => (Some(FollowedStatus::InProgress), None, None),
+        FeedEventKind::StatusChanged => (status_at("to"), None, None),
+        FeedEventKind::CommitmentAdded => (None, Some(CommitmentStatus::Proposed), None),
         FeedEventKind::CommitmentUpdated => (
+            None,
+            serde_json::from_value(row.data.get("to")?.clone()).ok(),
+            None,
+        ),
+        FeedEventKind::EscalationSent => (None, None, Some(EscalationStatus::Sent)),
+        FeedEventKind::EscalationStatusChanged => (
+            None,
             None,
             serde_json::from_value(row.data.get("to")?.clone()).ok(),
         ),
@@ -196,11 +215,9 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
         | FeedEventKind::ReferralDeclined
         | FeedEventKind::FacilityNotified
         | FeedEventKind::FacilityStatusChanged
-        | FeedEventKind::EscalationSent
-        | FeedEventKind::EscalationStatusChanged
         | FeedEventKind::MeetingPlanned
         | FeedEventKind::MeetingHeld
-        | FeedEventKind::MeetingCancelled => (None, None),
+        | FeedEventKind::MeetingCancelled => (None, None, None),
     };
     Some(FeedEvent {
         cursor: encode(row.txid, row.seq),
@@ -231,13 +248,7 @@ pub fn event_view(row: FeedRow) -> Option<FeedEvent> {
             })
             .flatten(),
         escalation_id: uuid_at(&row.data, "escalation_id"),
-        escalation_status: match kind {
-            FeedEventKind::EscalationSent => Some(EscalationStatus::Sent),
-            FeedEventKind::EscalationStatusChanged => {
-                serde_json::from_value(row.data.get("to")?.clone()).ok()
-            }
-            _ => None,
-        },
+        escalation_status,
         meeting_id: uuid_at(&row.data, "meeting_id"),
         meeting_planned_at: row
             .data
