@@ -5,14 +5,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::Error;
+use crate::db::PageRequest;
 use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::decisions;
-use crate::db::{PageRequest, events, pathways};
-use crate::domain::events::{self as event, EventData};
-use crate::domain::principal::Principal;
 use crate::domain::{DecisionAuthority, DecisionKind, Qualification};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -48,33 +45,12 @@ pub struct NewDecision {
     pub kind: DecisionKind,
 }
 
-/// Records a decision on an open pathway in scope, with its event.
-pub async fn record(
-    tx: &mut Tx<'_>,
-    who: &Principal,
-    new: &NewDecision,
-) -> Result<Decision, Error> {
-    pathways::lock_open_for_child(tx, who, new.pathway_id).await?;
-    let decision: Decision = diesel::insert_into(decisions::table)
+pub async fn insert(tx: &mut Tx<'_>, new: &NewDecision) -> QueryResult<Decision> {
+    diesel::insert_into(decisions::table)
         .values(new)
         .returning(Decision::as_returning())
         .get_result(tx.conn())
-        .await?;
-    events::record(
-        tx,
-        new.pathway_id,
-        who.subject.id(),
-        EventData::DecisionRecorded(event::DecisionRecorded {
-            decision_id: decision.id,
-            kind: decision.kind,
-            authority: decision.authority,
-            qualification: decision.qualification,
-            decided_on: decision.decided_on,
-            valid_until: decision.valid_until,
-        }),
-    )
-    .await?;
-    Ok(decision)
+        .await
 }
 
 /// Decisions of a pathway the caller was shown to see, in id order.

@@ -2,8 +2,7 @@
 //! a pathway flagged critical send it, with a short summary and a day the
 //! answer is due; the recipient (its partner client, or staff recording
 //! what it said) acknowledges and answers; the département closes it. The
-//! moves are `domain::escalation`'s; each one writes its event, which the
-//! recipient also reads in its feed.
+//! use cases are [`crate::services::escalations`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -16,11 +15,8 @@ use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{escalations, organizations, pathways, persons, territories, users};
 use crate::db::scope::escalations_visible;
-use crate::db::versioned::at_version;
-use crate::db::{Error, PageRequest, events, pathways as pathway_rows};
-use crate::domain::escalation::{self, side_of};
-use crate::domain::events::{self as event, EventData};
-use crate::domain::policy::may_move_escalation;
+use crate::db::{Error, PageRequest};
+use crate::domain::escalation::{self};
 use crate::domain::principal::Principal;
 use crate::domain::{Domain, EscalationClosure, EscalationLevel, EscalationStatus};
 
@@ -59,34 +55,6 @@ pub struct Shown {
     pub sender_email: String,
 }
 
-/// An escalation to send.
-#[derive(Debug)]
-pub struct NewEscalation {
-    pub id: Uuid,
-    pub pathway_id: Uuid,
-    pub organization_id: Uuid,
-    pub summary: String,
-    pub due_on: NaiveDate,
-}
-
-/// A move of an escalation, with what it records.
-#[derive(Debug, Clone)]
-pub enum Move {
-    Acknowledge,
-    Answer(String),
-    Close(EscalationClosure),
-}
-
-impl Move {
-    pub fn to(&self) -> EscalationStatus {
-        match self {
-            Move::Acknowledge => EscalationStatus::Acknowledged,
-            Move::Answer(_) => EscalationStatus::Answered,
-            Move::Close(_) => EscalationStatus::Closed,
-        }
-    }
-}
-
 /// What the listing keeps.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Filters {
@@ -100,53 +68,48 @@ pub fn not_found() -> Error {
     Error::not_found("No such escalation in your scope.")
 }
 
-/// Sends the critical situation of a pathway the caller steers to an
-/// organization, with its event (the recipient follows the pathway from
-/// then on). Run in the caller's transaction.
-pub async fn send(
-    tx: &mut Tx<'_>,
-    who: &Principal,
-    new: &NewEscalation,
-) -> Result<Escalation, Error> {
-    let pathway = pathway_rows::lock_open_to_steer(tx, who, new.pathway_id).await?;
-    let Some(level) = pathway.critical_level else {
-        return Err(Error::conflict(
-            "The situation is not flagged critical: flag it first \
-             (PUT /v1/pathways/{id}/critical), then escalate it.",
-        ));
-    };
-    let objected: bool = persons::table
-        .find(pathway.person_id)
+/// Whether the person objected to sharing with partners.
+pub async fn sharing_objected(conn: &mut AsyncPgConnection, person: Uuid) -> QueryResult<bool> {
+    persons::table
+        .find(person)
         .select(persons::sharing_objection)
-        .first(tx.conn())
-        .await?;
-    if objected {
-        return Err(Error::conflict(
-            "The person objected to sharing with partners: nothing of the situation may be \
-             sent to another organization.",
-        ));
-    }
+        .first(conn)
+        .await
+}
+
+pub async fn organization_exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
     let known: Option<Uuid> = organizations::table
-        .find(new.organization_id)
+        .find(id)
         .select(organizations::id)
-        .first(tx.conn())
+        .first(conn)
         .await
         .optional()?;
-    if known.is_none() {
-        return Err(Error::unprocessable(
-            "organization_id",
-            "names no organization",
-        ));
-    }
-    let sent: Escalation = diesel::insert_into(escalations::table)
+    Ok(known.is_some())
+}
+
+/// A new escalation's row.
+pub struct NewEscalationRow<'a> {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub organization_id: Uuid,
+    pub level: EscalationLevel,
+    pub summary: &'a str,
+    pub due_on: NaiveDate,
+    pub sent_by: Uuid,
+}
+
+/// One open escalation per pathway and organization: a second one is
+/// refused as a conflict.
+pub async fn insert(tx: &mut Tx<'_>, row: &NewEscalationRow<'_>) -> Result<Escalation, Error> {
+    diesel::insert_into(escalations::table)
         .values((
-            escalations::id.eq(new.id),
-            escalations::pathway_id.eq(new.pathway_id),
-            escalations::organization_id.eq(new.organization_id),
-            escalations::level.eq(level),
-            escalations::summary.eq(&new.summary),
-            escalations::due_on.eq(new.due_on),
-            escalations::sent_by.eq(who.subject.id()),
+            escalations::id.eq(row.id),
+            escalations::pathway_id.eq(row.pathway_id),
+            escalations::organization_id.eq(row.organization_id),
+            escalations::level.eq(row.level),
+            escalations::summary.eq(row.summary),
+            escalations::due_on.eq(row.due_on),
+            escalations::sent_by.eq(row.sent_by),
         ))
         .returning(Escalation::as_returning())
         .get_result(tx.conn())
@@ -156,112 +119,86 @@ pub async fn send(
                 "This situation is already escalated to this organization and not closed yet.",
             ),
             _ => e.into(),
-        })?;
-    events::record(
-        tx,
-        sent.pathway_id,
-        who.subject.id(),
-        EventData::EscalationSent(event::EscalationSent {
-            escalation_id: sent.id,
-            organization_id: sent.organization_id,
-            level,
-            due_on: sent.due_on,
-        }),
-    )
-    .await?;
-    Ok(sent)
+        })
 }
 
-/// Moves an escalation in scope, read at `version`, as `change` says, with
-/// its event. Run in the caller's transaction.
-pub async fn advance(
+/// The escalation `id` if in the caller's scope, locked for a move.
+pub async fn lock_in_scope(
     tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
-    version: i32,
-    change: &Move,
-) -> Result<Escalation, Error> {
-    let locked = escalations::table
+) -> QueryResult<Option<Escalation>> {
+    escalations::table
         .find(id)
         .filter(escalations_visible(who))
         .select(Escalation::as_select())
         .for_update()
         .first(tx.conn())
         .await
-        .optional()?;
-    let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
-    let to = change.to();
-    let allowed = escalation::allowed_next(current.status);
-    Error::unless_allowed("escalation", &current.status, &to, allowed)?;
-    let referent: Option<Uuid> = pathways::table
-        .find(current.pathway_id)
-        .select(pathways::referent_id)
-        .first(tx.conn())
-        .await?;
-    if !may_move_escalation(who.role, who.subject.id(), referent, side_of(to)) {
-        return Err(pathway_rows::not_steering());
-    }
-    let by = who.subject.id();
-    let now = Utc::now();
-    let row = escalations::table.find(id);
-    let next = (
-        escalations::status.eq(to),
-        escalations::version.eq(version + 1),
-    );
-    let updated: Escalation = match change {
-        Move::Acknowledge => {
-            diesel::update(row)
-                .set((
-                    next,
-                    escalations::acknowledged_by.eq(by),
-                    escalations::acknowledged_at.eq(now),
-                ))
-                .returning(Escalation::as_returning())
-                .get_result(tx.conn())
-                .await?
-        }
-        Move::Answer(answer) => {
-            // Answering acknowledges, when that was not done first.
-            diesel::update(row)
-                .set((
-                    next,
-                    escalations::acknowledged_by.eq(current.acknowledged_by.unwrap_or(by)),
-                    escalations::acknowledged_at.eq(current.acknowledged_at.unwrap_or(now)),
-                    escalations::answer.eq(answer),
-                    escalations::answered_by.eq(by),
-                    escalations::answered_at.eq(now),
-                ))
-                .returning(Escalation::as_returning())
-                .get_result(tx.conn())
-                .await?
-        }
-        Move::Close(closure) => {
-            diesel::update(row)
-                .set((
-                    next,
-                    escalations::closure.eq(closure),
-                    escalations::closed_by.eq(by),
-                    escalations::closed_at.eq(now),
-                ))
-                .returning(Escalation::as_returning())
-                .get_result(tx.conn())
-                .await?
-        }
-    };
-    events::record(
-        tx,
-        current.pathway_id,
-        by,
-        EventData::EscalationStatusChanged(event::EscalationStatusChanged {
-            escalation_id: id,
-            organization_id: current.organization_id,
-            from: current.status,
-            to,
-            closure: updated.closure,
-        }),
-    )
-    .await?;
-    Ok(updated)
+        .optional()
+}
+
+/// Acknowledged by `by` at `at`.
+pub async fn acknowledge(
+    tx: &mut Tx<'_>,
+    current: &Escalation,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<Escalation> {
+    diesel::update(escalations::table.find(current.id))
+        .set((
+            escalations::status.eq(EscalationStatus::Acknowledged),
+            escalations::version.eq(current.version + 1),
+            escalations::acknowledged_by.eq(by),
+            escalations::acknowledged_at.eq(at),
+        ))
+        .returning(Escalation::as_returning())
+        .get_result(tx.conn())
+        .await
+}
+
+/// Answered by `by` at `at`; acknowledged too, when it was not first.
+pub async fn answer(
+    tx: &mut Tx<'_>,
+    current: &Escalation,
+    answer: &str,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<Escalation> {
+    diesel::update(escalations::table.find(current.id))
+        .set((
+            escalations::status.eq(EscalationStatus::Answered),
+            escalations::version.eq(current.version + 1),
+            escalations::acknowledged_by.eq(current.acknowledged_by.unwrap_or(by)),
+            escalations::acknowledged_at.eq(current.acknowledged_at.unwrap_or(at)),
+            escalations::answer.eq(answer),
+            escalations::answered_by.eq(by),
+            escalations::answered_at.eq(at),
+        ))
+        .returning(Escalation::as_returning())
+        .get_result(tx.conn())
+        .await
+}
+
+/// Closed by `by` at `at`, as `closure` says.
+pub async fn close(
+    tx: &mut Tx<'_>,
+    current: &Escalation,
+    closure: EscalationClosure,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<Escalation> {
+    diesel::update(escalations::table.find(current.id))
+        .set((
+            escalations::status.eq(EscalationStatus::Closed),
+            escalations::version.eq(current.version + 1),
+            escalations::closure.eq(closure),
+            escalations::closed_by.eq(by),
+            escalations::closed_at.eq(at),
+        ))
+        .returning(Escalation::as_returning())
+        .get_result(tx.conn())
+        .await
 }
 
 /// The escalation with what its reader is told, if in the caller's scope;

@@ -1,8 +1,8 @@
 //! GOS meetings (groupe opérationnel de synthèse) of a pathway: convened
 //! for a time with their invitees (the invited organizations follow the
 //! pathway and receive the invitation in their feed), then held with their
-//! outcome or called off; or recorded once held. The moves are
-//! `domain::meeting`'s.
+//! outcome or called off; or recorded once held. The use cases are
+//! [`crate::services::meetings`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -10,17 +10,14 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::PageRequest;
 use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{meeting_organizations, meeting_users, meetings};
 use crate::db::scope::meetings_visible;
-use crate::db::versioned::at_version;
-use crate::db::{PageRequest, events, pathways};
 use crate::domain::MeetingStatus;
-use crate::domain::events::{self as event, EventData};
-use crate::domain::meeting;
 use crate::domain::principal::Principal;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -48,73 +45,29 @@ pub struct MeetingWithParticipants {
     pub users: Vec<Uuid>,
 }
 
-/// When a new meeting is: convened for a time, or already held.
-#[derive(Debug, Clone)]
-pub enum When {
-    Planned(DateTime<Utc>),
-    Held { on: NaiveDate, outcome: String },
-}
-
-pub struct NewMeeting {
-    pub pathway_id: Uuid,
-    pub when: When,
-    pub person_agreed: bool,
-    pub plan_id: Option<Uuid>,
-    pub organizations: Vec<Uuid>,
-    pub users: Vec<Uuid>,
-}
-
-/// A move of a convened meeting.
-#[derive(Debug, Clone)]
-pub enum Move {
-    /// Held, with who took part when they differ from the invitees.
-    Hold {
-        on: NaiveDate,
-        outcome: String,
-        person_agreed: bool,
-        organizations: Option<Vec<Uuid>>,
-        users: Option<Vec<Uuid>>,
-    },
-    Cancel(String),
-}
-
-impl Move {
-    fn to(&self) -> MeetingStatus {
-        match self {
-            Move::Hold { .. } => MeetingStatus::Held,
-            Move::Cancel(_) => MeetingStatus::Cancelled,
-        }
-    }
-}
-
 pub fn not_found() -> Error {
     Error::not_found("No such meeting in your territories and domains.")
 }
 
-/// Records a meeting of an open pathway in scope, convened or held, with
-/// its participants and its event. Run in the caller's transaction.
-pub async fn record(
-    tx: &mut Tx<'_>,
-    who: &Principal,
-    new: &NewMeeting,
-) -> Result<MeetingWithParticipants, Error> {
-    pathways::lock_open_for_child(tx, who, new.pathway_id).await?;
-    let (status, planned_at, held_on, outcome) = match &new.when {
-        When::Planned(at) => (MeetingStatus::Planned, Some(*at), None, None),
-        When::Held { on, outcome } => (MeetingStatus::Held, None, Some(*on), Some(outcome)),
-    };
-    let meeting: Meeting = diesel::insert_into(meetings::table)
-        .values((
-            meetings::id.eq(Uuid::now_v7()),
-            meetings::pathway_id.eq(new.pathway_id),
-            meetings::status.eq(status),
-            meetings::planned_at.eq(planned_at),
-            meetings::plan_id.eq(new.plan_id),
-            meetings::held_on.eq(held_on),
-            meetings::person_agreed.eq(new.person_agreed),
-            meetings::outcome.eq(outcome),
-            meetings::recorded_by.eq(who.subject.id()),
-        ))
+/// A new meeting's row: convened (`planned_at`) or held (`held_on`,
+/// `outcome`).
+#[derive(Insertable)]
+#[diesel(table_name = meetings, check_for_backend(diesel::pg::Pg))]
+pub struct NewMeetingRow<'a> {
+    pub id: Uuid,
+    pub pathway_id: Uuid,
+    pub status: MeetingStatus,
+    pub planned_at: Option<DateTime<Utc>>,
+    pub plan_id: Option<Uuid>,
+    pub held_on: Option<NaiveDate>,
+    pub person_agreed: bool,
+    pub outcome: Option<&'a str>,
+    pub recorded_by: Uuid,
+}
+
+pub async fn insert(tx: &mut Tx<'_>, row: &NewMeetingRow<'_>) -> Result<Meeting, Error> {
+    diesel::insert_into(meetings::table)
+        .values(row)
         .returning(Meeting::as_returning())
         .get_result(tx.conn())
         .await
@@ -123,37 +76,11 @@ pub async fn record(
                 Error::unprocessable("plan_id", "names no plan of this pathway")
             }
             _ => e.into(),
-        })?;
-    set_participants(tx, meeting.id, &new.organizations, &new.users).await?;
-    let data = match &new.when {
-        When::Planned(at) => EventData::MeetingPlanned(event::MeetingPlanned {
-            meeting_id: meeting.id,
-            // As stored (PostgreSQL keeps microseconds).
-            planned_at: meeting.planned_at.unwrap_or(*at),
-            organization_ids: new.organizations.clone(),
-            plan_id: meeting.plan_id,
-        }),
-        When::Held { on, .. } => held(&meeting, *on, &new.organizations),
-    };
-    events::record(tx, new.pathway_id, who.subject.id(), data).await?;
-    Ok(MeetingWithParticipants {
-        meeting,
-        organizations: new.organizations.clone(),
-        users: new.users.clone(),
-    })
-}
-
-fn held(meeting: &Meeting, on: NaiveDate, organizations: &[Uuid]) -> EventData {
-    EventData::MeetingHeld(event::MeetingHeld {
-        meeting_id: meeting.id,
-        held_on: on,
-        person_agreed: meeting.person_agreed,
-        organization_ids: organizations.to_vec(),
-    })
+        })
 }
 
 /// Replaces who takes part in a meeting.
-async fn set_participants(
+pub async fn set_participants(
     tx: &mut Tx<'_>,
     meeting: Uuid,
     organizations: &[Uuid],
@@ -209,87 +136,69 @@ fn participant_error(error: diesel::result::Error, field: &str) -> Error {
     }
 }
 
-/// Holds or calls off a convened meeting in scope, read at `version`, with
-/// its event. Run in the caller's transaction.
-pub async fn advance(
+/// The meeting `id` if in the caller's scope, locked for a move.
+pub async fn lock_in_scope(
     tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
-    version: i32,
-    change: &Move,
-) -> Result<MeetingWithParticipants, Error> {
-    let locked = meetings::table
+) -> QueryResult<Option<Meeting>> {
+    meetings::table
         .find(id)
         .filter(meetings_visible(who))
         .select(Meeting::as_select())
         .for_update()
         .first(tx.conn())
         .await
-        .optional()?;
-    let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
-    // Held: a record of the pathway, which must be open; called off: also
-    // once the pathway closed, so that no GOS stays planned forever.
-    if matches!(change, Move::Hold { .. }) {
-        pathways::lock_open_for_child(tx, who, current.pathway_id).await?;
-    }
-    let to = change.to();
-    let allowed = meeting::allowed_next(current.status);
-    Error::unless_allowed("meeting", &current.status, &to, allowed)?;
-    let (invited, invited_users) = with_participants(tx, vec![current.clone()])
+        .optional()
+}
+
+/// Who was invited to, or took part in, `meeting`: organizations, users.
+pub async fn participants(
+    conn: &mut AsyncPgConnection,
+    meeting: &Meeting,
+) -> QueryResult<(Vec<Uuid>, Vec<Uuid>)> {
+    Ok(with_participants(conn, vec![meeting.clone()])
         .await?
         .pop()
         .map(|m| (m.organizations, m.users))
-        .unwrap_or_default();
-    let row = meetings::table.find(id);
-    let next = (meetings::status.eq(to), meetings::version.eq(version + 1));
-    match change {
-        Move::Hold {
-            on,
-            outcome,
-            person_agreed,
-            organizations,
-            users,
-        } => {
-            let updated: Meeting = diesel::update(row)
-                .set((
-                    next,
-                    meetings::held_on.eq(on),
-                    meetings::outcome.eq(outcome),
-                    meetings::person_agreed.eq(person_agreed),
-                    meetings::recorded_by.eq(who.subject.id()),
-                ))
-                .returning(Meeting::as_returning())
-                .get_result(tx.conn())
-                .await?;
-            let organizations = organizations.clone().unwrap_or(invited);
-            let users = users.clone().unwrap_or(invited_users);
-            set_participants(tx, id, &organizations, &users).await?;
-            let data = held(&updated, *on, &organizations);
-            events::record(tx, updated.pathway_id, who.subject.id(), data).await?;
-            Ok(MeetingWithParticipants {
-                meeting: updated,
-                organizations,
-                users,
-            })
-        }
-        Move::Cancel(reason) => {
-            let updated: Meeting = diesel::update(row)
-                .set((next, meetings::cancel_reason.eq(reason)))
-                .returning(Meeting::as_returning())
-                .get_result(tx.conn())
-                .await?;
-            let data = EventData::MeetingCancelled(event::MeetingCancelled {
-                meeting_id: id,
-                organization_ids: invited.clone(),
-            });
-            events::record(tx, updated.pathway_id, who.subject.id(), data).await?;
-            Ok(MeetingWithParticipants {
-                meeting: updated,
-                organizations: invited,
-                users: invited_users,
-            })
-        }
-    }
+        .unwrap_or_default())
+}
+
+/// Marks the meeting at `version` held, by `by`.
+pub async fn hold(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+    version: i32,
+    on: NaiveDate,
+    outcome: &str,
+    person_agreed: bool,
+    by: Uuid,
+) -> QueryResult<Meeting> {
+    diesel::update(meetings::table.find(id))
+        .set((
+            meetings::status.eq(MeetingStatus::Held),
+            meetings::version.eq(version + 1),
+            meetings::held_on.eq(on),
+            meetings::outcome.eq(outcome),
+            meetings::person_agreed.eq(person_agreed),
+            meetings::recorded_by.eq(by),
+        ))
+        .returning(Meeting::as_returning())
+        .get_result(tx.conn())
+        .await
+}
+
+/// Marks the meeting at `version` called off, for `reason`.
+pub async fn cancel(tx: &mut Tx<'_>, id: Uuid, version: i32, reason: &str) -> QueryResult<Meeting> {
+    diesel::update(meetings::table.find(id))
+        .set((
+            meetings::status.eq(MeetingStatus::Cancelled),
+            meetings::version.eq(version + 1),
+            meetings::cancel_reason.eq(reason),
+        ))
+        .returning(Meeting::as_returning())
+        .get_result(tx.conn())
+        .await
 }
 
 /// Meetings with who takes part in each (invitees, then participants once

@@ -6,14 +6,12 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::Error;
+use crate::db::PageRequest;
 use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::schema::notes;
-use crate::db::{PageRequest, events, pathways};
 use crate::domain::NoteVisibility;
-use crate::domain::events::{self as event, EventData};
 use crate::domain::policy::{NoteReach, note_reach};
 use crate::domain::principal::Principal;
 
@@ -28,37 +26,24 @@ pub struct Note {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn add(
+pub async fn insert(
     tx: &mut Tx<'_>,
-    who: &Principal,
     pathway: Uuid,
+    author: Uuid,
     visibility: NoteVisibility,
     body: &str,
-) -> Result<Note, Error> {
-    pathways::lock_open_for_child(tx, who, pathway).await?;
-    let note: Note = diesel::insert_into(notes::table)
+) -> QueryResult<Note> {
+    diesel::insert_into(notes::table)
         .values((
             notes::id.eq(Uuid::now_v7()),
             notes::pathway_id.eq(pathway),
-            notes::author_id.eq(who.subject.id()),
+            notes::author_id.eq(author),
             notes::visibility.eq(visibility),
             notes::body.eq(body),
         ))
         .returning(Note::as_returning())
         .get_result(tx.conn())
-        .await?;
-    // The event names the note, never its text.
-    events::record(
-        tx,
-        pathway,
-        who.subject.id(),
-        EventData::NoteAdded(event::NoteAdded {
-            note_id: note.id,
-            visibility: note.visibility,
-        }),
-    )
-    .await?;
-    Ok(note)
+        .await
 }
 
 /// The notes of a pathway the caller may read: every `team` note; the

@@ -189,6 +189,15 @@ async fn lock_for_steering(
 }
 
 /// The refusal of a caller who sees a pathway but may not steer it.
+/// The referent of pathway `id`.
+pub async fn referent_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Uuid>> {
+    pathways::table
+        .find(id)
+        .select(pathways::referent_id)
+        .first(conn)
+        .await
+}
+
 pub fn not_steering() -> Error {
     Error::forbidden("Only the pathway's referent or a supervisor of its territory may do this.")
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::{FollowEscalations, WorkOnCases};
-use crate::db::escalations::{self, Filters, Move, NewEscalation, Shown};
+use crate::db::escalations::{self, Filters, Shown};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::escalation;
 use crate::domain::validation::Checks;
@@ -30,6 +30,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
 use crate::http::persons::{ReferentContact, ServiceRef};
 use crate::services;
+use crate::services::escalations::{Move, NewEscalation};
 
 /// The longest summary sent, and the longest answer.
 const SUMMARY_MAX: usize = 2000;

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
-use crate::db::meetings::{self, MeetingWithParticipants, Move, NewMeeting, When};
+use crate::db::meetings::{self, MeetingWithParticipants};
 use crate::domain::MeetingStatus;
 use crate::domain::audit::AuditTarget;
 use crate::domain::meeting;
@@ -24,6 +24,7 @@ use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
 use crate::services;
+use crate::services::meetings::{Move, NewMeeting, When};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingView {
@@ -280,8 +281,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0.parse(*id)?;
     let mut conn = caller.conn().await?;
-    let meeting =
-        services::pathway_records::record_meeting(&mut conn, caller.acting(), &new).await?;
+    let meeting = services::meetings::record(&mut conn, caller.acting(), &new).await?;
     Ok(respond(StatusCode::CREATED, meeting))
 }
 
@@ -330,8 +330,7 @@ pub async fn transition(
     let change = body.0.parse()?;
     let mut conn = caller.conn().await?;
     let meeting =
-        services::pathway_records::move_meeting(&mut conn, caller.acting(), *id, version, &change)
-            .await?;
+        services::meetings::advance(&mut conn, caller.acting(), *id, version, &change).await?;
     Ok(respond(StatusCode::OK, meeting))
 }
 

@@ -7,6 +7,7 @@ pub mod change;
 pub mod commitments;
 pub mod escalations;
 pub mod facility_follow_ups;
+pub mod meetings;
 pub mod partner_events;
 pub mod pathway_records;
 pub mod pathways;

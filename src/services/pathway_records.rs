@@ -1,16 +1,16 @@
 //! What staff record under an open pathway of their scope: a decision of
-//! an authority, a GOS meeting (convened, then held or called off), a note.
+//! an authority, a note. (Meetings are [`crate::services::meetings`].)
 
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::audit::Acting;
-use crate::db::Error;
 use crate::db::decisions::{self, Decision, NewDecision};
-use crate::db::meetings::{self, MeetingWithParticipants, Move, NewMeeting};
 use crate::db::notes::{self, Note};
+use crate::db::{Error, events, pathways};
 use crate::domain::NoteVisibility;
 use crate::domain::audit::{AuditAction, AuditTarget};
+use crate::domain::events::{self as event, EventData};
 use crate::services::change::Change;
 
 pub async fn record_decision(
@@ -21,40 +21,21 @@ pub async fn record_decision(
     Change::new(by, AuditAction::Create, AuditTarget::Decision)
         .run(
             conn,
-            async |conn| decisions::record(conn, by.who, new).await,
+            async |tx| {
+                pathways::lock_open_for_child(tx, by.who, new.pathway_id).await?;
+                let decision = decisions::insert(tx, new).await?;
+                let data = EventData::DecisionRecorded(event::DecisionRecorded {
+                    decision_id: decision.id,
+                    kind: decision.kind,
+                    authority: decision.authority,
+                    qualification: decision.qualification,
+                    decided_on: decision.decided_on,
+                    valid_until: decision.valid_until,
+                });
+                events::record(tx, new.pathway_id, by.who.subject.id(), data).await?;
+                Ok::<_, Error>(decision)
+            },
             |decision| decision.id,
-        )
-        .await
-}
-
-pub async fn record_meeting(
-    conn: &mut AsyncPgConnection,
-    by: Acting<'_>,
-    new: &NewMeeting,
-) -> Result<MeetingWithParticipants, Error> {
-    Change::new(by, AuditAction::Create, AuditTarget::Meeting)
-        .run(
-            conn,
-            async |conn| meetings::record(conn, by.who, new).await,
-            |meeting| meeting.meeting.id,
-        )
-        .await
-}
-
-/// Holds or calls off the convened meeting `id`, read at `version`.
-pub async fn move_meeting(
-    conn: &mut AsyncPgConnection,
-    by: Acting<'_>,
-    id: Uuid,
-    version: i32,
-    change: &Move,
-) -> Result<MeetingWithParticipants, Error> {
-    Change::new(by, AuditAction::Transition, AuditTarget::Meeting)
-        .of(id)
-        .run(
-            conn,
-            async |conn| meetings::advance(conn, by.who, id, version, change).await,
-            |meeting| meeting.meeting.id,
         )
         .await
 }
@@ -70,7 +51,18 @@ pub async fn add_note(
     Change::new(by, AuditAction::Create, AuditTarget::Note)
         .run(
             conn,
-            async |conn| notes::add(conn, by.who, pathway, visibility, body).await,
+            async |tx| {
+                pathways::lock_open_for_child(tx, by.who, pathway).await?;
+                let author = by.who.subject.id();
+                let note = notes::insert(tx, pathway, author, visibility, body).await?;
+                // The event names the note, never its text.
+                let data = EventData::NoteAdded(event::NoteAdded {
+                    note_id: note.id,
+                    visibility: note.visibility,
+                });
+                events::record(tx, pathway, author, data).await?;
+                Ok::<_, Error>(note)
+            },
             |note| note.id,
         )
         .await
