@@ -14,15 +14,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::Error;
+use crate::db::PageRequest;
 use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
 use crate::db::error::{Violation, violation};
 use crate::db::schema::{decisions, facility_follow_ups, facility_statuses, organizations};
 use crate::db::scope::{Predicate, decisions_visible, facility_follow_ups_visible};
-use crate::db::versioned::at_version;
-use crate::db::{PageRequest, events, pathways};
-use crate::domain::events::{self as event, EventData};
 use crate::domain::facility_status::{self, Outcome, StatusWithReason};
 use crate::domain::principal::Principal;
 use crate::domain::{DecisionKind, Qualification};
@@ -116,47 +114,35 @@ pub async fn decision_in_scope(
         .optional()
 }
 
-/// Addresses an orientation of an open pathway in scope to a facility,
-/// with its event (the facility follows the pathway from then on).
-pub async fn add(tx: &mut Tx<'_>, who: &Principal, new: &NewFollowUp) -> Result<FollowUp, Error> {
-    let Some((pathway, kind)) = decision_in_scope(tx, who, new.decision_id).await? else {
-        return Err(decision_not_found());
-    };
-    pathways::lock_open_for_child(tx, who, pathway).await?;
-    if kind != DecisionKind::Orientation {
-        return Err(Error::conflict(
-            "Only an orientation is addressed to facilities; this decision is not one.",
-        ));
-    }
-    let finess: Option<Option<String>> = organizations::table
-        .find(new.organization_id)
+/// The FINESS number of organization `id`: `None` if there is no such
+/// organization, `Some(None)` if it has none.
+pub async fn finess_of(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<Option<Option<String>>> {
+    organizations::table
+        .find(id)
         .select(organizations::finess)
-        .first(tx.conn())
+        .first(conn)
         .await
-        .optional()?;
-    let finess = match finess {
-        None => {
-            return Err(Error::unprocessable(
-                "organization_id",
-                "names no organization",
-            ));
-        }
-        Some(None) => {
-            return Err(Error::unprocessable(
-                "organization_id",
-                "names an organization without a FINESS number: orientations are addressed \
-                 to facilities",
-            ));
-        }
-        Some(Some(finess)) => finess,
-    };
-    let follow_up: FollowUp = diesel::insert_into(facility_follow_ups::table)
+        .optional()
+}
+
+/// One follow-up per decision and facility: a second one is refused as a
+/// conflict.
+pub async fn insert(
+    tx: &mut Tx<'_>,
+    new: &NewFollowUp,
+    pathway: Uuid,
+    finess: &str,
+) -> Result<FollowUp, Error> {
+    diesel::insert_into(facility_follow_ups::table)
         .values((
             facility_follow_ups::id.eq(new.id),
             facility_follow_ups::decision_id.eq(new.decision_id),
             facility_follow_ups::pathway_id.eq(pathway),
             facility_follow_ups::organization_id.eq(new.organization_id),
-            facility_follow_ups::finess.eq(&finess),
+            facility_follow_ups::finess.eq(finess),
             facility_follow_ups::unit.eq(new.unit.as_deref()),
         ))
         .returning(FollowUp::as_returning())
@@ -169,21 +155,7 @@ pub async fn add(tx: &mut Tx<'_>, who: &Principal, new: &NewFollowUp) -> Result<
                  `GET /v1/decisions/{id}/facilities`).",
             ),
             _ => e.into(),
-        })?;
-    refresh_refusals(tx, &[new.decision_id]).await?;
-    events::record(
-        tx,
-        pathway,
-        who.subject.id(),
-        EventData::FacilityNotified(event::FacilityNotified {
-            follow_up_id: follow_up.id,
-            decision_id: follow_up.decision_id,
-            organization_id: follow_up.organization_id,
-            finess,
-        }),
-    )
-    .await?;
-    Ok(follow_up)
+        })
 }
 
 /// The follow-up with its decision, if in the caller's scope; audited in
@@ -339,79 +311,60 @@ pub async fn refresh_refusals(conn: &mut AsyncPgConnection, decisions: &[Uuid]) 
     Ok(())
 }
 
-/// Reports a status of a follow-up in scope, at `version`: kept in the
-/// history, made current, with its event.
-pub async fn report(
+/// The follow-up `id` if in the caller's scope, locked for a report.
+pub async fn lock_in_scope(
     tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
-    version: i32,
-    new: &NewStatus,
-) -> Result<FollowUp, Error> {
-    let locked = facility_follow_ups::table
+) -> QueryResult<Option<FollowUp>> {
+    facility_follow_ups::table
         .find(id)
         .filter(facility_follow_ups_visible(who))
         .select(FollowUp::as_select())
         .for_update()
         .first(tx.conn())
         .await
-        .optional()?;
-    let current = at_version(locked, version).map_err(|e| e.refused(not_found))?;
-    let decided_on: NaiveDate = decisions::table
-        .find(current.decision_id)
+        .optional()
+}
+
+/// The day decision `id` was taken.
+pub async fn decided_on(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<NaiveDate> {
+    decisions::table
+        .find(id)
         .select(decisions::decided_on)
-        .first(tx.conn())
-        .await?;
-    if new.status_on < decided_on {
-        return Err(Error::unprocessable(
-            "status_on",
-            "must not be before the decision was taken",
-        ));
-    }
-    if current.status_on.is_some_and(|on| new.status_on < on) {
-        return Err(Error::unprocessable(
-            "status_on",
-            "must not be before the date of the current status",
-        ));
-    }
+        .first(conn)
+        .await
+}
+
+/// Keeps the status `new` in the history of follow-up `current` (read at
+/// its version) and makes it current, recorded by `by`.
+pub async fn record_status(
+    tx: &mut Tx<'_>,
+    current: &FollowUp,
+    new: &NewStatus,
+    by: Uuid,
+) -> QueryResult<FollowUp> {
     let code = new.status.status.code;
     let reason = new.status.reason;
     diesel::insert_into(facility_statuses::table)
         .values((
             facility_statuses::id.eq(new.id),
-            facility_statuses::follow_up_id.eq(id),
+            facility_statuses::follow_up_id.eq(current.id),
             facility_statuses::status.eq(code),
             facility_statuses::reason.eq(reason),
             facility_statuses::status_on.eq(new.status_on),
-            facility_statuses::recorded_by.eq(who.subject.id()),
+            facility_statuses::recorded_by.eq(by),
         ))
         .execute(tx.conn())
         .await?;
-    let updated: FollowUp = diesel::update(facility_follow_ups::table.find(id))
+    diesel::update(facility_follow_ups::table.find(current.id))
         .set((
             facility_follow_ups::status.eq(code),
             facility_follow_ups::reason.eq(reason),
             facility_follow_ups::status_on.eq(new.status_on),
-            facility_follow_ups::version.eq(version + 1),
+            facility_follow_ups::version.eq(current.version + 1),
         ))
         .returning(FollowUp::as_returning())
         .get_result(tx.conn())
-        .await?;
-    refresh_refusals(tx, &[current.decision_id]).await?;
-    events::record(
-        tx,
-        current.pathway_id,
-        who.subject.id(),
-        EventData::FacilityStatusChanged(event::FacilityStatusChanged {
-            follow_up_id: id,
-            decision_id: current.decision_id,
-            organization_id: current.organization_id,
-            from: current.status,
-            to: code.to_owned(),
-            reason: reason.map(str::to_owned),
-            status_on: new.status_on,
-        }),
-    )
-    .await?;
-    Ok(updated)
+        .await
 }

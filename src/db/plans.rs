@@ -1,4 +1,5 @@
-//! Support plans of a pathway and their status machine.
+//! Support plans of a pathway, their versions and their commitments'
+//! standing: the queries. The use cases are [`crate::services::plans`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -13,16 +14,9 @@ use crate::db::error::{Violation, violation};
 use crate::db::schema::{commitments, plan_versions, plans};
 use crate::db::scope::plans_visible;
 use crate::db::versioned::at_version;
-use crate::db::{PageRequest, events, pathways};
-use crate::domain::commitment::lets_plan_be_consented;
-use crate::domain::enums::name_of;
-use crate::domain::events::{self as event, EventData};
-use crate::domain::plan::{allowed_next, end_reason_allowed, kind_allowed, latest_review};
+use crate::db::{PageRequest, pathways};
 use crate::domain::principal::Principal;
-use crate::domain::refusal::{Refusal, WaitingCommitment};
-use crate::domain::{
-    CommitmentStatus, ConsentBy, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
-};
+use crate::domain::{CommitmentStatus, ConsentBy, PlanEndReason, PlanKind, PlanStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
@@ -73,49 +67,18 @@ pub struct PlanChanges {
     pub review_due: Option<NaiveDate>,
 }
 
-/// A requested status change, with what the target status needs.
-#[derive(Debug)]
-pub struct PlanTransition {
-    pub to: PlanStatus,
-    pub consent: Option<(ConsentBy, NaiveDate)>,
-    pub review_due: Option<NaiveDate>,
-    pub end_reason: Option<PlanEndReason>,
-}
-
 pub fn not_found() -> Error {
     Error::not_found("No such plan in your territories and domains.")
 }
 
-/// Creates a draft plan on an open pathway in scope.
-pub async fn create(
+pub async fn insert(
     tx: &mut Tx<'_>,
-    who: &Principal,
     pathway: Uuid,
     kind: PlanKind,
-    coordinator: Option<Uuid>,
-    objectives: Option<String>,
-) -> Result<Plan, Error> {
-    let parent = pathways::lock_open_for_child(tx, who, pathway).await?;
-    if !kind_allowed(parent.domain, kind) {
-        return Err(Error::unprocessable(
-            "kind",
-            format!(
-                "`{}` is not a plan of the `{}` domain; `pag` fits every domain",
-                name_of(&kind),
-                name_of(&parent.domain)
-            ),
-        ));
-    }
-    let coordinator = coordinator
-        .or(parent.referent_id)
-        .unwrap_or(who.subject.id());
-    if !pathways::can_be_referent(tx, coordinator, parent.territory_id, parent.domain).await? {
-        return Err(Error::unprocessable(
-            "coordinator_id",
-            "must be an active coordinator or supervisor of the pathway's territory and domain",
-        ));
-    }
-    let plan: Plan = diesel::insert_into(plans::table)
+    coordinator: Uuid,
+    objectives: Option<&str>,
+) -> QueryResult<Plan> {
+    diesel::insert_into(plans::table)
         .values((
             plans::id.eq(Uuid::now_v7()),
             plans::pathway_id.eq(pathway),
@@ -125,19 +88,7 @@ pub async fn create(
         ))
         .returning(Plan::as_returning())
         .get_result(tx.conn())
-        .await?;
-    events::record(
-        tx,
-        pathway,
-        who.subject.id(),
-        EventData::PlanCreated(event::PlanCreated {
-            plan_id: plan.id,
-            kind: plan.kind,
-            coordinator_id: coordinator,
-        }),
-    )
-    .await?;
-    Ok(plan)
+        .await
 }
 
 /// The plan, if in the caller's scope: an answer, audited in the same statement,
@@ -179,7 +130,7 @@ pub async fn of_pathway(
 }
 
 /// The plan and its pathway, both locked, if in scope and at `version`.
-async fn lock(
+pub async fn lock(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
@@ -200,50 +151,17 @@ async fn lock(
     Ok((plan, pathway))
 }
 
-pub async fn update(
+pub async fn write_changes(
     tx: &mut Tx<'_>,
-    who: &Principal,
     id: Uuid,
     version: i32,
     changes: &PlanChanges,
-) -> Result<Plan, Error> {
-    let (plan, pathway) = lock(tx, who, id, version).await?;
-    if plan.status == PlanStatus::Ended {
-        return Err(Error::conflict(
-            "The plan has ended; it can no longer change.",
-        ));
-    }
-    if let Some(review_due) = changes.review_due {
-        check_review(plan.activated_on, review_due)?;
-    }
-    if let Some(coordinator) = changes.coordinator_id
-        && !pathways::can_be_referent(tx, coordinator, pathway.territory_id, pathway.domain).await?
-    {
-        return Err(Error::unprocessable(
-            "coordinator_id",
-            "must be an active coordinator or supervisor of the pathway's territory and domain",
-        ));
-    }
-    if changes.objectives.is_some() {
-        content_changed(tx, id, "objectives changed").await?;
-    }
-    let updated: Plan = diesel::update(plans::table.find(id))
+) -> QueryResult<Plan> {
+    diesel::update(plans::table.find(id))
         .set((changes, plans::version.eq(version + 1)))
         .returning(Plan::as_returning())
         .get_result(tx.conn())
-        .await?;
-    events::record(
-        tx,
-        plan.pathway_id,
-        who.subject.id(),
-        EventData::PlanUpdated(event::PlanUpdated {
-            plan_id: id,
-            coordinator_id: changes.coordinator_id,
-            review_due: changes.review_due,
-        }),
-    )
-    .await?;
-    Ok(updated)
+        .await
 }
 
 /// Records that the content of plan `id` changed (`what`: ids and kinds of
@@ -269,34 +187,19 @@ pub async fn content_changed(tx: &mut Tx<'_>, id: Uuid, what: &str) -> QueryResu
     Ok(())
 }
 
-/// Refuses a consent while a commitment still standing is not accepted by
-/// its organization; reads them under a share lock, so that none is
-/// refused while the consent that counted it accepted commits.
-async fn check_commitments_accepted(conn: &mut AsyncPgConnection, id: Uuid) -> Result<(), Error> {
-    let statuses: Vec<(Uuid, CommitmentStatus)> = commitments::table
+/// The commitments of plan `id` and their statuses, under a share lock, so
+/// that none is refused while the consent that counted it accepted commits.
+pub async fn commitments_share_locked(
+    tx: &mut Tx<'_>,
+    id: Uuid,
+) -> QueryResult<Vec<(Uuid, CommitmentStatus)>> {
+    commitments::table
         .filter(commitments::plan_id.eq(id))
         .select((commitments::id, commitments::status))
         .order(commitments::id)
         .for_share()
-        .load(&mut *conn)
-        .await?;
-    let waiting: Vec<WaitingCommitment> = statuses
-        .into_iter()
-        .filter(|(_, status)| !lets_plan_be_consented(*status))
-        .map(|(id, status)| WaitingCommitment { id, status })
-        .collect();
-    if !waiting.is_empty() {
-        return Err(Error::Refused(Refusal::CommitmentsNotAccepted {
-            detail: format!(
-                "{} commitment(s) of this plan are not accepted by their organization \
-                 (proposed or refused; listed in `commitments`): a plan is consented once \
-                 every commitment still standing is accepted.",
-                waiting.len()
-            ),
-            waiting,
-        }));
-    }
-    Ok(())
+        .load(tx.conn())
+        .await
 }
 
 /// The commitments of plan `pl` standing when it is agreed to, as a
@@ -327,12 +230,13 @@ pub async fn freeze_first_versions(tx: &mut Tx<'_>, ids: &[Uuid]) -> QueryResult
     Ok(())
 }
 
-/// Freezes the plan's content as version `number`, agreed by `by` on `on`.
-async fn freeze_version(
+/// Freezes the plan's content as its version `number`, agreed by `by` on
+/// `on`, as `recorded_by` recorded.
+pub async fn freeze_version(
     tx: &mut Tx<'_>,
-    who: &Principal,
     plan: &Plan,
     (by, on): (ConsentBy, NaiveDate),
+    recorded_by: Uuid,
 ) -> QueryResult<()> {
     diesel::sql_query(format!(
         "INSERT INTO plan_versions (plan_id, number, objectives, commitments, changes, \
@@ -344,67 +248,29 @@ async fn freeze_version(
     .bind::<diesel::sql_types::Uuid, _>(plan.id)
     .bind::<crate::db::schema::sql_types::ConsentBy, _>(by)
     .bind::<diesel::sql_types::Date, _>(on)
-    .bind::<diesel::sql_types::Uuid, _>(who.subject.id())
+    .bind::<diesel::sql_types::Uuid, _>(recorded_by)
     .execute(tx.conn())
     .await?;
     Ok(())
 }
 
-/// The person agrees to the version of a plan in force that changed since
-/// its last consent: every commitment standing must be accepted; the
-/// version is frozen with who agreed and when.
-pub async fn consent_version(
+/// The plan at `version` now agreed to as its current version.
+pub async fn write_consent(
     tx: &mut Tx<'_>,
-    who: &Principal,
-    id: Uuid,
-    version: i32,
-    consent: (ConsentBy, NaiveDate),
-) -> Result<Plan, Error> {
-    let (plan, _) = lock(tx, who, id, version).await?;
-    if !matches!(plan.status, PlanStatus::Consented | PlanStatus::Active) {
-        return Err(Error::conflict(
-            "Only a plan in force (consented or active) takes a new version's consent; \
-             move a draft through `/transitions`.",
-        ));
-    }
-    if plan.consented_version_number == Some(plan.version_number) {
-        return Err(Error::conflict(format!(
-            "Nothing to consent: version {} is the one agreed to.",
-            plan.version_number
-        )));
-    }
-    if consent.1 > Utc::now().date_naive() {
-        return Err(Error::unprocessable(
-            "given_on",
-            "must not be in the future",
-        ));
-    }
-    check_commitments_accepted(tx, id).await?;
-    freeze_version(tx, who, &plan, consent).await?;
-    let updated: Plan = diesel::update(plans::table.find(id))
+    plan: &Plan,
+    (by, on): (ConsentBy, NaiveDate),
+) -> QueryResult<Plan> {
+    diesel::update(plans::table.find(plan.id))
         .set((
-            plans::consent_by.eq(consent.0),
-            plans::consented_on.eq(consent.1),
+            plans::consent_by.eq(by),
+            plans::consented_on.eq(on),
             plans::consented_version_number.eq(plan.version_number),
             plans::pending_changes.eq(None::<String>),
-            plans::version.eq(version + 1),
+            plans::version.eq(plan.version + 1),
         ))
         .returning(Plan::as_returning())
         .get_result(tx.conn())
-        .await?;
-    events::record(
-        tx,
-        plan.pathway_id,
-        who.subject.id(),
-        EventData::PlanVersionConsented(event::PlanVersionConsented {
-            plan_id: id,
-            number: plan.version_number,
-            consent_by: consent.0,
-            consented_on: consent.1,
-        }),
-    )
-    .await?;
-    Ok(updated)
+        .await
 }
 
 /// The versions of a plan the caller was shown to see, oldest first.
@@ -426,103 +292,30 @@ pub async fn versions_of(
 /// Versions listed at most (a plan is reviewed yearly: decades of them).
 pub const MAX_VERSIONS: i64 = 200;
 
-/// A review date must come after activation and at most 12 months later.
-fn check_review(activated_on: Option<NaiveDate>, review_due: NaiveDate) -> Result<(), Error> {
-    let Some(activated_on) = activated_on else {
-        return Err(Error::unprocessable(
-            "review_due",
-            "is set when the plan is activated",
-        ));
-    };
-    let latest = latest_review(activated_on);
-    if review_due <= activated_on || review_due > latest {
-        return Err(Error::unprocessable(
-            "review_due",
-            format!("must be after the activation ({activated_on}) and no later than {latest}"),
-        ));
-    }
-    Ok(())
+/// What a status move writes.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = plans, check_for_backend(diesel::pg::Pg))]
+#[diesel(treat_none_as_null = true)]
+pub struct StatusWritten {
+    pub status: PlanStatus,
+    pub consent_by: Option<ConsentBy>,
+    pub consented_on: Option<NaiveDate>,
+    pub activated_on: Option<NaiveDate>,
+    pub review_due: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub end_reason: Option<PlanEndReason>,
+    pub consented_version_number: Option<i32>,
 }
 
-pub async fn transition(
+/// One active plan per pathway: a second one is refused as a conflict.
+pub async fn write_status(
     tx: &mut Tx<'_>,
-    who: &Principal,
     id: Uuid,
     version: i32,
-    change: &PlanTransition,
+    written: StatusWritten,
 ) -> Result<Plan, Error> {
-    let (plan, pathway) = lock(tx, who, id, version).await?;
-    Error::unless_allowed("plan", &plan.status, &change.to, allowed_next(plan.status))?;
-    if pathway.status == PathwayStatus::Closed && change.to != PlanStatus::Ended {
-        return Err(Error::conflict(
-            "The pathway is closed: its plans can only end.",
-        ));
-    }
-    let today = Utc::now().date_naive();
-    let mut consent = (plan.consent_by, plan.consented_on);
-    let mut activated_on = plan.activated_on;
-    let mut review_due = plan.review_due;
-    let (mut ended_on, mut end_reason) = (None, None);
-    let mut consented_version = plan.consented_version_number;
-    match change.to {
-        PlanStatus::Consented => {
-            let Some((by, on)) = change.consent else {
-                return Err(Error::unprocessable(
-                    "consent",
-                    "is required: who agreed (`person` or `legal_representative`) and when",
-                ));
-            };
-            if on > today {
-                return Err(Error::unprocessable(
-                    "consent.given_on",
-                    "must not be in the future",
-                ));
-            }
-            check_commitments_accepted(tx, id).await?;
-            freeze_version(tx, who, &plan, (by, on)).await?;
-            consented_version = Some(plan.version_number);
-            consent = (Some(by), Some(on));
-        }
-        PlanStatus::Active => {
-            let due = change.review_due.unwrap_or_else(|| latest_review(today));
-            check_review(Some(today), due)?;
-            activated_on = Some(today);
-            review_due = Some(due);
-        }
-        PlanStatus::Ended => {
-            let Some(reason) = change.end_reason else {
-                return Err(Error::unprocessable(
-                    "end_reason",
-                    "is required to end a plan",
-                ));
-            };
-            if !end_reason_allowed(plan.kind, reason) {
-                return Err(Error::unprocessable(
-                    "end_reason",
-                    "a PAG ends for a national reason (TRE_R421): target_reached, \
-                     alternative_sustained, specific_solution_became_target, \
-                     coordination_without_pag, person_request, derogations_ended, new_pag, \
-                     moved_out_of_department or deceased",
-                ));
-            }
-            ended_on = Some(today);
-            end_reason = Some(reason);
-        }
-        // Back to draft: the proposal was not agreed.
-        PlanStatus::Draft | PlanStatus::Proposed => consent = (None, None),
-    }
-    let updated: Plan = diesel::update(plans::table.find(id))
-        .set((
-            plans::status.eq(change.to),
-            plans::consent_by.eq(consent.0),
-            plans::consented_on.eq(consent.1),
-            plans::activated_on.eq(activated_on),
-            plans::review_due.eq(review_due),
-            plans::ended_on.eq(ended_on),
-            plans::end_reason.eq(end_reason),
-            plans::consented_version_number.eq(consented_version),
-            plans::version.eq(version + 1),
-        ))
+    diesel::update(plans::table.find(id))
+        .set((written, plans::version.eq(version + 1)))
         .returning(Plan::as_returning())
         .get_result(tx.conn())
         .await
@@ -531,20 +324,5 @@ pub async fn transition(
                 "The pathway already has an active plan; end it before activating another.",
             ),
             _ => e.into(),
-        })?;
-    events::record(
-        tx,
-        plan.pathway_id,
-        who.subject.id(),
-        EventData::PlanStatusChanged(event::PlanStatusChanged {
-            plan_id: id,
-            from: plan.status,
-            to: change.to,
-            consent_by: updated.consent_by,
-            review_due: updated.review_due,
-            end_reason: updated.end_reason,
-        }),
-    )
-    .await?;
-    Ok(updated)
+        })
 }

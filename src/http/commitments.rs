@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::{UpdateCommitments, WorkOnCases};
-use crate::db::commitments::{self, Commitment, CommitmentChanges, NewCommitment};
+use crate::db::commitments::{self, Commitment, NewCommitment};
 use crate::db::plans;
 use crate::domain::audit::AuditTarget;
 use crate::domain::commitment::OnBehalf;
@@ -23,6 +23,7 @@ use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::services;
+use crate::services::commitments::CommitmentChanges;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CommitmentView {

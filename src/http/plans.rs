@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::record;
 use crate::auth::policy::WorkOnCases;
-use crate::db::plans::{self, Plan, PlanChanges, PlanTransition, PlanVersion};
+use crate::db::plans::{self, Plan, PlanChanges, PlanVersion};
 use crate::domain::audit::AuditTarget;
 use crate::domain::coding::Coding;
 use crate::domain::plan::national_end_reason_coding;
@@ -25,6 +25,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::pathways::listing_under_pathway;
 use crate::services;
 use crate::services::plans::NewPlan;
+use crate::services::plans::PlanTransition;
 
 /// The prior agreement to a plan.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
