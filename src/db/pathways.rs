@@ -13,15 +13,11 @@ use crate::db::PageRequest;
 use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
-use crate::db::events;
 use crate::db::fixed_sql::{Fixed, fixed};
 use crate::db::schema::{pathway_status_periods, pathways, territories, user_territories, users};
 use crate::db::scope::{self, pathways_visible};
 use crate::db::versioned::at_version;
-use crate::domain::enums::name_of;
-use crate::domain::events::{self as event, EventData};
-use crate::domain::pathway::{TransitionError, check_transition};
-use crate::domain::policy::{REFERENT_ROLES, may_move_pathway, may_steer};
+use crate::domain::policy::REFERENT_ROLES;
 use crate::domain::principal::Principal;
 use crate::domain::{ClosureReason, ContinuationReason, Domain, EscalationLevel, PathwayStatus};
 
@@ -159,12 +155,17 @@ async fn locked(
         .optional()
 }
 
-async fn lock(conn: &mut AsyncPgConnection, who: &Principal, id: Uuid) -> Result<Pathway, Error> {
+/// The pathway, locked for the rest of the transaction, or 404.
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Pathway, Error> {
     locked(conn, who, id).await?.ok_or_else(not_found)
 }
 
 /// The pathway locked, if it is at the version the caller read.
-async fn lock_at(
+pub async fn lock_at(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
@@ -173,22 +174,6 @@ async fn lock_at(
     at_version(locked(conn, who, id).await?, version).map_err(|e| e.refused(not_found))
 }
 
-/// Locks the pathway, checks the caller's version and that the caller may
-/// steer it (supervisor, or its referent).
-async fn lock_for_steering(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-    version: i32,
-) -> Result<Pathway, Error> {
-    let pathway = lock_at(conn, who, id, version).await?;
-    if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
-        return Err(not_steering());
-    }
-    Ok(pathway)
-}
-
-/// The refusal of a caller who sees a pathway but may not steer it.
 /// The referent of pathway `id`.
 pub async fn referent_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Uuid>> {
     pathways::table
@@ -198,6 +183,7 @@ pub async fn referent_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<
         .await
 }
 
+/// The refusal of a caller who sees a pathway but may not steer it.
 pub fn not_steering() -> Error {
     Error::forbidden("Only the pathway's referent or a supervisor of its territory may do this.")
 }
@@ -292,13 +278,11 @@ pub async fn can_be_referent(
     Ok(found.is_some())
 }
 
-/// Opens a pathway in status `referred`, with its first status period and
-/// its `pathway_opened` event. A second open pathway for the same person
-/// and domain is a unique violation (409).
-pub async fn open(
+/// A pathway in status `referred`, with its first status period. A second
+/// open pathway for the same person and domain is a unique violation.
+pub async fn insert(
     tx: &mut Tx<'_>,
     new: &NewPathway,
-    actor: Uuid,
     reason: Option<&str>,
 ) -> QueryResult<Pathway> {
     let pathway: Pathway = diesel::insert_into(pathways::table)
@@ -315,30 +299,6 @@ pub async fn open(
         ))
         .execute(tx.conn())
         .await?;
-    events::record(
-        tx,
-        pathway.id,
-        actor,
-        EventData::PathwayOpened(event::PathwayOpened {
-            domain: pathway.domain,
-            status: pathway.status,
-            opened_on: pathway.opened_on,
-            referent_id: pathway.referent_id,
-            reason: reason.map(str::to_owned),
-            continues_from: pathway.continues_from,
-            continuation_reason: pathway.continuation_reason,
-        }),
-    )
-    .await?;
-    if let (Some(previous), Some(why)) = (pathway.continues_from, pathway.continuation_reason) {
-        let continued = EventData::PathwayContinued(event::PathwayContinued {
-            pathway_id: pathway.id,
-            domain: pathway.domain,
-            opened_on: pathway.opened_on,
-            reason: why,
-        });
-        events::record(tx, previous, actor, continued).await?;
-    }
     Ok(pathway)
 }
 
@@ -429,37 +389,16 @@ pub async fn open_in_domain(
         .optional()
 }
 
-/// Moves the status as the state machine allows, closing the current
-/// status period and opening the next one.
-pub async fn transition(
+/// Writes the move of `current` (read at `version`) to `change.to`,
+/// closing the current status period and opening the next one.
+pub async fn write_status(
     tx: &mut Tx<'_>,
-    who: &Principal,
-    id: Uuid,
+    current: &Pathway,
     version: i32,
     change: &Transition,
-) -> Result<Pathway, Error> {
-    let current = lock_at(tx, who, id, version).await?;
-    if !may_move_pathway(who.role, who.subject.id(), current.referent_id, change.to) {
-        return Err(not_steering());
-    }
-    check_transition(current.status, change.to, change.closure_reason).map_err(
-        |error| match error {
-            TransitionError::Forbidden { from, to, allowed } => Error::forbidden_transition(
-                "pathway",
-                &name_of(&from),
-                &name_of(&to),
-                allowed.iter().map(name_of).collect(),
-            ),
-            TransitionError::ClosureReasonMissing => {
-                Error::unprocessable("closure_reason", "is required to close a pathway")
-            }
-            TransitionError::ClosureReasonUnexpected => {
-                Error::unprocessable("closure_reason", "is only for a move to `closed`")
-            }
-        },
-    )?;
+) -> QueryResult<Pathway> {
     let closing = change.to == PathwayStatus::Closed;
-    let updated: Pathway = diesel::update(pathways::table.find(id))
+    let updated: Pathway = diesel::update(pathways::table.find(current.id))
         .set((
             pathways::status.eq(change.to),
             pathways::status_since.eq(diesel::dsl::now),
@@ -472,7 +411,7 @@ pub async fn transition(
         .await?;
     diesel::update(
         pathway_status_periods::table
-            .filter(pathway_status_periods::pathway_id.eq(id))
+            .filter(pathway_status_periods::pathway_id.eq(current.id))
             .filter(pathway_status_periods::ended_at.is_null()),
     )
     .set(pathway_status_periods::ended_at.eq(updated.status_since))
@@ -480,62 +419,30 @@ pub async fn transition(
     .await?;
     diesel::insert_into(pathway_status_periods::table)
         .values((
-            pathway_status_periods::pathway_id.eq(id),
+            pathway_status_periods::pathway_id.eq(current.id),
             pathway_status_periods::status.eq(change.to),
             pathway_status_periods::started_at.eq(updated.status_since),
             pathway_status_periods::reason.eq(&change.reason),
         ))
         .execute(tx.conn())
         .await?;
-    events::record(
-        tx,
-        id,
-        who.subject.id(),
-        EventData::StatusChanged(event::StatusChanged {
-            from: current.status,
-            to: change.to,
-            reason: change.reason.clone(),
-            closure_reason: change.closure_reason,
-        }),
-    )
-    .await?;
     Ok(updated)
 }
 
-/// Hands the pathway to another referent (supervisors; checked by policy).
-pub async fn assign_referent(
+pub async fn write_referent(
     tx: &mut Tx<'_>,
-    who: &Principal,
     id: Uuid,
     version: i32,
     referent: Uuid,
-) -> Result<Pathway, Error> {
-    let current = lock_at(tx, who, id, version).await?;
-    if !can_be_referent(tx, referent, current.territory_id, current.domain).await? {
-        return Err(Error::unprocessable(
-            "referent_id",
-            "must be an active coordinator or supervisor of the pathway's territory and domain",
-        ));
-    }
-    let updated: Pathway = diesel::update(pathways::table.find(id))
+) -> QueryResult<Pathway> {
+    diesel::update(pathways::table.find(id))
         .set((
             pathways::referent_id.eq(referent),
             pathways::version.eq(version + 1),
         ))
         .returning(Pathway::as_returning())
         .get_result(tx.conn())
-        .await?;
-    events::record(
-        tx,
-        id,
-        who.subject.id(),
-        EventData::ReferentAssigned(event::ReferentAssigned {
-            from: current.referent_id,
-            to: referent,
-        }),
-    )
-    .await?;
-    Ok(updated)
+        .await
 }
 
 /// Which pathways of a referent's caseload a transfer takes: the open ones
@@ -560,16 +467,13 @@ pub struct Transferred {
 /// beyond).
 pub const MAX_TRANSFER: usize = 1000;
 
-/// Hands `caseload` to `to` in one transaction: every pathway locked, those
-/// `to` may follow moved (version, `referent_assigned` event), the others
-/// left. With `dry_run`, nothing is written.
-pub async fn transfer(
+/// The open pathways of `caseload` within the caller's scope, locked,
+/// as (id, territory, domain): one more than `MAX_TRANSFER` at most.
+pub async fn caseload_locked(
     tx: &mut Tx<'_>,
     who: &Principal,
     caseload: Caseload,
-    to: Uuid,
-    dry_run: bool,
-) -> Result<Transferred, Error> {
+) -> QueryResult<Vec<(Uuid, Uuid, Domain)>> {
     // Narrowed within the scope (which the predicate holds anyway).
     let domains = caseload
         .domain
@@ -577,7 +481,7 @@ pub async fn transfer(
     let territories = caseload
         .territory
         .map_or_else(|| who.territories.clone(), |territory| vec![territory]);
-    let rows: Vec<(Uuid, Uuid, Domain)> = pathways::table
+    pathways::table
         .filter(pathways_visible(who))
         .filter(pathways::referent_id.eq(caseload.referent))
         .filter(pathways::status.ne(PathwayStatus::Closed))
@@ -588,81 +492,31 @@ pub async fn transfer(
         .limit(i64::try_from(MAX_TRANSFER).unwrap_or(i64::MAX) + 1)
         .for_update()
         .load(tx.conn())
-        .await?;
-    if rows.len() > MAX_TRANSFER {
-        return Err(Error::unprocessable(
-            "from_referent_id",
-            format!(
-                "has more than {MAX_TRANSFER} open pathways: transfer them by domain or \
-                 territory"
-            ),
-        ));
-    }
-    let mut allowed: Vec<((Uuid, Domain), bool)> = Vec::new();
-    let mut done = Transferred::default();
-    for (id, territory, domain) in rows {
-        let known = allowed.iter().find(|(key, _)| *key == (territory, domain));
-        let may = match known {
-            Some((_, may)) => *may,
-            None => {
-                let may = can_be_referent(tx, to, territory, domain).await?;
-                allowed.push(((territory, domain), may));
-                may
-            }
-        };
-        if may { &mut done.moved } else { &mut done.left }.push(id);
-    }
-    if dry_run || done.moved.is_empty() {
-        return Ok(done);
-    }
-    diesel::update(pathways::table.filter(pathways::id.eq_any(&done.moved)))
+        .await
+}
+
+/// Hands the pathways `ids` to the referent `to`, each at its next version.
+pub async fn hand_over(tx: &mut Tx<'_>, ids: &[Uuid], to: Uuid) -> QueryResult<usize> {
+    diesel::update(pathways::table.filter(pathways::id.eq_any(ids)))
         .set((
             pathways::referent_id.eq(to),
             pathways::version.eq(pathways::version + 1),
         ))
         .execute(tx.conn())
-        .await?;
-    for id in &done.moved {
-        let assigned = event::ReferentAssigned {
-            from: Some(caseload.referent),
-            to,
-        };
-        events::record(
-            tx,
-            *id,
-            who.subject.id(),
-            EventData::ReferentAssigned(assigned),
-        )
-        .await?;
-    }
-    Ok(done)
+        .await
 }
 
-/// Sets (`Some`) or clears (`None`) the critical flag, with a reason.
-pub async fn set_critical(
+/// Sets (`Some`) or clears (`None`) the critical flag, with its reason
+/// and the day the situation became critical.
+pub async fn write_critical(
     tx: &mut Tx<'_>,
-    who: &Principal,
     id: Uuid,
     version: i32,
     level: Option<EscalationLevel>,
     reason: &str,
-) -> Result<Pathway, Error> {
-    let current = lock_for_steering(tx, who, id, version).await?;
-    if current.status == PathwayStatus::Closed && level.is_some() {
-        return Err(Error::conflict(
-            "The pathway is closed; a closed pathway cannot be flagged critical.",
-        ));
-    }
-    if level.is_none() && current.critical_level.is_none() {
-        return Err(Error::conflict("The pathway is not flagged critical."));
-    }
-    let since = match (level, current.critical_since) {
-        (None, _) => None,
-        // Escalating keeps the date the situation became critical.
-        (Some(_), Some(since)) => Some(since),
-        (Some(_), None) => Some(Utc::now()),
-    };
-    let updated: Pathway = diesel::update(pathways::table.find(id))
+    since: Option<DateTime<Utc>>,
+) -> QueryResult<Pathway> {
+    diesel::update(pathways::table.find(id))
         .set((
             pathways::critical_level.eq(level),
             pathways::critical_reason.eq(level.map(|_| reason)),
@@ -671,49 +525,5 @@ pub async fn set_critical(
         ))
         .returning(Pathway::as_returning())
         .get_result(tx.conn())
-        .await?;
-    let (previous_level, reason) = (current.critical_level, reason.to_owned());
-    let data = match level {
-        Some(level) => EventData::CriticalSet(event::CriticalSet {
-            level,
-            previous_level,
-            reason,
-        }),
-        None => EventData::CriticalCleared(event::CriticalCleared {
-            previous_level,
-            reason,
-        }),
-    };
-    events::record(tx, id, who.subject.id(), data).await?;
-    Ok(updated)
-}
-
-/// Locks an open pathway in scope that the caller may steer (supervisor,
-/// or its referent), for a change under it that steers it (an escalation).
-pub async fn lock_open_to_steer(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-) -> Result<Pathway, Error> {
-    let pathway = lock_open_for_child(conn, who, id).await?;
-    if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
-        return Err(not_steering());
-    }
-    Ok(pathway)
-}
-
-/// Locks a pathway in scope, for a change under it (decision, plan, …):
-/// the caller records the child and its event in the same transaction.
-pub async fn lock_open_for_child(
-    conn: &mut AsyncPgConnection,
-    who: &Principal,
-    id: Uuid,
-) -> Result<Pathway, Error> {
-    let pathway = lock(conn, who, id).await?;
-    if pathway.status == PathwayStatus::Closed {
-        return Err(Error::conflict(
-            "The pathway is closed: nothing more can be added to it. Open a new pathway instead.",
-        ));
-    }
-    Ok(pathway)
+        .await
 }

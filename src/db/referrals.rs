@@ -16,18 +16,11 @@ use crate::db::PageRequest;
 use crate::db::Tx;
 use crate::db::audit::NewRecord;
 use crate::db::audited::AuditedDsl;
-use crate::db::communes;
-use crate::db::pathways::{self, NewPathway};
 use crate::db::persons::{self, NewPerson, Person};
 use crate::db::schema::{organizations, pathways as pathways_t, persons as persons_t, referrals};
 use crate::db::scope::{persons_visible, referrals_triaged};
-use crate::db::{domain_calendar, events};
-use crate::domain::enums::name_of;
-use crate::domain::events::{self as event, EventData};
 use crate::domain::nir::Nir;
 use crate::domain::principal::Principal;
-use crate::domain::refusal::Refusal;
-use crate::domain::rollout::check_pathway_date;
 use crate::domain::{
     Domain, OrganizationKind, PathwayStatus, ReferralDeclineReason, ReferralStatus,
 };
@@ -85,20 +78,15 @@ pub struct Receipt {
     pub sharing_objection: bool,
 }
 
-/// Records the referral in the queue of the commune's territory. The
-/// domain must be open today and the commune covered; nothing else is
-/// looked at.
-pub async fn receive(
+/// Queues the referral in `territory`, its NIR sealed.
+pub async fn insert(
     tx: &mut Tx<'_>,
     keys: &PersonalDataKeys,
     incoming: &Incoming,
-) -> Result<Referral, Error> {
-    let today = Utc::now().date_naive();
-    check_open(tx, incoming.domain, today).await?;
-    let territory =
-        communes::covering_territory(tx, &incoming.commune_insee, "commune_insee").await?;
+    territory: Uuid,
+) -> QueryResult<Referral> {
     let id = Uuid::now_v7();
-    let referral = diesel::insert_into(referrals::table)
+    diesel::insert_into(referrals::table)
         .values((
             referrals::id.eq(id),
             referrals::client_id.eq(incoming.client_id),
@@ -117,28 +105,7 @@ pub async fn receive(
         ))
         .returning(Referral::as_returning())
         .get_result(tx.conn())
-        .await?;
-    Ok(referral)
-}
-
-async fn check_open(
-    conn: &mut AsyncPgConnection,
-    domain: Domain,
-    today: NaiveDate,
-) -> Result<(), Error> {
-    let opening = domain_calendar::find(conn, domain)
-        .await?
-        .ok_or_else(|| Error::unprocessable("domain", "has no opening date"))?;
-    check_pathway_date(opening.opens_on, today, today).map_err(|closed| {
-        Error::Refused(Refusal::DomainNotOpen {
-            detail: format!(
-                "The domain `{}` accepts referrals from {} on.",
-                name_of(&domain),
-                closed.opens_on
-            ),
-            opens_on: closed.opens_on,
-        })
-    })
+        .await
 }
 
 /// A referral of `organization`, as its receipt.
@@ -207,221 +174,111 @@ pub async fn queue(
         .await
 }
 
-fn not_found() -> Error {
+pub fn not_found() -> Error {
     Error::not_found("No such referral in your territories and domains.")
 }
 
-/// A pending referral of the caller's queue, locked for the decision.
-async fn lock_pending(
-    conn: &mut AsyncPgConnection,
+/// A referral of the caller's queue, locked for the decision.
+pub async fn lock_in_queue(
+    tx: &mut Tx<'_>,
     who: &Principal,
     id: Uuid,
-) -> Result<Referral, Error> {
-    let referral: Referral = referrals::table
+) -> QueryResult<Option<Referral>> {
+    referrals::table
         .find(id)
         .filter(referrals_triaged(who))
         .select(Referral::as_select())
         .for_update()
-        .first(&mut *conn)
+        .first(tx.conn())
         .await
-        .optional()?
-        .ok_or_else(not_found)?;
-    if referral.status != ReferralStatus::Pending {
-        return Err(Error::conflict(format!(
-            "This referral was already {}.",
-            name_of(&referral.status)
-        )));
-    }
-    Ok(referral)
+        .optional()
 }
 
-/// How staff take a referral in.
-#[derive(Debug, Default)]
-pub struct Acceptance {
-    /// The person it concerns, chosen by staff; `None`: matched as the
-    /// partner's number, the NIR or a close name with the birth date say,
-    /// within the caller's territories, or else created.
-    pub person_id: Option<Uuid>,
-    /// The caller becomes the pathway's referent.
-    pub take_as_referent: bool,
-    /// The caller may also take over a pathway that has a referent (the
-    /// policy's answer for `AssignReferent`).
-    pub may_replace_referent: bool,
-}
-
-/// What accepting did.
-#[derive(Debug, Clone)]
-pub struct Accepted {
-    pub referral: Referral,
-    /// The partner's number differs from the one the person already had:
-    /// the person's was kept, and the referral keeps the partner's.
-    pub partner_number_differs: bool,
-}
-
-/// Accepts a pending referral: the person, the pathway, the referral's
-/// decision and its events, in one transaction. From this moment the
-/// referring partner follows the pathway.
-pub async fn accept(
-    tx: &mut Tx<'_>,
-    keys: &PersonalDataKeys,
-    who: &Principal,
-    id: Uuid,
-    acceptance: &Acceptance,
-) -> Result<Accepted, Error> {
-    let today = Utc::now().date_naive();
-    let actor = who.subject.id();
-    let referral = lock_pending(tx, who, id).await?;
-    check_open(tx, referral.domain, today).await?;
-    // Two referrals of one person accepted at once must find one person
-    // and one pathway: those for one birth date are taken one at a time.
+/// Two referrals of one person accepted at once must find one person and
+/// one pathway: those for one birth date are taken one at a time.
+pub async fn serialize_birth_date(tx: &mut Tx<'_>, birth_date: NaiveDate) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('referral ' || $1::text))")
-        .bind::<Date, _>(referral.birth_date)
+        .bind::<Date, _>(birth_date)
         .execute(tx.conn())
         .await?;
-    let kind: OrganizationKind = organizations::table
-        .find(referral.organization_id)
+    Ok(())
+}
+
+pub async fn organization_kind(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<OrganizationKind> {
+    organizations::table
+        .find(id)
         .select(organizations::kind)
-        .first(tx.conn())
-        .await?;
-    let nir = referral
-        .nir_ciphertext
-        .as_deref()
-        .and_then(|sealed| keys.decrypt_nir(referral.id, sealed));
-    let nir_index = nir.as_ref().map(|n| keys.nir_index(n));
-    let chosen = match acceptance.person_id {
-        Some(person) => Some(chosen_person(tx, who, person).await?),
-        None => find_person(tx, who, &referral, kind, nir_index.as_deref()).await?,
-    };
-    let person_matched = chosen.is_some();
-    let (person, partner_number_differs) = match chosen {
-        Some(person) => {
-            let differs =
-                merge_identifiers(tx, keys, &person, &referral, kind, nir.as_ref()).await?;
-            (person, differs)
-        }
-        None => (
-            create_person(tx, keys, &referral, kind, nir.as_ref()).await?,
-            false,
-        ),
-    };
-    let referent = acceptance.take_as_referent.then_some(actor);
-    if let Some(referent) = referent
-        && !pathways::can_be_referent(tx, referent, person.territory_id, referral.domain).await?
-    {
-        return Err(Error::unprocessable(
-            "take_as_referent",
-            "you do not work in the person's territory and the referral's domain",
-        ));
-    }
-    let open: Option<(Uuid, Option<Uuid>)> = pathways_t::table
-        .filter(pathways_t::person_id.eq(person.id))
-        .filter(pathways_t::domain.eq(referral.domain))
+        .first(conn)
+        .await
+}
+
+/// The open pathway of `person` in `domain`, locked, with its referent.
+pub async fn open_pathway_locked(
+    tx: &mut Tx<'_>,
+    person: Uuid,
+    domain: Domain,
+) -> QueryResult<Option<(Uuid, Option<Uuid>)>> {
+    pathways_t::table
+        .filter(pathways_t::person_id.eq(person))
+        .filter(pathways_t::domain.eq(domain))
         .filter(pathways_t::status.ne(PathwayStatus::Closed))
         .select((pathways_t::id, pathways_t::referent_id))
         .for_update()
         .first(tx.conn())
         .await
-        .optional()?;
-    let opening = match open {
-        Some(_) => None,
-        None => Some(NewPathway {
-            id: Uuid::now_v7(),
-            person_id: person.id,
-            domain: referral.domain,
-            territory_id: person.territory_id,
-            referent_id: referent,
-            opened_on: today,
-            continues_from: None,
-            continuation_reason: None,
-        }),
-    };
-    let pathway_id = opening
-        .as_ref()
-        .map(|new| new.id)
-        .or(open.map(|(id, _)| id))
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("no pathway to accept into")))?;
-    // The decision comes first (the foreign key to the pathway is checked
-    // at commit), so that the events below already count the partner
-    // among those who follow the pathway (feed and webhook outbox).
-    let referral: Referral = diesel::update(referrals::table.find(referral.id))
+        .optional()
+}
+
+/// The decision to accept: the person and pathway it went to.
+pub struct AcceptedRow {
+    pub person_id: Uuid,
+    pub pathway_id: Uuid,
+    pub person_matched: bool,
+    pub pathway_opened: bool,
+    pub decided_by: Uuid,
+}
+
+pub async fn write_accepted(tx: &mut Tx<'_>, id: Uuid, row: &AcceptedRow) -> QueryResult<Referral> {
+    diesel::update(referrals::table.find(id))
         .set((
             referrals::status.eq(ReferralStatus::Accepted),
-            referrals::person_id.eq(person.id),
-            referrals::pathway_id.eq(pathway_id),
-            referrals::person_matched.eq(person_matched),
-            referrals::pathway_opened.eq(opening.is_some()),
+            referrals::person_id.eq(row.person_id),
+            referrals::pathway_id.eq(row.pathway_id),
+            referrals::person_matched.eq(row.person_matched),
+            referrals::pathway_opened.eq(row.pathway_opened),
             referrals::decided_at.eq(diesel::dsl::now),
-            referrals::decided_by.eq(actor),
+            referrals::decided_by.eq(row.decided_by),
         ))
         .returning(Referral::as_returning())
         .get_result(tx.conn())
-        .await?;
-    match (&opening, open, referent) {
-        (Some(new), _, _) => {
-            pathways::open(tx, new, actor, Some(&referral.reason)).await?;
-        }
-        (None, Some((_, current)), Some(referent)) if current != Some(referent) => {
-            take_as_referent(tx, acceptance, pathway_id, current, referent).await?;
-        }
-        _ => {}
-    }
-    events::record(
-        tx,
-        pathway_id,
-        actor,
-        EventData::ReferralAccepted(event::ReferralAccepted {
-            referral_id: referral.id,
-            organization_id: referral.organization_id,
-            domain: referral.domain,
-            pathway_opened: opening.is_some(),
-            partner_number_differs,
-        }),
-    )
-    .await?;
-    Ok(Accepted {
-        referral,
-        partner_number_differs,
-    })
+        .await
 }
 
-/// Declines a pending referral with a coded reason; the partner is told
-/// through its receipt and its feed.
-pub async fn decline(
+pub async fn write_declined(
     tx: &mut Tx<'_>,
-    who: &Principal,
     id: Uuid,
     reason: ReferralDeclineReason,
     comment: Option<&str>,
-) -> Result<Referral, Error> {
-    let actor = who.subject.id();
-    let referral = lock_pending(tx, who, id).await?;
-    let referral: Referral = diesel::update(referrals::table.find(referral.id))
+    by: Uuid,
+) -> QueryResult<Referral> {
+    diesel::update(referrals::table.find(id))
         .set((
             referrals::status.eq(ReferralStatus::Declined),
             referrals::decline_reason.eq(reason),
             referrals::decision_comment.eq(comment),
             referrals::decided_at.eq(diesel::dsl::now),
-            referrals::decided_by.eq(actor),
+            referrals::decided_by.eq(by),
         ))
         .returning(Referral::as_returning())
         .get_result(tx.conn())
-        .await?;
-    events::record_unattached(
-        tx,
-        actor,
-        EventData::ReferralDeclined(event::ReferralDeclined {
-            referral_id: referral.id,
-            organization_id: referral.organization_id,
-            domain: referral.domain,
-            decline_reason: reason,
-        }),
-    )
-    .await?;
-    Ok(referral)
+        .await
 }
 
 /// The person staff chose, if in their territories, locked.
-async fn chosen_person(
+pub async fn chosen_person(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     id: Uuid,
@@ -446,7 +303,7 @@ struct Matched {
 /// Finds the person among those of the caller's territories: by partner
 /// number (with the birth date: a CAF number covers a household), then by
 /// NIR, then by a close name and the same birth date.
-async fn find_person(
+pub async fn find_person(
     conn: &mut AsyncPgConnection,
     who: &Principal,
     referral: &Referral,
@@ -485,7 +342,7 @@ fn number_column(kind: OrganizationKind) -> &'static str {
 
 /// Gives the person the partner's number and the NIR where it has none;
 /// never overwrites a different one. Whether the partner's number differed.
-async fn merge_identifiers(
+pub async fn merge_identifiers(
     tx: &mut Tx<'_>,
     keys: &PersonalDataKeys,
     person: &Person,
@@ -520,7 +377,7 @@ async fn merge_identifiers(
     Ok(differs)
 }
 
-async fn create_person(
+pub async fn create_person(
     tx: &mut Tx<'_>,
     keys: &PersonalDataKeys,
     referral: &Referral,
@@ -548,38 +405,4 @@ async fn create_person(
         nir_index: nir.map(|n| keys.nir_index(n)),
     };
     Ok(persons::insert(tx, &new).await?)
-}
-
-/// The accepting staff member becomes the referent of a pathway already
-/// open: a coordinator only of one that has none, a supervisor of any.
-async fn take_as_referent(
-    tx: &mut Tx<'_>,
-    acceptance: &Acceptance,
-    pathway: Uuid,
-    current: Option<Uuid>,
-    referent: Uuid,
-) -> Result<(), Error> {
-    if current.is_some() && !acceptance.may_replace_referent {
-        return Err(Error::conflict(
-            "The pathway already has a referent; a supervisor can hand it to you.",
-        ));
-    }
-    diesel::update(pathways_t::table.find(pathway))
-        .set((
-            pathways_t::referent_id.eq(referent),
-            pathways_t::version.eq(pathways_t::version + 1),
-        ))
-        .execute(tx.conn())
-        .await?;
-    events::record(
-        tx,
-        pathway,
-        referent, // the caller, who takes the pathway
-        EventData::ReferentAssigned(event::ReferentAssigned {
-            from: current,
-            to: referent,
-        }),
-    )
-    .await?;
-    Ok(())
 }

@@ -19,6 +19,7 @@ use crate::domain::events::{self as event, EventData};
 use crate::domain::policy::may_move_escalation;
 use crate::domain::{EscalationClosure, EscalationStatus};
 use crate::services::change::Change;
+use crate::services::pathways::lock_open_to_steer;
 
 /// An escalation to send.
 #[derive(Debug)]
@@ -60,7 +61,7 @@ pub async fn send(
         .run(
             conn,
             async |tx| {
-                let pathway = pathways::lock_open_to_steer(tx, who, new.pathway_id).await?;
+                let pathway = lock_open_to_steer(tx, who, new.pathway_id).await?;
                 let Some(level) = pathway.critical_level else {
                     return Err(Error::conflict(
                         "The situation is not flagged critical: flag it first \

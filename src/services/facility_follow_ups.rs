@@ -10,11 +10,12 @@ use uuid::Uuid;
 use crate::audit::Acting;
 use crate::db::facility_follow_ups::{self, FollowUp, NewFollowUp, NewStatus};
 use crate::db::versioned::at_version;
-use crate::db::{Error, events, pathways};
+use crate::db::{Error, events};
 use crate::domain::DecisionKind;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::events::{self as event, EventData};
 use crate::services::change::Change;
+use crate::services::pathways::lock_open_for_child;
 
 /// Addresses an orientation of the caller's scope to a facility.
 pub async fn address(
@@ -32,7 +33,7 @@ pub async fn address(
                 else {
                     return Err(facility_follow_ups::decision_not_found());
                 };
-                pathways::lock_open_for_child(tx, who, pathway).await?;
+                lock_open_for_child(tx, who, pathway).await?;
                 if kind != DecisionKind::Orientation {
                     return Err(Error::conflict(
                         "Only an orientation is addressed to facilities; this decision is not one.",

@@ -11,12 +11,13 @@ use uuid::Uuid;
 use crate::audit::Acting;
 use crate::db::meetings::{self, Meeting, MeetingWithParticipants, NewMeetingRow};
 use crate::db::versioned::at_version;
-use crate::db::{Error, events, pathways};
+use crate::db::{Error, events};
 use crate::domain::MeetingStatus;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::events::{self as event, EventData};
 use crate::domain::meeting;
 use crate::services::change::Change;
+use crate::services::pathways::lock_open_for_child;
 
 /// When a new meeting is: convened for a time, or already held.
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ pub async fn record(
         .run(
             conn,
             async |tx| {
-                pathways::lock_open_for_child(tx, by.who, new.pathway_id).await?;
+                lock_open_for_child(tx, by.who, new.pathway_id).await?;
                 let (status, planned_at, held_on, outcome) = match &new.when {
                     When::Planned(at) => (MeetingStatus::Planned, Some(*at), None, None),
                     When::Held { on, outcome } => {
@@ -132,7 +133,7 @@ pub async fn advance(
                 // off: also once the pathway closed, so that no GOS stays
                 // planned forever.
                 if matches!(change, Move::Hold { .. }) {
-                    pathways::lock_open_for_child(tx, who, current.pathway_id).await?;
+                    lock_open_for_child(tx, who, current.pathway_id).await?;
                 }
                 let to = change.to();
                 let allowed = meeting::allowed_next(current.status);

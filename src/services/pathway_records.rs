@@ -7,11 +7,12 @@ use uuid::Uuid;
 use crate::audit::Acting;
 use crate::db::decisions::{self, Decision, NewDecision};
 use crate::db::notes::{self, Note};
-use crate::db::{Error, events, pathways};
+use crate::db::{Error, events};
 use crate::domain::NoteVisibility;
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::events::{self as event, EventData};
 use crate::services::change::Change;
+use crate::services::pathways::lock_open_for_child;
 
 pub async fn record_decision(
     conn: &mut AsyncPgConnection,
@@ -22,7 +23,7 @@ pub async fn record_decision(
         .run(
             conn,
             async |tx| {
-                pathways::lock_open_for_child(tx, by.who, new.pathway_id).await?;
+                lock_open_for_child(tx, by.who, new.pathway_id).await?;
                 let decision = decisions::insert(tx, new).await?;
                 let data = EventData::DecisionRecorded(event::DecisionRecorded {
                     decision_id: decision.id,
@@ -52,7 +53,7 @@ pub async fn add_note(
         .run(
             conn,
             async |tx| {
-                pathways::lock_open_for_child(tx, by.who, pathway).await?;
+                lock_open_for_child(tx, by.who, pathway).await?;
                 let author = by.who.subject.id();
                 let note = notes::insert(tx, pathway, author, visibility, body).await?;
                 // The event names the note, never its text.

@@ -3,23 +3,29 @@
 //! situation. Each commits its change, its event and its audit record
 //! together ([`Change::run`]).
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use crate::audit::Acting;
 use crate::audit::Entry;
 use crate::db::error::{Violation, violation};
-use crate::db::pathways::{self, Caseload, NewPathway, Pathway, Transferred, Transition};
-use crate::db::{Error, domain_calendar, persons};
+use crate::db::pathways::{
+    self, Caseload, MAX_TRANSFER, NewPathway, Pathway, Transferred, Transition,
+};
+use crate::db::{Error, Tx, domain_calendar, events, persons};
 use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::enums::name_of;
-use crate::domain::pathway::{ContinuationError, check_continuation};
-use crate::domain::policy::default_referent;
+use crate::domain::events::{self as event, EventData};
+use crate::domain::pathway::{
+    ContinuationError, TransitionError, check_continuation, check_transition,
+};
+use crate::domain::policy::{default_referent, may_move_pathway, may_steer};
+use crate::domain::principal::Principal;
 use crate::domain::refusal::Refusal;
 use crate::domain::rollout::check_pathway_date;
 use crate::domain::validation::Checks;
-use crate::domain::{ContinuationReason, Domain, EscalationLevel};
+use crate::domain::{ContinuationReason, Domain, EscalationLevel, PathwayStatus};
 use crate::services::change::{Change, described};
 
 /// What opening a pathway asks for, its text already parsed.
@@ -123,11 +129,7 @@ pub async fn open(
     let opened = Change::new(by, AuditAction::Create, AuditTarget::Pathway)
         .run(
             conn,
-            async |conn| {
-                pathways::open(conn, &new, by.who.subject.id(), reason)
-                    .await
-                    .map_err(Error::from)
-            },
+            async |tx| opened(tx, &new, by.who.subject.id(), reason).await,
             |pathway| pathway.id,
         )
         .await;
@@ -145,6 +147,38 @@ pub async fn open(
     }
 }
 
+/// Writes a new pathway with its `pathway_opened` event and, when it
+/// continues another, that pathway's `pathway_continued`. Also how an
+/// accepted referral opens one.
+pub async fn opened(
+    tx: &mut Tx<'_>,
+    new: &NewPathway,
+    actor: Uuid,
+    reason: Option<&str>,
+) -> Result<Pathway, Error> {
+    let pathway = pathways::insert(tx, new, reason).await?;
+    let data = EventData::PathwayOpened(event::PathwayOpened {
+        domain: pathway.domain,
+        status: pathway.status,
+        opened_on: pathway.opened_on,
+        referent_id: pathway.referent_id,
+        reason: reason.map(str::to_owned),
+        continues_from: pathway.continues_from,
+        continuation_reason: pathway.continuation_reason,
+    });
+    events::record(tx, pathway.id, actor, data).await?;
+    if let (Some(previous), Some(why)) = (pathway.continues_from, pathway.continuation_reason) {
+        let continued = EventData::PathwayContinued(event::PathwayContinued {
+            pathway_id: pathway.id,
+            domain: pathway.domain,
+            opened_on: pathway.opened_on,
+            reason: why,
+        });
+        events::record(tx, previous, actor, continued).await?;
+    }
+    Ok(pathway)
+}
+
 /// Moves the status as the state machine allows.
 pub async fn transition(
     conn: &mut AsyncPgConnection,
@@ -157,7 +191,24 @@ pub async fn transition(
         .of(id)
         .run(
             conn,
-            async |conn| pathways::transition(conn, by.who, id, version, change).await,
+            async |tx| {
+                let who = by.who;
+                let current = pathways::lock_at(tx, who, id, version).await?;
+                if !may_move_pathway(who.role, who.subject.id(), current.referent_id, change.to) {
+                    return Err(pathways::not_steering());
+                }
+                check_transition(current.status, change.to, change.closure_reason)
+                    .map_err(refused_move)?;
+                let updated = pathways::write_status(tx, &current, version, change).await?;
+                let data = EventData::StatusChanged(event::StatusChanged {
+                    from: current.status,
+                    to: change.to,
+                    reason: change.reason.clone(),
+                    closure_reason: change.closure_reason,
+                });
+                events::record(tx, id, who.subject.id(), data).await?;
+                Ok(updated)
+            },
             |pathway| pathway.id,
         )
         .await
@@ -175,7 +226,25 @@ pub async fn assign_referent(
         .of(id)
         .run(
             conn,
-            async |conn| pathways::assign_referent(conn, by.who, id, version, referent).await,
+            async |tx| {
+                let current = pathways::lock_at(tx, by.who, id, version).await?;
+                if !pathways::can_be_referent(tx, referent, current.territory_id, current.domain)
+                    .await?
+                {
+                    return Err(Error::unprocessable(
+                        "referent_id",
+                        "must be an active coordinator or supervisor of the pathway's territory \
+                         and domain",
+                    ));
+                }
+                let updated = pathways::write_referent(tx, id, version, referent).await?;
+                let data = EventData::ReferentAssigned(event::ReferentAssigned {
+                    from: current.referent_id,
+                    to: referent,
+                });
+                events::record(tx, id, by.who.subject.id(), data).await?;
+                Ok(updated)
+            },
             |pathway| pathway.id,
         )
         .await
@@ -199,7 +268,43 @@ pub async fn steer_critical(
         .of(id)
         .run(
             conn,
-            async |conn| pathways::set_critical(conn, by.who, id, version, level, reason).await,
+            async |tx| {
+                let who = by.who;
+                let current = pathways::lock_at(tx, who, id, version).await?;
+                if !may_steer(who.role, who.subject.id(), current.referent_id) {
+                    return Err(pathways::not_steering());
+                }
+                if current.status == PathwayStatus::Closed && level.is_some() {
+                    return Err(Error::conflict(
+                        "The pathway is closed; a closed pathway cannot be flagged critical.",
+                    ));
+                }
+                if level.is_none() && current.critical_level.is_none() {
+                    return Err(Error::conflict("The pathway is not flagged critical."));
+                }
+                let since = match (level, current.critical_since) {
+                    (None, _) => None,
+                    // Escalating keeps the date the situation became critical.
+                    (Some(_), Some(since)) => Some(since),
+                    (Some(_), None) => Some(Utc::now()),
+                };
+                let updated =
+                    pathways::write_critical(tx, id, version, level, reason, since).await?;
+                let (previous_level, reason) = (current.critical_level, reason.to_owned());
+                let data = match level {
+                    Some(level) => EventData::CriticalSet(event::CriticalSet {
+                        level,
+                        previous_level,
+                        reason,
+                    }),
+                    None => EventData::CriticalCleared(event::CriticalCleared {
+                        previous_level,
+                        reason,
+                    }),
+                };
+                events::record(tx, id, who.subject.id(), data).await?;
+                Ok(updated)
+            },
             |pathway| pathway.id,
         )
         .await
@@ -224,10 +329,108 @@ pub async fn transfer_caseload(
     } else {
         AuditAction::AssignReferent
     };
-    described(conn, by, action, AuditTarget::Pathway, async |conn| {
-        let done = pathways::transfer(conn, by.who, caseload, to, dry_run).await?;
+    described(conn, by, action, AuditTarget::Pathway, async |tx| {
+        let done = transfer(tx, by.who, caseload, to, dry_run).await?;
         let moved = done.moved.clone();
         Ok((done, |entry: Entry| entry.listing(asked, moved)))
     })
     .await
+}
+
+/// Hands `caseload` to `to`: every pathway locked, those `to` may follow
+/// moved (version, `referent_assigned` event), the others left. With
+/// `dry_run`, nothing is written.
+async fn transfer(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    caseload: Caseload,
+    to: Uuid,
+    dry_run: bool,
+) -> Result<Transferred, Error> {
+    let rows = pathways::caseload_locked(tx, who, caseload).await?;
+    if rows.len() > MAX_TRANSFER {
+        return Err(Error::unprocessable(
+            "from_referent_id",
+            format!(
+                "has more than {MAX_TRANSFER} open pathways: transfer them by domain or \
+                 territory"
+            ),
+        ));
+    }
+    let mut allowed: Vec<((Uuid, Domain), bool)> = Vec::new();
+    let mut done = Transferred::default();
+    for (id, territory, domain) in rows {
+        let known = allowed.iter().find(|(key, _)| *key == (territory, domain));
+        let may = match known {
+            Some((_, may)) => *may,
+            None => {
+                let may = pathways::can_be_referent(tx, to, territory, domain).await?;
+                allowed.push(((territory, domain), may));
+                may
+            }
+        };
+        if may { &mut done.moved } else { &mut done.left }.push(id);
+    }
+    if dry_run || done.moved.is_empty() {
+        return Ok(done);
+    }
+    pathways::hand_over(tx, &done.moved, to).await?;
+    for id in &done.moved {
+        let assigned = event::ReferentAssigned {
+            from: Some(caseload.referent),
+            to,
+        };
+        let data = EventData::ReferentAssigned(assigned);
+        events::record(tx, *id, who.subject.id(), data).await?;
+    }
+    Ok(done)
+}
+
+/// A move the pathway's state machine refuses, in the API's words.
+fn refused_move(error: TransitionError) -> Error {
+    match error {
+        TransitionError::Forbidden { from, to, allowed } => Error::forbidden_transition(
+            "pathway",
+            &name_of(&from),
+            &name_of(&to),
+            allowed.iter().map(name_of).collect(),
+        ),
+        TransitionError::ClosureReasonMissing => {
+            Error::unprocessable("closure_reason", "is required to close a pathway")
+        }
+        TransitionError::ClosureReasonUnexpected => {
+            Error::unprocessable("closure_reason", "is only for a move to `closed`")
+        }
+    }
+}
+
+/// Locks an open pathway in scope, for a change under it (decision, plan,
+/// meeting, …): the caller records the child and its event in the same
+/// transaction.
+pub async fn lock_open_for_child(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Pathway, Error> {
+    let pathway = pathways::lock(tx, who, id).await?;
+    if pathway.status == PathwayStatus::Closed {
+        return Err(Error::conflict(
+            "The pathway is closed: nothing more can be added to it. Open a new pathway instead.",
+        ));
+    }
+    Ok(pathway)
+}
+
+/// Locks an open pathway in scope that the caller may steer (supervisor,
+/// or its referent), for a change under it that steers it (an escalation).
+pub async fn lock_open_to_steer(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Pathway, Error> {
+    let pathway = lock_open_for_child(tx, who, id).await?;
+    if !may_steer(who.role, who.subject.id(), pathway.referent_id) {
+        return Err(pathways::not_steering());
+    }
+    Ok(pathway)
 }

@@ -20,6 +20,7 @@ use crate::domain::principal::Principal;
 use crate::domain::refusal::{Refusal, WaitingCommitment};
 use crate::domain::{ConsentBy, PathwayStatus, PlanEndReason, PlanKind, PlanStatus};
 use crate::services::change::Change;
+use crate::services::pathways::lock_open_for_child;
 
 /// What starting a plan asks for, its text already parsed.
 pub struct NewPlan {
@@ -52,7 +53,7 @@ pub async fn start(
         .run(
             conn,
             async |tx| {
-                let parent = pathways::lock_open_for_child(tx, who, new.pathway_id).await?;
+                let parent = lock_open_for_child(tx, who, new.pathway_id).await?;
                 if !kind_allowed(parent.domain, new.kind) {
                     return Err(Error::unprocessable(
                         "kind",
