@@ -25,6 +25,8 @@ pub struct RuleSetting {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(RuleSetting);
+
 /// A rule's new setting.
 #[derive(Debug, Clone, Copy, AsChangeset)]
 #[diesel(table_name = alert_rules, treat_none_as_null = true)]

@@ -404,28 +404,3 @@ pub async fn search(
     }
     query.load(conn).await
 }
-
-/// Who touched one person's file, oldest first: the records naming one of
-/// its rows, and the lists and searches that returned one, as the
-/// personal-data registry ([`crate::db::personal_data`]) links them.
-pub async fn of_person(
-    conn: &mut AsyncPgConnection,
-    person: Uuid,
-    after: Option<i64>,
-    limit: i64,
-    record: &NewRecord,
-) -> QueryResult<Vec<Record>> {
-    use crate::db::audited::AuditedDsl;
-    use diesel::sql_types::{BigInt, Nullable, Uuid as SqlUuid};
-    let condition = crate::db::personal_data::access_condition_sql();
-    diesel::sql_query(format!(
-        "SELECT a.* FROM audit_log a WHERE {condition} \
-           AND ($2::bigint IS NULL OR a.seq > $2) ORDER BY a.seq LIMIT $3"
-    ))
-    .bind::<SqlUuid, _>(person)
-    .bind::<Nullable<BigInt>, _>(after)
-    .bind::<BigInt, _>(limit + 1)
-    .audited(record)
-    .load(conn)
-    .await
-}

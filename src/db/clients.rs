@@ -25,6 +25,8 @@ pub struct Client {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(Client);
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = clients)]
 pub struct NewClient {

@@ -18,8 +18,13 @@ use crate::domain::commitment::OnBehalf;
 use crate::domain::principal::Principal;
 use crate::domain::{AnswerChannel, CommitmentRefusalReason, CommitmentStatus, PlanStatus};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A row of `commitments` as stored.
+#[derive(
+    Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = commitments, check_for_backend(diesel::pg::Pg))]
+#[serde(deny_unknown_fields)]
+#[schema(as = CommitmentRecord)]
 pub struct Commitment {
     pub id: Uuid,
     pub plan_id: Uuid,
@@ -40,6 +45,8 @@ pub struct Commitment {
     pub answer_received_via: Option<AnswerChannel>,
     pub answer_received_on: Option<NaiveDate>,
 }
+
+crate::db::versioned::versioned!(Commitment);
 
 impl Commitment {
     /// The answer recorded on the organization's behalf, if it was.

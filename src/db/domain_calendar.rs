@@ -19,6 +19,8 @@ pub struct Opening {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(Opening);
+
 pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Opening>> {
     domain_calendar::table
         .select(Opening::as_select())

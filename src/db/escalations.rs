@@ -20,8 +20,14 @@ use crate::domain::escalation::{self};
 use crate::domain::principal::Principal;
 use crate::domain::{Domain, EscalationClosure, EscalationLevel, EscalationStatus};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A row of `escalations` as stored: what was sent to which organization,
+/// and its answer.
+#[derive(
+    Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = escalations, check_for_backend(diesel::pg::Pg))]
+#[serde(deny_unknown_fields)]
+#[schema(as = EscalationRecord)]
 pub struct Escalation {
     pub id: Uuid,
     pub pathway_id: Uuid,
@@ -35,11 +41,17 @@ pub struct Escalation {
     pub acknowledged_by: Option<Uuid>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub answer: Option<String>,
+    pub answered_by: Option<Uuid>,
     pub answered_at: Option<DateTime<Utc>>,
     pub closure: Option<EscalationClosure>,
+    pub closed_by: Option<Uuid>,
     pub closed_at: Option<DateTime<Utc>>,
     pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
+
+crate::db::versioned::versioned!(Escalation);
 
 /// An escalation with what its reader is told around it: the pathway's
 /// domain and service, the recipient's name, and who sent it (the person

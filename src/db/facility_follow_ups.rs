@@ -44,6 +44,8 @@ pub struct FollowUp {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(FollowUp);
+
 /// What a facility is told of the decision it is addressed.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = decisions, check_for_backend(diesel::pg::Pg))]
@@ -62,8 +64,13 @@ pub struct Addressed {
     pub decision: DecisionSummary,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A row of `facility_statuses` as stored.
+#[derive(
+    Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = facility_statuses, check_for_backend(diesel::pg::Pg))]
+#[serde(deny_unknown_fields)]
+#[schema(as = FacilityStatusRecord)]
 pub struct StatusRecord {
     pub id: Uuid,
     pub follow_up_id: Uuid,

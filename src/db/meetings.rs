@@ -37,6 +37,8 @@ pub struct Meeting {
     pub created_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(Meeting);
+
 /// A meeting with its invitees, or who took part once held.
 #[derive(Debug, Clone)]
 pub struct MeetingWithParticipants {

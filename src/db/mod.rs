@@ -1,6 +1,7 @@
 //! The database: connection pool, embedded migrations, and the private
 //! PostgreSQL cluster used when no `DATABASE_URL` is given.
 
+pub mod access_log;
 pub mod alert_rules;
 pub mod alerts;
 pub mod audit;

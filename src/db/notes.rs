@@ -15,8 +15,14 @@ use crate::domain::NoteVisibility;
 use crate::domain::policy::{NoteReach, note_reach};
 use crate::domain::principal::Principal;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A row of `notes` as stored, its text included (what the API shows of it
+/// is `NoteView`; the right of access hands it over as it is).
+#[derive(
+    Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = notes, check_for_backend(diesel::pg::Pg))]
+#[serde(deny_unknown_fields)]
+#[schema(as = NoteRecord)]
 pub struct Note {
     pub id: Uuid,
     pub pathway_id: Uuid,

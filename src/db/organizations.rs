@@ -31,6 +31,8 @@ pub struct Organization {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(Organization);
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = organizations)]
 pub struct NewOrganization {

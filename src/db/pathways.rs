@@ -44,6 +44,8 @@ pub struct Pathway {
     pub continuation_reason: Option<ContinuationReason>,
 }
 
+crate::db::versioned::versioned!(Pathway);
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = pathways, check_for_backend(diesel::pg::Pg))]
 pub struct NewPathway {

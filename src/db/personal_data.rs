@@ -27,6 +27,17 @@ pub struct PersonalTable {
     /// tables whose rows are audited by id.
     pub of_person: Option<&'static str>,
     pub purge: Purge,
+    /// Whether the right-of-access document ([`crate::db::subject_access`])
+    /// hands its rows over.
+    pub handed_over: HandedOver,
+}
+
+/// Whether a table's rows are in the right-of-access document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandedOver {
+    Yes,
+    /// Not, for this reason.
+    No(&'static str),
 }
 
 /// What anonymising a referral sets: a macro, so that both purges of
@@ -52,6 +63,7 @@ pub const REGISTRY: &[PersonalTable] = &[
                  legal_representative = NULL, anonymised_at = now() \
              WHERE id = ANY($1)",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "person_name_words",
@@ -61,6 +73,7 @@ pub const REGISTRY: &[PersonalTable] = &[
             "the words of a name, for search, kept by triggers on persons: anonymising the \
              person removes them, and a word no one bears leaves name_words",
         ),
+        handed_over: HandedOver::No("the words of the name the document gives, kept for search"),
     },
     PersonalTable {
         table: "pathways",
@@ -70,6 +83,7 @@ pub const REGISTRY: &[PersonalTable] = &[
             "UPDATE pathways SET critical_reason = CASE WHEN critical_level IS NULL THEN NULL \
                  ELSE '[anonymisé]' END WHERE person_id = ANY($1)",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "pathway_status_periods",
@@ -79,6 +93,7 @@ pub const REGISTRY: &[PersonalTable] = &[
             "UPDATE pathway_status_periods SET reason = NULL \
              WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "pathway_events",
@@ -88,6 +103,7 @@ pub const REGISTRY: &[PersonalTable] = &[
             "append-only timeline: events name the notes, plans and decisions they concern, \
              never a note's text; their free-text reasons stay (see the README)",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "decisions",
@@ -97,6 +113,7 @@ pub const REGISTRY: &[PersonalTable] = &[
              WHERE p.person_id = $1",
         ),
         purge: Purge::Keeps("authority, qualification and dates feed the indicators"),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "facility_follow_ups",
@@ -109,12 +126,14 @@ pub const REGISTRY: &[PersonalTable] = &[
             "a facility, a unit, national codes and dates: no free text; they feed the \
              indicators of admissions and refusals",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "facility_statuses",
         resource_type: None,
         of_person: None,
         purge: Purge::Keeps("append-only history of national codes and dates, no free text"),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "escalations",
@@ -128,6 +147,7 @@ pub const REGISTRY: &[PersonalTable] = &[
                  answer = CASE WHEN answer IS NULL THEN NULL ELSE '[anonymisé]' END \
              WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "plans",
@@ -140,6 +160,7 @@ pub const REGISTRY: &[PersonalTable] = &[
             "UPDATE plans SET objectives = NULL \
              WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "plan_versions",
@@ -152,6 +173,7 @@ pub const REGISTRY: &[PersonalTable] = &[
              WHERE plan_id IN (SELECT pl.id FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
                                WHERE p.person_id = ANY($1))",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "commitments",
@@ -165,6 +187,7 @@ pub const REGISTRY: &[PersonalTable] = &[
                  (SELECT pl.id FROM plans pl JOIN pathways p ON p.id = pl.pathway_id \
                   WHERE p.person_id = ANY($1))",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "meetings",
@@ -179,18 +202,21 @@ pub const REGISTRY: &[PersonalTable] = &[
                  cancel_reason = CASE WHEN cancel_reason IS NULL THEN NULL ELSE '[anonymisé]' END \
              WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "meeting_organizations",
         resource_type: None,
         of_person: None,
         purge: Purge::Keeps("which organizations took part: no personal data"),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "meeting_users",
         resource_type: None,
         of_person: None,
         purge: Purge::Keeps("which professionals took part: no data of the person"),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "notes",
@@ -202,6 +228,7 @@ pub const REGISTRY: &[PersonalTable] = &[
         purge: Purge::Statement(
             "DELETE FROM notes WHERE pathway_id IN (SELECT id FROM pathways WHERE person_id = ANY($1))",
         ),
+        handed_over: HandedOver::Yes,
     },
     PersonalTable {
         table: "referrals",
@@ -212,6 +239,7 @@ pub const REGISTRY: &[PersonalTable] = &[
             referral_anonymised!(),
             " WHERE person_id = ANY($1)"
         )),
+        handed_over: HandedOver::Yes,
     },
 ];
 

@@ -41,6 +41,8 @@ pub struct Person {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(Person);
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = persons, check_for_backend(diesel::pg::Pg))]
 pub struct NewPerson {

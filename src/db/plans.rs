@@ -44,19 +44,35 @@ pub struct Plan {
     pub pending_changes: Option<String>,
 }
 
-/// A version of a plan the person agreed to.
-#[derive(Debug, Clone, Queryable, Selectable)]
+crate::db::versioned::versioned!(Plan);
+
+/// A row of `plan_versions` as stored: a version of a plan the person
+/// agreed to.
+#[derive(
+    Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = plan_versions, check_for_backend(diesel::pg::Pg))]
+#[serde(deny_unknown_fields)]
+#[schema(as = PlanVersionRecord)]
 pub struct PlanVersion {
     pub plan_id: Uuid,
     pub number: i32,
     pub objectives: Option<String>,
+    /// The commitments standing when the person agreed (`AgreedCommitment`).
+    #[schema(schema_with = agreed_commitments)]
     pub commitments: serde_json::Value,
     pub changes: Option<String>,
     pub consent_by: ConsentBy,
     pub consented_on: NaiveDate,
     pub recorded_by: Uuid,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// `commitments`' schema, by name: the API's view of a commitment agreed.
+fn agreed_commitments() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name("AgreedCommitment"))
+        .build()
 }
 
 #[derive(Debug, Default, AsChangeset)]

@@ -14,6 +14,19 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use crate::config::DatabaseSettings;
 
 pub type DbPool = managed::Pool<Manager>;
+
+static UNAVAILABLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts a request that found no connection (called where it is answered
+/// 503), for `/metrics`.
+pub fn count_unavailable() {
+    UNAVAILABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Requests that found no connection since start.
+pub fn unavailable_total() -> u64 {
+    UNAVAILABLE.load(std::sync::atomic::Ordering::Relaxed)
+}
 /// A connection taken from the pool, returned to it when dropped.
 pub type Connection = managed::Object<Manager>;
 pub type PoolError = managed::PoolError<ConnectionError>;

@@ -31,7 +31,14 @@ SELECT (SELECT jsonb_build_object(
                                        FROM plan_versions v WHERE v.plan_id = pl.id))
                           ORDER BY pl.id), '[]')
                       FROM plans pl WHERE pl.pathway_id = p.id),
-            'meetings', (SELECT coalesce(jsonb_agg(to_jsonb(m) ORDER BY m.id), '[]')
+            'meetings', (SELECT coalesce(jsonb_agg(to_jsonb(m) || jsonb_build_object(
+                             'organization_ids', (SELECT coalesce(jsonb_agg(mo.organization_id
+                                                      ORDER BY mo.organization_id), '[]')
+                                                  FROM meeting_organizations mo
+                                                  WHERE mo.meeting_id = m.id),
+                             'user_ids', (SELECT coalesce(jsonb_agg(mu.user_id ORDER BY mu.user_id), '[]')
+                                          FROM meeting_users mu WHERE mu.meeting_id = m.id))
+                         ORDER BY m.id), '[]')
                          FROM meetings m WHERE m.pathway_id = p.id),
             'notes', (SELECT coalesce(jsonb_agg(to_jsonb(n) ORDER BY n.id), '[]')
                       FROM notes n WHERE n.pathway_id = p.id),
@@ -69,4 +76,23 @@ pub async fn of_person(
         .get_result(conn)
         .await?;
     Ok(row.document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SQL;
+    use crate::db::personal_data::{HandedOver, REGISTRY};
+
+    /// A table the registry says holds a person's data is in the document,
+    /// unless the registry says why not.
+    #[test]
+    fn the_document_holds_every_table_of_the_registry() {
+        let missing: Vec<&str> = REGISTRY
+            .iter()
+            .filter(|t| t.handed_over == HandedOver::Yes)
+            .map(|t| t.table)
+            .filter(|table| !SQL.contains(&format!("FROM {table} ")))
+            .collect();
+        assert!(missing.is_empty(), "not in the document: {missing:?}");
+    }
 }

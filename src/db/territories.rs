@@ -28,6 +28,8 @@ pub struct Territory {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(Territory);
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = territories)]
 pub struct NewTerritory {

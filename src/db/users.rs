@@ -36,6 +36,8 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+crate::db::versioned::versioned!(User);
+
 /// What a login needs to know.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]

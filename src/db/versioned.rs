@@ -40,32 +40,18 @@ impl VersionError {
     }
 }
 
-/// The tables whose rows are versioned.
+/// Makes a row type of a versioned table `Versioned`: each module of such
+/// a table says so of its row, next to it.
 macro_rules! versioned {
-    ($($row:ty),+ $(,)?) => {$(
-        impl Versioned for $row {
+    ($row:ty) => {
+        impl $crate::db::versioned::Versioned for $row {
             fn version(&self) -> i32 {
                 self.version
             }
         }
-    )+};
+    };
 }
-
-versioned!(
-    super::territories::Territory,
-    super::organizations::Organization,
-    super::clients::Client,
-    super::domain_calendar::Opening,
-    super::alert_rules::RuleSetting,
-    super::persons::Person,
-    super::users::User,
-    super::pathways::Pathway,
-    super::plans::Plan,
-    super::commitments::Commitment,
-    super::facility_follow_ups::FollowUp,
-    super::escalations::Escalation,
-    super::meetings::Meeting,
-);
+pub(crate) use versioned;
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use crate::audit::Entry;
 use crate::audit::record;
 use crate::audit::verify::{Scope, Verification, verify as verify_chain};
 use crate::auth::policy::{ReadAccessLog, ReadAuditTrail, SubjectAccess};
+use crate::db::access_log as access_log_rows;
 use crate::db::audit::{self, Filter, Record};
 use crate::db::{persons, subject_access};
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -247,7 +248,7 @@ pub async fn verify(
     params: Query<VerifyParams>,
     state: web::Data<AppState>,
 ) -> Result<web::Json<Verification>, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let report = verify_chain(&mut conn, &state.seal_key, Scope::full_if(params.full)).await?;
     let entry = Entry::new(AuditAction::Verify, AuditOutcome::Success).on(AuditTarget::Audit, None);
     record::by(&mut conn, caller.acting(), entry).await?;
@@ -299,7 +300,7 @@ pub async fn access_log(
         AuditTarget::Person,
         *id,
     );
-    let rows = audit::of_person(&mut conn, *id, after, limit, &record).await?;
+    let rows = access_log_rows::of_person(&mut conn, *id, after, limit, &record).await?;
     let items = rows.into_iter().map(AuditRecord::from).collect();
     Ok(web::Json(Page::from_seq_rows(items, limit, |r| r.seq)))
 }
@@ -325,7 +326,7 @@ pub async fn person_file(
     state: web::Data<AppState>,
 ) -> Result<web::Json<serde_json::Value>, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let record = crate::audit::record::about(
         caller.audit(),
         who,

@@ -8,7 +8,7 @@ use futures_util::future::{Ready, ready};
 
 use crate::audit::AuditContext;
 use crate::db::idempotency::Claim;
-use crate::http::middleware::request_context::RequestId;
+use crate::http::request_id::RequestId;
 
 /// Printable text of at most `max` characters, or nothing.
 fn bounded(value: Option<&str>, max: usize) -> Option<String> {

@@ -63,12 +63,26 @@ pub struct ProblemDetails {
     /// For `possible-duplicate`: the persons already known who look like the
     /// one being created (`PersonCandidate`), most alike first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<crate::http::persons::PersonCandidate>>)]
+    #[schema(schema_with = candidates_schema)]
     pub candidates: Option<serde_json::Value>,
     /// For `commitments-not-accepted`: each commitment that holds the
     /// consent back, with its status (`proposed` or `refused`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commitments: Vec<WaitingCommitment>,
+}
+
+/// `candidates`' schema: `PersonCandidate` is named, not imported, since
+/// the module of persons answers through this one.
+fn candidates_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, SchemaType, Type};
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(utoipa::openapi::Ref::from_schema_name("PersonCandidate"))
+        .description(Some(
+            "For `possible-duplicate`: the persons already known who look like the\n\
+             one being created (`PersonCandidate`), most alike first.",
+        ))
+        .build()
 }
 
 /// Every way a request can fail.
@@ -522,7 +536,7 @@ impl From<crate::db::Error> for ApiError {
 impl From<crate::db::PoolError> for ApiError {
     fn from(error: crate::db::PoolError) -> Self {
         tracing::warn!(error = %error, "database connection unavailable");
-        crate::http::middleware::metrics::pool_unavailable();
+        crate::db::pool::count_unavailable();
         Self::unavailable("The database is unavailable. Retry after the delay in Retry-After.")
     }
 }

@@ -167,7 +167,7 @@ pub async fn pathways(
         from: p.from,
         to: p.to,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let asked = serde_json::json!({
         "format": format_name(format), "domain": p.domain,
         "territory": p.territory, "from": p.from, "to": p.to,
@@ -422,7 +422,7 @@ pub async fn audit(
     let p = params.into_inner();
     check_period(p.from, p.to)?;
     let format = p.format.unwrap_or(ExportFormat::Csv);
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let asked = serde_json::json!({ "format": format_name(format), "from": p.from, "to": p.to });
     let entry = Entry::new(AuditAction::Export, AuditOutcome::Success)
         .on(AuditTarget::Audit, None)

@@ -32,6 +32,7 @@ pub mod persons;
 pub mod plans;
 pub mod problem_types;
 pub mod referrals;
+pub mod request_id;
 pub mod responses;
 pub mod territories;
 pub mod timeline;

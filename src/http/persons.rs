@@ -434,7 +434,7 @@ pub async fn create(
         nir_ciphertext: nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)),
         nir_index,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let recorded =
         services::persons::record(&mut conn, caller.acting(), new, options.confirm_new).await?;
     let person = match recorded {
@@ -468,7 +468,7 @@ pub async fn read(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let record = record::reading(caller.audit(), caller.principal(), AuditTarget::Person, *id);
     let person = persons::find(&mut conn, caller.principal(), *id, Some(&record))
         .await?
@@ -546,7 +546,7 @@ pub async fn update(
             .as_ref()
             .map(|nir| nir.as_ref().map(|nir| keys.nir_index(nir))),
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let person =
         services::persons::update(&mut conn, caller.acting(), *id, version, &changes).await?;
     Ok(respond(StatusCode::OK, person, keys))
@@ -568,7 +568,7 @@ pub async fn duplicates(
     state: web::Data<AppState>,
 ) -> Result<web::Json<Candidates>, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let record = record::reading(caller.audit(), who, AuditTarget::Person, *id);
     let person = persons::find(&mut conn, who, *id, Some(&record))
         .await?
@@ -680,10 +680,9 @@ impl From<Elsewhere> for OtherPathway {
 pub async fn other_pathways(
     caller: Authorized<WorkOnCases>,
     id: web::Path<Uuid>,
-    state: web::Data<AppState>,
 ) -> Result<web::Json<OtherPathways>, ApiError> {
     let who = caller.principal();
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let action = AuditAction::ReadOtherPathways;
     let person = persons::find(&mut conn, who, *id, None)
         .await

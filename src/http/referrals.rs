@@ -117,7 +117,7 @@ pub async fn create(
     let who = caller.principal();
     let organization = organization_of(who)?;
     let body = body.0;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let kind = organizations::find(&mut conn, organization)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a client without its organization")))?
@@ -306,7 +306,7 @@ pub async fn queue(
         domain: filters.domain,
         territory: filters.territory,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let asked = serde_json::json!({
         "status": filters.status, "domain": filters.domain,
         "territory": filters.territory, "cursor": page.after,
@@ -371,7 +371,7 @@ pub async fn accept(
     state: web::Data<AppState>,
 ) -> Result<web::Json<AcceptedReferral>, ApiError> {
     let (person_id, take_as_referent) = (body.0.person_id, body.0.take_as_referent);
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let keys = &state.privacy;
     let accepted = services::referrals::accept(
         &mut conn,
@@ -421,7 +421,7 @@ pub async fn decline(
         .as_deref()
         .map(|c| checks.text("comment", c, 2000));
     checks.finish()?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let (reason, comment) = (body.0.reason, comment.as_deref());
     let declined =
         services::referrals::decline(&mut conn, caller.acting(), *id, reason, comment).await?;

@@ -12,12 +12,18 @@ use uuid::Uuid;
 
 use crate::domain::audit::{ActorKind, AuditAction, AuditTarget};
 use crate::domain::{
-    AuditOutcome, ClosureReason, CommitmentRefusalReason, CommitmentStatus, ConsentBy,
-    ContinuationReason, DecisionAuthority, DecisionKind, Domain, EscalationClosure,
-    EscalationLevel, EscalationStatus, MeetingStatus, NoteVisibility, PathwayStatus, PlanEndReason,
-    PlanKind, PlanStatus, Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
+    AuditOutcome, ClosureReason, ConsentBy, ContinuationReason, DecisionAuthority, DecisionKind,
+    Domain, EscalationLevel, MeetingStatus, PathwayStatus, PlanEndReason, PlanKind, PlanStatus,
+    Qualification, ReferralDeclineReason, ReferralStatus, Role, Sex,
 };
 use crate::http::timeline::EventView;
+
+// Rows handed over as stored: one definition, the row's own.
+pub use crate::db::commitments::Commitment as CommitmentRecord;
+pub use crate::db::escalations::Escalation as EscalationRecord;
+pub use crate::db::facility_follow_ups::StatusRecord as FacilityStatusRecord;
+pub use crate::db::notes::Note as NoteRecord;
+pub use crate::db::plans::PlanVersion as PlanVersionRecord;
 
 /// Everything parcours holds about one person.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -91,33 +97,6 @@ pub struct PathwayRecord {
     pub timeline: Vec<EventView>,
 }
 
-/// A row of `escalations` as stored: what was sent to which organization,
-/// and its answer.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EscalationRecord {
-    pub id: Uuid,
-    pub pathway_id: Uuid,
-    pub organization_id: Uuid,
-    pub level: EscalationLevel,
-    pub summary: String,
-    pub due_on: NaiveDate,
-    pub status: EscalationStatus,
-    pub sent_by: Uuid,
-    pub sent_at: DateTime<Utc>,
-    pub acknowledged_by: Option<Uuid>,
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    pub answer: Option<String>,
-    pub answered_by: Option<Uuid>,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub closure: Option<EscalationClosure>,
-    pub closed_by: Option<Uuid>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
 /// A row of `pathway_status_periods`: one stretch of time in one status.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -172,19 +151,6 @@ pub struct FacilityFollowUpRecord {
     pub statuses: Vec<FacilityStatusRecord>,
 }
 
-/// A row of `facility_statuses` as stored.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FacilityStatusRecord {
-    pub id: Uuid,
-    pub follow_up_id: Uuid,
-    pub status: String,
-    pub reason: Option<String>,
-    pub status_on: NaiveDate,
-    pub recorded_by: Uuid,
-    pub recorded_at: DateTime<Utc>,
-}
-
 /// A row of `plans` as stored, with its commitments.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -212,43 +178,6 @@ pub struct PlanRecord {
     pub versions: Vec<PlanVersionRecord>,
 }
 
-/// A row of `plan_versions` as stored.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PlanVersionRecord {
-    pub plan_id: Uuid,
-    pub number: i32,
-    pub objectives: Option<String>,
-    #[schema(value_type = Vec<crate::http::plans::AgreedCommitment>)]
-    pub commitments: serde_json::Value,
-    pub changes: Option<String>,
-    pub consent_by: ConsentBy,
-    pub consented_on: NaiveDate,
-    pub recorded_by: Uuid,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// A row of `commitments` as stored.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CommitmentRecord {
-    pub id: Uuid,
-    pub plan_id: Uuid,
-    pub organization_id: Uuid,
-    pub description: String,
-    pub frequency: Option<String>,
-    pub due_on: Option<NaiveDate>,
-    pub status: CommitmentStatus,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub refusal_reason: Option<CommitmentRefusalReason>,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub answered_by: Option<Uuid>,
-    pub answer_received_via: Option<crate::domain::AnswerChannel>,
-    pub answer_received_on: Option<NaiveDate>,
-}
-
 /// A row of `meetings` (GOS) as stored.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -265,18 +194,10 @@ pub struct MeetingRecord {
     pub plan_id: Option<Uuid>,
     pub cancel_reason: Option<String>,
     pub version: i32,
-}
-
-/// A row of `notes` as stored, its text included.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoteRecord {
-    pub id: Uuid,
-    pub pathway_id: Uuid,
-    pub author_id: Uuid,
-    pub visibility: NoteVisibility,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
+    /// The organizations invited or that took part (`meeting_organizations`).
+    pub organization_ids: Vec<Uuid>,
+    /// The professionals invited or that took part (`meeting_users`).
+    pub user_ids: Vec<Uuid>,
 }
 
 /// A row of `referrals` that named the person, as stored (without the NIR's ciphertext and index).

@@ -187,7 +187,7 @@ pub async fn create(
         event_types,
         description,
     };
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let (webhook, secret) =
         subscriptions::register(&mut conn, caller.acting(), &state.privacy, registration).await?;
     let id = webhook.id;
@@ -272,7 +272,7 @@ pub async fn rotate_secret(
     state: web::Data<AppState>,
 ) -> Result<web::Json<RotatedSecret>, ApiError> {
     let until = Utc::now() + chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
-    let mut conn = state.pool.get().await?;
+    let mut conn = caller.conn().await?;
     let (webhook, secret) =
         subscriptions::rotate_secret(&mut conn, caller.acting(), &state.privacy, *id, until)
             .await?;

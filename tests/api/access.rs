@@ -7,6 +7,7 @@ use parcours::domain::Role::{Admin, Auditor, Coordinator, Partner, Supervisor};
 use reqwest::Method;
 
 use crate::support::TestApp;
+use crate::support::eventually;
 
 #[derive(Debug, Clone, Copy)]
 enum Access {
@@ -226,15 +227,11 @@ async fn every_route_answers_each_role_as_the_policy_says() {
     // Every refusal is recorded too (beside the answer, so give it a moment).
     for refusal in refusals {
         let request_id = refusal.rsplit('(').next().unwrap().trim_end_matches(')');
-        let mut recorded = false;
-        for _ in 0..50 {
-            if audited(&app, request_id).await {
-                recorded = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert!(recorded, "{refusal} left no audit record");
+        let five_seconds = std::time::Duration::from_secs(5);
+        eventually(five_seconds, || async {
+            audited(&app, request_id).await.then_some(())
+        })
+        .await;
     }
 }
 

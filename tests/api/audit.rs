@@ -13,6 +13,7 @@ use crate::support::db::execute;
 use crate::support::fixtures::{open, person};
 use crate::support::tamper;
 use crate::support::{TestApp, assert_problem, nir};
+use crate::support::{eventually, within};
 
 pub(crate) async fn records(app: &TestApp, auditor: &str, query: &str) -> Vec<Value> {
     app.get_json(&format!("/v1/audit?limit=200&{query}"), auditor)
@@ -24,14 +25,15 @@ pub(crate) async fn records(app: &TestApp, auditor: &str, query: &str) -> Vec<Va
 
 /// The records once there are at least `n` (up to 5 s).
 async fn records_until(app: &TestApp, auditor: &str, query: &str, n: usize) -> Vec<Value> {
-    for _ in 0..50 {
+    let enough = within(Duration::from_secs(5), || async {
         let found = records(app, auditor, query).await;
-        if found.len() >= n {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        (found.len() >= n).then_some(found)
+    })
+    .await;
+    match enough {
+        Some(found) => found,
+        None => records(app, auditor, query).await,
     }
-    records(app, auditor, query).await
 }
 
 #[tokio::test]
@@ -365,15 +367,14 @@ async fn a_read_that_cannot_be_recorded_is_not_answered() {
 
 /// The verification once everything written so far is sealed.
 async fn verified_when_sealed(app: &TestApp, auditor: &str) -> Value {
-    for _ in 0..200 {
+    eventually(Duration::from_secs(20), || async {
         let report = app.get_json("/v1/audit/verify", auditor).await;
         // The verification's own record is the only one not yet sealed.
-        if report["records_pending"].as_i64() <= Some(1) && report["seals"].as_i64() > Some(0) {
-            return report;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the audit records were never sealed");
+        let sealed =
+            report["records_pending"].as_i64() <= Some(1) && report["seals"].as_i64() > Some(0);
+        sealed.then_some(report)
+    })
+    .await
 }
 
 const FULL: &str = "/v1/audit/verify?full=true";

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::support::TestApp;
 use crate::support::db::execute;
+use crate::support::eventually;
 use crate::support::fixtures::{open, person};
 use crate::support::tamper;
 
@@ -203,20 +204,19 @@ async fn a_period_of_the_trail_reads_only_its_months() {
 }
 
 async fn sealed(conn: &mut diesel_async::AsyncPgConnection, seq: i64) {
-    for _ in 0..100 {
+    let conn = tokio::sync::Mutex::new(conn);
+    eventually(Duration::from_secs(10), || async {
+        let mut conn = conn.lock().await;
         let linked: Flag = diesel::sql_query(
             "SELECT EXISTS (SELECT 1 FROM audit_chain WHERE record_seq = $1) AS flag",
         )
         .bind::<BigInt, _>(seq)
-        .get_result(conn)
+        .get_result(&mut **conn)
         .await
         .unwrap();
-        if linked.flag {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("record {seq} was never sealed");
+        linked.flag.then_some(())
+    })
+    .await;
 }
 
 async fn last_read(app: &TestApp, auditor: &str, pathway: &str) -> i64 {

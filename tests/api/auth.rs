@@ -6,6 +6,7 @@ use parcours::domain::{Domain, Role};
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::support::eventually;
 use crate::support::{TestApp, assert_problem};
 
 #[tokio::test]
@@ -361,22 +362,16 @@ async fn partner_clients_use_client_credentials_by_body_or_basic() {
 /// Polls `GET /v1/me` until it answers `status`, for at most `limit`.
 async fn me_becomes(app: &TestApp, token: &str, status: u16, limit: Duration) -> Duration {
     let started = std::time::Instant::now();
-    loop {
+    eventually(limit, || async {
         let response = app
             .with_token(Method::GET, "/v1/me", token)
             .send()
             .await
             .unwrap();
-        if response.status().as_u16() == status {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < limit,
-            "still {} after {limit:?}",
-            response.status()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (response.status().as_u16() == status).then_some(())
+    })
+    .await;
+    started.elapsed()
 }
 
 #[tokio::test]

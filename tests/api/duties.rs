@@ -12,6 +12,7 @@ use parcours::domain::Role::{Admin, Coordinator, Supervisor};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::support::eventually;
 use crate::support::fixtures::{open, person};
 use crate::support::{Staff, TestApp, TestUser, assert_problem};
 
@@ -37,22 +38,16 @@ async fn token_of(app: &TestApp, user: &TestUser) -> String {
 /// Polls `path` with `token` until it answers `status`; how long it took.
 async fn until_status(app: &TestApp, path: &str, token: &str, status: u16) -> Duration {
     let started = Instant::now();
-    loop {
+    eventually(Duration::from_secs(5), || async {
         let response = app
             .with_token(Method::GET, path, token)
             .send()
             .await
             .unwrap();
-        if response.status().as_u16() == status {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{path} still answers {} after 5 s",
-            response.status()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (response.status().as_u16() == status).then_some(())
+    })
+    .await;
+    started.elapsed()
 }
 
 #[derive(diesel::QueryableByName)]

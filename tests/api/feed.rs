@@ -7,6 +7,7 @@ use parcours::domain::Role::Supervisor;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::support::within;
 use crate::support::{Staff, TestApp, etag_of};
 
 /// Refers a person as `token` and has `staff` accept the referral;
@@ -55,14 +56,15 @@ pub async fn feed_until(
     after: Option<&str>,
     n: usize,
 ) -> (Vec<Value>, Option<String>) {
-    for _ in 0..100 {
+    let enough = within(std::time::Duration::from_secs(10), || async {
         let page = feed(app, token, after).await;
-        if page.0.len() >= n {
-            return page;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        (page.0.len() >= n).then_some(page)
+    })
+    .await;
+    match enough {
+        Some(page) => page,
+        None => feed(app, token, after).await,
     }
-    feed(app, token, after).await
 }
 
 pub async fn move_to(app: &TestApp, staff: &Staff, pathway: &str, to: &str) {

@@ -513,3 +513,182 @@ fn the_transaction_checker_sees_a_write_without_one() {
     assert!(opens_a_transaction("    let tx = Tx::begun(conn);"));
     assert!(!opens_a_transaction("    transaction(conn, async |tx| {"));
 }
+
+/// A use case records its events, beside its rules: `db/` holds queries,
+/// and the timeline is written by `db/events.rs` alone, called from
+/// `services/`. An event recorded from `db/` fails here.
+#[test]
+fn events_are_recorded_by_use_cases() {
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db");
+    let mut files = Vec::new();
+    sources(&db, &mut files);
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("events.rs")) {
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            if records_an_event(line) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "events recorded from db/ (record them in the use case, services/):\n{}",
+        found.join("\n")
+    );
+}
+
+fn records_an_event(line: &str) -> bool {
+    ["events::record", "pathway_events::table"]
+        .iter()
+        .any(|pattern| line.contains(pattern))
+}
+
+#[test]
+fn the_event_checker_sees_an_event() {
+    assert!(records_an_event(
+        "    events::record(tx, id, actor, data).await?;"
+    ));
+    assert!(records_an_event(
+        "    diesel::insert_into(pathway_events::table)"
+    ));
+    assert!(!records_an_event(
+        "    let rows = feed::page(conn, who).await?;"
+    ));
+}
+
+/// The modules of one folder that `code` names: `crate::db::x`, each item
+/// of `crate::db::{x, y::Z}`, and `super::x` from a file of the folder.
+fn siblings_named(folder: &str, code: &str, in_folder: bool) -> Vec<String> {
+    let mut named = Vec::new();
+    let prefix = format!("crate::{}::", folder.replace('/', "::"));
+    let mut prefixes = vec![prefix];
+    if in_folder {
+        prefixes.push("super::".to_owned());
+    }
+    for prefix in &prefixes {
+        let mut rest = code;
+        while let Some(at) = rest.find(prefix.as_str()) {
+            if prefix == "super::" && rest[..at].ends_with("::") {
+                rest = &rest[at + prefix.len()..];
+                continue;
+            }
+            rest = &rest[at + prefix.len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                named.extend(modules_named(&format!("crate::{{{group}")));
+            } else {
+                named.push(identifier(rest).to_owned());
+            }
+        }
+    }
+    named
+}
+
+/// The circles among the modules of each folder of `src/`: `(folder,
+/// modules of the circle)`.
+fn circles_in(src: &Path) -> Vec<(String, Vec<String>)> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    // folder → module → the modules of the same folder it names
+    let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for file in &files {
+        let relative = file.strip_prefix(src).unwrap();
+        let parts: Vec<String> = relative
+            .iter()
+            .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
+            .collect();
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        // Each folder above the file: the file belongs to the module of
+        // that folder its path goes through.
+        for depth in 1..parts.len() {
+            let folder = parts[..depth].join("/");
+            let module = parts[depth].clone();
+            if module == "mod" {
+                continue; // the folder's root declares its modules
+            }
+            let in_folder = depth == parts.len() - 1;
+            let graph = graphs.entry(folder.clone()).or_default();
+            let edges = graph.entry(module.clone()).or_default();
+            for named in siblings_named(&folder, &code, in_folder) {
+                if named != module && !named.is_empty() {
+                    edges.insert(named);
+                }
+            }
+        }
+    }
+    let mut circles = Vec::new();
+    for (folder, graph) in &graphs {
+        // A module is on a circle when it reaches itself.
+        let mut seen: BTreeSet<BTreeSet<String>> = BTreeSet::new();
+        for start in graph.keys() {
+            let mut stack = vec![start.clone()];
+            let mut reached = BTreeSet::new();
+            while let Some(at) = stack.pop() {
+                for next in graph.get(&at).into_iter().flatten() {
+                    if reached.insert(next.clone()) {
+                        stack.push(next.clone());
+                    }
+                }
+            }
+            if reached.contains(start) {
+                let members: BTreeSet<String> = reached
+                    .iter()
+                    .filter(|m| {
+                        let mut stack = vec![(*m).clone()];
+                        let mut back = BTreeSet::new();
+                        while let Some(at) = stack.pop() {
+                            for next in graph.get(&at).into_iter().flatten() {
+                                if back.insert(next.clone()) {
+                                    stack.push(next.clone());
+                                }
+                            }
+                        }
+                        back.contains(start)
+                    })
+                    .cloned()
+                    .collect();
+                if seen.insert(members.clone()) {
+                    circles.push((folder.clone(), members.into_iter().collect()));
+                }
+            }
+        }
+    }
+    circles
+}
+
+/// Within a folder too, modules lean one way: two that name each other,
+/// or a longer circle, fail here.
+#[test]
+fn no_circle_inside_a_folder() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let circles: Vec<String> = circles_in(&src)
+        .into_iter()
+        .map(|(folder, members)| format!("src/{folder}: {}", members.join(" → ")))
+        .collect();
+    assert!(
+        circles.is_empty(),
+        "modules of one folder that import each other:\n{}",
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn the_circle_checker_sees_a_circle() {
+    let dir = std::env::temp_dir().join(format!("parcours-circles-{}", std::process::id()));
+    let db = dir.join("db");
+    fs::create_dir_all(&db).unwrap();
+    fs::write(db.join("mod.rs"), "pub mod a;\npub mod b;\npub mod c;\n").unwrap();
+    fs::write(db.join("a.rs"), "use crate::db::b::B;\n").unwrap();
+    fs::write(db.join("b.rs"), "use super::{c, x};\n").unwrap();
+    fs::write(db.join("c.rs"), "fn f() { crate::db::a::g() }\n").unwrap();
+    let circles = circles_in(&dir);
+    fs::write(db.join("c.rs"), "// crate::db::a::g\n").unwrap();
+    let none = circles_in(&dir);
+    fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        circles,
+        vec![("db".to_owned(), vec!["a".into(), "b".into(), "c".into()])]
+    );
+    assert!(none.is_empty());
+}

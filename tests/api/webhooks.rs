@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::feed::{move_to, object_to_sharing, refer};
+use crate::support::eventually;
 use crate::support::{TestApp, assert_problem};
 
 /// One request the receiver got.
@@ -58,15 +59,11 @@ impl Inbox {
 
     /// Waits up to 20 s until `n` requests were accepted.
     async fn accepted_at_least(&self, n: usize) -> Vec<Received> {
-        for _ in 0..200 {
-            if self.accepted().len() >= n {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let accepted = self.accepted();
-        assert!(accepted.len() >= n, "{} of {n} delivered", accepted.len());
-        accepted
+        eventually(Duration::from_secs(20), || async {
+            let accepted = self.accepted();
+            (accepted.len() >= n).then_some(accepted)
+        })
+        .await
     }
 }
 
@@ -203,15 +200,11 @@ async fn deliveries_until(
     webhook: &str,
     check: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    for _ in 0..200 {
+    eventually(Duration::from_secs(20), || async {
         let items = deliveries(app, token, webhook, "").await;
-        if check(&items) {
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let items = deliveries(app, token, webhook, "").await;
-    panic!("deliveries never reached the expected state: {items:?}");
+        check(&items).then_some(items)
+    })
+    .await
 }
 
 fn types_of(received: &[Received]) -> Vec<String> {

@@ -35,7 +35,7 @@ use crate::domain::audit::{AuditAction, AuditTarget};
 use crate::domain::{AuditOutcome, Role};
 use crate::http::caller::bearer_token;
 use crate::http::error::ApiError;
-use crate::http::middleware::request_context::RequestId;
+use crate::http::request_id::RequestId;
 use crate::http::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

@@ -12,7 +12,7 @@ use actix_web::middleware::Next;
 use crate::domain::values::{REFUSED_CHARACTERS, is_allowed_char};
 use crate::http::error::{ApiError, FieldError};
 use crate::http::extract::check_urlencoded;
-use crate::http::middleware::request_context::RequestId;
+use crate::http::request_id::RequestId;
 
 pub async fn input_guard(
     req: ServiceRequest,

@@ -8,7 +8,6 @@
 //! Routes are labelled by their pattern (`/v1/persons/{id}`), never by the
 //! concrete path, so that ids do not explode the label space.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -26,13 +25,6 @@ use crate::db::backlog::Backlog;
 
 /// Requests that found no database connection in time (a process-wide
 /// count: one application serves per process).
-static POOL_UNAVAILABLE: AtomicU64 = AtomicU64::new(0);
-
-/// Counts a request that found no connection (called where it is answered 503).
-pub fn pool_unavailable() {
-    POOL_UNAVAILABLE.fetch_add(1, Ordering::Relaxed);
-}
-
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -205,7 +197,7 @@ impl Metrics {
         gauge("open", pools.open);
         gauge("idle", pools.idle);
         gauge("waiting", pools.waiting);
-        let unavailable = POOL_UNAVAILABLE.load(Ordering::Relaxed);
+        let unavailable = crate::db::pool::unavailable_total();
         self.pool_unavailable
             .set(i64::try_from(unavailable).unwrap_or(i64::MAX));
         self.backlog_up.set(i64::from(backlog.is_some()));

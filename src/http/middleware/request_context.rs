@@ -4,62 +4,23 @@
 //! It wraps everything else, so it sees actix's own failures too (unknown
 //! route, wrong method, a middleware's refusal) and gives each the same shape.
 
-use std::future::{Ready, ready};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures_util::FutureExt;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, web};
 use tracing::Instrument;
 
 use crate::http::error::{ApiError, PROBLEM_JSON, ProblemDetails};
 use crate::http::middleware::security;
-
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The id of the current request: the client's `X-Request-Id` when it is a
-/// sane token, a new UUIDv7 otherwise. Extract it in a handler to log or store it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(String);
-
-impl RequestId {
-    fn from_header(value: Option<&HeaderValue>) -> Self {
-        value
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| is_sane(v))
-            .map(|v| Self(v.to_owned()))
-            .unwrap_or_else(|| Self(uuid::Uuid::now_v7().to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Short and made of token characters, so that it is safe in logs and headers.
-fn is_sane(value: &str) -> bool {
-    (1..=128).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
-
-impl FromRequest for RequestId {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let id = req.extensions().get::<RequestId>().cloned();
-        ready(Ok(id.unwrap_or_else(|| RequestId::from_header(None))))
-    }
-}
+pub use crate::http::request_id::{RequestId, X_REQUEST_ID};
 
 /// The methods each documented path answers, from the OpenAPI document: the
 /// fallback service uses it to tell a wrong method (405 with `Allow`) from an

@@ -523,7 +523,19 @@ pub fn nir(body: &str) -> String {
 /// Polls `attempt` every 50 ms until it gives a value, for at most
 /// `timeout` (then the test fails): for what a test waits to see happen in
 /// the background.
-pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, mut attempt: F) -> T
+pub async fn eventually<T, F, Fut>(timeout: std::time::Duration, attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    within(timeout, attempt)
+        .await
+        .unwrap_or_else(|| panic!("still not so after {timeout:?}"))
+}
+
+/// As [`eventually`], but `None` once `timeout` passed: for a test that
+/// also waits to see that something does not happen.
+pub async fn within<T, F, Fut>(timeout: std::time::Duration, mut attempt: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -531,12 +543,11 @@ where
     let deadline = std::time::Instant::now() + timeout;
     loop {
         if let Some(value) = attempt().await {
-            return value;
+            return Some(value);
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still not so after {timeout:?}"
-        );
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
