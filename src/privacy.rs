@@ -81,10 +81,19 @@ impl PersonalDataKeys {
         }
     }
 
-    /// Encrypted and bound to the person it belongs to, so a ciphertext
+    /// The NIR as the row `owner` stores it: the only way a NIR is
+    /// encrypted.
+    pub fn seal_nir(&self, owner: Uuid, nir: &Nir) -> SealedNir {
+        SealedNir {
+            ciphertext: self.encrypt_nir(owner, nir),
+            index: self.nir_index(nir),
+        }
+    }
+
+    /// Encrypted and bound to the row it belongs to, so a ciphertext
     /// copied onto another row does not decrypt.
-    pub fn encrypt_nir(&self, person: Uuid, nir: &Nir) -> Vec<u8> {
-        seal(&self.nir_cipher, person, nir.expose().as_bytes())
+    fn encrypt_nir(&self, owner: Uuid, nir: &Nir) -> Vec<u8> {
+        seal(&self.nir_cipher, owner, nir.expose().as_bytes())
     }
 
     /// `None` when the ciphertext is damaged, moved or from another key.
@@ -143,6 +152,25 @@ impl PersonalDataKeys {
     /// The blind index: equal NIRs give equal values under one key.
     pub fn nir_index(&self, nir: &Nir) -> Vec<u8> {
         keyed_hash(&self.nir_index_key, nir.expose().as_bytes())
+    }
+}
+
+/// A NIR as a row stores it: encrypted for that row, and its blind index
+/// (equal NIRs, equal indexes), by which it is found.
+#[derive(Debug, Clone)]
+pub struct SealedNir {
+    pub ciphertext: Vec<u8>,
+    pub index: Vec<u8>,
+}
+
+impl SealedNir {
+    /// The two columns, `nir_ciphertext` and `nir_index`, of a row that may
+    /// hold none.
+    pub fn columns(sealed: Option<Self>) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        match sealed {
+            Some(Self { ciphertext, index }) => (Some(ciphertext), Some(index)),
+            None => (None, None),
+        }
     }
 }
 

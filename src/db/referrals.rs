@@ -24,7 +24,7 @@ use crate::domain::principal::Principal;
 use crate::domain::{
     Domain, OrganizationKind, PathwayStatus, ReferralDeclineReason, ReferralStatus,
 };
-use crate::privacy::PersonalDataKeys;
+use crate::privacy::{PersonalDataKeys, SealedNir};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = referrals, check_for_backend(diesel::pg::Pg))]
@@ -86,6 +86,7 @@ pub async fn insert(
     territory: Uuid,
 ) -> QueryResult<Referral> {
     let id = Uuid::now_v7();
+    let sealed = SealedNir::columns(incoming.nir.as_ref().map(|n| keys.seal_nir(id, n)));
     diesel::insert_into(referrals::table)
         .values((
             referrals::id.eq(id),
@@ -98,8 +99,8 @@ pub async fn insert(
             referrals::birth_date.eq(incoming.birth_date),
             referrals::commune_insee.eq(&incoming.commune_insee),
             referrals::partner_number.eq(&incoming.partner_number),
-            referrals::nir_ciphertext.eq(incoming.nir.as_ref().map(|n| keys.encrypt_nir(id, n))),
-            referrals::nir_index.eq(incoming.nir.as_ref().map(|n| keys.nir_index(n))),
+            referrals::nir_ciphertext.eq(sealed.0),
+            referrals::nir_index.eq(sealed.1),
             referrals::reason.eq(&incoming.reason),
             referrals::contact.eq(&incoming.contact),
         ))
@@ -360,6 +361,7 @@ pub async fn merge_identifiers(
     let add_nir = person.nir_ciphertext.is_none() && nir.is_some();
     if add_number || add_nir {
         let column = number_column(kind);
+        let (ciphertext, index) = SealedNir::columns(nir.map(|n| keys.seal_nir(person.id, n)));
         diesel::sql_query(format!(
             "UPDATE persons SET {column} = coalesce({column}, $2), \
                  nir_ciphertext = coalesce(nir_ciphertext, $3), \
@@ -369,8 +371,8 @@ pub async fn merge_identifiers(
         ))
         .bind::<SqlUuid, _>(person.id)
         .bind::<Nullable<Text>, _>(number)
-        .bind::<Nullable<Bytea>, _>(nir.map(|n| keys.encrypt_nir(person.id, n)))
-        .bind::<Nullable<Bytea>, _>(nir.map(|n| keys.nir_index(n)))
+        .bind::<Nullable<Bytea>, _>(ciphertext)
+        .bind::<Nullable<Bytea>, _>(index)
         .execute(tx.conn())
         .await?;
     }
@@ -385,6 +387,7 @@ pub async fn create_person(
     nir: Option<&Nir>,
 ) -> Result<Person, Error> {
     let id = Uuid::now_v7();
+    let (nir_ciphertext, nir_index) = SealedNir::columns(nir.map(|n| keys.seal_nir(id, n)));
     let (caf_number, msa_number) = match kind {
         OrganizationKind::Msa => (None, referral.partner_number.clone()),
         _ => (referral.partner_number.clone(), None),
@@ -401,8 +404,8 @@ pub async fn create_person(
         msa_number,
         legal_representative: None,
         sharing_objection: false,
-        nir_ciphertext: nir.map(|n| keys.encrypt_nir(id, n)),
-        nir_index: nir.map(|n| keys.nir_index(n)),
+        nir_ciphertext,
+        nir_index,
     };
     Ok(persons::insert(tx, &new).await?)
 }

@@ -27,7 +27,7 @@ use crate::domain::{
     DecisionAuthority, DecisionKind, Domain, EscalationLevel, EventKind, PathwayStatus,
     PlanEndReason, PlanKind, PlanStatus, Qualification, Sex,
 };
-use crate::privacy::PersonalDataKeys;
+use crate::privacy::{PersonalDataKeys, SealedNir};
 
 /// What the generator draws from: the calendar, and who can be referent.
 pub struct World {
@@ -511,10 +511,9 @@ pub fn person(
             }
         }));
     p.objection.push(rng.gen_bool(0.03));
-    p.nir_ciphertext
-        .push(nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)));
-    p.nir_index
-        .push(nir.as_ref().map(|nir| keys.nir_index(nir)));
+    let (ciphertext, index) = SealedNir::columns(nir.as_ref().map(|nir| keys.seal_nir(id, nir)));
+    p.nir_ciphertext.push(ciphertext);
+    p.nir_index.push(index);
     p.created_at.push(created);
 
     let mut first = None;

@@ -23,7 +23,7 @@ use crate::http::etag::{IfMatch, tagged};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::{Page, PageParams};
 use crate::http::state::AppState;
-use crate::privacy::PersonalDataKeys;
+use crate::privacy::{PersonalDataKeys, SealedNir};
 use crate::services;
 use crate::services::persons::Recorded;
 
@@ -418,7 +418,8 @@ pub async fn create(
 
     let id = Uuid::now_v7();
     let keys = &state.privacy;
-    let nir_index = nir.as_ref().map(|nir| keys.nir_index(nir));
+    let (nir_ciphertext, nir_index) =
+        SealedNir::columns(nir.as_ref().map(|nir| keys.seal_nir(id, nir)));
     let new = NewPerson {
         id,
         family_name,
@@ -431,7 +432,7 @@ pub async fn create(
         msa_number,
         legal_representative,
         sharing_objection: body.sharing_objection,
-        nir_ciphertext: nir.as_ref().map(|nir| keys.encrypt_nir(id, nir)),
+        nir_ciphertext,
         nir_index,
     };
     let mut conn = caller.conn().await?;
@@ -528,6 +529,15 @@ pub async fn update(
         who.own_territory("territory_id", territory)?;
     }
     let keys = &state.privacy;
+    // Given: set (or cleared, `null`); absent: kept.
+    let (nir_ciphertext, nir_index) = match nir.as_ref() {
+        Some(nir) => {
+            let (ciphertext, index) =
+                SealedNir::columns(nir.as_ref().map(|nir| keys.seal_nir(*id, nir)));
+            (Some(ciphertext), Some(index))
+        }
+        None => (None, None),
+    };
     let changes = PersonChanges {
         family_name,
         given_names,
@@ -539,12 +549,8 @@ pub async fn update(
         msa_number,
         legal_representative,
         sharing_objection: body.sharing_objection,
-        nir_ciphertext: nir
-            .as_ref()
-            .map(|nir| nir.as_ref().map(|nir| keys.encrypt_nir(*id, nir))),
-        nir_index: nir
-            .as_ref()
-            .map(|nir| nir.as_ref().map(|nir| keys.nir_index(nir))),
+        nir_ciphertext,
+        nir_index,
     };
     let mut conn = caller.conn().await?;
     let person =
