@@ -15,6 +15,7 @@ use crate::auth::passwords::{HashError, Verified};
 use crate::auth::secrets::{digest, random_secret};
 use crate::auth::tokens::{Grant, SubjectKind};
 use crate::db::refresh_tokens::{self, Rotation};
+use crate::db::users::Credentials;
 use crate::db::{self, DbPool, clients, login_throttle, users};
 use crate::domain::Role;
 use crate::domain::audit::{AuditAction, AuditTarget};
@@ -75,6 +76,29 @@ pub struct Session {
     pub refresh_token: String,
 }
 
+impl Session {
+    /// The login `session` of the account `credentials`, in `territories`.
+    fn of(
+        credentials: &Credentials,
+        territories: Vec<Uuid>,
+        session: Uuid,
+        refresh_token: String,
+    ) -> Self {
+        Self {
+            grant: Grant {
+                subject: credentials.id,
+                kind: SubjectKind::User,
+                role: credentials.role,
+                territories,
+                domains: users::present(&credentials.domains),
+                organization: None,
+                session: Some(session),
+            },
+            refresh_token,
+        }
+    }
+}
+
 /// A login by e-mail and password from `address`. Failures slow down this
 /// name from this address, and this address; never the account, and a
 /// name that exists no differently from one that does not.
@@ -130,18 +154,12 @@ pub async fn log_in(
         users::territories_of(tx, credentials.id).await
     })
     .await?;
-    Ok(Session {
-        grant: Grant {
-            subject: credentials.id,
-            kind: SubjectKind::User,
-            role: credentials.role,
-            territories,
-            domains: users::present(&credentials.domains),
-            organization: None,
-            session: Some(session),
-        },
+    Ok(Session::of(
+        &credentials,
+        territories,
+        session,
         refresh_token,
-    })
+    ))
 }
 
 /// Spends the refresh token `presented` for a new one. Two uses of one
@@ -161,12 +179,14 @@ pub async fn refresh(
         let Rotation::Rotated { user_id, family_id } = rotation else {
             return Ok(Err(rotation));
         };
-        let credentials = users::find_active_credentials_by_id(tx, user_id).await?;
+        let Some(credentials) = users::find_active_credentials_by_id(tx, user_id).await? else {
+            return Ok(Ok((family_id, None)));
+        };
         let territories = users::territories_of(tx, user_id).await?;
-        Ok::<_, db::Error>(Ok((user_id, family_id, credentials, territories)))
+        Ok::<_, db::Error>(Ok((family_id, Some((credentials, territories)))))
     })
     .await?;
-    let (user_id, session, credentials, territories) = match rotated {
+    let (session, account) = match rotated {
         Ok(rotated) => rotated,
         Err(Rotation::Reused) => {
             tracing::warn!("a spent refresh token was presented again; its login is revoked");
@@ -174,21 +194,10 @@ pub async fn refresh(
         }
         Err(_) => return Err(Refused::UnknownRefreshToken.into()),
     };
-    let Some(credentials) = credentials else {
+    let Some((credentials, territories)) = account else {
         return Err(Refused::Deactivated.into());
     };
-    Ok(Session {
-        grant: Grant {
-            subject: user_id,
-            kind: SubjectKind::User,
-            role: credentials.role,
-            territories,
-            domains: users::present(&credentials.domains),
-            organization: None,
-            session: Some(session),
-        },
-        refresh_token: next,
-    })
+    Ok(Session::of(&credentials, territories, session, next))
 }
 
 /// Ends the login behind `presented` (RFC 7009): an access token names its
