@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use crate::http::error::{ApiError, PROBLEM_JSON, ProblemDetails};
 use crate::http::middleware::security;
-pub use crate::http::request_id::{RequestId, X_REQUEST_ID};
+use crate::http::request_id::{RequestId, X_REQUEST_ID};
 
 /// The methods each documented path answers, from the OpenAPI document: the
 /// fallback service uses it to tell a wrong method (405 with `Allow`) from an
