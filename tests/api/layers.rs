@@ -109,6 +109,33 @@ fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// `src/<path>:<line>: <code>` of each line of code in the files under
+/// `src/<dir>` that `matches`, but for the files `skipped` names (by their
+/// path below `src/`).
+fn lines_that(
+    dir: &str,
+    skipped: impl Fn(&str) -> bool,
+    matches: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src.join(dir), &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let path = file.strip_prefix(&src).unwrap().display().to_string();
+        if skipped(&path) {
+            continue;
+        }
+        let code = code_of(&fs::read_to_string(file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            if matches(line) {
+                found.push(format!("src/{path}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
 #[test]
 fn every_import_goes_down_a_layer() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -207,27 +234,14 @@ fn decides_on_a_role(line: &str) -> bool {
 /// that compares or matches a role fails here.
 #[test]
 fn no_role_decision_outside_the_policy() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    let mut found = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(&src).unwrap().display().to_string();
-        // The policy itself, the closed set's own methods, and the commands
-        // and demo data that create accounts.
-        if ["domain/policy.rs", "domain/enums.rs"].contains(&relative.as_str())
-            || relative.starts_with("demo/")
-            || relative.starts_with("cli/")
-        {
-            continue;
-        }
-        let code = code_of(&fs::read_to_string(file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            if decides_on_a_role(line) {
-                found.push(format!("src/{relative}:{}: {}", n + 1, line.trim()));
-            }
-        }
-    }
+    // The policy itself, the closed set's own methods, and the commands
+    // and demo data that create accounts.
+    let skipped = |path: &str| {
+        ["domain/policy.rs", "domain/enums.rs"].contains(&path)
+            || path.starts_with("demo/")
+            || path.starts_with("cli/")
+    };
+    let found = lines_that("", skipped, decides_on_a_role);
     assert!(
         found.is_empty(),
         "role decisions outside the policy:\n{}",
@@ -271,22 +285,8 @@ fn writes(line: &str) -> bool {
 /// a refused token or role, which no use case reaches.)
 #[test]
 fn no_http_module_changes_data_itself() {
-    let http = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-    let mut files = Vec::new();
-    sources(&http, &mut files);
-    let mut found = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(&http).unwrap().display().to_string();
-        if relative.starts_with("middleware/") || relative == "caller.rs" {
-            continue;
-        }
-        let code = code_of(&fs::read_to_string(file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            if writes(line) {
-                found.push(format!("src/http/{relative}:{}: {}", n + 1, line.trim()));
-            }
-        }
-    }
+    let skipped = |path: &str| path.starts_with("http/middleware/") || path == "http/caller.rs";
+    let found = lines_that("http", skipped, writes);
     assert!(
         found.is_empty(),
         "HTTP modules that change data themselves (move it to a service):\n{}",
@@ -316,18 +316,11 @@ fn the_write_checker_sees_a_write() {
 /// say only "query" or "body".
 #[test]
 fn handlers_read_input_through_extractors_that_name_the_field() {
-    let http = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-    let mut files = Vec::new();
-    sources(&http, &mut files);
-    let mut found = Vec::new();
-    for file in files.iter().filter(|f| !f.ends_with("extract.rs")) {
-        let code = code_of(&fs::read_to_string(file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            if line.contains("web::Query<") || line.contains("web::Form<") {
-                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
-            }
-        }
-    }
+    let found = lines_that(
+        "http",
+        |path| path == "http/extract.rs",
+        |line| line.contains("web::Query<") || line.contains("web::Form<"),
+    );
     assert!(
         found.is_empty(),
         "use http::extract::Query:\n{}",
@@ -339,22 +332,8 @@ fn handlers_read_input_through_extractors_that_name_the_field() {
 /// maker of a `db::Tx`. A transaction opened anywhere else fails here.
 #[test]
 fn transactions_are_opened_in_one_place() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    sources(&src, &mut files);
-    let mut found = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(&src).unwrap().display().to_string();
-        if ["services/change.rs", "db/tx.rs"].contains(&relative.as_str()) {
-            continue;
-        }
-        let code = code_of(&fs::read_to_string(file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            if opens_a_transaction(line) {
-                found.push(format!("src/{relative}:{}: {}", n + 1, line.trim()));
-            }
-        }
-    }
+    let skipped = |path: &str| ["services/change.rs", "db/tx.rs"].contains(&path);
+    let found = lines_that("", skipped, opens_a_transaction);
     assert!(
         found.is_empty(),
         "transactions opened outside services::change (use change::transaction or Change::run):\n{}",
@@ -519,18 +498,7 @@ fn the_transaction_checker_sees_a_write_without_one() {
 /// `services/`. An event recorded from `db/` fails here.
 #[test]
 fn events_are_recorded_by_use_cases() {
-    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db");
-    let mut files = Vec::new();
-    sources(&db, &mut files);
-    let mut found = Vec::new();
-    for file in files.iter().filter(|f| !f.ends_with("events.rs")) {
-        let code = code_of(&fs::read_to_string(file).unwrap());
-        for (n, line) in code.lines().enumerate() {
-            if records_an_event(line) {
-                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
-            }
-        }
-    }
+    let found = lines_that("db", |path| path == "db/events.rs", records_an_event);
     assert!(
         found.is_empty(),
         "events recorded from db/ (record them in the use case, services/):\n{}",
